@@ -1,0 +1,128 @@
+#include "engine/core/tensor.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "engine/core/half.h"
+
+namespace glint {
+
+int64_t shape_size(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? "," : "") << s[i];
+  os << "]";
+  return os.str();
+}
+
+std::vector<int64_t> shape_strides(const Shape& s) {
+  std::vector<int64_t> st(s.size(), 1);
+  for (int i = static_cast<int>(s.size()) - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1];
+  return st;
+}
+
+Tensor::Tensor(DataType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+  int64_t n = shape_size(shape_);
+  if (n < 0) n = 0;
+  if (dtype_ == DataType::kString) {
+    strings_ = std::make_shared<std::vector<std::string>>(static_cast<size_t>(n));
+  } else {
+    bytes_ = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(n) * storage_size(dtype_));
+  }
+}
+
+Tensor Tensor::reshaped(Shape shape) const {
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+Tensor Tensor::retagged(DataType dtype) const {
+  Tensor t = *this;
+  t.dtype_ = dtype;
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = *this;
+  if (bytes_) t.bytes_ = std::make_shared<std::vector<uint8_t>>(*bytes_);
+  if (strings_) t.strings_ = std::make_shared<std::vector<std::string>>(*strings_);
+  return t;
+}
+
+double Tensor::get_as_double(int64_t i) const {
+  switch (dtype_) {
+    case DataType::kFloat32: case DataType::kFloat16: case DataType::kBFloat16:
+      return data<float>()[i];
+    case DataType::kFloat64: return data<double>()[i];
+    case DataType::kUint8: return data<uint8_t>()[i];
+    case DataType::kBool: return data<uint8_t>()[i] ? 1.0 : 0.0;
+    case DataType::kInt8: return data<int8_t>()[i];
+    case DataType::kUint16: return data<uint16_t>()[i];
+    case DataType::kInt16: return data<int16_t>()[i];
+    case DataType::kInt32: return data<int32_t>()[i];
+    case DataType::kUint32: return data<uint32_t>()[i];
+    case DataType::kInt64: return static_cast<double>(data<int64_t>()[i]);
+    case DataType::kUint64: return static_cast<double>(data<uint64_t>()[i]);
+    default: return 0.0;
+  }
+}
+
+int64_t Tensor::get_as_int64(int64_t i) const {
+  switch (dtype_) {
+    case DataType::kInt64: return data<int64_t>()[i];
+    case DataType::kUint64: return static_cast<int64_t>(data<uint64_t>()[i]);
+    case DataType::kInt32: return data<int32_t>()[i];
+    default: return static_cast<int64_t>(get_as_double(i));
+  }
+}
+
+void Tensor::set_from_double(int64_t i, double v) {
+  switch (dtype_) {
+    case DataType::kFloat32: data<float>()[i] = static_cast<float>(v); break;
+    case DataType::kFloat16: data<float>()[i] = round_to_half(static_cast<float>(v)); break;
+    case DataType::kBFloat16:
+      data<float>()[i] = bfloat16_to_float(float_to_bfloat16(static_cast<float>(v)));
+      break;
+    case DataType::kFloat64: data<double>()[i] = v; break;
+    case DataType::kUint8: data<uint8_t>()[i] = static_cast<uint8_t>(v); break;
+    case DataType::kBool: data<uint8_t>()[i] = v != 0.0 ? 1 : 0; break;
+    case DataType::kInt8: data<int8_t>()[i] = static_cast<int8_t>(v); break;
+    case DataType::kUint16: data<uint16_t>()[i] = static_cast<uint16_t>(v); break;
+    case DataType::kInt16: data<int16_t>()[i] = static_cast<int16_t>(v); break;
+    case DataType::kInt32: data<int32_t>()[i] = static_cast<int32_t>(v); break;
+    case DataType::kUint32: data<uint32_t>()[i] = static_cast<uint32_t>(v); break;
+    case DataType::kInt64: data<int64_t>()[i] = static_cast<int64_t>(v); break;
+    case DataType::kUint64: data<uint64_t>()[i] = static_cast<uint64_t>(v); break;
+    default: break;
+  }
+}
+
+Tensor Tensor::scalar_f32(float v) {
+  Tensor t(DataType::kFloat32, {});
+  t.data<float>()[0] = v;
+  return t;
+}
+
+Tensor Tensor::from_floats(const Shape& shape, const std::vector<float>& v) {
+  Tensor t(DataType::kFloat32, shape);
+  std::memcpy(t.raw(), v.data(), std::min<size_t>(v.size(), t.size()) * sizeof(float));
+  return t;
+}
+
+Tensor Tensor::from_int64s(const Shape& shape, const std::vector<int64_t>& v) {
+  Tensor t(DataType::kInt64, shape);
+  std::memcpy(t.raw(), v.data(), std::min<size_t>(v.size(), t.size()) * sizeof(int64_t));
+  return t;
+}
+
+std::string tensor_desc(const Tensor& t) { return dtype_name(t.dtype()) + shape_str(t.shape()); }
+
+}  // namespace glint

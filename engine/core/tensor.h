@@ -1,0 +1,71 @@
+// Tensor: a dtype, a concrete shape and shared storage. Copies share the bytes
+// (like a view); `clone()` copies them.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/core/dtype.h"
+#include "engine/core/status.h"
+
+namespace glint {
+
+using Shape = std::vector<int64_t>;
+
+int64_t shape_size(const Shape& s);  // product of dims; 1 for a scalar
+std::string shape_str(const Shape& s);  // "[1,3,224,224]"
+// Row-major strides in elements.
+std::vector<int64_t> shape_strides(const Shape& s);
+
+class Tensor {
+ public:
+  Tensor() = default;
+  // Zero-filled tensor of `dtype` and `shape`.
+  Tensor(DataType dtype, Shape shape);
+
+  DataType dtype() const { return dtype_; }
+  const Shape& shape() const { return shape_; }
+  int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t size() const { return shape_size(shape_); }
+  size_t byte_size() const { return bytes_ ? bytes_->size() : 0; }
+  bool empty_storage() const { return !bytes_ && strings_ == nullptr; }
+
+  template <class T> T* data() { return reinterpret_cast<T*>(bytes_->data()); }
+  template <class T> const T* data() const { return reinterpret_cast<const T*>(bytes_->data()); }
+  void* raw() { return bytes_ ? bytes_->data() : nullptr; }
+  const void* raw() const { return bytes_ ? bytes_->data() : nullptr; }
+
+  // String tensors keep their elements here instead of in bytes.
+  std::vector<std::string>& strings() { return *strings_; }
+  const std::vector<std::string>& strings() const { return *strings_; }
+
+  // Same storage, different shape (sizes must match).
+  Tensor reshaped(Shape shape) const;
+  // Same storage, different dtype tag; used where storage is shared
+  // (float16 <-> float32 both hold float).
+  Tensor retagged(DataType dtype) const;
+  Tensor clone() const;
+
+  // Element i converted to double / from double, whatever the dtype. Slow;
+  // for tests, printing and rarely-used kernels.
+  double get_as_double(int64_t i) const;
+  void set_from_double(int64_t i, double v);
+  // Element i as int64 (for shape / index inputs).
+  int64_t get_as_int64(int64_t i) const;
+
+  static Tensor scalar_f32(float v);
+  static Tensor from_floats(const Shape& shape, const std::vector<float>& v);
+  static Tensor from_int64s(const Shape& shape, const std::vector<int64_t>& v);
+
+ private:
+  DataType dtype_ = DataType::kFloat32;
+  Shape shape_;
+  std::shared_ptr<std::vector<uint8_t>> bytes_;
+  std::shared_ptr<std::vector<std::string>> strings_;
+};
+
+// "float32[1,3,224,224]"
+std::string tensor_desc(const Tensor& t);
+
+}  // namespace glint

@@ -1,0 +1,73 @@
+// The runtime's only door into GL. It owns the context, the texture pool and
+// the program cache; it turns ProgramInfo passes into compiled programs and
+// draws. Everything above this header is GL-free.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "engine/core/tensor.h"
+#include "engine/gl/kernels/kernel.h"
+
+namespace glint::gl {
+
+struct Capabilities {
+  std::string renderer;     // GL_RENDERER, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
+  std::string version;      // GL_VERSION
+  int max_texture_size = 0;
+  bool float_render = false;   // EXT_color_buffer_float (R32F/RGBA32F render targets)
+  bool half_float_render = false;
+  bool parallel_compile = false;  // KHR_parallel_shader_compile
+};
+
+// A tensor resident on the GPU. The layout (how elements map to texels) is
+// chosen by the executor per tensor; callers only see dtype and shape.
+class GpuTensor {
+ public:
+  virtual ~GpuTensor() = default;
+  virtual const TensorDesc& desc() const = 0;
+};
+using GpuTensorPtr = std::shared_ptr<GpuTensor>;
+
+struct MemoryStats {
+  int64_t live_textures = 0;   // textures handed out (in use by tensors)
+  int64_t pooled_textures = 0; // idle textures kept for reuse
+  int64_t texture_bytes = 0;   // bytes of all textures that exist (live + pooled)
+  int64_t programs = 0;        // compiled programs in the cache
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+
+  virtual const Capabilities& caps() const = 0;
+
+  // CPU -> GPU. float16 tensors arrive widened to float (see dtype.h).
+  virtual Result<GpuTensorPtr> upload(const Tensor& t) = 0;
+  // GPU -> CPU; the result carries the GpuTensor's dtype tag.
+  virtual Result<Tensor> download(const GpuTensor& t) = 0;
+
+  // Compiles (or finds in the cache) every pass; no drawing. `inputs` are the
+  // node's input descs (nullopt for absent ones). Used at session creation so
+  // that the first run does not pay for compiling.
+  virtual Status prepare(const std::vector<ProgramInfo>& passes,
+                         const std::vector<std::optional<TensorDesc>>& inputs) = 0;
+
+  // Runs the passes of one node. `inputs[i]` is the node's input i (nullptr when
+  // absent). Returns the node outputs, indexed as ProgramInfo::node_output says
+  // (entries no pass wrote are nullptr). Temporaries go back to the pool.
+  virtual Result<std::vector<GpuTensorPtr>> run(const std::vector<ProgramInfo>& passes,
+                                                const std::vector<GpuTensorPtr>& inputs,
+                                                size_t node_output_count) = 0;
+
+  virtual MemoryStats memory() const = 0;
+};
+
+// Creates the GL context (EGL surfaceless natively, the WebGL2 canvas context
+// under Emscripten), probes capabilities and fails with a clear message when
+// float render targets are missing.
+Result<std::unique_ptr<Executor>> create_executor();
+
+}  // namespace glint::gl

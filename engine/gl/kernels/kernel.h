@@ -1,0 +1,63 @@
+// The GPU kernel contract. A GPU kernel never touches GL: from a
+// KernelContext (node, concrete input/output dtypes and shapes, constant
+// input values) it returns one or more ProgramInfo passes; the runtime
+// compiles, binds and draws them.
+//
+// Shader body convention (see engine/gl/codegen/shader_composer.h): the body
+// defines `float process(int oc[OUT_RANK])`, returning the value of output
+// element `oc` (oc has max(rank,1) entries; a rank-0 output sees oc[0]==0).
+// For each program input named X (rank r) the composer generates, from the
+// input's layout, without the kernel doing texel arithmetic:
+//   float getX(int i0, ..., int i{r-1})   // `getX()` for rank 0
+//   float getXFlat(int flat_index)         // row-major element index
+//   float getXBroadcast(int oc[OUT_RANK])  // numpy broadcast against the output
+//   const int X_RANK; const int X_SIZE; const int X_SHAPE[r] (when r > 0)
+// and for the output: OUT_RANK (array length, >=1), OUT_SIZE, OUT_SHAPE[OUT_RANK].
+// Shapes and loop bounds are literals in the source (baked), so a program's
+// cache key is its full source.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "engine/core/tensor.h"
+#include "engine/ir/graph.h"
+
+namespace glint::gl {
+
+struct TensorDesc {
+  DataType dtype = DataType::kFloat32;
+  Shape shape;
+};
+
+struct KernelContext {
+  const ir::Node* node = nullptr;
+  std::vector<std::optional<TensorDesc>> inputs;  // nullopt: absent optional input
+  std::vector<TensorDesc> outputs;                // from shape inference
+  std::vector<const Tensor*> constants;           // input i's value when constant, else nullptr
+};
+
+struct ProgramInput {
+  std::string name;  // sampler name used in the body: getX(...) for "X"
+  int source = 0;    // >= 0: node input index; < 0: -(k+1) = the output of pass k
+};
+
+struct ProgramInfo {
+  std::string name;                 // kernel name, for logs and `glint info`
+  std::vector<ProgramInput> inputs;
+  TensorDesc output;                // what this pass writes
+  int node_output = 0;              // node output index written; -1: a temporary for later passes
+  std::string body;                 // GLSL: helpers + `float process(int oc[OUT_RANK])`
+  std::vector<std::string> snippets;  // names of shaders/*.glsl snippets to include, e.g. "erf"
+};
+
+// `why` receives a short reason when the candidate declines the node.
+using GpuSupportsFn = bool (*)(const KernelContext& ctx, std::string* why);
+using GpuBuildFn = Result<std::vector<ProgramInfo>> (*)(const KernelContext& ctx);
+
+// A helper most kernels use: true when every present input and output is
+// float32/float16 (the dtypes the unpacked R32F layout holds exactly).
+bool all_float(const KernelContext& ctx, std::string* why);
+
+}  // namespace glint::gl

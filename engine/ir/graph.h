@@ -1,0 +1,100 @@
+// The in-memory graph every pass reads and rewrites. Values are referenced by
+// name (as in ONNX); an empty input name is an absent optional input.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "engine/core/tensor.h"
+
+namespace glint::ir {
+
+struct Graph;
+
+struct Attribute {
+  enum class Kind { kUndefined, kFloat, kInt, kString, kTensor, kGraph, kFloats, kInts, kStrings,
+                    kTensors, kGraphs };
+  Kind kind = Kind::kUndefined;
+  float f = 0.f;
+  int64_t i = 0;
+  std::string s;
+  Tensor t;
+  std::shared_ptr<Graph> g;
+  std::vector<float> floats;
+  std::vector<int64_t> ints;
+  std::vector<std::string> strings;
+  std::vector<Tensor> tensors;
+  std::vector<std::shared_ptr<Graph>> graphs;
+
+  // A stable text form, used in program cache keys and `glint info`.
+  std::string cache_key() const;
+};
+
+struct Node {
+  std::string name;
+  std::string op_type;
+  std::string domain;  // "" for ai.onnx
+  int opset = 0;       // the model's opset for `domain`, resolved at load
+  std::vector<std::string> inputs;   // "" = absent optional input
+  std::vector<std::string> outputs;  // "" = unused optional output
+  std::map<std::string, Attribute> attrs;
+
+  bool has_attr(const std::string& n) const { return attrs.count(n) != 0; }
+  int64_t attr_int(const std::string& n, int64_t dflt) const;
+  float attr_float(const std::string& n, float dflt) const;
+  std::string attr_string(const std::string& n, const std::string& dflt) const;
+  std::vector<int64_t> attr_ints(const std::string& n, std::vector<int64_t> dflt = {}) const;
+  std::vector<float> attr_floats(const std::string& n, std::vector<float> dflt = {}) const;
+  const Attribute* attr(const std::string& n) const;
+
+  bool has_input(size_t i) const { return i < inputs.size() && !inputs[i].empty(); }
+  bool has_output(size_t i) const { return i < outputs.size() && !outputs[i].empty(); }
+  // "node 'conv1' (Conv, opset 7)" — the prefix of every error about a node.
+  std::string describe() const;
+};
+
+// One dimension of a declared shape: a number, or a symbol ("batch"), or unknown.
+struct Dim {
+  int64_t value = -1;  // -1 when symbolic or unknown
+  std::string symbol;
+  bool known() const { return value >= 0; }
+};
+
+struct ValueInfo {
+  DataType dtype = DataType::kUndefined;
+  bool has_shape = false;  // false: rank unknown
+  std::vector<Dim> dims;
+
+  bool fully_known() const;
+  Shape concrete() const;  // unknown dims become -1
+  std::string describe() const;  // "float32[batch,3,224,224]"
+  static ValueInfo of(const Tensor& t);
+  static ValueInfo of(DataType dtype, const Shape& shape);
+};
+
+struct Graph {
+  std::string name;
+  std::vector<Node> nodes;
+  std::map<std::string, Tensor> initializers;  // constants, including folded ones
+  std::vector<std::string> inputs;             // runtime inputs (initializers excluded)
+  std::vector<std::string> outputs;
+  std::map<std::string, ValueInfo> values;     // declared or inferred per value name
+  std::map<std::string, int64_t> opsets;       // domain ("" = ai.onnx) -> version
+  int64_t ir_version = 0;
+
+  bool is_constant(const std::string& name) const { return initializers.count(name) != 0; }
+  const ValueInfo* info(const std::string& name) const;
+};
+
+// Nodes in an order where each node comes after the producers of its inputs.
+// Fails naming a value that nothing produces or a cycle.
+Result<std::vector<size_t>> topological_order(const Graph& g);
+
+// Checks every node input is a graph input, an initializer or some node's
+// output; names the first node that references a missing value.
+Status check_references(const Graph& g);
+
+}  // namespace glint::ir
