@@ -1,1 +1,35 @@
-int main() { return 0; }
+// `glint`: the native command-line runner (see DESIGN.md, "The native runner").
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "bindings/native/cli.h"
+
+namespace {
+const char* kUsage =
+    "usage: glint COMMAND ...\n"
+    "  run MODEL.onnx [--input NAME=FILE.pb|.npy ...] [--backend gpu|cpu|default] [--json]\n"
+    "                 [--expect NAME=FILE.pb ...] [--rtol R] [--atol A]\n"
+    "  classify MODEL.onnx IMAGE [--labels FILE] [--top K] [--backend ...] [--json]\n"
+    "  info MODEL.onnx [--backend ...]\n"
+    "  node-tests DIR... [--backend gpu|cpu|default] [--known-failures FILE] [--rtol R] [--atol A]\n"
+    "                    [--filter TEXT] [--list-failures FILE]\n"
+    "  bench MODEL.onnx [--runs N] [--warmup N] [--backend ...] [--json]\n"
+    "backend: default = GPU with per-node CPU fallback; gpu = GPU only; cpu = CPU only.\n";
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "run") return glint::cli::cmd_run(argc, argv);
+  if (cmd == "info") return glint::cli::cmd_info(argc, argv);
+  if (cmd == "node-tests") return glint::cli::cmd_node_tests(argc, argv);
+  if (cmd == "bench") return glint::cli::cmd_bench(argc, argv);
+  if (cmd == "classify") return glint::cli::cmd_classify(argc, argv);
+  std::fprintf(stderr, "glint: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

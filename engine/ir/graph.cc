@@ -110,8 +110,10 @@ Result<std::vector<size_t>> topological_order(const Graph& g) {
     while (!stack.empty()) {
       auto& [n, next_input] = stack.back();
       const Node& node = g.nodes[n];
-      if (next_input < node.inputs.size()) {
-        const std::string& in = node.inputs[next_input++];
+      if (next_input < node.inputs.size() + node.implicit_inputs.size()) {
+        size_t k = next_input++;
+        const std::string& in = k < node.inputs.size() ? node.inputs[k]
+                                                       : node.implicit_inputs[k - node.inputs.size()];
         auto it = producer.find(in);
         if (in.empty() || it == producer.end()) continue;
         size_t p = it->second;
@@ -131,17 +133,40 @@ Result<std::vector<size_t>> topological_order(const Graph& g) {
   return order;
 }
 
+std::vector<std::string> free_values(const Graph& g) {
+  std::set<std::string> defined(g.inputs.begin(), g.inputs.end());
+  for (auto& [name, t] : g.initializers) defined.insert(name);
+  for (auto& n : g.nodes)
+    for (auto& o : n.outputs) defined.insert(o);
+  std::set<std::string> seen;
+  std::vector<std::string> out;
+  auto use = [&](const std::string& v) {
+    if (!v.empty() && !defined.count(v) && seen.insert(v).second) out.push_back(v);
+  };
+  for (auto& n : g.nodes) {
+    for (auto& in : n.inputs) use(in);
+    for (auto& in : n.implicit_inputs) use(in);
+  }
+  for (auto& o : g.outputs) use(o);
+  return out;
+}
+
 Status check_references(const Graph& g) {
   std::set<std::string> known(g.inputs.begin(), g.inputs.end());
   for (auto& [name, t] : g.initializers) known.insert(name);
   for (auto& n : g.nodes)
     for (auto& o : n.outputs)
       if (!o.empty()) known.insert(o);
-  for (auto& n : g.nodes)
+  for (auto& n : g.nodes) {
     for (auto& in : n.inputs)
       if (!in.empty() && !known.count(in))
         return invalid_model(n.describe() + ": input '" + in +
                              "' is not a graph input, an initializer or any node's output");
+    for (auto& in : n.implicit_inputs)
+      if (!known.count(in))
+        return invalid_model(n.describe() + ": a subgraph reads '" + in +
+                             "', which is not defined in any enclosing graph");
+  }
   for (auto& o : g.outputs)
     if (!known.count(o)) return invalid_model("graph output '" + o + "' is produced by no node");
   return Status::Ok();

@@ -41,6 +41,10 @@ struct Node {
   std::vector<std::string> inputs;   // "" = absent optional input
   std::vector<std::string> outputs;  // "" = unused optional output
   std::map<std::string, Attribute> attrs;
+  // Outer-scope values that subgraph attributes (Loop/If/Scan bodies) read
+  // without naming them as inputs; filled by the loader, used for ordering and
+  // liveness.
+  std::vector<std::string> implicit_inputs;
 
   bool has_attr(const std::string& n) const { return attrs.count(n) != 0; }
   int64_t attr_int(const std::string& n, int64_t dflt) const;
@@ -88,6 +92,10 @@ struct Graph {
   bool is_constant(const std::string& name) const { return initializers.count(name) != 0; }
   const ValueInfo* info(const std::string& name) const;
 };
+
+// Values a graph reads from an enclosing scope: node inputs (also of nested
+// subgraphs) that are neither defined inside it nor its inputs/initializers.
+std::vector<std::string> free_values(const Graph& g);
 
 // Nodes in an order where each node comes after the producers of its inputs.
 // Fails naming a value that nothing produces or a cycle.

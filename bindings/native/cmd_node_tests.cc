@@ -1,0 +1,209 @@
+// glint node-tests: runs ONNX backend node-test folders (model.onnx +
+// test_data_set_*/input_*.pb, output_*.pb) and checks a known-failure list,
+// which may only shrink: a new failure fails the run, and so does a listed
+// test that now passes.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "bindings/native/cli.h"
+#include "bindings/native/tensor_io.h"
+#include "engine/core/compare.h"
+
+namespace fs = std::filesystem;
+
+namespace glint::cli {
+
+namespace {
+
+enum class Outcome { kPass, kFail, kSkip };
+
+struct TestResult {
+  Outcome outcome = Outcome::kPass;
+  std::string reason;
+};
+
+// Every folder that holds a model.onnx, under each DIR (or DIR itself).
+std::vector<fs::path> find_tests(const std::vector<std::string>& dirs) {
+  std::vector<fs::path> out;
+  for (auto& d : dirs) {
+    fs::path p(d);
+    if (fs::exists(p / "model.onnx")) {
+      out.push_back(p);
+      continue;
+    }
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(p, ec))
+      if (e.is_directory() && fs::exists(e.path() / "model.onnx")) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<fs::path> numbered(const fs::path& dir, const std::string& prefix) {
+  std::vector<std::pair<int, fs::path>> files;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && e.path().extension() == ".pb")
+      files.push_back({std::atoi(name.c_str() + prefix.size()), e.path()});
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<fs::path> out;
+  for (auto& f : files) out.push_back(f.second);
+  return out;
+}
+
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  if (s.size() > 300) s = s.substr(0, 300) + "...";
+  return s;
+}
+
+TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol, double atol) {
+  auto session = Session::create_from_file((dir / "model.onnx").string(), opts);
+  if (!session.ok()) {
+    // On the GPU-only backend, a graph that needs any CPU node is not a GPU test.
+    if (opts.backend == BackendMode::kGpu && session.status().code() == StatusCode::kUnsupported)
+      return {Outcome::kSkip, one_line(session.status().message())};
+    return {Outcome::kFail, "create: " + one_line(session.status().message())};
+  }
+  Session& s = *session.value();
+  std::vector<fs::path> sets;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
+  std::sort(sets.begin(), sets.end());
+  if (sets.empty()) return {Outcome::kFail, "no test_data_set_* folder"};
+  for (auto& io : s.inputs())
+    if (io.info.dtype == DataType::kUndefined)
+      return {Outcome::kFail, "input '" + io.name + "' is not a tensor (sequence/optional/map inputs are not supported)"};
+  for (auto& set : sets) {
+    std::map<std::string, Tensor> feeds;
+    auto inputs = numbered(set, "input_");
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      std::string name;
+      auto t = load_tensor_file(inputs[k].string(), &name);
+      if (!t.ok()) return {Outcome::kFail, one_line(t.status().message())};
+      bool named = false;
+      for (auto& io : s.inputs()) if (io.name == name) named = true;
+      if (!named) {
+        if (k >= s.inputs().size()) return {Outcome::kFail, "more input files than model inputs"};
+        name = s.inputs()[k].name;
+      }
+      feeds[name] = std::move(t).value();
+    }
+    auto out = s.run(feeds);
+    if (!out.ok()) {
+      if (opts.backend == BackendMode::kGpu && out.status().code() == StatusCode::kUnsupported)
+        return {Outcome::kSkip, one_line(out.status().message())};
+      return {Outcome::kFail, "run: " + one_line(out.status().message())};
+    }
+    auto outputs = numbered(set, "output_");
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      std::string name;
+      auto want = load_tensor_file(outputs[k].string(), &name);
+      if (!want.ok()) return {Outcome::kFail, one_line(want.status().message())};
+      if (!out->count(name)) {
+        if (k >= s.outputs().size()) return {Outcome::kFail, "more output files than model outputs"};
+        name = s.outputs()[k].name;
+      }
+      Comparison c = compare_tensors(out->at(name), want.value(), rtol, atol);
+      if (!c.equal)
+        return {Outcome::kFail, set.filename().string() + " output '" + name + "': " + one_line(c.mismatch)};
+    }
+  }
+  return {Outcome::kPass, ""};
+}
+
+Result<std::map<std::string, std::string>> read_known_failures(const std::string& path) {
+  std::map<std::string, std::string> known;
+  if (path.empty()) return known;
+  std::ifstream f(path);
+  if (!f) return io_error("cannot open known-failures file '" + path + "'");
+  std::string line;
+  while (std::getline(f, line)) {
+    auto hash = line.find('#');
+    if (hash == 0) continue;
+    std::istringstream ls(line);
+    std::string name;
+    if (!(ls >> name)) continue;
+    std::string reason;
+    std::getline(ls, reason);
+    known[name] = reason;
+  }
+  return known;
+}
+
+}  // namespace
+
+int cmd_node_tests(int argc, char** argv) {
+  auto args = parse_args(argc, argv, 2,
+                         {"backend", "known-failures", "rtol", "atol", "filter", "list-failures", "force-cpu"},
+                         {"verbose"});
+  if (!args.ok()) return fail(args.status());
+  if (args->positional.empty()) return fail(invalid_argument("node-tests needs at least one DIR"));
+  auto opts = session_options(*args);
+  if (!opts.ok()) return fail(opts.status());
+  auto rtol = parse_number("rtol", args->get("rtol", "1e-3"));
+  auto atol = parse_number("atol", args->get("atol", "1e-4"));
+  if (!rtol.ok()) return fail(rtol.status());
+  if (!atol.ok()) return fail(atol.status());
+  auto known = read_known_failures(args->get("known-failures"));
+  if (!known.ok()) return fail(known.status());
+  std::string filter = args->get("filter");
+  bool verbose = args->has("verbose");
+
+  auto tests = find_tests(args->positional);
+  if (tests.empty()) return fail(invalid_argument("no test folders (with model.onnx) found"));
+  int passed = 0, failed = 0, skipped = 0, new_failures = 0, now_passing = 0;
+  std::vector<std::pair<std::string, std::string>> failures;
+  size_t done = 0;
+  for (auto& dir : tests) {
+    std::string name = dir.filename().string();
+    if (!filter.empty() && name.find(filter) == std::string::npos) continue;
+    TestResult r = run_test(dir, *opts, *rtol, *atol);
+    ++done;
+    bool listed = known->count(name) != 0;
+    switch (r.outcome) {
+      case Outcome::kPass:
+        ++passed;
+        if (listed) {
+          ++now_passing;
+          std::printf("NOW PASSES %s (listed as a known failure: remove it from the list)\n", name.c_str());
+        } else if (verbose) {
+          std::printf("pass %s\n", name.c_str());
+        }
+        break;
+      case Outcome::kSkip:
+        ++skipped;
+        if (verbose) std::printf("skip %s: %s\n", name.c_str(), r.reason.c_str());
+        break;
+      case Outcome::kFail:
+        ++failed;
+        failures.push_back({name, r.reason});
+        if (!listed) ++new_failures;
+        std::printf("%s %s: %s\n", listed ? "known failure" : "FAIL", name.c_str(), r.reason.c_str());
+        break;
+    }
+    if (done % 100 == 0) std::fprintf(stderr, "node-tests: %zu done\n", done);
+    std::fflush(stdout);
+  }
+  if (args->has("list-failures")) {
+    std::ofstream f(args->get("list-failures"));
+    f << "# ONNX node tests that fail on the " << backend_mode_name(opts->backend)
+      << " backend: test name, then the reason.\n";
+    for (auto& [n, why] : failures) f << n << "  " << why << "\n";
+  }
+  std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+  if (!known->empty() || new_failures || now_passing)
+    std::printf("backend %s: %d new failures, %d listed tests now pass (%zu listed)\n",
+                backend_mode_name(opts->backend).c_str(), new_failures, now_passing, known->size());
+  if (args->has("known-failures")) return (new_failures || now_passing) ? 1 : 0;
+  return failed ? 1 : 0;
+}
+
+}  // namespace glint::cli

@@ -1,0 +1,75 @@
+// glint run: feeds from .pb/.npy files, prints (or checks) the outputs.
+#include <cstdio>
+
+#include "bindings/native/cli.h"
+#include "bindings/native/tensor_io.h"
+#include "engine/core/compare.h"
+
+namespace glint::cli {
+
+namespace {
+// "NAME=FILE", or just "FILE" when the model has exactly one input.
+Result<std::pair<std::string, std::string>> split_binding(const std::string& option, const std::string& s,
+                                                          const std::vector<IoInfo>& ios) {
+  auto eq = s.find('=');
+  if (eq != std::string::npos) return std::make_pair(s.substr(0, eq), s.substr(eq + 1));
+  if (ios.size() == 1) return std::make_pair(ios[0].name, s);
+  return invalid_argument("--" + option + " '" + s + "': write NAME=FILE (the model has " +
+                          std::to_string(ios.size()) + " " + option + "s)");
+}
+}  // namespace
+
+int cmd_run(int argc, char** argv) {
+  auto args = parse_args(argc, argv, 2, {"input", "backend", "expect", "rtol", "atol", "force-cpu"}, {"json"});
+  if (!args.ok()) return fail(args.status());
+  if (args->positional.size() != 1) return fail(invalid_argument("run needs exactly one MODEL.onnx"));
+  auto opts = session_options(*args);
+  if (!opts.ok()) return fail(opts.status());
+  auto rtol = parse_number("rtol", args->get("rtol", "1e-3"));
+  auto atol = parse_number("atol", args->get("atol", "1e-4"));
+  if (!rtol.ok()) return fail(rtol.status());
+  if (!atol.ok()) return fail(atol.status());
+  auto session = Session::create_from_file(args->positional[0], *opts);
+  if (!session.ok()) return fail(session.status());
+  Session& s = *session.value();
+
+  std::map<std::string, Tensor> feeds;
+  for (auto& b : args->all("input")) {
+    auto nb = split_binding("input", b, s.inputs());
+    if (!nb.ok()) return fail(nb.status());
+    auto t = load_tensor_file(nb->second);
+    if (!t.ok()) return fail(t.status());
+    feeds[nb->first] = std::move(t).value();
+  }
+  auto out = s.run(feeds);
+  if (!out.ok()) return fail(out.status());
+
+  int status = 0;
+  for (auto& b : args->all("expect")) {
+    auto nb = split_binding("output", b, s.outputs());
+    if (!nb.ok()) return fail(nb.status());
+    auto want = load_tensor_file(nb->second);
+    if (!want.ok()) return fail(want.status());
+    auto it = out->find(nb->first);
+    if (it == out->end()) return fail(invalid_argument("--expect names unknown output '" + nb->first + "'"));
+    Comparison c = compare_tensors(it->second, want.value(), *rtol, *atol);
+    std::fprintf(stderr, "%s %s: max |diff| %.3g vs %s%s%s\n", c.equal ? "match" : "MISMATCH",
+                 nb->first.c_str(), c.max_abs_diff, nb->second.c_str(), c.equal ? "" : ": ",
+                 c.mismatch.c_str());
+    if (!c.equal) status = 1;
+  }
+  if (args->has("json")) {
+    std::printf("{\"backend\": \"%s\", \"outputs\": {", backend_mode_name(s.backend()).c_str());
+    bool first = true;
+    for (auto& [name, t] : *out) {
+      std::printf("%s\"%s\": %s", first ? "" : ", ", json_escape(name).c_str(), tensor_json(t).c_str());
+      first = false;
+    }
+    std::printf("}}\n");
+  } else {
+    for (auto& [name, t] : *out) std::printf("%s: %s\n", name.c_str(), format_tensor(t, 32).c_str());
+  }
+  return status;
+}
+
+}  // namespace glint::cli

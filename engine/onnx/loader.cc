@@ -1,0 +1,257 @@
+#include "engine/onnx/loader.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/onnx/tensor_proto.h"
+#include "onnx/onnx.pb.h"
+
+namespace glint::onnx_loader {
+
+namespace {
+
+// Protobuf refuses messages over 2 GiB anyway; this also bounds recursion of
+// hostile nested subgraphs.
+constexpr int kMaxSubgraphDepth = 32;
+
+std::string describe_bytes(const void* data, size_t size) {
+  const char* c = static_cast<const char*>(data);
+  std::string head(c, std::min<size_t>(size, 64));
+  std::string lower;
+  for (char ch : head) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower.find("<!doctype") != std::string::npos || lower.find("<html") != std::string::npos)
+    return " (it looks like an HTML page, e.g. an error page served instead of the model)";
+  if (lower.rfind("{", 0) == 0) return " (it looks like JSON)";
+  if (size >= 4 && head.compare(0, 4, "\x89PNG") == 0) return " (it is a PNG image)";
+  return "";
+}
+
+ir::ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v) {
+  ir::ValueInfo info;
+  if (!v.has_type() || !v.type().has_tensor_type()) return info;
+  const auto& tt = v.type().tensor_type();
+  info.dtype = static_cast<DataType>(tt.elem_type());
+  if (tt.has_shape()) {
+    info.has_shape = true;
+    for (const auto& d : tt.shape().dim()) {
+      ir::Dim dim;
+      if (d.has_dim_value()) dim.value = d.dim_value();
+      else if (d.has_dim_param()) dim.symbol = d.dim_param();
+      info.dims.push_back(dim);
+    }
+  }
+  return info;
+}
+
+Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
+                                   int depth);
+
+Result<ir::Attribute> attribute_from_proto(const onnx::AttributeProto& a, const std::string& node_desc,
+                                           const std::map<std::string, int64_t>& opsets, int depth) {
+  using K = ir::Attribute::Kind;
+  ir::Attribute out;
+  std::string what = node_desc + " attribute '" + a.name() + "'";
+  if (!a.ref_attr_name().empty())
+    return unsupported(what + ": attribute references (functions) are not supported");
+  switch (a.type()) {
+    case onnx::AttributeProto::FLOAT: out.kind = K::kFloat; out.f = a.f(); break;
+    case onnx::AttributeProto::INT: out.kind = K::kInt; out.i = a.i(); break;
+    case onnx::AttributeProto::STRING: out.kind = K::kString; out.s = a.s(); break;
+    case onnx::AttributeProto::FLOATS:
+      out.kind = K::kFloats;
+      out.floats.assign(a.floats().begin(), a.floats().end());
+      break;
+    case onnx::AttributeProto::INTS:
+      out.kind = K::kInts;
+      out.ints.assign(a.ints().begin(), a.ints().end());
+      break;
+    case onnx::AttributeProto::STRINGS:
+      out.kind = K::kStrings;
+      out.strings.assign(a.strings().begin(), a.strings().end());
+      break;
+    case onnx::AttributeProto::TENSOR: {
+      out.kind = K::kTensor;
+      GLINT_ASSIGN_OR_RETURN(out.t, tensor_from_proto(a.t(), what));
+      break;
+    }
+    case onnx::AttributeProto::TENSORS:
+      out.kind = K::kTensors;
+      for (const auto& t : a.tensors()) {
+        GLINT_ASSIGN_OR_RETURN(Tensor v, tensor_from_proto(t, what));
+        out.tensors.push_back(std::move(v));
+      }
+      break;
+    case onnx::AttributeProto::GRAPH: {
+      out.kind = K::kGraph;
+      GLINT_ASSIGN_OR_RETURN(ir::Graph g, graph_from_proto(a.g(), opsets, depth + 1));
+      out.g = std::make_shared<ir::Graph>(std::move(g));
+      break;
+    }
+    case onnx::AttributeProto::GRAPHS:
+      out.kind = K::kGraphs;
+      for (const auto& gp : a.graphs()) {
+        GLINT_ASSIGN_OR_RETURN(ir::Graph g, graph_from_proto(gp, opsets, depth + 1));
+        out.graphs.push_back(std::make_shared<ir::Graph>(std::move(g)));
+      }
+      break;
+    case onnx::AttributeProto::SPARSE_TENSOR:
+    case onnx::AttributeProto::SPARSE_TENSORS:
+      return unsupported(what + ": sparse tensor attributes are not supported");
+    default:
+      // Old exporters leave `type` unset; infer it from the field that is filled.
+      if (a.has_f()) { out.kind = K::kFloat; out.f = a.f(); }
+      else if (a.has_i()) { out.kind = K::kInt; out.i = a.i(); }
+      else if (a.has_s()) { out.kind = K::kString; out.s = a.s(); }
+      else if (a.floats_size()) { out.kind = K::kFloats; out.floats.assign(a.floats().begin(), a.floats().end()); }
+      else if (a.ints_size()) { out.kind = K::kInts; out.ints.assign(a.ints().begin(), a.ints().end()); }
+      else if (a.has_t()) {
+        out.kind = K::kTensor;
+        GLINT_ASSIGN_OR_RETURN(out.t, tensor_from_proto(a.t(), what));
+      } else {
+        return invalid_model(what + ": attribute has no type and no value");
+      }
+  }
+  return out;
+}
+
+Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
+                                   int depth) {
+  if (depth > kMaxSubgraphDepth)
+    return invalid_model("subgraphs are nested deeper than " + std::to_string(kMaxSubgraphDepth));
+  ir::Graph g;
+  g.name = gp.name();
+  g.opsets = opsets;
+  for (const auto& init : gp.initializer()) {
+    if (init.name().empty()) return invalid_model("graph '" + gp.name() + "' has an initializer without a name");
+    GLINT_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(init, "initializer '" + init.name() + "'"));
+    g.values[init.name()] = ir::ValueInfo::of(t);
+    g.initializers[init.name()] = std::move(t);
+  }
+  if (gp.sparse_initializer_size() > 0)
+    return unsupported("graph '" + gp.name() + "': sparse initializers are not supported");
+  std::set<std::string> seen_inputs;
+  for (const auto& in : gp.input()) {
+    if (!seen_inputs.insert(in.name()).second)
+      return invalid_model("graph input '" + in.name() + "' is listed twice");
+    // An initializer that is also listed as an input is a constant (old
+    // exporters list every weight as an input; SqueezeNet fp16 does).
+    if (g.initializers.count(in.name())) continue;
+    g.inputs.push_back(in.name());
+    g.values[in.name()] = value_info_from_proto(in);
+  }
+  for (const auto& out : gp.output()) {
+    g.outputs.push_back(out.name());
+    auto info = value_info_from_proto(out);
+    if (info.dtype != DataType::kUndefined && !g.values.count(out.name())) g.values[out.name()] = info;
+  }
+  for (const auto& vi : gp.value_info()) {
+    auto info = value_info_from_proto(vi);
+    if (info.dtype != DataType::kUndefined && !g.values.count(vi.name())) g.values[vi.name()] = info;
+  }
+  std::set<std::string> produced;
+  for (const auto& np : gp.node()) {
+    ir::Node n;
+    n.name = np.name();
+    n.op_type = np.op_type();
+    n.domain = np.domain() == "ai.onnx" ? "" : np.domain();
+    n.inputs.assign(np.input().begin(), np.input().end());
+    n.outputs.assign(np.output().begin(), np.output().end());
+    if (n.op_type.empty()) return invalid_model("node '" + n.name + "' has no op_type");
+    auto it = opsets.find(n.domain);
+    if (it == opsets.end())
+      return invalid_model("node '" + n.name + "' (" + n.op_type + ") uses domain '" + n.domain +
+                           "', which the model's opset_import does not declare");
+    n.opset = static_cast<int>(it->second);
+    for (const auto& o : n.outputs) {
+      if (o.empty()) continue;
+      if (!produced.insert(o).second) return invalid_model(n.describe() + ": value '" + o + "' is produced twice");
+    }
+    for (const auto& a : np.attribute()) {
+      GLINT_ASSIGN_OR_RETURN(ir::Attribute attr, attribute_from_proto(a, n.describe(), opsets, depth));
+      n.attrs[a.name()] = std::move(attr);
+    }
+    for (auto& [name, a] : n.attrs) {
+      std::vector<std::shared_ptr<ir::Graph>> subs = a.graphs;
+      if (a.g) subs.push_back(a.g);
+      for (auto& sub : subs)
+        for (auto& v : ir::free_values(*sub)) n.implicit_inputs.push_back(v);
+    }
+    g.nodes.push_back(std::move(n));
+  }
+  return g;
+}
+
+}  // namespace
+
+Result<ir::Graph> load_model(const void* data, size_t size) {
+  if (data == nullptr || size == 0) return invalid_model("the model is empty (0 bytes)");
+  onnx::ModelProto model;
+  if (size > static_cast<size_t>(INT32_MAX) || !model.ParseFromArray(data, static_cast<int>(size)))
+    return invalid_model("not an ONNX model: the " + std::to_string(size) +
+                         " bytes do not parse as an onnx.ModelProto (truncated or another format)" +
+                         describe_bytes(data, size));
+  if (!model.has_graph() || (model.graph().node_size() == 0 && model.graph().output_size() == 0))
+    return invalid_model("not an ONNX model: it has no graph" + describe_bytes(data, size));
+  if (model.ir_version() <= 0)
+    return invalid_model("not an ONNX model: ir_version is missing" + describe_bytes(data, size));
+  std::map<std::string, int64_t> opsets;
+  for (const auto& o : model.opset_import()) {
+    std::string d = o.domain() == "ai.onnx" ? "" : o.domain();
+    opsets[d] = o.version();
+  }
+  // IR version 3+ requires opset_import; older models imply ai.onnx opset 1.
+  if (opsets.empty()) opsets[""] = 1;
+  auto it = opsets.find("");
+  if (it != opsets.end() && (it->second < kMinOnnxOpset || it->second > kMaxOnnxOpset))
+    return unsupported("the model imports ai.onnx opset " + std::to_string(it->second) +
+                       "; glint supports opsets " + std::to_string(kMinOnnxOpset) + " to " +
+                       std::to_string(kMaxOnnxOpset));
+  GLINT_ASSIGN_OR_RETURN(ir::Graph g, graph_from_proto(model.graph(), opsets, 0));
+  g.ir_version = model.ir_version();
+  if (g.outputs.empty()) return invalid_model("the model's graph declares no outputs");
+  GLINT_RETURN_IF_ERROR(ir::check_references(g));
+  return g;
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return io_error("cannot open '" + path + "'");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  if (f.bad()) return io_error("cannot read '" + path + "'");
+  return ss.str();
+}
+
+Result<ir::Graph> load_model_file(const std::string& path) {
+  GLINT_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  auto g = load_model(bytes.data(), bytes.size());
+  if (!g.ok()) return g.status().with_context(path);
+  return g;
+}
+
+Result<Tensor> load_tensor_pb(const void* data, size_t size, std::string* name) {
+  onnx::TensorProto p;
+  if (size > static_cast<size_t>(INT32_MAX) || !p.ParseFromArray(data, static_cast<int>(size)))
+    return invalid_argument("not a serialized onnx.TensorProto");
+  if (name) *name = p.name();
+  return tensor_from_proto(p, "tensor '" + p.name() + "'");
+}
+
+Result<Tensor> load_tensor_pb_file(const std::string& path, std::string* name) {
+  GLINT_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  auto t = load_tensor_pb(bytes.data(), bytes.size(), name);
+  if (!t.ok()) return t.status().with_context(path);
+  return t;
+}
+
+Result<std::string> save_tensor_pb(const Tensor& t, const std::string& name) {
+  onnx::TensorProto p;
+  p.set_name(name);
+  tensor_to_proto(t, &p);
+  std::string out;
+  if (!p.SerializeToString(&out)) return internal_error("cannot serialise tensor '" + name + "'");
+  return out;
+}
+
+}  // namespace glint::onnx_loader

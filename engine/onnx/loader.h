@@ -1,0 +1,29 @@
+// ONNX model bytes -> ir::Graph. Every malformed input gives a Status naming
+// what is wrong (which tensor, node, field); nothing here aborts.
+#pragma once
+#include <string>
+
+#include "engine/core/status.h"
+#include "engine/core/tensor.h"
+#include "engine/ir/graph.h"
+
+namespace glint::onnx_loader {
+
+// The ai.onnx opsets this engine understands (ONNX 1.12 defines up to 17;
+// later ones are accepted where every op the model uses has a matching row).
+constexpr int64_t kMinOnnxOpset = 1;
+constexpr int64_t kMaxOnnxOpset = 21;
+
+Result<ir::Graph> load_model(const void* data, size_t size);
+Result<ir::Graph> load_model_file(const std::string& path);
+
+// A serialized TensorProto (the node tests' input_0.pb, `glint run --input`).
+// `name` receives the proto's name field when non-null.
+Result<Tensor> load_tensor_pb(const void* data, size_t size, std::string* name);
+Result<Tensor> load_tensor_pb_file(const std::string& path, std::string* name);
+// Serialises a tensor as a TensorProto (float16 narrowed back to half).
+Result<std::string> save_tensor_pb(const Tensor& t, const std::string& name);
+
+Result<std::string> read_file(const std::string& path);
+
+}  // namespace glint::onnx_loader

@@ -1,0 +1,134 @@
+#include "engine/onnx/tensor_proto.h"
+
+#include <cstring>
+
+#include "engine/core/half.h"
+#include "onnx/onnx.pb.h"
+
+namespace glint::onnx_loader {
+
+namespace {
+
+// Typed-field element i as it is stored for `dtype` (ONNX packs small ints,
+// bool, float16 and bfloat16 bit patterns into int32_data).
+void store_from_int32_field(Tensor& t, int64_t i, int32_t v) {
+  switch (t.dtype()) {
+    case DataType::kFloat16: t.data<float>()[i] = half_to_float(static_cast<uint16_t>(v)); break;
+    case DataType::kBFloat16: t.data<float>()[i] = bfloat16_to_float(static_cast<uint16_t>(v)); break;
+    default: t.set_from_double(i, v); break;
+  }
+}
+
+Status size_mismatch(const std::string& what, const char* field, int64_t got, int64_t want) {
+  return invalid_model(what + ": " + field + " holds " + std::to_string(got) + " elements, dims say " +
+                       std::to_string(want));
+}
+
+}  // namespace
+
+Result<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string& what) {
+  if (p.has_data_location() && p.data_location() == onnx::TensorProto::EXTERNAL)
+    return unsupported(what + ": external data (data_location=EXTERNAL) is not supported; "
+                       "embed the weights in the model file");
+  if (p.has_segment()) return unsupported(what + ": segmented tensors are not supported");
+  auto dtype = static_cast<DataType>(p.data_type());
+  if (!is_supported_storage(dtype))
+    return unsupported(what + ": data type " + dtype_name(dtype) + " is not supported");
+  Shape shape;
+  for (int64_t d : p.dims()) {
+    if (d < 0) return invalid_model(what + ": negative dimension " + std::to_string(d));
+    shape.push_back(d);
+  }
+  // Guard against absurd element counts before allocating.
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d != 0 && n > (int64_t(1) << 40) / d)
+      return invalid_model(what + ": dims " + shape_str(shape) + " are too large");
+    n *= d;
+  }
+  size_t raw_bytes = p.raw_data().size();
+  if (n > 0 && !p.has_raw_data()) {
+    int64_t typed = p.float_data_size() + p.int32_data_size() + p.int64_data_size() +
+                    p.double_data_size() + p.uint64_data_size() + p.string_data_size();
+    if (typed == 0) return invalid_model(what + ": dims " + shape_str(shape) + " but no data");
+  }
+  if (n > (int64_t(1) << 31) && raw_bytes == 0)
+    return invalid_model(what + ": dims " + shape_str(shape) + " are too large");
+
+  Tensor t(dtype, shape);
+  if (dtype == DataType::kString) {
+    if (p.string_data_size() != n) return size_mismatch(what, "string_data", p.string_data_size(), n);
+    for (int64_t i = 0; i < n; ++i) t.strings()[i] = p.string_data(i);
+    return t;
+  }
+  if (p.has_raw_data()) {
+    const std::string& raw = p.raw_data();
+    size_t file_elem = (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) ? 2 : storage_size(dtype);
+    if (raw.size() != static_cast<size_t>(n) * file_elem)
+      return invalid_model(what + ": raw_data has " + std::to_string(raw.size()) + " bytes, " +
+                           dtype_name(dtype) + shape_str(shape) + " needs " +
+                           std::to_string(static_cast<size_t>(n) * file_elem));
+    if (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) {
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t bits;
+        std::memcpy(&bits, raw.data() + 2 * i, 2);
+        t.data<float>()[i] = dtype == DataType::kFloat16 ? half_to_float(bits) : bfloat16_to_float(bits);
+      }
+    } else if (n > 0) {
+      std::memcpy(t.raw(), raw.data(), raw.size());  // ONNX raw_data is little-endian, as are we
+      if (dtype == DataType::kBool)
+        for (int64_t i = 0; i < n; ++i) t.data<uint8_t>()[i] = t.data<uint8_t>()[i] ? 1 : 0;
+    }
+    return t;
+  }
+  switch (dtype) {
+    case DataType::kFloat32:
+      if (p.float_data_size() != n) return size_mismatch(what, "float_data", p.float_data_size(), n);
+      for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = p.float_data(i);
+      break;
+    case DataType::kFloat64:
+      if (p.double_data_size() != n) return size_mismatch(what, "double_data", p.double_data_size(), n);
+      for (int64_t i = 0; i < n; ++i) t.data<double>()[i] = p.double_data(i);
+      break;
+    case DataType::kInt64:
+      if (p.int64_data_size() != n) return size_mismatch(what, "int64_data", p.int64_data_size(), n);
+      for (int64_t i = 0; i < n; ++i) t.data<int64_t>()[i] = p.int64_data(i);
+      break;
+    case DataType::kUint32: case DataType::kUint64:
+      if (p.uint64_data_size() != n) return size_mismatch(what, "uint64_data", p.uint64_data_size(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        if (dtype == DataType::kUint64) t.data<uint64_t>()[i] = p.uint64_data(i);
+        else t.data<uint32_t>()[i] = static_cast<uint32_t>(p.uint64_data(i));
+      }
+      break;
+    default:  // int32, int16, int8, uint16, uint8, bool, float16, bfloat16
+      if (p.int32_data_size() != n) return size_mismatch(what, "int32_data", p.int32_data_size(), n);
+      for (int64_t i = 0; i < n; ++i) store_from_int32_field(t, i, p.int32_data(i));
+      break;
+  }
+  return t;
+}
+
+void tensor_to_proto(const Tensor& t, onnx::TensorProto* p) {
+  p->set_data_type(static_cast<int>(t.dtype()));
+  for (int64_t d : t.shape()) p->add_dims(d);
+  int64_t n = t.size();
+  if (t.dtype() == DataType::kString) {
+    for (int64_t i = 0; i < n; ++i) p->add_string_data(t.strings()[i]);
+    return;
+  }
+  std::string raw;
+  if (t.dtype() == DataType::kFloat16 || t.dtype() == DataType::kBFloat16) {
+    raw.resize(static_cast<size_t>(n) * 2);
+    for (int64_t i = 0; i < n; ++i) {
+      float f = t.data<float>()[i];
+      uint16_t bits = t.dtype() == DataType::kFloat16 ? float_to_half(f) : float_to_bfloat16(f);
+      std::memcpy(&raw[2 * i], &bits, 2);
+    }
+  } else if (n > 0) {
+    raw.assign(static_cast<const char*>(t.raw()), t.byte_size());
+  }
+  p->set_raw_data(raw);
+}
+
+}  // namespace glint::onnx_loader

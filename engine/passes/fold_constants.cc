@@ -1,0 +1,84 @@
+#include <set>
+
+#include "engine/core/log.h"
+#include "engine/passes/passes.h"
+#include "engine/runtime/registry.h"
+
+namespace glint::passes {
+
+namespace {
+// Ops whose result is not a function of their inputs, or which carry subgraphs.
+const std::set<std::string> kNeverFold = {
+    "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli",
+    "Multinomial", "Loop", "If", "Scan"};
+// Folding must not blow a small model up: a constant larger than this stays a node.
+constexpr int64_t kMaxFoldedElements = int64_t(1) << 24;
+}  // namespace
+
+Status fold_constants(ir::Graph& g) {
+  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
+  std::set<std::string> graph_outputs(g.outputs.begin(), g.outputs.end());
+  std::vector<bool> folded(g.nodes.size(), false);
+  for (size_t idx : order) {
+    const ir::Node& n = g.nodes[idx];
+    if (!n.domain.empty() || kNeverFold.count(n.op_type)) continue;
+    bool all_const = true;
+    for (auto& in : n.inputs)
+      if (!in.empty() && !g.is_constant(in)) all_const = false;
+    if (!all_const) continue;
+    bool output_is_graph_output = false;
+    for (auto& o : n.outputs) if (graph_outputs.count(o)) output_is_graph_output = true;
+    const CpuCandidate* k = find_cpu_kernel(n);
+    if (k == nullptr) continue;
+    std::vector<const Tensor*> ins;
+    for (auto& in : n.inputs) ins.push_back(in.empty() ? nullptr : &g.initializers.at(in));
+    std::vector<Tensor> outs(n.outputs.size());
+    Status s = k->run(n, ins, outs);
+    if (!s.ok()) {
+      // A node that fails on constants fails at run time too; report it there,
+      // with the run's context, rather than refusing the model here.
+      log(LogLevel::kDebug, "not folding " + n.describe() + ": " + s.message());
+      continue;
+    }
+    bool small = true;
+    for (auto& t : outs) if (t.size() > kMaxFoldedElements) small = false;
+    if (!small || output_is_graph_output) continue;
+    for (size_t i = 0; i < outs.size(); ++i) {
+      if (!n.has_output(i)) continue;
+      g.values[n.outputs[i]] = ir::ValueInfo::of(outs[i]);
+      g.initializers[n.outputs[i]] = std::move(outs[i]);
+    }
+    folded[idx] = true;
+  }
+  std::vector<ir::Node> kept;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (!folded[i]) kept.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(kept);
+  return Status::Ok();
+}
+
+Status remove_dead_nodes(ir::Graph& g) {
+  std::set<std::string> live(g.outputs.begin(), g.outputs.end());
+  std::vector<bool> keep(g.nodes.size(), false);
+  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const ir::Node& n = g.nodes[*it];
+    bool used = false;
+    for (auto& o : n.outputs) if (!o.empty() && live.count(o)) used = true;
+    if (!used) continue;
+    keep[*it] = true;
+    for (auto& in : n.inputs) if (!in.empty()) live.insert(in);
+    for (auto& in : n.implicit_inputs) live.insert(in);
+  }
+  std::vector<ir::Node> kept;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (keep[i]) kept.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(kept);
+  for (auto it = g.initializers.begin(); it != g.initializers.end();) {
+    if (!live.count(it->first)) it = g.initializers.erase(it);
+    else ++it;
+  }
+  return Status::Ok();
+}
+
+}  // namespace glint::passes

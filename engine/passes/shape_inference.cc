@@ -1,0 +1,43 @@
+#include "engine/core/log.h"
+#include "engine/passes/passes.h"
+#include "engine/runtime/registry.h"
+
+namespace glint::passes {
+
+Status infer_shapes(ir::Graph& g) {
+  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
+  for (size_t idx : order) {
+    const ir::Node& n = g.nodes[idx];
+    InferFn infer = find_infer(n);
+    if (infer == nullptr) continue;
+    std::vector<const ir::ValueInfo*> ins;
+    std::vector<const Tensor*> consts;
+    bool any_unknown_dtype = false;
+    for (auto& in : n.inputs) {
+      const ir::ValueInfo* vi = in.empty() ? nullptr : g.info(in);
+      if (!in.empty() && (vi == nullptr || vi->dtype == DataType::kUndefined)) any_unknown_dtype = true;
+      ins.push_back(vi);
+      auto it = in.empty() ? g.initializers.end() : g.initializers.find(in);
+      consts.push_back(it == g.initializers.end() ? nullptr : &it->second);
+    }
+    if (any_unknown_dtype) continue;  // an upstream op had no shape function
+    std::vector<ir::ValueInfo> outs(n.outputs.size());
+    Status s = infer(n, ins, consts, outs);
+    // A node whose inputs contradict its op (channel counts, ranks) is a
+    // broken model: say so at load rather than at the first run.
+    if (!s.ok()) return s;
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (n.has_output(i) && outs[i].dtype != DataType::kUndefined) g.values[n.outputs[i]] = outs[i];
+  }
+  return Status::Ok();
+}
+
+Status optimize(ir::Graph& g, const OptimizeOptions& options) {
+  GLINT_RETURN_IF_ERROR(constant_nodes_to_initializers(g));
+  GLINT_RETURN_IF_ERROR(remove_identity(g));
+  if (options.fold) GLINT_RETURN_IF_ERROR(fold_constants(g));
+  GLINT_RETURN_IF_ERROR(remove_dead_nodes(g));
+  return infer_shapes(g);
+}
+
+}  // namespace glint::passes

@@ -1,0 +1,459 @@
+#include "engine/runtime/session.h"
+
+#include <chrono>
+#include <sstream>
+
+#include "engine/core/log.h"
+#include "engine/onnx/loader.h"
+#include "engine/passes/passes.h"
+#include "engine/runtime/registry.h"
+
+namespace glint {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string node_label(const ir::Node& n) {
+  if (!n.name.empty()) return n.name;
+  return n.outputs.empty() ? n.op_type : n.outputs[0];
+}
+
+std::string dtypes_of(const std::vector<const ir::ValueInfo*>& ins) {
+  std::string s;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (i) s += ", ";
+    s += ins[i] ? ins[i]->describe() : "absent";
+  }
+  return s;
+}
+
+// The input signature of a node's concrete descs: the key for its programs.
+std::string signature(const gl::KernelContext& ctx) {
+  std::ostringstream os;
+  for (auto& in : ctx.inputs) {
+    if (!in) { os << "-;"; continue; }
+    os << static_cast<int>(in->dtype) << shape_str(in->shape) << ";";
+  }
+  for (size_t i = 0; i < ctx.constants.size(); ++i) {
+    const Tensor* c = ctx.constants[i];
+    // Constant values a kernel may bake (shapes, clip bounds) are small; big
+    // constants (weights) are read through samplers and do not change.
+    if (c && c->size() <= 16 && c->dtype() != DataType::kString) {
+      os << "c" << i << "=";
+      for (int64_t k = 0; k < c->size(); ++k) os << c->get_as_double(k) << ",";
+    }
+  }
+  return os.str();
+}
+
+}  // namespace
+
+std::string backend_mode_name(BackendMode m) {
+  switch (m) {
+    case BackendMode::kDefault: return "default";
+    case BackendMode::kGpu: return "gpu";
+    case BackendMode::kCpu: return "cpu";
+  }
+  return "?";
+}
+
+Result<BackendMode> parse_backend_mode(const std::string& s) {
+  if (s == "default" || s == "auto") return BackendMode::kDefault;
+  if (s == "gpu" || s == "webgl") return BackendMode::kGpu;
+  if (s == "cpu" || s == "wasm") return BackendMode::kCpu;
+  return invalid_argument("unknown backend '" + s + "' (expected gpu, cpu or default)");
+}
+
+Result<gl::Executor*> shared_executor() {
+  static Result<std::unique_ptr<gl::Executor>> executor = gl::create_executor();
+  if (!executor.ok()) return executor.status();
+  return executor.value().get();
+}
+
+struct Session::Slot {
+  std::optional<Tensor> cpu;
+  gl::GpuTensorPtr gpu;
+  gl::TensorDesc desc() const {
+    if (gpu) return gpu->desc();
+    return gl::TensorDesc{cpu->dtype(), cpu->shape()};
+  }
+};
+
+struct Session::NodeState {
+  bool gpu = false;
+  std::vector<const GpuCandidate*> candidates;
+  const CpuCandidate* cpu = nullptr;
+  std::string program_signature;  // the signature `passes` were built for
+  std::vector<gl::ProgramInfo> passes;
+  std::string fallback_reason;    // last run-time decline, if any
+};
+
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::create(const void* data, size_t size,
+                                                 const SessionOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  GLINT_ASSIGN_OR_RETURN(ir::Graph g, onnx_loader::load_model(data, size));
+  std::unique_ptr<Session> s(new Session());
+  s->timings_.load_ms = ms_since(t0);
+  GLINT_RETURN_IF_ERROR(s->init(std::move(g), options));
+  return s;
+}
+
+Result<std::unique_ptr<Session>> Session::create_from_file(const std::string& path,
+                                                           const SessionOptions& options) {
+  GLINT_ASSIGN_OR_RETURN(std::string bytes, onnx_loader::read_file(path));
+  auto s = create(bytes.data(), bytes.size(), options);
+  if (!s.ok()) return s.status().with_context(path);
+  return s;
+}
+
+Status Session::init(ir::Graph graph, const SessionOptions& options) {
+  options_ = options;
+  graph_ = std::move(graph);
+  for (auto& name : graph_.inputs) {
+    const ir::ValueInfo* vi = graph_.info(name);
+    inputs_.push_back({name, vi ? *vi : ir::ValueInfo{}});
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  passes::OptimizeOptions popts;
+  popts.fold = options.fold_constants;
+  GLINT_RETURN_IF_ERROR(passes::optimize(graph_, popts));
+  timings_.optimize_ms = ms_since(t0);
+  for (auto& name : graph_.outputs) {
+    const ir::ValueInfo* vi = graph_.info(name);
+    outputs_.push_back({name, vi ? *vi : ir::ValueInfo{}});
+  }
+  GLINT_ASSIGN_OR_RETURN(order_, ir::topological_order(graph_));
+  for (size_t pos = 0; pos < order_.size(); ++pos) {
+    const ir::Node& n = graph_.nodes[order_[pos]];
+    for (auto& in : n.inputs) if (!in.empty()) last_use_[in] = pos;
+    for (auto& in : n.implicit_inputs) last_use_[in] = pos;
+  }
+  if (options_.backend != BackendMode::kCpu) {
+    GLINT_ASSIGN_OR_RETURN(gpu_, shared_executor());
+  }
+  GLINT_RETURN_IF_ERROR(place_nodes());
+  t0 = std::chrono::steady_clock::now();
+  GLINT_RETURN_IF_ERROR(compile_static());
+  timings_.compile_ms = ms_since(t0);
+  return Status::Ok();
+}
+
+Status Session::place_nodes() {
+  states_.resize(graph_.nodes.size());
+  placements_.clear();
+  for (size_t idx : order_) {
+    const ir::Node& n = graph_.nodes[idx];
+    auto st = std::make_unique<NodeState>();
+    st->cpu = find_cpu_kernel(n);
+    st->candidates = find_gpu_kernels(n);
+    std::vector<const ir::ValueInfo*> ins;
+    for (auto& in : n.inputs) ins.push_back(in.empty() ? nullptr : graph_.info(in));
+    if (!st->cpu && st->candidates.empty()) {
+      std::string what = op_known(n.op_type, n.domain)
+                             ? "no kernel supports this op at opset " + std::to_string(n.opset)
+                             : "op '" + n.op_type + "'" +
+                                   (n.domain.empty() ? "" : " of domain '" + n.domain + "'") +
+                                   " is not implemented";
+      return unsupported(n.describe() + ": " + what + " (inputs: " + dtypes_of(ins) + ")");
+    }
+    NodePlacement p;
+    p.node = node_label(n);
+    p.op = n.op_type;
+    bool forced = options_.force_cpu.count(n.name) ||
+                  (!n.outputs.empty() && options_.force_cpu.count(n.outputs[0]));
+    if (options_.backend == BackendMode::kCpu || forced) {
+      if (!st->cpu)
+        return unsupported(n.describe() + ": has no CPU kernel, but " +
+                           (forced ? std::string("it was forced onto the CPU")
+                                   : std::string("the backend is cpu")));
+      p.gpu = false;
+      p.kernel = st->cpu->name;
+      p.reason = forced ? "forced onto the CPU" : "cpu backend";
+    } else {
+      std::string why = st->candidates.empty() ? "no GPU kernel for " + n.op_type : "";
+      bool gpu_ok = false;
+      // With fully known input shapes the candidates can be asked now;
+      // otherwise the choice is made (and cached) at the first run.
+      bool known = true;
+      gl::KernelContext ctx;
+      ctx.node = &n;
+      for (size_t i = 0; i < n.inputs.size(); ++i) {
+        if (n.inputs[i].empty()) { ctx.inputs.push_back(std::nullopt); ctx.constants.push_back(nullptr); continue; }
+        const ir::ValueInfo* vi = graph_.info(n.inputs[i]);
+        if (!vi || !vi->fully_known()) { known = false; break; }
+        ctx.inputs.push_back(gl::TensorDesc{vi->dtype, vi->concrete()});
+        auto it = graph_.initializers.find(n.inputs[i]);
+        ctx.constants.push_back(it == graph_.initializers.end() ? nullptr : &it->second);
+      }
+      for (size_t i = 0; known && i < n.outputs.size(); ++i) {
+        const ir::ValueInfo* vi = n.has_output(i) ? graph_.info(n.outputs[i]) : nullptr;
+        if (n.has_output(i) && (!vi || !vi->fully_known())) known = false;
+        ctx.outputs.push_back(vi ? gl::TensorDesc{vi->dtype, vi->concrete()} : gl::TensorDesc{});
+      }
+      for (auto* c : st->candidates) {
+        if (!known) { gpu_ok = true; p.kernel = c->name; break; }
+        std::string reason;
+        if (c->supports == nullptr || c->supports(ctx, &reason)) { gpu_ok = true; p.kernel = c->name; break; }
+        if (why.empty()) why = std::string(c->name) + ": " + reason;
+      }
+      if (gpu_ok) {
+        p.gpu = true;
+      } else if (options_.backend == BackendMode::kGpu) {
+        return unsupported(n.describe() + " cannot run on the GPU (" + why + "; inputs: " + dtypes_of(ins) +
+                           ") and the backend is gpu-only");
+      } else if (!st->cpu) {
+        return unsupported(n.describe() + ": its GPU kernel declines it (" + why +
+                           ") and there is no CPU kernel (inputs: " + dtypes_of(ins) + ")");
+      } else {
+        p.gpu = false;
+        p.kernel = st->cpu->name;
+        p.reason = why;
+      }
+    }
+    st->gpu = p.gpu;
+    states_[idx] = std::move(st);
+    placements_.push_back(std::move(p));
+  }
+  return Status::Ok();
+}
+
+// Builds and compiles the programs of every GPU node whose shapes are known
+// at creation, so the first run does not pay for shader compiles.
+Status Session::compile_static() {
+  if (gpu_ == nullptr) return Status::Ok();
+  for (size_t idx : order_) {
+    NodeState& st = *states_[idx];
+    if (!st.gpu) continue;
+    const ir::Node& n = graph_.nodes[idx];
+    gl::KernelContext ctx;
+    ctx.node = &n;
+    bool known = true;
+    std::vector<const ir::ValueInfo*> ins;
+    for (auto& in : n.inputs) {
+      const ir::ValueInfo* vi = in.empty() ? nullptr : graph_.info(in);
+      if (!in.empty() && (!vi || !vi->fully_known())) known = false;
+      ins.push_back(vi);
+      ctx.inputs.push_back(vi ? std::optional<gl::TensorDesc>(gl::TensorDesc{vi->dtype, vi->concrete()})
+                              : std::nullopt);
+      auto it = in.empty() ? graph_.initializers.end() : graph_.initializers.find(in);
+      ctx.constants.push_back(it == graph_.initializers.end() ? nullptr : &it->second);
+    }
+    for (size_t i = 0; known && i < n.outputs.size(); ++i) {
+      const ir::ValueInfo* vi = n.has_output(i) ? graph_.info(n.outputs[i]) : nullptr;
+      if (n.has_output(i) && (!vi || !vi->fully_known())) known = false;
+      ctx.outputs.push_back(vi ? gl::TensorDesc{vi->dtype, vi->concrete()} : gl::TensorDesc{});
+    }
+    if (!known) continue;
+    for (auto* c : st.candidates) {
+      std::string reason;
+      if (c->supports && !c->supports(ctx, &reason)) continue;
+      auto passes = c->build(ctx);
+      if (!passes.ok()) return passes.status().with_context(n.describe());
+      Status s = gpu_->prepare(passes.value(), ctx.inputs);
+      if (!s.ok()) return s.with_context(n.describe());
+      st.program_signature = signature(ctx);
+      st.passes = std::move(passes).value();
+      break;
+    }
+  }
+  return Status::Ok();
+}
+
+std::optional<gl::MemoryStats> Session::gpu_memory() const {
+  if (gpu_ == nullptr) return std::nullopt;
+  return gpu_->memory();
+}
+
+std::string Session::renderer() const { return gpu_ ? gpu_->caps().renderer : "cpu"; }
+
+Status Session::check_feed(const IoInfo& io, const Tensor& t) const {
+  const ir::ValueInfo& want = io.info;
+  if (want.dtype != DataType::kUndefined && t.dtype() != want.dtype)
+    return invalid_argument("input '" + io.name + "': expected dtype " + dtype_name(want.dtype) + ", got " +
+                            dtype_name(t.dtype()));
+  if (!want.has_shape) return Status::Ok();
+  bool ok = want.dims.size() == t.shape().size();
+  for (size_t i = 0; ok && i < want.dims.size(); ++i)
+    if (want.dims[i].known() && want.dims[i].value != t.shape()[i]) ok = false;
+  if (!ok)
+    return invalid_argument("input '" + io.name + "': expected shape " + want.describe() + ", got " +
+                            tensor_desc(t));
+  if (t.dtype() != DataType::kString && t.byte_size() != static_cast<size_t>(t.size()) * storage_size(t.dtype()))
+    return invalid_argument("input '" + io.name + "': data size does not match its shape " + shape_str(t.shape()));
+  return Status::Ok();
+}
+
+Result<Tensor> Session::to_cpu(Slot& slot) {
+  if (!slot.cpu) {
+    GLINT_ASSIGN_OR_RETURN(Tensor t, gpu_->download(*slot.gpu));
+    slot.cpu = std::move(t);
+  }
+  return *slot.cpu;
+}
+
+Result<gl::GpuTensorPtr> Session::to_gpu(const std::string& name, Slot& slot) {
+  if (slot.gpu) return slot.gpu;
+  bool constant = graph_.is_constant(name);
+  if (constant) {
+    auto it = gpu_constants_.find(name);
+    if (it != gpu_constants_.end()) return slot.gpu = it->second;
+  }
+  GLINT_ASSIGN_OR_RETURN(slot.gpu, gpu_->upload(*slot.cpu));
+  if (constant) gpu_constants_[name] = slot.gpu;  // weights are uploaded once per session
+  return slot.gpu;
+}
+
+Status Session::run_cpu_node(size_t idx, std::map<std::string, Slot>& slots) {
+  const ir::Node& n = graph_.nodes[idx];
+  NodeState& st = *states_[idx];
+  if (!st.cpu) return unsupported(n.describe() + ": no CPU kernel");
+  // Inputs that live on the GPU are read back (and kept in their slot, so a
+  // value read by several CPU nodes crosses the edge once).
+  std::vector<Tensor> held(n.inputs.size());
+  std::vector<const Tensor*> ins(n.inputs.size(), nullptr);
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (n.inputs[i].empty()) continue;
+    GLINT_ASSIGN_OR_RETURN(held[i], to_cpu(slots.at(n.inputs[i])));
+    ins[i] = &held[i];
+  }
+  std::vector<Tensor> outs(n.outputs.size());
+  Status s = st.cpu->run(n, ins, outs);
+  if (!s.ok()) return s.message().find(n.describe()) == std::string::npos ? s.with_context(n.describe()) : s;
+  for (size_t i = 0; i < outs.size(); ++i)
+    if (n.has_output(i)) slots[n.outputs[i]].cpu = std::move(outs[i]);
+  return Status::Ok();
+}
+
+Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, bool* fell_back) {
+  const ir::Node& n = graph_.nodes[idx];
+  NodeState& st = *states_[idx];
+  *fell_back = false;
+  gl::KernelContext ctx;
+  ctx.node = &n;
+  std::vector<ir::ValueInfo> in_infos(n.inputs.size());
+  std::vector<const ir::ValueInfo*> in_ptrs(n.inputs.size(), nullptr);
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (n.inputs[i].empty()) { ctx.inputs.push_back(std::nullopt); ctx.constants.push_back(nullptr); continue; }
+    Slot& slot = slots.at(n.inputs[i]);
+    gl::TensorDesc d = slot.desc();
+    ctx.inputs.push_back(d);
+    in_infos[i] = ir::ValueInfo::of(d.dtype, d.shape);
+    in_ptrs[i] = &in_infos[i];
+    ctx.constants.push_back(slot.cpu ? &*slot.cpu : nullptr);
+  }
+  InferFn infer = find_infer(n);
+  if (infer == nullptr) {
+    st.fallback_reason = "no shape function for " + n.op_type;
+    *fell_back = true;
+    return Status::Ok();
+  }
+  std::vector<ir::ValueInfo> out_infos(n.outputs.size());
+  GLINT_RETURN_IF_ERROR(infer(n, in_ptrs, ctx.constants, out_infos));
+  for (auto& vi : out_infos) ctx.outputs.push_back(gl::TensorDesc{vi.dtype, vi.concrete()});
+  std::string sig = signature(ctx);
+  if (st.passes.empty() || st.program_signature != sig) {
+    st.passes.clear();
+    std::string why;
+    for (auto* c : st.candidates) {
+      std::string reason;
+      if (c->supports && !c->supports(ctx, &reason)) {
+        if (why.empty()) why = std::string(c->name) + ": " + reason;
+        continue;
+      }
+      auto passes = c->build(ctx);
+      if (!passes.ok()) return passes.status().with_context(n.describe());
+      st.passes = std::move(passes).value();
+      break;
+    }
+    if (st.passes.empty()) {
+      st.fallback_reason = why;
+      *fell_back = true;
+      return Status::Ok();
+    }
+    st.program_signature = sig;
+  }
+  std::vector<gl::GpuTensorPtr> ins(n.inputs.size());
+  for (auto& pass : st.passes)
+    for (auto& pi : pass.inputs)
+      if (pi.source >= 0 && !ins[pi.source]) {
+        if (static_cast<size_t>(pi.source) >= n.inputs.size() || n.inputs[pi.source].empty())
+          return internal_error(n.describe() + ": program '" + pass.name + "' reads absent input " +
+                                std::to_string(pi.source));
+        GLINT_ASSIGN_OR_RETURN(ins[pi.source], to_gpu(n.inputs[pi.source], slots.at(n.inputs[pi.source])));
+      }
+  auto outs = gpu_->run(st.passes, ins, n.outputs.size());
+  if (!outs.ok()) return outs.status().with_context(n.describe());
+  for (size_t i = 0; i < n.outputs.size(); ++i) {
+    if (!n.has_output(i)) continue;
+    if (!outs.value()[i]) return internal_error(n.describe() + ": GPU kernel did not write output " + std::to_string(i));
+    slots[n.outputs[i]].gpu = outs.value()[i];
+  }
+  return Status::Ok();
+}
+
+Result<std::map<std::string, Tensor>> Session::run(const std::map<std::string, Tensor>& feeds,
+                                                   const std::vector<std::string>& fetches) {
+  std::map<std::string, Slot> slots;
+  for (auto& [name, t] : feeds) {
+    bool found = false;
+    for (auto& io : inputs_) {
+      if (io.name != name) continue;
+      found = true;
+      GLINT_RETURN_IF_ERROR(check_feed(io, t));
+    }
+    if (!found) {
+      std::string names;
+      for (auto& io : inputs_) names += (names.empty() ? "'" : ", '") + io.name + "'";
+      if (graph_.is_constant(name))
+        return invalid_argument("'" + name + "' is a constant (initializer) of the model, not an input; inputs: " + names);
+      return invalid_argument("unknown input '" + name + "'; the model's inputs are " + (names.empty() ? "none" : names));
+    }
+    slots[name].cpu = t;
+  }
+  for (auto& io : inputs_)
+    if (!feeds.count(io.name))
+      return invalid_argument("missing input '" + io.name + "' (" + io.info.describe() + ")");
+  for (auto& [name, t] : graph_.initializers) slots[name].cpu = t;
+
+  std::vector<std::string> wanted = fetches.empty() ? graph_.outputs : fetches;
+  for (auto& w : wanted) {
+    bool known = graph_.values.count(w) || graph_.is_constant(w) || feeds.count(w);
+    for (auto& n : graph_.nodes) for (auto& o : n.outputs) if (o == w) known = true;
+    if (!known) return invalid_argument("unknown output '" + w + "'");
+  }
+  std::set<std::string> keep(wanted.begin(), wanted.end());
+
+  for (size_t pos = 0; pos < order_.size(); ++pos) {
+    size_t idx = order_[pos];
+    const ir::Node& n = graph_.nodes[idx];
+    bool fell_back = false;
+    if (states_[idx]->gpu) GLINT_RETURN_IF_ERROR(run_gpu_node(idx, slots, &fell_back));
+    if (!states_[idx]->gpu || fell_back) {
+      if (fell_back && options_.backend == BackendMode::kGpu)
+        return unsupported(n.describe() + " cannot run on the GPU with these inputs (" +
+                           states_[idx]->fallback_reason + ") and the backend is gpu-only");
+      GLINT_RETURN_IF_ERROR(run_cpu_node(idx, slots));
+    }
+    // Free what no later node reads, so textures return to the pool early.
+    for (auto& in : n.inputs) {
+      if (in.empty() || keep.count(in) || graph_.is_constant(in)) continue;
+      auto it = last_use_.find(in);
+      if (it != last_use_.end() && it->second == pos) slots.erase(in);
+    }
+  }
+  std::map<std::string, Tensor> result;
+  for (auto& w : wanted) {
+    auto it = slots.find(w);
+    if (it == slots.end()) return internal_error("output '" + w + "' was not computed");
+    GLINT_ASSIGN_OR_RETURN(Tensor t, to_cpu(it->second));
+    result[w] = std::move(t);
+  }
+  return result;
+}
+
+}  // namespace glint

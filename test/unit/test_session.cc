@@ -1,0 +1,191 @@
+// The session: placement (GPU, CPU fallback, forced CPU), feeds checked
+// against the model, and unsupported nodes named at creation.
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "engine/core/compare.h"
+#include "engine/runtime/session.h"
+#include "test/unit/model_builder.h"
+
+using glint::BackendMode;
+using glint::Session;
+using glint::SessionOptions;
+using glint::Tensor;
+using glint::test::ModelBuilder;
+
+namespace {
+
+// x[1,2,6,6] -> Conv(3x3, 4 out, pad 1) -> Relu -> MaxPool 2x2 -> Flatten -> Gemm(3) -> Softmax
+ModelBuilder small_cnn() {
+  ModelBuilder b(13);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> d(-0.5f, 0.5f);
+  auto rnd = [&](size_t n) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+  };
+  b.input("x", onnx::TensorProto::FLOAT, {1, 2, 6, 6});
+  b.initializer("w", {4, 2, 3, 3}, rnd(4 * 2 * 9));
+  b.initializer("b", {4}, rnd(4));
+  b.initializer("fc_w", {36, 3}, rnd(36 * 3));
+  b.initializer("fc_b", {3}, rnd(3));
+  auto& conv = b.node("Conv", {"x", "w", "b"}, {"c"}, "conv");
+  ModelBuilder::attr_ints(conv, "pads", {1, 1, 1, 1});
+  ModelBuilder::attr_ints(conv, "kernel_shape", {3, 3});
+  b.node("Relu", {"c"}, {"r"}, "relu");
+  auto& pool = b.node("MaxPool", {"r"}, {"p"}, "pool");
+  ModelBuilder::attr_ints(pool, "kernel_shape", {2, 2});
+  ModelBuilder::attr_ints(pool, "strides", {2, 2});
+  b.node("Flatten", {"p"}, {"f"}, "flatten");
+  b.node("Gemm", {"f", "fc_w", "fc_b"}, {"g"}, "fc");
+  b.node("Softmax", {"g"}, {"y"}, "softmax");
+  b.output("y", onnx::TensorProto::FLOAT, {1, 3});
+  return b;
+}
+
+Tensor input_x() {
+  Tensor t(glint::DataType::kFloat32, {1, 2, 6, 6});
+  for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = static_cast<float>((i * 37) % 11) / 11.f - 0.4f;
+  return t;
+}
+
+std::unique_ptr<Session> make(const std::string& bytes, SessionOptions o) {
+  auto s = Session::create(bytes.data(), bytes.size(), o);
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+}  // namespace
+
+TEST_CASE("default, gpu-only and cpu backends agree on a small CNN", "[session]") {
+  std::string bytes = small_cnn().bytes();
+  SessionOptions cpu_opts;
+  cpu_opts.backend = BackendMode::kCpu;
+  auto cpu = make(bytes, cpu_opts);
+  auto want = cpu->run({{"x", input_x()}});
+  REQUIRE(want.ok());
+  for (auto mode : {BackendMode::kDefault, BackendMode::kGpu}) {
+    SessionOptions o;
+    o.backend = mode;
+    auto s = make(bytes, o);
+    for (auto& p : s->placements()) {
+      INFO(p.node << " " << p.reason);
+      CHECK(p.gpu);
+    }
+    auto got = s->run({{"x", input_x()}});
+    REQUIRE(got.ok());
+    auto c = glint::compare_tensors(got->at("y"), want->at("y"), 1e-4, 1e-5);
+    INFO(c.mismatch);
+    CHECK(c.equal);
+  }
+}
+
+TEST_CASE("a node forced onto the CPU runs there, with transfers at both edges", "[session]") {
+  std::string bytes = small_cnn().bytes();
+  SessionOptions all_gpu;
+  auto reference = make(bytes, all_gpu)->run({{"x", input_x()}});
+  REQUIRE(reference.ok());
+  SessionOptions o;
+  o.force_cpu = {"relu", "fc"};
+  auto s = make(bytes, o);
+  int on_cpu = 0;
+  for (auto& p : s->placements()) {
+    bool forced = p.node == "relu" || p.node == "fc";
+    CHECK(p.gpu == !forced);
+    on_cpu += p.gpu ? 0 : 1;
+  }
+  CHECK(on_cpu == 2);
+  auto got = s->run({{"x", input_x()}});
+  REQUIRE(got.ok());
+  auto c = glint::compare_tensors(got->at("y"), reference->at("y"), 1e-4, 1e-5);
+  INFO(c.mismatch);
+  CHECK(c.equal);
+}
+
+TEST_CASE("feeds are checked by name, dtype and shape", "[session][bad-input]") {
+  std::string bytes = small_cnn().bytes();
+  auto s = make(bytes, {});
+  SECTION("wrong name") {
+    auto r = s->run({{"image", input_x()}});
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("unknown input 'image'") && Catch::Contains("'x'"));
+  }
+  SECTION("missing input") {
+    auto r = s->run({});
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("missing input 'x'"));
+  }
+  SECTION("wrong dtype") {
+    Tensor t(glint::DataType::kInt64, {1, 2, 6, 6});
+    auto r = s->run({{"x", t}});
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("expected dtype float32, got int64"));
+  }
+  SECTION("wrong shape") {
+    Tensor t(glint::DataType::kFloat32, {1, 3, 6, 6});
+    auto r = s->run({{"x", t}});
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("expected shape float32[1,2,6,6], got float32[1,3,6,6]"));
+  }
+  SECTION("a constant fed as an input") {
+    auto r = s->run({{"x", input_x()}, {"w", input_x()}});
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("'w' is a constant"));
+  }
+}
+
+TEST_CASE("an unknown op is named at session creation", "[session][bad-input]") {
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {2});
+  b.node("FrobnicateTensor", {"x"}, {"y"}, "frob");
+  b.output("y", onnx::TensorProto::FLOAT, {2});
+  std::string bytes = b.bytes();
+  auto s = Session::create(bytes.data(), bytes.size(), {});
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().code() == glint::StatusCode::kUnsupported);
+  CHECK_THAT(s.status().message(), Catch::Contains("frob") && Catch::Contains("FrobnicateTensor") &&
+                                       Catch::Contains("opset 13") && Catch::Contains("float32[2]"));
+}
+
+TEST_CASE("a Conv whose weights do not match its input is refused with both shapes", "[session][bad-input]") {
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {1, 3, 4, 4});
+  b.initializer("w", {2, 5, 1, 1}, std::vector<float>(10, 1.f));
+  b.node("Conv", {"x", "w"}, {"y"}, "badconv");
+  b.output("y", onnx::TensorProto::FLOAT, {1, 2, 4, 4});
+  std::string bytes = b.bytes();
+  auto s = Session::create(bytes.data(), bytes.size(), {});
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.status().message(), Catch::Contains("badconv"));
+}
+
+TEST_CASE("symbolic batch dims run with any batch", "[session]") {
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {-1, 3});
+  b.initializer("w", {3, 2}, {1, 2, 3, 4, 5, 6});
+  b.node("MatMul", {"x", "w"}, {"m"});
+  b.node("Relu", {"m"}, {"y"});
+  b.output("y", onnx::TensorProto::FLOAT, {-1, 2});
+  std::string bytes = b.bytes();
+  for (auto mode : {BackendMode::kDefault, BackendMode::kCpu}) {
+    SessionOptions o;
+    o.backend = mode;
+    auto s = make(bytes, o);
+    for (int64_t n : {1, 3}) {
+      Tensor x(glint::DataType::kFloat32, {n, 3});
+      for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = static_cast<float>(i) - 2.f;
+      auto r = s->run({{"x", x}});
+      REQUIRE(r.ok());
+      const Tensor& y = r->at("y");
+      REQUIRE(y.shape() == glint::Shape{n, 2});
+      for (int64_t row = 0; row < n; ++row)
+        for (int col = 0; col < 2; ++col) {
+          float acc = 0;
+          for (int k = 0; k < 3; ++k) acc += x.data<float>()[row * 3 + k] * float(1 + k * 2 + col);
+          CHECK(y.data<float>()[row * 2 + col] == Approx(std::max(acc, 0.f)));
+        }
+    }
+  }
+}
