@@ -1,21 +1,25 @@
 # Entry points for people and CI. Each target that needs the toolchain or the
 # models runs `deps` / `models` first, so it works alone on a fresh machine.
-#   make demo    classify the default photo (native runner until the web demo lands)
-#   make test    build, fetch models, run every test under CTest
+#   make demo    build the web package, serve the demo page, classify the default photo in headless Chromium
+#   make test    build (native + web), fetch models, run every test (browser tests included) under CTest
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 GLINT := build/native/glint
 MODELS := models/data
+# Debian's emscripten needs Debian's node modules (acorn) on NODE_PATH.
+WEB_ENV := NODE_PATH=/usr/share/nodejs
 
-.PHONY: help deps build models test demo bench asan clean
+.PHONY: help deps deps-web build web models test demo demo-native bench asan clean
 
 help:
 	@echo "make deps    install Debian packages (tools/deps.sh; quick when nothing is missing)"
 	@echo "make build   configure and build the native preset into build/native"
+	@echo "make web     build the web preset (Emscripten) into build/web and the npm package into web/dist"
 	@echo "make models  fetch models, labels and photos into $(MODELS) (tools/fetch-models.sh)"
-	@echo "make test    deps + build + models, then ctest"
-	@echo "make demo    deps + build + models, then glint classify the default photo"
+	@echo "make test    deps + build + web + models, then ctest (unit, models, node tests, browser tests)"
+	@echo "make demo    deps + web + models, then serve the demo page and classify the default photo in headless Chromium"
+	@echo "make demo-native  deps + build + models, then glint classify the default photo"
 	@echo "make bench   deps + build + models, then glint bench on SqueezeNet"
 	@echo "make asan    deps + models, build the native-asan preset and run its tests"
 	@echo "make clean   remove the preset build directories"
@@ -23,19 +27,33 @@ help:
 deps:
 	@bash tools/deps.sh
 
+deps-web:
+	@GLINT_DEPS_WEB=1 bash tools/deps.sh
+
 build: deps
 	@echo "==> configure + build (preset native, $(NPROC) jobs)"
 	@cmake --preset native >/dev/null
 	@cmake --build --preset native -j$(NPROC)
 
+web: deps-web
+	@bash tools/build-protobuf-wasm.sh
+	@echo "==> configure + build (preset web, $(NPROC) jobs)"
+	@$(WEB_ENV) cmake --preset web >/dev/null
+	@$(WEB_ENV) cmake --build --preset web -j$(NPROC)
+	@node web/tools/build.mjs
+
 models:
 	@bash tools/fetch-models.sh
 
-test: deps build models
+test: deps-web build web models
 	@echo "==> ctest (build/native)"
 	@ctest --test-dir build/native --output-on-failure
 
-demo: deps build models
+demo: deps-web web models
+	@echo "==> demo page (web/demo) in headless Chromium"
+	@node web/tools/demo.mjs
+
+demo-native: deps build models
 	@echo "==> $(GLINT) classify squeezenet1.1-fp16 chelsea.png"
 	@$(GLINT) classify $(MODELS)/squeezenet1.1-fp16.onnx $(MODELS)/images/chelsea.png \
 	  --labels $(MODELS)/imagenet-labels.txt --top 5
@@ -52,5 +70,5 @@ asan: deps models
 	@ctest --test-dir build/native-asan --output-on-failure
 
 clean:
-	@echo "==> removing build/native build/native-asan build/web"
-	@rm -rf build/native build/native-asan build/web
+	@echo "==> removing build/native build/native-asan build/web web/dist"
+	@rm -rf build/native build/native-asan build/web web/dist

@@ -18,11 +18,15 @@ NATIVE_PACKAGES=(
   libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
 )
 
-# --- web build and browser tests (the web issue fills these in) ---------------
-# Debian packages such as emscripten and chromium, and npm packages such as
-# playwright-core, belong here; they are installed only when GLINT_DEPS_WEB=1.
-WEB_PACKAGES=()
-NPM_PACKAGES=()
+# --- web build and browser tests (GLINT_DEPS_WEB=1) ---------------------------
+# emscripten: the wasm build (Debian's 3.1.6; run it with NODE_PATH=/usr/share/nodejs);
+# dpkg-dev: `apt-get source protobuf` for tools/build-protobuf-wasm.sh;
+# chromium: the browser the tests drive (never a downloaded one).
+WEB_PACKAGES=(emscripten dpkg-dev chromium)
+# npm packages, pinned in web/package.json + web/package-lock.json and
+# installed with `npm ci` into web/node_modules: playwright-core drives
+# Debian's Chromium; onnxruntime-web is the reference for the API-compatibility test.
+NPM_PACKAGES=(playwright-core onnxruntime-web)
 
 log() { printf 'deps: %s\n' "$*"; }
 
@@ -63,8 +67,22 @@ install_debian() {
 install_debian "${NATIVE_PACKAGES[@]}"
 
 if [[ "${GLINT_DEPS_WEB:-0}" == 1 ]]; then
-  if ((${#WEB_PACKAGES[@]} > 0)); then install_debian "${WEB_PACKAGES[@]}"; fi
-  if ((${#NPM_PACKAGES[@]} > 0)); then
-    log "npm packages are not wired up yet: ${NPM_PACKAGES[*]}"
+  web_pkgs=("${WEB_PACKAGES[@]}")
+  # Node and npm: any install will do (Debian's, or NodeSource's node 20 that
+  # some machines carry); only when neither is there, Debian's.
+  command -v node >/dev/null || web_pkgs+=(nodejs)
+  command -v npm >/dev/null || web_pkgs+=(npm)
+  install_debian "${web_pkgs[@]}"
+  # npm ci only when web/package-lock.json changed since the last install.
+  WEB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
+  stamp="$WEB_DIR/node_modules/.glint-lock-sha256"
+  want=$(sha256sum "$WEB_DIR/package-lock.json" | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "npm packages present (${NPM_PACKAGES[*]})"
+  else
+    log "npm ci in web/ (${NPM_PACKAGES[*]})"
+    # --ignore-scripts: nothing may download a browser or a binary.
+    (cd "$WEB_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+    printf '%s' "$want" >"$stamp"
   fi
 fi

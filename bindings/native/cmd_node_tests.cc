@@ -12,6 +12,7 @@
 #include "bindings/native/cli.h"
 #include "bindings/native/tensor_io.h"
 #include "engine/core/compare.h"
+#include "engine/core/half.h"
 
 namespace fs = std::filesystem;
 
@@ -63,6 +64,14 @@ std::string one_line(std::string s) {
   return s;
 }
 
+// ONNX 1.12's test data stores bfloat16 tensors as their uint16 bit patterns;
+// read them as the bfloat16 the model declares (and compare outputs likewise).
+Tensor bfloat16_from_bits(const Tensor& bits) {
+  Tensor t(DataType::kBFloat16, bits.shape());
+  for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = bfloat16_to_float(bits.data<uint16_t>()[i]);
+  return t;
+}
+
 TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol, double atol) {
   auto session = Session::create_from_file((dir / "model.onnx").string(), opts);
   if (!session.ok()) {
@@ -94,6 +103,9 @@ TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol
         if (k >= s.inputs().size()) return {Outcome::kFail, "more input files than model inputs"};
         name = s.inputs()[k].name;
       }
+      for (auto& io : s.inputs())
+        if (io.name == name && io.info.dtype == DataType::kBFloat16 && t->dtype() == DataType::kUint16)
+          t = bfloat16_from_bits(t.value());
       feeds[name] = std::move(t).value();
     }
     auto out = s.run(feeds);
@@ -111,6 +123,8 @@ TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol
         if (k >= s.outputs().size()) return {Outcome::kFail, "more output files than model outputs"};
         name = s.outputs()[k].name;
       }
+      if (out->at(name).dtype() == DataType::kBFloat16 && want->dtype() == DataType::kUint16)
+        want = bfloat16_from_bits(want.value());
       Comparison c = compare_tensors(out->at(name), want.value(), rtol, atol);
       if (!c.equal)
         return {Outcome::kFail, set.filename().string() + " output '" + name + "': " + one_line(c.mismatch)};

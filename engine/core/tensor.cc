@@ -113,13 +113,15 @@ Tensor Tensor::scalar_f32(float v) {
 
 Tensor Tensor::from_floats(const Shape& shape, const std::vector<float>& v) {
   Tensor t(DataType::kFloat32, shape);
-  std::memcpy(t.raw(), v.data(), std::min<size_t>(v.size(), t.size()) * sizeof(float));
+  size_t n = std::min<size_t>(v.size(), t.size());
+  if (n) std::memcpy(t.raw(), v.data(), n * sizeof(float));
   return t;
 }
 
 Tensor Tensor::from_int64s(const Shape& shape, const std::vector<int64_t>& v) {
   Tensor t(DataType::kInt64, shape);
-  std::memcpy(t.raw(), v.data(), std::min<size_t>(v.size(), t.size()) * sizeof(int64_t));
+  size_t n = std::min<size_t>(v.size(), t.size());
+  if (n) std::memcpy(t.raw(), v.data(), n * sizeof(int64_t));
   return t;
 }
 

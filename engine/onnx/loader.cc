@@ -95,6 +95,12 @@ Result<ir::Attribute> attribute_from_proto(const onnx::AttributeProto& a, const 
         out.graphs.push_back(std::make_shared<ir::Graph>(std::move(g)));
       }
       break;
+    case onnx::AttributeProto::TYPE_PROTO:
+    case onnx::AttributeProto::TYPE_PROTOS:
+      // Type attributes (Optional, SequenceEmpty's dtype is an int) are kept
+      // opaque: the kernels that need them read the op's own defaults.
+      out.kind = K::kUndefined;
+      break;
     case onnx::AttributeProto::SPARSE_TENSOR:
     case onnx::AttributeProto::SPARSE_TENSORS:
       return unsupported(what + ": sparse tensor attributes are not supported");

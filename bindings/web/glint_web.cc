@@ -1,0 +1,251 @@
+// Embind glue between the JavaScript package (web/src) and glint::Session.
+//
+// Data crosses the boundary once each way: JS writes a feed straight into the
+// storage of a WasmTensor that C++ allocated (HEAPU8.set at data_ptr()), and
+// reads an output with one slice of the heap. float16 is the exception only
+// in form: the engine holds it widened to float32, so JS hands over the halves
+// in a scratch buffer and they are widened (or narrowed) here with half.h.
+//
+// Nothing here throws: failures come back as {error: "..."} objects whose
+// message the JS layer turns into an Error.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/core/half.h"
+#include "engine/core/tensor.h"
+#include "engine/runtime/session.h"
+
+using emscripten::val;
+
+namespace glint::web {
+
+namespace {
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+val error_object(const Status& s) {
+  val o = val::object();
+  o.set("error", s.message());
+  o.set("code", static_cast<int>(s.code()));  // StatusCode; 5 = kGlError (no usable WebGL2)
+  return o;
+}
+
+val dims_of(const ir::ValueInfo& vi) {
+  val dims = val::array();
+  if (!vi.has_shape) return val::null();
+  for (auto& d : vi.dims) {
+    if (d.known()) dims.call<void>("push", static_cast<double>(d.value));
+    else if (!d.symbol.empty()) dims.call<void>("push", d.symbol);
+    else dims.call<void>("push", val::null());
+  }
+  return dims;
+}
+
+val io_list(const std::vector<IoInfo>& ios) {
+  val list = val::array();
+  for (auto& io : ios) {
+    val o = val::object();
+    o.set("name", io.name);
+    o.set("type", io.info.dtype == DataType::kUndefined ? std::string("undefined") : dtype_name(io.info.dtype));
+    o.set("dims", dims_of(io.info));
+    list.call<void>("push", o);
+  }
+  return list;
+}
+
+Result<DataType> parse_dtype(const std::string& s) {
+  static const std::map<std::string, DataType> kTypes = {
+      {"float32", DataType::kFloat32}, {"float16", DataType::kFloat16}, {"int32", DataType::kInt32},
+      {"int64", DataType::kInt64},     {"uint8", DataType::kUint8},     {"int8", DataType::kInt8},
+      {"bool", DataType::kBool},       {"uint16", DataType::kUint16},   {"int16", DataType::kInt16},
+      {"uint32", DataType::kUint32},   {"uint64", DataType::kUint64},   {"float64", DataType::kFloat64},
+  };
+  auto it = kTypes.find(s);
+  if (it == kTypes.end()) return invalid_argument("unsupported tensor type '" + s + "'");
+  return it->second;
+}
+
+}  // namespace
+
+// A tensor owned by the wasm heap. JS fills or reads it at data_ptr().
+class WasmTensor {
+ public:
+  explicit WasmTensor(Tensor t) : t_(std::move(t)) {}
+
+  std::string type() const { return dtype_name(t_.dtype()); }
+  val dims() const {
+    val d = val::array();
+    for (int64_t x : t_.shape()) d.call<void>("push", static_cast<double>(x));
+    return d;
+  }
+  double size() const { return static_cast<double>(t_.size()); }
+  uintptr_t data_ptr() { return reinterpret_cast<uintptr_t>(t_.raw()); }
+  double byte_length() const { return static_cast<double>(t_.byte_size()); }
+
+  // float16: widen `count` halves at `src` into the float32 storage.
+  void set_halves(uintptr_t src) {
+    const auto* h = reinterpret_cast<const uint16_t*>(src);
+    float* f = t_.data<float>();
+    for (int64_t i = 0; i < t_.size(); ++i) f[i] = half_to_float(h[i]);
+  }
+  // float16: narrow the float32 storage into halves at `dst`.
+  void get_halves(uintptr_t dst) const {
+    auto* h = reinterpret_cast<uint16_t*>(dst);
+    const float* f = t_.data<float>();
+    for (int64_t i = 0; i < t_.size(); ++i) h[i] = float_to_half(f[i]);
+  }
+
+  const Tensor& tensor() const { return t_; }
+
+ private:
+  Tensor t_;
+};
+
+// Returns {tensor} or {error}; the tensor's storage is zero-filled.
+val make_tensor(const std::string& type, val dims_js) {
+  auto dt = parse_dtype(type);
+  if (!dt.ok()) return error_object(dt.status());
+  Shape shape;
+  const unsigned n = dims_js["length"].as<unsigned>();
+  for (unsigned i = 0; i < n; ++i) {
+    double d = dims_js[i].as<double>();
+    if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d)))
+      return error_object(invalid_argument("dimension " + std::to_string(i) + " is not a non-negative integer"));
+    shape.push_back(static_cast<int64_t>(d));
+  }
+  val o = val::object();
+  o.set("tensor", val(WasmTensor(Tensor(dt.value(), std::move(shape)))));
+  return o;
+}
+
+class WasmSession {
+ public:
+  explicit WasmSession(std::unique_ptr<Session> s) : s_(std::move(s)) {}
+
+  val inputs() const { return io_list(s_->inputs()); }
+  val outputs() const { return io_list(s_->outputs()); }
+
+  val timings() const {
+    val o = val::object();
+    o.set("loadMs", s_->timings().load_ms);
+    o.set("optimizeMs", s_->timings().optimize_ms);
+    o.set("compileMs", s_->timings().compile_ms);
+    return o;
+  }
+
+  // Where each node runs: [{node, op, gpu, kernel, reason}].
+  val placements() const {
+    val list = val::array();
+    for (auto& p : s_->placements()) {
+      val o = val::object();
+      o.set("node", p.node);
+      o.set("op", p.op);
+      o.set("gpu", p.gpu);
+      o.set("kernel", p.kernel);
+      o.set("reason", p.reason);
+      list.call<void>("push", o);
+    }
+    return list;
+  }
+
+  std::string backend() const { return backend_mode_name(s_->backend()); }
+  std::string renderer() const { return s_->renderer(); }
+
+  val memory() const {
+    auto m = s_->gpu_memory();
+    if (!m) return val::null();
+    val o = val::object();
+    o.set("liveTextures", static_cast<double>(m->live_textures));
+    o.set("pooledTextures", static_cast<double>(m->pooled_textures));
+    o.set("textureBytes", static_cast<double>(m->texture_bytes));
+    o.set("programs", static_cast<double>(m->programs));
+    return o;
+  }
+
+  void set_feed(const std::string& name, const WasmTensor& t) { feeds_[name] = t.tensor(); }
+  void clear_feeds() { feeds_.clear(); }
+
+  // Runs with the feeds set so far; `fetches` is a JS array of output names
+  // (empty = all). Returns {outputs: [{name, tensor}], runMs} or {error}.
+  val run(val fetches_js) {
+    std::vector<std::string> fetches;
+    const unsigned n = fetches_js["length"].as<unsigned>();
+    for (unsigned i = 0; i < n; ++i) fetches.push_back(fetches_js[i].as<std::string>());
+    double t0 = now_ms();
+    auto r = s_->run(feeds_, fetches);
+    feeds_.clear();
+    if (!r.ok()) return error_object(r.status());
+    val list = val::array();
+    std::vector<std::string> order = fetches.empty() ? std::vector<std::string>() : fetches;
+    if (order.empty())
+      for (auto& io : s_->outputs()) order.push_back(io.name);
+    for (auto& name : order) {
+      auto it = r.value().find(name);
+      if (it == r.value().end()) continue;
+      val o = val::object();
+      o.set("name", name);
+      o.set("tensor", val(WasmTensor(it->second)));
+      list.call<void>("push", o);
+    }
+    val o = val::object();
+    o.set("outputs", list);
+    o.set("runMs", now_ms() - t0);
+    return o;
+  }
+
+ private:
+  std::unique_ptr<Session> s_;
+  std::map<std::string, Tensor> feeds_;
+};
+
+// Model bytes at `ptr` (the caller frees them afterwards); backend is
+// "default" (GPU + CPU fallback), "gpu" or "cpu". Returns {session} or {error}.
+val create_session(uintptr_t ptr, double size, const std::string& backend) {
+  auto mode = parse_backend_mode(backend);
+  if (!mode.ok()) return error_object(mode.status());
+  SessionOptions opts;
+  opts.backend = mode.value();
+  auto s = Session::create(reinterpret_cast<const void*>(ptr), static_cast<size_t>(size), opts);
+  if (!s.ok()) return error_object(s.status());
+  val o = val::object();
+  o.set("session", val(WasmSession(std::move(s).value())));
+  return o;
+}
+
+}  // namespace glint::web
+
+EMSCRIPTEN_BINDINGS(glint) {
+  using namespace emscripten;
+  using glint::web::WasmSession;
+  using glint::web::WasmTensor;
+  class_<WasmTensor>("WasmTensor")
+      .function("type", &WasmTensor::type)
+      .function("dims", &WasmTensor::dims)
+      .function("size", &WasmTensor::size)
+      .function("dataPtr", &WasmTensor::data_ptr)
+      .function("byteLength", &WasmTensor::byte_length)
+      .function("setHalves", &WasmTensor::set_halves)
+      .function("getHalves", &WasmTensor::get_halves);
+  class_<WasmSession>("WasmSession")
+      .function("inputs", &WasmSession::inputs)
+      .function("outputs", &WasmSession::outputs)
+      .function("timings", &WasmSession::timings)
+      .function("placements", &WasmSession::placements)
+      .function("backend", &WasmSession::backend)
+      .function("renderer", &WasmSession::renderer)
+      .function("memory", &WasmSession::memory)
+      .function("setFeed", &WasmSession::set_feed)
+      .function("clearFeeds", &WasmSession::clear_feeds)
+      .function("run", &WasmSession::run);
+  function("makeTensor", &glint::web::make_tensor);
+  function("createSession", &glint::web::create_session);
+}

@@ -1,0 +1,178 @@
+// MatMul (numpy semantics: batched, broadcast batch dims, 1-D operands) and
+// Gemm (transA/transB, alpha, beta, optional broadcast C).
+#include <type_traits>
+
+#include "engine/cpu/kernels.h"
+#include "engine/cpu/util.h"
+
+namespace glint::cpu {
+
+namespace {
+
+bool is_f32_storage(DataType dt) {
+  return dt == DataType::kFloat32 || dt == DataType::kFloat16 || dt == DataType::kBFloat16;
+}
+
+// C[M,N] = A[M,K] B[K,N] for a non-float32 storage type, plain loops.
+template <class T>
+void naive_matmul(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      T acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc = T(acc + a[i * K + k] * b[k * N + j]);
+      c[i * N + j] = acc;
+    }
+}
+
+}  // namespace
+
+Status infer_matmul(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
+                    const std::vector<const Tensor*>&, std::vector<ir::ValueInfo>& outputs) {
+  GLINT_RETURN_IF_ERROR(check_infer_inputs(node, inputs, 2));
+  const ir::ValueInfo& a = *inputs[0];
+  const ir::ValueInfo& b = *inputs[1];
+  if (a.dtype != b.dtype)
+    return node_error(node, "A is " + a.describe() + " but B is " + b.describe() + " (dtypes differ)");
+  outputs[0].dtype = a.dtype;
+  if (!a.has_shape || !b.has_shape) { outputs[0].has_shape = false; return Status::Ok(); }
+  if (a.dims.empty() || b.dims.empty())
+    return node_error(node, "MatMul operands must have rank >= 1, given " + a.describe() + " and " +
+                                b.describe());
+  std::vector<ir::Dim> ad = a.dims, bd = b.dims;
+  const bool a_vec = ad.size() == 1, b_vec = bd.size() == 1;
+  if (a_vec) ad.insert(ad.begin(), ir::Dim{1, ""});
+  if (b_vec) bd.push_back(ir::Dim{1, ""});
+  const ir::Dim& ka = ad[ad.size() - 1];
+  const ir::Dim& kb = bd[bd.size() - 2];
+  if (ka.known() && kb.known() && ka.value != kb.value)
+    return node_error(node, "inner dimensions differ: A is " + a.describe() + ", B is " +
+                                b.describe());
+  ir::ValueInfo abatch, bbatch, batch;
+  abatch.has_shape = bbatch.has_shape = true;
+  abatch.dims.assign(ad.begin(), ad.end() - 2);
+  bbatch.dims.assign(bd.begin(), bd.end() - 2);
+  GLINT_RETURN_IF_ERROR(broadcast_dims(node, {&abatch, &bbatch}, &batch));
+  outputs[0].has_shape = true;
+  outputs[0].dims = batch.dims;
+  if (!a_vec) outputs[0].dims.push_back(ad[ad.size() - 2]);
+  if (!b_vec) outputs[0].dims.push_back(bd[bd.size() - 1]);
+  return Status::Ok();
+}
+
+Status matmul(const ir::Node& node, const std::vector<const Tensor*>& inputs,
+              std::vector<Tensor>& outputs) {
+  GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
+  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_matmul, node, inputs, outputs));
+  const Tensor& a = *inputs[0];
+  const Tensor& b = *inputs[1];
+  Tensor& y = outputs[0];
+  Shape as = a.shape(), bs = b.shape();
+  if (as.size() == 1) as.insert(as.begin(), 1);
+  if (bs.size() == 1) bs.push_back(1);
+  const int64_t M = as[as.size() - 2], K = as.back(), N = bs.back();
+  Shape abatch(as.begin(), as.end() - 2), bbatch(bs.begin(), bs.end() - 2), batch;
+  GLINT_RETURN_IF_ERROR(broadcast_shapes(node, {abatch, bbatch}, &batch));
+  Status st;
+  const DataType dt = a.dtype();
+  bool ok = visit_numeric(dt, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, bool>) {
+      st = node_unsupported(node, "MatMul of bool is not supported");
+    } else {
+      const T* pa = a.data<T>();
+      const T* pb = b.data<T>();
+      T* pc = y.data<T>();
+      for_each_broadcast(batch, {abatch, bbatch}, [&](int64_t i, const int64_t* off) {
+        const T* ma = pa + off[0] * M * K;
+        const T* mb = pb + off[1] * K * N;
+        T* mc = pc + i * M * N;
+        if constexpr (std::is_same_v<T, float>)
+          gemm(false, false, M, N, K, 1.f, ma, K, mb, N, 0.f, mc, N);
+        else
+          naive_matmul(ma, mb, mc, M, N, K);
+      });
+    }
+  });
+  if (!ok) return node_unsupported(node, "MatMul of " + dtype_name(dt) + " is not supported");
+  GLINT_RETURN_IF_ERROR(st);
+  round_to_dtype(y);
+  return Status::Ok();
+}
+
+Status infer_gemm(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
+                  const std::vector<const Tensor*>&, std::vector<ir::ValueInfo>& outputs) {
+  GLINT_RETURN_IF_ERROR(check_infer_inputs(node, inputs, node.opset < 11 ? 3 : 2));
+  const ir::ValueInfo& a = *inputs[0];
+  const ir::ValueInfo& b = *inputs[1];
+  outputs[0].dtype = a.dtype;
+  if (a.dtype != b.dtype)
+    return node_error(node, "A is " + a.describe() + " but B is " + b.describe() + " (dtypes differ)");
+  if (!a.has_shape || !b.has_shape) { outputs[0].has_shape = false; return Status::Ok(); }
+  if (a.dims.size() != 2 || b.dims.size() != 2)
+    return node_error(node, "Gemm needs 2-D A and B, given " + a.describe() + " and " + b.describe());
+  const bool ta = node.attr_int("transA", 0) != 0, tb = node.attr_int("transB", 0) != 0;
+  ir::Dim m = a.dims[ta ? 1 : 0], ka = a.dims[ta ? 0 : 1];
+  ir::Dim kb = b.dims[tb ? 1 : 0], n = b.dims[tb ? 0 : 1];
+  if (ka.known() && kb.known() && ka.value != kb.value)
+    return node_error(node, "inner dimensions differ: A is " + a.describe() + (ta ? " (transposed)" : "") +
+                                ", B is " + b.describe() + (tb ? " (transposed)" : ""));
+  outputs[0].has_shape = true;
+  outputs[0].dims = {m, n};
+  const ir::ValueInfo* c = inputs.size() > 2 ? inputs[2] : nullptr;
+  if (c && c->fully_known() && m.known() && n.known()) {
+    Shape out;
+    Shape mn{m.value, n.value};
+    GLINT_RETURN_IF_ERROR(broadcast_shapes(node, {mn, c->concrete()}, &out));
+    if (out != mn)
+      return node_error(node, "C " + c->describe() + " does not broadcast to [" +
+                                  std::to_string(m.value) + "," + std::to_string(n.value) + "]");
+  }
+  return Status::Ok();
+}
+
+Status gemm_kernel(const ir::Node& node, const std::vector<const Tensor*>& inputs,
+                   std::vector<Tensor>& outputs) {
+  GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
+  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_gemm, node, inputs, outputs));
+  const Tensor& a = *inputs[0];
+  const Tensor& b = *inputs[1];
+  const Tensor* c = inputs.size() > 2 ? inputs[2] : nullptr;
+  Tensor& y = outputs[0];
+  const bool ta = node.attr_int("transA", 0) != 0, tb = node.attr_int("transB", 0) != 0;
+  const float alpha = node.attr_float("alpha", 1.f), beta = node.attr_float("beta", 1.f);
+  const int64_t M = y.shape()[0], N = y.shape()[1], K = a.shape()[ta ? 0 : 1];
+  const DataType dt = a.dtype();
+  if (c && c->dtype() != dt)
+    return node_error(node, "C has dtype " + dtype_name(c->dtype()) + " but A has " + dtype_name(dt));
+  if (is_f32_storage(dt)) {
+    float* py = y.data<float>();
+    bool use_c = c && beta != 0.f;
+    if (use_c) {
+      const float* pc = c->data<float>();
+      for_each_broadcast(y.shape(), {c->shape()},
+                         [&](int64_t i, const int64_t* off) { py[i] = pc[off[0]]; });
+    }
+    gemm(ta, tb, M, N, K, alpha, a.data<float>(), a.shape()[1], b.data<float>(), b.shape()[1],
+         use_c ? beta : 0.f, py, N);
+    round_to_dtype(y);
+    return Status::Ok();
+  }
+  if (!is_float(dt) && !is_integer(dt))
+    return node_unsupported(node, "Gemm of " + dtype_name(dt) + " is not supported");
+  // Other numeric types: plain loops in double.
+  const int64_t lda = a.shape()[1], ldb = b.shape()[1];
+  std::vector<double> cval(static_cast<size_t>(M * N), 0.0);
+  if (c) for_each_broadcast(y.shape(), {c->shape()},
+                            [&](int64_t i, const int64_t* off) { cval[i] = c->get_as_double(off[0]); });
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; ++k)
+        acc += a.get_as_double(ta ? k * lda + i : i * lda + k) *
+               b.get_as_double(tb ? j * ldb + k : k * ldb + j);
+      y.set_from_double(i * N + j, alpha * acc + beta * cval[i * N + j]);
+    }
+  return Status::Ok();
+}
+
+}  // namespace glint::cpu

@@ -1,0 +1,393 @@
+#include "engine/cpu/util.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace glint::cpu {
+
+Status node_error(const ir::Node& node, const std::string& msg) {
+  return invalid_argument(node.describe() + ": " + msg);
+}
+Status node_unsupported(const ir::Node& node, const std::string& msg) {
+  return unsupported(node.describe() + ": " + msg);
+}
+
+Status check_inputs(const ir::Node& node, const std::vector<const Tensor*>& in, size_t required) {
+  if (in.size() < required)
+    return node_error(node, "expected at least " + std::to_string(required) + " inputs, given " +
+                                std::to_string(in.size()));
+  for (size_t i = 0; i < required; ++i)
+    if (!in[i]) return node_error(node, "required input " + std::to_string(i) + " is absent");
+  return Status::Ok();
+}
+
+Status check_infer_inputs(const ir::Node& node, const std::vector<const ir::ValueInfo*>& in,
+                          size_t required) {
+  if (in.size() < required)
+    return node_error(node, "expected at least " + std::to_string(required) + " inputs, given " +
+                                std::to_string(in.size()));
+  for (size_t i = 0; i < required; ++i)
+    if (!in[i]) return node_error(node, "required input " + std::to_string(i) + " is absent");
+  return Status::Ok();
+}
+
+Status normalize_axis(const ir::Node& node, int64_t axis, int64_t rank, int64_t* out,
+                      const char* what) {
+  if (axis < -rank || axis >= rank || (rank == 0 && axis != 0))
+    return node_error(node, std::string(what) + " " + std::to_string(axis) +
+                                " is out of range for rank " + std::to_string(rank) +
+                                " (expected [" + std::to_string(-rank) + ", " +
+                                std::to_string(rank - 1) + "])");
+  *out = axis < 0 ? axis + rank : axis;
+  return Status::Ok();
+}
+
+Status normalize_axes(const ir::Node& node, std::vector<int64_t>& axes, int64_t rank,
+                      const char* what) {
+  for (auto& a : axes) GLINT_RETURN_IF_ERROR(normalize_axis(node, a, rank, &a, what));
+  std::vector<int64_t> s = axes;
+  std::sort(s.begin(), s.end());
+  if (std::adjacent_find(s.begin(), s.end()) != s.end())
+    return node_error(node, std::string(what) + " contain a repeated axis");
+  return Status::Ok();
+}
+
+std::vector<int64_t> to_int64s(const Tensor& t) {
+  std::vector<int64_t> v(static_cast<size_t>(t.size()));
+  for (int64_t i = 0; i < t.size(); ++i) v[i] = t.get_as_int64(i);
+  return v;
+}
+
+Status broadcast_shapes(const ir::Node& node, const std::vector<Shape>& shapes, Shape* out) {
+  size_t rank = 0;
+  for (auto& s : shapes) rank = std::max(rank, s.size());
+  Shape r(rank, 1);
+  for (auto& s : shapes) {
+    size_t off = rank - s.size();
+    for (size_t i = 0; i < s.size(); ++i) {
+      int64_t d = s[i], &o = r[off + i];
+      if (d == o || d == 1) continue;
+      if (o == 1) { o = d; continue; }
+      std::string all;
+      for (auto& x : shapes) all += (all.empty() ? "" : " and ") + shape_str(x);
+      return node_error(node, "shapes " + all + " cannot be broadcast together");
+    }
+  }
+  *out = r;
+  return Status::Ok();
+}
+
+Status broadcast_dims(const ir::Node& node, const std::vector<const ir::ValueInfo*>& ins,
+                      ir::ValueInfo* out) {
+  size_t rank = 0;
+  for (auto* v : ins) {
+    if (!v) continue;
+    if (!v->has_shape) { out->has_shape = false; out->dims.clear(); return Status::Ok(); }
+    rank = std::max(rank, v->dims.size());
+  }
+  std::vector<ir::Dim> r(rank, ir::Dim{1, ""});
+  std::vector<bool> fixed(rank, false);  // r[i] is from a non-1 dim
+  for (auto* v : ins) {
+    if (!v) continue;
+    size_t off = rank - v->dims.size();
+    for (size_t i = 0; i < v->dims.size(); ++i) {
+      const ir::Dim& d = v->dims[i];
+      ir::Dim& o = r[off + i];
+      if (d.known() && d.value == 1) continue;
+      if (o.known() && o.value == 1 && !fixed[off + i]) { o = d; fixed[off + i] = true; continue; }
+      if (d.known() && o.known()) {
+        if (d.value != o.value) {
+          std::string all;
+          for (auto* x : ins) if (x) all += (all.empty() ? "" : " and ") + x->describe();
+          return node_error(node, "shapes " + all + " cannot be broadcast together");
+        }
+        continue;
+      }
+      if (d.known()) { o = d; continue; }  // symbol vs number: the number wins
+      if (o.known()) continue;
+      if (o.symbol != d.symbol) o = ir::Dim{-1, ""};
+    }
+  }
+  out->has_shape = true;
+  out->dims = r;
+  return Status::Ok();
+}
+
+static int64_t legacy_pad(const ir::Node& node, size_t a_rank, size_t b_rank) {
+  if (node.opset >= 7 || node.attr_int("broadcast", 0) == 0 || !node.has_attr("axis")) return 0;
+  int64_t axis = node.attr_int("axis", 0);
+  if (axis < 0) axis += static_cast<int64_t>(a_rank);
+  return std::max<int64_t>(0, static_cast<int64_t>(a_rank) - axis - static_cast<int64_t>(b_rank));
+}
+
+Shape legacy_broadcast_shape(const ir::Node& node, size_t a_rank, const Shape& b) {
+  Shape r = b;
+  r.resize(b.size() + legacy_pad(node, a_rank, b.size()), 1);
+  return r;
+}
+
+const ir::ValueInfo* legacy_broadcast_info(const ir::Node& node,
+                                           const std::vector<const ir::ValueInfo*>& inputs,
+                                           ir::ValueInfo* storage) {
+  if (inputs.size() < 2 || !inputs[0] || !inputs[1] || !inputs[0]->has_shape || !inputs[1]->has_shape)
+    return inputs.size() > 1 ? inputs[1] : nullptr;
+  int64_t pad = legacy_pad(node, inputs[0]->dims.size(), inputs[1]->dims.size());
+  if (pad == 0) return inputs[1];
+  *storage = *inputs[1];
+  storage->dims.resize(storage->dims.size() + pad, ir::Dim{1, ""});
+  return storage;
+}
+
+std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
+  std::vector<int64_t> st(out.size(), 0);
+  auto in_st = shape_strides(in);
+  size_t off = out.size() - in.size();
+  for (size_t i = 0; i < in.size(); ++i) st[off + i] = in[i] == 1 ? 0 : in_st[i];
+  return st;
+}
+
+Status window_geometry(const ir::Node& node, const std::vector<int64_t>& in,
+                       const std::vector<int64_t>& kernel, bool allow_ceil, WindowGeometry* g) {
+  g->kernel = node.has_attr("kernel_shape") ? node.attr_ints("kernel_shape") : kernel;
+  const size_t n = in.size();
+  if (g->kernel.size() != n)
+    return node_error(node, "kernel_shape has " + std::to_string(g->kernel.size()) +
+                                " dims but the input has " + std::to_string(n) + " spatial dims");
+  g->strides = node.attr_ints("strides", std::vector<int64_t>(n, 1));
+  g->dilations = node.attr_ints("dilations", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * n, 0));
+  if (g->strides.size() != n || g->dilations.size() != n || pads.size() != 2 * n)
+    return node_error(node, "strides/dilations need " + std::to_string(n) + " values and pads " +
+                                std::to_string(2 * n) + " (given " +
+                                std::to_string(g->strides.size()) + ", " +
+                                std::to_string(g->dilations.size()) + ", " +
+                                std::to_string(pads.size()) + ")");
+  std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
+  if (auto_pad.empty()) auto_pad = "NOTSET";
+  if (auto_pad != "NOTSET" && auto_pad != "VALID" && auto_pad != "SAME_UPPER" &&
+      auto_pad != "SAME_LOWER")
+    return node_error(node, "unknown auto_pad '" + auto_pad + "'");
+  const bool ceil_mode = allow_ceil && node.attr_int("ceil_mode", 0) != 0;
+  g->pads_begin.assign(n, 0);
+  g->pads_end.assign(n, 0);
+  g->out.assign(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t k = g->kernel[i], s = g->strides[i], d = g->dilations[i];
+    if (k <= 0 || s <= 0 || d <= 0)
+      return node_error(node, "kernel, strides and dilations must be positive (axis " +
+                                  std::to_string(i) + ": kernel " + std::to_string(k) +
+                                  ", stride " + std::to_string(s) + ", dilation " +
+                                  std::to_string(d) + ")");
+    if (pads[i] < 0 || pads[i + n] < 0) return node_error(node, "pads must be non-negative");
+    const int64_t ek = (k - 1) * d + 1;
+    if (auto_pad == "NOTSET") {
+      g->pads_begin[i] = pads[i];
+      g->pads_end[i] = pads[i + n];
+    }
+    if (in[i] < 0) continue;
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      int64_t o = (in[i] + s - 1) / s;
+      int64_t total = std::max<int64_t>(0, (o - 1) * s + ek - in[i]);
+      int64_t small = total / 2;
+      g->pads_begin[i] = auto_pad == "SAME_UPPER" ? small : total - small;
+      g->pads_end[i] = total - g->pads_begin[i];
+      g->out[i] = o;
+      continue;
+    }
+    int64_t span = in[i] + g->pads_begin[i] + g->pads_end[i] - ek;
+    if (span < 0)
+      return node_error(node, "spatial axis " + std::to_string(i) + " of size " +
+                                  std::to_string(in[i]) + " (padded " +
+                                  std::to_string(in[i] + g->pads_begin[i] + g->pads_end[i]) +
+                                  ") is smaller than the kernel extent " + std::to_string(ek));
+    int64_t o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    // A last window that would start inside the end padding is dropped.
+    if (ceil_mode && (o - 1) * s >= in[i] + g->pads_begin[i]) --o;
+    g->out[i] = o;
+  }
+  return Status::Ok();
+}
+
+Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<const Tensor*>& inputs,
+                     std::vector<Tensor>& outputs) {
+  std::vector<ir::ValueInfo> infos(inputs.size());
+  std::vector<const ir::ValueInfo*> ptrs(inputs.size(), nullptr);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i]) {
+      infos[i] = ir::ValueInfo::of(*inputs[i]);
+      ptrs[i] = &infos[i];
+    }
+  std::vector<ir::ValueInfo> outs(std::max(node.outputs.size(), outputs.size()));
+  GLINT_RETURN_IF_ERROR(infer(node, ptrs, inputs, outs));
+  if (outputs.size() < outs.size()) outputs.resize(outs.size());
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (!outs[i].has_shape || outs[i].dtype == DataType::kUndefined) {
+      if (i == 0 || node.has_output(i))
+        return internal_error(node.describe() + ": output " + std::to_string(i) +
+                              " shape could not be inferred from concrete inputs");
+      continue;
+    }
+    if (!outs[i].fully_known())
+      return internal_error(node.describe() + ": output " + std::to_string(i) + " inferred as " +
+                            outs[i].describe() + " from concrete inputs");
+    outputs[i] = Tensor(outs[i].dtype, outs[i].concrete());
+  }
+  return Status::Ok();
+}
+
+float fast_round_half(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, 4);
+  const uint32_t mag = bits & 0x7fffffffu;
+  if (mag >= 0x7f800000u) return v;  // inf, NaN
+  if (mag < 0x38800000u) {           // below 2^-14: float16 subnormals, quantum 2^-24
+    return std::nearbyint(v * 16777216.f) * (1.f / 16777216.f);
+  }
+  // Round the mantissa to 10 bits, nearest even; a carry bumps the exponent.
+  uint32_t r = (bits + 0xfffu + ((bits >> 13) & 1u)) & ~0x1fffu;
+  float out;
+  std::memcpy(&out, &r, 4);
+  if (std::fabs(out) > 65504.f) return v < 0 ? -INFINITY : INFINITY;
+  return out;
+}
+
+void round_to_dtype(Tensor& t) {
+  if (t.dtype() != DataType::kFloat16 && t.dtype() != DataType::kBFloat16) return;
+  float* p = t.data<float>();
+  const int64_t n = t.size();
+  if (t.dtype() == DataType::kFloat16)
+    for (int64_t i = 0; i < n; ++i) p[i] = fast_round_half(p[i]);
+  else
+    for (int64_t i = 0; i < n; ++i) p[i] = bfloat16_to_float(float_to_bfloat16(p[i]));
+}
+
+void copy_elements(const Tensor& src, int64_t src_off, Tensor& dst, int64_t dst_off,
+                   int64_t count) {
+  if (count <= 0) return;
+  if (src.dtype() == DataType::kString) {
+    for (int64_t i = 0; i < count; ++i) dst.strings()[dst_off + i] = src.strings()[src_off + i];
+    return;
+  }
+  const size_t es = storage_size(src.dtype());
+  std::memcpy(static_cast<uint8_t*>(dst.raw()) + dst_off * es,
+              static_cast<const uint8_t*>(src.raw()) + src_off * es, count * es);
+}
+
+void gather_by_index(const Tensor& src, Tensor& dst, const std::vector<int64_t>& index) {
+  const int64_t n = static_cast<int64_t>(index.size());
+  if (src.dtype() == DataType::kString) {
+    for (int64_t i = 0; i < n; ++i) dst.strings()[i] = src.strings()[index[i]];
+    return;
+  }
+  const size_t es = storage_size(src.dtype());
+  const uint8_t* s = static_cast<const uint8_t*>(src.raw());
+  uint8_t* d = static_cast<uint8_t*>(dst.raw());
+  switch (es) {
+    case 1: for (int64_t i = 0; i < n; ++i) d[i] = s[index[i]]; break;
+    case 2: {
+      auto* s2 = reinterpret_cast<const uint16_t*>(s); auto* d2 = reinterpret_cast<uint16_t*>(d);
+      for (int64_t i = 0; i < n; ++i) d2[i] = s2[index[i]];
+      break;
+    }
+    case 4: {
+      auto* s4 = reinterpret_cast<const uint32_t*>(s); auto* d4 = reinterpret_cast<uint32_t*>(d);
+      for (int64_t i = 0; i < n; ++i) d4[i] = s4[index[i]];
+      break;
+    }
+    default:
+      for (int64_t i = 0; i < n; ++i) std::memcpy(d + i * es, s + index[i] * es, es);
+  }
+}
+
+namespace {
+constexpr int64_t kMr = 4, kNr = 8, kKc = 256, kMc = 128;
+
+// acc(4x8) = A panel (kc x 4, interleaved) * B panel (kc x 8); C += acc.
+inline void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                         int64_t mr, int64_t nr) {
+  float acc[kMr][kNr] = {};
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* bk = b + k * kNr;
+    const float* ak = a + k * kMr;
+    for (int r = 0; r < kMr; ++r)
+      for (int j = 0; j < kNr; ++j) acc[r][j] += ak[r] * bk[j];
+  }
+  if (mr == kMr && nr == kNr) {
+    for (int r = 0; r < kMr; ++r)
+      for (int j = 0; j < kNr; ++j) c[r * ldc + j] += acc[r][j];
+  } else {
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t j = 0; j < nr; ++j) c[r * ldc + j] += acc[r][j];
+  }
+}
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+          int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
+    if (beta == 0.f) std::fill(c, c + N, 0.f);
+    else if (beta != 1.f) for (int64_t j = 0; j < N; ++j) c[j] *= beta;
+  }
+  if (K <= 0 || alpha == 0.f) return;
+  auto a_at = [&](int64_t i, int64_t k) { return trans_a ? A[k * lda + i] : A[i * lda + k]; };
+  auto b_at = [&](int64_t k, int64_t j) { return trans_b ? B[j * ldb + k] : B[k * ldb + j]; };
+  const int64_t n_panels = (N + kNr - 1) / kNr;
+  std::vector<float> bp(static_cast<size_t>(std::min(K, kKc) * n_panels * kNr));
+  std::vector<float> ap(static_cast<size_t>(std::min(K, kKc) * ((std::min(M, kMc) + kMr - 1) / kMr) * kMr));
+  for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+    const int64_t kc = std::min(kKc, K - k0);
+    // Pack B[k0:k0+kc, :] into panels of 8 columns.
+    for (int64_t p = 0; p < n_panels; ++p) {
+      float* dst = bp.data() + p * kc * kNr;
+      const int64_t j0 = p * kNr, nr = std::min(kNr, N - j0);
+      for (int64_t k = 0; k < kc; ++k) {
+        if (!trans_b && nr == kNr) {
+          std::memcpy(dst + k * kNr, B + (k0 + k) * ldb + j0, kNr * sizeof(float));
+          continue;
+        }
+        for (int64_t j = 0; j < kNr; ++j) dst[k * kNr + j] = j < nr ? b_at(k0 + k, j0 + j) : 0.f;
+      }
+    }
+    for (int64_t i0 = 0; i0 < M; i0 += kMc) {
+      const int64_t mc = std::min(kMc, M - i0);
+      const int64_t m_panels = (mc + kMr - 1) / kMr;
+      // Pack alpha * A[i0:i0+mc, k0:k0+kc] into panels of 4 rows.
+      for (int64_t p = 0; p < m_panels; ++p) {
+        float* dst = ap.data() + p * kc * kMr;
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t r = 0; r < kMr; ++r) {
+            int64_t i = i0 + p * kMr + r;
+            dst[k * kMr + r] = i < i0 + mc ? alpha * a_at(i, k0 + k) : 0.f;
+          }
+      }
+      for (int64_t jp = 0; jp < n_panels; ++jp) {
+        const int64_t j0 = jp * kNr, nr = std::min(kNr, N - j0);
+        for (int64_t p = 0; p < m_panels; ++p) {
+          const int64_t i = i0 + p * kMr, mr = std::min(kMr, i0 + mc - i);
+          micro_kernel(kc, ap.data() + p * kc * kMr, bp.data() + jp * kc * kNr, C + i * ldc + j0,
+                       ldc, mr, nr);
+        }
+      }
+    }
+  }
+}
+
+std::string info_str(const ir::ValueInfo* v) { return v ? v->describe() : "absent"; }
+
+bool dtype_in(DataType dt, std::initializer_list<DataType> allowed) {
+  for (auto a : allowed) if (a == dt) return true;
+  return false;
+}
+
+Status check_float(const ir::Node& node, const Tensor& t, const char* what) {
+  if (dtype_in(t.dtype(), {DataType::kFloat32, DataType::kFloat16, DataType::kBFloat16}))
+    return Status::Ok();
+  return node_unsupported(node, std::string(what) + " has dtype " + dtype_name(t.dtype()) +
+                                    "; expected float32, float16 or bfloat16");
+}
+
+}  // namespace glint::cpu

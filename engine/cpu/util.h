@@ -1,0 +1,153 @@
+// Helpers shared by the CPU kernels and shape-inference functions: error
+// messages that name the node, axis normalisation, numpy broadcasting, conv /
+// pool window geometry, dtype dispatch and the "size outputs by running the
+// infer function on concrete shapes" bridge.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/core/half.h"
+#include "engine/cpu/kernel.h"
+
+namespace glint::cpu {
+
+// "node 'x' (Op, opset N): <msg>" as invalid_argument / unsupported.
+Status node_error(const ir::Node& node, const std::string& msg);
+Status node_unsupported(const ir::Node& node, const std::string& msg);
+
+// Checks input count (required <= given, given <= max) and presence of the
+// first `required` inputs.
+Status check_inputs(const ir::Node& node, const std::vector<const Tensor*>& in, size_t required);
+Status check_infer_inputs(const ir::Node& node, const std::vector<const ir::ValueInfo*>& in,
+                          size_t required);
+
+// Maps axis in [-rank, rank) to [0, rank); error naming the node otherwise.
+Status normalize_axis(const ir::Node& node, int64_t axis, int64_t rank, int64_t* out,
+                      const char* what = "axis");
+Status normalize_axes(const ir::Node& node, std::vector<int64_t>& axes, int64_t rank,
+                      const char* what = "axes");
+
+// Reads an int tensor (int32 / int64 ...) into a vector.
+std::vector<int64_t> to_int64s(const Tensor& t);
+
+// numpy broadcast of several shapes (empty Shape = scalar).
+Status broadcast_shapes(const ir::Node& node, const std::vector<Shape>& shapes, Shape* out);
+// The same over symbolic dims: unknown stays unknown, symbols propagate when
+// they agree or the other side is 1.
+Status broadcast_dims(const ir::Node& node, const std::vector<const ir::ValueInfo*>& ins,
+                      ir::ValueInfo* out);
+
+// Before opset 7, binary ops broadcast B to A only with broadcast=1, and an
+// `axis` attribute aligns B's dims starting at A's axis (not at the end):
+// returns B's shape padded with trailing 1s so numpy broadcasting agrees.
+Shape legacy_broadcast_shape(const ir::Node& node, size_t a_rank, const Shape& b);
+// The same for inputs[1] of an infer call (a copy in *storage when changed).
+const ir::ValueInfo* legacy_broadcast_info(const ir::Node& node,
+                                           const std::vector<const ir::ValueInfo*>& inputs,
+                                           ir::ValueInfo* storage);
+
+// Strides (in elements) of `in` aligned to the broadcast output shape `out`
+// (0 where `in` is broadcast). `in` must be broadcastable to `out`.
+std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
+
+// Visits every output element of a broadcast: f(out_index, offsets) where
+// offsets[k] is the element offset in input k.
+template <class F>
+void for_each_broadcast(const Shape& out, const std::vector<Shape>& ins, F&& f) {
+  const size_t n = ins.size();
+  const int64_t total = shape_size(out);
+  if (total == 0) return;
+  std::vector<std::vector<int64_t>> strides(n);
+  for (size_t k = 0; k < n; ++k) strides[k] = broadcast_strides(ins[k], out);
+  const int64_t rank = static_cast<int64_t>(out.size());
+  std::vector<int64_t> off(n, 0), idx(rank, 0);
+  const int64_t inner = rank ? out[rank - 1] : 1;
+  std::vector<int64_t> inner_stride(n, 0);
+  for (size_t k = 0; k < n; ++k) inner_stride[k] = rank ? strides[k][rank - 1] : 0;
+  std::vector<int64_t> cur(n);
+  for (int64_t o = 0; o < total; o += inner) {
+    for (size_t k = 0; k < n; ++k) cur[k] = off[k];
+    for (int64_t j = 0; j < inner; ++j) {
+      f(o + j, cur.data());
+      for (size_t k = 0; k < n; ++k) cur[k] += inner_stride[k];
+    }
+    // Advance the odometer over the outer dims.
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      for (size_t k = 0; k < n; ++k) off[k] += strides[k][d];
+      if (++idx[d] < out[d]) break;
+      for (size_t k = 0; k < n; ++k) off[k] -= strides[k][d] * out[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// Spatial geometry of a conv / pool window along every spatial axis.
+struct WindowGeometry {
+  std::vector<int64_t> kernel, strides, dilations, pads_begin, pads_end, out;
+};
+// From the node's kernel_shape (or `kernel` when given), strides, dilations,
+// pads / auto_pad and ceil_mode, for input spatial dims `in` (-1 = unknown:
+// the output dim is then -1).
+Status window_geometry(const ir::Node& node, const std::vector<int64_t>& in,
+                       const std::vector<int64_t>& kernel, bool allow_ceil,
+                       WindowGeometry* g);
+
+// Runs `infer` on the concrete shapes of `inputs` (which are also passed as
+// known constants) and allocates `outputs` with the inferred dtypes/shapes.
+Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<const Tensor*>& inputs,
+                     std::vector<Tensor>& outputs);
+
+// Rounds float storage through float16 / bfloat16 when the tensor has that
+// dtype, so it holds only values its dtype can represent.
+void round_to_dtype(Tensor& t);
+// round_to_half without a round trip through 16 bits (same results, faster).
+float fast_round_half(float v);
+inline float round_value(float v, DataType dt) {
+  if (dt == DataType::kFloat16) return fast_round_half(v);
+  if (dt == DataType::kBFloat16) return bfloat16_to_float(float_to_bfloat16(v));
+  return v;
+}
+
+// Calls f(T{}) with T the storage type of numeric `dt` (float for
+// float16/bfloat16/float32, bool for bool); returns false for string /
+// undefined / complex.
+template <class F>
+bool visit_numeric(DataType dt, F&& f) {
+  switch (dt) {
+    case DataType::kFloat32: case DataType::kFloat16: case DataType::kBFloat16:
+      f(float{}); return true;
+    case DataType::kFloat64: f(double{}); return true;
+    case DataType::kInt8: f(int8_t{}); return true;
+    case DataType::kUint8: f(uint8_t{}); return true;
+    case DataType::kInt16: f(int16_t{}); return true;
+    case DataType::kUint16: f(uint16_t{}); return true;
+    case DataType::kInt32: f(int32_t{}); return true;
+    case DataType::kUint32: f(uint32_t{}); return true;
+    case DataType::kInt64: f(int64_t{}); return true;
+    case DataType::kUint64: f(uint64_t{}); return true;
+    case DataType::kBool: f(bool{}); return true;
+    default: return false;
+  }
+}
+
+// Copies `count` elements of any dtype (strings included) between tensors of
+// the same dtype, by element offset.
+void copy_elements(const Tensor& src, int64_t src_off, Tensor& dst, int64_t dst_off, int64_t count);
+
+// Fills dst element i from src element index[i] (any dtype).
+void gather_by_index(const Tensor& src, Tensor& dst, const std::vector<int64_t>& index);
+
+// C (MxN, row stride ldc) = alpha * op(A) op(B) + beta * C, float32, blocked.
+// op(A) is MxK, op(B) is KxN. beta == 0 ignores C's old contents.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+          const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+          int64_t ldc);
+
+// "float32[1,3,224,224]" for an optional ValueInfo.
+std::string info_str(const ir::ValueInfo* v);
+// True when `dt` is one of `allowed`.
+bool dtype_in(DataType dt, std::initializer_list<DataType> allowed);
+Status check_float(const ir::Node& node, const Tensor& t, const char* what);
+
+}  // namespace glint::cpu

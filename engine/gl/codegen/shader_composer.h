@@ -1,0 +1,42 @@
+// The shader composer: turns a ProgramInfo plus the layouts of its inputs and
+// output into a complete `#version 300 es` fragment shader. It generates, per
+// input X, the accessors promised in engine/gl/kernels/kernel.h (getX,
+// getXFlat, getXBroadcast, X_RANK, X_SIZE, X_SHAPE) from X's layout, the
+// OUT_* constants, the requested snippets, then the kernel body and a main()
+// that maps gl_FragCoord to the output coordinates `oc` and calls process(oc).
+// Shapes are literals, so the source is the program cache key.
+//
+// Reserved in bodies and snippets: identifiers starting with `glint_` (the
+// composer's own), OUT_* and the per-input names above. Snippets are the
+// shaders/NAME.glsl files named in ProgramInfo::snippets, each included once,
+// after the accessors and before the body; "preamble" and "quad_vertex" are
+// infrastructure and cannot be requested.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "engine/gl/kernels/kernel.h"
+#include "engine/gl/layout/texture_layout.h"
+
+namespace glint::gl {
+
+struct ComposerInput {
+  std::string name;  // ProgramInput::name
+  TensorDesc desc;
+  TextureLayout layout;
+};
+
+// The text of the one vertex shader (a full-screen quad at location 0).
+const std::string& quad_vertex_shader();
+
+// `inputs` in ProgramInfo::inputs order. Fails (kInvalidArgument) on a bad or
+// duplicate input name or an unknown snippet; messages name info.name.
+Result<std::string> compose_fragment_shader(const ProgramInfo& info,
+                                            const std::vector<ComposerInput>& inputs,
+                                            const TextureLayout& output_layout);
+
+// Sampler name for input X: the body never references it directly.
+std::string sampler_uniform_name(const std::string& input_name);
+
+}  // namespace glint::gl

@@ -1,0 +1,302 @@
+#include "engine/gl/context.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "engine/gl/objects.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten/html5.h>
+#else
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#endif
+
+namespace glint::gl {
+
+namespace {
+
+bool has_extension(const char* list, const char* name) {
+  if (!list) return false;
+  size_t n = std::strlen(name);
+  for (const char* p = list; (p = std::strstr(p, name)) != nullptr; p += n) {
+    bool start_ok = p == list || p[-1] == ' ';
+    bool end_ok = p[n] == '\0' || p[n] == ' ';
+    if (start_ok && end_ok) return true;
+  }
+  return false;
+}
+
+std::string gl_string(GLenum name) {
+  const GLubyte* s = glGetString(name);
+  return s ? reinterpret_cast<const char*>(s) : "";
+}
+
+#ifndef __EMSCRIPTEN__
+std::string egl_error_name(EGLint e) {
+  switch (e) {
+    case EGL_SUCCESS: return "EGL_SUCCESS";
+    case EGL_NOT_INITIALIZED: return "EGL_NOT_INITIALIZED";
+    case EGL_BAD_ACCESS: return "EGL_BAD_ACCESS";
+    case EGL_BAD_ALLOC: return "EGL_BAD_ALLOC";
+    case EGL_BAD_ATTRIBUTE: return "EGL_BAD_ATTRIBUTE";
+    case EGL_BAD_CONFIG: return "EGL_BAD_CONFIG";
+    case EGL_BAD_CONTEXT: return "EGL_BAD_CONTEXT";
+    case EGL_BAD_DISPLAY: return "EGL_BAD_DISPLAY";
+    case EGL_BAD_MATCH: return "EGL_BAD_MATCH";
+    case EGL_BAD_PARAMETER: return "EGL_BAD_PARAMETER";
+    default: return "EGL error 0x" + [&] {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%x", static_cast<unsigned>(e));
+      return std::string(buf);
+    }();
+  }
+}
+
+// EGL displays are not reference counted (eglTerminate on one would pull the
+// rug from every other context on it), so glint initializes one display per
+// process and keeps it for the process's life: contexts come and go, the
+// display (and Mesa's driver, which eglTerminate would dlclose, hiding its
+// allocations from leak checkers) stays. Re-creating a session then costs a
+// context, not a driver load.
+struct SharedDisplay {
+  std::mutex mu;
+  EGLDisplay display = EGL_NO_DISPLAY;
+  int users = 0;
+};
+SharedDisplay& shared_display() {
+  static SharedDisplay* d = new SharedDisplay();  // never destroyed: outlives static dtors
+  return *d;
+}
+
+Result<EGLDisplay> acquire_display() {
+  SharedDisplay& sd = shared_display();
+  std::lock_guard<std::mutex> lock(sd.mu);
+  if (sd.display != EGL_NO_DISPLAY) {
+    ++sd.users;
+    return sd.display;
+  }
+  const char* client_exts = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
+  if (!has_extension(client_exts, "EGL_MESA_platform_surfaceless")) {
+    return gl_error(std::string("EGL: no surfaceless Mesa platform (EGL_MESA_platform_surfaceless "
+                                "missing from client extensions: '") +
+                    (client_exts ? client_exts : "<none>") + "')");
+  }
+  auto get_platform_display = reinterpret_cast<PFNEGLGETPLATFORMDISPLAYEXTPROC>(
+      eglGetProcAddress("eglGetPlatformDisplayEXT"));
+  if (!get_platform_display) {
+    return gl_error("EGL: eglGetPlatformDisplayEXT is not available (needed for "
+                    "EGL_MESA_platform_surfaceless)");
+  }
+  EGLDisplay dpy = get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, nullptr);
+  if (dpy == EGL_NO_DISPLAY) {
+    return gl_error("EGL: eglGetPlatformDisplayEXT(EGL_PLATFORM_SURFACELESS_MESA) returned no display (" +
+                    egl_error_name(eglGetError()) + ")");
+  }
+  EGLint major = 0, minor = 0;
+  if (!eglInitialize(dpy, &major, &minor)) {
+    return gl_error("EGL: eglInitialize on the surfaceless Mesa display failed (" +
+                    egl_error_name(eglGetError()) + ")");
+  }
+  sd.display = dpy;
+  sd.users = 1;
+  return dpy;
+}
+
+void release_display() {
+  SharedDisplay& sd = shared_display();
+  std::lock_guard<std::mutex> lock(sd.mu);
+  if (sd.users > 0) --sd.users;  // the display itself stays initialized (see above)
+}
+#endif  // !__EMSCRIPTEN__
+
+}  // namespace
+
+Result<std::unique_ptr<GlContext>> GlContext::create() {
+  std::unique_ptr<GlContext> ctx(new GlContext());
+  GLINT_RETURN_IF_ERROR(ctx->init_platform());
+  GLINT_RETURN_IF_ERROR(ctx->probe());
+  return ctx;
+}
+
+#ifndef __EMSCRIPTEN__
+
+Status GlContext::init_platform() {
+  GLINT_ASSIGN_OR_RETURN(EGLDisplay dpy, acquire_display());
+  display_ = dpy;
+  if (!eglBindAPI(EGL_OPENGL_ES_API)) {
+    return gl_error("EGL: eglBindAPI(EGL_OPENGL_ES_API) failed (" + egl_error_name(eglGetError()) + ")");
+  }
+  const char* dpy_exts = eglQueryString(dpy, EGL_EXTENSIONS);
+  if (!has_extension(dpy_exts, "EGL_KHR_surfaceless_context")) {
+    return gl_error("EGL: the display lacks EGL_KHR_surfaceless_context (needed to draw into "
+                    "framebuffer objects without a window)");
+  }
+  // Any ES3-capable config: we never draw to a window surface, only to FBOs.
+  const EGLint config_attrs[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_NONE};
+  EGLConfig config = nullptr;
+  EGLint num_configs = 0;
+  EGLConfig chosen = EGL_NO_CONFIG_KHR;
+  if (eglChooseConfig(dpy, config_attrs, &config, 1, &num_configs) && num_configs > 0) {
+    chosen = config;
+  } else if (!has_extension(dpy_exts, "EGL_KHR_no_config_context")) {
+    return gl_error("EGL: no config with EGL_OPENGL_ES3_BIT and no EGL_KHR_no_config_context");
+  }
+  const EGLint context_attrs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 0, EGL_NONE};
+  EGLContext ctx = eglCreateContext(dpy, chosen, EGL_NO_CONTEXT, context_attrs);
+  if (ctx == EGL_NO_CONTEXT) {
+    return gl_error("EGL: eglCreateContext for OpenGL ES 3.0 on the surfaceless Mesa display failed (" +
+                    egl_error_name(eglGetError()) + ")");
+  }
+  context_ = ctx;
+  if (!eglMakeCurrent(dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, ctx)) {
+    return gl_error("EGL: eglMakeCurrent without a surface failed (" + egl_error_name(eglGetError()) + ")");
+  }
+  return Status::Ok();
+}
+
+Status GlContext::make_current() {
+  if (eglGetCurrentContext() == static_cast<EGLContext>(context_)) return Status::Ok();
+  if (!eglMakeCurrent(static_cast<EGLDisplay>(display_), EGL_NO_SURFACE, EGL_NO_SURFACE,
+                      static_cast<EGLContext>(context_))) {
+    return gl_error("EGL: eglMakeCurrent failed (" + egl_error_name(eglGetError()) + ")");
+  }
+  return Status::Ok();
+}
+
+GlContext::~GlContext() {
+  if (!display_) return;
+  EGLDisplay dpy = static_cast<EGLDisplay>(display_);
+  if (context_) {
+    if (eglGetCurrentContext() == static_cast<EGLContext>(context_)) {
+      eglMakeCurrent(dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    }
+    eglDestroyContext(dpy, static_cast<EGLContext>(context_));
+  }
+  release_display();
+}
+
+#else  // __EMSCRIPTEN__
+
+// ---------------------------------------------------------------------------
+// WEB: WebGL2 context creation. Not exercised by the native tests; the browser
+// issue owns testing it. The canvas is an offscreen-style element selected by
+// "#glint-canvas" (the JS glue creates it); nothing is ever presented.
+// ---------------------------------------------------------------------------
+Status GlContext::init_platform() {
+  EmscriptenWebGLContextAttributes attrs;
+  emscripten_webgl_init_context_attributes(&attrs);
+  attrs.majorVersion = 2;
+  attrs.minorVersion = 0;
+  attrs.alpha = false;
+  attrs.depth = false;
+  attrs.stencil = false;
+  attrs.antialias = false;
+  attrs.premultipliedAlpha = false;
+  attrs.preserveDrawingBuffer = false;
+  attrs.powerPreference = EM_WEBGL_POWER_PREFERENCE_HIGH_PERFORMANCE;
+  EMSCRIPTEN_WEBGL_CONTEXT_HANDLE handle = emscripten_webgl_create_context("#glint-canvas", &attrs);
+  if (handle <= 0) {
+    return gl_error("WebGL2: emscripten_webgl_create_context('#glint-canvas', WebGL 2.0) failed (" +
+                    std::to_string(static_cast<long>(handle)) + ")");
+  }
+  web_context_ = static_cast<long>(handle);
+  if (emscripten_webgl_make_context_current(handle) != EMSCRIPTEN_RESULT_SUCCESS) {
+    return gl_error("WebGL2: emscripten_webgl_make_context_current failed");
+  }
+  // WebGL exposes extensions only once enabled.
+  emscripten_webgl_enable_extension(handle, "EXT_color_buffer_float");
+  emscripten_webgl_enable_extension(handle, "EXT_color_buffer_half_float");
+  emscripten_webgl_enable_extension(handle, "KHR_parallel_shader_compile");
+  return Status::Ok();
+}
+
+Status GlContext::make_current() {
+  auto handle = static_cast<EMSCRIPTEN_WEBGL_CONTEXT_HANDLE>(web_context_);
+  if (emscripten_webgl_get_current_context() == handle) return Status::Ok();
+  if (emscripten_webgl_make_context_current(handle) != EMSCRIPTEN_RESULT_SUCCESS) {
+    return gl_error("WebGL2: emscripten_webgl_make_context_current failed");
+  }
+  return Status::Ok();
+}
+
+GlContext::~GlContext() {
+  if (web_context_ > 0) {
+    emscripten_webgl_destroy_context(static_cast<EMSCRIPTEN_WEBGL_CONTEXT_HANDLE>(web_context_));
+  }
+}
+
+#endif  // __EMSCRIPTEN__
+
+Status GlContext::probe() {
+  caps_.renderer = gl_string(GL_RENDERER);
+  caps_.version = gl_string(GL_VERSION);
+  GLint max_size = 0;
+  glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
+  // Every texture is also a render target, so the viewport bounds it too.
+  GLint viewport[2] = {0, 0};
+  glGetIntegerv(GL_MAX_VIEWPORT_DIMS, viewport);
+  if (viewport[0] > 0) max_size = std::min(max_size, viewport[0]);
+  if (viewport[1] > 0) max_size = std::min(max_size, viewport[1]);
+  caps_.max_texture_size = max_size;
+  GLint units = 0;
+  glGetIntegerv(GL_MAX_TEXTURE_IMAGE_UNITS, &units);
+  max_texture_units_ = units > 0 ? units : 16;
+
+  std::string exts;
+  GLint num_exts = 0;
+  glGetIntegerv(GL_NUM_EXTENSIONS, &num_exts);
+  for (GLint i = 0; i < num_exts; ++i) {
+    const GLubyte* e = glGetStringi(GL_EXTENSIONS, static_cast<GLuint>(i));
+    if (e) exts += std::string(reinterpret_cast<const char*>(e)) + " ";
+  }
+  bool ext_float = has_extension(exts.c_str(), "GL_EXT_color_buffer_float") ||
+                   has_extension(exts.c_str(), "EXT_color_buffer_float");
+  bool ext_half = has_extension(exts.c_str(), "GL_EXT_color_buffer_half_float") ||
+                  has_extension(exts.c_str(), "EXT_color_buffer_half_float");
+  caps_.parallel_compile = has_extension(exts.c_str(), "GL_KHR_parallel_shader_compile") ||
+                           has_extension(exts.c_str(), "KHR_parallel_shader_compile");
+
+  // Ground truth beats extension strings (GLES 3.2 made float color buffers
+  // core without always listing the extension): attach a 1x1 R32F texture to
+  // a framebuffer and ask whether it is complete.
+  auto renderable = [](GLenum internal_format) {
+    Texture tex = Texture::create();
+    glBindTexture(GL_TEXTURE_2D, tex.id());
+    glTexStorage2D(GL_TEXTURE_2D, 1, internal_format, 1, 1);
+    Framebuffer fbo = Framebuffer::create();
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo.id());
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex.id(), 0);
+    bool ok = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+    GLenum read_format = GL_RGBA;
+    if (ok) {
+      GLint fmt = 0, type = 0;
+      glGetIntegerv(GL_IMPLEMENTATION_COLOR_READ_FORMAT, &fmt);
+      glGetIntegerv(GL_IMPLEMENTATION_COLOR_READ_TYPE, &type);
+      if (fmt == GL_RED && type == GL_FLOAT) read_format = GL_RED;
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glBindTexture(GL_TEXTURE_2D, 0);
+    return std::make_pair(ok, read_format);
+  };
+  auto [r32f_ok, read_format] = renderable(GL_R32F);
+  auto [r16f_ok, unused] = renderable(GL_R16F);
+  (void)unused;
+  caps_.float_render = r32f_ok;
+  caps_.half_float_render = r16f_ok || ext_half || ext_float;
+  r32f_read_format_ = read_format;
+  for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
+  }
+
+  if (!caps_.float_render) {
+    return unsupported("GL: float render targets are missing: an R32F texture is not color-renderable on '" +
+                       caps_.renderer + "' (" + caps_.version + "); EXT_color_buffer_float is " +
+                       (ext_float ? "listed" : "not listed"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace glint::gl

@@ -1,0 +1,374 @@
+// The GL executor: context, texture pool, program cache, one framebuffer and
+// one full-screen quad; runs ProgramInfo passes by composing, compiling
+// (cached) and drawing them.
+#include "engine/gl/executor.h"
+
+#include <cstring>
+
+#include "engine/core/half.h"
+#include "engine/gl/codegen/shader_composer.h"
+#include "engine/gl/context.h"
+#include "engine/gl/executor_options.h"
+#include "engine/gl/layout/texture_layout.h"
+#include "engine/gl/objects.h"
+#include "engine/gl/program_cache.h"
+#include "engine/gl/texture_pool.h"
+#include "engine/gl/views.h"
+
+namespace glint::gl {
+
+namespace {
+
+std::string hex(unsigned v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%x", v);
+  return buf;
+}
+
+// Debug builds check GL errors after every draw and transfer; release builds
+// never call glGetError on the hot path (it can stall the pipeline).
+#ifndef NDEBUG
+Status debug_check(const char* what) {
+  GLenum err = glGetError();
+  if (err != GL_NO_ERROR) return gl_error(std::string(what) + ": GL error " + hex(err));
+  return Status::Ok();
+}
+#else
+inline Status debug_check(const char*) { return Status::Ok(); }
+#endif
+
+class GlTensor : public GpuTensor {
+ public:
+  GlTensor(TensorDesc desc, TextureLayout layout, std::shared_ptr<PooledTexture> texture, const void* owner)
+      : desc_(std::move(desc)), layout_(layout), texture_(std::move(texture)), owner_(owner) {}
+  const TensorDesc& desc() const override { return desc_; }
+  const TextureLayout& layout() const { return layout_; }
+  GLuint texture() const { return texture_->id(); }
+  const void* owner() const { return owner_; }
+  const std::shared_ptr<PooledTexture>& lease() const { return texture_; }
+
+ private:
+  TensorDesc desc_;
+  TextureLayout layout_;
+  std::shared_ptr<PooledTexture> texture_;
+  const void* owner_;
+};
+
+class GlExecutor final : public Executor {
+ public:
+  GlExecutor(std::unique_ptr<GlContext> ctx, const ExecutorOptions& options)
+      : ctx_(std::move(ctx)),
+        read_format_(options.force_rgba_readback ? GLenum{GL_RGBA} : ctx_->r32f_read_format()) {}
+
+  ~GlExecutor() override {
+    // GL objects below are deleted by member destructors; they need our
+    // context current. ctx_ is declared first, so it is destroyed last.
+    if (ctx_) (void)ctx_->make_current();
+  }
+
+  Status init() {
+    pool_ = std::make_unique<TexturePool>();
+    programs_ = std::make_unique<ProgramCache>();
+    GLINT_RETURN_IF_ERROR(programs_->init(quad_vertex_shader()));
+
+    static const float kQuad[] = {-1.f, -1.f, 1.f, -1.f, -1.f, 1.f, 1.f, 1.f};
+    quad_vao_ = VertexArray::create();
+    quad_vbo_ = Buffer::create();
+    glBindVertexArray(quad_vao_.id());
+    glBindBuffer(GL_ARRAY_BUFFER, quad_vbo_.id());
+    glBufferData(GL_ARRAY_BUFFER, sizeof kQuad, kQuad, GL_STATIC_DRAW);
+    glEnableVertexAttribArray(0);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, nullptr);
+    // The VAO and the framebuffer stay bound for the executor's life: this
+    // context draws nothing else.
+    fbo_ = Framebuffer::create();
+    glBindFramebuffer(GL_FRAMEBUFFER, fbo_.id());
+    glDisable(GL_DITHER);
+    glDisable(GL_BLEND);
+    glDisable(GL_DEPTH_TEST);
+    glDisable(GL_SCISSOR_TEST);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 4);
+    GLenum err = glGetError();
+    if (err != GL_NO_ERROR) return gl_error("executor setup: GL error " + hex(err));
+    return Status::Ok();
+  }
+
+  const Capabilities& caps() const override { return ctx_->caps(); }
+
+  Result<GpuTensorPtr> upload(const Tensor& t) override {
+    GLINT_RETURN_IF_ERROR(ctx_->make_current());
+    if (t.dtype() != DataType::kFloat32 && t.dtype() != DataType::kFloat16) {
+      return unsupported("GL upload of " + tensor_desc(t) + ": dtype " + dtype_name(t.dtype()) +
+                         " is not supported on the GPU (only float32 and float16)");
+    }
+    TensorDesc desc{t.dtype(), t.shape()};
+    GLINT_ASSIGN_OR_RETURN(TextureLayout layout, choose_layout(desc, caps().max_texture_size));
+    if (t.byte_size() != static_cast<size_t>(layout.elements) * sizeof(float)) {
+      return invalid_argument("GL upload of " + tensor_desc(t) + ": storage holds " +
+                              std::to_string(t.byte_size()) + " bytes, expected " +
+                              std::to_string(layout.elements * 4));
+    }
+    GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(layout)));
+    auto gt = std::make_shared<GlTensor>(std::move(desc), layout, std::move(texture), this);
+    if (layout.elements > 0) {
+      // Whole rows in one call, then the partial last row: no padded copy.
+      // Padding texels keep whatever they held; no accessor reads them.
+      const float* data = t.data<float>();
+      glBindTexture(GL_TEXTURE_2D, gt->texture());
+      const int64_t w = layout.width;
+      const int full_rows = static_cast<int>(layout.elements / w);
+      const int rest = static_cast<int>(layout.elements % w);
+      if (full_rows > 0) {
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, full_rows, GL_RED, GL_FLOAT, data);
+      }
+      if (rest > 0) {
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, full_rows, rest, 1, GL_RED, GL_FLOAT, data + full_rows * w);
+      }
+      GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
+    }
+    return GpuTensorPtr(gt);
+  }
+
+  Result<Tensor> download(const GpuTensor& t) override {
+    GLINT_RETURN_IF_ERROR(ctx_->make_current());
+    GLINT_ASSIGN_OR_RETURN(const GlTensor* gt, own(&t, "GL download"));
+    const TextureLayout& layout = gt->layout();
+    Tensor out(gt->desc().dtype, gt->desc().shape);
+    if (layout.elements == 0) return out;
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, gt->texture(), 0);
+#ifndef NDEBUG
+    if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+      return gl_error("GL download: framebuffer incomplete for " + layout_str(layout));
+    }
+#endif
+    float* dst = out.data<float>();
+    const int64_t w = layout.width;
+    const int full_rows = static_cast<int>(layout.elements / w);
+    const int rest = static_cast<int>(layout.elements % w);
+    if (read_format_ == GL_RED) {
+      if (full_rows > 0) glReadPixels(0, 0, layout.width, full_rows, GL_RED, GL_FLOAT, dst);
+      if (rest > 0) glReadPixels(0, full_rows, rest, 1, GL_RED, GL_FLOAT, dst + full_rows * w);
+    } else {
+      // RGBA/FLOAT is what GLES guarantees for float color buffers; keep .r.
+      // Read in bands to bound the staging memory.
+      const int64_t band_rows = std::max<int64_t>(1, (int64_t{1} << 20) / w);
+      staging_.resize(static_cast<size_t>(std::min<int64_t>(band_rows, std::max(full_rows, 1)) * w * 4));
+      for (int64_t y = 0; y < full_rows; y += band_rows) {
+        const int rows = static_cast<int>(std::min<int64_t>(band_rows, full_rows - y));
+        glReadPixels(0, static_cast<GLint>(y), layout.width, rows, GL_RGBA, GL_FLOAT, staging_.data());
+        float* d = dst + y * w;
+        for (int64_t i = 0, n = rows * w; i < n; ++i) d[i] = staging_[i * 4];
+      }
+      if (rest > 0) {
+        glReadPixels(0, full_rows, rest, 1, GL_RGBA, GL_FLOAT, staging_.data());
+        float* d = dst + full_rows * w;
+        for (int i = 0; i < rest; ++i) d[i] = staging_[i * 4];
+      }
+    }
+    GLINT_RETURN_IF_ERROR(debug_check("GL download"));
+    if (gt->desc().dtype == DataType::kFloat16) {
+      for (int64_t i = 0; i < layout.elements; ++i) dst[i] = round_to_half(dst[i]);
+    }
+    return out;
+  }
+
+  Status prepare(const std::vector<ProgramInfo>& passes,
+                 const std::vector<std::optional<TensorDesc>>& inputs) override {
+    GLINT_RETURN_IF_ERROR(ctx_->make_current());
+    std::vector<std::string> sources(passes.size());
+    std::vector<ProgramRequest> requests;
+    requests.reserve(passes.size());
+    for (size_t k = 0; k < passes.size(); ++k) {
+      const ProgramInfo& pass = passes[k];
+      std::vector<ComposerInput> cin;
+      for (const ProgramInput& pi : pass.inputs) {
+        const TensorDesc* d = nullptr;
+        if (pi.source >= 0) {
+          if (static_cast<size_t>(pi.source) >= inputs.size() || !inputs[pi.source]) {
+            return invalid_argument(where(pass, k) + ": input '" + pi.name + "' reads node input " +
+                                    std::to_string(pi.source) + ", which is absent");
+          }
+          d = &*inputs[pi.source];
+        } else {
+          GLINT_ASSIGN_OR_RETURN(size_t j, earlier_pass(pass, k, pi));
+          d = &passes[j].output;
+        }
+        GLINT_ASSIGN_OR_RETURN(TextureLayout l, choose_layout(*d, caps().max_texture_size));
+        cin.push_back({pi.name, *d, l});
+      }
+      GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
+      GLINT_RETURN_IF_ERROR(check_units(pass, k));
+      GLINT_ASSIGN_OR_RETURN(sources[k], compose_fragment_shader(pass, cin, out_layout));
+      requests.push_back({&sources[k], pass.name, sampler_names(pass)});
+    }
+    current_program_ = 0;  // compiling changes the bound program
+    return programs_->compile_all(requests);
+  }
+
+  Result<std::vector<GpuTensorPtr>> run(const std::vector<ProgramInfo>& passes,
+                                        const std::vector<GpuTensorPtr>& inputs,
+                                        size_t node_output_count) override {
+    GLINT_RETURN_IF_ERROR(ctx_->make_current());
+    std::vector<GpuTensorPtr> outputs(node_output_count);
+    // Every pass's output, readable by later passes; temporaries die (go back
+    // to the pool) when this vector does.
+    std::vector<std::shared_ptr<GlTensor>> pass_out(passes.size());
+    std::vector<const GlTensor*> bound;
+    std::vector<ComposerInput> cin;
+    for (size_t k = 0; k < passes.size(); ++k) {
+      const ProgramInfo& pass = passes[k];
+      bound.clear();
+      cin.clear();
+      for (const ProgramInput& pi : pass.inputs) {
+        const GlTensor* in = nullptr;
+        if (pi.source >= 0) {
+          if (static_cast<size_t>(pi.source) >= inputs.size() || !inputs[pi.source]) {
+            return invalid_argument(where(pass, k) + ": input '" + pi.name + "' reads node input " +
+                                    std::to_string(pi.source) + ", which is absent");
+          }
+          GLINT_ASSIGN_OR_RETURN(in, own(inputs[pi.source].get(), where(pass, k)));
+        } else {
+          GLINT_ASSIGN_OR_RETURN(size_t j, earlier_pass(pass, k, pi));
+          in = pass_out[j].get();
+        }
+        bound.push_back(in);
+        cin.push_back({pi.name, in->desc(), in->layout()});
+      }
+      if (pass.node_output >= 0 && static_cast<size_t>(pass.node_output) >= node_output_count) {
+        return invalid_argument(where(pass, k) + ": writes node output " + std::to_string(pass.node_output) +
+                                " but the node has " + std::to_string(node_output_count));
+      }
+      GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
+      GLINT_ASSIGN_OR_RETURN(std::string source, compose_fragment_shader(pass, cin, out_layout));
+      const CompiledProgram* program = programs_->find(source);
+      if (!program) {
+        GLINT_RETURN_IF_ERROR(check_units(pass, k));
+        current_program_ = 0;  // compiling changes the bound program
+        GLINT_ASSIGN_OR_RETURN(program, programs_->get({&source, pass.name, sampler_names(pass)}));
+      }
+      GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
+      auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), this);
+      if (out_layout.elements > 0) {
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, out->texture(), 0);
+#ifndef NDEBUG
+        if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+          return gl_error(where(pass, k) + ": framebuffer incomplete for " + layout_str(out_layout));
+        }
+#endif
+        // Skip redundant state changes (each is a validated JS call in WebGL).
+        if (viewport_w_ != out_layout.width || viewport_h_ != out_layout.height) {
+          glViewport(0, 0, out_layout.width, out_layout.height);
+          viewport_w_ = out_layout.width;
+          viewport_h_ = out_layout.height;
+        }
+        if (current_program_ != program->program.id()) {
+          glUseProgram(program->program.id());
+          current_program_ = program->program.id();
+        }
+        for (size_t i = 0; i < bound.size(); ++i) {
+          glActiveTexture(GL_TEXTURE0 + static_cast<GLenum>(i));
+          glBindTexture(GL_TEXTURE_2D, bound[i]->texture());
+        }
+        glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+        GLINT_RETURN_IF_ERROR(debug_check(where(pass, k).c_str()));
+      }
+      if (pass.node_output >= 0) outputs[pass.node_output] = out;
+      pass_out[k] = std::move(out);
+    }
+    return outputs;
+  }
+
+  MemoryStats memory() const override {
+    MemoryStats m;
+    m.live_textures = pool_->live_textures();
+    m.pooled_textures = pool_->pooled_textures();
+    m.texture_bytes = pool_->live_bytes() + pool_->pooled_bytes();
+    m.programs = static_cast<int64_t>(programs_->size());
+    return m;
+  }
+
+ private:
+  static std::string where(const ProgramInfo& pass, size_t k) {
+    return "program '" + pass.name + "' (pass " + std::to_string(k) + ")";
+  }
+
+  static std::vector<std::string> sampler_names(const ProgramInfo& pass) {
+    std::vector<std::string> names;
+    for (const ProgramInput& pi : pass.inputs) names.push_back(sampler_uniform_name(pi.name));
+    return names;
+  }
+
+  static Result<size_t> earlier_pass(const ProgramInfo& pass, size_t k, const ProgramInput& pi) {
+    const int64_t j = -(static_cast<int64_t>(pi.source) + 1);
+    if (j < 0 || static_cast<size_t>(j) >= k) {
+      return invalid_argument(where(pass, k) + ": input '" + pi.name + "' reads the output of pass " +
+                              std::to_string(j) + ", which does not run before it");
+    }
+    return static_cast<size_t>(j);
+  }
+
+  Result<TextureLayout> output_layout(const ProgramInfo& pass, size_t k) const {
+    auto l = choose_layout(pass.output, caps().max_texture_size);
+    if (!l.ok()) return l.status().with_context(where(pass, k) + " output");
+    return l;
+  }
+
+  Status check_units(const ProgramInfo& pass, size_t k) const {
+    if (static_cast<int>(pass.inputs.size()) > ctx_->max_texture_units()) {
+      return unsupported(where(pass, k) + ": " + std::to_string(pass.inputs.size()) + " inputs exceed the " +
+                         std::to_string(ctx_->max_texture_units()) + " texture units of the fragment stage");
+    }
+    return Status::Ok();
+  }
+
+  Result<const GlTensor*> own(const GpuTensor* t, const std::string& what) const {
+    auto* gt = dynamic_cast<const GlTensor*>(t);
+    if (!gt || gt->owner() != this) {
+      return invalid_argument(what + ": the GPU tensor belongs to another executor");
+    }
+    return gt;
+  }
+
+  std::unique_ptr<GlContext> ctx_;  // first: destroyed last
+  std::unique_ptr<TexturePool> pool_;
+  std::unique_ptr<ProgramCache> programs_;
+  Framebuffer fbo_;
+  Buffer quad_vbo_;
+  VertexArray quad_vao_;
+  GLenum read_format_;
+  std::vector<float> staging_;
+  // GL state this executor last set (its context draws nothing else).
+  GLuint current_program_ = 0;
+  int viewport_w_ = -1;
+  int viewport_h_ = -1;
+};
+
+}  // namespace
+
+Result<GpuTensorPtr> reshape_view(const GpuTensorPtr& t, const Shape& shape) {
+  auto* gt = dynamic_cast<const GlTensor*>(t.get());
+  if (!gt) return invalid_argument("reshape_view: not a GL tensor");
+  const TensorDesc& from = gt->desc();
+  if (shape_size(shape) != shape_size(from.shape)) {
+    return invalid_argument("reshape_view: cannot view " + dtype_name(from.dtype) + shape_str(from.shape) +
+                            " as " + shape_str(shape) + " (element counts differ)");
+  }
+  const TextureLayout& l = gt->layout();
+  if (l.kind != LayoutKind::kUnpackedR32F) {
+    return unsupported(std::string("reshape_view: layout ") + layout_kind_name(l.kind) +
+                       " does not keep row-major order; copy instead");
+  }
+  return GpuTensorPtr(std::make_shared<GlTensor>(TensorDesc{from.dtype, shape}, l, gt->lease(), gt->owner()));
+}
+
+Result<std::unique_ptr<Executor>> create_executor() { return create_executor(ExecutorOptions{}); }
+
+Result<std::unique_ptr<Executor>> create_executor(const ExecutorOptions& options) {
+  GLINT_ASSIGN_OR_RETURN(auto ctx, GlContext::create());
+  auto ex = std::make_unique<GlExecutor>(std::move(ctx), options);
+  GLINT_RETURN_IF_ERROR(ex->init());
+  return std::unique_ptr<Executor>(std::move(ex));
+}
+
+}  // namespace glint::gl

@@ -1,0 +1,89 @@
+// Conv, 1-D and 2-D, direct: one output element per fragment, looping over
+// the window with the bounds check hoisted out of the channel loop, channels
+// in vec4 chunks reduced with dot(). Groups (incl. depthwise), strides,
+// dilations, explicit and auto pads, optional bias.
+#include "engine/gl/kernels/glsl_util.h"
+#include "engine/gl/kernels/kernels.h"
+
+namespace glint::gl {
+
+bool conv_supports(const KernelContext& ctx, std::string* why) {
+  if (!float_op(ctx, why)) return false;
+  if (!ctx.inputs[0] || ctx.inputs.size() < 2 || !ctx.inputs[1])
+    return decline(why, "X and W are required");
+  size_t rank = ctx.inputs[0]->shape.size();
+  if (rank == 5) return decline(why, "3-D convolution has no GPU kernel");
+  if (rank != 3 && rank != 4) return decline(why, "input rank " + std::to_string(rank) + " is not 1-D/2-D conv");
+  if (ctx.inputs[1]->shape.size() != rank) return decline(why, "W rank differs from X rank");
+  int64_t group = ctx.node->attr_int("group", 1);
+  int64_t c = ctx.inputs[0]->shape[1], m = ctx.inputs[1]->shape[0];
+  if (group < 1 || c % group || m % group || ctx.inputs[1]->shape[1] * group != c)
+    return decline(why, "channels do not match group " + std::to_string(group));
+  const Shape& x = ctx.inputs[0]->shape;
+  const Shape& w = ctx.inputs[1]->shape;
+  const Shape& y = ctx.outputs[0].shape;
+  if (y.size() != rank) return decline(why, "output rank differs from input rank");
+  auto win = resolve_window(*ctx.node, Shape(x.begin() + 2, x.end()), Shape(y.begin() + 2, y.end()),
+                            std::vector<int64_t>(w.begin() + 2, w.end()));
+  if (!win.ok()) return decline(why, win.status().message());
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> conv_build(const KernelContext& ctx) {
+  const ir::Node& node = *ctx.node;
+  const Shape& x = ctx.inputs[0]->shape;
+  const Shape& w = ctx.inputs[1]->shape;
+  const Shape& y = ctx.outputs[0].shape;
+  size_t k = x.size() - 2;
+  Shape in_sp(x.begin() + 2, x.end()), out_sp(y.begin() + 2, y.end());
+  std::vector<int64_t> kernel(w.begin() + 2, w.end());
+  GLINT_ASSIGN_OR_RETURN(Window win, resolve_window(node, in_sp, out_sp, kernel));
+  int64_t group = node.attr_int("group", 1);
+  int64_t cg = w[1];            // input channels per group
+  int64_t mg = w[0] / group;    // output channels per group
+  bool bias = node.has_input(2) && ctx.inputs.size() > 2 && ctx.inputs[2];
+
+  ProgramInfo p;
+  p.name = "conv" + std::to_string(k) + "d";
+  p.inputs = {{"X", 0}, {"W", 1}};
+  if (bias) p.inputs.push_back({"B", 2});
+  p.output = ctx.outputs[0];
+  std::string s = "float process(int oc[OUT_RANK]) {\n  int n = oc[0];\n  int m = oc[1];\n";
+  s += group == 1 ? "  int c0 = 0;\n" : "  int c0 = (m / " + glsl_int(mg) + ") * " + glsl_int(cg) + ";\n";
+  s += std::string("  float acc = ") + (bias ? "getB(m)" : "0.0") + ";\n";
+  std::string ind = "  ";
+  std::vector<std::string> xi = {"n", ""}, wi = {"m", ""};
+  for (size_t d = 0; d < k; ++d) {
+    std::string i = "i" + std::to_string(d), kv = "k" + std::to_string(d);
+    s += ind + "for (int " + kv + " = 0; " + kv + " < " + glsl_int(kernel[d]) + "; ++" + kv + ") {\n";
+    ind += "  ";
+    s += ind + "int " + i + " = oc[" + std::to_string(d + 2) + "] * " + glsl_int(win.strides[d]) +
+         " + " + kv + " * " + glsl_int(win.dilations[d]) + " - " + glsl_int(win.pad_begin[d]) + ";\n";
+    s += ind + "if (" + i + " < 0 || " + i + " >= " + glsl_int(in_sp[d]) + ") continue;\n";
+    xi.push_back(i);
+    wi.push_back(kv);
+  }
+  auto x_at = [&](const std::string& c) { auto a = xi; a[1] = "c0 + " + c; return getter("X", a); };
+  auto w_at = [&](const std::string& c) { auto a = wi; a[1] = c; return getter("W", a); };
+  int64_t c4 = cg / 4 * 4;
+  if (c4 > 0) {
+    s += ind + "for (int c = 0; c < " + glsl_int(c4) + "; c += 4) {\n";
+    s += ind + "  vec4 xv = vec4(" + x_at("c") + ", " + x_at("c + 1") + ", " + x_at("c + 2") + ", " +
+         x_at("c + 3") + ");\n";
+    s += ind + "  vec4 wv = vec4(" + w_at("c") + ", " + w_at("c + 1") + ", " + w_at("c + 2") + ", " +
+         w_at("c + 3") + ");\n";
+    s += ind + "  acc += dot(xv, wv);\n" + ind + "}\n";
+  }
+  for (int64_t c = c4; c < cg; ++c) {
+    std::string cs = glsl_int(c);
+    s += ind + "acc += " + x_at(cs) + " * " + w_at(cs) + ";\n";
+  }
+  for (size_t d = 0; d < k; ++d) {
+    ind.resize(ind.size() - 2);
+    s += ind + "}\n";
+  }
+  p.body = s + "  return acc;\n}\n";
+  return std::vector<ProgramInfo>{p};
+}
+
+}  // namespace glint::gl

@@ -1,0 +1,75 @@
+// Small helpers the GPU kernels share for writing GLSL text: exact float
+// literals, baked index arithmetic over literal shapes, accessor calls, and
+// the one-pass elementwise program most unary ops are.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/gl/kernels/kernel.h"
+
+namespace glint::gl {
+
+// A GLSL float literal that reads back as exactly `v` as a float32: "%.9g",
+// always with a '.' or an exponent, negatives parenthesised; +-inf and NaN
+// become bit-pattern expressions (GLSL ES has no literals for them).
+std::string glsl_float(double v);
+std::string glsl_int(int64_t v);
+
+// Row-major flat index of the coordinate array `arr` (e.g. "oc") in `shape`,
+// with the strides as literals: "oc[0] * 12 + oc[1] * 4 + oc[2]". "0" for rank 0.
+std::string flat_index_expr(const Shape& shape, const std::string& arr);
+
+// Statements declaring `int name[max(rank,1)]` and unpacking the flat index
+// expression `flat` into it for `shape`.
+std::string unflatten_stmt(const Shape& shape, const std::string& flat, const std::string& name);
+
+// "getX(a, b, c)" — `args` are index expressions, one per dim ("getX()" for rank 0).
+std::string getter(const std::string& input, const std::vector<std::string>& args);
+// "getX(oc[0], ..., oc[rank-1])".
+std::string getter_oc(const std::string& input, size_t rank, const std::string& arr = "oc");
+
+// Statements adding dot(term, weight) over i in [0, n) to the float `acc`,
+// four elements at a time: `at(i)` is the GLSL value of element i (i an int
+// expression), `term` and `weight` are vec4 expressions of `v` (the four
+// elements). A plain sum is term "v", weight "vec4(1.0)"; a sum of squares
+// weight "v". The remainder chunk is masked, so padding lanes add nothing.
+std::string vec4_sum(int64_t n, const std::function<std::string(const std::string&)>& at,
+                     const std::string& acc, const std::string& term = "v",
+                     const std::string& weight = "vec4(1.0)", const std::string& indent = "  ");
+
+// ONNX axis (possibly negative) -> [0, rank); -1 when out of range.
+int64_t normalize_axis(int64_t axis, int64_t rank);
+
+// all_float() plus what every kernel here dereferences: input 0 present and
+// at least one output. The usual first check of a `supports`.
+bool float_op(const KernelContext& ctx, std::string* why);
+
+// True when input i is present and float32/float16; else says why.
+bool input_is_float(const KernelContext& ctx, size_t i, std::string* why);
+
+// One pass writing output 0: each element is `expr` of `float x` (input 0 at
+// the same coordinate). `prelude` holds helper functions placed before process().
+ProgramInfo unary_map(const KernelContext& ctx, const std::string& name, const std::string& expr,
+                      const std::string& prelude = "",
+                      std::vector<std::string> snippets = {});
+
+// A one-pass copy of input 0 to output 0 in row-major flat order (Reshape,
+// Flatten, Identity, Cast between float types, Squeeze...).
+ProgramInfo flat_copy(const KernelContext& ctx, const std::string& name);
+
+// Strides, dilations and begin/end pads of a sliding-window op (Conv, pools)
+// over `kernel` spatial extents, with auto_pad resolved against the input and
+// the inferred output spatial sizes.
+struct Window {
+  std::vector<int64_t> kernel, strides, dilations, pad_begin, pad_end;
+};
+Result<Window> resolve_window(const ir::Node& node, const Shape& in_spatial,
+                              const Shape& out_spatial, const std::vector<int64_t>& kernel);
+
+inline bool decline(std::string* why, const std::string& reason) {
+  if (why) *why = reason;
+  return false;
+}
+
+}  // namespace glint::gl

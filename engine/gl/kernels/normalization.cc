@@ -1,0 +1,183 @@
+// BatchNormalization (inference form: running statistics), the statistics-
+// based norms InstanceNormalization / LayerNormalization (with its optional
+// Mean / InvStdDev outputs) as mean pass -> variance pass -> normalising map
+// over contiguous rows, and LRN.
+#include <algorithm>
+
+#include "engine/gl/kernels/glsl_util.h"
+#include "engine/gl/kernels/kernels.h"
+
+namespace glint::gl {
+
+bool batchnorm_supports(const KernelContext& ctx, std::string* why) {
+  const ir::Node& n = *ctx.node;
+  if (!float_op(ctx, why)) return false;
+  for (size_t i = 0; i < 5; ++i)
+    if (i >= ctx.inputs.size() || !ctx.inputs[i]) return decline(why, "BatchNormalization needs 5 inputs");
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (n.has_output(i)) return decline(why, "training outputs (running mean/var) have no GPU kernel");
+  // is_test (opset < 7) is ignored: glint is an inference engine, like its CPU kernel.
+  if (n.opset < 9 && n.attr_int("spatial", 1) == 0) return decline(why, "spatial=0 has no GPU kernel");
+  if (n.attr_int("training_mode", 0) != 0) return decline(why, "training_mode=1 has no GPU kernel");
+  if (ctx.inputs[0]->shape.size() < 2) return decline(why, "X must have rank >= 2");
+  int64_t c = ctx.inputs[0]->shape[1];
+  for (size_t i = 1; i < 5; ++i)
+    if (shape_size(ctx.inputs[i]->shape) != c) return decline(why, "scale/B/mean/var must hold C values");
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> batchnorm_build(const KernelContext& ctx) {
+  float eps = ctx.node->attr_float("epsilon", 1e-5f);
+  ProgramInfo p;
+  p.name = "batchnorm";
+  p.inputs = {{"X", 0}, {"Scale", 1}, {"B", 2}, {"Mean", 3}, {"Var", 4}};
+  p.output = ctx.outputs[0];
+  p.body = "float process(int oc[OUT_RANK]) {\n  int c = oc[1];\n  float x = " +
+           getter_oc("X", ctx.inputs[0]->shape.size()) +
+           ";\n  float k = getScaleFlat(c) / sqrt(getVarFlat(c) + " + glsl_float(eps) +
+           ");\n  return (x - getMeanFlat(c)) * k + getBFlat(c);\n}\n";
+  return std::vector<ProgramInfo>{p};
+}
+
+namespace {
+
+// Mean and variance passes over `rows` contiguous rows of `d` elements of
+// input 0. Pass 0 writes the means (`mean_out`: a [rows] temporary, or a node
+// output of `rows` elements), pass 1 a [rows] temporary of variances; later
+// passes read both with getMeanFlat(r) / getVarFlat(r).
+std::vector<ProgramInfo> row_stats(int64_t rows, int64_t d, const TensorDesc* mean_out = nullptr,
+                                   int mean_node_output = -1) {
+  TensorDesc tmp{DataType::kFloat32, {rows}};
+  std::string row = "  int r = " + std::string(mean_out ? flat_index_expr(mean_out->shape, "oc") : "oc[0]") +
+                    ";\n  int base = r * " + glsl_int(d) + ";\n";
+  ProgramInfo mean;
+  mean.name = "row_mean";
+  mean.inputs = {{"X", 0}};
+  mean.output = mean_out ? *mean_out : tmp;
+  mean.node_output = mean_out ? mean_node_output : -1;
+  auto at = [](const std::string& i) { return "getXFlat(base + " + i + ")"; };
+  mean.body = "float process(int oc[OUT_RANK]) {\n" + row + "  float acc = 0.0;\n" + vec4_sum(d, at, "acc") +
+              "  return acc / " + glsl_float(static_cast<double>(d)) + ";\n}\n";
+  ProgramInfo var;
+  var.name = "row_var";
+  var.inputs = {{"X", 0}, {"Mean", -1}};
+  var.output = tmp;
+  var.node_output = -1;
+  var.body = "float process(int oc[OUT_RANK]) {\n  int r = oc[0];\n  int base = r * " + glsl_int(d) +
+             ";\n  float m = getMeanFlat(r);\n  float acc = 0.0;\n" + vec4_sum(d, at, "acc", "v - m", "v - m") +
+             "  return acc / " + glsl_float(static_cast<double>(d)) + ";\n}\n";
+  return {mean, var};
+}
+
+}  // namespace
+
+bool instancenorm_supports(const KernelContext& ctx, std::string* why) {
+  if (!float_op(ctx, why)) return false;
+  if (ctx.inputs.size() < 3 || !ctx.inputs[1] || !ctx.inputs[2]) return decline(why, "scale and B are required");
+  if (ctx.inputs[0]->shape.size() < 3) return decline(why, "X must have rank >= 3");
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> instancenorm_build(const KernelContext& ctx) {
+  const Shape& x = ctx.inputs[0]->shape;
+  int64_t rows = x[0] * x[1], d = shape_size(x) / std::max<int64_t>(rows, 1);
+  float eps = ctx.node->attr_float("epsilon", 1e-5f);
+  auto passes = row_stats(rows, d);
+  ProgramInfo p;
+  p.name = "instancenorm";
+  p.inputs = {{"X", 0}, {"Scale", 1}, {"B", 2}, {"Mean", -1}, {"Var", -2}};
+  p.output = ctx.outputs[0];
+  p.body = "float process(int oc[OUT_RANK]) {\n  int r = oc[0] * " + glsl_int(x[1]) +
+           " + oc[1];\n  float x = " + getter_oc("X", x.size()) +
+           ";\n  return (x - getMeanFlat(r)) / sqrt(getVarFlat(r) + " + glsl_float(eps) +
+           ") * getScaleFlat(oc[1]) + getBFlat(oc[1]);\n}\n";
+  passes.push_back(p);
+  return passes;
+}
+
+bool layernorm_supports(const KernelContext& ctx, std::string* why) {
+  const ir::Node& n = *ctx.node;
+  if (!float_op(ctx, why)) return false;
+  for (size_t i = 1; i < 3 && i < ctx.outputs.size(); ++i)
+    if (n.has_output(i) && ctx.outputs[i].dtype != DataType::kFloat32 && ctx.outputs[i].dtype != DataType::kFloat16)
+      return decline(why, "Mean/InvStdDev output is " + dtype_name(ctx.outputs[i].dtype));
+  int64_t rank = ctx.inputs[0]->shape.size();
+  int64_t axis = normalize_axis(n.attr_int("axis", -1), rank);
+  if (axis < 0) return decline(why, "axis out of range");
+  const Shape& x = ctx.inputs[0]->shape;
+  int64_t d = shape_size(Shape(x.begin() + axis, x.end()));
+  for (size_t i = 1; i < 3; ++i)
+    if (i < ctx.inputs.size() && ctx.inputs[i] && shape_size(ctx.inputs[i]->shape) != d)
+      return decline(why, "Scale/B must cover the whole normalised block (no broadcasting)");
+  if (ctx.inputs.size() < 2 || !ctx.inputs[1]) return decline(why, "Scale is required");
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> layernorm_build(const KernelContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  const Shape& x = ctx.inputs[0]->shape;
+  int64_t axis = normalize_axis(n.attr_int("axis", -1), x.size());
+  int64_t d = shape_size(Shape(x.begin() + axis, x.end()));
+  int64_t rows = shape_size(x) / std::max<int64_t>(d, 1);
+  float eps = n.attr_float("epsilon", 1e-5f);
+  bool has_b = ctx.inputs.size() > 2 && ctx.inputs[2];
+  bool want_mean = n.has_output(1), want_inv = n.has_output(2);
+  auto passes = row_stats(rows, d, want_mean ? &ctx.outputs[1] : nullptr, 1);
+  if (want_inv) {
+    // InvStdDev (output 2), shaped like Mean: one value per row.
+    ProgramInfo inv;
+    inv.name = "layernorm_invstd";
+    inv.inputs = {{"Var", -2}};
+    inv.output = ctx.outputs[2];
+    inv.node_output = 2;
+    inv.body = "float process(int oc[OUT_RANK]) {\n  return 1.0 / sqrt(getVarFlat(" +
+               flat_index_expr(ctx.outputs[2].shape, "oc") + ") + " + glsl_float(eps) + ");\n}\n";
+    passes.push_back(inv);
+  }
+  ProgramInfo p;
+  p.name = "layernorm";
+  p.inputs = {{"X", 0}, {"Scale", 1}, {"Mean", -1}, {"Var", -2}};
+  if (has_b) p.inputs.push_back({"B", 2});
+  p.output = ctx.outputs[0];
+  p.body = "float process(int oc[OUT_RANK]) {\n  int fi = " + flat_index_expr(x, "oc") +
+           ";\n  int r = fi / " + glsl_int(d) + ";\n  int j = fi - r * " + glsl_int(d) +
+           ";\n  float y = (getXFlat(fi) - getMeanFlat(r)) / sqrt(getVarFlat(r) + " + glsl_float(eps) +
+           ") * getScaleFlat(j);\n  return " + (has_b ? "y + getBFlat(j)" : "y") + ";\n}\n";
+  passes.push_back(p);
+  return passes;
+}
+
+}  // namespace glint::gl
+
+namespace glint::gl {
+
+// LRN across channels: x / (bias + alpha / size * sum of squares in the
+// channel window)^beta, the window [c - floor((size-1)/2), c + ceil((size-1)/2)].
+bool lrn_supports(const KernelContext& ctx, std::string* why) {
+  if (!float_op(ctx, why)) return false;
+  if (ctx.inputs[0]->shape.size() < 3) return decline(why, "X must have rank >= 3");
+  if (ctx.node->attr_int("size", 0) < 1) return decline(why, "size must be >= 1");
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> lrn_build(const KernelContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  const Shape& x = ctx.inputs[0]->shape;
+  int64_t size = n.attr_int("size", 1);
+  float alpha = n.attr_float("alpha", 1e-4f), beta = n.attr_float("beta", 0.75f), bias = n.attr_float("bias", 1.f);
+  std::vector<std::string> args;
+  for (size_t d = 0; d < x.size(); ++d) args.push_back(d == 1 ? "cc" : "oc[" + std::to_string(d) + "]");
+  ProgramInfo p;
+  p.name = "lrn";
+  p.inputs = {{"X", 0}};
+  p.output = ctx.outputs[0];
+  p.body = "float process(int oc[OUT_RANK]) {\n  float acc = 0.0;\n  for (int j = 0; j < " + glsl_int(size) +
+           "; ++j) {\n    int cc = oc[1] - " + glsl_int((size - 1) / 2) + " + j;\n    if (cc < 0 || cc >= " +
+           glsl_int(x[1]) + ") continue;\n    float v = " + getter("X", args) + ";\n    acc += v * v;\n  }\n" +
+           "  return " + getter_oc("X", x.size()) + " / pow(" + glsl_float(bias) + " + " +
+           glsl_float(static_cast<double>(alpha) / static_cast<double>(size)) + " * acc, " + glsl_float(beta) +
+           ");\n}\n";
+  return std::vector<ProgramInfo>{p};
+}
+
+}  // namespace glint::gl

@@ -1,0 +1,153 @@
+// MaxPool / AveragePool / LpPool (1-D to 3-D windows: pads, auto_pad,
+// strides, dilations, ceil_mode via the inferred output shape,
+// count_include_pad) and GlobalAveragePool / GlobalMaxPool / GlobalLpPool.
+// One output element per fragment.
+#include "engine/gl/kernels/glsl_util.h"
+#include "engine/gl/kernels/kernels.h"
+
+namespace glint::gl {
+
+namespace {
+
+bool spatial_ok(const KernelContext& ctx, std::string* why) {
+  if (!float_op(ctx, why)) return false;
+  size_t rank = ctx.inputs[0]->shape.size();
+  if (rank < 3 || rank > 5) return decline(why, "input rank " + std::to_string(rank) + " is not 1-D..3-D pooling");
+  return true;
+}
+
+// LpPool's p: a float attribute in opset 1, an int from opset 2 (default 2).
+double lp_p(const ir::Node& n) {
+  const ir::Attribute* a = n.attr("p");
+  if (!a) return 2.0;
+  return a->kind == ir::Attribute::Kind::kFloat ? a->f : static_cast<double>(a->i);
+}
+std::string lp_term(double p, const std::string& v) {
+  if (p == 1.0) return "abs(" + v + ")";
+  if (p == 2.0) return "(" + v + ") * (" + v + ")";
+  return "pow(abs(" + v + "), " + glsl_float(p) + ")";
+}
+std::string lp_root(double p, const std::string& acc) {
+  if (p == 1.0) return acc;
+  if (p == 2.0) return "sqrt(" + acc + ")";
+  return "pow(" + acc + ", " + glsl_float(1.0 / p) + ")";
+}
+
+}  // namespace
+
+bool pool_supports(const KernelContext& ctx, std::string* why) {
+  if (ctx.node->has_output(1)) return decline(why, "the Indices output has no GPU kernel");
+  if (!spatial_ok(ctx, why)) return false;
+  size_t k = ctx.inputs[0]->shape.size() - 2;
+  if (ctx.node->attr_ints("kernel_shape").size() != k)
+    return decline(why, "kernel_shape does not match the input rank");
+  const Shape& x = ctx.inputs[0]->shape;
+  const Shape& y = ctx.outputs[0].shape;
+  if (y.size() != x.size()) return decline(why, "output rank differs from input rank");
+  auto win = resolve_window(*ctx.node, Shape(x.begin() + 2, x.end()), Shape(y.begin() + 2, y.end()),
+                            ctx.node->attr_ints("kernel_shape"));
+  if (!win.ok()) return decline(why, win.status().message());
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
+  const ir::Node& node = *ctx.node;
+  bool is_max = node.op_type == "MaxPool";
+  bool is_lp = node.op_type == "LpPool";
+  const Shape& x = ctx.inputs[0]->shape;
+  const Shape& y = ctx.outputs[0].shape;
+  size_t k = x.size() - 2;
+  Shape in_sp(x.begin() + 2, x.end()), out_sp(y.begin() + 2, y.end());
+  GLINT_ASSIGN_OR_RETURN(Window win, resolve_window(node, in_sp, out_sp, node.attr_ints("kernel_shape")));
+  bool include_pad = !is_lp && node.attr_int("count_include_pad", 0) != 0;
+
+  ProgramInfo p;
+  p.name = is_max ? "maxpool" : is_lp ? "lppool" : "avgpool";
+  p.inputs = {{"X", 0}};
+  p.output = ctx.outputs[0];
+  std::string s = "float process(int oc[OUT_RANK]) {\n";
+  s += is_max ? "  float acc = uintBitsToFloat(0xff800000u);\n" : "  float acc = 0.0;\n  int count = 0;\n";
+  if (!is_max && include_pad) {
+    // The divisor counts window positions inside the padded input (a ceil_mode
+    // window may run past the end padding; those positions do not count).
+    std::string cnt = "1";
+    for (size_t d = 0; d < k; ++d) {
+      std::string lo = "oc[" + std::to_string(d + 2) + "] * " + glsl_int(win.strides[d]) + " - " +
+                       glsl_int(win.pad_begin[d]);
+      std::string kv = "c" + std::to_string(d);
+      s += "  int " + kv + " = 0;\n";
+      s += "  for (int k = 0; k < " + glsl_int(win.kernel[d]) + "; ++k) { int i = " + lo + " + k * " +
+           glsl_int(win.dilations[d]) + "; if (i >= " + glsl_int(-win.pad_begin[d]) + " && i < " +
+           glsl_int(in_sp[d] + win.pad_end[d]) + ") ++" + kv + "; }\n";
+      cnt += " * " + kv;
+    }
+    s += "  count = " + cnt + ";\n";
+  }
+  std::string ind = "  ";
+  std::vector<std::string> xi = {"oc[0]", "oc[1]"};
+  for (size_t d = 0; d < k; ++d) {
+    std::string i = "i" + std::to_string(d), kv = "k" + std::to_string(d);
+    s += ind + "for (int " + kv + " = 0; " + kv + " < " + glsl_int(win.kernel[d]) + "; ++" + kv + ") {\n";
+    ind += "  ";
+    s += ind + "int " + i + " = oc[" + std::to_string(d + 2) + "] * " + glsl_int(win.strides[d]) +
+         " + " + kv + " * " + glsl_int(win.dilations[d]) + " - " + glsl_int(win.pad_begin[d]) + ";\n";
+    s += ind + "if (" + i + " < 0 || " + i + " >= " + glsl_int(in_sp[d]) + ") continue;\n";
+    xi.push_back(i);
+  }
+  if (is_max) {
+    s += ind + "acc = max(acc, " + getter("X", xi) + ");\n";
+  } else if (is_lp) {
+    s += ind + "acc += " + lp_term(lp_p(node), getter("X", xi)) + ";\n";
+  } else {
+    s += ind + "acc += " + getter("X", xi) + ";\n";
+    if (!include_pad) s += ind + "++count;\n";
+  }
+  for (size_t d = 0; d < k; ++d) {
+    ind.resize(ind.size() - 2);
+    s += ind + "}\n";
+  }
+  if (is_lp) s += "  return " + lp_root(lp_p(node), "acc") + ";\n}\n";
+  else s += is_max ? "  return acc;\n}\n" : "  return count > 0 ? acc / float(count) : 0.0;\n}\n";
+  p.body = s;
+  return std::vector<ProgramInfo>{p};
+}
+
+bool global_pool_supports(const KernelContext& ctx, std::string* why) {
+  return spatial_ok(ctx, why);
+}
+
+Result<std::vector<ProgramInfo>> global_pool_build(const KernelContext& ctx) {
+  bool is_max = ctx.node->op_type == "GlobalMaxPool";
+  bool is_lp = ctx.node->op_type == "GlobalLpPool";
+  const Shape& x = ctx.inputs[0]->shape;
+  Shape sp(x.begin() + 2, x.end());
+  int64_t area = shape_size(sp);
+  ProgramInfo p;
+  p.name = is_max ? "global_maxpool" : is_lp ? "global_lppool" : "global_avgpool";
+  p.inputs = {{"X", 0}};
+  p.output = ctx.outputs[0];
+  // Walk the spatial block through flat indices: it is contiguous in X.
+  std::string base = "(oc[0] * " + glsl_int(x[1]) + " + oc[1]) * " + glsl_int(area);
+  std::string s = "float process(int oc[OUT_RANK]) {\n  int base = " + base + ";\n";
+  if (is_max) {
+    s += "  float acc = uintBitsToFloat(0xff800000u);\n";
+    s += "  for (int i = 0; i < " + glsl_int(area) + "; ++i) acc = max(acc, getXFlat(base + i));\n";
+    s += "  return acc;\n}\n";
+  } else if (is_lp) {
+    double lp = lp_p(*ctx.node);
+    s += "  float acc = 0.0;\n  for (int i = 0; i < " + glsl_int(area) + "; ++i) { float v = getXFlat(base + i); acc += " +
+         lp_term(lp, "v") + "; }\n  return " + lp_root(lp, "acc") + ";\n}\n";
+  } else {
+    int64_t a4 = area / 4 * 4;
+    s += "  float acc = 0.0;\n";
+    if (a4 > 0)
+      s += "  for (int i = 0; i < " + glsl_int(a4) + "; i += 4) acc += dot(vec4(getXFlat(base + i), "
+           "getXFlat(base + i + 1), getXFlat(base + i + 2), getXFlat(base + i + 3)), vec4(1.0));\n";
+    for (int64_t i = a4; i < area; ++i) s += "  acc += getXFlat(base + " + glsl_int(i) + ");\n";
+    s += "  return acc / " + glsl_float(static_cast<double>(area)) + ";\n}\n";
+  }
+  p.body = s;
+  return std::vector<ProgramInfo>{p};
+}
+
+}  // namespace glint::gl

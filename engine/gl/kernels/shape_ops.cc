@@ -1,0 +1,163 @@
+// Data movement: Reshape / Flatten / Squeeze / Unsqueeze / Identity /
+// Dropout (inference) as a flat-order copy (shape inputs are read by shape
+// inference, never by the shader), Transpose, Concat, Expand and Tile as
+// index maps.
+#include "engine/gl/kernels/glsl_util.h"
+#include "engine/gl/kernels/kernels.h"
+
+namespace glint::gl {
+
+namespace {
+
+bool float_data(const KernelContext& ctx, std::string* why) {
+  if (!input_is_float(ctx, 0, why)) return false;
+  DataType t = ctx.outputs[0].dtype;
+  if (t != DataType::kFloat32 && t != DataType::kFloat16)
+    return decline(why, "output is " + dtype_name(t) + " (GPU kernels write float32/float16)");
+  return true;
+}
+
+}  // namespace
+
+bool copy_supports(const KernelContext& ctx, std::string* why) {
+  if (!float_data(ctx, why)) return false;
+  if (ctx.node->op_type == "Dropout") {
+    // Inference only: the mask output and training mode are the CPU's.
+    if (ctx.node->has_output(1)) return decline(why, "the mask output has no GPU kernel");
+    if (ctx.node->has_input(2)) {
+      const Tensor* t = ctx.constants.size() > 2 ? ctx.constants[2] : nullptr;
+      if (!t || t->size() != 1 || t->get_as_double(0) != 0)
+        return decline(why, "training_mode is not a constant false");
+    }
+  }
+  if (shape_size(ctx.inputs[0]->shape) != shape_size(ctx.outputs[0].shape))
+    return decline(why, "input and output sizes differ");
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> copy_build(const KernelContext& ctx) {
+  std::string name = ctx.node->op_type;
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return std::vector<ProgramInfo>{flat_copy(ctx, name)};
+}
+
+bool transpose_supports(const KernelContext& ctx, std::string* why) {
+  if (!float_data(ctx, why)) return false;
+  size_t rank = ctx.inputs[0]->shape.size();
+  auto perm = ctx.node->attr_ints("perm");
+  if (!perm.empty()) {
+    if (perm.size() != rank) return decline(why, "perm length differs from the input rank");
+    std::vector<bool> seen(rank, false);
+    for (int64_t p : perm) {
+      if (p < 0 || p >= static_cast<int64_t>(rank) || seen[p]) return decline(why, "perm is not a permutation");
+      seen[p] = true;
+    }
+  }
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> transpose_build(const KernelContext& ctx) {
+  size_t rank = ctx.inputs[0]->shape.size();
+  auto perm = ctx.node->attr_ints("perm");
+  if (perm.empty())
+    for (size_t i = 0; i < rank; ++i) perm.push_back(static_cast<int64_t>(rank - 1 - i));
+  // Output dim i walks input dim perm[i].
+  std::vector<std::string> args(rank);
+  for (size_t i = 0; i < rank; ++i) args[perm[i]] = "oc[" + std::to_string(i) + "]";
+  ProgramInfo p;
+  p.name = "transpose";
+  p.inputs = {{"X", 0}};
+  p.output = ctx.outputs[0];
+  p.body = "float process(int oc[OUT_RANK]) {\n  return " + getter("X", args) + ";\n}\n";
+  return std::vector<ProgramInfo>{p};
+}
+
+bool concat_supports(const KernelContext& ctx, std::string* why) {
+  if (!float_op(ctx, why)) return false;
+  if (ctx.inputs.empty()) return decline(why, "no inputs");
+  if (ctx.inputs.size() > 15) return decline(why, "more than 15 inputs (sampler limit)");
+  for (auto& in : ctx.inputs)
+    if (!in) return decline(why, "an input is missing");
+  int64_t rank = ctx.outputs[0].shape.size();
+  if (rank == 0 || normalize_axis(ctx.node->attr_int("axis", 1), rank) < 0)
+    return decline(why, "axis out of range");
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
+  const Shape& y = ctx.outputs[0].shape;
+  size_t rank = y.size();
+  int64_t axis = normalize_axis(ctx.node->attr_int("axis", 1), rank);
+  ProgramInfo p;
+  p.name = "concat";
+  p.output = ctx.outputs[0];
+  std::string s = "float process(int oc[OUT_RANK]) {\n  int a = oc[" + std::to_string(axis) + "];\n";
+  int64_t offset = 0;
+  std::vector<std::pair<size_t, int64_t>> parts;  // (input, offset) of non-empty inputs
+  for (size_t i = 0; i < ctx.inputs.size(); ++i) {
+    int64_t len = ctx.inputs[i]->shape[axis];
+    if (len > 0) parts.push_back({i, offset});
+    offset += len;
+  }
+  for (size_t j = 0; j < parts.size(); ++j) {
+    size_t i = parts[j].first;
+    std::string name = "X" + std::to_string(i);
+    p.inputs.push_back({name, static_cast<int>(i)});
+    std::vector<std::string> args;
+    for (size_t d = 0; d < rank; ++d)
+      args.push_back(static_cast<int64_t>(d) == axis ? "a - " + glsl_int(parts[j].second)
+                                                     : "oc[" + std::to_string(d) + "]");
+    bool last = j + 1 == parts.size();
+    std::string get = getter(name, args);
+    if (last) s += "  return " + get + ";\n";
+    else s += "  if (a < " + glsl_int(parts[j + 1].second) + ") return " + get + ";\n";
+  }
+  if (parts.empty()) s += "  return 0.0;\n";
+  p.body = s + "}\n";
+  return std::vector<ProgramInfo>{p};
+}
+
+bool expand_supports(const KernelContext& ctx, std::string* why) {
+  if (!float_data(ctx, why)) return false;
+  const Shape& x = ctx.inputs[0]->shape;
+  const Shape& y = ctx.outputs[0].shape;
+  if (x.size() > y.size()) return decline(why, "input rank exceeds output rank");
+  for (size_t d = 0; d < x.size(); ++d)
+    if (x[d] != 1 && x[d] != y[y.size() - x.size() + d]) return decline(why, "input does not broadcast");
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> expand_build(const KernelContext& ctx) {
+  ProgramInfo p;
+  p.name = "expand";
+  p.inputs = {{"X", 0}};
+  p.output = ctx.outputs[0];
+  p.body = "float process(int oc[OUT_RANK]) {\n  return getXBroadcast(oc);\n}\n";
+  return std::vector<ProgramInfo>{p};
+}
+
+bool tile_supports(const KernelContext& ctx, std::string* why) {
+  if (!float_data(ctx, why)) return false;
+  if (ctx.outputs[0].shape.size() != ctx.inputs[0]->shape.size()) return decline(why, "rank changed");
+  for (int64_t d : ctx.inputs[0]->shape)
+    if (d == 0) return decline(why, "tiling an empty tensor");
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> tile_build(const KernelContext& ctx) {
+  const Shape& x = ctx.inputs[0]->shape;
+  const Shape& y = ctx.outputs[0].shape;
+  std::vector<std::string> args;
+  for (size_t d = 0; d < x.size(); ++d) {
+    std::string o = "oc[" + std::to_string(d) + "]";
+    args.push_back(x[d] == y[d] ? o : x[d] == 1 ? "0" : o + " % " + glsl_int(x[d]));
+  }
+  ProgramInfo p;
+  p.name = "tile";
+  p.inputs = {{"X", 0}};
+  p.output = ctx.outputs[0];
+  p.body = "float process(int oc[OUT_RANK]) {\n  return " + getter("X", args) + ";\n}\n";
+  return std::vector<ProgramInfo>{p};
+}
+
+}  // namespace glint::gl

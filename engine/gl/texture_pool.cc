@@ -1,0 +1,90 @@
+#include "engine/gl/texture_pool.h"
+
+#include <cstdio>
+#include <string>
+
+namespace glint::gl {
+
+struct TexturePool::State {
+  std::multimap<TextureKey, Texture> idle;
+  int64_t live = 0;
+  int64_t live_bytes = 0;
+  int64_t idle_bytes = 0;
+};
+
+int64_t TextureKey::byte_size() const {
+  switch (format) {
+    case TextureFormat::kR32F: return static_cast<int64_t>(width) * height * 4;
+  }
+  return 0;
+}
+
+GLenum gl_internal_format(TextureFormat f) {
+  switch (f) {
+    case TextureFormat::kR32F: return GL_R32F;
+  }
+  return GL_R32F;
+}
+
+TexturePool::TexturePool() : state_(std::make_shared<State>()) {}
+
+TexturePool::~TexturePool() { trim(); }
+
+Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& key) {
+  State& s = *state_;
+  auto it = s.idle.find(key);
+  Texture tex;
+  if (it != s.idle.end()) {
+    tex = std::move(it->second);
+    s.idle.erase(it);
+    s.idle_bytes -= key.byte_size();
+  } else {
+    // Clear stale errors (bounded: a lost context may keep reporting).
+    for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
+    }
+    tex = Texture::create();
+    glBindTexture(GL_TEXTURE_2D, tex.id());
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glTexStorage2D(GL_TEXTURE_2D, 1, gl_internal_format(key.format), key.width, key.height);
+    GLenum err = glGetError();
+    if (err != GL_NO_ERROR) {
+      return gl_error("texture pool: allocating a " + std::to_string(key.width) + "x" +
+                      std::to_string(key.height) + " texture failed (GL error 0x" + [&] {
+                        char buf[16];
+                        std::snprintf(buf, sizeof buf, "%x", err);
+                        return std::string(buf);
+                      }() + (err == GL_OUT_OF_MEMORY ? ", out of memory)" : ")"));
+    }
+  }
+  s.live += 1;
+  s.live_bytes += key.byte_size();
+  return std::shared_ptr<PooledTexture>(new PooledTexture(std::move(tex), key, state_));
+}
+
+void TexturePool::trim() {
+  state_->idle.clear();
+  state_->idle_bytes = 0;
+}
+
+int64_t TexturePool::live_textures() const { return state_->live; }
+int64_t TexturePool::pooled_textures() const { return static_cast<int64_t>(state_->idle.size()); }
+int64_t TexturePool::live_bytes() const { return state_->live_bytes; }
+int64_t TexturePool::pooled_bytes() const { return state_->idle_bytes; }
+
+PooledTexture::~PooledTexture() {
+  if (auto pool = pool_.lock()) {
+    pool->live -= 1;
+    pool->live_bytes -= key_.byte_size();
+    pool->idle_bytes += key_.byte_size();
+    pool->idle.emplace(key_, std::move(texture_));
+  } else {
+    // The pool (and its context) is gone; destroying the context freed the
+    // texture, and its name may now mean something in another context.
+    texture_.abandon();
+  }
+}
+
+}  // namespace glint::gl

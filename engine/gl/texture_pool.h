@@ -1,0 +1,78 @@
+// Textures recycled by size and format. A tensor holds a lease
+// (PooledTexture); dropping the last reference returns the texture to the idle
+// list without any GL call, so tensors may be released anywhere, even while
+// another context is current. Idle textures are only deleted by the pool
+// (trim / destruction), which the executor does with its context current.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "engine/core/status.h"
+#include "engine/gl/layout/texture_layout.h"
+#include "engine/gl/objects.h"
+
+namespace glint::gl {
+
+struct TextureKey {
+  int width = 0;
+  int height = 0;
+  TextureFormat format = TextureFormat::kR32F;
+  bool operator<(const TextureKey& o) const {
+    if (width != o.width) return width < o.width;
+    if (height != o.height) return height < o.height;
+    return static_cast<int>(format) < static_cast<int>(o.format);
+  }
+  bool operator==(const TextureKey& o) const {
+    return width == o.width && height == o.height && format == o.format;
+  }
+  int64_t byte_size() const;
+  static TextureKey of(const TextureLayout& l) { return {l.width, l.height, l.format()}; }
+};
+
+GLenum gl_internal_format(TextureFormat f);
+
+class PooledTexture;
+
+class TexturePool {
+ public:
+  TexturePool();
+  ~TexturePool();  // deletes idle textures; leases still out forget theirs
+  TexturePool(const TexturePool&) = delete;
+  TexturePool& operator=(const TexturePool&) = delete;
+
+  // An idle texture of `key`, or a new one (immutable storage, NEAREST,
+  // CLAMP_TO_EDGE). Fails on GL_OUT_OF_MEMORY (checked only when allocating).
+  Result<std::shared_ptr<PooledTexture>> acquire(const TextureKey& key);
+  // Deletes every idle texture.
+  void trim();
+
+  int64_t live_textures() const;
+  int64_t pooled_textures() const;
+  int64_t live_bytes() const;
+  int64_t pooled_bytes() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+class PooledTexture {
+ public:
+  ~PooledTexture();
+  PooledTexture(const PooledTexture&) = delete;
+  PooledTexture& operator=(const PooledTexture&) = delete;
+  GLuint id() const { return texture_.id(); }
+  const TextureKey& key() const { return key_; }
+
+ private:
+  friend class TexturePool;
+  PooledTexture(Texture t, TextureKey k, std::weak_ptr<TexturePool::State> pool)
+      : texture_(std::move(t)), key_(k), pool_(std::move(pool)) {}
+  Texture texture_;
+  TextureKey key_;
+  std::weak_ptr<TexturePool::State> pool_;
+};
+
+}  // namespace glint::gl

@@ -1,0 +1,491 @@
+// GL runtime: context, upload/download, shader composer, program cache,
+// multi-pass programs, texture pool. Runs on whatever GLES 3 the machine has
+// (Mesa llvmpipe via EGL surfaceless here).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "engine/core/half.h"
+#include "engine/gl/codegen/embedded_shaders.h"
+#include "engine/gl/codegen/shader_composer.h"
+#include "engine/gl/executor.h"
+#include "engine/gl/executor_options.h"
+#include "engine/gl/layout/texture_layout.h"
+#include "engine/gl/views.h"
+
+using namespace glint;
+using namespace glint::gl;
+
+namespace {
+
+// One executor for the whole test binary (context creation costs ~10 ms).
+Executor& executor() {
+  static std::unique_ptr<Executor> ex = [] {
+    auto r = create_executor();
+    if (!r.ok()) FAIL("create_executor: " << r.status().message());
+    return std::move(r).value();
+  }();
+  return *ex;
+}
+
+Tensor random_tensor(const Shape& shape, uint32_t seed, DataType dt = DataType::kFloat32) {
+  Tensor t(dt, shape);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-10.f, 10.f);
+  float* d = t.data<float>();
+  for (int64_t i = 0; i < t.size(); ++i) d[i] = dt == DataType::kFloat16 ? round_to_half(u(rng)) : u(rng);
+  return t;
+}
+
+bool same_bytes(const Tensor& a, const Tensor& b) {
+  if (a.byte_size() != b.byte_size()) return false;
+  return a.byte_size() == 0 || std::memcmp(a.raw(), b.raw(), a.byte_size()) == 0;
+}
+
+GpuTensorPtr up(const Tensor& t) {
+  auto r = executor().upload(t);
+  REQUIRE(r.ok());
+  return r.value();
+}
+
+Tensor down(const GpuTensorPtr& t) {
+  REQUIRE(t);
+  auto r = executor().download(*t);
+  INFO(r.status().message());
+  REQUIRE(r.ok());
+  return r.value();
+}
+
+std::vector<GpuTensorPtr> run_ok(const std::vector<ProgramInfo>& passes, const std::vector<GpuTensorPtr>& inputs,
+                                 size_t outputs = 1) {
+  auto r = executor().run(passes, inputs, outputs);
+  INFO(r.status().message());
+  REQUIRE(r.ok());
+  return r.value();
+}
+
+ProgramInfo program(std::string name, std::vector<ProgramInput> inputs, Shape out_shape, std::string body,
+                    int node_output = 0) {
+  ProgramInfo p;
+  p.name = std::move(name);
+  p.inputs = std::move(inputs);
+  p.output = {DataType::kFloat32, std::move(out_shape)};
+  p.node_output = node_output;
+  p.body = std::move(body);
+  return p;
+}
+
+int64_t broadcast_index(const Shape& in, const Shape& out, int64_t out_flat) {
+  // numpy broadcasting of `in` against `out` (in aligned right).
+  auto os = shape_strides(out);
+  auto is = shape_strides(in);
+  int64_t idx = 0;
+  const size_t off = out.size() - in.size();
+  for (size_t d = 0; d < out.size(); ++d) {
+    int64_t c = (out_flat / os[d]) % out[d];
+    if (d >= off && in[d - off] != 1) idx += c * is[d - off];
+  }
+  return idx;
+}
+
+}  // namespace
+
+TEST_CASE("gl: context creation and capabilities", "[gl]") {
+  const Capabilities& caps = executor().caps();
+  INFO("renderer: " << caps.renderer << " / " << caps.version);
+  CHECK(!caps.renderer.empty());
+  CHECK(caps.version.find("OpenGL ES 3") != std::string::npos);
+  CHECK(caps.max_texture_size >= 2048);
+  CHECK(caps.float_render);
+  WARN("GL renderer: " << caps.renderer << "; " << caps.version << "; max texture " << caps.max_texture_size
+                       << "; half float render " << caps.half_float_render << "; parallel compile "
+                       << caps.parallel_compile);
+}
+
+TEST_CASE("gl: two executors coexist and refuse each other's tensors", "[gl]") {
+  auto second = create_executor();
+  REQUIRE(second.ok());
+  Tensor a = random_tensor({4, 5}, 1);
+  auto mine = up(a);
+  auto theirs = second.value()->upload(a);
+  REQUIRE(theirs.ok());
+  auto bad = executor().download(*theirs.value());
+  CHECK(!bad.ok());
+  CHECK(bad.status().message().find("another executor") != std::string::npos);
+  auto good = second.value()->download(*theirs.value());
+  REQUIRE(good.ok());
+  CHECK(same_bytes(good.value(), a));
+  // A tensor may outlive its executor (its texture is simply forgotten).
+  GpuTensorPtr survivor = theirs.value();
+  second.value().reset();
+  survivor.reset();
+  CHECK(down(mine).get_as_double(3) == a.get_as_double(3));
+}
+
+TEST_CASE("gl: upload/download round trip", "[gl]") {
+  const std::vector<Shape> shapes = {{}, {1}, {7}, {3, 5}, {2, 3, 7, 11}, {1, 1, 1}, {0}, {4, 0, 3},
+                                     {1, 1031}, {1031, 1}, {3, 1000, 1000}};
+  uint32_t seed = 10;
+  for (const Shape& s : shapes) {
+    DYNAMIC_SECTION("float32" << shape_str(s)) {
+      Tensor t = random_tensor(s, seed++);
+      Tensor back = down(up(t));
+      CHECK(back.dtype() == DataType::kFloat32);
+      CHECK(back.shape() == s);
+      REQUIRE(back.byte_size() == t.byte_size());
+      CHECK(same_bytes(back, t));
+    }
+  }
+  SECTION("float16 keeps its tag and half precision") {
+    Tensor t = random_tensor({5, 9}, 3, DataType::kFloat16);
+    Tensor back = down(up(t));
+    CHECK(back.dtype() == DataType::kFloat16);
+    CHECK(same_bytes(back, t));
+  }
+  SECTION("special values") {
+    Tensor t = Tensor::from_floats({6}, {0.f, -0.f, INFINITY, -INFINITY, 1e-40f, 3.4e38f});
+    Tensor back = down(up(t));
+    CHECK(same_bytes(back, t));
+  }
+}
+
+TEST_CASE("gl: RGBA readback path (what GLES guarantees) matches", "[gl]") {
+  ExecutorOptions opts;
+  opts.force_rgba_readback = true;
+  auto ex = create_executor(opts);
+  REQUIRE(ex.ok());
+  for (const Shape& s : std::vector<Shape>{{}, {7}, {33, 65}, {3, 1000, 1000}}) {
+    Tensor t = random_tensor(s, 77);
+    auto g = ex.value()->upload(t);
+    REQUIRE(g.ok());
+    auto back = ex.value()->download(*g.value());
+    REQUIRE(back.ok());
+    CHECK(same_bytes(back.value(), t));
+  }
+}
+
+TEST_CASE("gl: unsupported dtypes and sizes give clear errors", "[gl]") {
+  auto r = executor().upload(Tensor::from_int64s({3}, {1, 2, 3}));
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == StatusCode::kUnsupported);
+  CHECK(r.status().message().find("int64") != std::string::npos);
+
+  const int max = executor().caps().max_texture_size;
+  auto l = choose_layout({DataType::kFloat32, {int64_t{max} * max + 1}}, max);
+  REQUIRE(!l.ok());
+  CHECK(l.status().code() == StatusCode::kUnsupported);
+  CHECK(l.status().message().find("does not fit") != std::string::npos);
+
+  auto big = program("too_big", {}, {int64_t{max}, int64_t{max}, 2}, "float process(int oc[OUT_RANK]) { return 1.0; }");
+  auto rr = executor().run({big}, {}, 1);
+  REQUIRE(!rr.ok());
+  CHECK(rr.status().message().find("too_big") != std::string::npos);
+}
+
+TEST_CASE("gl: layout choice", "[gl]") {
+  auto l = unpacked_r32f_layout(3000000, 16384);
+  REQUIRE(l.ok());
+  CHECK(l->texels() >= 3000000);
+  CHECK(std::abs(l->width - l->height) <= 1);
+  auto wide = unpacked_r32f_layout(4000, 64);
+  REQUIRE(wide.ok());
+  CHECK(wide->width == 64);
+  CHECK(wide->height == 63);
+  CHECK(!unpacked_r32f_layout(4097, 64).ok());
+  auto empty = unpacked_r32f_layout(0, 64);
+  REQUIRE(empty.ok());
+  CHECK(empty->width == 1);
+  CHECK(empty->height == 1);
+}
+
+TEST_CASE("gl: composer generates the documented accessors", "[gl]") {
+  ProgramInfo p = program("compose", {{"X", 0}, {"S", 1}}, {2, 3}, "float process(int oc[OUT_RANK]) { return 0.0; }");
+  auto lx = unpacked_r32f_layout(6, 4096).value();
+  auto ls = unpacked_r32f_layout(1, 4096).value();
+  auto src = compose_fragment_shader(p, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"S", {DataType::kFloat32, {}}, ls}},
+                                     lx);
+  REQUIRE(src.ok());
+  const std::string& s = src.value();
+  INFO(s);
+  CHECK(s.rfind("#version 300 es\n", 0) == 0);
+  for (const char* needle :
+       {"uniform sampler2D", "const int X_RANK = 2;", "const int X_SIZE = 6;", "const int X_SHAPE[2] = int[2](2, 3);",
+        "float getXFlat(int i)", "float getX(int i0, int i1)", "float getXBroadcast(int oc[OUT_RANK])",
+        "const int S_RANK = 0;", "float getS()", "float getSBroadcast(int oc[OUT_RANK])", "const int OUT_RANK = 2;",
+        "const int OUT_SIZE = 6;", "const int OUT_SHAPE[2] = int[2](2, 3);", "texelFetch", "process(oc)"}) {
+    CHECK(s.find(needle) != std::string::npos);
+  }
+  CHECK(s.find("S_SHAPE") == std::string::npos);  // no zero-size arrays
+
+  ProgramInfo bad = p;
+  bad.snippets = {"no_such_snippet"};
+  auto e = compose_fragment_shader(bad, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"S", {DataType::kFloat32, {}}, ls}},
+                                   lx);
+  REQUIRE(!e.ok());
+  CHECK(e.status().message().find("no_such_snippet") != std::string::npos);
+  CHECK(e.status().message().find("compose") != std::string::npos);
+
+  ProgramInfo clash = program("clash", {{"X", 0}, {"XFlat", 1}}, {2, 3}, "");
+  auto ce = compose_fragment_shader(
+      clash, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"XFlat", {DataType::kFloat32, {2, 3}}, lx}}, lx);
+  REQUIRE(!ce.ok());
+  CHECK(ce.status().message().find("getXFlat") != std::string::npos);
+  ProgramInfo badname = program("badname", {{"gl_X", 0}}, {2, 3}, "");
+  CHECK(!compose_fragment_shader(badname, {{"gl_X", {DataType::kFloat32, {2, 3}}, lx}}, lx).ok());
+  ProgramInfo pre = p;
+  pre.snippets = {"preamble"};
+  CHECK(!compose_fragment_shader(pre, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"S", {DataType::kFloat32, {}}, ls}},
+                                 lx).ok());
+
+  ProgramInfo dup = program("dup", {{"X", 0}, {"X", 1}}, {2, 3}, "");
+  CHECK(!compose_fragment_shader(dup, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"X", {DataType::kFloat32, {2, 3}}, lx}},
+                                 lx)
+             .ok());
+}
+
+TEST_CASE("gl: broadcast add of two inputs", "[gl]") {
+  struct Case { Shape a, b, out; };
+  const std::vector<Case> cases = {
+      {{2, 3, 4}, {3, 1}, {2, 3, 4}},
+      {{7, 13}, {13}, {7, 13}},
+      {{}, {5, 1, 3}, {5, 1, 3}},
+      {{2, 1, 5}, {1, 4, 1}, {2, 4, 5}},
+      {{}, {}, {}},
+      {{33, 65}, {33, 65}, {33, 65}},
+  };
+  ProgramInfo add = program("add", {{"A", 0}, {"B", 1}}, {},
+                            "float process(int oc[OUT_RANK]) { return getABroadcast(oc) + getBBroadcast(oc); }");
+  uint32_t seed = 100;
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION(shape_str(c.a) << " + " << shape_str(c.b)) {
+      Tensor a = random_tensor(c.a, seed++), b = random_tensor(c.b, seed++);
+      ProgramInfo p = add;
+      p.output.shape = c.out;
+      auto out = run_ok({p}, {up(a), up(b)});
+      Tensor r = down(out[0]);
+      REQUIRE(r.shape() == c.out);
+      for (int64_t i = 0; i < r.size(); ++i) {
+        float want = a.data<float>()[broadcast_index(c.a, c.out, i)] + b.data<float>()[broadcast_index(c.b, c.out, i)];
+        REQUIRE(r.data<float>()[i] == want);
+      }
+    }
+  }
+}
+
+TEST_CASE("gl: transposed read with explicit indices", "[gl]") {
+  Tensor a = random_tensor({3, 5, 7}, 7);
+  // out[k][i][j] = a[i][j][k]
+  ProgramInfo p = program("transpose", {{"A", 0}}, {7, 3, 5},
+                          "float process(int oc[OUT_RANK]) { return getA(oc[1], oc[2], oc[0]); }");
+  Tensor r = down(run_ok({p}, {up(a)})[0]);
+  for (int k = 0; k < 7; ++k)
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 5; ++j) REQUIRE(r.data<float>()[(k * 3 + i) * 5 + j] == a.data<float>()[(i * 5 + j) * 7 + k]);
+}
+
+TEST_CASE("gl: two passes through a temporary, rank-0 reduction", "[gl]") {
+  Tensor a = random_tensor({4, 6}, 9);
+  // pass 0: T[i] = sum of row i (temporary); pass 1: out[] = sum of T + A[0][0]
+  ProgramInfo rows = program("row_sum", {{"A", 0}}, {4},
+                             "float process(int oc[OUT_RANK]) {\n"
+                             "  float s = 0.0;\n"
+                             "  for (int j = 0; j < A_SHAPE[1]; ++j) s += getA(oc[0], j);\n"
+                             "  return s;\n}\n",
+                             -1);
+  ProgramInfo total = program("total", {{"T", -1}, {"A", 0}}, {},
+                              "float process(int oc[OUT_RANK]) {\n"
+                              "  float s = 0.0;\n"
+                              "  for (int i = 0; i < T_SIZE; ++i) s += getTFlat(i);\n"
+                              "  return s + getA(0, 0);\n}\n");
+  REQUIRE(executor().prepare({rows, total}, {TensorDesc{DataType::kFloat32, {4, 6}}}).ok());
+  const int64_t programs = executor().memory().programs;
+  auto outs = run_ok({rows, total}, {up(a)}, 2);
+  CHECK(executor().memory().programs == programs);  // prepare compiled them
+  REQUIRE(outs.size() == 2);
+  CHECK(outs[1] == nullptr);
+  Tensor r = down(outs[0]);
+  CHECK(r.shape().empty());
+  float want = 0.f;
+  for (int i = 0; i < 4; ++i) {
+    float s = 0.f;
+    for (int j = 0; j < 6; ++j) s += a.data<float>()[i * 6 + j];
+    want += s;
+  }
+  want += a.data<float>()[0];
+  CHECK(r.data<float>()[0] == Approx(want).epsilon(1e-6));
+}
+
+TEST_CASE("gl: a pass may write several node outputs and read earlier ones", "[gl]") {
+  Tensor a = random_tensor({9, 9}, 11);
+  ProgramInfo neg = program("neg", {{"A", 0}}, {9, 9}, "float process(int oc[OUT_RANK]) { return -getABroadcast(oc); }", 1);
+  ProgramInfo twice = program("twice", {{"N", -1}}, {9, 9},
+                              "float process(int oc[OUT_RANK]) { return 2.0 * getN(oc[0], oc[1]); }", 0);
+  auto outs = run_ok({neg, twice}, {up(a)}, 2);
+  Tensor r0 = down(outs[0]), r1 = down(outs[1]);
+  for (int i = 0; i < 81; ++i) {
+    REQUIRE(r1.data<float>()[i] == -a.data<float>()[i]);
+    REQUIRE(r0.data<float>()[i] == -2.f * a.data<float>()[i]);
+  }
+}
+
+TEST_CASE("gl: large elementwise pass", "[gl]") {
+  Tensor a = random_tensor({3, 1000, 1000}, 12);
+  ProgramInfo p = program("scale", {{"A", 0}}, {3, 1000, 1000},
+                          "float process(int oc[OUT_RANK]) { return getA(oc[0], oc[1], oc[2]) * 0.5 + 1.0; }");
+  Tensor r = down(run_ok({p}, {up(a)})[0]);
+  for (int64_t i = 0; i < r.size(); i += 997) REQUIRE(r.data<float>()[i] == a.data<float>()[i] * 0.5f + 1.0f);
+  CHECK(r.data<float>()[r.size() - 1] == a.data<float>()[r.size() - 1] * 0.5f + 1.0f);
+}
+
+TEST_CASE("gl: float16 outputs are rounded to half", "[gl]") {
+  ProgramInfo p = program("third", {}, {3}, "float process(int oc[OUT_RANK]) { return float(oc[0] + 1) / 3.0; }");
+  p.output.dtype = DataType::kFloat16;
+  Tensor r = down(run_ok({p}, {})[0]);
+  CHECK(r.dtype() == DataType::kFloat16);
+  for (int i = 0; i < 3; ++i) CHECK(r.data<float>()[i] == round_to_half(static_cast<float>(i + 1) / 3.f));
+}
+
+TEST_CASE("gl: errors name the program and show the GLSL", "[gl]") {
+  ProgramInfo p = program("broken_kernel", {{"A", 0}}, {2},
+                          "float process(int oc[OUT_RANK]) {\n  return getA(oc[0]) + undefined_thing;\n}\n");
+  auto a = up(random_tensor({2}, 1));
+  auto r = executor().run({p}, {a}, 1);
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == StatusCode::kGlError);
+  const std::string& m = r.status().message();
+  INFO(m);
+  CHECK(m.find("broken_kernel") != std::string::npos);
+  CHECK(m.find("undefined_thing") != std::string::npos);  // info log and source line
+  CHECK(m.find("> ") != std::string::npos);               // the marked line
+  const int64_t programs = executor().memory().programs;
+  auto prep = executor().prepare({p}, {TensorDesc{DataType::kFloat32, {2}}});
+  CHECK(!prep.ok());
+  CHECK(executor().memory().programs == programs);  // failures are not cached
+  // A good program still runs after a failed compile.
+  ProgramInfo fine = program("fine", {{"A", 0}}, {2}, "float process(int oc[OUT_RANK]) { return getA(oc[0]) + 1.0; }");
+  Tensor a_host = random_tensor({2}, 1);
+  Tensor r_fine = down(run_ok({fine}, {up(a_host)})[0]);
+  CHECK(r_fine.data<float>()[1] == a_host.data<float>()[1] + 1.f);
+
+  ProgramInfo absent = program("absent", {{"A", 3}}, {2}, "float process(int oc[OUT_RANK]) { return getAFlat(0); }");
+  auto r2 = executor().run({absent}, {a}, 1);
+  REQUIRE(!r2.ok());
+  CHECK(r2.status().message().find("absent") != std::string::npos);
+
+  ProgramInfo forward = program("forward", {{"T", -1}}, {2}, "float process(int oc[OUT_RANK]) { return getTFlat(0); }");
+  CHECK(!executor().run({forward}, {}, 1).ok());
+}
+
+TEST_CASE("gl: texture pool keeps memory flat across runs", "[gl]") {
+  Tensor a = random_tensor({17, 31}, 5);
+  ProgramInfo p0 = program("p0", {{"A", 0}}, {17, 31}, "float process(int oc[OUT_RANK]) { return getABroadcast(oc) * 3.0; }", -1);
+  ProgramInfo p1 = program("p1", {{"T", -1}, {"A", 0}}, {31, 17},
+                           "float process(int oc[OUT_RANK]) { return getT(oc[1], oc[0]) - getA(oc[1], oc[0]); }");
+  auto ga = up(a);
+  MemoryStats first;
+  for (int iter = 0; iter < 20; ++iter) {
+    auto outs = run_ok({p0, p1}, {ga});
+    Tensor r = down(outs[0]);
+    if (iter == 0) {
+      for (int i = 0; i < 17; ++i)
+        for (int j = 0; j < 31; ++j)
+          REQUIRE(r.data<float>()[j * 17 + i] == a.data<float>()[i * 31 + j] * 3.f - a.data<float>()[i * 31 + j]);
+    }
+    outs.clear();
+    MemoryStats m = executor().memory();
+    if (iter == 0) {
+      first = m;
+    } else {
+      REQUIRE(m.live_textures == first.live_textures);
+      REQUIRE(m.pooled_textures == first.pooled_textures);
+      REQUIRE(m.texture_bytes == first.texture_bytes);
+      REQUIRE(m.programs == first.programs);
+    }
+  }
+  // Only the uploaded input stays live.
+  const MemoryStats before = executor().memory();
+  ga.reset();
+  const MemoryStats after = executor().memory();
+  CHECK(after.live_textures == before.live_textures - 1);
+  CHECK(after.pooled_textures == before.pooled_textures + 1);
+  CHECK(after.texture_bytes == before.texture_bytes);
+}
+
+TEST_CASE("gl: reshape views share the texture", "[gl]") {
+  Tensor a = random_tensor({2, 3, 4}, 21);
+  auto ga = up(a);
+  const MemoryStats before = executor().memory();
+  auto v = reshape_view(ga, {6, 4});
+  REQUIRE(v.ok());
+  CHECK(executor().memory().live_textures == before.live_textures);
+  CHECK(v.value()->desc().shape == Shape{6, 4});
+  ProgramInfo p = program("col", {{"V", 0}}, {6}, "float process(int oc[OUT_RANK]) { return getV(oc[0], 3); }");
+  Tensor r = down(run_ok({p}, {v.value()})[0]);
+  for (int i = 0; i < 6; ++i) REQUIRE(r.data<float>()[i] == a.data<float>()[i * 4 + 3]);
+  CHECK(!reshape_view(ga, {5, 5}).ok());
+  ga.reset();  // the view keeps the texture alive
+  CHECK(same_bytes(down(v.value()).reshaped({2, 3, 4}), a));
+}
+
+TEST_CASE("gl: empty tensors and high ranks", "[gl]") {
+  SECTION("an empty output is allocated, not drawn") {
+    Tensor a(DataType::kFloat32, {3, 0});
+    ProgramInfo p = program("empty", {{"A", 0}}, {3, 0}, "float process(int oc[OUT_RANK]) { return getABroadcast(oc); }");
+    auto outs = run_ok({p}, {up(a)});
+    Tensor r = down(outs[0]);
+    CHECK(r.shape() == Shape{3, 0});
+    CHECK(r.size() == 0);
+  }
+  SECTION("rank 6 broadcast") {
+    const Shape as = {2, 1, 3, 1, 2, 3}, bs = {1, 4, 2, 1}, os = {2, 1, 3, 4, 2, 3};
+    Tensor a = random_tensor(as, 31), b = random_tensor(bs, 32);
+    ProgramInfo p = program("mul6", {{"A", 0}, {"B", 1}}, os,
+                            "float process(int oc[OUT_RANK]) { return getABroadcast(oc) * getBBroadcast(oc); }");
+    Tensor r = down(run_ok({p}, {up(a), up(b)})[0]);
+    for (int64_t i = 0; i < r.size(); ++i) {
+      REQUIRE(r.data<float>()[i] ==
+              a.data<float>()[broadcast_index(as, os, i)] * b.data<float>()[broadcast_index(bs, os, i)]);
+    }
+  }
+  SECTION("more inputs than texture units is unsupported") {
+    ProgramInfo p = program("wide", {}, {1}, "float process(int oc[OUT_RANK]) { return 0.0; }");
+    std::vector<GpuTensorPtr> ins;
+    auto one = up(Tensor::scalar_f32(1.f));
+    for (int i = 0; i < 200; ++i) {
+      p.inputs.push_back({"I" + std::to_string(i), i});
+      ins.push_back(one);
+    }
+    auto r = executor().run({p}, ins, 1);
+    REQUIRE(!r.ok());
+    CHECK(r.status().code() == StatusCode::kUnsupported);
+    CHECK(r.status().message().find("texture units") != std::string::npos);
+  }
+}
+
+TEST_CASE("gl: snippets are included once, in order", "[gl]") {
+  // Uses whichever op snippet the library holds (kernels add them); the
+  // composer's behaviour does not depend on which.
+  std::string name;
+  for (const auto& [k, v] : glint::gl::embedded_shaders()) {
+    if (k != "preamble" && k != "quad_vertex") { name = k; break; }
+  }
+  if (name.empty()) {
+    WARN("no op snippets in shaders/ yet; snippet inclusion not exercised");
+    return;
+  }
+  ProgramInfo p = program("snip", {}, {1}, "float process(int oc[OUT_RANK]) { return 0.0; }");
+  p.snippets = {name, name};
+  auto lo = unpacked_r32f_layout(1, 4096).value();
+  auto src = compose_fragment_shader(p, {}, lo);
+  REQUIRE(src.ok());
+  const std::string marker = "// snippet " + name + "\n";
+  const size_t first = src.value().find(marker);
+  REQUIRE(first != std::string::npos);
+  CHECK(src.value().find(marker, first + 1) == std::string::npos);
+  CHECK(first < src.value().find("// kernel body"));
+  auto r = executor().run({p}, {}, 1);  // and it compiles
+  INFO(r.status().message());
+  CHECK(r.ok());
+}
