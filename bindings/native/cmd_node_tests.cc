@@ -13,6 +13,7 @@
 #include "bindings/native/tensor_io.h"
 #include "engine/core/compare.h"
 #include "engine/core/half.h"
+#include "engine/onnx/loader.h"
 
 namespace fs = std::filesystem;
 
@@ -72,6 +73,25 @@ Tensor bfloat16_from_bits(const Tensor& bits) {
   return t;
 }
 
+// "" when equal, else what differs. Sequences compare element by element.
+std::string compare_values(const Value& got, Value want, double rtol, double atol) {
+  if (got.is_tensor() && want.is_tensor()) {
+    if (got.tensor.dtype() == DataType::kBFloat16 && want.tensor.dtype() == DataType::kUint16)
+      want.tensor = bfloat16_from_bits(want.tensor);
+    Comparison c = compare_tensors(got.tensor, want.tensor, rtol, atol);
+    return c.equal ? "" : c.mismatch;
+  }
+  if (got.kind != want.kind) return "got " + got.describe() + ", expected " + want.describe();
+  if (got.kind == Value::Kind::kNone) return "";
+  if (got.sequence.size() != want.sequence.size())
+    return "sequence of " + std::to_string(got.sequence.size()) + ", expected " + std::to_string(want.sequence.size());
+  for (size_t i = 0; i < got.sequence.size(); ++i) {
+    Comparison c = compare_tensors(got.sequence[i], want.sequence[i], rtol, atol);
+    if (!c.equal) return "element " + std::to_string(i) + ": " + c.mismatch;
+  }
+  return "";
+}
+
 TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol, double atol) {
   auto session = Session::create_from_file((dir / "model.onnx").string(), opts);
   if (!session.ok()) {
@@ -88,15 +108,21 @@ TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol
   std::sort(sets.begin(), sets.end());
   if (sets.empty()) return {Outcome::kFail, "no test_data_set_* folder"};
   for (auto& io : s.inputs())
-    if (io.info.dtype == DataType::kUndefined)
-      return {Outcome::kFail, "input '" + io.name + "' is not a tensor (sequence/optional/map inputs are not supported)"};
+    if (io.info.kind == ir::TypeKind::kOther)
+      return {Outcome::kFail, "input '" + io.name + "' is a map or another non-tensor type (not supported)"};
+  auto kind_of = [](const std::vector<IoInfo>& ios, const std::string& name, size_t k) {
+    for (auto& io : ios) if (io.name == name) return io.info.kind;
+    return k < ios.size() ? ios[k].info.kind : ir::TypeKind::kTensor;
+  };
   for (auto& set : sets) {
-    std::map<std::string, Tensor> feeds;
+    std::map<std::string, Value> feeds;
     auto inputs = numbered(set, "input_");
     for (size_t k = 0; k < inputs.size(); ++k) {
+      // The proto's name picks the input; unnamed files go by position.
+      // Files are in input order; a proto name that matches an input wins.
       std::string name;
-      auto t = load_tensor_file(inputs[k].string(), &name);
-      if (!t.ok()) return {Outcome::kFail, one_line(t.status().message())};
+      auto v = onnx_loader::load_value_pb_file(inputs[k].string(), kind_of(s.inputs(), "", k), &name);
+      if (!v.ok()) return {Outcome::kFail, one_line(v.status().message())};
       bool named = false;
       for (auto& io : s.inputs()) if (io.name == name) named = true;
       if (!named) {
@@ -104,11 +130,12 @@ TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol
         name = s.inputs()[k].name;
       }
       for (auto& io : s.inputs())
-        if (io.name == name && io.info.dtype == DataType::kBFloat16 && t->dtype() == DataType::kUint16)
-          t = bfloat16_from_bits(t.value());
-      feeds[name] = std::move(t).value();
+        if (io.name == name && io.info.dtype == DataType::kBFloat16 && v->is_tensor() &&
+            v->tensor.dtype() == DataType::kUint16)
+          v->tensor = bfloat16_from_bits(v->tensor);
+      feeds[name] = std::move(v).value();
     }
-    auto out = s.run(feeds);
+    auto out = s.run_values(feeds);
     if (!out.ok()) {
       if (opts.backend == BackendMode::kGpu && out.status().code() == StatusCode::kUnsupported)
         return {Outcome::kSkip, one_line(out.status().message())};
@@ -117,17 +144,15 @@ TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol
     auto outputs = numbered(set, "output_");
     for (size_t k = 0; k < outputs.size(); ++k) {
       std::string name;
-      auto want = load_tensor_file(outputs[k].string(), &name);
+      auto want = onnx_loader::load_value_pb_file(outputs[k].string(), kind_of(s.outputs(), "", k), &name);
       if (!want.ok()) return {Outcome::kFail, one_line(want.status().message())};
       if (!out->count(name)) {
         if (k >= s.outputs().size()) return {Outcome::kFail, "more output files than model outputs"};
         name = s.outputs()[k].name;
       }
-      if (out->at(name).dtype() == DataType::kBFloat16 && want->dtype() == DataType::kUint16)
-        want = bfloat16_from_bits(want.value());
-      Comparison c = compare_tensors(out->at(name), want.value(), rtol, atol);
-      if (!c.equal)
-        return {Outcome::kFail, set.filename().string() + " output '" + name + "': " + one_line(c.mismatch)};
+      std::string mismatch = compare_values(out->at(name), want.value(), rtol, atol);
+      if (!mismatch.empty())
+        return {Outcome::kFail, set.filename().string() + " output '" + name + "': " + one_line(mismatch)};
     }
   }
   return {Outcome::kPass, ""};

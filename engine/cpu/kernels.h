@@ -96,6 +96,10 @@ GLINT_CPU_INFER(infer_einsum);
 GLINT_CPU_KERNEL(grid_sample);
 GLINT_CPU_INFER(infer_grid_sample);
 
+// rnn.cc: RNN GRU LSTM
+GLINT_CPU_KERNEL(rnn);
+GLINT_CPU_INFER(infer_rnn);
+
 // nms.cc
 GLINT_CPU_KERNEL(nms);
 GLINT_CPU_INFER(infer_nms);

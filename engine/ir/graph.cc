@@ -67,6 +67,13 @@ Shape ValueInfo::concrete() const {
 
 std::string ValueInfo::describe() const {
   std::ostringstream os;
+  switch (kind) {
+    case TypeKind::kSequence: return "sequence<" + dtype_name(dtype) + ">";
+    case TypeKind::kOptionalTensor: os << "optional<" << dtype_name(dtype) << ">"; return os.str();
+    case TypeKind::kOptionalSequence: return "optional<sequence<" + dtype_name(dtype) + ">>";
+    case TypeKind::kOther: return "non-tensor";
+    case TypeKind::kTensor: break;
+  }
   os << dtype_name(dtype);
   if (!has_shape) return os.str() + "[?]";
   os << "[";

@@ -67,8 +67,13 @@ struct Dim {
   bool known() const { return value >= 0; }
 };
 
+// What a declared value is: most are tensors; sequences and optionals come
+// from sequence ops and control flow.
+enum class TypeKind { kTensor, kSequence, kOptionalTensor, kOptionalSequence, kOther };
+
 struct ValueInfo {
-  DataType dtype = DataType::kUndefined;
+  TypeKind kind = TypeKind::kTensor;
+  DataType dtype = DataType::kUndefined;  // the element dtype for sequences / optionals
   bool has_shape = false;  // false: rank unknown
   std::vector<Dim> dims;
 

@@ -6,6 +6,8 @@
 
 #include "engine/onnx/tensor_proto.h"
 #include "onnx/onnx.pb.h"
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 
 namespace glint::onnx_loader {
 
@@ -27,10 +29,8 @@ std::string describe_bytes(const void* data, size_t size) {
   return "";
 }
 
-ir::ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v) {
+ir::ValueInfo tensor_info(const onnx::TypeProto_Tensor& tt) {
   ir::ValueInfo info;
-  if (!v.has_type() || !v.type().has_tensor_type()) return info;
-  const auto& tt = v.type().tensor_type();
   info.dtype = static_cast<DataType>(tt.elem_type());
   if (tt.has_shape()) {
     info.has_shape = true;
@@ -40,6 +40,31 @@ ir::ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v) {
       else if (d.has_dim_param()) dim.symbol = d.dim_param();
       info.dims.push_back(dim);
     }
+  }
+  return info;
+}
+
+// Element dtype of a sequence's or optional's tensor type, if it has one.
+DataType element_dtype(const onnx::TypeProto& t) {
+  if (t.has_tensor_type()) return static_cast<DataType>(t.tensor_type().elem_type());
+  if (t.has_sequence_type()) return element_dtype(t.sequence_type().elem_type());
+  if (t.has_optional_type()) return element_dtype(t.optional_type().elem_type());
+  return DataType::kUndefined;
+}
+
+ir::ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v) {
+  ir::ValueInfo info;
+  if (!v.has_type()) return info;
+  const auto& t = v.type();
+  if (t.has_tensor_type()) return tensor_info(t.tensor_type());
+  info.dtype = element_dtype(t);
+  if (t.has_sequence_type()) {
+    info.kind = ir::TypeKind::kSequence;
+  } else if (t.has_optional_type()) {
+    info.kind = t.optional_type().elem_type().has_sequence_type() ? ir::TypeKind::kOptionalSequence
+                                                                 : ir::TypeKind::kOptionalTensor;
+  } else {
+    info.kind = ir::TypeKind::kOther;
   }
   return info;
 }
@@ -249,6 +274,95 @@ Result<Tensor> load_tensor_pb_file(const std::string& path, std::string* name) {
   auto t = load_tensor_pb(bytes.data(), bytes.size(), name);
   if (!t.ok()) return t.status().with_context(path);
   return t;
+}
+
+namespace {
+
+// SequenceProto and OptionalProto live in onnx-data.proto, which Debian does
+// not ship; their wire format is small, so read it directly. Fields used:
+// 1 name, 2 elem_type, 3 tensor value(s), 5 sequence value (optionals only).
+struct WireValue {
+  std::string name;
+  std::vector<std::string> tensors;   // serialized TensorProtos
+  std::vector<std::string> sequences; // serialized SequenceProtos
+  bool ok = true;
+};
+
+WireValue read_wire_value(const void* data, size_t size) {
+  WireValue w;
+  google::protobuf::io::CodedInputStream in(static_cast<const uint8_t*>(data), static_cast<int>(size));
+  while (true) {
+    uint32_t tag = in.ReadTag();
+    if (tag == 0) break;
+    uint32_t field = tag >> 3, wire = tag & 7;
+    if (wire == 2 && (field == 1 || field == 3 || field == 5)) {
+      std::string bytes;
+      uint32_t len;
+      if (!in.ReadVarint32(&len) || !in.ReadString(&bytes, static_cast<int>(len))) { w.ok = false; break; }
+      if (field == 1) w.name = bytes;
+      else if (field == 3) w.tensors.push_back(std::move(bytes));
+      else w.sequences.push_back(std::move(bytes));
+    } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
+      w.ok = false;
+      break;
+    }
+  }
+  return w;
+}
+
+Result<Value> sequence_from_wire(const WireValue& w) {
+  if (!w.ok) return invalid_argument("not a serialized onnx.SequenceProto");
+  std::vector<Tensor> items;
+  DataType elem = DataType::kUndefined;
+  for (const auto& bytes : w.tensors) {
+    onnx::TensorProto p;
+    if (!p.ParseFromString(bytes)) return invalid_argument("sequence '" + w.name + "': bad element");
+    GLINT_ASSIGN_OR_RETURN(Tensor item, tensor_from_proto(p, "sequence '" + w.name + "' element"));
+    elem = item.dtype();
+    items.push_back(std::move(item));
+  }
+  return Value::of_sequence(std::move(items), elem);
+}
+
+}  // namespace
+
+Result<Value> load_value_pb(const void* data, size_t size, ir::TypeKind kind, std::string* name) {
+  if (size > static_cast<size_t>(INT32_MAX)) return invalid_argument("value file too large");
+  switch (kind) {
+    case ir::TypeKind::kSequence: {
+      WireValue w = read_wire_value(data, size);
+      if (name) *name = w.name;
+      return sequence_from_wire(w);
+    }
+    case ir::TypeKind::kOptionalTensor:
+    case ir::TypeKind::kOptionalSequence: {
+      WireValue w = read_wire_value(data, size);
+      if (!w.ok) return invalid_argument("not a serialized onnx.OptionalProto");
+      if (name) *name = w.name;
+      if (!w.tensors.empty()) {
+        onnx::TensorProto p;
+        if (!p.ParseFromString(w.tensors[0])) return invalid_argument("optional '" + w.name + "': bad tensor");
+        GLINT_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(p, "optional '" + w.name + "'"));
+        return Value::of(std::move(t));
+      }
+      if (!w.sequences.empty())
+        return sequence_from_wire(read_wire_value(w.sequences[0].data(), w.sequences[0].size()));
+      return Value::none();
+    }
+    case ir::TypeKind::kTensor: {
+      GLINT_ASSIGN_OR_RETURN(Tensor t, load_tensor_pb(data, size, name));
+      return Value::of(std::move(t));
+    }
+    case ir::TypeKind::kOther: break;
+  }
+  return unsupported("map and other non-tensor values are not supported");
+}
+
+Result<Value> load_value_pb_file(const std::string& path, ir::TypeKind kind, std::string* name) {
+  GLINT_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  auto v = load_value_pb(bytes.data(), bytes.size(), kind, name);
+  if (!v.ok()) return v.status().with_context(path);
+  return v;
 }
 
 Result<std::string> save_tensor_pb(const Tensor& t, const std::string& name) {

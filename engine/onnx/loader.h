@@ -5,6 +5,7 @@
 
 #include "engine/core/status.h"
 #include "engine/core/tensor.h"
+#include "engine/core/value.h"
 #include "engine/ir/graph.h"
 
 namespace glint::onnx_loader {
@@ -23,6 +24,11 @@ Result<Tensor> load_tensor_pb(const void* data, size_t size, std::string* name);
 Result<Tensor> load_tensor_pb_file(const std::string& path, std::string* name);
 // Serialises a tensor as a TensorProto (float16 narrowed back to half).
 Result<std::string> save_tensor_pb(const Tensor& t, const std::string& name);
+
+// A serialized TensorProto, SequenceProto or OptionalProto, read as the
+// declared `kind` says (the node tests' sequence and optional inputs).
+Result<Value> load_value_pb(const void* data, size_t size, ir::TypeKind kind, std::string* name);
+Result<Value> load_value_pb_file(const std::string& path, ir::TypeKind kind, std::string* name);
 
 Result<std::string> read_file(const std::string& path);
 

@@ -15,7 +15,8 @@ Status infer_shapes(ir::Graph& g) {
     bool any_unknown_dtype = false;
     for (auto& in : n.inputs) {
       const ir::ValueInfo* vi = in.empty() ? nullptr : g.info(in);
-      if (!in.empty() && (vi == nullptr || vi->dtype == DataType::kUndefined)) any_unknown_dtype = true;
+      if (!in.empty() && (vi == nullptr || vi->dtype == DataType::kUndefined || vi->kind != ir::TypeKind::kTensor))
+        any_unknown_dtype = true;
       ins.push_back(vi);
       auto it = in.empty() ? g.initializers.end() : g.initializers.find(in);
       consts.push_back(it == g.initializers.end() ? nullptr : &it->second);

@@ -7,6 +7,7 @@
 #include "engine/onnx/loader.h"
 #include "engine/passes/passes.h"
 #include "engine/runtime/registry.h"
+#include "engine/runtime/value_kernels.h"
 
 namespace glint {
 
@@ -76,6 +77,7 @@ Result<gl::Executor*> shared_executor() {
 struct Session::Slot {
   std::optional<Tensor> cpu;
   gl::GpuTensorPtr gpu;
+  std::optional<Value> other;  // a sequence or an empty optional (never on the GPU)
   gl::TensorDesc desc() const {
     if (gpu) return gpu->desc();
     return gl::TensorDesc{cpu->dtype(), cpu->shape()};
@@ -86,6 +88,7 @@ struct Session::NodeState {
   bool gpu = false;
   std::vector<const GpuCandidate*> candidates;
   const CpuCandidate* cpu = nullptr;
+  const ValueRow* value = nullptr;  // sequence / optional / control-flow kernel
   std::string program_signature;  // the signature `passes` were built for
   std::vector<gl::ProgramInfo> passes;
   std::string fallback_reason;    // last run-time decline, if any
@@ -151,9 +154,10 @@ Status Session::place_nodes() {
     auto st = std::make_unique<NodeState>();
     st->cpu = find_cpu_kernel(n);
     st->candidates = find_gpu_kernels(n);
+    st->value = find_value_kernel(n);
     std::vector<const ir::ValueInfo*> ins;
     for (auto& in : n.inputs) ins.push_back(in.empty() ? nullptr : graph_.info(in));
-    if (!st->cpu && st->candidates.empty()) {
+    if (!st->cpu && st->candidates.empty() && !st->value) {
       std::string what = op_known(n.op_type, n.domain)
                              ? "no kernel supports this op at opset " + std::to_string(n.opset)
                              : "op '" + n.op_type + "'" +
@@ -166,7 +170,15 @@ Status Session::place_nodes() {
     p.op = n.op_type;
     bool forced = options_.force_cpu.count(n.name) ||
                   (!n.outputs.empty() && options_.force_cpu.count(n.outputs[0]));
-    if (options_.backend == BackendMode::kCpu || forced) {
+    if (st->value && !st->cpu && st->candidates.empty()) {
+      // Sequences, optionals and subgraphs live on the CPU.
+      if (options_.backend == BackendMode::kGpu)
+        return unsupported(n.describe() + " is a sequence/optional/control-flow op, which runs on the CPU, "
+                           "and the backend is gpu-only");
+      p.gpu = false;
+      p.kernel = st->value->name;
+      p.reason = "sequence, optional or control-flow op (CPU)";
+    } else if (options_.backend == BackendMode::kCpu || forced) {
       if (!st->cpu)
         return unsupported(n.describe() + ": has no CPU kernel, but " +
                            (forced ? std::string("it was forced onto the CPU")
@@ -296,6 +308,45 @@ Result<Tensor> Session::to_cpu(Slot& slot) {
   return *slot.cpu;
 }
 
+Result<Value> Session::to_value(Slot& slot) {
+  if (slot.other) return *slot.other;
+  GLINT_ASSIGN_OR_RETURN(Tensor t, to_cpu(slot));
+  return Value::of(std::move(t));
+}
+
+Status Session::run_value_node(size_t idx, std::map<std::string, Slot>& slots) {
+  const ir::Node& n = graph_.nodes[idx];
+  const ValueRow* k = states_[idx]->value;
+  std::vector<Value> held(n.inputs.size());
+  std::vector<const Value*> ins(n.inputs.size(), nullptr);
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (n.inputs[i].empty()) continue;
+    GLINT_ASSIGN_OR_RETURN(held[i], to_value(slots.at(n.inputs[i])));
+    ins[i] = &held[i];
+  }
+  // Subgraphs read outer values by name: hand them this node's implicit inputs.
+  std::map<std::string, Value> scope;
+  for (auto& name : n.implicit_inputs) {
+    auto it = slots.find(name);
+    if (it == slots.end()) continue;  // defined by an enclosing subgraph scope, not this graph
+    GLINT_ASSIGN_OR_RETURN(scope[name], to_value(it->second));
+  }
+  auto runner = make_subgraph_runner([&scope](const std::string& name) -> const Value* {
+    auto it = scope.find(name);
+    return it == scope.end() ? nullptr : &it->second;
+  });
+  std::vector<Value> outs(n.outputs.size());
+  Status s = k->run(n, ins, outs, *runner);
+  if (!s.ok()) return s.message().find(n.describe()) == std::string::npos ? s.with_context(n.describe()) : s;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (!n.has_output(i)) continue;
+    Slot& slot = slots[n.outputs[i]];
+    if (outs[i].is_tensor()) slot.cpu = std::move(outs[i].tensor);
+    else slot.other = std::move(outs[i]);
+  }
+  return Status::Ok();
+}
+
 Result<gl::GpuTensorPtr> Session::to_gpu(const std::string& name, Slot& slot) {
   if (slot.gpu) return slot.gpu;
   bool constant = graph_.is_constant(name);
@@ -398,22 +449,42 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
 
 Result<std::map<std::string, Tensor>> Session::run(const std::map<std::string, Tensor>& feeds,
                                                    const std::vector<std::string>& fetches) {
+  std::map<std::string, Value> values;
+  for (auto& [name, t] : feeds) values[name] = Value::of(t);
+  GLINT_ASSIGN_OR_RETURN(auto out, run_values(values, fetches));
+  std::map<std::string, Tensor> result;
+  for (auto& [name, v] : out) {
+    if (!v.is_tensor())
+      return invalid_argument("output '" + name + "' is a " + v.describe() + ", not a tensor (use run_values)");
+    result[name] = std::move(v.tensor);
+  }
+  return result;
+}
+
+Result<std::map<std::string, Value>> Session::run_values(const std::map<std::string, Value>& feeds,
+                                                         const std::vector<std::string>& fetches) {
   std::map<std::string, Slot> slots;
-  for (auto& [name, t] : feeds) {
-    bool found = false;
-    for (auto& io : inputs_) {
-      if (io.name != name) continue;
-      found = true;
-      GLINT_RETURN_IF_ERROR(check_feed(io, t));
-    }
-    if (!found) {
+  for (auto& [name, v] : feeds) {
+    const IoInfo* io = nullptr;
+    for (auto& candidate : inputs_)
+      if (candidate.name == name) io = &candidate;
+    if (io == nullptr) {
       std::string names;
-      for (auto& io : inputs_) names += (names.empty() ? "'" : ", '") + io.name + "'";
+      for (auto& i : inputs_) names += (names.empty() ? "'" : ", '") + i.name + "'";
       if (graph_.is_constant(name))
         return invalid_argument("'" + name + "' is a constant (initializer) of the model, not an input; inputs: " + names);
       return invalid_argument("unknown input '" + name + "'; the model's inputs are " + (names.empty() ? "none" : names));
     }
-    slots[name].cpu = t;
+    bool want_tensor = io->info.kind == ir::TypeKind::kTensor;
+    bool optional = io->info.kind == ir::TypeKind::kOptionalTensor || io->info.kind == ir::TypeKind::kOptionalSequence;
+    if (v.is_tensor() && (want_tensor || io->info.kind == ir::TypeKind::kOptionalTensor)) {
+      if (want_tensor) GLINT_RETURN_IF_ERROR(check_feed(*io, v.tensor));
+      slots[name].cpu = v.tensor;
+    } else if (!want_tensor && (v.kind == Value::Kind::kSequence || (optional && v.kind == Value::Kind::kNone))) {
+      slots[name].other = v;
+    } else {
+      return invalid_argument("input '" + name + "': expected " + io->info.describe() + ", got " + v.describe());
+    }
   }
   for (auto& io : inputs_)
     if (!feeds.count(io.name))
@@ -431,27 +502,41 @@ Result<std::map<std::string, Tensor>> Session::run(const std::map<std::string, T
   for (size_t pos = 0; pos < order_.size(); ++pos) {
     size_t idx = order_[pos];
     const ir::Node& n = graph_.nodes[idx];
-    bool fell_back = false;
-    if (states_[idx]->gpu) GLINT_RETURN_IF_ERROR(run_gpu_node(idx, slots, &fell_back));
-    if (!states_[idx]->gpu || fell_back) {
-      if (fell_back && options_.backend == BackendMode::kGpu)
-        return unsupported(n.describe() + " cannot run on the GPU with these inputs (" +
-                           states_[idx]->fallback_reason + ") and the backend is gpu-only");
-      GLINT_RETURN_IF_ERROR(run_cpu_node(idx, slots));
+    NodeState& st = *states_[idx];
+    bool non_tensor_input = false;
+    for (auto& in : n.inputs)
+      if (!in.empty() && slots.at(in).other) non_tensor_input = true;
+    if (st.value && (non_tensor_input || (!st.cpu && st.candidates.empty()))) {
+      if (options_.backend == BackendMode::kGpu)
+        return unsupported(n.describe() + " reads a sequence or optional, which lives on the CPU, and the "
+                           "backend is gpu-only");
+      GLINT_RETURN_IF_ERROR(run_value_node(idx, slots));
+    } else {
+      if (non_tensor_input)
+        return invalid_argument(n.describe() + ": expects tensors, got a sequence or an empty optional");
+      bool fell_back = false;
+      if (st.gpu) GLINT_RETURN_IF_ERROR(run_gpu_node(idx, slots, &fell_back));
+      if (!st.gpu || fell_back) {
+        if (fell_back && options_.backend == BackendMode::kGpu)
+          return unsupported(n.describe() + " cannot run on the GPU with these inputs (" + st.fallback_reason +
+                             ") and the backend is gpu-only");
+        GLINT_RETURN_IF_ERROR(run_cpu_node(idx, slots));
+      }
     }
     // Free what no later node reads, so textures return to the pool early.
-    for (auto& in : n.inputs) {
-      if (in.empty() || keep.count(in) || graph_.is_constant(in)) continue;
+    auto release = [&](const std::string& in) {
+      if (in.empty() || keep.count(in) || graph_.is_constant(in)) return;
       auto it = last_use_.find(in);
       if (it != last_use_.end() && it->second == pos) slots.erase(in);
-    }
+    };
+    for (auto& in : n.inputs) release(in);
+    for (auto& in : n.implicit_inputs) release(in);
   }
-  std::map<std::string, Tensor> result;
+  std::map<std::string, Value> result;
   for (auto& w : wanted) {
     auto it = slots.find(w);
     if (it == slots.end()) return internal_error("output '" + w + "' was not computed");
-    GLINT_ASSIGN_OR_RETURN(Tensor t, to_cpu(it->second));
-    result[w] = std::move(t);
+    GLINT_ASSIGN_OR_RETURN(result[w], to_value(it->second));
   }
   return result;
 }

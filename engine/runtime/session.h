@@ -10,6 +10,7 @@
 
 #include "engine/core/status.h"
 #include "engine/core/tensor.h"
+#include "engine/core/value.h"
 #include "engine/gl/executor.h"
 #include "engine/ir/graph.h"
 
@@ -65,6 +66,10 @@ class Session {
   Result<std::map<std::string, Tensor>> run(const std::map<std::string, Tensor>& feeds,
                                             const std::vector<std::string>& fetches = {});
 
+  // The same for models whose inputs or outputs are sequences or optionals.
+  Result<std::map<std::string, Value>> run_values(const std::map<std::string, Value>& feeds,
+                                                  const std::vector<std::string>& fetches = {});
+
   const std::vector<NodePlacement>& placements() const { return placements_; }
   const ir::Graph& graph() const { return graph_; }
   BackendMode backend() const { return options_.backend; }
@@ -85,6 +90,8 @@ class Session {
 
   Status run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, bool* fell_back);
   Status run_cpu_node(size_t idx, std::map<std::string, Slot>& slots);
+  Status run_value_node(size_t idx, std::map<std::string, Slot>& slots);
+  Result<Value> to_value(Slot& slot);
   Result<Tensor> to_cpu(Slot& slot);
   Result<gl::GpuTensorPtr> to_gpu(const std::string& name, Slot& slot);
 

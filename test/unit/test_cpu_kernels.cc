@@ -909,3 +909,32 @@ TEST_CASE("cpu: quantization, linear algebra, detection and sampling ops", "[cpu
                  DataType::kFloat32, {1, 1, 2, 2}, {0, 0, 0, 7});
   }
 }
+
+TEST_CASE("cpu: RNN, GRU, LSTM single steps", "[cpu]") {
+  Tensor x = F({2, 1, 1}, {1, 2});  // seq 2, batch 1, input 1
+  SECTION("RNN forward and reverse") {
+    Tensor w = F({1, 1, 1}, {0.5f}), r = F({1, 1, 1}, {1});
+    auto out = run_ok(make_node("RNN", 14, 3, {{"hidden_size", ai(1)}}, 2), {&x, &w, &r});
+    const double h1 = std::tanh(0.5), h2 = std::tanh(1.0 + h1);
+    check_values(out[0], DataType::kFloat32, {2, 1, 1, 1}, {h1, h2});
+    check_values(out[1], DataType::kFloat32, {1, 1, 1}, {h2});
+    out = run_ok(make_node("RNN", 14, 3, {{"hidden_size", ai(1)}, {"direction", as("reverse")}}, 2), {&x, &w, &r});
+    const double g2 = std::tanh(1.0), g1 = std::tanh(0.5 + g2);
+    check_values(out[0], DataType::kFloat32, {2, 1, 1, 1}, {g1, g2});
+  }
+  SECTION("GRU with zero recurrence") {
+    Tensor w = F({1, 3, 1}, {0, 0, 1}), r = F({1, 3, 1}, {0, 0, 0});
+    auto out = run_ok(make_node("GRU", 14, 3, {{"hidden_size", ai(1)}}, 2), {&x, &w, &r});
+    // z = sigmoid(0) = 0.5; h = 0.5 * tanh(x) + 0.5 * h_prev.
+    const double h1 = 0.5 * std::tanh(1.0), h2 = 0.5 * std::tanh(2.0) + 0.5 * h1;
+    check_values(out[1], DataType::kFloat32, {1, 1, 1}, {h2});
+  }
+  SECTION("LSTM cell state") {
+    Tensor w = F({1, 4, 1}, {0, 0, 0, 1}), r = F({1, 4, 1}, {0, 0, 0, 0});
+    auto out = run_ok(make_node("LSTM", 14, 3, {{"hidden_size", ai(1)}}, 3), {&x, &w, &r});
+    // i = o = f = 0.5; c1 = 0.5 tanh(1); c2 = 0.5 c1 + 0.5 tanh(2); h = 0.5 tanh(c).
+    const double c1 = 0.5 * std::tanh(1.0), c2 = 0.5 * c1 + 0.5 * std::tanh(2.0);
+    check_values(out[1], DataType::kFloat32, {1, 1, 1}, {0.5 * std::tanh(c2)});
+    check_values(out[2], DataType::kFloat32, {1, 1, 1}, {c2});
+  }
+}
