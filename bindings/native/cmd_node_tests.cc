@@ -98,7 +98,10 @@ TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol
     // On the GPU-only backend, a graph that needs any CPU node is not a GPU test.
     if (opts.backend == BackendMode::kGpu && session.status().code() == StatusCode::kUnsupported)
       return {Outcome::kSkip, one_line(session.status().message())};
-    return {Outcome::kFail, "create: " + one_line(session.status().message())};
+    std::string why = session.status().message();
+    std::string prefix = (dir / "model.onnx").string() + ": ";
+    if (why.rfind(prefix, 0) == 0) why = why.substr(prefix.size());
+    return {Outcome::kFail, "create: " + one_line(why)};
   }
   Session& s = *session.value();
   std::vector<fs::path> sets;

@@ -274,7 +274,8 @@ std::string locate_models_json(const std::string& model_path) {
   fs::path dir = fs::absolute(fs::path(model_path), ec).lexically_normal().parent_path();
   while (!ec && !dir.empty()) {
     fs::path candidate = dir / "models.json";
-    if (fs::is_regular_file(candidate, ec)) return candidate.string();
+    std::error_code missing;  // a directory without models.json is not an error
+    if (fs::is_regular_file(candidate, missing)) return candidate.string();
     if (dir == dir.root_path()) break;
     dir = dir.parent_path();
   }
