@@ -58,6 +58,14 @@ Result<double> parse_number(const std::string& option, const std::string& text) 
   return invalid_argument("--" + option + " expects a number, got '" + text + "'");
 }
 
+Result<Tolerance> parse_tolerance(const Args& args) {
+  Tolerance t;
+  GLINT_ASSIGN_OR_RETURN(t.rtol, parse_number("rtol", args.get("rtol", "1e-3")));
+  GLINT_ASSIGN_OR_RETURN(t.atol, parse_number("atol", args.get("atol", "1e-4")));
+  if (t.rtol < 0 || t.atol < 0) return invalid_argument("--rtol and --atol must not be negative");
+  return t;
+}
+
 Result<SessionOptions> session_options(const Args& args) {
   SessionOptions o;
   GLINT_ASSIGN_OR_RETURN(o.backend, parse_backend_mode(args.get("backend", "default")));

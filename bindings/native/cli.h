@@ -23,6 +23,12 @@ Result<Args> parse_args(int argc, char** argv, int first, const std::vector<std:
                         const std::vector<std::string>& switches);
 Result<double> parse_number(const std::string& option, const std::string& text);
 
+// --rtol / --atol, defaulting to the ONNX node tests' 1e-3 / 1e-4.
+struct Tolerance {
+  double rtol = 1e-3, atol = 1e-4;
+};
+Result<Tolerance> parse_tolerance(const Args& args);
+
 // Session options from --backend and --force-cpu.
 Result<SessionOptions> session_options(const Args& args);
 

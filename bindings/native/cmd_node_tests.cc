@@ -190,10 +190,8 @@ int cmd_node_tests(int argc, char** argv) {
   if (args->positional.empty()) return fail(invalid_argument("node-tests needs at least one DIR"));
   auto opts = session_options(*args);
   if (!opts.ok()) return fail(opts.status());
-  auto rtol = parse_number("rtol", args->get("rtol", "1e-3"));
-  auto atol = parse_number("atol", args->get("atol", "1e-4"));
-  if (!rtol.ok()) return fail(rtol.status());
-  if (!atol.ok()) return fail(atol.status());
+  auto tol = parse_tolerance(*args);
+  if (!tol.ok()) return fail(tol.status());
   auto known = read_known_failures(args->get("known-failures"));
   if (!known.ok()) return fail(known.status());
   std::string filter = args->get("filter");
@@ -207,7 +205,7 @@ int cmd_node_tests(int argc, char** argv) {
   for (auto& dir : tests) {
     std::string name = dir.filename().string();
     if (!filter.empty() && name.find(filter) == std::string::npos) continue;
-    TestResult r = run_test(dir, *opts, *rtol, *atol);
+    TestResult r = run_test(dir, *opts, tol->rtol, tol->atol);
     ++done;
     bool listed = known->count(name) != 0;
     switch (r.outcome) {

@@ -25,10 +25,8 @@ int cmd_run(int argc, char** argv) {
   if (args->positional.size() != 1) return fail(invalid_argument("run needs exactly one MODEL.onnx"));
   auto opts = session_options(*args);
   if (!opts.ok()) return fail(opts.status());
-  auto rtol = parse_number("rtol", args->get("rtol", "1e-3"));
-  auto atol = parse_number("atol", args->get("atol", "1e-4"));
-  if (!rtol.ok()) return fail(rtol.status());
-  if (!atol.ok()) return fail(atol.status());
+  auto tol = parse_tolerance(*args);
+  if (!tol.ok()) return fail(tol.status());
   auto session = Session::create_from_file(args->positional[0], *opts);
   if (!session.ok()) return fail(session.status());
   Session& s = *session.value();
@@ -52,7 +50,7 @@ int cmd_run(int argc, char** argv) {
     if (!want.ok()) return fail(want.status());
     auto it = out->find(nb->first);
     if (it == out->end()) return fail(invalid_argument("--expect names unknown output '" + nb->first + "'"));
-    Comparison c = compare_tensors(it->second, want.value(), *rtol, *atol);
+    Comparison c = compare_tensors(it->second, want.value(), tol->rtol, tol->atol);
     std::fprintf(stderr, "%s %s: max |diff| %.3g vs %s%s%s\n", c.equal ? "match" : "MISMATCH",
                  nb->first.c_str(), c.max_abs_diff, nb->second.c_str(), c.equal ? "" : ": ",
                  c.mismatch.c_str());

@@ -176,16 +176,40 @@ class WasmSession {
 
   // Runs with the feeds set so far; `fetches` is a JS array of output names
   // (empty = all). Returns {outputs: [{name, tensor}], runMs} or {error}.
+  // Waits for the GPU: the JS layer uses runStart / poll / runFinish instead.
   val run(val fetches_js) {
-    std::vector<std::string> fetches;
+    val started = run_start(fetches_js);
+    if (!started["error"].isUndefined()) return started;
+    return run_finish();
+  }
+
+  // Runs every node and starts reading the outputs back without waiting for
+  // the GPU. Returns {} or {error}; then poll() until true, then runFinish().
+  val run_start(val fetches_js) {
+    fetches_.clear();
+    pending_.reset();
     const unsigned n = fetches_js["length"].as<unsigned>();
-    for (unsigned i = 0; i < n; ++i) fetches.push_back(fetches_js[i].as<std::string>());
-    double t0 = now_ms();
-    auto r = s_->run(feeds_, fetches);
+    for (unsigned i = 0; i < n; ++i) fetches_.push_back(fetches_js[i].as<std::string>());
+    t0_ = now_ms();
+    auto r = s_->run_async(feeds_, fetches_);
     feeds_.clear();
     if (!r.ok()) return error_object(r.status());
+    pending_ = std::move(r).value();
+    dispatch_ms_ = now_ms() - t0_;
+    return val::object();
+  }
+
+  // True once runFinish() can read the outputs without stalling on the GPU.
+  bool poll() { return !pending_ || pending_->ready(); }
+
+  // {outputs: [{name, tensor}], runMs, dispatchMs} or {error}.
+  val run_finish() {
+    if (!pending_) return error_object(internal_error("runFinish without a started run"));
+    auto r = pending_->finish();
+    pending_.reset();
+    if (!r.ok()) return error_object(r.status());
     val list = val::array();
-    std::vector<std::string> order = fetches.empty() ? std::vector<std::string>() : fetches;
+    std::vector<std::string> order = fetches_;
     if (order.empty())
       for (auto& io : s_->outputs()) order.push_back(io.name);
     for (auto& name : order) {
@@ -198,13 +222,17 @@ class WasmSession {
     }
     val o = val::object();
     o.set("outputs", list);
-    o.set("runMs", now_ms() - t0);
+    o.set("runMs", now_ms() - t0_);
+    o.set("dispatchMs", dispatch_ms_);
     return o;
   }
 
  private:
   std::unique_ptr<Session> s_;
   std::map<std::string, Tensor> feeds_;
+  std::vector<std::string> fetches_;
+  std::unique_ptr<PendingRun> pending_;
+  double t0_ = 0, dispatch_ms_ = 0;
 };
 
 // Model bytes at `ptr` (the caller frees them afterwards); backend is
@@ -245,7 +273,10 @@ EMSCRIPTEN_BINDINGS(glint) {
       .function("memory", &WasmSession::memory)
       .function("setFeed", &WasmSession::set_feed)
       .function("clearFeeds", &WasmSession::clear_feeds)
-      .function("run", &WasmSession::run);
+      .function("run", &WasmSession::run)
+      .function("runStart", &WasmSession::run_start)
+      .function("poll", &WasmSession::poll)
+      .function("runFinish", &WasmSession::run_finish);
   function("makeTensor", &glint::web::make_tensor);
   function("createSession", &glint::web::create_session);
 }

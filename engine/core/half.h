@@ -7,6 +7,7 @@ float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);  // round to nearest even
 float bfloat16_to_float(uint16_t b);
 uint16_t float_to_bfloat16(float f);
-// Rounds a float32 through float16 precision (what a float16 tensor can hold).
-inline float round_to_half(float f) { return half_to_float(float_to_half(f)); }
+// Rounds a float32 to the nearest float16 value (ties to even), kept as float:
+// what a float16 tensor can hold. Equal to half_to_float(float_to_half(f)).
+float round_to_half(float f);
 }  // namespace glint

@@ -100,6 +100,10 @@ GLINT_CPU_INFER(infer_grid_sample);
 GLINT_CPU_KERNEL(rnn);
 GLINT_CPU_INFER(infer_rnn);
 
+// optimizer.cc: Adagrad Momentum Adam (domain ai.onnx.preview.training)
+GLINT_CPU_KERNEL(optimizer);
+GLINT_CPU_INFER(infer_optimizer);
+
 // nms.cc
 GLINT_CPU_KERNEL(nms);
 GLINT_CPU_INFER(infer_nms);

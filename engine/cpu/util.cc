@@ -236,28 +236,12 @@ Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<cons
   return Status::Ok();
 }
 
-float fast_round_half(float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, 4);
-  const uint32_t mag = bits & 0x7fffffffu;
-  if (mag >= 0x7f800000u) return v;  // inf, NaN
-  if (mag < 0x38800000u) {           // below 2^-14: float16 subnormals, quantum 2^-24
-    return std::nearbyint(v * 16777216.f) * (1.f / 16777216.f);
-  }
-  // Round the mantissa to 10 bits, nearest even; a carry bumps the exponent.
-  uint32_t r = (bits + 0xfffu + ((bits >> 13) & 1u)) & ~0x1fffu;
-  float out;
-  std::memcpy(&out, &r, 4);
-  if (std::fabs(out) > 65504.f) return v < 0 ? -INFINITY : INFINITY;
-  return out;
-}
-
 void round_to_dtype(Tensor& t) {
   if (t.dtype() != DataType::kFloat16 && t.dtype() != DataType::kBFloat16) return;
   float* p = t.data<float>();
   const int64_t n = t.size();
   if (t.dtype() == DataType::kFloat16)
-    for (int64_t i = 0; i < n; ++i) p[i] = fast_round_half(p[i]);
+    for (int64_t i = 0; i < n; ++i) p[i] = round_to_half(p[i]);
   else
     for (int64_t i = 0; i < n; ++i) p[i] = bfloat16_to_float(float_to_bfloat16(p[i]));
 }

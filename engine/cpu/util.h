@@ -101,10 +101,8 @@ Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<cons
 // Rounds float storage through float16 / bfloat16 when the tensor has that
 // dtype, so it holds only values its dtype can represent.
 void round_to_dtype(Tensor& t);
-// round_to_half without a round trip through 16 bits (same results, faster).
-float fast_round_half(float v);
 inline float round_value(float v, DataType dt) {
-  if (dt == DataType::kFloat16) return fast_round_half(v);
+  if (dt == DataType::kFloat16) return round_to_half(v);
   if (dt == DataType::kBFloat16) return bfloat16_to_float(float_to_bfloat16(v));
   return v;
 }

@@ -3,7 +3,10 @@
 // (cached) and drawing them.
 #include "engine/gl/executor.h"
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/core/half.h"
 #include "engine/gl/codegen/shader_composer.h"
@@ -14,6 +17,11 @@
 #include "engine/gl/program_cache.h"
 #include "engine/gl/texture_pool.h"
 #include "engine/gl/views.h"
+
+#ifdef __EMSCRIPTEN__
+// WebGL2's getBufferSubData: Emscripten implements it, GLES 3.0's headers lack it.
+extern "C" void glGetBufferSubData(GLenum target, GLintptr offset, GLsizeiptr size, void* data);
+#endif
 
 namespace glint::gl {
 
@@ -36,6 +44,173 @@ Status debug_check(const char* what) {
 #else
 inline Status debug_check(const char*) { return Status::Ok(); }
 #endif
+
+bool is_float_storage(DataType t) {
+  return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16;
+}
+
+Status out_of_range(const Tensor& t, const char* what, double v, int64_t i) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return unsupported(std::string(what) + " " + tensor_desc(t) + ": value " + buf + " at element " +
+                     std::to_string(i) + " is outside the GPU's exact integer range [-" +
+                     std::to_string(kGpuExactIntLimit) + ", " + std::to_string(kGpuExactIntLimit) + "] (" +
+                     dtype_name(t.dtype()) + " is held as float32 on the GPU)");
+}
+
+template <class T>
+Status encode_as(const Tensor& t, std::vector<float>* out) {
+  const T* src = t.data<T>();
+  const int64_t n = t.size();
+  out->resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = src[i];
+    if constexpr (sizeof(T) >= 4) {
+      bool ok;
+      if constexpr (std::is_signed_v<T>) {
+        ok = v >= -static_cast<T>(kGpuExactIntLimit) && v <= static_cast<T>(kGpuExactIntLimit);
+      } else {
+        ok = v <= static_cast<T>(kGpuExactIntLimit);
+      }
+      if (!ok) return out_of_range(t, "GL upload of", static_cast<double>(v), i);
+    }
+    (*out)[i] = static_cast<float>(v);
+  }
+  return Status::Ok();
+}
+
+// Integer/bool tensor -> exact floats, refusing values past 2^24.
+Status encode_integers(const Tensor& t, std::vector<float>* out) {
+  switch (t.dtype()) {
+    case DataType::kBool: case DataType::kUint8: return encode_as<uint8_t>(t, out);
+    case DataType::kInt8: return encode_as<int8_t>(t, out);
+    case DataType::kUint16: return encode_as<uint16_t>(t, out);
+    case DataType::kInt16: return encode_as<int16_t>(t, out);
+    case DataType::kInt32: return encode_as<int32_t>(t, out);
+    case DataType::kUint32: return encode_as<uint32_t>(t, out);
+    case DataType::kInt64: return encode_as<int64_t>(t, out);
+    case DataType::kUint64: return encode_as<uint64_t>(t, out);
+    default: return unsupported("GL upload of " + tensor_desc(t) + ": no integer encoding for its dtype");
+  }
+}
+
+template <class T>
+Status decode_as(const float* src, Tensor* out) {
+  T* dst = out->data<T>();
+  const int64_t n = out->size();
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = src[i];
+    // A kernel result past 2^24 (or NaN/inf) is not an exact integer any more.
+    if (!(v >= -static_cast<float>(kGpuExactIntLimit) && v <= static_cast<float>(kGpuExactIntLimit))) {
+      return out_of_range(*out, "GL download of", v, i);
+    }
+    if constexpr (std::is_same_v<T, bool>) {
+      dst[i] = v != 0.0f;
+    } else {
+      dst[i] = static_cast<T>(static_cast<int64_t>(std::nearbyint(v)));
+    }
+  }
+  return Status::Ok();
+}
+
+// Exact floats -> the tensor's integer/bool dtype.
+Status decode_integers(const float* src, Tensor* out) {
+  switch (out->dtype()) {
+    case DataType::kBool: return decode_as<bool>(src, out);
+    case DataType::kUint8: return decode_as<uint8_t>(src, out);
+    case DataType::kInt8: return decode_as<int8_t>(src, out);
+    case DataType::kUint16: return decode_as<uint16_t>(src, out);
+    case DataType::kInt16: return decode_as<int16_t>(src, out);
+    case DataType::kInt32: return decode_as<int32_t>(src, out);
+    case DataType::kUint32: return decode_as<uint32_t>(src, out);
+    case DataType::kInt64: return decode_as<int64_t>(src, out);
+    case DataType::kUint64: return decode_as<uint64_t>(src, out);
+    default: return unsupported("GL download of " + tensor_desc(*out) + ": no integer decoding for its dtype");
+  }
+}
+
+// What glReadPixels gave (one float per element at `src`; for float
+// storage already `out`'s own buffer) -> `out`'s values.
+Status finish_read(float* src, int64_t n, Tensor* out) {
+  const DataType dt = out->dtype();
+  if (dt == DataType::kFloat16) {
+    for (int64_t i = 0; i < n; ++i) src[i] = round_to_half(src[i]);
+  } else if (dt == DataType::kBFloat16) {
+    for (int64_t i = 0; i < n; ++i) src[i] = bfloat16_to_float(float_to_bfloat16(src[i]));
+  } else if (!is_float_storage(dt)) {
+    return decode_integers(src, out);
+  }
+  return Status::Ok();
+}
+
+// Copies the bound GL_PIXEL_PACK_BUFFER's first `bytes` to `dst`.
+Status read_pack_buffer(void* dst, size_t bytes) {
+#ifdef __EMSCRIPTEN__
+  glGetBufferSubData(GL_PIXEL_PACK_BUFFER, 0, static_cast<GLsizeiptr>(bytes), dst);
+#else
+  void* p = glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, static_cast<GLsizeiptr>(bytes), GL_MAP_READ_BIT);
+  if (!p) return gl_error("GL download: mapping the pixel-pack buffer failed");
+  std::memcpy(dst, p, bytes);
+  glUnmapBuffer(GL_PIXEL_PACK_BUFFER);
+#endif
+  return Status::Ok();
+}
+
+// A read into a pixel-pack buffer, fenced: ready() polls the fence, finish()
+// copies the buffer out (the GPU has long finished by then when polled).
+class GlPendingDownload final : public PendingDownload {
+ public:
+  GlPendingDownload(GlContext* ctx, TensorDesc desc, int64_t elements, int components, Buffer pbo, Sync fence)
+      : ctx_(ctx), desc_(std::move(desc)), elements_(elements), components_(components),
+        pbo_(std::move(pbo)), fence_(std::move(fence)) {}
+  ~GlPendingDownload() override {
+    if ((pbo_ || fence_) && !ctx_->make_current().ok()) {
+      pbo_.abandon();
+      fence_.abandon();
+    }
+  }
+
+  bool ready() override {
+    if (!fence_ || !ctx_->make_current().ok()) return true;  // finish() reports any failure
+    return fence_.signaled();
+  }
+
+  Result<Tensor> finish() override {
+    if (!pbo_) return internal_error("GL download: finish() called twice");
+    GLINT_RETURN_IF_ERROR(ctx_->make_current());
+#ifndef __EMSCRIPTEN__
+    // Natively, wait here (WebGL allows no blocking wait: there the read
+    // below stalls instead when the caller did not poll ready() first).
+    if (!fence_.signaled()) glClientWaitSync(fence_.get(), GL_SYNC_FLUSH_COMMANDS_BIT, GLuint64{60} * 1000000000u);
+#endif
+    Tensor out(desc_.dtype, desc_.shape);
+    const bool direct = components_ == 1 && is_float_storage(desc_.dtype);
+    std::vector<float> buf;
+    if (!direct) buf.resize(static_cast<size_t>(elements_ * components_));
+    float* dst = direct ? out.data<float>() : buf.data();
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, pbo_.id());
+    Status s = read_pack_buffer(dst, static_cast<size_t>(elements_ * components_) * sizeof(float));
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+    pbo_.reset();
+    fence_.reset();
+    GLINT_RETURN_IF_ERROR(s);
+    if (components_ == 4) {  // RGBA reads: keep .r
+      float* r = is_float_storage(desc_.dtype) ? out.data<float>() : buf.data();
+      for (int64_t i = 0; i < elements_; ++i) r[i] = dst[i * 4];
+      dst = r;
+    }
+    GLINT_RETURN_IF_ERROR(finish_read(dst, elements_, &out));
+    return out;
+  }
+
+ private:
+  GlContext* ctx_;
+  TensorDesc desc_;
+  int64_t elements_;
+  int components_;
+  Buffer pbo_;
+  Sync fence_;
+};
 
 class GlTensor : public GpuTensor {
  public:
@@ -98,23 +273,30 @@ class GlExecutor final : public Executor {
 
   Result<GpuTensorPtr> upload(const Tensor& t) override {
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
-    if (t.dtype() != DataType::kFloat32 && t.dtype() != DataType::kFloat16) {
+    if (!gpu_holds_dtype(t.dtype())) {
       return unsupported("GL upload of " + tensor_desc(t) + ": dtype " + dtype_name(t.dtype()) +
-                         " is not supported on the GPU (only float32 and float16)");
+                         " is not supported on the GPU (floats, bool and integers up to 2^24)");
     }
     TensorDesc desc{t.dtype(), t.shape()};
     GLINT_ASSIGN_OR_RETURN(TextureLayout layout, choose_layout(desc, caps().max_texture_size));
-    if (t.byte_size() != static_cast<size_t>(layout.elements) * sizeof(float)) {
+    if (t.byte_size() != static_cast<size_t>(layout.elements) * storage_size(t.dtype())) {
       return invalid_argument("GL upload of " + tensor_desc(t) + ": storage holds " +
                               std::to_string(t.byte_size()) + " bytes, expected " +
-                              std::to_string(layout.elements * 4));
+                              std::to_string(layout.elements * storage_size(t.dtype())));
+    }
+    // Integer and bool tensors are encoded as exact floats (texture_layout.h).
+    const float* data = nullptr;
+    if (is_float_storage(t.dtype())) {
+      data = t.data<float>();
+    } else {
+      GLINT_RETURN_IF_ERROR(encode_integers(t, &encoded_));
+      data = encoded_.data();
     }
     GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(layout)));
     auto gt = std::make_shared<GlTensor>(std::move(desc), layout, std::move(texture), this);
     if (layout.elements > 0) {
       // Whole rows in one call, then the partial last row: no padded copy.
       // Padding texels keep whatever they held; no accessor reads them.
-      const float* data = t.data<float>();
       glBindTexture(GL_TEXTURE_2D, gt->texture());
       const int64_t w = layout.width;
       const int full_rows = static_cast<int>(layout.elements / w);
@@ -142,7 +324,9 @@ class GlExecutor final : public Executor {
       return gl_error("GL download: framebuffer incomplete for " + layout_str(layout));
     }
 #endif
-    float* dst = out.data<float>();
+    const bool float_storage = is_float_storage(gt->desc().dtype);
+    if (!float_storage) encoded_.resize(static_cast<size_t>(layout.elements));
+    float* dst = float_storage ? out.data<float>() : encoded_.data();
     const int64_t w = layout.width;
     const int full_rows = static_cast<int>(layout.elements / w);
     const int rest = static_cast<int>(layout.elements % w);
@@ -167,10 +351,43 @@ class GlExecutor final : public Executor {
       }
     }
     GLINT_RETURN_IF_ERROR(debug_check("GL download"));
-    if (gt->desc().dtype == DataType::kFloat16) {
-      for (int64_t i = 0; i < layout.elements; ++i) dst[i] = round_to_half(dst[i]);
-    }
+    GLINT_RETURN_IF_ERROR(finish_read(dst, layout.elements, &out));
     return out;
+  }
+
+  Result<std::unique_ptr<PendingDownload>> begin_download(const GpuTensor& t) override {
+    GLINT_RETURN_IF_ERROR(ctx_->make_current());
+    GLINT_ASSIGN_OR_RETURN(const GlTensor* gt, own(&t, "GL download"));
+    const TextureLayout& layout = gt->layout();
+    if (layout.elements == 0) {
+      return std::unique_ptr<PendingDownload>(new CompletedDownload(Tensor(gt->desc().dtype, gt->desc().shape)));
+    }
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, gt->texture(), 0);
+#ifndef NDEBUG
+    if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+      return gl_error("GL download: framebuffer incomplete for " + layout_str(layout));
+    }
+#endif
+    // Same reads as download(), into a pixel-pack buffer; then a fence.
+    const int components = read_format_ == GL_RED ? 1 : 4;
+    const int64_t w = layout.width;
+    const int full_rows = static_cast<int>(layout.elements / w);
+    const int rest = static_cast<int>(layout.elements % w);
+    Buffer pbo = Buffer::create();
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, pbo.id());
+    glBufferData(GL_PIXEL_PACK_BUFFER, static_cast<GLsizeiptr>(layout.elements * components * sizeof(float)),
+                 nullptr, GL_STREAM_READ);
+    if (full_rows > 0) glReadPixels(0, 0, layout.width, full_rows, read_format_, GL_FLOAT, nullptr);
+    if (rest > 0) {
+      const intptr_t offset = static_cast<intptr_t>(full_rows * w * components * sizeof(float));
+      glReadPixels(0, full_rows, rest, 1, read_format_, GL_FLOAT, reinterpret_cast<void*>(offset));
+    }
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+    Sync fence = Sync::fence();
+    glFlush();  // so that the fence can signal while the caller waits elsewhere
+    GLINT_RETURN_IF_ERROR(debug_check("GL begin_download"));
+    return std::unique_ptr<PendingDownload>(new GlPendingDownload(
+        ctx_.get(), gt->desc(), layout.elements, components, std::move(pbo), std::move(fence)));
   }
 
   Status prepare(const std::vector<ProgramInfo>& passes,
@@ -338,6 +555,7 @@ class GlExecutor final : public Executor {
   VertexArray quad_vao_;
   GLenum read_format_;
   std::vector<float> staging_;
+  std::vector<float> encoded_;  // integer/bool tensors as exact floats, on their way up or down
   // GL state this executor last set (its context draws nothing else).
   GLuint current_program_ = 0;
   int viewport_w_ = -1;

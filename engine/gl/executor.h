@@ -31,6 +31,35 @@ class GpuTensor {
 };
 using GpuTensorPtr = std::shared_ptr<GpuTensor>;
 
+// A GPU -> CPU read that has been started but not waited for: natively and in
+// WebGL2 a pixel-pack buffer filled by glReadPixels plus a fence, so the
+// caller can poll between frames instead of stalling on the GPU.
+class PendingDownload {
+ public:
+  virtual ~PendingDownload() = default;
+  // True once the data can be read without waiting for the GPU; never blocks.
+  // (WebGL updates a fence's status only between tasks: poll from the event loop.)
+  virtual bool ready() = 0;
+  // The tensor (dtype tag as the GpuTensor's); waits if not ready() yet.
+  virtual Result<Tensor> finish() = 0;
+};
+
+// A PendingDownload whose data is already on the CPU (or whose read failed).
+class CompletedDownload final : public PendingDownload {
+ public:
+  explicit CompletedDownload(Result<Tensor> r) : result_(std::move(r)) {}
+  bool ready() override { return true; }
+  Result<Tensor> finish() override {
+    if (taken_) return Status(StatusCode::kInternal, "GL download: finish() called twice");
+    taken_ = true;
+    return std::move(result_);
+  }
+
+ private:
+  Result<Tensor> result_;
+  bool taken_ = false;
+};
+
 struct MemoryStats {
   int64_t live_textures = 0;   // textures handed out (in use by tensors)
   int64_t pooled_textures = 0; // idle textures kept for reuse
@@ -48,6 +77,11 @@ class Executor {
   virtual Result<GpuTensorPtr> upload(const Tensor& t) = 0;
   // GPU -> CPU; the result carries the GpuTensor's dtype tag.
   virtual Result<Tensor> download(const GpuTensor& t) = 0;
+  // Starts a GPU -> CPU read without waiting for the GPU (the web build polls
+  // it so that run() never stalls the page). The default reads at once.
+  virtual Result<std::unique_ptr<PendingDownload>> begin_download(const GpuTensor& t) {
+    return std::unique_ptr<PendingDownload>(new CompletedDownload(download(t)));
+  }
 
   // Compiles (or finds in the cache) every pass; no drawing. `inputs` are the
   // node's input descs (nullopt for absent ones). Used at session creation so

@@ -1,3 +1,4 @@
+#include <optional>
 #include <set>
 
 #include "engine/core/log.h"
@@ -25,13 +26,26 @@ Status fold_constants(ir::Graph& g) {
     bool all_const = true;
     for (auto& in : n.inputs)
       if (!in.empty() && !g.is_constant(in)) all_const = false;
+    // Shape and Size read only their input's shape: when shape inference
+    // knows it statically they fold too, which keeps the shape arithmetic
+    // after them (Reshape targets, ConstantOfShape) off the run-time path.
+    std::optional<Tensor> shape_only;
+    if (!all_const && (n.op_type == "Shape" || n.op_type == "Size") && n.has_input(0)) {
+      const ir::ValueInfo* vi = g.info(n.inputs[0]);
+      if (vi && vi->kind == ir::TypeKind::kTensor && vi->fully_known() && vi->dtype != DataType::kUndefined &&
+          vi->dtype != DataType::kString) {
+        // A tensor with the static shape and no storage: these kernels never read data.
+        shape_only = Tensor(vi->dtype, {0}).reshaped(vi->concrete());
+        all_const = true;
+      }
+    }
     if (!all_const) continue;
     bool output_is_graph_output = false;
     for (auto& o : n.outputs) if (graph_outputs.count(o)) output_is_graph_output = true;
     const CpuCandidate* k = find_cpu_kernel(n);
     if (k == nullptr) continue;
     std::vector<const Tensor*> ins;
-    for (auto& in : n.inputs) ins.push_back(in.empty() ? nullptr : &g.initializers.at(in));
+    for (auto& in : n.inputs) ins.push_back(in.empty() ? nullptr : shape_only ? &*shape_only : &g.initializers.at(in));
     std::vector<Tensor> outs(n.outputs.size());
     Status s = k->run(n, ins, outs);
     if (!s.ok()) {

@@ -36,7 +36,10 @@ Status infer_shapes(ir::Graph& g) {
 Status optimize(ir::Graph& g, const OptimizeOptions& options) {
   GLINT_RETURN_IF_ERROR(constant_nodes_to_initializers(g));
   GLINT_RETURN_IF_ERROR(remove_identity(g));
-  if (options.fold) GLINT_RETURN_IF_ERROR(fold_constants(g));
+  if (options.fold) {
+    GLINT_RETURN_IF_ERROR(infer_shapes(g));  // static shapes let Shape/Size fold
+    GLINT_RETURN_IF_ERROR(fold_constants(g));
+  }
   GLINT_RETURN_IF_ERROR(remove_dead_nodes(g));
   return infer_shapes(g);
 }

@@ -38,6 +38,10 @@ std::string signature(const gl::KernelContext& ctx) {
     if (!in) { os << "-;"; continue; }
     os << static_cast<int>(in->dtype) << shape_str(in->shape) << ";";
   }
+  // Kernels bake output shapes too; ops whose output size depends on values
+  // (Range, NonZero, TopK, Resize...) must not reuse a program of another size.
+  os << "->";
+  for (auto& out : ctx.outputs) os << static_cast<int>(out.dtype) << shape_str(out.shape) << ";";
   for (size_t i = 0; i < ctx.constants.size(); ++i) {
     const Tensor* c = ctx.constants[i];
     // Constant values a kernel may bake (shapes, clip bounds) are small; big
@@ -428,6 +432,15 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
     }
     st.program_signature = sig;
   }
+  // A value the GPU cannot hold (an int64 beyond its exact range, say) sends
+  // this node to its CPU kernel for this run, unless the backend is gpu-only.
+  auto decline = [&](const Status& s) -> Status {
+    if (s.code() != StatusCode::kUnsupported || options_.backend == BackendMode::kGpu || !st.cpu)
+      return s.with_context(n.describe());
+    st.fallback_reason = s.message();
+    *fell_back = true;
+    return Status::Ok();
+  };
   std::vector<gl::GpuTensorPtr> ins(n.inputs.size());
   for (auto& pass : st.passes)
     for (auto& pi : pass.inputs)
@@ -435,10 +448,12 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
         if (static_cast<size_t>(pi.source) >= n.inputs.size() || n.inputs[pi.source].empty())
           return internal_error(n.describe() + ": program '" + pass.name + "' reads absent input " +
                                 std::to_string(pi.source));
-        GLINT_ASSIGN_OR_RETURN(ins[pi.source], to_gpu(n.inputs[pi.source], slots.at(n.inputs[pi.source])));
+        auto uploaded = to_gpu(n.inputs[pi.source], slots.at(n.inputs[pi.source]));
+        if (!uploaded.ok()) return decline(uploaded.status());
+        ins[pi.source] = uploaded.value();
       }
   auto outs = gpu_->run(st.passes, ins, n.outputs.size());
-  if (!outs.ok()) return outs.status().with_context(n.describe());
+  if (!outs.ok()) return decline(outs.status());
   for (size_t i = 0; i < n.outputs.size(); ++i) {
     if (!n.has_output(i)) continue;
     if (!outs.value()[i]) return internal_error(n.describe() + ": GPU kernel did not write output " + std::to_string(i));
@@ -464,6 +479,59 @@ Result<std::map<std::string, Tensor>> Session::run(const std::map<std::string, T
 Result<std::map<std::string, Value>> Session::run_values(const std::map<std::string, Value>& feeds,
                                                          const std::vector<std::string>& fetches) {
   std::map<std::string, Slot> slots;
+  std::vector<std::string> wanted;
+  GLINT_RETURN_IF_ERROR(execute(feeds, fetches, slots, wanted));
+  std::map<std::string, Value> result;
+  for (auto& w : wanted) {
+    auto it = slots.find(w);
+    if (it == slots.end()) return internal_error("output '" + w + "' was not computed");
+    GLINT_ASSIGN_OR_RETURN(result[w], to_value(it->second));
+  }
+  return result;
+}
+
+Result<std::unique_ptr<PendingRun>> Session::run_async(const std::map<std::string, Tensor>& feeds,
+                                                       const std::vector<std::string>& fetches) {
+  std::map<std::string, Value> values;
+  for (auto& [name, t] : feeds) values[name] = Value::of(t);
+  std::map<std::string, Slot> slots;
+  std::vector<std::string> wanted;
+  GLINT_RETURN_IF_ERROR(execute(values, fetches, slots, wanted));
+  std::unique_ptr<PendingRun> pending(new PendingRun());
+  for (auto& w : wanted) {
+    auto it = slots.find(w);
+    if (it == slots.end()) return internal_error("output '" + w + "' was not computed");
+    Slot& slot = it->second;
+    if (slot.other)
+      return invalid_argument("output '" + w + "' is a " + slot.other->describe() + ", not a tensor (use run_values)");
+    if (slot.cpu) {
+      pending->done_[w] = *slot.cpu;
+    } else {
+      GLINT_ASSIGN_OR_RETURN(auto d, gpu_->begin_download(*slot.gpu));
+      pending->pending_.emplace_back(w, std::move(d));
+    }
+  }
+  return pending;
+}
+
+bool PendingRun::ready() {
+  for (auto& [name, d] : pending_)
+    if (!d->ready()) return false;
+  return true;
+}
+
+Result<std::map<std::string, Tensor>> PendingRun::finish() {
+  for (auto& [name, d] : pending_) {
+    auto t = d->finish();
+    if (!t.ok()) return t.status().with_context("output '" + name + "'");
+    done_[name] = std::move(t).value();
+  }
+  pending_.clear();
+  return std::move(done_);
+}
+
+Status Session::execute(const std::map<std::string, Value>& feeds, const std::vector<std::string>& fetches,
+                        std::map<std::string, Slot>& slots, std::vector<std::string>& wanted) {
   for (auto& [name, v] : feeds) {
     const IoInfo* io = nullptr;
     for (auto& candidate : inputs_)
@@ -491,7 +559,7 @@ Result<std::map<std::string, Value>> Session::run_values(const std::map<std::str
       return invalid_argument("missing input '" + io.name + "' (" + io.info.describe() + ")");
   for (auto& [name, t] : graph_.initializers) slots[name].cpu = t;
 
-  std::vector<std::string> wanted = fetches.empty() ? graph_.outputs : fetches;
+  wanted = fetches.empty() ? graph_.outputs : fetches;
   for (auto& w : wanted) {
     bool known = graph_.values.count(w) || graph_.is_constant(w) || feeds.count(w);
     for (auto& n : graph_.nodes) for (auto& o : n.outputs) if (o == w) known = true;
@@ -532,13 +600,7 @@ Result<std::map<std::string, Value>> Session::run_values(const std::map<std::str
     for (auto& in : n.inputs) release(in);
     for (auto& in : n.implicit_inputs) release(in);
   }
-  std::map<std::string, Value> result;
-  for (auto& w : wanted) {
-    auto it = slots.find(w);
-    if (it == slots.end()) return internal_error("output '" + w + "' was not computed");
-    GLINT_ASSIGN_OR_RETURN(result[w], to_value(it->second));
-  }
-  return result;
+  return Status::Ok();
 }
 
 }  // namespace glint

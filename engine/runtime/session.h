@@ -48,6 +48,20 @@ struct CreationTimings {
   double load_ms = 0, optimize_ms = 0, compile_ms = 0;
 };
 
+// A run whose outputs are on their way back from the GPU (pixel-pack buffers
+// + fences): poll ready() without blocking, then finish(). The web build uses
+// it so that run() never stalls the page; Session::run() waits at once.
+class PendingRun {
+ public:
+  bool ready();  // every output can be read without waiting for the GPU
+  Result<std::map<std::string, Tensor>> finish();
+
+ private:
+  friend class Session;
+  std::map<std::string, Tensor> done_;
+  std::vector<std::pair<std::string, std::unique_ptr<gl::PendingDownload>>> pending_;
+};
+
 class Session {
  public:
   static Result<std::unique_ptr<Session>> create(const void* data, size_t size,
@@ -65,6 +79,10 @@ class Session {
   // against the declared inputs (name, dtype, rank and fixed dims).
   Result<std::map<std::string, Tensor>> run(const std::map<std::string, Tensor>& feeds,
                                             const std::vector<std::string>& fetches = {});
+  // The same, but the outputs still on the GPU are only started on their way
+  // back: see PendingRun.
+  Result<std::unique_ptr<PendingRun>> run_async(const std::map<std::string, Tensor>& feeds,
+                                                const std::vector<std::string>& fetches = {});
 
   // The same for models whose inputs or outputs are sequences or optionals.
   Result<std::map<std::string, Value>> run_values(const std::map<std::string, Value>& feeds,
@@ -87,6 +105,9 @@ class Session {
 
   struct NodeState;  // per-node placement, cached programs
   struct Slot;       // a value during a run: CPU tensor and/or GPU texture
+  // Runs every node; leaves the slots of `wanted` (the fetched outputs) in `slots`.
+  Status execute(const std::map<std::string, Value>& feeds, const std::vector<std::string>& fetches,
+                 std::map<std::string, Slot>& slots, std::vector<std::string>& wanted);
 
   Status run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, bool* fell_back);
   Status run_cpu_node(size_t idx, std::map<std::string, Slot>& slots);

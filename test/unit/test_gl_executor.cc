@@ -166,11 +166,54 @@ TEST_CASE("gl: RGBA readback path (what GLES guarantees) matches", "[gl]") {
   }
 }
 
-TEST_CASE("gl: unsupported dtypes and sizes give clear errors", "[gl]") {
-  auto r = executor().upload(Tensor::from_int64s({3}, {1, 2, 3}));
+TEST_CASE("gl: integer and bool tensors round-trip exactly", "[gl]") {
+  for (DataType t : {DataType::kInt64, DataType::kInt32, DataType::kInt16, DataType::kUint16, DataType::kInt8,
+                     DataType::kUint8, DataType::kBool, DataType::kUint32, DataType::kUint64}) {
+    INFO(dtype_name(t));
+    Tensor x(t, {5, 7});
+    for (int64_t i = 0; i < x.size(); ++i) {
+      double v = t == DataType::kBool ? (i % 3 == 0) : (i * 7) % 100;
+      if (t == DataType::kInt64 || t == DataType::kInt32) v = (i % 2 ? -1 : 1) * (double(i) * 479001.0);
+      if (t == DataType::kInt8 || t == DataType::kInt16) v = -v;
+      x.set_from_double(i, v);
+    }
+    if (t == DataType::kInt64) x.set_from_double(3, 16777216.0);  // the limit itself is exact
+    auto g = executor().upload(x);
+    REQUIRE(g.ok());
+    CHECK(g.value()->desc().dtype == t);
+    auto back = executor().download(*g.value());
+    REQUIRE(back.ok());
+    CHECK(back->dtype() == t);
+    CHECK(same_bytes(back.value(), x));
+  }
+}
+
+TEST_CASE("gl: unsupported dtypes, values and sizes give clear errors", "[gl]") {
+  // int64 beyond the exact float32 range: kUnsupported naming dtype, value and limit.
+  auto r = executor().upload(Tensor::from_int64s({3}, {1, 16777217, 3}));
   REQUIRE(!r.ok());
   CHECK(r.status().code() == StatusCode::kUnsupported);
   CHECK(r.status().message().find("int64") != std::string::npos);
+  CHECK(r.status().message().find("16777217") != std::string::npos);
+  CHECK(r.status().message().find("16777216") != std::string::npos);
+  auto neg = executor().upload(Tensor::from_int64s({1}, {-9223372036854775807LL}));
+  REQUIRE(!neg.ok());
+  CHECK(neg.status().code() == StatusCode::kUnsupported);
+
+  auto dbl = executor().upload(Tensor(DataType::kFloat64, {2}));
+  REQUIRE(!dbl.ok());
+  CHECK(dbl.status().code() == StatusCode::kUnsupported);
+  CHECK(dbl.status().message().find("float64") != std::string::npos);
+
+  // A kernel result past 2^24 in an integer tensor fails its download.
+  auto over = program("over", {}, {2}, "float process(int oc[OUT_RANK]) { return 33554432.0; }");
+  over.output.dtype = DataType::kInt32;
+  auto ro = executor().run({over}, {}, 1);
+  REQUIRE(ro.ok());
+  auto d = executor().download(*ro.value()[0]);
+  REQUIRE(!d.ok());
+  CHECK(d.status().code() == StatusCode::kUnsupported);
+  CHECK(d.status().message().find("int32") != std::string::npos);
 
   const int max = executor().caps().max_texture_size;
   auto l = choose_layout({DataType::kFloat32, {int64_t{max} * max + 1}}, max);

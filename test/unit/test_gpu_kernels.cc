@@ -17,6 +17,7 @@
 #include "engine/core/half.h"
 #include "engine/gl/executor.h"
 #include "engine/gl/kernels/kernel.h"
+#include "engine/gl/layout/texture_layout.h"
 #include "engine/runtime/registry.h"
 
 namespace {
@@ -62,6 +63,19 @@ In I64(std::vector<int64_t> v) {
   return i;
 }
 In Absent() { In i; i.absent = true; return i; }
+// A run-time (non-constant) integer or bool input, uniform in [lo, hi) (bool: half true).
+In N(Shape s, DataType t, float lo = -20.f, float hi = 20.f) {
+  In i = F(std::move(s), lo, hi);
+  i.dtype = t;
+  return i;
+}
+// A run-time input with explicit values.
+In V(Shape s, DataType t, std::vector<double> v) {
+  In i = F(std::move(s));
+  i.dtype = t;
+  i.values = std::move(v);
+  return i;
+}
 
 struct Case {
   std::string op;
@@ -70,6 +84,7 @@ struct Case {
   int opset = 13;
   double tol = 1e-5;
   int outputs = 1;
+  std::string domain;  // "" = ai.onnx
 };
 
 std::string describe(const Case& c) {
@@ -93,6 +108,7 @@ ir::Node make_node(const Case& c) {
   ir::Node n;
   n.name = "n";
   n.op_type = c.op;
+  n.domain = c.domain;
   n.opset = c.opset;
   n.attrs = c.attrs;
   for (size_t i = 0; i < c.inputs.size(); ++i) n.inputs.push_back(c.inputs[i].absent ? "" : "x" + std::to_string(i));
@@ -109,6 +125,8 @@ std::vector<Tensor> make_inputs(const Case& c, uint32_t seed) {
     std::uniform_real_distribution<float> u(in.lo, in.hi);
     for (int64_t k = 0; k < t.size(); ++k) {
       double v = in.values.empty() ? u(rng) : in.values[k % in.values.size()];
+      if (in.values.empty() && in.dtype == DataType::kBool) v = v > 0.5 * (in.lo + in.hi) ? 1.0 : 0.0;
+      if (in.values.empty() && glint::is_integer(in.dtype)) v = std::floor(v);
       if (in.dtype == DataType::kFloat16) v = glint::round_to_half(static_cast<float>(v));
       t.set_from_double(k, v);
     }
@@ -185,12 +203,15 @@ void run_case(const Case& c, uint32_t seed = 1234) {
   if (!ex) return;
   std::vector<gl::GpuTensorPtr> gin;
   for (size_t i = 0; i < p->inputs.size(); ++i) {
-    DataType t = p->inputs[i].dtype();
-    if (c.inputs[i].absent || (t != DataType::kFloat32 && t != DataType::kFloat16)) {
-      gin.push_back(nullptr);  // shape / index inputs are read by the kernel at build time
+    if (c.inputs[i].absent || !gl::gpu_holds_dtype(p->inputs[i].dtype())) {
+      gin.push_back(nullptr);  // read by the kernel at build time, if at all
       continue;
     }
     auto up = ex->upload(p->inputs[i]);
+    if (!up.ok() && c.inputs[i].constant) {
+      gin.push_back(nullptr);  // e.g. INT64_MAX slice ends: baked, never sampled
+      continue;
+    }
     if (!up.ok()) { FAIL("upload: " << up.status().message()); return; }
     gin.push_back(up.value());
   }
@@ -634,38 +655,49 @@ TEST_CASE("gpu kernels decline what they cannot do", "[gpu]") {
   auto o = [](DataType t, Shape s) { return TensorDesc{t, std::move(s)}; };
   std::string why;
 
-  SECTION("non-float dtype") {
-    CHECK_FALSE(gpu_supports("Relu", 14, {}, {d(DataType::kInt32, {4})}, {o(DataType::kInt32, {4})}, {}, &why));
+  SECTION("dtypes the GPU does not hold, or float math on integers") {
+    CHECK_FALSE(gpu_supports("Relu", 14, {}, {d(DataType::kFloat64, {4})}, {o(DataType::kFloat64, {4})}, {}, &why));
+    CHECK(why.find("float64") != std::string::npos);
+    why.clear();
+    CHECK_FALSE(gpu_supports("Sigmoid", 13, {}, {d(DataType::kInt32, {4})}, {o(DataType::kInt32, {4})}, {}, &why));
     CHECK(why.find("int32") != std::string::npos);
+    why.clear();
+    CHECK_FALSE(gpu_supports("Mean", 13, {}, {d(DataType::kInt64, {4}), d(DataType::kInt64, {4})},
+                             {o(DataType::kInt64, {4})}, {}, &why));
+    CHECK(!why.empty());
+  }
+  SECTION("an output whose shape is not known") {
+    CHECK_FALSE(gpu_supports("Reshape", 14, {}, {d(f32, {4}), d(DataType::kInt64, {2})}, {o(f32, {-1, -1})}, {},
+                             &why));
+    CHECK(why.find("not known") != std::string::npos);
   }
   SECTION("absent data input") {
     CHECK_FALSE(gpu_supports("Relu", 14, {}, {std::nullopt}, {o(f32, {4})}, {}, &why));
     CHECK(why.find("missing") != std::string::npos);
   }
-  SECTION("integer Add") {
-    CHECK_FALSE(gpu_supports("Add", 14, {}, {d(DataType::kInt64, {4}), d(DataType::kInt64, {4})},
-                             {o(DataType::kInt64, {4})}, {}, &why));
-    CHECK(!why.empty());
+  SECTION("integer Add is exact, so accepted") {
+    CHECK(gpu_supports("Add", 14, {}, {d(DataType::kInt64, {4}), d(DataType::kInt64, {4})},
+                       {o(DataType::kInt64, {4})}, {}, &why));
   }
   SECTION("3-D conv") {
     CHECK_FALSE(gpu_supports("Conv", 11, {}, {d(f32, {1, 2, 4, 4, 4}), d(f32, {2, 2, 3, 3, 3})},
                              {o(f32, {1, 2, 2, 2, 2})}, {}, &why));
     CHECK(why.find("3-D") != std::string::npos);
   }
-  SECTION("MaxPool with Indices") {
+  SECTION("MaxPool with Indices is supported") {
     Attrs a{{"kernel_shape", ais({2, 2})}};
-    CHECK_FALSE(gpu_supports("MaxPool", 12, a, {d(f32, {1, 1, 4, 4})},
-                             {o(f32, {1, 1, 3, 3}), o(DataType::kInt64, {1, 1, 3, 3})}, {}, &why, 2));
-    CHECK(why.find("Indices") != std::string::npos);
+    CHECK(gpu_supports("MaxPool", 12, a, {d(f32, {1, 1, 4, 4})},
+                       {o(f32, {1, 1, 3, 3}), o(DataType::kInt64, {1, 1, 3, 3})}, {}, &why, 2));
   }
   SECTION("Clip with a bound of several elements") {
     CHECK_FALSE(gpu_supports("Clip", 13, {}, {d(f32, {4}), d(f32, {2}), std::nullopt}, {o(f32, {4})}, {}, &why));
     CHECK(why.find("one element") != std::string::npos);
   }
-  SECTION("BatchNormalization training") {
+  SECTION("BatchNormalization running statistics outside training mode") {
     auto c = d(f32, {3});
-    CHECK_FALSE(gpu_supports("BatchNormalization", 15, {{"training_mode", ai(1)}},
-                             {d(f32, {1, 3, 2, 2}), c, c, c, c}, {o(f32, {1, 3, 2, 2})}, {}, &why));
+    CHECK_FALSE(gpu_supports("BatchNormalization", 15, {},
+                             {d(f32, {1, 3, 2, 2}), c, c, c, c}, {o(f32, {1, 3, 2, 2}), o(f32, {3}), o(f32, {3})}, {},
+                             &why, 3));
     CHECK(!why.empty());
     why.clear();
     CHECK_FALSE(gpu_supports("BatchNormalization", 7, {{"spatial", ai(0)}},
@@ -683,12 +715,388 @@ TEST_CASE("gpu kernels decline what they cannot do", "[gpu]") {
     CHECK_FALSE(gpu_supports("ReduceMean", 18, {}, {d(f32, {4, 4}), i64({1})}, {o(f32, {4, 1})}, {}, &why));
     CHECK(why.find("constant") != std::string::npos);
   }
-  SECTION("Dropout mask") {
-    CHECK_FALSE(gpu_supports("Dropout", 13, {}, {d(f32, {4})}, {o(f32, {4}), o(DataType::kBool, {4})}, {}, &why, 2));
-    CHECK(why.find("mask") != std::string::npos);
+  SECTION("Dropout training mode from a run-time input") {
+    CHECK_FALSE(gpu_supports("Dropout", 13, {}, {d(f32, {4}), d(f32, {}), d(DataType::kBool, {})},
+                             {o(f32, {4}), o(DataType::kBool, {4})}, {}, &why, 2));
+    CHECK(why.find("training_mode") != std::string::npos);
   }
-  SECTION("Cast to an integer type") {
-    CHECK_FALSE(gpu_supports("Cast", 13, {{"to", ai(7)}}, {d(f32, {4})}, {o(DataType::kInt64, {4})}, {}, &why));
-    CHECK(why.find("int64") != std::string::npos);
+  SECTION("Cast from or to a dtype the GPU does not hold") {
+    CHECK_FALSE(gpu_supports("Cast", 13, {{"to", ai(11)}}, {d(f32, {4})}, {o(DataType::kFloat64, {4})}, {}, &why));
+    CHECK(why.find("float64") != std::string::npos);
+    CHECK(gpu_supports("Cast", 13, {{"to", ai(7)}}, {d(f32, {4})}, {o(DataType::kInt64, {4})}, {}, &why));
   }
+}
+
+// --- integer and bool tensors on the GPU (exact floats in R32F) --------------
+
+TEST_CASE("gpu integer and bool elementwise ops match cpu exactly", "[gpu]") {
+  const DataType i64 = DataType::kInt64, i32 = DataType::kInt32, u8 = DataType::kUint8, i8 = DataType::kInt8;
+  const DataType b = DataType::kBool;
+  Shape s = {3, 4, 5};
+  std::vector<Case> cases = {
+      {"Add", {}, {N(s, i64, -1000, 1000), N({5}, i64, -1000, 1000)}, 14, 0},
+      {"Sub", {}, {N(s, i32), N(s, i32)}, 14, 0},
+      {"Mul", {}, {N(s, i64, -300, 300), N({4, 1}, i64, -300, 300)}, 14, 0},
+      {"Add", {}, {N(s, u8, 0, 255), N(s, u8, 0, 255)}, 14, 0},  // wraps modulo 256
+      {"Mul", {}, {N(s, i8, -100, 100), N(s, i8, -100, 100)}, 14, 0},
+      {"Div", {}, {V({8}, i64, {7, -7, 7, -7, 0, 100, -1, 16777215}), V({8}, i64, {2, 2, -2, -2, 5, 7, 3, 16777216})}, 14, 0},
+      {"Mod", {}, {V({6}, i64, {5, -5, 5, -5, 0, 13}), V({6}, i64, {3, 3, -3, -3, 4, 13})}, 13, 0},
+      {"Mod", {{"fmod", ai(1)}}, {V({6}, i32, {5, -5, 5, -5, 0, 13}), V({6}, i32, {3, 3, -3, -3, 4, 13})}, 13, 0},
+      {"Pow", {}, {V({4}, i64, {2, 3, -2, 5}), V({4}, i64, {10, 3, 3, 0})}, 15, 0},
+      {"Pow", {}, {F({4}, 0.5f, 2), V({4}, i64, {2, 3, -1, 0})}, 15, 1e-6},
+      {"Max", {}, {N(s, i32), N({5}, i32), N({1}, i32)}, 13, 0},
+      {"Min", {}, {N(s, DataType::kInt16), N(s, DataType::kInt16)}, 13, 0},
+      {"Neg", {}, {N(s, i64)}, 13, 0},
+      {"Abs", {}, {N(s, i32)}, 13, 0},
+      {"Relu", {}, {N(s, i8)}, 14, 0},
+      {"Clip", {}, {N(s, i8), V({}, i8, {-5}), V({}, i8, {7})}, 13, 0},
+      {"Equal", {}, {N(s, i64, -3, 3), N({5}, i64, -3, 3)}, 13, 0},
+      {"Greater", {}, {F(s), F({5})}, 13, 0},
+      {"Less", {}, {N(s, i32, -3, 3), N(s, i32, -3, 3)}, 13, 0},
+      {"GreaterOrEqual", {}, {F(s), F(s)}, 16, 0},
+      {"LessOrEqual", {}, {N(s, i64, -3, 3), N({1}, i64, -3, 3)}, 16, 0},
+      {"And", {}, {N(s, b), N({4, 5}, b)}, 7, 0},
+      {"Or", {}, {N(s, b), N(s, b)}, 7, 0},
+      {"Xor", {}, {N(s, b), N({1, 5}, b)}, 7, 0},
+      {"Not", {}, {N(s, b)}, 1, 0},
+      {"Where", {}, {N(s, b), F(s), F({5})}, 16, 0},
+      {"Where", {}, {N({4, 5}, b), N(s, i64), N(s, i64)}, 16, 0},
+      {"IsNaN", {}, {V({5}, DataType::kFloat32, {1, NAN, INFINITY, -INFINITY, 0})}, 13, 0},
+      {"IsInf", {}, {V({5}, DataType::kFloat32, {1, NAN, INFINITY, -INFINITY, 0})}, 10, 0},
+      {"IsInf", {{"detect_negative", ai(0)}}, {V({5}, DataType::kFloat32, {1, NAN, INFINITY, -INFINITY, 0})}, 10, 0},
+      {"BitShift", {{"direction", as("LEFT")}}, {V({4}, u8, {1, 2, 3, 200}), V({4}, u8, {1, 2, 3, 1})}, 11, 0},
+      {"BitShift", {{"direction", as("RIGHT")}}, {V({3}, DataType::kUint32, {16, 4, 1}), V({3}, DataType::kUint32, {1, 2, 3})}, 11, 0},
+  };
+  run_all(cases);
+}
+
+TEST_CASE("gpu Cast between every held dtype matches cpu", "[gpu]") {
+  std::vector<DataType> types = {DataType::kFloat32, DataType::kFloat16, DataType::kInt64, DataType::kInt32,
+                                 DataType::kInt16, DataType::kUint16, DataType::kInt8, DataType::kUint8,
+                                 DataType::kBool, DataType::kUint32};
+  std::vector<Case> cases;
+  for (DataType from : types)
+    for (DataType to : types) {
+      In x = glint::is_float(from) ? F({37}, -300, 300) : N({37}, from, -300, 300);
+      if (from == DataType::kUint8 || from == DataType::kUint16 || from == DataType::kUint32) x.lo = 0;
+      // A negative value wrapped into uint32 is past 2^24: the download refuses it (tested in test_gl_executor).
+      if (to == DataType::kUint32 && glint::is_integer(from)) { x.lo = 0; x.hi = 100; }
+      cases.push_back({"Cast", {{"to", ai(static_cast<int64_t>(to))}}, {x}, 13, 0});
+    }
+  // Saturation and NaN of float -> integer; truncation toward zero.
+  cases.push_back({"Cast", {{"to", ai(3)}}, {V({6}, DataType::kFloat32, {1e9, -1e9, NAN, -2.7, 2.7, 127.5})}, 13, 0});
+  cases.push_back({"Cast", {{"to", ai(2)}}, {V({4}, DataType::kFloat32, {300, -5, 255.9, 0.5})}, 13, 0});
+  run_all(cases);
+}
+
+TEST_CASE("gpu data movement of integer tensors matches cpu", "[gpu]") {
+  const DataType i64 = DataType::kInt64;
+  std::vector<Case> cases = {
+      {"Transpose", {{"perm", ais({1, 0, 2})}}, {N({2, 3, 4}, i64)}, 13, 0},
+      {"Concat", {{"axis", ai(0)}}, {N({2}, i64), N({3}, i64)}, 13, 0},
+      {"Unsqueeze", {}, {N({3}, i64), I64({0})}, 13, 0},
+      {"Reshape", {}, {N({2, 6}, DataType::kBool), I64({3, 4})}, 14, 0},
+      {"Slice", {}, {N({10}, i64), I64({1}), I64({9223372036854775807LL})}, 13, 0},
+      {"Gather", {{"axis", ai(0)}}, {F({5, 4}), V({2, 3}, i64, {0, -1, 3, 2, 4, -5})}, 13, 0},  // run-time indices
+      {"Gather", {{"axis", ai(1)}}, {N({3, 4}, DataType::kInt32), I64({2, 0})}, 13, 0},
+      {"Expand", {}, {N({3, 1}, i64), I64({2, 3, 4})}, 13, 0},
+      {"Tile", {}, {N({2, 3}, DataType::kUint8, 0, 100), I64({2, 2})}, 13, 0},
+      {"Pad", {{"mode", as("edge")}}, {N({3, 4}, DataType::kInt32), I64({1, 0, 2, 1})}, 13, 0},
+      {"ReduceSum", {}, {N({3, 4}, i64), I64({1})}, 13, 0},
+      {"ReduceMax", {{"axes", ais({0})}}, {N({3, 4}, DataType::kInt32)}, 13, 0},
+      {"MaxPool", {{"kernel_shape", ais({2, 2})}}, {N({1, 1, 5, 5}, DataType::kUint8, 0, 255)}, 12, 0},
+      {"Dropout", {}, {F({3, 4})}, 13, 0, 2},  // inference: mask all true
+  };
+  run_all(cases);
+}
+
+TEST_CASE("gpu generated values match cpu", "[gpu]") {
+  ir::Attribute value;
+  value.kind = ir::Attribute::Kind::kTensor;
+  value.t = Tensor::from_int64s({1}, {7});
+  std::vector<Case> cases = {
+      {"Shape", {}, {F({2, 3, 4})}, 13, 0},
+      {"Shape", {{"start", ai(1)}, {"end", ai(-1)}}, {F({2, 3, 4, 5})}, 15, 0},
+      {"Shape", {}, {F({})}, 13, 0},
+      {"Size", {}, {F({2, 3, 4})}, 13, 0},
+      {"ConstantOfShape", {{"value", value}}, {I64({2, 3})}, 9, 0},
+      {"ConstantOfShape", {}, {I64({4})}, 9, 0},
+      {"EyeLike", {{"k", ai(1)}}, {F({3, 4})}, 9, 0},
+      {"EyeLike", {{"dtype", ai(7)}, {"k", ai(-1)}}, {F({4, 3})}, 9, 0},
+      {"Range", {}, {C({}, {1.0}), C({}, {7.5}), C({}, {1.5})}, 11, 1e-6},
+      {"Range", {}, {V({}, DataType::kInt32, {10}), V({}, DataType::kInt32, {-3}), V({}, DataType::kInt32, {-4})}, 11, 0},
+  };
+  // Range's length comes from shape inference on constant inputs.
+  for (auto& in : cases.back().inputs) in.constant = true;
+  run_all(cases);
+}
+
+TEST_CASE("gpu index and selection ops match cpu", "[gpu]") {
+  const DataType i64 = DataType::kInt64;
+  std::vector<Case> cases = {
+      {"ArgMax", {{"axis", ai(1)}}, {F({3, 5, 4})}, 13, 0},
+      {"ArgMax", {{"axis", ai(-1)}, {"keepdims", ai(0)}}, {F({3, 5, 4})}, 13, 0},
+      {"ArgMin", {{"axis", ai(0)}, {"select_last_index", ai(1)}}, {V({4, 2}, DataType::kFloat32, {1, 2, 0, 2, 0, 1, 3, 2})}, 12, 0},
+      {"ArgMax", {{"axis", ai(1)}, {"select_last_index", ai(1)}}, {N({3, 6}, DataType::kInt32, -2, 2)}, 12, 0},
+      {"Trilu", {}, {F({2, 4, 5})}, 14, 0},
+      {"Trilu", {{"upper", ai(0)}}, {F({4, 5}), V({}, i64, {-1})}, 14, 0},
+      {"Trilu", {}, {N({5, 3}, i64), V({}, i64, {2})}, 14, 0},
+      {"CumSum", {}, {F({3, 4}), V({}, DataType::kInt32, {1})}, 14, 1e-6},
+      {"CumSum", {{"exclusive", ai(1)}, {"reverse", ai(1)}}, {N({3, 4}, i64), V({}, i64, {0})}, 14, 0},
+      {"CumSum", {{"reverse", ai(1)}}, {F({2, 3, 4}), V({}, i64, {-1})}, 14, 1e-6},
+      {"GatherElements", {{"axis", ai(1)}}, {F({3, 4}), V({3, 2}, i64, {0, 3, -1, 2, 1, 1})}, 13, 0},
+      {"GatherND", {}, {F({2, 3, 4}), V({2, 2}, i64, {0, 1, 1, -1})}, 13, 0},
+      {"GatherND", {{"batch_dims", ai(1)}}, {F({2, 3, 4}), V({2, 1}, i64, {2, 0})}, 13, 0},
+      {"ScatterElements", {{"axis", ai(0)}}, {F({3, 3}), V({2, 3}, i64, {1, 0, 2, 0, 2, 1}), F({2, 3})}, 13, 0},
+      {"ScatterElements", {{"axis", ai(1)}, {"reduction", as("add")}}, {F({1, 5}), V({1, 2}, i64, {1, 1}), F({1, 2})}, 16, 1e-6},
+      {"ScatterND", {}, {F({4, 4, 4}), V({2, 1}, i64, {0, 2}), F({2, 4, 4})}, 13, 0},
+      {"ScatterND", {{"reduction", as("mul")}}, {F({4}), V({2, 1}, i64, {1, 3}), F({2})}, 16, 1e-6},
+      {"OneHot", {{"axis", ai(-1)}}, {V({4}, i64, {0, 2, -1, 5}), C({}, {4}), C({2}, {-1, 3})}, 11, 0},
+      {"OneHot", {{"axis", ai(0)}}, {V({2, 2}, DataType::kFloat32, {0, 1, 2, 1.5}), C({}, {3}), C({2}, {0, 1})}, 11, 0},
+      {"DepthToSpace", {{"blocksize", ai(2)}}, {F({1, 8, 2, 3})}, 13, 0},
+      {"DepthToSpace", {{"blocksize", ai(2)}, {"mode", as("CRD")}}, {F({2, 8, 2, 3})}, 13, 0},
+      {"SpaceToDepth", {{"blocksize", ai(2)}}, {F({1, 2, 4, 6})}, 13, 0},
+      {"Shrink", {{"lambd", af(1.5f)}, {"bias", af(0.5f)}}, {F({3, 5})}, 9, 0},
+      {"ReduceL1", {{"axes", ais({1})}}, {F({3, 4, 2})}, 13, 1e-6},
+      {"ReduceL2", {}, {F({3, 4, 2})}, 13, 1e-6},
+  };
+  run_all(cases);
+}
+
+TEST_CASE("gpu losses match cpu", "[gpu]") {
+  const DataType i64 = DataType::kInt64;
+  std::vector<Case> cases;
+  for (const char* op : {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"})
+    for (const char* red : {"none", "sum", "mean"}) {
+      cases.push_back({op, {{"reduction", as(red)}}, {F({3, 5}), N({3}, i64, 0, 5)}, 13, 1e-5});
+      cases.push_back({op, {{"reduction", as(red)}, {"ignore_index", ai(2)}},
+                       {F({2, 4, 3, 2}), V({2, 3, 2}, i64, {0, 2, 3, 1, 2, 2, 1, 0, 3, 2, 0, 1}), F({4}, 0.1f, 1)}, 13, 1e-5});
+    }
+  cases.push_back({"SoftmaxCrossEntropyLoss", {{"reduction", as("mean")}}, {F({3, 5, 2}), N({3, 2}, i64, 0, 5)}, 13, 1e-5, 2});
+  run_all(cases);
+}
+
+TEST_CASE("gpu Resize and Upsample match cpu", "[gpu]") {
+  Shape s = {1, 2, 4, 5};
+  auto scales = [](std::vector<double> v) { return C({static_cast<int64_t>(v.size())}, v); };
+  std::vector<Case> cases;
+  for (const char* ct : {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn",
+                         "half_pixel_symmetric"})
+    for (const char* mode : {"nearest", "linear", "cubic"}) {
+      Attrs a{{"mode", as(mode)}, {"coordinate_transformation_mode", as(ct)}};
+      cases.push_back({"Resize", a, {F(s), Absent(), scales({1, 1, 1.5, 0.6})}, 19, 1e-5});
+    }
+  for (const char* nm : {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"})
+    cases.push_back({"Resize", {{"mode", as("nearest")}, {"nearest_mode", as(nm)}, {"coordinate_transformation_mode", as("asymmetric")}},
+                     {F(s), Absent(), scales({1, 1, 2.5, 1.7})}, 13, 0});
+  cases.push_back({"Resize", {{"mode", as("cubic")}, {"exclude_outside", ai(1)}, {"cubic_coeff_a", af(-0.5f)}},
+                   {F(s), Absent(), scales({1, 1, 0.8, 2})}, 13, 1e-5});
+  cases.push_back({"Resize", {{"mode", as("linear")}, {"antialias", ai(1)}}, {F({1, 1, 8, 9}), Absent(), scales({1, 1, 0.5, 0.4})}, 18, 1e-5});
+  cases.push_back({"Resize", {{"mode", as("linear")}, {"coordinate_transformation_mode", as("tf_crop_and_resize")}, {"extrapolation_value", af(7.f)}},
+                   {F(s), C({8}, {0, 0, 0.2, -0.3, 1, 1, 0.9, 1.2}), Absent(), I64({1, 2, 3, 6})}, 13, 1e-5});
+  cases.push_back({"Resize", {{"mode", as("linear")}, {"axes", ais({3, 2})}, {"keep_aspect_ratio_policy", as("not_larger")}},
+                   {F(s), Absent(), Absent(), I64({7, 7})}, 18, 1e-5});
+  cases.push_back({"Resize", {{"mode", as("nearest")}}, {F(s), scales({1, 1, 2, 3})}, 10, 0});
+  cases.push_back({"Resize", {{"mode", as("linear")}}, {N(s, DataType::kUint8, 0, 255), Absent(), scales({1, 1, 1.5, 1.5})}, 13, 0});
+  cases.push_back({"Upsample", {{"mode", as("nearest")}, {"scales", ir::Attribute{}}}, {F(s)}, 7, 0});
+  cases.back().attrs["scales"].kind = ir::Attribute::Kind::kFloats;
+  cases.back().attrs["scales"].floats = {1, 1, 2, 3};
+  cases.push_back({"Upsample", {{"mode", as("linear")}}, {F(s), scales({1, 1, 2, 1.5})}, 9, 1e-5});
+  run_all(cases);
+}
+
+TEST_CASE("gpu ConvTranspose and GridSample match cpu", "[gpu]") {
+  std::vector<Case> cases = {
+      {"ConvTranspose", {}, {F({1, 2, 3, 3}), F({2, 3, 3, 3}), F({3})}, 11, 1e-5},
+      {"ConvTranspose", {{"strides", ais({2, 2})}, {"pads", ais({1, 0, 0, 1})}, {"output_padding", ais({1, 1})}},
+       {F({2, 2, 3, 4}), F({2, 2, 3, 2})}, 11, 1e-5},
+      {"ConvTranspose", {{"group", ai(2)}, {"dilations", ais({2, 1})}}, {F({1, 4, 3, 3}), F({4, 1, 2, 2})}, 11, 1e-5},
+      {"ConvTranspose", {{"strides", ais({3, 2})}, {"output_shape", ais({10, 8})}}, {F({1, 1, 3, 3}), F({1, 2, 3, 3})}, 11, 1e-5},
+      {"ConvTranspose", {{"strides", ais({2, 2})}, {"auto_pad", as("SAME_UPPER")}}, {F({1, 1, 3, 3}), F({1, 2, 3, 3})}, 11, 1e-5},
+      {"ConvTranspose", {{"strides", ais({2, 2})}, {"auto_pad", as("SAME_LOWER")}}, {F({1, 1, 3, 3}), F({1, 2, 3, 3})}, 11, 1e-5},
+      {"ConvTranspose", {}, {F({1, 1, 5}), F({1, 2, 3})}, 11, 1e-5},
+      {"ConvTranspose", {}, {F({1, 1, 2, 3, 2}), F({1, 2, 2, 2, 2})}, 11, 1e-5},
+  };
+  for (const char* mode : {"bilinear", "nearest", "bicubic"})
+    for (const char* pad : {"zeros", "border", "reflection"})
+      for (int align : {0, 1})
+        cases.push_back({"GridSample", {{"mode", as(mode)}, {"padding_mode", as(pad)}, {"align_corners", ai(align)}},
+                         {F({1, 2, 4, 5}), F({1, 3, 6, 2}, -1.6f, 1.6f)}, 16, 1e-5});
+  run_all(cases);
+}
+
+TEST_CASE("gpu quantization, windows and MaxPool indices match cpu", "[gpu]") {
+  const DataType u8 = DataType::kUint8, i8 = DataType::kInt8;
+  std::vector<Case> cases = {
+      {"QuantizeLinear", {}, {F({2, 3, 4}, -300, 300), C({}, {2.0}), V({}, u8, {128})}, 13, 0},
+      {"QuantizeLinear", {}, {F({2, 3, 4}, -300, 300), F({3}, 0.5f, 3), V({3}, i8, {-3, 0, 5})}, 13, 0},
+      {"QuantizeLinear", {}, {V({6}, DataType::kFloat32, {0, 2, 3, 1000, -254, -1000}), C({}, {2.0})}, 10, 0},
+      {"DequantizeLinear", {}, {N({2, 3, 4}, u8, 0, 255), F({3}, 0.1f, 2), N({3}, u8, 0, 255)}, 13, 1e-6},
+      {"DequantizeLinear", {}, {N({5}, i8, -128, 127), C({}, {0.5})}, 10, 1e-6},
+      {"DynamicQuantizeLinear", {}, {F({3, 4}, -3, 5)}, 11, 0, 3},
+      {"DynamicQuantizeLinear", {}, {F({6}, 1, 5)}, 11, 0, 3},
+      {"MaxPool", {{"kernel_shape", ais({2, 2})}, {"strides", ais({2, 2})}, {"pads", ais({1, 1, 0, 0})}},
+       {F({2, 2, 5, 5})}, 12, 0, 2},
+      {"MaxPool", {{"kernel_shape", ais({3, 2})}, {"storage_order", ai(1)}}, {F({1, 2, 5, 4})}, 12, 0, 2},
+  };
+  for (const char* op : {"HannWindow", "HammingWindow", "BlackmanWindow"})
+    for (int periodic : {0, 1}) {
+      Case c{op, {{"periodic", ai(periodic)}}, {V({}, DataType::kInt32, {10})}, 17, 1e-6};
+      c.inputs[0].constant = true;
+      cases.push_back(c);
+    }
+  run_all(cases);
+}
+
+TEST_CASE("gpu TopK and ReverseSequence match cpu", "[gpu]") {
+  const DataType i64 = DataType::kInt64;
+  std::vector<Case> cases = {
+      {"TopK", {}, {F({3, 7}), I64({3})}, 11, 0, 2},
+      {"TopK", {{"axis", ai(0)}, {"largest", ai(0)}}, {F({5, 4}), I64({2})}, 11, 0, 2},
+      {"TopK", {{"axis", ai(1)}}, {V({2, 5}, DataType::kInt32, {3, 1, 3, 2, 3, 0, 0, 1, 0, 1}), I64({4})}, 11, 0, 2},
+      {"TopK", {{"k", ai(2)}}, {F({2, 3, 4})}, 1, 0, 2},
+      {"ReverseSequence", {{"batch_axis", ai(1)}, {"time_axis", ai(0)}}, {F({4, 3, 2}), V({3}, i64, {4, 2, 1})}, 10, 0},
+      {"ReverseSequence", {{"batch_axis", ai(0)}, {"time_axis", ai(1)}}, {F({3, 4}), V({3}, i64, {1, 3, 4})}, 10, 0},
+  };
+  run_all(cases);
+}
+
+TEST_CASE("gpu integer matmul / conv and data-dependent selections match cpu", "[gpu]") {
+  const DataType u8 = DataType::kUint8, i8 = DataType::kInt8, i64 = DataType::kInt64, b = DataType::kBool;
+  std::vector<Case> cases = {
+      {"MatMulInteger", {}, {N({4, 3}, u8, 0, 255), N({3, 2}, u8, 0, 255), V({}, u8, {12}), V({}, u8, {0})}, 10, 0},
+      {"MatMulInteger", {}, {N({2, 4, 3}, i8, -128, 127), N({3, 5}, i8, -128, 127), V({4}, i8, {1, -2, 3, 0}), V({5}, i8, {0, 1, 2, 3, 4})}, 10, 0},
+      {"ConvInteger", {{"pads", ais({1, 1, 1, 1})}}, {N({1, 2, 4, 4}, u8, 0, 255), N({3, 2, 2, 2}, u8, 0, 255), V({}, u8, {1})}, 10, 0},
+      {"QLinearMatMul", {}, {N({2, 4}, u8, 0, 255), C({}, {0.02}), V({}, u8, {113}), N({4, 3}, u8, 0, 255), C({}, {0.01}),
+                             V({}, u8, {114}), C({}, {0.05}), V({}, u8, {118})}, 10, 0},
+      {"QLinearConv", {}, {N({1, 1, 5, 5}, u8, 0, 255), C({}, {0.004}), V({}, u8, {2}), N({2, 1, 2, 2}, u8, 0, 255),
+                           C({2}, {0.003, 0.004}), V({2}, u8, {3, 4}), C({}, {0.02}), V({}, u8, {5}), V({2}, DataType::kInt32, {100, -50})}, 10, 0},
+      {"Compress", {{"axis", ai(1)}}, {F({3, 4}), C({3}, {1, 0, 1})}, 11, 0},
+      {"Compress", {}, {F({3, 2}), C({5}, {0, 1, 1, 0, 1})}, 11, 0},
+      {"NonZero", {}, {C({3, 4}, {0, 1, 0, 2, 0, 0, 3, 0, 4, 0, 0, 5})}, 13, 0},
+      {"MaxUnpool", {{"kernel_shape", ais({2, 2})}, {"strides", ais({2, 2})}},
+       {F({1, 1, 2, 2}), V({1, 1, 2, 2}, i64, {5, 7, 13, 15})}, 11, 0},
+  };
+  for (auto& c : cases)
+    if (c.op == "Compress" || c.op == "NonZero")
+      for (auto& i : c.inputs)
+        if (i.constant) i.dtype = c.op == "Compress" ? b : DataType::kFloat32;
+  run_all(cases);
+}
+
+TEST_CASE("gpu MeanVarianceNormalization and Det match cpu", "[gpu]") {
+  std::vector<Case> cases = {
+      {"MeanVarianceNormalization", {}, {F({2, 3, 4, 2})}, 13, 1e-5},
+      {"MeanVarianceNormalization", {{"axes", ais({1, -1})}}, {F({2, 3, 4})}, 13, 1e-5},
+      {"Det", {}, {F({3, 3})}, 11, 1e-5},
+      {"Det", {}, {F({2, 4, 4})}, 11, 1e-5},
+      {"Det", {}, {C({2, 2, 2}, {1, 2, 2, 4, 0, 1, 1, 0})}, 11, 1e-6},  // singular, then a swap
+  };
+  run_all(cases);
+}
+
+TEST_CASE("gpu BatchNormalization training mode matches cpu", "[gpu]") {
+  Attrs a{{"training_mode", ai(1)}, {"momentum", af(0.8f)}};
+  std::vector<Case> cases = {
+      {"BatchNormalization", a, {F({2, 3, 4, 5}), F({3}), F({3}), F({3}), F({3}, 0.5f, 2)}, 15, 1e-5, 3},
+      {"BatchNormalization", a, {F({3, 2, 7}), F({2}), F({2}), F({2}), F({2}, 0.5f, 2)}, 15, 1e-5, 1},
+  };
+  run_all(cases);
+}
+
+TEST_CASE("gpu Einsum matches cpu", "[gpu]") {
+  auto eq = [](const char* e) { return Attrs{{"equation", as(e)}}; };
+  std::vector<Case> cases = {
+      {"Einsum", eq("ij,jk->ik"), {F({3, 4}), F({4, 5})}, 12, 1e-5},
+      {"Einsum", eq("bij,bjk->bik"), {F({2, 3, 4}), F({2, 4, 5})}, 12, 1e-5},
+      {"Einsum", eq("ij->ji"), {F({3, 4})}, 12, 0},
+      {"Einsum", eq("ii->i"), {F({4, 4})}, 12, 0},
+      {"Einsum", eq("ii"), {F({4, 4})}, 12, 1e-5},
+      {"Einsum", eq("i,i"), {F({7}), F({7})}, 12, 1e-5},
+      {"Einsum", eq("i,j->ij"), {F({3}), F({4})}, 12, 1e-6},
+      {"Einsum", eq("ij->"), {F({3, 4})}, 12, 1e-5},
+      {"Einsum", eq("ij, jk"), {F({2, 3}), F({3, 2})}, 12, 1e-5},
+  };
+  run_all(cases);
+}
+
+TEST_CASE("gpu RNN GRU LSTM match cpu", "[gpu]") {
+  const DataType i32 = DataType::kInt32;
+  const int64_t S = 4, B = 3, I = 5, H = 2;
+  auto rnn = [&](const char* op, int G, Attrs a, int D, bool extras, int outputs) {
+    std::vector<In> ins = {F({S, B, I}), F({D, G * H, I}, -0.7f, 0.7f), F({D, G * H, H}, -0.7f, 0.7f)};
+    if (extras) {
+      ins.push_back(F({D, 2 * G * H}, -0.5f, 0.5f));
+      ins.push_back(V({B}, i32, {4, 2, 3}));
+      ins.push_back(F({D, B, H}));
+      if (std::string(op) == "LSTM") {
+        ins.push_back(F({D, B, H}));
+        ins.push_back(F({D, 3 * H}, -0.5f, 0.5f));
+      }
+    }
+    a["hidden_size"] = ai(H);
+    return Case{op, a, ins, 14, 1e-5, outputs};
+  };
+  std::vector<Case> cases = {
+      rnn("RNN", 1, {}, 1, false, 2),
+      rnn("RNN", 1, {{"direction", as("bidirectional")}}, 2, true, 2),
+      rnn("GRU", 3, {}, 1, true, 2),
+      rnn("GRU", 3, {{"linear_before_reset", ai(1)}, {"direction", as("reverse")}}, 1, true, 2),
+      rnn("LSTM", 4, {}, 1, false, 3),
+      rnn("LSTM", 4, {{"direction", as("bidirectional")}, {"clip", af(0.8f)}}, 2, true, 3),
+      rnn("LSTM", 4, {{"input_forget", ai(1)}}, 1, true, 3),
+  };
+  // layout 1: X [B, S, I], outputs batch-major.
+  Case l = rnn("GRU", 3, {{"layout", ai(1)}}, 1, false, 2);
+  l.inputs[0] = F({B, S, I});
+  cases.push_back(l);
+  run_all(cases);
+}
+
+TEST_CASE("gpu NonMaxSuppression matches cpu", "[gpu]") {
+  // Inputs constant: the output length comes from shape inference on them.
+  std::vector<double> boxes = {0, 0, 1, 1, 0, 0.1, 1, 1.1, 0, -0.1, 1, 0.9, 0, 10, 1, 11, 0, 10.1, 1, 11.1, 0, 100, 1, 101};
+  std::vector<double> scores = {0.9, 0.75, 0.6, 0.95, 0.5, 0.3, 0.1, 0.2, 0.3, 0.9, 0.8, 0.7};
+  auto c = [](Shape s, std::vector<double> v, DataType t = DataType::kFloat32) {
+    In i = C(std::move(s), std::move(v));
+    i.dtype = t;
+    return i;
+  };
+  std::vector<Case> cases = {
+      {"NonMaxSuppression", {}, {c({1, 6, 4}, boxes), c({1, 2, 6}, scores), c({1}, {3}, DataType::kInt64), c({1}, {0.5}),
+                                  c({1}, {0.0})}, 11, 0},
+      {"NonMaxSuppression", {}, {c({2, 3, 4}, boxes), c({2, 2, 3}, scores), c({1}, {2}, DataType::kInt64), c({1}, {0.3})}, 11, 0},
+      {"NonMaxSuppression", {{"center_point_box", ai(1)}}, {c({1, 6, 4}, boxes), c({1, 2, 6}, scores),
+                                                            c({1}, {10}, DataType::kInt64), c({1}, {0.2}), c({1}, {0.25})}, 11, 0},
+  };
+  run_all(cases);
+}
+
+TEST_CASE("gpu Unique matches cpu", "[gpu]") {
+  std::vector<double> v = {2, 1, 1, 3, 4, 3, 1, 2, 0, 1, 1, 3};
+  std::vector<Case> cases = {
+      {"Unique", {}, {C({12}, v)}, 11, 0, 4},
+      {"Unique", {{"sorted", ai(0)}}, {C({12}, v)}, 11, 0, 4},
+      {"Unique", {{"axis", ai(0)}}, {C({6, 2}, v)}, 11, 0, 4},
+      {"Unique", {{"axis", ai(-1)}, {"sorted", ai(0)}}, {C({2, 6}, v)}, 11, 0, 4},
+      {"Unique", {{"axis", ai(1)}}, {C({2, 3, 2}, v)}, 11, 0, 4},
+  };
+  run_all(cases);
+}
+
+TEST_CASE("gpu training optimizers match cpu", "[gpu]") {
+  auto opt = [](const char* op, Attrs a, int n, int states) {
+    Case c{op, a, {C({}, {0.1}), V({}, DataType::kInt64, {3})}, 1, 1e-5, n * (1 + states)};
+    for (int g = 0; g < 2 + states; ++g)
+      for (int k = 0; k < n; ++k) c.inputs.push_back(g >= 2 ? F({2, 3}, 0.1f, 1) : F({2, 3}));
+    return c;
+  };
+  std::vector<Case> cases = {
+      opt("Adagrad", {{"decay_factor", af(0.1f)}, {"norm_coefficient", af(0.01f)}}, 2, 1),
+      opt("Momentum", {{"alpha", af(0.9f)}, {"beta", af(0.5f)}, {"mode", as("standard")}}, 1, 1),
+      opt("Momentum", {{"alpha", af(0.9f)}, {"beta", af(0.5f)}, {"mode", as("nesterov")}}, 2, 1),
+      opt("Adam", {{"alpha", af(0.9f)}, {"beta", af(0.8f)}, {"norm_coefficient_post", af(0.1f)}}, 2, 2),
+  };
+  for (auto& c : cases) c.domain = "ai.onnx.preview.training";
+  run_all(cases);
 }

@@ -339,6 +339,8 @@ function nextTick() {
   });
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function now() {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
@@ -450,7 +452,12 @@ export class InferenceSession {
     }
     // Let the page paint before the engine takes the thread.
     await nextTick();
-    const r = h.run(names);
+    const started = h.runStart(names);
+    if (started.error !== undefined) throw glintError(started.error);
+    // The GPU outputs are on their way back (pixel-pack buffer + fence): poll
+    // from the event loop instead of stalling the page in readPixels.
+    for (let i = 0; !h.poll(); ++i) await (i < 4 ? nextTick() : sleep(Math.min(16, 1 << (i - 4))));
+    const r = h.runFinish();
     if (r.error !== undefined) throw glintError(r.error);
     const out = {};
     for (const o of r.outputs) out[o.name] = fromWasm(M, o.tensor);

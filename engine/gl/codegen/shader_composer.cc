@@ -57,6 +57,30 @@ std::string flat_of_fragment(const TextureLayout& l) {
   return "0";
 }
 
+// Statements making `glint_v` a value the output dtype holds, in the R32F
+// encoding of texture_layout.h: 16-bit floats rounded like the CPU kernels
+// round them, bool as 0/1, narrow integers wrapped like a C conversion (the
+// kernels compute exact integers; int32/int64 are range-checked on download).
+std::string output_store(DataType t) {
+  auto wrap = [](const char* bits, const char* offset) {
+    return std::string("  glint_v = mod(glint_v + ") + offset + ", " + bits + ") - " + offset + ";\n";
+  };
+  switch (t) {
+    case DataType::kFloat16:
+      return "  glint_v = unpackHalf2x16(packHalf2x16(vec2(glint_v, 0.0))).x;\n";
+    case DataType::kBFloat16:
+      return "  { uint glint_b = floatBitsToUint(glint_v);\n"
+             "    if (!isnan(glint_v)) glint_b += 0x7fffu + ((glint_b >> 16) & 1u);\n"
+             "    glint_v = uintBitsToFloat(glint_b & 0xffff0000u); }\n";
+    case DataType::kBool: return "  glint_v = glint_v != 0.0 ? 1.0 : 0.0;\n";
+    case DataType::kUint8: return wrap("256.0", "0.0");
+    case DataType::kInt8: return wrap("256.0", "128.0");
+    case DataType::kUint16: return wrap("65536.0", "0.0");
+    case DataType::kInt16: return wrap("65536.0", "32768.0");
+    default: return "";
+  }
+}
+
 // Row-major linear combination of index expressions with literal strides;
 // dims of extent 1 contribute nothing and are skipped.
 std::string linear_index(const Shape& shape, const std::vector<std::string>& idx) {
@@ -212,10 +236,7 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
     }
   }
   os << "  float glint_v = process(oc);\n";
-  if (info.output.dtype == DataType::kFloat16) {
-    // A float16 tensor holds what float16 can: round like the CPU kernels do.
-    os << "  glint_v = unpackHalf2x16(packHalf2x16(vec2(glint_v, 0.0))).x;\n";
-  }
+  os << output_store(info.output.dtype);
   os << "  glint_out = vec4(glint_v, 0.0, 0.0, 0.0);\n";
   os << "}\n";
   return os.str();

@@ -46,7 +46,10 @@ bool clip_bounds(const KernelContext& ctx, ClipBounds* b, std::string* why) {
 }  // namespace
 
 bool activation_supports(const KernelContext& ctx, std::string* why) {
-  if (!float_op(ctx, why)) return false;
+  const std::string& op = ctx.node->op_type;
+  // Relu and Clip are exact on integers (max/min of exact floats).
+  bool int_ok = (op == "Relu" || op == "Clip") && !ctx.outputs.empty() && is_integer(ctx.outputs[0].dtype);
+  if (!(int_ok ? any_dtype_op(ctx, why) : float_op(ctx, why))) return false;
   if (ctx.node->op_type == "Clip") {
     ClipBounds b;
     return clip_bounds(ctx, &b, why);
@@ -102,6 +105,9 @@ Result<std::vector<ProgramInfo>> activation_build(const KernelContext& ctx) {
     e = "x * tanh(clamp(max(x, 0.0) + log(1.0 + exp(-abs(x))), -15.0, 15.0))";
   } else if (op == "Softsign") {
     e = "x / (1.0 + abs(x))";
+  } else if (op == "Shrink") {
+    std::string l = F("lambd", 0.5f), b = F("bias", 0.f);
+    e = "x < -" + l + " ? x + " + b + " : (x > " + l + " ? x - " + b + " : 0.0)";
   } else if (op == "ThresholdedRelu") {
     e = "x > " + F("alpha", 1.f) + " ? x : 0.0";
   } else {

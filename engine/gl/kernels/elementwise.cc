@@ -48,9 +48,14 @@ const std::map<std::string, UnaryDef>& unary_defs() {
 
 }  // namespace
 
+// Unary ops whose float expression is exact on integers (held as exact floats).
+bool int_exact_unary(const std::string& op) { return op == "Abs" || op == "Neg" || op == "Sign"; }
+
 bool unary_supports(const KernelContext& ctx, std::string* why) {
   if (!unary_defs().count(ctx.node->op_type))
     return decline(why, "no GPU expression for " + ctx.node->op_type);
+  if (int_exact_unary(ctx.node->op_type) && !ctx.outputs.empty() && is_integer(ctx.outputs[0].dtype))
+    return any_dtype_op(ctx, why);
   return float_op(ctx, why);
 }
 
@@ -72,8 +77,20 @@ bool binary_supports(const KernelContext& ctx, std::string* why) {
   if (!variadic && n != 2) return decline(why, op + " needs 2 inputs");
   if (n < 1) return decline(why, op + " has no inputs");
   if (n > 15) return decline(why, "more than 15 inputs (sampler limit)");
+  if (!ctx.outputs.empty() && is_integer(ctx.outputs[0].dtype)) {
+    // Integer arithmetic on exact floats: exact while results stay below 2^24
+    // (the download checks that range). Mean would need integer division.
+    if (op == "Mean") return decline(why, "Mean of integers");
+    return any_dtype_op(ctx, why);
+  }
   if (op == "Mod" && ctx.node->attr_int("fmod", 0) == 0)
     return decline(why, "Mod with fmod=0 is for integers (float inputs require fmod=1)");
+  if (op == "Pow" && !ctx.outputs.empty() && ctx.inputs.size() == 2 && ctx.inputs[1] &&
+      is_float(ctx.outputs[0].dtype) && is_integer(ctx.inputs[1]->dtype)) {
+    // A float base with an integer exponent (Pow from opset 12).
+    if (!input_is_float(ctx, 0, why)) return false;
+    return any_dtype_op(ctx, why);
+  }
   return float_op(ctx, why);
 }
 
@@ -91,7 +108,30 @@ Result<std::vector<ProgramInfo>> binary_build(const KernelContext& ctx) {
     body += "  float v" + std::to_string(i) + " = get" + name + "Broadcast(oc);\n";
   }
   std::string r;
-  if (op == "Add") r = "v0 + v1";
+  const bool int_out = is_integer(ctx.outputs[0].dtype);
+  if (int_out && op == "Div") {
+    // Integer division truncates toward zero; done on ints so no float
+    // rounding can push a quotient across an integer.
+    r = "float(int(sign(v0) * sign(v1)) * (int(abs(v0)) / int(abs(v1))))";
+  } else if (int_out && op == "Mod") {
+    // |v0| % |v1| on ints, then the sign rule: fmod=1 takes the dividend's
+    // sign (C fmod), fmod=0 the divisor's (Python %).
+    body += "  float m = float(int(abs(v0)) % int(abs(v1)));\n";
+    if (ctx.node->attr_int("fmod", 0) != 0) {
+      body += "  if (v0 < 0.0) m = -m;\n";
+    } else {
+      body += "  if (m != 0.0 && (v0 < 0.0) != (v1 < 0.0)) m = abs(v1) - m;\n";
+      body += "  if (v1 < 0.0) m = -m;\n";
+    }
+    r = "m";
+  } else if (int_out && op == "Pow") {
+    // Exact powers: repeated multiplication for a non-negative integer
+    // exponent (pow() on floats may land just beside the integer).
+    body += "  float p = 1.0;\n  int e = int(v1);\n";
+    body += "  if (e < 0) return v0 == 1.0 ? 1.0 : (v0 == -1.0 ? ((e % 2) == 0 ? 1.0 : -1.0) : 0.0);\n";
+    body += "  for (int k = 0; k < 64; ++k) { if (k >= e) break; p *= v0; }\n";
+    r = "p";
+  } else if (op == "Add") r = "v0 + v1";
   else if (op == "Sub") r = "v0 - v1";
   else if (op == "Mul") r = "v0 * v1";
   else if (op == "Div") r = "v0 / v1";

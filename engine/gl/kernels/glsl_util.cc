@@ -104,6 +104,14 @@ bool float_op(const KernelContext& ctx, std::string* why) {
   return all_float(ctx, why);
 }
 
+bool any_dtype_op(const KernelContext& ctx, std::string* why) {
+  if (ctx.inputs.empty() || !ctx.inputs[0]) return decline(why, "input 0 is missing");
+  if (ctx.outputs.empty()) return decline(why, "no outputs");
+  return all_gpu_dtypes(ctx, why);
+}
+
+bool is_int_like(DataType t) { return t == DataType::kBool || is_integer(t); }
+
 bool input_is_float(const KernelContext& ctx, size_t i, std::string* why) {
   if (i >= ctx.inputs.size() || !ctx.inputs[i]) return decline(why, "input " + std::to_string(i) + " is missing");
   if (ctx.outputs.empty()) return decline(why, "no outputs");

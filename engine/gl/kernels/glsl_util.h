@@ -45,6 +45,13 @@ int64_t normalize_axis(int64_t axis, int64_t rank);
 // at least one output. The usual first check of a `supports`.
 bool float_op(const KernelContext& ctx, std::string* why);
 
+// float_op for kernels that move or compare values exactly: every dtype the
+// GPU holds (all_gpu_dtypes) is accepted.
+bool any_dtype_op(const KernelContext& ctx, std::string* why);
+
+// True for dtypes whose values are integers (or bool) on the GPU.
+bool is_int_like(DataType t);
+
 // True when input i is present and float32/float16; else says why.
 bool input_is_float(const KernelContext& ctx, size_t i, std::string* why);
 

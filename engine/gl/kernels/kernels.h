@@ -30,14 +30,40 @@ GLINT_GPU_KERNEL(transpose);    // shape_ops.cc
 GLINT_GPU_KERNEL(concat);       // shape_ops.cc
 GLINT_GPU_KERNEL(expand);       // shape_ops.cc
 GLINT_GPU_KERNEL(tile);         // shape_ops.cc
-GLINT_GPU_KERNEL(gather);       // gather.cc: constant indices
+GLINT_GPU_KERNEL(gather);       // gather.cc: baked constant or sampled indices
 GLINT_GPU_KERNEL(slice);        // slice.cc
 GLINT_GPU_KERNEL(split);        // slice.cc
 GLINT_GPU_KERNEL(hardmax);      // softmax.cc
 GLINT_GPU_KERNEL(lrn);          // normalization.cc
-GLINT_GPU_KERNEL(cast);         // cast.cc: float32 <-> float16
+GLINT_GPU_KERNEL(cast);         // cast.cc: between every dtype the GPU holds
 GLINT_GPU_KERNEL(reduce);       // reduce.cc: ReduceSum, ReduceMean, ReduceMax, ...
 GLINT_GPU_KERNEL(pad);          // pad.cc: constant / reflect / edge / wrap
+GLINT_GPU_KERNEL(shape);        // generate.cc: Shape, Size (baked)
+GLINT_GPU_KERNEL(constant_of_shape);  // generate.cc
+GLINT_GPU_KERNEL(eye_like);     // generate.cc
+GLINT_GPU_KERNEL(range);        // generate.cc
+GLINT_GPU_KERNEL(logical);      // logical.cc: comparisons, And/Or/Xor/Not, Where, IsNaN/IsInf, BitShift
+GLINT_GPU_KERNEL(arg_reduce);   // arg_reduce.cc: ArgMax, ArgMin
+GLINT_GPU_KERNEL(trilu);        // trilu.cc
+GLINT_GPU_KERNEL(cumsum);       // trilu.cc
+GLINT_GPU_KERNEL(loss);         // loss.cc: NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
+GLINT_GPU_KERNEL(index_data);   // scatter.cc: GatherElements, GatherND, ScatterElements, ScatterND
+GLINT_GPU_KERNEL(conv_transpose);  // conv_transpose.cc
+GLINT_GPU_KERNEL(grid_sample);  // grid_sample.cc
+GLINT_GPU_KERNEL(quantize);     // quantize.cc: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear
+GLINT_GPU_KERNEL(window);       // quantize.cc: HannWindow, HammingWindow, BlackmanWindow
+GLINT_GPU_KERNEL(topk);         // topk.cc
+GLINT_GPU_KERNEL(reverse_sequence);  // topk.cc
+GLINT_GPU_KERNEL(select);       // compress.cc: Compress, NonZero, MaxUnpool
+GLINT_GPU_KERNEL(int_op);       // int_ops.cc: MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv
+GLINT_GPU_KERNEL(mvn_det);      // mvn_det.cc: MeanVarianceNormalization, Det
+GLINT_GPU_KERNEL(einsum);       // einsum.cc
+GLINT_GPU_KERNEL(rnn);          // rnn.cc: RNN, GRU, LSTM
+GLINT_GPU_KERNEL(nms);          // nms.cc: NonMaxSuppression
+GLINT_GPU_KERNEL(unique);       // unique.cc
+GLINT_GPU_KERNEL(optimizer);    // optimizer.cc: Adagrad, Momentum, Adam (ai.onnx.preview.training)
+GLINT_GPU_KERNEL(resize);       // resize.cc: Resize, Upsample
+GLINT_GPU_KERNEL(rearrange);    // rearrange.cc: DepthToSpace, SpaceToDepth, OneHot
 
 #undef GLINT_GPU_KERNEL
 

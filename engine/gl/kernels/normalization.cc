@@ -14,11 +14,11 @@ bool batchnorm_supports(const KernelContext& ctx, std::string* why) {
   if (!float_op(ctx, why)) return false;
   for (size_t i = 0; i < 5; ++i)
     if (i >= ctx.inputs.size() || !ctx.inputs[i]) return decline(why, "BatchNormalization needs 5 inputs");
+  const bool training = n.opset >= 14 && n.attr_int("training_mode", 0) != 0;
   for (size_t i = 1; i < n.outputs.size(); ++i)
-    if (n.has_output(i)) return decline(why, "training outputs (running mean/var) have no GPU kernel");
+    if (n.has_output(i) && !training) return decline(why, "running mean/var outputs outside training mode");
   // is_test (opset < 7) is ignored: glint is an inference engine, like its CPU kernel.
   if (n.opset < 9 && n.attr_int("spatial", 1) == 0) return decline(why, "spatial=0 has no GPU kernel");
-  if (n.attr_int("training_mode", 0) != 0) return decline(why, "training_mode=1 has no GPU kernel");
   if (ctx.inputs[0]->shape.size() < 2) return decline(why, "X must have rank >= 2");
   int64_t c = ctx.inputs[0]->shape[1];
   for (size_t i = 1; i < 5; ++i)
@@ -26,7 +26,60 @@ bool batchnorm_supports(const KernelContext& ctx, std::string* why) {
   return true;
 }
 
+namespace {
+
+// training_mode=1: normalise with the batch statistics (a mean pass and a
+// population-variance pass per channel) and write the running statistics
+// blended with `momentum`, as the CPU kernel does.
+std::vector<ProgramInfo> batchnorm_training(const KernelContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  const Shape& x = ctx.inputs[0]->shape;
+  const int64_t N = x[0], C = x[1], inner = shape_size(x) / std::max<int64_t>(N * C, 1);
+  const int64_t count = std::max<int64_t>(N * inner, 1);
+  const std::string eps = glsl_float(n.attr_float("epsilon", 1e-5f)), mom = glsl_float(n.attr_float("momentum", 0.9f));
+  const std::string loop = "  for (int t = 0; t < " + glsl_int(N * inner) + "; ++t) {\n    int nn = t / " +
+                           glsl_int(inner) + ";\n    float v = getXFlat((nn * " + glsl_int(C) + " + c) * " + glsl_int(inner) +
+                           " + t - nn * " + glsl_int(inner) + ");\n";
+  TensorDesc stat{DataType::kFloat32, {C}};
+  ProgramInfo mean;
+  mean.name = "batchnorm_batch_mean";
+  mean.inputs = {{"X", 0}};
+  mean.output = stat;
+  mean.node_output = -1;
+  mean.body = "float process(int oc[OUT_RANK]) {\n  int c = oc[0];\n  float acc = 0.0;\n" + loop +
+              "    acc += v;\n  }\n  return acc / " + glsl_float(static_cast<double>(count)) + ";\n}\n";
+  ProgramInfo var;
+  var.name = "batchnorm_batch_var";
+  var.inputs = {{"X", 0}, {"M", -1}};
+  var.output = stat;
+  var.node_output = -1;
+  var.body = "float process(int oc[OUT_RANK]) {\n  int c = oc[0];\n  float m = getMFlat(c);\n  float acc = 0.0;\n" + loop +
+             "    acc += (v - m) * (v - m);\n  }\n  return acc / " + glsl_float(static_cast<double>(count)) + ";\n}\n";
+  ProgramInfo y;
+  y.name = "batchnorm_training";
+  y.inputs = {{"X", 0}, {"Scale", 1}, {"B", 2}, {"M", -1}, {"V", -2}};
+  y.output = ctx.outputs[0];
+  y.body = "float process(int oc[OUT_RANK]) {\n  int c = oc[1];\n  return (" + getter_oc("X", x.size()) +
+           " - getMFlat(c)) * (getScaleFlat(c) / sqrt(getVFlat(c) + " + eps + ")) + getBFlat(c);\n}\n";
+  std::vector<ProgramInfo> passes{mean, var, y};
+  for (int o = 1; o <= 2; ++o) {
+    if (!n.has_output(o) || static_cast<size_t>(o) >= ctx.outputs.size()) continue;
+    ProgramInfo r;
+    r.name = o == 1 ? "batchnorm_running_mean" : "batchnorm_running_var";
+    r.inputs = {{"R", 2 + o}, {"S", o == 1 ? -1 : -2}};
+    r.output = ctx.outputs[o];
+    r.node_output = o;
+    r.body = "float process(int oc[OUT_RANK]) {\n  return getRFlat(oc[0]) * " + mom + " + getSFlat(oc[0]) * (1.0 - " + mom +
+             ");\n}\n";
+    passes.push_back(r);
+  }
+  return passes;
+}
+
+}  // namespace
+
 Result<std::vector<ProgramInfo>> batchnorm_build(const KernelContext& ctx) {
+  if (ctx.node->opset >= 14 && ctx.node->attr_int("training_mode", 0) != 0) return batchnorm_training(ctx);
   float eps = ctx.node->attr_float("epsilon", 1e-5f);
   ProgramInfo p;
   p.name = "batchnorm";

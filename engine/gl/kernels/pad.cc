@@ -62,9 +62,7 @@ int64_t shift(int64_t period, int64_t begin) {
 }  // namespace
 
 bool pad_supports(const KernelContext& ctx, std::string* why) {
-  if (!input_is_float(ctx, 0, why)) return false;
-  DataType t = ctx.outputs[0].dtype;
-  if (t != DataType::kFloat32 && t != DataType::kFloat16) return decline(why, "output is " + dtype_name(t));
+  if (!any_dtype_op(ctx, why)) return false;
   PadParams p;
   if (!pad_params(ctx, &p, why)) return false;
   if (p.mode != "constant")

@@ -10,7 +10,10 @@ namespace glint::gl {
 namespace {
 
 bool spatial_ok(const KernelContext& ctx, std::string* why) {
-  if (!float_op(ctx, why)) return false;
+  // MaxPool is exact on integers (a max of exact floats) and writes int64
+  // Indices; the other pools average.
+  bool int_ok = ctx.node->op_type == "MaxPool";
+  if (!(int_ok ? any_dtype_op(ctx, why) : float_op(ctx, why))) return false;
   size_t rank = ctx.inputs[0]->shape.size();
   if (rank < 3 || rank > 5) return decline(why, "input rank " + std::to_string(rank) + " is not 1-D..3-D pooling");
   return true;
@@ -36,7 +39,8 @@ std::string lp_root(double p, const std::string& acc) {
 }  // namespace
 
 bool pool_supports(const KernelContext& ctx, std::string* why) {
-  if (ctx.node->has_output(1)) return decline(why, "the Indices output has no GPU kernel");
+  if (ctx.node->has_output(1) && ctx.node->op_type != "MaxPool")
+    return decline(why, "the Indices output is MaxPool's only");
   if (!spatial_ok(ctx, why)) return false;
   size_t k = ctx.inputs[0]->shape.size() - 2;
   if (ctx.node->attr_ints("kernel_shape").size() != k)
@@ -109,7 +113,47 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
   if (is_lp) s += "  return " + lp_root(lp_p(node), "acc") + ";\n}\n";
   else s += is_max ? "  return acc;\n}\n" : "  return count > 0 ? acc / float(count) : 0.0;\n}\n";
   p.body = s;
-  return std::vector<ProgramInfo>{p};
+  std::vector<ProgramInfo> passes{p};
+  if (is_max && node.has_output(1) && ctx.outputs.size() > 1) {
+    // Indices: the flat input index of the first maximum (row-major, or with
+    // the last two spatial dims swapped for storage_order 1), as the CPU kernel.
+    bool col = node.attr_int("storage_order", 0) != 0;
+    std::vector<int64_t> st(k);
+    int64_t acc = 1;
+    std::vector<size_t> order(k);
+    for (size_t d = 0; d < k; ++d) order[d] = d;
+    if (col && k >= 2) std::swap(order[k - 1], order[k - 2]);
+    for (size_t j = k; j-- > 0;) {
+      st[order[j]] = acc;
+      acc *= in_sp[order[j]];
+    }
+    std::string flat = "(oc[0] * " + glsl_int(x[1]) + " + oc[1]) * " + glsl_int(acc);
+    for (size_t d = 0; d < k; ++d) flat += " + i" + std::to_string(d) + " * " + glsl_int(st[d]);
+    std::string t = "float process(int oc[OUT_RANK]) {\n  float acc = uintBitsToFloat(0xff800000u);\n  int best = -1;\n";
+    std::string in2 = "  ";
+    for (size_t d = 0; d < k; ++d) {
+      std::string i = "i" + std::to_string(d), kv = "k" + std::to_string(d);
+      t += in2 + "for (int " + kv + " = 0; " + kv + " < " + glsl_int(win.kernel[d]) + "; ++" + kv + ") {\n";
+      in2 += "  ";
+      t += in2 + "int " + i + " = oc[" + std::to_string(d + 2) + "] * " + glsl_int(win.strides[d]) + " + " + kv +
+           " * " + glsl_int(win.dilations[d]) + " - " + glsl_int(win.pad_begin[d]) + ";\n";
+      t += in2 + "if (" + i + " < 0 || " + i + " >= " + glsl_int(in_sp[d]) + ") continue;\n";
+    }
+    t += in2 + "float v = " + getter("X", xi) + ";\n" + in2 + "if (best < 0 || v > acc) { acc = v; best = " + flat +
+         "; }\n";
+    for (size_t d = 0; d < k; ++d) {
+      in2.resize(in2.size() - 2);
+      t += in2 + "}\n";
+    }
+    ProgramInfo ip;
+    ip.name = "maxpool_indices";
+    ip.inputs = {{"X", 0}};
+    ip.output = ctx.outputs[1];
+    ip.node_output = 1;
+    ip.body = t + "  return float(best);\n}\n";
+    passes.push_back(ip);
+  }
+  return passes;
 }
 
 bool global_pool_supports(const KernelContext& ctx, std::string* why) {

@@ -75,9 +75,16 @@ bool reduced_axes(const KernelContext& ctx, std::vector<int64_t>* axes, bool* no
 
 bool reduce_supports(const KernelContext& ctx, std::string* why) {
   if (!reduce_defs().count(ctx.node->op_type)) return decline(why, "no GPU kernel for " + ctx.node->op_type);
-  if (!input_is_float(ctx, 0, why)) return false;
+  if (!any_dtype_op(ctx, why)) return false;
+  const std::string& op = ctx.node->op_type;
   DataType t = ctx.outputs[0].dtype;
-  if (t != DataType::kFloat32 && t != DataType::kFloat16) return decline(why, "output is " + dtype_name(t));
+  // Integer reductions are exact where the GLSL arithmetic is (sums and
+  // products of exact integers below 2^24, max, min); the others need floats.
+  bool exact_int = op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" || op == "ReduceProd" ||
+                   op == "ReduceSumSquare" || op == "ReduceL1";
+  if (is_int_like(ctx.inputs[0]->dtype) && !exact_int)
+    return decline(why, op + " of " + dtype_name(ctx.inputs[0]->dtype) + " needs float arithmetic");
+  if (ctx.inputs[0]->dtype != t) return decline(why, "output dtype differs from the input's");
   std::vector<int64_t> axes;
   bool noop;
   return reduced_axes(ctx, &axes, &noop, why);

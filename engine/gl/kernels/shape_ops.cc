@@ -9,21 +9,20 @@ namespace glint::gl {
 
 namespace {
 
-bool float_data(const KernelContext& ctx, std::string* why) {
-  if (!input_is_float(ctx, 0, why)) return false;
-  DataType t = ctx.outputs[0].dtype;
-  if (t != DataType::kFloat32 && t != DataType::kFloat16)
-    return decline(why, "output is " + dtype_name(t) + " (GPU kernels write float32/float16)");
-  return true;
+// Data movement is exact for every dtype the GPU holds (integers and bool
+// included); shape/repeats inputs are read by shape inference, not sampled.
+bool held_data(const KernelContext& ctx, std::string* why) {
+  if (ctx.inputs.empty() || !ctx.inputs[0]) return decline(why, "input 0 is missing");
+  if (ctx.outputs.empty()) return decline(why, "no outputs");
+  return all_gpu_dtypes(ctx, why);
 }
 
 }  // namespace
 
 bool copy_supports(const KernelContext& ctx, std::string* why) {
-  if (!float_data(ctx, why)) return false;
+  if (!held_data(ctx, why)) return false;
   if (ctx.node->op_type == "Dropout") {
-    // Inference only: the mask output and training mode are the CPU's.
-    if (ctx.node->has_output(1)) return decline(why, "the mask output has no GPU kernel");
+    // Inference only (training mode is the CPU's); the mask is then all true.
     if (ctx.node->has_input(2)) {
       const Tensor* t = ctx.constants.size() > 2 ? ctx.constants[2] : nullptr;
       if (!t || t->size() != 1 || t->get_as_double(0) != 0)
@@ -38,11 +37,20 @@ bool copy_supports(const KernelContext& ctx, std::string* why) {
 Result<std::vector<ProgramInfo>> copy_build(const KernelContext& ctx) {
   std::string name = ctx.node->op_type;
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return std::vector<ProgramInfo>{flat_copy(ctx, name)};
+  std::vector<ProgramInfo> passes{flat_copy(ctx, name)};
+  if (ctx.node->op_type == "Dropout" && ctx.node->has_output(1) && ctx.outputs.size() > 1) {
+    ProgramInfo mask;
+    mask.name = "dropout_mask";
+    mask.output = ctx.outputs[1];
+    mask.node_output = 1;
+    mask.body = "float process(int oc[OUT_RANK]) {\n  return 1.0;\n}\n";
+    passes.push_back(mask);
+  }
+  return passes;
 }
 
 bool transpose_supports(const KernelContext& ctx, std::string* why) {
-  if (!float_data(ctx, why)) return false;
+  if (!held_data(ctx, why)) return false;
   size_t rank = ctx.inputs[0]->shape.size();
   auto perm = ctx.node->attr_ints("perm");
   if (!perm.empty()) {
@@ -73,7 +81,7 @@ Result<std::vector<ProgramInfo>> transpose_build(const KernelContext& ctx) {
 }
 
 bool concat_supports(const KernelContext& ctx, std::string* why) {
-  if (!float_op(ctx, why)) return false;
+  if (!any_dtype_op(ctx, why)) return false;
   if (ctx.inputs.empty()) return decline(why, "no inputs");
   if (ctx.inputs.size() > 15) return decline(why, "more than 15 inputs (sampler limit)");
   for (auto& in : ctx.inputs)
@@ -118,7 +126,7 @@ Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
 }
 
 bool expand_supports(const KernelContext& ctx, std::string* why) {
-  if (!float_data(ctx, why)) return false;
+  if (!held_data(ctx, why)) return false;
   const Shape& x = ctx.inputs[0]->shape;
   const Shape& y = ctx.outputs[0].shape;
   if (x.size() > y.size()) return decline(why, "input rank exceeds output rank");
@@ -137,7 +145,7 @@ Result<std::vector<ProgramInfo>> expand_build(const KernelContext& ctx) {
 }
 
 bool tile_supports(const KernelContext& ctx, std::string* why) {
-  if (!float_data(ctx, why)) return false;
+  if (!held_data(ctx, why)) return false;
   if (ctx.outputs[0].shape.size() != ctx.inputs[0]->shape.size()) return decline(why, "rank changed");
   for (int64_t d : ctx.inputs[0]->shape)
     if (d == 0) return decline(why, "tiling an empty tensor");

@@ -56,7 +56,7 @@ bool slice_starts(const KernelContext& ctx, std::vector<int64_t>* start, std::ve
 }  // namespace
 
 bool slice_supports(const KernelContext& ctx, std::string* why) {
-  if (!input_is_float(ctx, 0, why)) return false;
+  if (!any_dtype_op(ctx, why)) return false;
   if (ctx.outputs[0].shape.size() != ctx.inputs[0]->shape.size()) return decline(why, "rank changed");
   std::vector<int64_t> start, step;
   return slice_starts(ctx, &start, &step, why);
@@ -82,7 +82,7 @@ Result<std::vector<ProgramInfo>> slice_build(const KernelContext& ctx) {
 }
 
 bool split_supports(const KernelContext& ctx, std::string* why) {
-  if (!input_is_float(ctx, 0, why)) return false;
+  if (!any_dtype_op(ctx, why)) return false;
   int64_t rank = ctx.inputs[0]->shape.size();
   if (normalize_axis(ctx.node->attr_int("axis", 0), rank) < 0) return decline(why, "axis out of range");
   for (auto& o : ctx.outputs)

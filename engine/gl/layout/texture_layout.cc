@@ -38,10 +38,22 @@ Result<TextureLayout> unpacked_r32f_layout(int64_t elements, int max_texture_siz
   return l;
 }
 
+bool gpu_holds_dtype(DataType t) {
+  switch (t) {
+    case DataType::kFloat32: case DataType::kFloat16: case DataType::kBFloat16:
+    case DataType::kBool: case DataType::kInt8: case DataType::kUint8: case DataType::kInt16:
+    case DataType::kUint16: case DataType::kInt32: case DataType::kUint32: case DataType::kInt64:
+    case DataType::kUint64:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size) {
-  if (desc.dtype != DataType::kFloat32 && desc.dtype != DataType::kFloat16) {
+  if (!gpu_holds_dtype(desc.dtype)) {
     return unsupported("texture layout: dtype " + dtype_name(desc.dtype) +
-                       " is not supported on the GPU yet (the unpacked R32F layout holds float32/float16)");
+                       " is not supported on the GPU (R32F texels hold floats, bool and integers up to 2^24)");
   }
   for (int64_t d : desc.shape) {
     if (d < 0) return invalid_argument("texture layout: shape " + shape_str(desc.shape) + " has an unknown dimension");

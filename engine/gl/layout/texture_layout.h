@@ -44,8 +44,27 @@ std::string layout_str(const TextureLayout& l);  // "unpacked_r32f 1733x1732 (30
 // unsupported when the tensor does not fit one texture.
 Result<TextureLayout> unpacked_r32f_layout(int64_t elements, int max_texture_size);
 
-// The layout the executor gives a tensor of `desc`. Today: unpacked R32F for
-// float32/float16; other dtypes are unsupported (named in the message). This
+// How the R32F texels hold each dtype (the encoding lives only here, in the
+// composer's output store and in the executor's upload/download):
+//  - float32, float16, bfloat16: the float itself (16-bit floats widened).
+//  - bool, int8/uint8, int16/uint16, int32/uint32, int64/uint64: the integer
+//    as an exact float32, so |v| <= 2^24 (kGpuExactIntLimit); bool is 0 or 1.
+// Why R32F rather than R32I/R32UI textures with isampler2D: every accessor
+// and every kernel body stays `float`, one program can mix float data with
+// integer indices or masks (Gather, Where, NLL loss) without per-dtype
+// sampler/output variants, float and integer tensors share one texture pool
+// and one readback path, and WebGL2 has no filtering or blending we would
+// gain from integer formats. Shape subgraphs, indices, labels and masks are
+// far below 2^24; uploads of values beyond it fail as kUnsupported (naming
+// the dtype, the value and the limit) so the node can run on the CPU, and
+// downloads check the range again before converting back to the exact dtype.
+constexpr int64_t kGpuExactIntLimit = int64_t{1} << 24;
+
+// True for the dtypes the GPU holds (the list above).
+bool gpu_holds_dtype(DataType t);
+
+// The layout the executor gives a tensor of `desc`: unpacked R32F for every
+// dtype gpu_holds_dtype() accepts; other dtypes are unsupported (named in the message). This
 // must stay a pure function of (desc, max_texture_size) while Executor::prepare
 // only receives descs.
 Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size);
