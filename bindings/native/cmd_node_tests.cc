@@ -3,9 +3,11 @@
 // which may only shrink: a new failure fails the run, and so does a listed
 // test that now passes.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -92,6 +94,57 @@ std::string compare_values(const Value& got, Value want, double rtol, double ato
   return "";
 }
 
+// Random ops (RandomUniform/Normal[Like], Bernoulli, Multinomial, Dropout in
+// training mode) draw from a different generator than the one that made the
+// expected outputs, so a model holding one is compared by dtype and shape
+// only, plus a range check on the outputs such a node produces directly:
+// uniform within [low, high], Bernoulli / Dropout mask in {0,1}, Multinomial
+// whole and >= 0, others (normal, Dropout output, derived values) finite.
+// Returns output name -> the op that produces it ("" = derived), or nullopt
+// for a deterministic model.
+std::optional<std::map<std::string, const ir::Node*>> random_outputs(const ir::Graph& g) {
+  static const std::set<std::string> kRandomOps = {"RandomUniform", "RandomNormal", "RandomUniformLike",
+                                                   "RandomNormalLike", "Bernoulli", "Multinomial"};
+  auto constant_false = [&](const std::string& name) {
+    if (g.initializers.count(name)) return g.initializers.at(name).size() == 1 &&
+                                           g.initializers.at(name).get_as_double(0) == 0;
+    for (const ir::Node& n : g.nodes)
+      if (n.op_type == "Constant" && !n.outputs.empty() && n.outputs[0] == name && n.attr("value"))
+        return n.attr("value")->t.size() == 1 && n.attr("value")->t.get_as_double(0) == 0;
+    return false;
+  };
+  std::map<std::string, const ir::Node*> out;
+  bool random = false;
+  for (const ir::Node& n : g.nodes) {
+    bool r = kRandomOps.count(n.op_type) != 0;
+    if (n.op_type == "Dropout" && n.domain.empty() && n.has_input(2) && !constant_false(n.inputs[2])) r = true;
+    random = random || r;
+    for (const std::string& o : n.outputs) out[o] = r ? &n : nullptr;
+  }
+  if (!random) return std::nullopt;
+  return out;
+}
+
+// "" when `got` fits `want`'s dtype and shape and the range its op allows.
+std::string compare_random(const Value& got, const Value& want, const ir::Node* op, size_t output_index) {
+  if (!got.is_tensor() || !want.is_tensor()) return "random output: expected a tensor";
+  const Tensor& t = got.tensor;
+  if (t.dtype() != want.tensor.dtype() || t.shape() != want.tensor.shape())
+    return "random output: got " + tensor_desc(t) + ", expected " + tensor_desc(want.tensor);
+  if (t.dtype() == DataType::kString) return "";
+  const std::string kind = op ? op->op_type : "";
+  for (int64_t i = 0; i < t.size(); ++i) {
+    const double v = t.get_as_double(i);
+    bool ok = std::isfinite(v);
+    if (kind == "RandomUniform" || kind == "RandomUniformLike")
+      ok = v >= op->attr_float("low", 0.f) && v <= op->attr_float("high", 1.f);
+    else if (kind == "Bernoulli" || (kind == "Dropout" && output_index == 1)) ok = v == 0 || v == 1;
+    else if (kind == "Multinomial") ok = v >= 0 && v == std::floor(v);
+    if (!ok) return "random output (" + kind + "): element " + std::to_string(i) + " = " + std::to_string(v) + " out of range";
+  }
+  return "";
+}
+
 TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol, double atol) {
   auto session = Session::create_from_file((dir / "model.onnx").string(), opts);
   if (!session.ok()) {
@@ -104,6 +157,9 @@ TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol
     return {Outcome::kFail, "create: " + one_line(why)};
   }
   Session& s = *session.value();
+  std::optional<std::map<std::string, const ir::Node*>> random;
+  auto model = onnx_loader::load_model_file((dir / "model.onnx").string());  // outlives `random`
+  if (model.ok()) random = random_outputs(model.value());
   std::vector<fs::path> sets;
   std::error_code ec;
   for (auto& e : fs::directory_iterator(dir, ec))
@@ -153,7 +209,15 @@ TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol
         if (k >= s.outputs().size()) return {Outcome::kFail, "more output files than model outputs"};
         name = s.outputs()[k].name;
       }
-      std::string mismatch = compare_values(out->at(name), want.value(), rtol, atol);
+      std::string mismatch;
+      if (random) {
+        const ir::Node* op = random->count(name) ? random->at(name) : nullptr;
+        size_t index = 0;
+        if (op) index = std::find(op->outputs.begin(), op->outputs.end(), name) - op->outputs.begin();
+        mismatch = compare_random(out->at(name), want.value(), op, index);
+      } else {
+        mismatch = compare_values(out->at(name), want.value(), rtol, atol);
+      }
       if (!mismatch.empty())
         return {Outcome::kFail, set.filename().string() + " output '" + name + "': " + one_line(mismatch)};
     }

@@ -185,6 +185,32 @@ GLINT_CPU_INFER(infer_cast);
 GLINT_CPU_KERNEL(reduce);
 GLINT_CPU_INFER(infer_reduce);
 
+// spectral.cc: DFT STFT MelWeightMatrix (opset 17)
+GLINT_CPU_KERNEL(dft);
+GLINT_CPU_INFER(infer_dft);
+GLINT_CPU_KERNEL(stft);
+GLINT_CPU_INFER(infer_stft);
+GLINT_CPU_KERNEL(mel_weight_matrix);
+GLINT_CPU_INFER(infer_mel_weight_matrix);
+
+// roi_align.cc
+GLINT_CPU_KERNEL(roi_align);
+GLINT_CPU_INFER(infer_roi_align);
+
+// text.cc: StringNormalizer TfIdfVectorizer
+GLINT_CPU_KERNEL(string_normalizer);
+GLINT_CPU_INFER(infer_string_normalizer);
+GLINT_CPU_KERNEL(tfidf_vectorizer);
+GLINT_CPU_INFER(infer_tfidf_vectorizer);
+
+// random.cc: RandomUniform RandomNormal (and *Like) Bernoulli Multinomial;
+// Dropout with training_mode (falls back to `dropout` otherwise).
+GLINT_CPU_KERNEL(random_kernel);
+GLINT_CPU_INFER(infer_random);
+GLINT_CPU_KERNEL(multinomial);
+GLINT_CPU_INFER(infer_multinomial);
+GLINT_CPU_KERNEL(dropout_training);
+
 #undef GLINT_CPU_KERNEL
 #undef GLINT_CPU_INFER
 
