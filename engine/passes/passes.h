@@ -21,6 +21,11 @@ Status infer_shapes(ir::Graph& g);
 // nothing reads.
 Status remove_dead_nodes(ir::Graph& g);
 
+// float16 tensors computed in float32 end to end (initializers, values and
+// Cast-to-float16 retyped), when no op carries other typed attributes. Sets
+// `applied`; the caller rounds declared float16 outputs.
+Status compute_float16_in_float32(ir::Graph& g, bool* applied);
+
 struct OptimizeOptions {
   bool fold = true;
 };

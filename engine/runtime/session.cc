@@ -3,6 +3,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "engine/core/half.h"
 #include "engine/core/log.h"
 #include "engine/onnx/loader.h"
 #include "engine/passes/passes.h"
@@ -55,6 +56,14 @@ std::string signature(const gl::KernelContext& ctx) {
 }
 
 }  // namespace
+
+// A float32 tensor as the float16 its output is declared to be.
+static Tensor rounded_to_half(const Tensor& t) {
+  if (t.dtype() != DataType::kFloat32) return t;
+  Tensor half(DataType::kFloat16, t.shape());
+  for (int64_t i = 0; i < half.size(); ++i) half.data<float>()[i] = round_to_half(t.data<float>()[i]);
+  return half;
+}
 
 std::string backend_mode_name(BackendMode m) {
   switch (m) {
@@ -134,6 +143,9 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
     const ir::ValueInfo* vi = graph_.info(name);
     outputs_.push_back({name, vi ? *vi : ir::ValueInfo{}});
   }
+  // After the outputs' declared dtypes are recorded: they are rounded to half
+  // when they leave, whatever precision computed them.
+  GLINT_RETURN_IF_ERROR(passes::compute_float16_in_float32(graph_, &float16_as_float32_));
   GLINT_ASSIGN_OR_RETURN(order_, ir::topological_order(graph_));
   for (size_t pos = 0; pos < order_.size(); ++pos) {
     const ir::Node& n = graph_.nodes[order_[pos]];
@@ -486,8 +498,17 @@ Result<std::map<std::string, Value>> Session::run_values(const std::map<std::str
     auto it = slots.find(w);
     if (it == slots.end()) return internal_error("output '" + w + "' was not computed");
     GLINT_ASSIGN_OR_RETURN(result[w], to_value(it->second));
+    Value& v = result[w];
+    if (v.is_tensor() && output_rounds_to_half(w)) v.tensor = rounded_to_half(v.tensor);
   }
   return result;
+}
+
+bool Session::output_rounds_to_half(const std::string& name) const {
+  if (!float16_as_float32_) return false;
+  for (auto& io : outputs_)
+    if (io.name == name) return io.info.dtype == DataType::kFloat16;
+  return false;
 }
 
 Result<std::unique_ptr<PendingRun>> Session::run_async(const std::map<std::string, Tensor>& feeds,
@@ -504,8 +525,9 @@ Result<std::unique_ptr<PendingRun>> Session::run_async(const std::map<std::strin
     Slot& slot = it->second;
     if (slot.other)
       return invalid_argument("output '" + w + "' is a " + slot.other->describe() + ", not a tensor (use run_values)");
+    if (output_rounds_to_half(w)) pending->round_to_half_.insert(w);
     if (slot.cpu) {
-      pending->done_[w] = *slot.cpu;
+      pending->done_[w] = pending->round_to_half_.count(w) ? rounded_to_half(*slot.cpu) : *slot.cpu;
     } else {
       GLINT_ASSIGN_OR_RETURN(auto d, gpu_->begin_download(*slot.gpu));
       pending->pending_.emplace_back(w, std::move(d));
@@ -524,7 +546,7 @@ Result<std::map<std::string, Tensor>> PendingRun::finish() {
   for (auto& [name, d] : pending_) {
     auto t = d->finish();
     if (!t.ok()) return t.status().with_context("output '" + name + "'");
-    done_[name] = std::move(t).value();
+    done_[name] = round_to_half_.count(name) ? rounded_to_half(t.value()) : std::move(t).value();
   }
   pending_.clear();
   return std::move(done_);
@@ -547,7 +569,9 @@ Status Session::execute(const std::map<std::string, Value>& feeds, const std::ve
     bool optional = io->info.kind == ir::TypeKind::kOptionalTensor || io->info.kind == ir::TypeKind::kOptionalSequence;
     if (v.is_tensor() && (want_tensor || io->info.kind == ir::TypeKind::kOptionalTensor)) {
       if (want_tensor) GLINT_RETURN_IF_ERROR(check_feed(*io, v.tensor));
-      slots[name].cpu = v.tensor;
+      slots[name].cpu = float16_as_float32_ && v.tensor.dtype() == DataType::kFloat16
+                            ? v.tensor.retagged(DataType::kFloat32)
+                            : v.tensor;
     } else if (!want_tensor && (v.kind == Value::Kind::kSequence || (optional && v.kind == Value::Kind::kNone))) {
       slots[name].other = v;
     } else {

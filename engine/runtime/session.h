@@ -59,6 +59,7 @@ class PendingRun {
  private:
   friend class Session;
   std::map<std::string, Tensor> done_;
+  std::set<std::string> round_to_half_;  // float16 outputs computed in float32
   std::vector<std::pair<std::string, std::unique_ptr<gl::PendingDownload>>> pending_;
 };
 
@@ -124,6 +125,9 @@ class Session {
   std::vector<std::unique_ptr<NodeState>> states_;  // indexed like graph_.nodes
   std::map<std::string, size_t> last_use_;          // value -> position in order_ of its last reader
   std::map<std::string, gl::GpuTensorPtr> gpu_constants_;  // initializers, uploaded once
+  bool float16_as_float32_ = false;  // passes::compute_float16_in_float32 applied
+  // True when output `name` is declared float16 but computed in float32.
+  bool output_rounds_to_half(const std::string& name) const;
   gl::Executor* gpu_ = nullptr;  // process-wide executor; null on the CPU backend
   CreationTimings timings_;
 };
