@@ -1,6 +1,8 @@
 #include "engine/runtime/session.h"
 
 #include <chrono>
+#include <new>
+#include <stdexcept>
 #include <sstream>
 
 #include "engine/core/half.h"
@@ -109,8 +111,27 @@ struct Session::NodeState {
 
 Session::~Session() = default;
 
+// A hostile or broken model can ask for tensors larger than memory (a
+// ConstantOfShape of 10^15 elements, say): the allocation throws, and the
+// caller gets an error instead of a crash.
+template <class F>
+auto guard_allocations(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return Status(StatusCode::kInvalidArgument, "out of memory: the model asks for a tensor larger than memory");
+  } catch (const std::length_error&) {
+    return Status(StatusCode::kInvalidArgument, "out of memory: the model asks for a tensor larger than memory");
+  }
+}
+
 Result<std::unique_ptr<Session>> Session::create(const void* data, size_t size,
                                                  const SessionOptions& options) {
+  return guard_allocations([&] { return create_unguarded(data, size, options); });
+}
+
+Result<std::unique_ptr<Session>> Session::create_unguarded(const void* data, size_t size,
+                                                           const SessionOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   GLINT_ASSIGN_OR_RETURN(ir::Graph g, onnx_loader::load_model(data, size));
   std::unique_ptr<Session> s(new Session());
@@ -490,6 +511,11 @@ Result<std::map<std::string, Tensor>> Session::run(const std::map<std::string, T
 
 Result<std::map<std::string, Value>> Session::run_values(const std::map<std::string, Value>& feeds,
                                                          const std::vector<std::string>& fetches) {
+  return guard_allocations([&] { return run_values_unguarded(feeds, fetches); });
+}
+
+Result<std::map<std::string, Value>> Session::run_values_unguarded(const std::map<std::string, Value>& feeds,
+                                                                   const std::vector<std::string>& fetches) {
   std::map<std::string, Slot> slots;
   std::vector<std::string> wanted;
   GLINT_RETURN_IF_ERROR(execute(feeds, fetches, slots, wanted));
@@ -513,6 +539,11 @@ bool Session::output_rounds_to_half(const std::string& name) const {
 
 Result<std::unique_ptr<PendingRun>> Session::run_async(const std::map<std::string, Tensor>& feeds,
                                                        const std::vector<std::string>& fetches) {
+  return guard_allocations([&] { return run_async_unguarded(feeds, fetches); });
+}
+
+Result<std::unique_ptr<PendingRun>> Session::run_async_unguarded(const std::map<std::string, Tensor>& feeds,
+                                                                 const std::vector<std::string>& fetches) {
   std::map<std::string, Value> values;
   for (auto& [name, t] : feeds) values[name] = Value::of(t);
   std::map<std::string, Slot> slots;

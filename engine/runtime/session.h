@@ -99,6 +99,12 @@ class Session {
 
  private:
   Session() = default;
+  static Result<std::unique_ptr<Session>> create_unguarded(const void* data, size_t size,
+                                                           const SessionOptions& options);
+  Result<std::map<std::string, Value>> run_values_unguarded(const std::map<std::string, Value>& feeds,
+                                                            const std::vector<std::string>& fetches);
+  Result<std::unique_ptr<PendingRun>> run_async_unguarded(const std::map<std::string, Tensor>& feeds,
+                                                          const std::vector<std::string>& fetches);
   Status init(ir::Graph graph, const SessionOptions& options);
   Status place_nodes();
   Status compile_static();

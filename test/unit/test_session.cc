@@ -189,3 +189,26 @@ TEST_CASE("symbolic batch dims run with any batch", "[session]") {
     }
   }
 }
+
+TEST_CASE("a model asking for a tensor larger than memory gets an error, not a crash", "[session][bad-input]") {
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {1});
+  b.initializer_i64("shape", {3}, {1000000, 1000000, 1000000});
+  b.node("ConstantOfShape", {"shape"}, {"big"}, "huge");
+  b.node("Add", {"big", "x"}, {"y"}, "add");
+  b.output("y", onnx::TensorProto::FLOAT, {-1, -1, -1});
+  std::string bytes = b.bytes();
+  for (auto mode : {BackendMode::kCpu, BackendMode::kDefault}) {
+    SessionOptions o;
+    o.backend = mode;
+    auto s = Session::create(bytes.data(), bytes.size(), o);
+    if (!s.ok()) {
+      CHECK_THAT(s.status().message(), Catch::Contains("out of memory") || Catch::Contains("huge"));
+      continue;
+    }
+    Tensor x(glint::DataType::kFloat32, {1});
+    auto r = s.value()->run({{"x", x}});
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("out of memory") || Catch::Contains("huge"));
+  }
+}
