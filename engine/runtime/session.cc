@@ -168,6 +168,9 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   // when they leave, whatever precision computed them.
   GLINT_RETURN_IF_ERROR(passes::compute_float16_in_float32(graph_, &float16_as_float32_));
   GLINT_ASSIGN_OR_RETURN(order_, ir::topological_order(graph_));
+  for (auto& n : graph_.nodes)
+    for (auto& o : n.outputs)
+      if (!o.empty()) produced_.insert(o);
   for (size_t pos = 0; pos < order_.size(); ++pos) {
     const ir::Node& n = graph_.nodes[order_[pos]];
     for (auto& in : n.inputs) if (!in.empty()) last_use_[in] = pos;
@@ -615,11 +618,9 @@ Status Session::execute(const std::map<std::string, Value>& feeds, const std::ve
   for (auto& [name, t] : graph_.initializers) slots[name].cpu = t;
 
   wanted = fetches.empty() ? graph_.outputs : fetches;
-  for (auto& w : wanted) {
-    bool known = graph_.values.count(w) || graph_.is_constant(w) || feeds.count(w);
-    for (auto& n : graph_.nodes) for (auto& o : n.outputs) if (o == w) known = true;
-    if (!known) return invalid_argument("unknown output '" + w + "'");
-  }
+  for (auto& w : fetches)  // the graph's own outputs are known by construction
+    if (!produced_.count(w) && !graph_.is_constant(w) && !feeds.count(w))
+      return invalid_argument("unknown output '" + w + "'");
   std::set<std::string> keep(wanted.begin(), wanted.end());
 
   for (size_t pos = 0; pos < order_.size(); ++pos) {

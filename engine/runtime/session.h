@@ -129,6 +129,7 @@ class Session {
   std::vector<IoInfo> inputs_, outputs_;
   std::vector<NodePlacement> placements_;
   std::vector<std::unique_ptr<NodeState>> states_;  // indexed like graph_.nodes
+  std::set<std::string> produced_;                  // every node output: what run() may fetch
   std::map<std::string, size_t> last_use_;          // value -> position in order_ of its last reader
   std::map<std::string, gl::GpuTensorPtr> gpu_constants_;  // initializers, uploaded once
   bool float16_as_float32_ = false;  // passes::compute_float16_in_float32 applied
