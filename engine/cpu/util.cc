@@ -13,7 +13,10 @@ Status node_unsupported(const ir::Node& node, const std::string& msg) {
   return unsupported(node.describe() + ": " + msg);
 }
 
-Status check_inputs(const ir::Node& node, const std::vector<const Tensor*>& in, size_t required) {
+namespace {
+// The first `required` entries of `in` must be present (non-null).
+template <class T>
+Status check_required(const ir::Node& node, const std::vector<const T*>& in, size_t required) {
   if (in.size() < required)
     return node_error(node, "expected at least " + std::to_string(required) + " inputs, given " +
                                 std::to_string(in.size()));
@@ -21,15 +24,15 @@ Status check_inputs(const ir::Node& node, const std::vector<const Tensor*>& in, 
     if (!in[i]) return node_error(node, "required input " + std::to_string(i) + " is absent");
   return Status::Ok();
 }
+}  // namespace
+
+Status check_inputs(const ir::Node& node, const std::vector<const Tensor*>& in, size_t required) {
+  return check_required(node, in, required);
+}
 
 Status check_infer_inputs(const ir::Node& node, const std::vector<const ir::ValueInfo*>& in,
                           size_t required) {
-  if (in.size() < required)
-    return node_error(node, "expected at least " + std::to_string(required) + " inputs, given " +
-                                std::to_string(in.size()));
-  for (size_t i = 0; i < required; ++i)
-    if (!in[i]) return node_error(node, "required input " + std::to_string(i) + " is absent");
-  return Status::Ok();
+  return check_required(node, in, required);
 }
 
 Status normalize_axis(const ir::Node& node, int64_t axis, int64_t rank, int64_t* out,
