@@ -12,21 +12,14 @@
 #include "engine/core/half.h"
 #include "engine/cpu/kernels.h"
 #include "engine/runtime/registry.h"
+#include "test/unit/cpu_test_util.h"
 
 using namespace glint;
+using namespace glint::test;
 
 namespace {
 
-using Attrs = std::map<std::string, ir::Attribute>;
 
-ir::Attribute ai(int64_t v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kInt; a.i = v; return a; }
-ir::Attribute af(float v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kFloat; a.f = v; return a; }
-ir::Attribute as(const std::string& v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kString; a.s = v; return a; }
-ir::Attribute ais(std::vector<int64_t> v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kInts; a.ints = std::move(v); return a; }
-ir::Attribute at(const Tensor& t) { ir::Attribute a; a.kind = ir::Attribute::Kind::kTensor; a.t = t; return a; }
-
-Tensor F(const Shape& s, const std::vector<float>& v) { return Tensor::from_floats(s, v); }
-Tensor I64(const Shape& s, const std::vector<int64_t>& v) { return Tensor::from_int64s(s, v); }
 Tensor T(DataType dt, const Shape& s, const std::vector<double>& v) {
   Tensor t(dt, s);
   for (size_t i = 0; i < v.size() && static_cast<int64_t>(i) < t.size(); ++i) t.set_from_double(i, v[i]);
@@ -43,17 +36,6 @@ Tensor random(const Shape& s, unsigned seed) {
   Tensor t(DataType::kFloat32, s);
   for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = d(g);
   return t;
-}
-
-ir::Node make_node(const std::string& op, int opset, size_t n_in, Attrs attrs = {}, size_t n_out = 1) {
-  ir::Node n;
-  n.name = "n_" + op;
-  n.op_type = op;
-  n.opset = opset;
-  for (size_t i = 0; i < n_in; ++i) n.inputs.push_back("in" + std::to_string(i));
-  for (size_t i = 0; i < n_out; ++i) n.outputs.push_back("out" + std::to_string(i));
-  n.attrs = std::move(attrs);
-  return n;
 }
 
 // Runs the registered CPU kernel; absent inputs are passed as nullptr (and

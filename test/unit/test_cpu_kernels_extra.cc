@@ -10,37 +10,18 @@
 
 #include "engine/cpu/kernels.h"
 #include "engine/runtime/registry.h"
+#include "test/unit/cpu_test_util.h"
 
 using namespace glint;
+using namespace glint::test;
 
 namespace {
 
-using Attrs = std::map<std::string, ir::Attribute>;
 
-ir::Attribute ai(int64_t v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kInt; a.i = v; return a; }
-ir::Attribute af(float v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kFloat; a.f = v; return a; }
-ir::Attribute as(const std::string& v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kString; a.s = v; return a; }
-ir::Attribute ais(std::vector<int64_t> v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kInts; a.ints = std::move(v); return a; }
-ir::Attribute afs(std::vector<float> v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kFloats; a.floats = std::move(v); return a; }
-ir::Attribute ass(std::vector<std::string> v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kStrings; a.strings = std::move(v); return a; }
-
-Tensor F(const Shape& s, const std::vector<float>& v) { return Tensor::from_floats(s, v); }
-Tensor I64(const Shape& s, const std::vector<int64_t>& v) { return Tensor::from_int64s(s, v); }
 Tensor S(const Shape& s, const std::vector<std::string>& v) {
   Tensor t(DataType::kString, s);
   t.strings() = v;
   return t;
-}
-
-ir::Node make_node(const std::string& op, int opset, size_t n_in, Attrs attrs = {}, size_t n_out = 1) {
-  ir::Node n;
-  n.name = "n_" + op;
-  n.op_type = op;
-  n.opset = opset;
-  for (size_t i = 0; i < n_in; ++i) n.inputs.push_back("in" + std::to_string(i));
-  for (size_t i = 0; i < n_out; ++i) n.outputs.push_back("out" + std::to_string(i));
-  n.attrs = std::move(attrs);
-  return n;
 }
 
 // Runs the registered CPU kernel; where the infer function (given the inputs
