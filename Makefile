@@ -20,7 +20,7 @@ help:
 	@echo "make test    deps + build + web + models, then ctest (unit, models, node tests, browser tests)"
 	@echo "make demo    deps + web + models, then serve the demo page and classify the default photo in headless Chromium"
 	@echo "make demo-native  deps + build + models, then glint classify the default photo"
-	@echo "make bench   deps + build + models, then glint bench on SqueezeNet"
+	@echo "make bench   deps + build + web + models, then the browser benchmark (web/bench: glint vs TF.js, onnxruntime-web, ONNX.js) and glint bench natively"
 	@echo "make asan    deps + models, build the native-asan preset and run its tests"
 	@echo "make clean   remove the preset build directories"
 
@@ -58,9 +58,21 @@ demo-native: deps build models
 	@$(GLINT) classify $(MODELS)/squeezenet1.1-fp16.onnx $(MODELS)/images/chelsea.png \
 	  --labels $(MODELS)/imagenet-labels.txt --top 5
 
-bench: deps build models
-	@echo "==> $(GLINT) bench squeezenet1.1-fp16 (20 runs)"
-	@$(GLINT) bench $(MODELS)/squeezenet1.1-fp16.onnx --runs 20
+# BENCH_ARGS: options for web/bench/run.mjs, e.g. make bench BENCH_ARGS="--runs 5 --only mnist,matmul".
+bench: deps-web build web models
+	@GLINT_DEPS_BENCH=1 bash tools/deps.sh
+	@echo "==> benchmark models (tools/make-bench-models.py -> $(MODELS)/bench)"
+	@/usr/bin/python3 tools/make-bench-models.py
+	@cd web/bench && want=$$(sha256sum package-lock.json | cut -d' ' -f1); \
+	  if [[ "$$(cat node_modules/.glint-lock-sha256 2>/dev/null)" != "$$want" ]]; then \
+	    echo "==> npm ci in web/bench (TensorFlow.js, onnxruntime-web, ONNX.js)"; \
+	    npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && printf '%s' "$$want" >node_modules/.glint-lock-sha256; \
+	  fi
+	@echo "==> browser benchmark (web/bench/run.mjs; results in bench-results/)"
+	@node web/bench/run.mjs --no-models $(BENCH_ARGS)
+	@echo "==> $(GLINT) bench squeezenet (fp32) and mobilenetv2, 20 runs each"
+	@$(GLINT) bench $(MODELS)/bench/squeezenet.onnx --runs 20
+	@$(GLINT) bench $(MODELS)/bench/mobilenetv2.onnx --runs 20
 
 asan: deps models
 	@echo "==> configure + build (preset native-asan, $(NPROC) jobs)"

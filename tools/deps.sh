@@ -5,6 +5,7 @@
 #
 #   bash tools/deps.sh            # native build + tests
 #   GLINT_DEPS_WEB=1 bash tools/deps.sh   # also the web toolchain (see below)
+#   GLINT_DEPS_BENCH=1 bash tools/deps.sh # also what the benchmark's models need (see below)
 set -euo pipefail
 
 # --- native build, unit/model tests ------------------------------------------
@@ -27,6 +28,11 @@ WEB_PACKAGES=(emscripten dpkg-dev chromium)
 # installed with `npm ci` into web/node_modules: playwright-core drives
 # Debian's Chromium; onnxruntime-web is the reference for the API-compatibility test.
 NPM_PACKAGES=(playwright-core onnxruntime-web)
+
+# --- benchmark models (GLINT_DEPS_BENCH=1) -----------------------------------
+# tools/make-bench-models.py exports MobileNetV2 from torchvision (random
+# weights, fixed seed); Debian's torch 1.13 and torchvision 0.14 are enough.
+BENCH_PACKAGES=(python3-torch python3-torchvision)
 
 log() { printf 'deps: %s\n' "$*"; }
 
@@ -85,4 +91,8 @@ if [[ "${GLINT_DEPS_WEB:-0}" == 1 ]]; then
     (cd "$WEB_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
     printf '%s' "$want" >"$stamp"
   fi
+fi
+
+if [[ "${GLINT_DEPS_BENCH:-0}" == 1 ]]; then
+  install_debian "${BENCH_PACKAGES[@]}"
 fi

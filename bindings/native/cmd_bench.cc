@@ -1,4 +1,6 @@
-// glint bench: session create, first run and steady-state run times.
+// glint bench: session create, first run, steady-state run times (median, p90;
+// outputs read back each run) and the GPU memory held after the runs. The same
+// figures as the browser harness (web/bench) prints per engine.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -58,15 +60,22 @@ int cmd_bench(int argc, char** argv) {
   }
   if (!json) std::fputc('\n', stderr);
   double median = percentile(times, 0.5), p90 = percentile(times, 0.9);
+  // The executor's texture pool after the runs: what the session holds on the GPU.
   auto mem = s.gpu_memory();
-  long long tex_bytes = mem ? static_cast<long long>(mem->texture_bytes) : 0;
   if (json) {
     std::printf("{\"model\": \"%s\", \"backend\": \"%s\", \"renderer\": \"%s\", \"create_ms\": %.3f, "
-                "\"first_run_ms\": %.3f, \"median_ms\": %.3f, \"p90_ms\": %.3f, \"runs\": %d, "
-                "\"texture_bytes\": %lld}\n",
+                "\"load_ms\": %.3f, \"optimize_ms\": %.3f, \"compile_ms\": %.3f, "
+                "\"first_run_ms\": %.3f, \"median_ms\": %.3f, \"p90_ms\": %.3f, \"runs\": %d, \"warmup\": %d",
                 json_escape(args->positional[0]).c_str(), backend_mode_name(s.backend()).c_str(),
-                json_escape(s.renderer()).c_str(), create_ms, first_ms, median, p90, runs,
-                tex_bytes);
+                json_escape(s.renderer()).c_str(), create_ms, s.timings().load_ms, s.timings().optimize_ms,
+                s.timings().compile_ms, first_ms, median, p90, runs, warmup);
+    if (mem) {
+      std::printf(", \"texture_bytes\": %lld, \"live_textures\": %lld, \"pooled_textures\": %lld, \"programs\": %lld}\n",
+                  static_cast<long long>(mem->texture_bytes), static_cast<long long>(mem->live_textures),
+                  static_cast<long long>(mem->pooled_textures), static_cast<long long>(mem->programs));
+    } else {
+      std::printf(", \"texture_bytes\": null}\n");
+    }
   } else {
     std::printf("model:        %s\nbackend:      %s (%s)\n", args->positional[0].c_str(),
                 backend_mode_name(s.backend()).c_str(), s.renderer().c_str());
@@ -74,7 +83,14 @@ int cmd_bench(int argc, char** argv) {
                 s.timings().optimize_ms, s.timings().compile_ms);
     std::printf("first run:    %.1f ms\nmedian run:   %.2f ms  (p90 %.2f ms, %d runs after %d warm-ups)\n", first_ms,
                 median, p90, runs, warmup);
-    if (mem) std::printf("GPU textures: %lld bytes\n", tex_bytes);
+    if (mem) {
+      std::printf("GPU memory:   %lld texture bytes (%.1f MiB; %lld live + %lld pooled textures, %lld programs)\n",
+                  static_cast<long long>(mem->texture_bytes), mem->texture_bytes / 1048576.0,
+                  static_cast<long long>(mem->live_textures), static_cast<long long>(mem->pooled_textures),
+                  static_cast<long long>(mem->programs));
+    } else {
+      std::printf("GPU memory:   none (CPU backend)\n");
+    }
   }
   return 0;
 }

@@ -14,7 +14,7 @@ const char* kUsage =
     "  info MODEL.onnx [--backend ...]\n"
     "  node-tests DIR... [--backend gpu|cpu|default] [--known-failures FILE] [--rtol R] [--atol A]\n"
     "                    [--filter TEXT] [--list-failures FILE]\n"
-    "  bench MODEL.onnx [--runs N] [--warmup N] [--backend ...] [--json]\n"
+    "  bench MODEL.onnx [--runs N] [--warmup N] [--backend ...] [--json]   (create, first, median, p90, GPU memory)\n"
     "backend: default = GPU with per-node CPU fallback; gpu = GPU only; cpu = CPU only.\n";
 }  // namespace
 

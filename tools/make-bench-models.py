@@ -1,0 +1,671 @@
+#!/usr/bin/python3
+"""Makes the benchmark's workloads in models/data/bench/ (web/bench/README.md).
+
+Run with Debian's python (/usr/bin/python3: onnx, numpy; torch + torchvision
+for MobileNetV2, installed by GLINT_DEPS_BENCH=1 bash tools/deps.sh):
+
+    /usr/bin/python3 tools/make-bench-models.py [--force] [--out DIR]
+
+Per workload W it writes
+    W.onnx        the model every ONNX engine loads (float32)
+    W.input.bin   the input, float32, NCHW (the same bytes for every engine)
+    W.tf.json     the same network as a list of TensorFlow.js ops in NHWC, with
+    W.tf.bin      its weights (float32, already in TF layouts: conv HWIO,
+                  depthwise HW C 1, matmul [K, N])
+and manifest.json, which lists the workloads with the sha256 of every file,
+of this script and of the source models. When the manifest matches, nothing
+is made again (a rerun takes well under a second).
+
+The TF.js op list is translated from the ONNX graph itself, node by node, so
+the two are the same math; a node this translator does not know is an error,
+never skipped.
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper, shape_inference
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(REPO, 'models', 'data')
+SQUEEZENET_FP16 = os.path.join(DATA, 'squeezenet1.1-fp16.onnx')
+MNIST = os.path.join(DATA, 'mnist', 'model.onnx')
+
+WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'matmul', 'conv3x3', 'depthwise3x3']
+DESCRIPTIONS = {
+    'squeezenet': 'SqueezeNet 1.1, fp32 (the fp16 model\'s weights widened), 1x3x224x224',
+    'mobilenetv2': 'MobileNetV2 1.0 224 (torchvision, random weights seed 0, BatchNorm folded), opset 13',
+    'mnist': 'MNIST (ONNX model zoo mnist-8), 1x1x28x28',
+    'matmul': 'MatMul [256x1024] x [1024x1024] (B a constant)',
+    'conv3x3': 'Conv 3x3 pad 1, 1x32x112x112 -> 64 channels, + bias',
+    'depthwise3x3': 'Depthwise Conv 3x3 pad 1, 1x96x56x56, group 96, + bias',
+}
+
+
+def log(msg):
+    print(f'bench-models: {msg}', flush=True)
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------
+# The ONNX models
+# ----------------------------------------------------------------------------
+
+def squeezenet_fp32():
+    """SqueezeNet 1.1 with its float16 weights widened to float32 (exactly)."""
+    m = onnx.load(SQUEEZENET_FP16)
+    g = m.graph
+    for i, t in enumerate(g.initializer):
+        if t.data_type == TensorProto.FLOAT16:
+            a = numpy_helper.to_array(t).astype(np.float32)
+            g.initializer[i].CopyFrom(numpy_helper.from_array(a, t.name))
+    for vi in list(g.input) + list(g.output) + list(g.value_info):
+        tt = vi.type.tensor_type
+        if tt.elem_type == TensorProto.FLOAT16:
+            tt.elem_type = TensorProto.FLOAT
+    for n in g.node:
+        if n.op_type == 'Cast':
+            raise SystemExit('bench-models: squeezenet: unexpected Cast node; update squeezenet_fp32()')
+    # Its input is BGR pixels minus the mean: draw values of that range.
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 255, size=(1, 3, 224, 224)).astype(np.float32)
+    x -= np.array([104, 117, 123], np.float32).reshape(1, 3, 1, 1)
+    return m, x
+
+
+def mobilenetv2():
+    """torchvision's MobileNetV2 1.0 with seeded random weights. Its BatchNorm
+    statistics are calibrated on seeded random batches first (so activations
+    stay O(1) through the 17 blocks), then each BatchNorm is folded into the
+    conv before it, and the model is exported in eval mode at opset 13."""
+    import io
+    import torch
+    import torchvision
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    model = torchvision.models.mobilenet_v2(weights=None)
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.momentum = None  # cumulative average over the calibration batches
+    model.train()
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for _ in range(4):
+            model(torch.rand(4, 3, 224, 224, generator=gen) * 2 - 1)
+    model.eval()
+
+    def fuse(seq):
+        kids = list(seq.named_children())
+        for (n1, m1), (n2, m2) in zip(kids, kids[1:]):
+            if isinstance(m1, torch.nn.Conv2d) and isinstance(m2, torch.nn.BatchNorm2d):
+                setattr(seq, n1, fuse_conv_bn_eval(m1, m2))
+                setattr(seq, n2, torch.nn.Identity())
+        for _, child in seq.named_children():
+            fuse(child)
+
+    fuse(model)
+    left = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    if left:
+        raise SystemExit(f'bench-models: mobilenetv2: {len(left)} BatchNorm layers were not folded')
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, size=(1, 3, 224, 224)).astype(np.float32)
+    buf = io.BytesIO()
+    torch.onnx.export(model, torch.from_numpy(x), buf, opset_version=13, input_names=['input'],
+                      output_names=['output'], do_constant_folding=True)
+    return onnx.load_from_string(buf.getvalue()), x
+
+
+def mnist():
+    m = onnx.load(MNIST)
+    rng = np.random.default_rng(3)
+    return m, rng.uniform(0, 1, size=(1, 1, 28, 28)).astype(np.float32)
+
+
+def kernel_model(name, node, inputs, initializers, output):
+    g = helper.make_graph([node], name, inputs, [output], initializer=initializers)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)], producer_name='glint-bench')
+    m.ir_version = 7
+    return m
+
+
+def matmul():
+    rng = np.random.default_rng(4)
+    b = (rng.standard_normal((1024, 1024)) / 32).astype(np.float32)
+    m = kernel_model('matmul', helper.make_node('MatMul', ['A', 'B'], ['Y']),
+                     [helper.make_tensor_value_info('A', TensorProto.FLOAT, [256, 1024])],
+                     [numpy_helper.from_array(b, 'B')],
+                     helper.make_tensor_value_info('Y', TensorProto.FLOAT, [256, 1024]))
+    return m, rng.uniform(-1, 1, size=(256, 1024)).astype(np.float32)
+
+
+def conv3x3():
+    rng = np.random.default_rng(5)
+    w = (rng.standard_normal((64, 32, 3, 3)) * np.sqrt(2 / (32 * 9))).astype(np.float32)
+    b = (rng.standard_normal(64) * 0.1).astype(np.float32)
+    m = kernel_model('conv3x3', helper.make_node('Conv', ['X', 'W', 'B'], ['Y'], kernel_shape=[3, 3],
+                                                 pads=[1, 1, 1, 1]),
+                     [helper.make_tensor_value_info('X', TensorProto.FLOAT, [1, 32, 112, 112])],
+                     [numpy_helper.from_array(w, 'W'), numpy_helper.from_array(b, 'B')],
+                     helper.make_tensor_value_info('Y', TensorProto.FLOAT, [1, 64, 112, 112]))
+    return m, rng.uniform(-1, 1, size=(1, 32, 112, 112)).astype(np.float32)
+
+
+def depthwise3x3():
+    rng = np.random.default_rng(6)
+    w = (rng.standard_normal((96, 1, 3, 3)) / 3).astype(np.float32)
+    b = (rng.standard_normal(96) * 0.1).astype(np.float32)
+    m = kernel_model('depthwise3x3', helper.make_node('Conv', ['X', 'W', 'B'], ['Y'], kernel_shape=[3, 3],
+                                                      pads=[1, 1, 1, 1], group=96),
+                     [helper.make_tensor_value_info('X', TensorProto.FLOAT, [1, 96, 56, 56])],
+                     [numpy_helper.from_array(w, 'W'), numpy_helper.from_array(b, 'B')],
+                     helper.make_tensor_value_info('Y', TensorProto.FLOAT, [1, 96, 56, 56]))
+    return m, rng.uniform(-1, 1, size=(1, 96, 56, 56)).astype(np.float32)
+
+
+MAKERS = {'squeezenet': squeezenet_fp32, 'mobilenetv2': mobilenetv2, 'mnist': mnist, 'matmul': matmul,
+          'conv3x3': conv3x3, 'depthwise3x3': depthwise3x3}
+
+
+# ----------------------------------------------------------------------------
+# ONNX graph -> TensorFlow.js op list (NHWC)
+# ----------------------------------------------------------------------------
+
+NCHW_TO_NHWC_AXIS = {0: 0, 1: 3, 2: 1, 3: 2}
+NEG_BIG = -3.4e38  # the pad value before a max pool: below any float32 input
+
+
+class Untranslatable(Exception):
+    pass
+
+
+def attrs_of(node):
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+
+def spatial_pads(node, a, in_hw, kernel, strides, dilations):
+    """[top, left, bottom, right] as ONNX says, auto_pad included."""
+    auto = a.get('auto_pad', b'NOTSET')
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto in ('NOTSET', ''):
+        return list(a.get('pads', [0, 0, 0, 0]))
+    if auto == 'VALID':
+        return [0, 0, 0, 0]
+    if auto in ('SAME_UPPER', 'SAME_LOWER'):
+        begin, end = [], []
+        for i in range(2):
+            out = -(-in_hw[i] // strides[i])
+            total = max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in_hw[i])
+            small, big = total // 2, total - total // 2
+            begin.append(small if auto == 'SAME_UPPER' else big)
+            end.append(big if auto == 'SAME_UPPER' else small)
+        return begin + end
+    raise Untranslatable(f'{node.op_type} {node.name}: auto_pad {auto}')
+
+
+class Translator:
+    def __init__(self, model):
+        model = shape_inference.infer_shapes(model)
+        self.g = model.graph
+        self.opset = next((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')), 1)
+        self.consts = {t.name: numpy_helper.to_array(t) for t in self.g.initializer}
+        self.shapes = {}
+        for vi in list(self.g.input) + list(self.g.value_info) + list(self.g.output):
+            dims = vi.type.tensor_type.shape.dim
+            self.shapes[vi.name] = [d.dim_value if d.HasField('dim_value') else None for d in dims]
+        self.uses = {}
+        for n in self.g.node:
+            for i in n.input:
+                self.uses[i] = self.uses.get(i, 0) + 1
+        self.graph_outputs = {o.name for o in self.g.output}
+        self.ops, self.weights = [], []  # weights: (name, float32 array)
+        self.tf_name = {}   # ONNX value -> TF value (aliases for Identity/Dropout and fused ops)
+        self.producer = {}  # TF value -> the op dict that makes it
+        self.counter = 0
+
+    # -- helpers -------------------------------------------------------------
+    def shape(self, name):
+        s = self.shapes.get(name)
+        if s is None or any(d is None for d in s):
+            raise Untranslatable(f'value {name}: no static shape from shape inference')
+        return s
+
+    def const(self, name):
+        return self.consts.get(name) if name else None
+
+    def value(self, name):
+        if name in self.consts:
+            raise Untranslatable(f'value {name} is a constant where a tensor was expected')
+        return self.tf_name.get(name, name)
+
+    def add_weight(self, array, hint):
+        self.counter += 1
+        wname = f'w{self.counter}_{hint}'
+        self.weights.append((wname, np.ascontiguousarray(array, dtype=np.float32)))
+        return wname
+
+    def emit(self, op, onnx_out, **fields):
+        d = {'op': op, 'output': onnx_out, **fields}
+        self.ops.append(d)
+        self.tf_name[onnx_out] = onnx_out
+        self.producer[onnx_out] = d
+        return d
+
+    def fusable(self, onnx_in, kinds):
+        """The op producing onnx_in, when this node is its only consumer."""
+        tf = self.tf_name.get(onnx_in)
+        op = self.producer.get(tf)
+        if op is None or op['op'] not in kinds or self.uses.get(onnx_in, 0) != 1 or onnx_in in self.graph_outputs:
+            return None
+        return op
+
+    def retarget(self, op, onnx_in, onnx_out):
+        """op now also computes onnx_out (a fused successor); rename its output."""
+        del self.producer[op['output']]
+        op['output'] = onnx_out
+        self.tf_name[onnx_out] = onnx_out
+        self.tf_name.pop(onnx_in, None)
+        self.producer[onnx_out] = op
+
+    def to_tf_layout(self, array, rank):
+        """A constant operand of a rank-`rank` tensor: broadcast rank, NCHW -> NHWC."""
+        a = np.asarray(array, np.float32)
+        if rank == 4:
+            a = a.reshape((1,) * (4 - a.ndim) + a.shape).transpose(0, 2, 3, 1)
+        return a
+
+    # -- nodes -----------------------------------------------------------------
+    def translate(self):
+        for node in self.g.node:
+            try:
+                self.node(node)
+            except Untranslatable:
+                raise
+            except Exception as e:  # a malformed assumption: name the node
+                raise Untranslatable(f'{node.op_type} {node.name}: {e}') from e
+        for o in self.g.output:
+            if o.name not in self.tf_name:
+                raise Untranslatable(f'graph output {o.name} was not produced')
+        return self.ops
+
+    def node(self, n):
+        op, a = n.op_type, attrs_of(n)
+        ins = list(n.input)
+        if op == 'Constant':
+            self.consts[n.output[0]] = numpy_helper.to_array(a['value'])
+            return
+        if ins and all(i in self.consts for i in ins if i):
+            return self.fold(n, a)
+        if op in ('Identity', 'Dropout'):
+            self.tf_name[n.output[0]] = self.value(ins[0])
+            return
+        handler = getattr(self, 'op_' + op, None)
+        if handler is None:
+            raise Untranslatable(f'ONNX op {op} (node {n.name}) has no TF.js translation')
+        handler(n, a, ins, n.output[0])
+
+    def fold(self, n, a):
+        if n.op_type == 'Reshape':
+            x, s = self.consts[n.input[0]], self.consts[n.input[1]].astype(np.int64)
+            s = [x.shape[i] if d == 0 else d for i, d in enumerate(s)]
+            self.consts[n.output[0]] = x.reshape(s)
+            return
+        if n.op_type == 'Identity':
+            self.consts[n.output[0]] = self.consts[n.input[0]]
+            return
+        raise Untranslatable(f'constant {n.op_type} {n.name}: no constant folding for it')
+
+    def op_Conv(self, n, a, ins, out):
+        xs = self.shape(ins[0])
+        w = self.const(ins[1])
+        if len(xs) != 4 or w is None or w.ndim != 4:
+            raise Untranslatable(f'Conv {n.name}: only 2-D convs with constant weights')
+        kernel = list(w.shape[2:])
+        strides = list(a.get('strides', [1, 1]))
+        dil = list(a.get('dilations', [1, 1]))
+        pads = spatial_pads(n, a, xs[2:], kernel, strides, dil)
+        group = a.get('group', 1)
+        c_in, c_out = xs[1], w.shape[0]
+        if group == 1:
+            op, filt = 'conv2d', w.transpose(2, 3, 1, 0)                       # OIHW -> HWIO
+        elif group == c_in and w.shape[1] == 1:
+            mult = c_out // group
+            op, filt = 'depthwiseConv2d', w.reshape(group, mult, *kernel).transpose(2, 3, 0, 1)  # -> H W C M
+        else:
+            raise Untranslatable(f'Conv {n.name}: group {group} is neither 1 nor depthwise')
+        bias = self.const(ins[2]) if len(ins) > 2 and ins[2] else None
+        fields = dict(input=self.value(ins[0]), filter=self.add_weight(filt, 'filter'), strides=strides,
+                      dilations=dil, pad=self.tf_pad(pads), activation='linear')
+        if bias is not None:
+            fields['bias'] = self.add_weight(bias.reshape(-1), 'bias')
+        self.emit(op, out, **fields)
+
+    @staticmethod
+    def tf_pad(pads):
+        t, l, b, r = pads
+        if t == l == b == r:
+            return t
+        return [[0, 0], [t, b], [l, r], [0, 0]]
+
+    def activation(self, n, ins, out, kind, **extra):
+        prev = self.fusable(ins[0], ('conv2d', 'depthwiseConv2d', 'matMul'))
+        if prev is not None and prev['activation'] == 'linear' and kind in ('relu', 'relu6'):
+            prev['activation'] = kind
+            self.retarget(prev, ins[0], out)
+            return
+        self.emit(kind, out, input=self.value(ins[0]), **extra)
+
+    def op_Relu(self, n, a, ins, out):
+        self.activation(n, ins, out, 'relu')
+
+    def op_Clip(self, n, a, ins, out):
+        if self.opset >= 11:
+            lo = self.const(ins[1]) if len(ins) > 1 and ins[1] else None
+            hi = self.const(ins[2]) if len(ins) > 2 and ins[2] else None
+            if (len(ins) > 1 and ins[1] and lo is None) or (len(ins) > 2 and ins[2] and hi is None):
+                raise Untranslatable(f'Clip {n.name}: min/max must be constants')
+            lo = float(lo) if lo is not None else -np.inf
+            hi = float(hi) if hi is not None else np.inf
+        else:
+            lo, hi = a.get('min', -np.inf), a.get('max', np.inf)
+        if lo == 0 and hi == 6:
+            return self.activation(n, ins, out, 'relu6')
+        if lo == 0 and hi == np.inf:
+            return self.activation(n, ins, out, 'relu')
+        self.emit('clip', out, input=self.value(ins[0]), min=max(lo, -3.4e38), max=min(hi, 3.4e38))
+
+    def op_Sigmoid(self, n, a, ins, out):
+        self.emit('sigmoid', out, input=self.value(ins[0]))
+
+    def op_Tanh(self, n, a, ins, out):
+        self.emit('tanh', out, input=self.value(ins[0]))
+
+    def pool(self, n, a, ins, out, kind):
+        xs = self.shape(ins[0])
+        if len(xs) != 4 or len(n.output) > 1 and n.output[1]:
+            raise Untranslatable(f'{n.op_type} {n.name}: only 2-D pooling without indices')
+        k = list(a['kernel_shape'])
+        s = list(a.get('strides', [1, 1]))
+        if any(d != 1 for d in a.get('dilations', [1, 1])):
+            raise Untranslatable(f'{n.op_type} {n.name}: dilations')
+        pads = spatial_pads(n, a, xs[2:], k, s, [1, 1])
+        ceil = a.get('ceil_mode', 0)
+        # ONNX's output size (ceil mode: a last window must start inside the
+        # input or its begin pad), then the extra end pad that gives it in TF's floor mode.
+        outs, extra = [], []
+        for i in range(2):
+            span = xs[2 + i] + pads[i] + pads[i + 2] - k[i]
+            o = (-(-span // s[i]) if ceil else span // s[i]) + 1
+            if ceil and (o - 1) * s[i] >= xs[2 + i] + pads[i]:
+                o -= 1
+            outs.append(o)
+            extra.append(max(0, (o - 1) * s[i] + k[i] - (xs[2 + i] + pads[i] + pads[i + 2])))
+        want = self.shape(out)[2:]
+        if outs != want:
+            raise Untranslatable(f'{n.op_type} {n.name}: output {outs} but shape inference says {want}')
+        full = [pads[0], pads[1], pads[2] + extra[0], pads[3] + extra[1]]
+        x = self.value(ins[0])
+        if kind == 'maxPool':
+            if full[0] == full[1] == full[2] == full[3]:
+                return self.emit('maxPool', out, input=x, filterSize=k, strides=s, pad=full[0])
+            # Asymmetric or ceil mode: pad with a value below any input, then a valid pool.
+            padded = out + '__padded'
+            self.emit('pad', padded, input=x, paddings=[[0, 0], [full[0], full[2]], [full[1], full[3]], [0, 0]],
+                      value=NEG_BIG)
+            return self.emit('maxPool', out, input=padded, filterSize=k, strides=s, pad=0)
+        if any(full):
+            if a.get('count_include_pad', 0) and not any(extra):
+                padded = out + '__padded'
+                self.emit('pad', padded, input=x,
+                          paddings=[[0, 0], [full[0], full[2]], [full[1], full[3]], [0, 0]], value=0)
+                return self.emit('avgPool', out, input=padded, filterSize=k, strides=s, pad=0)
+            raise Untranslatable(f'AveragePool {n.name}: padding that excludes the pad from the mean')
+        self.emit('avgPool', out, input=x, filterSize=k, strides=s, pad=0)
+
+    def op_MaxPool(self, n, a, ins, out):
+        self.pool(n, a, ins, out, 'maxPool')
+
+    def op_AveragePool(self, n, a, ins, out):
+        self.pool(n, a, ins, out, 'avgPool')
+
+    def op_GlobalAveragePool(self, n, a, ins, out):
+        if len(self.shape(ins[0])) != 4:
+            raise Untranslatable(f'GlobalAveragePool {n.name}: rank')
+        self.emit('mean', out, input=self.value(ins[0]), axes=[1, 2], keepDims=True)
+
+    def op_GlobalMaxPool(self, n, a, ins, out):
+        if len(self.shape(ins[0])) != 4:
+            raise Untranslatable(f'GlobalMaxPool {n.name}: rank')
+        self.emit('max', out, input=self.value(ins[0]), axes=[1, 2], keepDims=True)
+
+    def op_Concat(self, n, a, ins, out):
+        rank = len(self.shape(out))
+        axis = a['axis'] % rank
+        if rank == 4:
+            axis = NCHW_TO_NHWC_AXIS[axis]
+        self.emit('concat', out, inputs=[self.value(i) for i in ins], axis=axis)
+
+    def binary(self, n, ins, out, kind):
+        rank = len(self.shape(out))
+        c0, c1 = self.const(ins[0]), self.const(ins[1])
+        if c1 is not None and kind == 'add':
+            # A bias after a conv / matmul: fold it in, as TF.js's converter does.
+            prev = self.fusable(ins[0], ('conv2d', 'depthwiseConv2d', 'matMul'))
+            xs = self.shape(ins[0])
+            # Per output channel: [N] after a matmul, [C,1,1] (or [1,C,1,1]) after a conv.
+            if rank == 2:
+                per_channel = c1.shape[-1:] == (xs[1],) and c1.size == xs[1]
+            else:
+                per_channel = rank == 4 and c1.ndim >= 3 and c1.shape[-3:] == (xs[1], 1, 1) and c1.size == xs[1]
+            if prev is not None and prev['activation'] == 'linear' and per_channel:
+                b = c1.reshape(-1)
+                if 'bias' in prev:
+                    old = dict(self.weights)[prev['bias']]
+                    b = old + b
+                prev['bias'] = self.add_weight(b, 'bias')
+                self.retarget(prev, ins[0], out)
+                return
+        operands = []
+        for name, c in ((ins[0], c0), (ins[1], c1)):
+            if c is not None:
+                operands.append({'weight': self.add_weight(self.to_tf_layout(c, rank), kind)})
+            else:
+                if (len(self.shape(name)) == 4) != (rank == 4):
+                    raise Untranslatable(f'{n.op_type} {n.name}: mixes a 4-D tensor with another rank')
+                operands.append({'value': self.value(name)})
+        self.emit(kind, out, operands=operands)
+
+    def op_Add(self, n, a, ins, out):
+        self.binary(n, ins, out, 'add')
+
+    def op_Sub(self, n, a, ins, out):
+        self.binary(n, ins, out, 'sub')
+
+    def op_Mul(self, n, a, ins, out):
+        self.binary(n, ins, out, 'mul')
+
+    def op_Div(self, n, a, ins, out):
+        self.binary(n, ins, out, 'div')
+
+    def op_MatMul(self, n, a, ins, out):
+        xs = self.shape(ins[0])
+        b = self.const(ins[1])
+        if len(xs) != 2 or b is None or b.ndim != 2:
+            raise Untranslatable(f'MatMul {n.name}: only [M,K] x constant [K,N]')
+        self.emit('matMul', out, input=self.value(ins[0]), b=self.add_weight(b, 'b'), activation='linear')
+
+    def op_Gemm(self, n, a, ins, out):
+        b = self.const(ins[1])
+        if len(self.shape(ins[0])) != 2 or b is None or a.get('transA', 0):
+            raise Untranslatable(f'Gemm {n.name}: only A [M,K] (not transposed) x constant B')
+        b = b.T if a.get('transB', 0) else b
+        b = b * a.get('alpha', 1.0)
+        fields = dict(input=self.value(ins[0]), b=self.add_weight(b, 'b'), activation='linear')
+        if len(ins) > 2 and ins[2]:
+            c = self.const(ins[2])
+            if c is None or c.size != b.shape[1]:
+                raise Untranslatable(f'Gemm {n.name}: C must be a constant of N values')
+            fields['bias'] = self.add_weight(c.reshape(-1) * a.get('beta', 1.0), 'bias')
+        self.emit('matMul', out, **fields)
+
+    def flatten_to(self, n, ins, out):
+        xs, ys = self.shape(ins[0]), self.shape(out)
+        if len(ys) == 4:
+            raise Untranslatable(f'{n.op_type} {n.name}: a reshape to 4-D')
+        x = self.value(ins[0])
+        if len(xs) == 4 and xs[2] * xs[3] != 1:
+            # NHWC holds the elements in another order than NCHW: put them back first.
+            t = out + '__nchw'
+            self.emit('transpose', t, input=x, perm=[0, 3, 1, 2])
+            x = t
+        self.emit('reshape', out, input=x, shape=ys)
+
+    def op_Reshape(self, n, a, ins, out):
+        if self.const(ins[1]) is None:
+            raise Untranslatable(f'Reshape {n.name}: the shape must be a constant')
+        self.flatten_to(n, ins, out)
+
+    def op_Flatten(self, n, a, ins, out):
+        self.flatten_to(n, ins, out)
+
+    def op_Softmax(self, n, a, ins, out):
+        xs = self.shape(ins[0])
+        axis = a.get('axis', -1 if self.opset >= 13 else 1) % len(xs)
+        if len(xs) == 4:
+            # Softmax over C (opset 13), or over C*H*W flattened (older) with H = W = 1:
+            # both are NHWC's last axis.
+            if axis != 1 or (self.opset < 13 and xs[2] * xs[3] != 1):
+                raise Untranslatable(f'Softmax {n.name}: axis {axis} of a 4-D tensor')
+        elif axis != len(xs) - 1:
+            raise Untranslatable(f'Softmax {n.name}: axis {axis} is not the last')
+        self.emit('softmax', out, input=self.value(ins[0]))
+
+
+def tf_spec(model, name):
+    tr = Translator(model)
+    ops = tr.translate()
+    # Only the weights the final ops still name (fusion replaces a few).
+    named = set()
+    for op in ops:
+        for key in ('filter', 'bias', 'b'):
+            if key in op:
+                named.add(op[key])
+        for o in op.get('operands', []):
+            if 'weight' in o:
+                named.add(o['weight'])
+    weights, blobs, offset = [], [], 0
+    for wname, arr in tr.weights:
+        if wname not in named:
+            continue
+        weights.append({'name': wname, 'shape': list(arr.shape), 'offset': offset, 'length': int(arr.size)})
+        blobs.append(arr.astype('<f4').tobytes())
+        offset += int(arr.size)
+    g = tr.g
+    inputs = [i for i in g.input if i.name not in tr.consts]
+    if len(inputs) != 1 or len(g.output) != 1:
+        raise Untranslatable(f'{name}: the harness feeds one input and reads one output')
+    in_shape, out_shape = tr.shape(inputs[0].name), tr.shape(g.output[0].name)
+    nhwc = lambda s: [s[0], s[2], s[3], s[1]] if len(s) == 4 else s
+    spec = {
+        'workload': name,
+        'input': {'name': inputs[0].name, 'shape': in_shape, 'tfShape': nhwc(in_shape), 'nhwc': len(in_shape) == 4},
+        'output': {'name': g.output[0].name, 'shape': out_shape, 'tfShape': nhwc(out_shape),
+                   'tfValue': tr.tf_name[g.output[0].name], 'nhwc': len(out_shape) == 4},
+        'weights': weights,
+        'ops': ops,
+    }
+    return spec, b''.join(blobs)
+
+
+# ----------------------------------------------------------------------------
+
+def script_sha():
+    return sha256_file(os.path.abspath(__file__))
+
+
+def sources():
+    return {os.path.relpath(p, REPO): sha256_file(p) for p in (SQUEEZENET_FP16, MNIST)}
+
+
+def up_to_date(out_dir, manifest_path, wanted):
+    try:
+        with open(manifest_path) as f:
+            m = json.load(f)
+    except (OSError, ValueError):
+        return False
+    if m.get('generator_sha256') != script_sha() or m.get('sources') != sources():
+        return False
+    have = {w['name']: w for w in m.get('workloads', [])}
+    for name in wanted:
+        w = have.get(name)
+        if w is None:
+            return False
+        for fname, digest in w['files'].items():
+            p = os.path.join(out_dir, fname)
+            if not os.path.isfile(p) or sha256_file(p) != digest:
+                return False
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--out', default=os.path.join(DATA, 'bench'))
+    ap.add_argument('--force', action='store_true', help='make every workload again')
+    args = ap.parse_args()
+    out_dir = os.path.abspath(args.out)
+    manifest_path = os.path.join(out_dir, 'manifest.json')
+    for src in (SQUEEZENET_FP16, MNIST):
+        if not os.path.isfile(src):
+            sys.exit(f'bench-models: {os.path.relpath(src, REPO)} is missing: run make models (tools/fetch-models.sh)')
+    if not args.force and up_to_date(out_dir, manifest_path, WORKLOADS):
+        log(f'up to date ({os.path.relpath(manifest_path, REPO)})')
+        return
+    os.makedirs(out_dir, exist_ok=True)
+    entries = []
+    for name in WORKLOADS:
+        t0 = time.time()
+        model, x = MAKERS[name]()
+        onnx.checker.check_model(model)
+        spec, blob = tf_spec(model, name)
+        if list(x.shape) != spec['input']['shape']:
+            raise SystemExit(f'bench-models: {name}: input shape {list(x.shape)} != model {spec["input"]["shape"]}')
+        files = {f'{name}.onnx': model.SerializeToString(), f'{name}.input.bin': x.astype('<f4').tobytes(),
+                 f'{name}.tf.json': (json.dumps(spec, indent=1) + '\n').encode(), f'{name}.tf.bin': blob}
+        digests = {}
+        for fname, data in files.items():
+            with open(os.path.join(out_dir, fname), 'wb') as f:
+                f.write(data)
+            digests[fname] = hashlib.sha256(data).hexdigest()
+        ops = sorted({n.op_type for n in model.graph.node})
+        opset = next((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')), None)
+        entries.append({'name': name, 'description': DESCRIPTIONS[name], 'opset': opset, 'onnxOps': ops,
+                        'tfOps': sorted({op['op'] for op in spec['ops']}), 'input': spec['input'],
+                        'output': spec['output'], 'files': digests})
+        log(f'{name}: {len(model.graph.node)} ONNX nodes -> {len(spec["ops"])} TF.js ops, '
+            f'{len(blob) / 1e6:.1f} MB weights ({time.time() - t0:.1f} s)')
+    manifest = {'generator': os.path.relpath(os.path.abspath(__file__), REPO), 'generator_sha256': script_sha(),
+                'sources': sources(), 'workloads': entries}
+    with open(manifest_path, 'w') as f:
+        json.dump(manifest, f, indent=1)
+        f.write('\n')
+    log(f'wrote {len(entries)} workloads to {os.path.relpath(out_dir, REPO)}')
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except Untranslatable as e:
+        sys.exit(f'bench-models: cannot translate to TF.js ops: {e}')

@@ -1,0 +1,252 @@
+// One benchmark configuration per page: ?engine=glint|ort|tfjs|onnxjs
+// &backend=webgl|wasm&threads=N. The driver (run.mjs) calls window.bench:
+//   init()            load the engine, apply the global settings (threads)
+//   create(workload)  fetch the files (not timed), then time the session create
+//   run(keepOutput)   one timed run: input in, output read back to the CPU
+//   memory()          GPU memory figures after the runs (where the engine has them)
+//   release()         free the workload's session
+// Every engine gets the same input bytes (NCHW; NHWC for TF.js) and its
+// output is handed back in NCHW, so the driver compares like with like.
+import { buildTfModel } from './tf-builder.mjs';
+
+const params = new URLSearchParams(location.search);
+const ENGINE = params.get('engine');
+const BACKEND = params.get('backend');
+const THREADS = Number(params.get('threads') || 1);
+const NM = new URL('./node_modules/', import.meta.url).href;
+const MODELS = new URL('/models/bench/', location.href).href;
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.appendChild(s);
+  });
+}
+
+async function fetchBytes(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+// NCHW <-> NHWC for a float array of shape [n, c, h, w] / [n, h, w, c].
+function nchwToNhwc(src, [n, c, h, w]) {
+  const dst = new Float32Array(src.length);
+  for (let b = 0; b < n; ++b) for (let ch = 0; ch < c; ++ch) for (let y = 0; y < h; ++y) for (let x = 0; x < w; ++x) {
+    dst[((b * h + y) * w + x) * c + ch] = src[((b * c + ch) * h + y) * w + x];
+  }
+  return dst;
+}
+function nhwcToNchw(src, [n, c, h, w]) {
+  const dst = new Float32Array(src.length);
+  for (let b = 0; b < n; ++b) for (let ch = 0; ch < c; ++ch) for (let y = 0; y < h; ++y) for (let x = 0; x < w; ++x) {
+    dst[((b * c + ch) * h + y) * w + x] = src[((b * h + y) * w + x) * c + ch];
+  }
+  return dst;
+}
+
+function toBase64(f32) {
+  const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function errorText(e) {
+  return (e && e.message ? e.message : String(e)).split('\n')[0].slice(0, 300);
+}
+
+// ---------------------------------------------------------------------------
+// Engines: each { init, create(files, w), run(handle, w, input), memory, release }
+// ---------------------------------------------------------------------------
+const ENGINES = {
+  glint: {
+    async init() {
+      const glint = await import('/dist/index.mjs');
+      this.glint = glint;
+      const notes = [];
+      if (BACKEND === 'wasm') {
+        if (glint.env?.wasm) glint.env.wasm.numThreads = THREADS;
+        else if (THREADS !== 1) throw new Error('glint.env.wasm does not exist: no thread setting');
+      }
+      return { version: glint.env?.versions?.glint, threads: BACKEND === 'wasm' ? (glint.env?.wasm?.numThreads ?? 1) : undefined, notes };
+    },
+    async create(files) {
+      const s = await this.glint.InferenceSession.create(files.onnx, { executionProviders: [BACKEND] });
+      if (s.executionProvider !== BACKEND) throw new Error(`started on ${s.executionProvider}, not ${BACKEND}`);
+      return s;
+    },
+    async run(s, w, input) {
+      const out = await s.run({ [w.input.name]: new this.glint.Tensor('float32', input, w.input.shape) });
+      return out[w.output.name].data;
+    },
+    memory(s) {
+      const m = s.gpuMemory;
+      return m ? { textureBytes: m.textureBytes, liveTextures: m.liveTextures, pooledTextures: m.pooledTextures,
+        programs: m.programs } : null;
+    },
+    async release(s) { await s.release(); },
+  },
+
+  ort: {
+    async init() {
+      const bundle = BACKEND === 'webgl' ? 'ort.webgl.min.mjs' : 'ort.wasm.min.mjs';
+      const ort = await import(`${NM}onnxruntime-web/dist/${bundle}`);
+      this.ort = ort;
+      ort.env.wasm.wasmPaths = `${NM}onnxruntime-web/dist/`;
+      ort.env.wasm.numThreads = THREADS;
+      ort.env.logLevel = 'error';
+      return { version: ort.env.versions?.web, threads: BACKEND === 'wasm' ? ort.env.wasm.numThreads : undefined,
+        notes: BACKEND === 'webgl' ? [`env.webgl.pack ${ort.env.webgl?.pack ?? 'unset (its default)'}`] : [] };
+    },
+    async create(files) {
+      return this.ort.InferenceSession.create(files.onnx, { executionProviders: [BACKEND], graphOptimizationLevel: 'all' });
+    },
+    async run(s, w, input) {
+      const out = await s.run({ [w.input.name]: new this.ort.Tensor('float32', input, w.input.shape) });
+      const t = out[w.output.name];
+      return t.data;  // a CPU tensor on both EPs (the default output location)
+    },
+    memory() { return null; },  // no API for it
+    async release(s) { await s.release(); },
+  },
+
+  tfjs: {
+    async init() {
+      await loadScript(`${NM}@tensorflow/tfjs/dist/tf.min.js`);
+      const tf = globalThis.tf;
+      this.tf = tf;
+      if (BACKEND === 'wasm') {
+        await loadScript(`${NM}@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js`);
+        tf.wasm.setWasmPaths(`${NM}@tensorflow/tfjs-backend-wasm/dist/`);
+        tf.wasm.setThreadsCount(THREADS);
+      }
+      if (!(await tf.setBackend(BACKEND))) throw new Error(`tf.setBackend('${BACKEND}') failed`);
+      await tf.ready();
+      const threads = BACKEND === 'wasm' ? tf.wasm.getThreadsCount() : undefined;
+      const notes = BACKEND === 'wasm' ? [`multithread support: ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')}`] :
+        [`WEBGL_PACK=${tf.env().getBool('WEBGL_PACK')}`];
+      return { version: tf.version.tfjs, threads, notes };
+    },
+    // create = building the weight tensors (TF.js uploads and compiles lazily:
+    // both fall into the first run).
+    async create(files) { return buildTfModel(this.tf, files.spec, files.weights); },
+    async run(model, w, input) {
+      const tf = this.tf;
+      const y = tf.tidy(() => model.predict(tf.tensor(input, w.input.tfShape, 'float32')));
+      try {
+        return await y.data();
+      } finally {
+        y.dispose();
+      }
+    },
+    memory() {
+      const m = this.tf.memory();
+      const out = { numTensors: m.numTensors, numBytes: m.numBytes };
+      if (m.numBytesInGPU !== undefined) out.numBytesInGPU = m.numBytesInGPU;
+      if (m.numBytesInGPUAllocated !== undefined) out.numBytesInGPUAllocated = m.numBytesInGPUAllocated;
+      return out;
+    },
+    async release(model) { model.dispose(); },
+  },
+
+  onnxjs: {
+    async init() {
+      if (BACKEND !== 'webgl') throw new Error('ONNX.js is measured on webgl only');
+      await loadScript(`${NM}onnxjs/dist/onnx.min.js`);
+      this.onnx = globalThis.onnx;
+      return { version: undefined, notes: [] };
+    },
+    async create(files) {
+      const s = new this.onnx.InferenceSession({ backendHint: 'webgl' });
+      await s.loadModel(files.onnx);
+      return s;
+    },
+    async run(s, w, input) {
+      const out = await s.run([new this.onnx.Tensor(input, 'float32', w.input.shape)]);
+      const t = out.get(w.output.name) ?? out.values().next().value;
+      return t.data;  // reads the texture back
+    },
+    memory() { return null; },
+    async release() {},  // ONNX.js has no release; the session is dropped
+  },
+};
+
+// ---------------------------------------------------------------------------
+const engine = ENGINES[ENGINE];
+let current = null;  // { w, handle, input }
+
+function rendererString() {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return 'no WebGL2';
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const r = ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+    const v = ext ? gl.getParameter(ext.UNMASKED_VENDOR_WEBGL) : gl.getParameter(gl.VENDOR);
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return `${v} / ${r}`;
+  } catch (e) {
+    return `unknown (${errorText(e)})`;
+  }
+}
+
+window.bench = {
+  async init() {
+    if (!engine) throw new Error(`unknown engine '${ENGINE}'`);
+    const info = await engine.init();
+    // Instantiate the engine's runtime (wasm module, WebGL context) with a
+    // small model first, so that no workload's "create" pays for it.
+    if (ENGINE !== 'tfjs') {
+      const t0 = performance.now();
+      const h = await engine.create({ onnx: await fetchBytes(MODELS + 'mnist.onnx') });
+      await engine.release(h);
+      info.runtimeMs = performance.now() - t0;
+    }
+    return { ...info, crossOriginIsolated: globalThis.crossOriginIsolated === true,
+      sharedArrayBuffer: typeof SharedArrayBuffer !== 'undefined', hardwareConcurrency: navigator.hardwareConcurrency,
+      userAgent: navigator.userAgent };
+  },
+
+  renderer: rendererString,
+
+  async create(w) {
+    const files = {};
+    const input = new Float32Array((await fetchBytes(MODELS + `${w.name}.input.bin`)).buffer);
+    if (ENGINE === 'tfjs') {
+      files.spec = JSON.parse(new TextDecoder().decode(await fetchBytes(MODELS + `${w.name}.tf.json`)));
+      files.weights = new Float32Array((await fetchBytes(MODELS + `${w.name}.tf.bin`)).buffer);
+    } else {
+      files.onnx = await fetchBytes(MODELS + `${w.name}.onnx`);
+    }
+    const feed = ENGINE === 'tfjs' && w.input.nhwc ? nchwToNhwc(input, w.input.shape) : input;
+    const t0 = performance.now();
+    const handle = await engine.create(files, w);
+    const createMs = performance.now() - t0;
+    current = { w, handle, input: feed };
+    return { createMs };
+  },
+
+  async run(keepOutput) {
+    const { w, handle, input } = current;
+    const t0 = performance.now();
+    const data = await engine.run(handle, w, input);
+    const ms = performance.now() - t0;
+    if (!keepOutput) return { ms };
+    let out = data instanceof Float32Array ? data : Float32Array.from(data);
+    if (ENGINE === 'tfjs' && w.output.nhwc) out = nhwcToNchw(out, w.output.shape);
+    return { ms, length: out.length, output: toBase64(out) };
+  },
+
+  memory() { return current ? engine.memory(current.handle) : null; },
+
+  async release() {
+    if (!current) return;
+    const c = current;
+    current = null;
+    await engine.release(c.handle);
+  },
+};
+window.benchReady = true;

@@ -1,0 +1,361 @@
+// The benchmark harness: glint against TensorFlow.js, onnxruntime-web and
+// ONNX.js in one headless Chromium, every engine served by the same local
+// page server (web/tools/server.mjs: COOP/COEP, so SharedArrayBuffer exists).
+// One page per engine × backend × threads configuration; the rounds are
+// interleaved (A B C … A B C …) so that machine drift hits every
+// configuration alike. README.md beside this file says how to read it.
+//
+//   node web/bench/run.mjs [--runs N] [--warmup N] [--only W,...] [--engines E,...]
+//                          [--threads 1,2] [--budget S] [--out DIR] [--no-models]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../tools/chromium.mjs';
+import { startServer } from '../tools/server.mjs';
+import { markdownReport, svgChart, referenceFor, TOLERANCE } from './report.mjs';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const webDir = resolve(benchDir, '..');
+const repoDir = resolve(webDir, '..');
+const modelsDir = join(repoDir, 'models', 'data', 'bench');
+
+const ALL_WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'matmul', 'conv3x3', 'depthwise3x3'];
+const HELP = `usage: node web/bench/run.mjs [options]
+  --runs N        timed runs per configuration and workload (default 20; at least 20 for a report)
+  --warmup N      warm-up runs before them (default 3)
+  --only W,...    workloads (default all: ${ALL_WORKLOADS.join(',')})
+  --engines E,... engines or configurations: glint, ort, tfjs, onnxjs, or e.g. glint-webgl, ort-wasm,
+                  tfjs-wasm-2t (default all)
+  --threads T,... thread counts for the wasm backends (default 1,2)
+  --budget S      seconds per configuration and workload for its warm-ups + timed runs; past it the
+                  configuration stops once it has 5 timed runs, marked "(N runs, budget)" (default 15)
+  --timeout S     seconds one create or run may take before the configuration is dropped (default 120)
+  --out DIR       where bench.json, bench.md and bench.svg go (default bench-results/)
+  --no-models     do not run tools/make-bench-models.py first`;
+
+function parseArgs(argv) {
+  const o = { runs: 20, warmup: 3, only: ALL_WORKLOADS, engines: null, threads: [1, 2], budget: 15, timeout: 120,
+    out: join(repoDir, 'bench-results'), models: true };
+  for (let i = 0; i < argv.length; ++i) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    const num = (min) => {
+      const v = Number(val());
+      if (!Number.isFinite(v) || v < min) throw new Error(`${a} needs a number ≥ ${min}`);
+      return v;
+    };
+    if (a === '--help' || a === '-h') { console.log(HELP); process.exit(0); }
+    else if (a === '--runs') o.runs = Math.floor(num(1));
+    else if (a === '--warmup') o.warmup = Math.floor(num(0));
+    else if (a === '--only') o.only = val().split(',').filter(Boolean);
+    else if (a === '--engines') o.engines = val().split(',').filter(Boolean);
+    else if (a === '--threads') o.threads = val().split(',').map(Number);
+    else if (a === '--budget') o.budget = num(0);
+    else if (a === '--timeout') o.timeout = num(1);
+    else if (a === '--out') o.out = resolve(val());
+    else if (a === '--no-models') o.models = false;
+    else throw new Error(`unknown option ${a}\n${HELP}`);
+  }
+  for (const w of o.only) if (!ALL_WORKLOADS.includes(w)) throw new Error(`unknown workload '${w}' (${ALL_WORKLOADS.join(', ')})`);
+  if (o.threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error('--threads takes positive integers');
+  return o;
+}
+
+const log = (s) => console.log(s);
+const fmt = (ms) => (ms === undefined || ms === null ? '—' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+
+// A glint build has threads when Emscripten's pthread runtime is in it.
+function glintThreaded() {
+  const dist = join(webDir, 'dist');
+  if (readdirSync(dist).some((f) => f.endsWith('.worker.js') || f.endsWith('.worker.mjs'))) return true;
+  return /PThread/.test(readFileSync(join(dist, 'glint.mjs'), 'utf8'));
+}
+
+function packageVersion(name) {
+  try {
+    return JSON.parse(readFileSync(join(benchDir, 'node_modules', name, 'package.json'), 'utf8')).version;
+  } catch {
+    return undefined;
+  }
+}
+
+function configsFor(opts) {
+  const all = [];
+  const add = (engine, backend, threads) => all.push({
+    id: backend === 'wasm' ? `${engine}-wasm-${threads}t` : `${engine}-${backend}`, engine, backend, threads,
+  });
+  add('glint', 'webgl', 1);
+  for (const t of opts.threads) add('glint', 'wasm', t);
+  add('ort', 'webgl', 1);
+  for (const t of opts.threads) add('ort', 'wasm', t);
+  add('tfjs', 'webgl', 1);
+  for (const t of opts.threads) add('tfjs', 'wasm', t);
+  add('onnxjs', 'webgl', 1);
+  if (!opts.engines) return all;
+  return all.filter((c) => opts.engines.some((e) => c.id === e || c.engine === e || `${c.engine}-${c.backend}` === e));
+}
+
+function withTimeout(promise, s, what) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer after ${s} s`)), s * 1000);
+  })]).finally(() => clearTimeout(timer));
+}
+
+function errorText(e) {
+  return String(e && e.message ? e.message : e).replace(/^page\.evaluate: (Error: )?/, '').split('\n')[0].slice(0, 240);
+}
+
+function median(v) { return percentile(v, 0.5); }
+function percentile(v, p) {
+  if (!v.length) return undefined;
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.round(p * (s.length - 1)))];
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  log(`bench: ${opts.runs} timed runs after ${opts.warmup} warm-ups; budget ${opts.budget} s per configuration and workload`);
+  if (!existsSync(join(webDir, 'dist', 'index.mjs'))) throw new Error('web/dist is missing: run make web');
+  if (!existsSync(join(benchDir, 'node_modules', 'onnxruntime-web'))) {
+    throw new Error('web/bench/node_modules is missing: (cd web/bench && npm ci --ignore-scripts)');
+  }
+  if (opts.models) {
+    log('bench: models (tools/make-bench-models.py)');
+    execFileSync('/usr/bin/python3', [join(repoDir, 'tools', 'make-bench-models.py')], { stdio: 'inherit' });
+  }
+  const manifest = JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8'));
+  const workloads = opts.only.map((n) => {
+    const w = manifest.workloads.find((x) => x.name === n);
+    if (!w) throw new Error(`workload ${n} is not in ${relative(repoDir, modelsDir)}/manifest.json: rerun tools/make-bench-models.py`);
+    return w;
+  });
+
+  const threaded = glintThreaded();
+  let configs = configsFor(opts);
+  const skipped = [];
+  configs = configs.filter((c) => {
+    if (c.engine === 'glint' && c.backend === 'wasm' && c.threads > 1 && !threaded) {
+      skipped.push({ id: c.id, reason: 'web/dist/glint.mjs is a single-threaded build (no pthreads): glint wasm runs with 1 thread only' });
+      return false;
+    }
+    return true;
+  });
+  for (const s of skipped) log(`bench: not run: ${s.id}: ${s.reason}`);
+  if (!configs.length) throw new Error('no configuration selected (--engines)');
+
+  const server = await startServer({ port: 0 });
+  const { browser, version } = await launchChromium();
+  const env = {
+    date: new Date().toISOString(), chromium: version, node: process.version, cpu: cpus()[0]?.model,
+    cores: cpus().length, versions: {
+      glint: JSON.parse(readFileSync(join(webDir, 'package.json'), 'utf8')).version,
+      tfjs: packageVersion('@tensorflow/tfjs'), 'tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm'),
+      'onnxruntime-web': packageVersion('onnxruntime-web'), onnxjs: packageVersion('onnxjs'),
+    },
+    glintThreadedBuild: threaded,
+  };
+  const results = { env, options: { ...opts, out: relative(repoDir, opts.out) }, skipped, configs: [], workloads: [] };
+  try {
+    const context = await browser.newContext();
+    for (const c of configs) {
+      const page = await context.newPage();
+      c.page = page;
+      c.console = [];
+      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') c.console.push(m.text().slice(0, 300)); });
+      page.on('pageerror', (e) => c.console.push(`pageerror: ${errorText(e)}`));
+      if (c.engine === 'tfjs' && c.backend === 'wasm' && c.threads > 1 && cpus().length < 2 * c.threads) {
+        // TF.js wasm caps its thread count by navigator.hardwareConcurrency
+        // (2 threads on 2 cores become 1): report enough cores for the count asked.
+        const cores = 2 * c.threads;
+        await page.addInitScript((n) => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => n }), cores);
+        c.note = `navigator.hardwareConcurrency reported as ${cores} (TF.js caps threads below the core count)`;
+      }
+      results.configs.push(c.record = { id: c.id, engine: c.engine, backend: c.backend, threads: c.threads });
+    }
+    const startPage = async (c, first) => {
+      // A fresh page per workload: nothing (texture pools, tensors, a hung
+      // call) carries over from the workload before.
+      const { page } = c;
+      try {
+        await withTimeout(page.goto(`${server.url}bench/page.html?engine=${c.engine}&backend=${c.backend}&threads=${c.threads}`),
+          opts.timeout, `${c.id} page load`);
+        await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
+        const info = await withTimeout(page.evaluate(() => window.bench.init()), opts.timeout, `${c.id} init`);
+        info.version ??= env.versions[c.engine];
+        if (c.note) info.notes = [...(info.notes ?? []), c.note];
+        if (!env.renderer) env.renderer = await page.evaluate(() => window.bench.renderer());
+        c.error = undefined;
+        if (first) {
+          c.record.info = info;
+          log(`bench: page ${c.id}: ${info.version ? `v${info.version}` : ''}` +
+              `${info.threads !== undefined ? `, ${info.threads} thread(s)` : ''}` +
+              `${info.runtimeMs !== undefined ? `, runtime start ${fmt(info.runtimeMs)} ms` : ''}` +
+              `${info.notes?.length ? `, ${info.notes.join(', ')}` : ''}` +
+              `${info.crossOriginIsolated ? '' : ' (NOT cross-origin isolated)'}`);
+        }
+      } catch (e) {
+        c.error = `cannot start: ${errorText(e)}`;
+        if (first || !c.record.error) c.record.error = c.error;
+        log(`bench: page ${c.id}: ${c.error}`);
+      }
+    };
+    for (const [i, w] of workloads.entries()) {
+      for (const c of configs) await startPage(c, i === 0);
+      if (i === 0) log(`bench: Chromium ${version.replace(/^Chromium /, '')}; WebGL: ${env.renderer}`);
+      results.workloads.push(await runWorkload(w, configs.filter((c) => !c.error), configs.filter((c) => c.error), opts));
+    }
+    await context.close();
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  results.totalSeconds = (Date.now() - t0) / 1000;
+
+  mkdirSync(opts.out, { recursive: true });
+  const md = markdownReport(results);
+  writeFileSync(join(opts.out, 'bench.json'), JSON.stringify(results, null, 1) + '\n');
+  writeFileSync(join(opts.out, 'bench.md'), md);
+  writeFileSync(join(opts.out, 'bench.svg'), svgChart(results));
+  log('');
+  log(md);
+  log(`bench: wrote ${['bench.json', 'bench.md', 'bench.svg'].map((f) => relative(process.cwd(), join(opts.out, f))).join(', ')}` +
+      ` (${results.totalSeconds.toFixed(0)} s in all)`);
+}
+
+async function runWorkload(w, live, dead, opts) {
+  const tag = `[${w.name}]`;
+  const wt0 = Date.now();
+  log(`bench: ${tag} ${w.description}`);
+  const rows = new Map();
+  for (const c of dead) rows.set(c.id, { config: c.id, error: c.error, times: [] });
+  const call = (c, fn, arg, what) => withTimeout(c.page.evaluate(fn, arg), opts.timeout, `${c.id} ${what}`);
+  // A configuration that fails or hangs is dropped for this workload (its
+  // page is loaded afresh for the next one).
+  const fail = (c, row, e, what) => {
+    row.error = `${what}: ${errorText(e)}`;
+    const tail = c.console.slice(-3).join(' | ');
+    log(`bench: ${tag} ${c.id}: ${row.error}${tail ? `  (console: ${tail})` : ''}`);
+  };
+
+  const active = [];
+  for (const c of live) {
+    const row = { config: c.id, times: [], warmupMs: [], budgetStopped: false };
+    rows.set(c.id, row);
+    c.console.length = 0;
+    try {
+      const r = await call(c, (wl) => window.bench.create(wl), { name: w.name, input: w.input, output: w.output }, 'create');
+      row.createMs = r.createMs;
+    } catch (e) {
+      fail(c, row, e, 'cannot load');
+      continue;
+    }
+    try {
+      const r = await call(c, () => window.bench.run(true), undefined, 'first run');
+      row.firstMs = r.ms;
+      row.output = Buffer.from(r.output, 'base64');
+      log(`bench: ${tag} ${c.id}: create ${fmt(row.createMs)} ms, first run ${fmt(row.firstMs)} ms`);
+    } catch (e) {
+      fail(c, row, e, 'first run failed');
+      await call(c, () => window.bench.release(), undefined, 'release').catch(() => {});
+      continue;
+    }
+    row.spent = 0;
+    active.push(c);
+  }
+
+  const runOnce = async (c, kind) => {
+    const row = rows.get(c.id);
+    try {
+      const r = await call(c, () => window.bench.run(false), undefined, kind);
+      row.spent += r.ms;
+      return r.ms;
+    } catch (e) {
+      fail(c, row, e, `${kind} failed`);
+      active.splice(active.indexOf(c), 1);
+      return undefined;
+    }
+  };
+  for (let i = 0; i < opts.warmup; ++i) {
+    const line = [];
+    for (const c of [...active]) {
+      const ms = await runOnce(c, 'warm-up');
+      if (ms !== undefined) { rows.get(c.id).warmupMs.push(ms); line.push(`${c.id} ${fmt(ms)}`); }
+    }
+    log(`bench: ${tag} warm-up ${i + 1}/${opts.warmup}: ${line.join(' · ')}`);
+  }
+  for (let r = 0; r < opts.runs && active.length; ++r) {
+    const line = [];
+    for (const c of [...active]) {
+      const row = rows.get(c.id);
+      const ms = await runOnce(c, 'run');
+      if (ms === undefined) continue;
+      row.times.push(ms);
+      line.push(`${c.id} ${fmt(ms)}`);
+      if (row.spent > opts.budget * 1000 && row.times.length >= 5 && r + 1 < opts.runs) {
+        row.budgetStopped = true;
+        active.splice(active.indexOf(c), 1);
+        line.push(`(${c.id} stops: ${row.times.length} runs, budget ${opts.budget} s spent)`);
+      }
+    }
+    log(`bench: ${tag} round ${r + 1}/${opts.runs}: ${line.join(' · ')}`);
+  }
+
+  for (const c of live) {
+    const row = rows.get(c.id);
+    if (row.error || row.createMs === undefined) continue;
+    try {
+      row.memory = await call(c, () => window.bench.memory(), undefined, 'memory');
+      await call(c, () => window.bench.release(), undefined, 'release');
+    } catch (e) {
+      log(`bench: ${tag} ${c.id}: memory/release: ${errorText(e)}`);
+    }
+  }
+
+  // Correctness: each output against onnxruntime-web wasm's.
+  const ref = referenceFor([...rows.values()]);
+  for (const row of rows.values()) {
+    if (row.times.length) {
+      row.medianMs = median(row.times);
+      row.p90Ms = percentile(row.times, 0.9);
+    }
+    if (!row.output) continue;
+    if (!ref) { row.maxAbsDiff = null; continue; }
+    const a = new Float32Array(row.output.buffer, row.output.byteOffset, row.output.byteLength / 4);
+    const b = new Float32Array(ref.output.buffer, ref.output.byteOffset, ref.output.byteLength / 4);
+    if (a.length !== b.length) {
+      row.maxAbsDiff = null;
+      row.diffNote = `output has ${a.length} values, reference ${b.length}`;
+    } else {
+      let m = 0;
+      for (let i = 0; i < a.length; ++i) {
+        const d = Math.abs(a[i] - b[i]);
+        if (!(d <= m)) m = Number.isNaN(d) ? NaN : d;
+        if (Number.isNaN(m)) break;
+      }
+      row.maxAbsDiff = m;
+    }
+    row.reference = ref.config;
+  }
+  const out = { name: w.name, description: w.description, rows: [] };
+  for (const row of rows.values()) {
+    const { output, spent, ...keep } = row;
+    out.rows.push(keep);
+    if (row.maxAbsDiff !== undefined && row.maxAbsDiff !== null && !(row.maxAbsDiff <= TOLERANCE)) {
+      log(`bench: ${tag} ${row.config}: output differs from ${row.reference} by ${row.maxAbsDiff} (> ${TOLERANCE})`);
+    }
+  }
+  log(`bench: ${tag} done in ${((Date.now() - wt0) / 1000).toFixed(0)} s`);
+  return out;
+}
+
+main().catch((e) => {
+  console.error(`bench: error: ${e && e.stack ? e.stack : e}`);
+  process.exit(1);
+});
