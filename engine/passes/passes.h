@@ -1,6 +1,9 @@
 // Graph passes: each is a function that rewrites the graph in place and
 // returns a Status. `optimize` runs them in the order they depend on.
 #pragma once
+#include <set>
+#include <string>
+
 #include "engine/core/status.h"
 #include "engine/ir/graph.h"
 
@@ -26,8 +29,28 @@ Status remove_dead_nodes(ir::Graph& g);
 // `applied`; the caller rounds declared float16 outputs.
 Status compute_float16_in_float32(ir::Graph& g, bool* applied);
 
+// Conv / ConvTranspose followed by an inference BatchNormalization with
+// constant statistics becomes one Conv (scaled weights, new bias) that writes
+// the BN's output.
+// Nodes named in `keep` (by name, or first output when unnamed; e.g.
+// SessionOptions::force_cpu) are never removed.
+Status fold_batch_norm(ir::Graph& g, const std::set<std::string>& keep = {});
+// Conv / ConvTranspose / Gemm / MatMul whose output only an activation reads
+// (Relu, Clip with constant bounds, LeakyRelu, Sigmoid, HardSigmoid, Tanh)
+// takes the activation as internal attributes (engine/core/fused_activation.h)
+// and writes the activation's output; the activation node is removed. Only
+// valid where the runtime applies fused_activation_of() to output 0.
+// Activations named in `keep` (as for fold_batch_norm) stay nodes.
+Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep = {});
+
 struct OptimizeOptions {
-  bool fold = true;
+  bool fold = true;  // constant folding; off means no folding passes at all
+  bool fold_batch_norm = true;
+  // Off until the runtime applies fused activations (CPU and GPU).
+  bool fuse_activations = false;
+  // Nodes (name, or first output when unnamed) the rewrites must not remove,
+  // e.g. SessionOptions::force_cpu.
+  std::set<std::string> keep_nodes;
 };
 Status optimize(ir::Graph& g, const OptimizeOptions& options = {});
 

@@ -39,9 +39,14 @@ Status optimize(ir::Graph& g, const OptimizeOptions& options) {
   if (options.fold) {
     GLINT_RETURN_IF_ERROR(infer_shapes(g));  // static shapes let Shape/Size fold
     GLINT_RETURN_IF_ERROR(fold_constants(g));
+    // After folding, so that statistics computed by Constant subgraphs count.
+    if (options.fold_batch_norm) GLINT_RETURN_IF_ERROR(fold_batch_norm(g, options.keep_nodes));
   }
   GLINT_RETURN_IF_ERROR(remove_dead_nodes(g));
-  return infer_shapes(g);
+  GLINT_RETURN_IF_ERROR(infer_shapes(g));
+  // Last: it needs every value's dtype, and it leaves shapes as they are.
+  if (options.fuse_activations) GLINT_RETURN_IF_ERROR(fuse_activations(g, options.keep_nodes));
+  return Status::Ok();
 }
 
 }  // namespace glint::passes

@@ -1,0 +1,191 @@
+#include "engine/core/fused_activation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "engine/ir/graph.h"
+
+namespace glint {
+
+namespace {
+
+struct KindName {
+  FusedActivation::Kind kind;
+  const char* op;
+};
+constexpr KindName kKinds[] = {
+    {FusedActivation::kRelu, "Relu"},       {FusedActivation::kClip, "Clip"},
+    {FusedActivation::kLeakyRelu, "LeakyRelu"}, {FusedActivation::kSigmoid, "Sigmoid"},
+    {FusedActivation::kHardSigmoid, "HardSigmoid"}, {FusedActivation::kTanh, "Tanh"},
+};
+
+const char* op_name(FusedActivation::Kind k) {
+  for (auto& e : kKinds)
+    if (e.kind == k) return e.op;
+  return "";
+}
+
+FusedActivation::Kind kind_of(const std::string& op) {
+  for (auto& e : kKinds)
+    if (op == e.op) return e.kind;
+  return FusedActivation::kNone;
+}
+
+// A GLSL float literal that reads back as exactly `v` (negative ones
+// parenthesized, so they can follow an operator).
+std::string literal(float v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+  std::string s = buf;
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  if (s[0] == '-') s = "(" + s + ")";
+  return s;
+}
+
+std::string number(float v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+  return buf;
+}
+
+std::string glsl(const FusedActivation& a, const std::string& e, bool vec4) {
+  const std::string x = "(" + e + ")";
+  switch (a.kind) {
+    case FusedActivation::kNone: return e;
+    case FusedActivation::kRelu: return "max(" + x + ", 0.0)";
+    case FusedActivation::kClip: {
+      // An infinite bound is no bound (and GLSL has no infinity literal).
+      std::string r = x;
+      if (!std::isinf(a.alpha)) r = "max(" + r + ", " + literal(a.alpha) + ")";
+      if (!std::isinf(a.beta)) r = "min(" + r + ", " + literal(a.beta) + ")";
+      return r;
+    }
+    case FusedActivation::kLeakyRelu:
+      // mix with a bool selects (no arithmetic), so infinities stay exact.
+      return vec4 ? "mix(" + x + ", " + x + " * " + literal(a.alpha) + ", lessThan(" + x + ", vec4(0.0)))"
+                  : "(" + x + " < 0.0 ? " + x + " * " + literal(a.alpha) + " : " + x + ")";
+    case FusedActivation::kSigmoid: return "(1.0 / (1.0 + exp(-" + x + ")))";
+    case FusedActivation::kHardSigmoid:
+      return "clamp(" + literal(a.alpha) + " * " + x + " + " + literal(a.beta) + ", 0.0, 1.0)";
+    case FusedActivation::kTanh:
+      // Clamped: some GLSL tanh implementations overflow (NaN) for large |x|;
+      // tanh(15) is 1 in float32.
+      return "tanh(clamp(" + x + ", -15.0, 15.0))";
+  }
+  return e;
+}
+
+}  // namespace
+
+bool is_reserved_attr_name(const std::string& name) {
+  return name.compare(0, std::char_traits<char>::length(kReservedAttrPrefix), kReservedAttrPrefix) == 0;
+}
+
+std::string FusedActivation::describe() const {
+  switch (kind) {
+    case kNone: return "";
+    case kRelu: case kSigmoid: case kTanh: return op_name(kind);
+    case kLeakyRelu: return std::string(op_name(kind)) + "(" + number(alpha) + ")";
+    case kClip: case kHardSigmoid:
+      return std::string(op_name(kind)) + "(" + number(alpha) + ", " + number(beta) + ")";
+  }
+  return "";
+}
+
+FusedActivation activation_from_op(const ir::Node& n) {
+  FusedActivation a;
+  if (!n.domain.empty()) return a;
+  a.kind = kind_of(n.op_type);
+  switch (a.kind) {
+    case FusedActivation::kLeakyRelu: a.alpha = n.attr_float("alpha", 0.01f); break;
+    case FusedActivation::kHardSigmoid:
+      a.alpha = n.attr_float("alpha", 0.2f);
+      a.beta = n.attr_float("beta", 0.5f);
+      break;
+    case FusedActivation::kClip:
+      // Before opset 11 the bounds are attributes; from 11 on they are inputs.
+      a.alpha = n.opset < 11 ? n.attr_float("min", -std::numeric_limits<float>::infinity())
+                             : -std::numeric_limits<float>::infinity();
+      a.beta = n.opset < 11 ? n.attr_float("max", std::numeric_limits<float>::infinity())
+                            : std::numeric_limits<float>::infinity();
+      break;
+    default: break;
+  }
+  return a;
+}
+
+FusedActivation fused_activation_of(const ir::Node& n) {
+  FusedActivation a;
+  const ir::Attribute* k = n.attr(kFusedActivationAttr);
+  if (k == nullptr || k->kind != ir::Attribute::Kind::kString) return a;
+  a.kind = kind_of(k->s);
+  if (a.kind == FusedActivation::kNone) return a;
+  a.alpha = n.attr_float(kFusedActivationAlphaAttr, 0.f);
+  a.beta = n.attr_float(kFusedActivationBetaAttr, 0.f);
+  return a;
+}
+
+void set_fused_activation(ir::Node& n, const FusedActivation& a) {
+  n.attrs.erase(kFusedActivationAttr);
+  n.attrs.erase(kFusedActivationAlphaAttr);
+  n.attrs.erase(kFusedActivationBetaAttr);
+  if (a.kind == FusedActivation::kNone) return;
+  ir::Attribute kind;
+  kind.kind = ir::Attribute::Kind::kString;
+  kind.s = op_name(a.kind);
+  n.attrs[kFusedActivationAttr] = kind;
+  ir::Attribute f;
+  f.kind = ir::Attribute::Kind::kFloat;
+  f.f = a.alpha;
+  n.attrs[kFusedActivationAlphaAttr] = f;
+  f.f = a.beta;
+  n.attrs[kFusedActivationBetaAttr] = f;
+}
+
+void apply_fused_activation(const FusedActivation& a, float* data, int64_t n) {
+  // Each formula is the CPU kernel's (engine/cpu/activation.cc), including
+  // where it computes in double.
+  const double alpha = a.alpha, beta = a.beta;
+  switch (a.kind) {
+    case FusedActivation::kNone: return;
+    case FusedActivation::kRelu:
+      for (int64_t i = 0; i < n; ++i) data[i] = data[i] < 0 ? 0.f : data[i];
+      return;
+    case FusedActivation::kClip: {
+      const float lo = a.alpha, hi = a.beta;
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = data[i];
+        data[i] = v < lo ? lo : (v > hi ? hi : v);
+      }
+      return;
+    }
+    case FusedActivation::kLeakyRelu:
+      for (int64_t i = 0; i < n; ++i) data[i] = data[i] < 0 ? static_cast<float>(alpha * data[i]) : data[i];
+      return;
+    case FusedActivation::kSigmoid:
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = data[i];
+        data[i] = v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
+      }
+      return;
+    case FusedActivation::kHardSigmoid:
+      for (int64_t i = 0; i < n; ++i)
+        data[i] = static_cast<float>(std::max(0.0, std::min(1.0, alpha * data[i] + beta)));
+      return;
+    case FusedActivation::kTanh:
+      for (int64_t i = 0; i < n; ++i) data[i] = std::tanh(data[i]);
+      return;
+  }
+}
+
+std::string fused_activation_glsl(const FusedActivation& a, const std::string& expr) {
+  return glsl(a, expr, false);
+}
+
+std::string fused_activation_glsl_vec4(const FusedActivation& a, const std::string& expr) {
+  return glsl(a, expr, true);
+}
+
+}  // namespace glint

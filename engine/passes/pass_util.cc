@@ -1,0 +1,71 @@
+#include "engine/passes/pass_util.h"
+
+namespace glint::passes {
+
+ValueIndex::ValueIndex(ir::Graph& g) : g_(g) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    for (auto& o : n.outputs)
+      if (!o.empty()) { producer_[o] = i; names_.insert(o); }
+    for (auto& in : n.inputs)
+      if (!in.empty()) { readers_[in] += 1; names_.insert(in); }
+    for (auto& in : n.implicit_inputs) readers_[in] += 1;
+  }
+  for (auto& o : g.outputs) { readers_[o] += 1; names_.insert(o); }
+  names_.insert(g.inputs.begin(), g.inputs.end());
+  for (auto& [name, t] : g.initializers) names_.insert(name);
+  for (auto& [name, vi] : g.values) names_.insert(name);
+}
+
+size_t ValueIndex::producer(const std::string& value) const {
+  auto it = producer_.find(value);
+  return it == producer_.end() ? kNone : it->second;
+}
+
+int ValueIndex::readers(const std::string& value) const {
+  auto it = readers_.find(value);
+  return it == readers_.end() ? 0 : it->second;
+}
+
+std::string ValueIndex::fresh_name(const std::string& base) {
+  std::string name = base;
+  for (int k = 1; names_.count(name); ++k) name = base + "_" + std::to_string(k);
+  names_.insert(name);
+  return name;
+}
+
+void ValueIndex::rename_output(size_t node, size_t output, const std::string& name) {
+  std::string& o = g_.nodes[node].outputs[output];
+  producer_.erase(o);
+  o = name;
+  producer_[name] = node;
+  names_.insert(name);
+}
+
+bool is_kept(const ir::Node& n, const std::set<std::string>& keep) {
+  if (keep.empty()) return false;
+  return keep.count(n.name) || (n.name.empty() && !n.outputs.empty() && keep.count(n.outputs[0]));
+}
+
+void erase_nodes(ir::Graph& g, const std::vector<bool>& removed) {
+  std::vector<ir::Node> kept;
+  kept.reserve(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (!removed[i]) kept.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(kept);
+}
+
+void erase_unread_initializers(ir::Graph& g, const std::set<std::string>& names) {
+  std::set<std::string> read(g.outputs.begin(), g.outputs.end());
+  for (auto& n : g.nodes) {
+    read.insert(n.inputs.begin(), n.inputs.end());
+    read.insert(n.implicit_inputs.begin(), n.implicit_inputs.end());
+  }
+  for (auto& name : names)
+    if (!read.count(name)) {
+      g.initializers.erase(name);
+      g.values.erase(name);
+    }
+}
+
+}  // namespace glint::passes

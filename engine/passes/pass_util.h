@@ -1,0 +1,45 @@
+// What the rewriting passes (fold_batch_norm, fuse_activations) ask of a
+// graph while they rewrite it: who produces a value, how often it is read,
+// and fresh names for new constants.
+#pragma once
+#include <cstddef>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/ir/graph.h"
+
+namespace glint::passes {
+
+class ValueIndex {
+ public:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+  explicit ValueIndex(ir::Graph& g);
+
+  // The index in g.nodes of the node writing `value`, or kNone.
+  size_t producer(const std::string& value) const;
+  // How many times `value` is read: node inputs, implicit (subgraph) inputs,
+  // graph outputs. A value read once, by one node, is private to that node.
+  int readers(const std::string& value) const;
+  // `base`, or `base` with a numeric suffix: no value, initializer or input
+  // of the graph has that name (nor any name fresh_name gave before).
+  std::string fresh_name(const std::string& base);
+  // Node `node` writes its output `output` under `name` from now on.
+  void rename_output(size_t node, size_t output, const std::string& name);
+
+ private:
+  ir::Graph& g_;
+  std::map<std::string, size_t> producer_;
+  std::map<std::string, int> readers_;
+  std::set<std::string> names_;
+};
+
+// True when `keep` names `n` (its name, or its first output when unnamed).
+bool is_kept(const ir::Node& n, const std::set<std::string>& keep);
+// Drops the nodes marked in `removed` (indexed like g.nodes).
+void erase_nodes(ir::Graph& g, const std::vector<bool>& removed);
+// Erases those of `names` that are initializers nothing reads any more.
+void erase_unread_initializers(ir::Graph& g, const std::set<std::string>& names);
+
+}  // namespace glint::passes

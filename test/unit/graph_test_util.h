@@ -1,0 +1,87 @@
+// For the graph-pass tests: a model built in memory loaded as an ir::Graph,
+// and a plain interpreter that runs a graph on the CPU kernels, so a graph
+// and its rewritten form can be compared without a Session (whose optimize
+// would rewrite both the same way).
+#pragma once
+#include <catch2/catch.hpp>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/core/fused_activation.h"
+#include "engine/ir/graph.h"
+#include "engine/onnx/loader.h"
+#include "engine/passes/passes.h"
+#include "engine/runtime/registry.h"
+#include "test/unit/model_builder.h"
+
+namespace glint::test {
+
+// Loaded, Constant nodes made initializers, shapes inferred: what a pass
+// sees inside optimize().
+inline ir::Graph load_graph(const ModelBuilder& b) {
+  std::string bytes = b.bytes();
+  auto g = onnx_loader::load_model(bytes.data(), bytes.size());
+  INFO(g.status().message());
+  REQUIRE(g.ok());
+  REQUIRE(passes::constant_nodes_to_initializers(g.value()).ok());
+  Status s = passes::infer_shapes(g.value());
+  INFO(s.message());
+  REQUIRE(s.ok());
+  return std::move(g).value();
+}
+
+// Runs every node on its CPU kernel in topological order. With
+// `apply_fused`, a node's fused activation is applied to its output 0 after
+// the kernel, as the runtime does.
+inline std::map<std::string, Tensor> run_graph_on_cpu(const ir::Graph& g, const std::map<std::string, Tensor>& feeds,
+                                                      bool apply_fused = true) {
+  std::map<std::string, Tensor> env = feeds;
+  for (auto& [name, t] : g.initializers) env[name] = t;
+  auto order = ir::topological_order(g);
+  REQUIRE(order.ok());
+  for (size_t idx : order.value()) {
+    const ir::Node& n = g.nodes[idx];
+    INFO(n.describe());
+    const CpuCandidate* k = find_cpu_kernel(n);
+    REQUIRE(k != nullptr);
+    std::vector<const Tensor*> ins;
+    for (auto& in : n.inputs) ins.push_back(in.empty() ? nullptr : &env.at(in));
+    std::vector<Tensor> outs(n.outputs.size());
+    Status s = k->run(n, ins, outs);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    FusedActivation a = fused_activation_of(n);
+    if (apply_fused && a.kind != FusedActivation::kNone)
+      apply_fused_activation(a, outs[0].data<float>(), outs[0].size());
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (n.has_output(i)) env[n.outputs[i]] = std::move(outs[i]);
+  }
+  std::map<std::string, Tensor> result;
+  for (auto& o : g.outputs) result[o] = env.at(o);
+  return result;
+}
+
+inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+inline int count_ops(const ir::Graph& g, const std::string& op) {
+  int k = 0;
+  for (auto& n : g.nodes) k += n.op_type == op;
+  return k;
+}
+
+inline const ir::Node* node_writing(const ir::Graph& g, const std::string& value) {
+  for (auto& n : g.nodes)
+    for (auto& o : n.outputs)
+      if (o == value) return &n;
+  return nullptr;
+}
+
+}  // namespace glint::test
