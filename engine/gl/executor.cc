@@ -160,8 +160,9 @@ Status read_pack_buffer(void* dst, size_t bytes) {
 // copies the buffer out (the GPU has long finished by then when polled).
 class GlPendingDownload final : public PendingDownload {
  public:
-  GlPendingDownload(GlContext* ctx, TensorDesc desc, int64_t elements, int components, Buffer pbo, Sync fence)
-      : ctx_(ctx), desc_(std::move(desc)), elements_(elements), components_(components),
+  GlPendingDownload(GlContext* ctx, TensorDesc desc, const TextureLayout& layout, int components, Buffer pbo,
+                    Sync fence)
+      : ctx_(ctx), desc_(std::move(desc)), layout_(layout), elements_(layout.elements), components_(components),
         pbo_(std::move(pbo)), fence_(std::move(fence)) {}
   ~GlPendingDownload() override {
     if ((pbo_ || fence_) && !ctx_->make_current().ok()) {
@@ -184,6 +185,18 @@ class GlPendingDownload final : public PendingDownload {
     if (!fence_.signaled()) glClientWaitSync(fence_.get(), GL_SYNC_FLUSH_COMMANDS_BIT, GLuint64{60} * 1000000000u);
 #endif
     Tensor out(desc_.dtype, desc_.shape);
+    if (layout_.channel_packed()) {  // float storage only (choose_layout)
+      std::vector<float> texels(static_cast<size_t>(layout_.texels() * 4));
+      glBindBuffer(GL_PIXEL_PACK_BUFFER, pbo_.id());
+      Status s = read_pack_buffer(texels.data(), texels.size() * sizeof(float));
+      glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+      pbo_.reset();
+      fence_.reset();
+      GLINT_RETURN_IF_ERROR(s);
+      unpack_channels(layout_, texels.data(), out.data<float>());
+      GLINT_RETURN_IF_ERROR(finish_read(out.data<float>(), elements_, &out));
+      return out;
+    }
     const bool direct = components_ == 1 && is_float_storage(desc_.dtype);
     std::vector<float> buf;
     if (!direct) buf.resize(static_cast<size_t>(elements_ * components_));
@@ -206,6 +219,7 @@ class GlPendingDownload final : public PendingDownload {
  private:
   GlContext* ctx_;
   TensorDesc desc_;
+  TextureLayout layout_;
   int64_t elements_;
   int components_;
   Buffer pbo_;
@@ -294,7 +308,13 @@ class GlExecutor final : public Executor {
     }
     GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(layout)));
     auto gt = std::make_shared<GlTensor>(std::move(desc), layout, std::move(texture), this);
-    if (layout.elements > 0) {
+    if (layout.channel_packed()) {
+      staging_.resize(static_cast<size_t>(layout.texels() * 4));
+      pack_channels(layout, data, staging_.data());
+      glBindTexture(GL_TEXTURE_2D, gt->texture());
+      glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, staging_.data());
+      GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
+    } else if (layout.elements > 0) {
       // Whole rows in one call, then the partial last row: no padded copy.
       // Padding texels keep whatever they held; no accessor reads them.
       glBindTexture(GL_TEXTURE_2D, gt->texture());
@@ -325,6 +345,14 @@ class GlExecutor final : public Executor {
     }
 #endif
     const bool float_storage = is_float_storage(gt->desc().dtype);
+    if (layout.channel_packed()) {  // float storage only (choose_layout)
+      staging_.resize(static_cast<size_t>(layout.texels() * 4));
+      glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, staging_.data());
+      GLINT_RETURN_IF_ERROR(debug_check("GL download"));
+      unpack_channels(layout, staging_.data(), out.data<float>());
+      GLINT_RETURN_IF_ERROR(finish_read(out.data<float>(), layout.elements, &out));
+      return out;
+    }
     if (!float_storage) encoded_.resize(static_cast<size_t>(layout.elements));
     float* dst = float_storage ? out.data<float>() : encoded_.data();
     const int64_t w = layout.width;
@@ -369,25 +397,31 @@ class GlExecutor final : public Executor {
     }
 #endif
     // Same reads as download(), into a pixel-pack buffer; then a fence.
-    const int components = read_format_ == GL_RED ? 1 : 4;
+    const bool packed = layout.channel_packed();
+    const int components = packed || read_format_ != GL_RED ? 4 : 1;
     const int64_t w = layout.width;
     const int full_rows = static_cast<int>(layout.elements / w);
     const int rest = static_cast<int>(layout.elements % w);
+    const int64_t read_texels = packed ? layout.texels() : layout.elements;
     Buffer pbo = Buffer::create();
     glBindBuffer(GL_PIXEL_PACK_BUFFER, pbo.id());
-    glBufferData(GL_PIXEL_PACK_BUFFER, static_cast<GLsizeiptr>(layout.elements * components * sizeof(float)),
+    glBufferData(GL_PIXEL_PACK_BUFFER, static_cast<GLsizeiptr>(read_texels * components * sizeof(float)),
                  nullptr, GL_STREAM_READ);
-    if (full_rows > 0) glReadPixels(0, 0, layout.width, full_rows, read_format_, GL_FLOAT, nullptr);
-    if (rest > 0) {
-      const intptr_t offset = static_cast<intptr_t>(full_rows * w * components * sizeof(float));
-      glReadPixels(0, full_rows, rest, 1, read_format_, GL_FLOAT, reinterpret_cast<void*>(offset));
+    if (packed) {
+      glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, nullptr);
+    } else {
+      if (full_rows > 0) glReadPixels(0, 0, layout.width, full_rows, read_format_, GL_FLOAT, nullptr);
+      if (rest > 0) {
+        const intptr_t offset = static_cast<intptr_t>(full_rows * w * components * sizeof(float));
+        glReadPixels(0, full_rows, rest, 1, read_format_, GL_FLOAT, reinterpret_cast<void*>(offset));
+      }
     }
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
     Sync fence = Sync::fence();
     glFlush();  // so that the fence can signal while the caller waits elsewhere
     GLINT_RETURN_IF_ERROR(debug_check("GL begin_download"));
     return std::unique_ptr<PendingDownload>(new GlPendingDownload(
-        ctx_.get(), gt->desc(), layout.elements, components, std::move(pbo), std::move(fence)));
+        ctx_.get(), gt->desc(), layout, components, std::move(pbo), std::move(fence)));
   }
 
   Status prepare(const std::vector<ProgramInfo>& passes,
@@ -496,14 +530,20 @@ class GlExecutor final : public Executor {
     return outputs;
   }
 
+  void finish() override {
+    if (ctx_->make_current().ok()) glFinish();
+  }
+
   MemoryStats memory() const override {
     MemoryStats m;
     m.live_textures = pool_->live_textures();
     m.pooled_textures = pool_->pooled_textures();
     m.texture_bytes = pool_->live_bytes() + pool_->pooled_bytes();
+    m.peak_texture_bytes = pool_->peak_bytes();
     m.programs = static_cast<int64_t>(programs_->size());
     return m;
   }
+  void reset_peak_memory() override { pool_->reset_peak(); }
 
  private:
   static std::string where(const ProgramInfo& pass, size_t k) {

@@ -64,6 +64,7 @@ struct MemoryStats {
   int64_t live_textures = 0;   // textures handed out (in use by tensors)
   int64_t pooled_textures = 0; // idle textures kept for reuse
   int64_t texture_bytes = 0;   // bytes of all textures that exist (live + pooled)
+  int64_t peak_texture_bytes = 0;  // the most texture_bytes seen since creation / reset_peak_memory()
   int64_t programs = 0;        // compiled programs in the cache
 };
 
@@ -97,6 +98,12 @@ class Executor {
                                                 size_t node_output_count) = 0;
 
   virtual MemoryStats memory() const = 0;
+  // Starts peak_texture_bytes again from the bytes that exist now.
+  virtual void reset_peak_memory() = 0;
+
+  // Waits until the GPU has finished every command issued so far (profiling
+  // only: never on the run path).
+  virtual void finish() {}
 };
 
 // Creates the GL context (EGL surfaceless natively, the WebGL2 canvas context

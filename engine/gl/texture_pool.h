@@ -2,7 +2,8 @@
 // (PooledTexture); dropping the last reference returns the texture to the idle
 // list without any GL call, so tensors may be released anywhere, even while
 // another context is current. Idle textures are only deleted by the pool
-// (trim / destruction), which the executor does with its context current.
+// (trim / destruction, and eviction when acquire() allocates while idle
+// textures exceed a quarter of the bytes in use), always with the context current.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -51,6 +52,11 @@ class TexturePool {
   int64_t pooled_textures() const;
   int64_t live_bytes() const;
   int64_t pooled_bytes() const;
+  // The most bytes of textures that existed at once (live + pooled) since
+  // the pool was made or reset_peak() was called.
+  int64_t peak_bytes() const;
+  // Starts a new peak from the bytes that exist now.
+  void reset_peak();
 
   struct State;
 

@@ -1,10 +1,14 @@
 #include "engine/runtime/session.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <stdexcept>
 #include <sstream>
 
+#include "engine/core/fused_activation.h"
 #include "engine/core/half.h"
 #include "engine/core/log.h"
 #include "engine/onnx/loader.h"
@@ -109,7 +113,40 @@ struct Session::NodeState {
   std::string fallback_reason;    // last run-time decline, if any
 };
 
-Session::~Session() = default;
+namespace {
+
+// The activation fuse_activations put on `n`, as the shader's output store
+// applies it, on every pass that writes output 0.
+void attach_fused_activation(const ir::Node& n, std::vector<gl::ProgramInfo>& passes) {
+  const FusedActivation act = fused_activation_of(n);
+  if (act.kind == FusedActivation::kNone) return;
+  for (auto& p : passes) {
+    if (p.node_output != 0) continue;
+    p.activation = fused_activation_glsl(act, "glint_v");
+    p.activation4 = fused_activation_glsl_vec4(act, "glint_v4");
+  }
+}
+
+}  // namespace
+
+Session::~Session() {
+  if (!profile_ || profile_ms_.empty()) return;
+  // The slowest nodes, summed over every run of this session.
+  std::vector<std::pair<double, size_t>> by_time;
+  double total = 0;
+  for (auto& [idx, ms] : profile_ms_) {
+    by_time.push_back({ms, idx});
+    total += ms;
+  }
+  std::sort(by_time.rbegin(), by_time.rend());
+  std::fprintf(stderr, "GLINT_PROFILE: %.1f ms in %zu nodes (all runs)\n", total, by_time.size());
+  for (size_t i = 0; i < by_time.size() && i < 25; ++i) {
+    const size_t idx = by_time[i].second;
+    const NodeState& st = *states_[idx];
+    std::fprintf(stderr, "  %8.1f ms %5.1f%%  %-4s %s\n", by_time[i].first, 100.0 * by_time[i].first / total,
+                 st.gpu ? "gpu" : "cpu", graph_.nodes[idx].describe().c_str());
+  }
+}
 
 // A hostile or broken model can ask for tensors larger than memory (a
 // ConstantOfShape of 10^15 elements, say): the allocation throws, and the
@@ -149,6 +186,7 @@ Result<std::unique_ptr<Session>> Session::create_from_file(const std::string& pa
 }
 
 Status Session::init(ir::Graph graph, const SessionOptions& options) {
+  if (const char* p = std::getenv("GLINT_PROFILE")) profile_ = *p && *p != '0';
   options_ = options;
   graph_ = std::move(graph);
   for (auto& name : graph_.inputs) {
@@ -158,6 +196,8 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   passes::OptimizeOptions popts;
   popts.fold = options.fold_constants;
+  popts.fuse_activations = true;  // applied below: run_cpu_node and attach_fused_activation
+  popts.keep_nodes = options.force_cpu;  // a node forced onto the CPU keeps its identity
   GLINT_RETURN_IF_ERROR(passes::optimize(graph_, popts));
   timings_.optimize_ms = ms_since(t0);
   for (auto& name : graph_.outputs) {
@@ -306,6 +346,7 @@ Status Session::compile_static() {
       if (c->supports && !c->supports(ctx, &reason)) continue;
       auto passes = c->build(ctx);
       if (!passes.ok()) return passes.status().with_context(n.describe());
+      attach_fused_activation(n, passes.value());
       Status s = gpu_->prepare(passes.value(), ctx.inputs);
       if (!s.ok()) return s.with_context(n.describe());
       st.program_signature = signature(ctx);
@@ -415,6 +456,12 @@ Status Session::run_cpu_node(size_t idx, std::map<std::string, Slot>& slots) {
   std::vector<Tensor> outs(n.outputs.size());
   Status s = st.cpu->run(n, ins, outs);
   if (!s.ok()) return s.message().find(n.describe()) == std::string::npos ? s.with_context(n.describe()) : s;
+  const FusedActivation act = fused_activation_of(n);
+  const DataType out_type = outs.empty() ? DataType::kUndefined : outs[0].dtype();
+  if (act.kind != FusedActivation::kNone &&
+      (out_type == DataType::kFloat32 || out_type == DataType::kFloat16 || out_type == DataType::kBFloat16)) {
+    apply_fused_activation(act, outs[0].data<float>(), outs[0].size());
+  }
   for (size_t i = 0; i < outs.size(); ++i)
     if (n.has_output(i)) slots[n.outputs[i]].cpu = std::move(outs[i]);
   return Status::Ok();
@@ -458,6 +505,7 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
       }
       auto passes = c->build(ctx);
       if (!passes.ok()) return passes.status().with_context(n.describe());
+      attach_fused_activation(n, passes.value());
       st.passes = std::move(passes).value();
       break;
     }
@@ -639,12 +687,17 @@ Status Session::execute(const std::map<std::string, Value>& feeds, const std::ve
       if (non_tensor_input)
         return invalid_argument(n.describe() + ": expects tensors, got a sequence or an empty optional");
       bool fell_back = false;
+      const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       if (st.gpu) GLINT_RETURN_IF_ERROR(run_gpu_node(idx, slots, &fell_back));
       if (!st.gpu || fell_back) {
         if (fell_back && options_.backend == BackendMode::kGpu)
           return unsupported(n.describe() + " cannot run on the GPU with these inputs (" + st.fallback_reason +
                              ") and the backend is gpu-only");
         GLINT_RETURN_IF_ERROR(run_cpu_node(idx, slots));
+      }
+      if (profile_) {
+        if (gpu_) gpu_->finish();
+        profile_ms_[idx] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       }
     }
     // Free what no later node reads, so textures return to the pool early.

@@ -136,6 +136,10 @@ class Session {
   // True when output `name` is declared float16 but computed in float32.
   bool output_rounds_to_half(const std::string& name) const;
   gl::Executor* gpu_ = nullptr;  // process-wide executor; null on the CPU backend
+  // GLINT_PROFILE=1 in the environment: every node waits for the GPU and its
+  // time is summed; the session prints the slowest nodes when destroyed.
+  bool profile_ = false;
+  std::map<size_t, double> profile_ms_;
   CreationTimings timings_;
 };
 

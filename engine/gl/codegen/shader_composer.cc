@@ -44,8 +44,36 @@ std::string texel_of_flat(const TextureLayout& l, const std::string& idx) {
       if (l.width == 1) return "ivec2(0, " + idx + ")";
       return "ivec2(" + idx + " % " + std::to_string(l.width) + ", " + idx + " / " +
              std::to_string(l.width) + ")";
+    case LayoutKind::kChannelsRGBA:
+    case LayoutKind::kChannelsRowsRGBA:
+      break;  // addressed by (n, c4, h, w): see channels_texel()
   }
   return "ivec2(0)";
+}
+
+// a * b + c with literal folding; a, b and c are GLSL int expressions or
+// literals ("0" and "1" fold away).
+std::string mul_add(const std::string& a, int64_t b, const std::string& c) {
+  std::string prod;
+  if (a != "0" && b != 0) prod = b == 1 ? a : "(" + a + ") * " + std::to_string(b);
+  if (prod.empty()) return c;
+  if (c == "0") return prod;
+  return prod + " + " + c;
+}
+
+// The texel of channel block c4 at (n, h, w) under a channel-packed layout.
+// Every (n, c4, h, w) -> texel mapping the shaders use is written here.
+std::string channels_texel(const TextureLayout& l, const std::string& n, const std::string& c4,
+                           const std::string& h, const std::string& w) {
+  const int64_t N = l.dims[0], C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
+  const std::string nn = N == 1 ? "0" : n, cc = C4 == 1 ? "0" : c4, hh = H == 1 ? "0" : h,
+                    ww = W == 1 ? "0" : w;
+  if (l.kind == LayoutKind::kChannelsRGBA) {
+    // (w, (n*C4 + c4)*H + h)
+    return "ivec2(" + ww + ", " + mul_add(mul_add(nn, C4, cc), H, hh) + ")";
+  }
+  // ((c4*H + h)*W + w, n)
+  return "ivec2(" + mul_add(mul_add(cc, H, hh), W, ww) + ", " + nn + ")";
 }
 
 // The flat element index of the fragment being shaded (inverse of the above).
@@ -53,8 +81,25 @@ std::string flat_of_fragment(const TextureLayout& l) {
   switch (l.kind) {
     case LayoutKind::kUnpackedR32F:
       return "glint_px.y * " + std::to_string(l.width) + " + glint_px.x";
+    case LayoutKind::kChannelsRGBA:
+    case LayoutKind::kChannelsRowsRGBA:
+      break;  // main() decodes (n, c4, h, w) instead: see emit_channels_main()
   }
   return "0";
+}
+
+// The same rounding as output_store() on each lane of `glint_v4`.
+std::string output_store4(DataType t) {
+  switch (t) {
+    case DataType::kFloat16:
+      return "  glint_v4 = vec4(unpackHalf2x16(packHalf2x16(glint_v4.xy)), "
+             "unpackHalf2x16(packHalf2x16(glint_v4.zw)));\n";
+    case DataType::kBFloat16:
+      return "  { uvec4 glint_b = floatBitsToUint(glint_v4);\n"
+             "    glint_b += mix(uvec4(0u), uvec4(0x7fffu) + ((glint_b >> 16) & 1u), not(isnan(glint_v4)));\n"
+             "    glint_v4 = uintBitsToFloat(glint_b & 0xffff0000u); }\n";
+    default: return "";
+  }
 }
 
 // Statements making `glint_v` a value the output dtype holds, in the R32F
@@ -106,17 +151,39 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   os << "const int " << X << "_SIZE = " << shape_size(s) << ";\n";
   if (r > 0) os << "const int " << X << "_SHAPE[" << r << "] = int[" << r << "](" << int_list(s) << ");\n";
 
-  os << "float get" << X << "Flat(int i) { return texelFetch(" << u << ", " << texel_of_flat(in.layout, "i")
-     << ", 0).r; }\n";
-
-  // getX(i0, ..., i{r-1})
   std::vector<std::string> idx;
-  os << "float get" << X << "(";
-  for (size_t d = 0; d < r; ++d) {
-    idx.push_back("i" + std::to_string(d));
-    os << (d ? ", " : "") << "int i" << d;
+  for (size_t d = 0; d < r; ++d) idx.push_back("i" + std::to_string(d));
+  if (in.layout.channel_packed()) {
+    // getX4(n, c4, h, w): channels 4*c4 .. 4*c4+3 in one fetch; getX picks a
+    // lane; getXFlat decodes the row-major index first.
+    const int64_t C = s[1], H = s[2], W = s[3];
+    os << "vec4 get" << X << "4(int n, int c4, int h, int w) { return texelFetch(" << u << ", "
+       << channels_texel(in.layout, "n", "c4", "h", "w") << ", 0); }\n";
+    os << "float get" << X << "(int i0, int i1, int i2, int i3) { return get" << X
+       << "4(i0, i1 >> 2, i2, i3)[i1 & 3]; }\n";
+    os << "float get" << X << "Flat(int i) { int w = i % " << W << "; i /= " << W << "; int h = i % " << H
+       << "; i /= " << H << "; int c = i % " << C << "; return get" << X << "(i / " << C
+       << ", c, h, w); }\n";
+  } else {
+    os << "float get" << X << "Flat(int i) { return texelFetch(" << u << ", " << texel_of_flat(in.layout, "i")
+       << ", 0).r; }\n";
+    // getX(i0, ..., i{r-1})
+    os << "float get" << X << "(";
+    for (size_t d = 0; d < r; ++d) os << (d ? ", " : "") << "int i" << d;
+    os << ") { return get" << X << "Flat(" << linear_index(s, idx) << "); }\n";
+    if (r == 4) {
+      // The four-channel accessor for unpacked rank-4 inputs too, so that
+      // vec4 kernels work whatever layout their input got.
+      const int64_t C = s[1];
+      os << "vec4 get" << X << "4(int n, int c4, int h, int w) { int c = c4 * 4; return vec4(";
+      for (int j = 0; j < 4; ++j) {
+        std::string cj = j ? "c + " + std::to_string(j) : "c";
+        std::string g = "get" + X + "(n, " + cj + ", h, w)";
+        os << (j ? ", " : "") << (C % 4 == 0 ? g : "(" + cj + " < " + std::to_string(C) + " ? " + g + " : 0.0)");
+      }
+      os << "); }\n";
+    }
   }
-  os << ") { return get" << X << "Flat(" << linear_index(s, idx) << "); }\n";
 
   // getXBroadcast(oc): numpy broadcasting, X aligned to the output's trailing
   // dims. Only generated when X does broadcast to the output; a kernel using
@@ -129,12 +196,76 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   if (compatible) {
     std::vector<std::string> bidx;
     for (size_t d = 0; d < r; ++d) bidx.push_back("oc[" + std::to_string(R - r + d) + "]");
-    os << "float get" << X << "Broadcast(int oc[OUT_RANK]) { return get" << X << "Flat("
-       << linear_index(s, bidx) << "); }\n";
+    if (in.layout.channel_packed()) {
+      std::string args;
+      for (size_t d = 0; d < r; ++d) args += (d ? ", " : "") + (s[d] == 1 ? std::string("0") : bidx[d]);
+      os << "float get" << X << "Broadcast(int oc[OUT_RANK]) { return get" << X << "(" << args << "); }\n";
+    } else {
+      os << "float get" << X << "Broadcast(int oc[OUT_RANK]) { return get" << X << "Flat("
+         << linear_index(s, bidx) << "); }\n";
+    }
   } else {
     os << "// get" << X << "Broadcast: not generated, " << shape_str(s) << " does not broadcast to the output\n";
   }
   os << "\n";
+}
+
+
+// main() for a channel-packed output: the fragment is one texel, i.e. the
+// output coordinates (n, 4*c4 .. 4*c4+3, h, w); a vec4 body is called once,
+// a scalar one once per channel that exists. Padding lanes are stored as 0
+// (vec4 kernels reading this tensor rely on it).
+void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const TextureLayout& l) {
+  const int64_t C = l.dims[1], C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
+  os << "void main() {\n";
+  os << "  ivec2 glint_px = ivec2(gl_FragCoord.xy);\n";
+  os << "  int oc[4];\n";
+  os << "  int glint_r;\n";
+  auto split = [&](const char* target, int64_t extent, bool last) {
+    if (extent == 1 && !last) {
+      os << "  " << target << " = 0;\n";
+    } else if (last) {
+      os << "  " << target << " = glint_r;\n";
+    } else {
+      os << "  " << target << " = glint_r % " << extent << "; glint_r /= " << extent << ";\n";
+    }
+  };
+  os << "  int glint_c4;\n";
+  if (l.kind == LayoutKind::kChannelsRGBA) {
+    os << "  oc[3] = glint_px.x;\n  glint_r = glint_px.y;\n";
+    split("oc[2]", H, false);
+    split("glint_c4", C4, false);
+    split("oc[0]", l.dims[0], true);
+  } else {
+    os << "  oc[0] = glint_px.y;\n  glint_r = glint_px.x;\n";
+    split("oc[3]", W, false);
+    split("oc[2]", H, false);
+    split("glint_c4", C4, true);
+  }
+  os << "  oc[1] = glint_c4 * 4;\n";
+  if (info.vec4_body) {
+    os << "  vec4 glint_v4 = process4(oc);\n";
+  } else {
+    os << "  vec4 glint_v4 = vec4(0.0);\n";
+    for (int j = 0; j < 4; ++j) {
+      const char lane = "xyzw"[j];
+      std::string call = "{ int glint_o[4] = oc; glint_o[1] += " + std::to_string(j) +
+                         "; glint_v4." + lane + " = process(glint_o); }";
+      if (C % 4 == 0 || j == 0) {
+        os << "  " << call << "\n";
+      } else {
+        os << "  if (oc[1] + " << j << " < " << C << ") " << call << "\n";
+      }
+    }
+  }
+  if (!info.activation4.empty()) os << "  glint_v4 = " << info.activation4 << ";\n";
+  if (C % 4 != 0) {
+    os << "  glint_v4 = mix(vec4(0.0), glint_v4, lessThan(ivec4(oc[1]) + ivec4(0, 1, 2, 3), ivec4(" << C
+       << ")));\n";
+  }
+  os << output_store4(info.output.dtype);
+  os << "  glint_out = glint_v4;\n";
+  os << "}\n";
 }
 
 }  // namespace
@@ -160,8 +291,10 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   std::set<std::string> names;
   std::set<std::string> generated;  // every identifier the accessors define
   for (const auto& in : inputs) {
-    for (const std::string& id : {"get" + in.name, "get" + in.name + "Flat", "get" + in.name + "Broadcast",
-                                  in.name + "_RANK", in.name + "_SIZE", in.name + "_SHAPE"}) {
+    std::vector<std::string> ids = {"get" + in.name, "get" + in.name + "Flat", "get" + in.name + "Broadcast",
+                                    in.name + "_RANK", in.name + "_SIZE", in.name + "_SHAPE"};
+    if (in.desc.shape.size() == 4) ids.push_back("get" + in.name + "4");  // only rank 4 has getX4
+    for (const std::string& id : ids) {
       if (!generated.insert(id).second) {
         return invalid_argument(where + ": input '" + in.name + "' would define '" + id +
                                 "' twice (input names clash)");
@@ -214,6 +347,19 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   if (!info.body.empty() && info.body.back() != '\n') os << "\n";
   os << "\n";
 
+  if (info.vec4_body && out_shape.size() != 4) {
+    return invalid_argument(where + ": a vec4 body (process4) needs a rank-4 output, not " + shape_str(out_shape));
+  }
+  if (output_layout.channel_packed()) {
+    emit_channels_main(os, info, output_layout);
+    return os.str();
+  }
+  if (info.vec4_body) {
+    // An unpacked output: one lane of process4 per fragment.
+    os << "float process(int oc[OUT_RANK]) { int glint_c = oc[1]; oc[1] = glint_c - (glint_c & 3); "
+          "return process4(oc)[glint_c & 3]; }\n\n";
+  }
+
   // main: fragment -> flat output index -> coordinates oc -> process(oc).
   os << "void main() {\n";
   os << "  ivec2 glint_px = ivec2(gl_FragCoord.xy);\n";
@@ -236,6 +382,7 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
     }
   }
   os << "  float glint_v = process(oc);\n";
+  if (!info.activation.empty()) os << "  glint_v = " << info.activation << ";\n";
   os << output_store(info.output.dtype);
   os << "  glint_out = vec4(glint_v, 0.0, 0.0, 0.0);\n";
   os << "}\n";

@@ -100,8 +100,51 @@ Result<std::vector<ProgramInfo>> binary_build(const KernelContext& ctx) {
   p.name = "binary_" + op;
   p.output = ctx.outputs[0];
   p.node_output = 0;
-  std::string body = "float process(int oc[OUT_RANK]) {\n";
   size_t n = ctx.inputs.size();
+  const Shape& y = ctx.outputs[0].shape;
+  const bool vec4_op = op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min" ||
+                       op == "Sum" || op == "Mean";
+  if (vec4_op && y.size() == 4 && !is_int_like(ctx.outputs[0].dtype)) {
+    // Four channels per fragment: same-shape inputs in one fetch, broadcast
+    // ones lane by lane; the arithmetic is the same on vec4.
+    p.vec4_body = true;
+    std::string b = "vec4 process4(int oc[4]) {\n";
+    bool lanes = false;
+    for (size_t i = 0; i < n; ++i) lanes = lanes || ctx.inputs[i]->shape != y;
+    if (lanes) {
+      for (int j = 1; j < 4; ++j)
+        b += "  int o" + std::to_string(j) + "[4] = oc; o" + std::to_string(j) + "[1] += " + std::to_string(j) + ";\n";
+    }
+    for (size_t i = 0; i < n; ++i) {
+      std::string name = "X" + std::to_string(i);
+      p.inputs.push_back({name, static_cast<int>(i)});
+      std::string v = "v" + std::to_string(i);
+      if (ctx.inputs[i]->shape == y) {
+        b += "  vec4 " + v + " = get" + name + "4(oc[0], oc[1] / 4, oc[2], oc[3]);\n";
+      } else {
+        std::string g = "get" + name + "Broadcast";
+        b += "  vec4 " + v + " = vec4(" + g + "(oc), " + g + "(o1), " + g + "(o2), " + g + "(o3));\n";
+      }
+    }
+    std::string r;
+    if (op == "Add") r = "v0 + v1";
+    else if (op == "Sub") r = "v0 - v1";
+    else if (op == "Mul") r = "v0 * v1";
+    else if (op == "Div") r = "v0 / v1";
+    else {
+      const char* fold = op == "Max" ? "max(r, v%)" : op == "Min" ? "min(r, v%)" : "r + v%";
+      b += "  vec4 r = v0;\n";
+      for (size_t i = 1; i < n; ++i) {
+        std::string f = fold;
+        f.replace(f.find('%'), 1, std::to_string(i));
+        b += "  r = " + f + ";\n";
+      }
+      r = op == "Mean" ? "r / " + glsl_float(static_cast<double>(n)) : "r";
+    }
+    p.body = b + "  return " + r + ";\n}\n";
+    return std::vector<ProgramInfo>{p};
+  }
+  std::string body = "float process(int oc[OUT_RANK]) {\n";
   for (size_t i = 0; i < n; ++i) {
     std::string name = "X" + std::to_string(i);
     p.inputs.push_back({name, static_cast<int>(i)});

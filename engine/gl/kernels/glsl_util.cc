@@ -129,8 +129,17 @@ ProgramInfo unary_map(const KernelContext& ctx, const std::string& name, const s
   p.output = ctx.outputs[0];
   p.node_output = 0;
   p.snippets = std::move(snippets);
+  const Shape& in = ctx.inputs[0]->shape;
+  if (in.size() == 4 && in == p.output.shape && !is_int_like(p.output.dtype)) {
+    // Four channels per fetch; the expression stays scalar (it may use ?:).
+    p.vec4_body = true;
+    p.body = prelude + "float glint_map(float x) { return " + expr +
+             "; }\nvec4 process4(int oc[4]) {\n  vec4 v = getX4(oc[0], oc[1] / 4, oc[2], oc[3]);\n"
+             "  return vec4(glint_map(v.x), glint_map(v.y), glint_map(v.z), glint_map(v.w));\n}\n";
+    return p;
+  }
   p.body = prelude + "float process(int oc[OUT_RANK]) {\n  float x = " +
-           getter_oc("X", ctx.inputs[0]->shape.size()) + ";\n  return " + expr + ";\n}\n";
+           getter_oc("X", in.size()) + ";\n  return " + expr + ";\n}\n";
   return p;
 }
 

@@ -13,8 +13,10 @@
 //   float getXBroadcast(int oc[OUT_RANK])  // numpy broadcast against the output
 //   const int X_RANK; const int X_SIZE; const int X_SHAPE[r] (when r > 0)
 // and for the output: OUT_RANK (array length, >=1), OUT_SIZE, OUT_SHAPE[OUT_RANK].
-// Shapes and loop bounds are literals in the source (baked), so a program's
-// cache key is its full source.
+// Rank-4 inputs also get `vec4 getX4(int n, int c4, int h, int w)`: channels
+// 4*c4 .. 4*c4+3 at (n, h, w), zero past the channel count (one texel fetch
+// when X is channel-packed). Shapes and loop bounds are literals in the
+// source (baked), so a program's cache key is its full source.
 #pragma once
 #include <optional>
 #include <string>
@@ -50,6 +52,16 @@ struct ProgramInfo {
   int node_output = 0;              // node output index written; -1: a temporary for later passes
   std::string body;                 // GLSL: helpers + `float process(int oc[OUT_RANK])`
   std::vector<std::string> snippets;  // names of shaders/*.glsl snippets to include, e.g. "erf"
+  // Rank-4 outputs only: the body defines `vec4 process4(int oc[4])` instead,
+  // the outputs at channels oc[1] .. oc[1]+3 (oc[1] a multiple of 4; lanes
+  // past the channel count are ignored). Channel-packed outputs (see
+  // texture_layout.h) then cost one call per texel.
+  bool vec4_body = false;
+  // A fused activation applied to the value before it is stored: a GLSL
+  // float expression of `glint_v`, and the same as a vec4 expression of
+  // `glint_v4` (set by the runtime from the node, not by kernels).
+  std::string activation;
+  std::string activation4;
 };
 
 // `why` receives a short reason when the candidate declines the node.

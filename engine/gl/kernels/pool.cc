@@ -69,8 +69,13 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
   p.name = is_max ? "maxpool" : is_lp ? "lppool" : "avgpool";
   p.inputs = {{"X", 0}};
   p.output = ctx.outputs[0];
-  std::string s = "float process(int oc[OUT_RANK]) {\n";
-  s += is_max ? "  float acc = uintBitsToFloat(0xff800000u);\n" : "  float acc = 0.0;\n  int count = 0;\n";
+  // 2-D float pools: four channels per fragment (one fetch per tap).
+  const bool v4 = k == 2 && !is_lp && !is_int_like(ctx.outputs[0].dtype);
+  const std::string T = v4 ? "vec4" : "float";
+  p.vec4_body = v4;
+  std::string s = v4 ? "vec4 process4(int oc[4]) {\n" : "float process(int oc[OUT_RANK]) {\n";
+  s += is_max ? "  " + T + " acc = " + T + "(uintBitsToFloat(0xff800000u));\n"
+              : "  " + T + " acc = " + T + "(0.0);\n  int count = 0;\n";
   if (!is_max && include_pad) {
     // The divisor counts window positions inside the padded input (a ceil_mode
     // window may run past the end padding; those positions do not count).
@@ -98,12 +103,13 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
     s += ind + "if (" + i + " < 0 || " + i + " >= " + glsl_int(in_sp[d]) + ") continue;\n";
     xi.push_back(i);
   }
+  const std::string x_at = v4 ? "getX4(oc[0], oc[1] / 4, i0, i1)" : getter("X", xi);
   if (is_max) {
-    s += ind + "acc = max(acc, " + getter("X", xi) + ");\n";
+    s += ind + "acc = max(acc, " + x_at + ");\n";
   } else if (is_lp) {
     s += ind + "acc += " + lp_term(lp_p(node), getter("X", xi)) + ";\n";
   } else {
-    s += ind + "acc += " + getter("X", xi) + ";\n";
+    s += ind + "acc += " + x_at + ";\n";
     if (!include_pad) s += ind + "++count;\n";
   }
   for (size_t d = 0; d < k; ++d) {
@@ -111,7 +117,7 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
     s += ind + "}\n";
   }
   if (is_lp) s += "  return " + lp_root(lp_p(node), "acc") + ";\n}\n";
-  else s += is_max ? "  return acc;\n}\n" : "  return count > 0 ? acc / float(count) : 0.0;\n}\n";
+  else s += is_max ? "  return acc;\n}\n" : "  return count > 0 ? acc / float(count) : " + T + "(0.0);\n}\n";
   p.body = s;
   std::vector<ProgramInfo> passes{p};
   if (is_max && node.has_output(1) && ctx.outputs.size() > 1) {
@@ -170,6 +176,19 @@ Result<std::vector<ProgramInfo>> global_pool_build(const KernelContext& ctx) {
   p.name = is_max ? "global_maxpool" : is_lp ? "global_lppool" : "global_avgpool";
   p.inputs = {{"X", 0}};
   p.output = ctx.outputs[0];
+  if (x.size() == 4 && !is_lp && !is_int_like(ctx.outputs[0].dtype)) {
+    // Four channels per fragment, one fetch per pixel.
+    p.vec4_body = true;
+    std::string s = "vec4 process4(int oc[4]) {\n  int c4 = oc[1] / 4;\n";
+    s += is_max ? "  vec4 acc = vec4(uintBitsToFloat(0xff800000u));\n" : "  vec4 acc = vec4(0.0);\n";
+    s += "  for (int h = 0; h < " + glsl_int(x[2]) + "; ++h) {\n    for (int w = 0; w < " + glsl_int(x[3]) +
+         "; ++w) {\n";
+    s += is_max ? "      acc = max(acc, getX4(oc[0], c4, h, w));\n" : "      acc += getX4(oc[0], c4, h, w);\n";
+    s += "    }\n  }\n";
+    s += is_max ? "  return acc;\n}\n" : "  return acc / " + glsl_float(static_cast<double>(area)) + ";\n}\n";
+    p.body = s;
+    return std::vector<ProgramInfo>{p};
+  }
   // Walk the spatial block through flat indices: it is contiguous in X.
   std::string base = "(oc[0] * " + glsl_int(x[1]) + " + oc[1]) * " + glsl_int(area);
   std::string s = "float process(int oc[OUT_RANK]) {\n  int base = " + base + ";\n";

@@ -92,6 +92,10 @@ bool concat_supports(const KernelContext& ctx, std::string* why) {
   return true;
 }
 
+namespace {
+DataType y_dtype(const KernelContext& ctx) { return ctx.outputs[0].dtype; }
+}  // namespace
+
 Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
   const Shape& y = ctx.outputs[0].shape;
   size_t rank = y.size();
@@ -102,10 +106,28 @@ Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
   std::string s = "float process(int oc[OUT_RANK]) {\n  int a = oc[" + std::to_string(axis) + "];\n";
   int64_t offset = 0;
   std::vector<std::pair<size_t, int64_t>> parts;  // (input, offset) of non-empty inputs
+  bool aligned = rank == 4 && axis == 1 && !is_int_like(y_dtype(ctx));
   for (size_t i = 0; i < ctx.inputs.size(); ++i) {
     int64_t len = ctx.inputs[i]->shape[axis];
     if (len > 0) parts.push_back({i, offset});
+    if (len > 0 && offset % 4 != 0) aligned = false;
     offset += len;
+  }
+  if (aligned && !parts.empty()) {
+    // Channel concat at multiples of four: one texel copy per fragment.
+    p.name = "concat_channels";
+    p.vec4_body = true;
+    std::string b = "vec4 process4(int oc[4]) {\n  int c4 = oc[1] / 4;\n";
+    for (size_t j = 0; j < parts.size(); ++j) {
+      size_t i = parts[j].first;
+      std::string name = "X" + std::to_string(i);
+      p.inputs.push_back({name, static_cast<int>(i)});
+      std::string get = "get" + name + "4(oc[0], c4 - " + glsl_int(parts[j].second / 4) + ", oc[2], oc[3])";
+      if (j + 1 == parts.size()) b += "  return " + get + ";\n";
+      else b += "  if (c4 < " + glsl_int(parts[j + 1].second / 4) + ") return " + get + ";\n";
+    }
+    p.body = b + "}\n";
+    return std::vector<ProgramInfo>{p};
   }
   for (size_t j = 0; j < parts.size(); ++j) {
     size_t i = parts[j].first;

@@ -1,5 +1,6 @@
 #include "engine/gl/layout/texture_layout.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace glint::gl {
@@ -7,6 +8,8 @@ namespace glint::gl {
 const char* layout_kind_name(LayoutKind k) {
   switch (k) {
     case LayoutKind::kUnpackedR32F: return "unpacked_r32f";
+    case LayoutKind::kChannelsRGBA: return "channels_rgba";
+    case LayoutKind::kChannelsRowsRGBA: return "channels_rows_rgba";
   }
   return "unknown";
 }
@@ -58,7 +61,67 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size
   for (int64_t d : desc.shape) {
     if (d < 0) return invalid_argument("texture layout: shape " + shape_str(desc.shape) + " has an unknown dimension");
   }
+  const bool float_storage = desc.dtype == DataType::kFloat32 || desc.dtype == DataType::kFloat16 ||
+                             desc.dtype == DataType::kBFloat16;
+  if (float_storage && desc.shape.size() == 4 && shape_size(desc.shape) > 0) {
+    if (auto l = channels_rgba_layout(desc.shape, max_texture_size)) return *l;
+  }
   return unpacked_r32f_layout(shape_size(desc.shape), max_texture_size);
+}
+
+std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, int max_texture_size) {
+  if (shape.size() != 4 || max_texture_size <= 0) return std::nullopt;
+  const int64_t n = shape[0], c = shape[1], h = shape[2], w = shape[3];
+  if (n <= 0 || c <= 0 || h <= 0 || w <= 0) return std::nullopt;
+  const int64_t c4 = (c + 3) / 4, max = max_texture_size;
+  TextureLayout l;
+  l.elements = n * c * h * w;
+  l.dims[0] = n; l.dims[1] = c; l.dims[2] = h; l.dims[3] = w;
+  if (w <= max && n * c4 * h <= max) {
+    l.kind = LayoutKind::kChannelsRGBA;
+    l.width = static_cast<int>(w);
+    l.height = static_cast<int>(n * c4 * h);
+    return l;
+  }
+  if (c4 * h * w <= max && n <= max) {
+    l.kind = LayoutKind::kChannelsRowsRGBA;
+    l.width = static_cast<int>(c4 * h * w);
+    l.height = static_cast<int>(n);
+    return l;
+  }
+  return std::nullopt;
+}
+
+namespace {
+// Index of the first float of texel (n, c4, h, w) in a texel array.
+int64_t texel_offset(const TextureLayout& l, int64_t n, int64_t c4, int64_t h, int64_t w) {
+  const int64_t C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
+  if (l.kind == LayoutKind::kChannelsRGBA) return (((n * C4 + c4) * H + h) * W + w) * 4;
+  return (n * (C4 * H * W) + (c4 * H + h) * W + w) * 4;
+}
+}  // namespace
+
+void pack_channels(const TextureLayout& l, const float* src, float* texels) {
+  const int64_t N = l.dims[0], C = l.dims[1], H = l.dims[2], W = l.dims[3];
+  std::fill(texels, texels + l.texels() * 4, 0.0f);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t h = 0; h < H; ++h) {
+        const float* row = src + ((n * C + c) * H + h) * W;
+        float* t = texels + texel_offset(l, n, c / 4, h, 0) + (c % 4);
+        for (int64_t w = 0; w < W; ++w) t[w * 4] = row[w];
+      }
+}
+
+void unpack_channels(const TextureLayout& l, const float* texels, float* dst) {
+  const int64_t N = l.dims[0], C = l.dims[1], H = l.dims[2], W = l.dims[3];
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t h = 0; h < H; ++h) {
+        float* row = dst + ((n * C + c) * H + h) * W;
+        const float* t = texels + texel_offset(l, n, c / 4, h, 0) + (c % 4);
+        for (int64_t w = 0; w < W; ++w) row[w] = t[w * 4];
+      }
 }
 
 }  // namespace glint::gl

@@ -4,6 +4,7 @@
 // in kernels. GL-free: the executor maps TextureFormat to GL enums.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "engine/core/status.h"
@@ -15,23 +16,36 @@ enum class LayoutKind {
   // One float per texel in an R32F texture; flat (row-major) element index i
   // is texel (i % width, i / width). Texels past `elements` are padding.
   kUnpackedR32F,
-  // Later: kPackedRGBA2x2 (matmul/conv), kPackedRGBAChannels, oversize splits.
+  // Channel-packed RGBA32F for a rank-4 [N, C, H, W] float tensor: one texel
+  // holds channels 4*c4 .. 4*c4+3 of one (n, h, w); channels past C are zero.
+  // A conv, pool or elementwise fragment then reads four channels with one
+  // fetch and writes four outputs (what TFLite's GPU delegate calls PHWC4).
+  // Texel (w, (n*C4 + c4)*H + h): activations (N small, H*W large).
+  kChannelsRGBA,
+  // Texel ((c4*H + h)*W + w, n): weights (N = output channels large, H and W
+  // the kernel window), when the first arrangement is too tall.
+  kChannelsRowsRGBA,
 };
 
-enum class TextureFormat { kR32F };
+enum class TextureFormat { kR32F, kRGBA32F };
 
 struct TextureLayout {
   LayoutKind kind = LayoutKind::kUnpackedR32F;
   int width = 1;
   int height = 1;
   int64_t elements = 0;  // tensor elements held (<= texels * channels)
+  // For the channel-packed kinds: N, C, H, W of the tensor (else zeros).
+  int64_t dims[4] = {0, 0, 0, 0};
 
-  TextureFormat format() const { return TextureFormat::kR32F; }
-  int channels() const { return 1; }
+  bool channel_packed() const { return kind != LayoutKind::kUnpackedR32F; }
+  int64_t channel_blocks() const { return (dims[1] + 3) / 4; }  // C4
+  TextureFormat format() const { return channel_packed() ? TextureFormat::kRGBA32F : TextureFormat::kR32F; }
+  int channels() const { return channel_packed() ? 4 : 1; }
   int64_t texels() const { return static_cast<int64_t>(width) * height; }
   int64_t byte_size() const { return texels() * channels() * 4; }
   bool operator==(const TextureLayout& o) const {
-    return kind == o.kind && width == o.width && height == o.height && elements == o.elements;
+    return kind == o.kind && width == o.width && height == o.height && elements == o.elements &&
+           dims[0] == o.dims[0] && dims[1] == o.dims[1] && dims[2] == o.dims[2] && dims[3] == o.dims[3];
   }
   bool operator!=(const TextureLayout& o) const { return !(*this == o); }
 };
@@ -63,10 +77,22 @@ constexpr int64_t kGpuExactIntLimit = int64_t{1} << 24;
 // True for the dtypes the GPU holds (the list above).
 bool gpu_holds_dtype(DataType t);
 
-// The layout the executor gives a tensor of `desc`: unpacked R32F for every
-// dtype gpu_holds_dtype() accepts; other dtypes are unsupported (named in the message). This
-// must stay a pure function of (desc, max_texture_size) while Executor::prepare
-// only receives descs.
+// The channel-packed layout of a rank-4 [N, C, H, W] tensor, or nullopt when
+// neither arrangement fits `max_texture_size`.
+std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, int max_texture_size);
+
+// The layout the executor gives a tensor of `desc`: channel-packed RGBA for
+// rank-4 float tensors that fit (the NCHW activations and conv weights of
+// vision models, which conv, pool and elementwise kernels read four channels
+// at a time), unpacked R32F for every other dtype gpu_holds_dtype() accepts;
+// other dtypes are unsupported (named in the message). This must stay a pure
+// function of (desc, max_texture_size) while Executor::prepare only receives
+// descs.
 Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size);
+
+// Host-side conversion between a tensor's row-major floats and the texels of
+// a channel-packed layout (texels() * 4 floats; padding channels are zero).
+void pack_channels(const TextureLayout& l, const float* src, float* texels);
+void unpack_channels(const TextureLayout& l, const float* texels, float* dst);
 
 }  // namespace glint::gl
