@@ -285,13 +285,15 @@ class GlExecutor final : public Executor {
 
   const Capabilities& caps() const override { return ctx_->caps(); }
 
-  Result<GpuTensorPtr> upload(const Tensor& t) override {
+  using Executor::upload;
+  Result<GpuTensorPtr> upload(const Tensor& t, bool half_exact) override {
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
     if (!gpu_holds_dtype(t.dtype())) {
       return unsupported("GL upload of " + tensor_desc(t) + ": dtype " + dtype_name(t.dtype()) +
                          " is not supported on the GPU (floats, bool and integers up to 2^24)");
     }
     TensorDesc desc{t.dtype(), t.shape()};
+    desc.half_exact = half_exact && is_float_storage(t.dtype()) && values_half_exact(t.data<float>(), t.size());
     GLINT_ASSIGN_OR_RETURN(TextureLayout layout, choose_layout(desc, caps().max_texture_size));
     if (t.byte_size() != static_cast<size_t>(layout.elements) * storage_size(t.dtype())) {
       return invalid_argument("GL upload of " + tensor_desc(t) + ": storage holds " +
@@ -308,7 +310,13 @@ class GlExecutor final : public Executor {
     }
     GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(layout)));
     auto gt = std::make_shared<GlTensor>(std::move(desc), layout, std::move(texture), this);
-    if (layout.channel_packed()) {
+    if (layout.half_packed()) {
+      std::vector<uint32_t> texels(static_cast<size_t>(layout.texels() * 4));
+      pack_half8(layout, data, texels.data());
+      glBindTexture(GL_TEXTURE_2D, gt->texture());
+      glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, texels.data());
+      GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
+    } else if (layout.channel_packed()) {
       staging_.resize(static_cast<size_t>(layout.texels() * 4));
       pack_channels(layout, data, staging_.data());
       glBindTexture(GL_TEXTURE_2D, gt->texture());
@@ -345,6 +353,14 @@ class GlExecutor final : public Executor {
     }
 #endif
     const bool float_storage = is_float_storage(gt->desc().dtype);
+    if (layout.half_packed()) {  // constants only; read back for completeness
+      std::vector<uint32_t> texels(static_cast<size_t>(layout.texels() * 4));
+      glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, texels.data());
+      GLINT_RETURN_IF_ERROR(debug_check("GL download"));
+      unpack_half8(layout, texels.data(), out.data<float>());
+      GLINT_RETURN_IF_ERROR(finish_read(out.data<float>(), layout.elements, &out));
+      return out;
+    }
     if (layout.channel_packed()) {  // float storage only (choose_layout)
       staging_.resize(static_cast<size_t>(layout.texels() * 4));
       glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, staging_.data());
@@ -390,6 +406,7 @@ class GlExecutor final : public Executor {
     if (layout.elements == 0) {
       return std::unique_ptr<PendingDownload>(new CompletedDownload(Tensor(gt->desc().dtype, gt->desc().shape)));
     }
+    if (layout.half_packed()) return std::unique_ptr<PendingDownload>(new CompletedDownload(download(t)));
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, gt->texture(), 0);
 #ifndef NDEBUG
     if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {

@@ -75,7 +75,10 @@ class Executor {
   virtual const Capabilities& caps() const = 0;
 
   // CPU -> GPU. float16 tensors arrive widened to float (see dtype.h).
-  virtual Result<GpuTensorPtr> upload(const Tensor& t) = 0;
+  virtual Result<GpuTensorPtr> upload(const Tensor& t) { return upload(t, false); }
+  // `half_exact`: the caller vouches that t is a constant whose values are
+  // all exact float16 values (TensorDesc::half_exact); checked again here.
+  virtual Result<GpuTensorPtr> upload(const Tensor& t, bool half_exact) = 0;
   // GPU -> CPU; the result carries the GpuTensor's dtype tag.
   virtual Result<Tensor> download(const GpuTensor& t) = 0;
   // Starts a GPU -> CPU read without waiting for the GPU (the web build polls

@@ -10,6 +10,7 @@
 
 #include "engine/core/fused_activation.h"
 #include "engine/core/half.h"
+#include "engine/gl/layout/texture_layout.h"
 #include "engine/core/log.h"
 #include "engine/onnx/loader.h"
 #include "engine/passes/passes.h"
@@ -43,7 +44,7 @@ std::string signature(const gl::KernelContext& ctx) {
   std::ostringstream os;
   for (auto& in : ctx.inputs) {
     if (!in) { os << "-;"; continue; }
-    os << static_cast<int>(in->dtype) << shape_str(in->shape) << ";";
+    os << static_cast<int>(in->dtype) << shape_str(in->shape) << (in->half_exact ? "h;" : ";");
   }
   // Kernels bake output shapes too; ops whose output size depends on values
   // (Range, NonZero, TopK, Resize...) must not reuse a program of another size.
@@ -318,6 +319,15 @@ Status Session::place_nodes() {
 // at creation, so the first run does not pay for shader compiles.
 Status Session::compile_static() {
   if (gpu_ == nullptr) return Status::Ok();
+  // Rank-4 float weights that are exact halves (a float16 model's, widened or
+  // not) may live on the GPU as packed halves: half the fetches, same values.
+  for (auto& [name, t] : graph_.initializers) {
+    const DataType dt = t.dtype();
+    if (t.rank() == 4 && (dt == DataType::kFloat32 || dt == DataType::kFloat16) &&
+        gl::values_half_exact(t.data<float>(), t.size())) {
+      half_exact_.insert(name);
+    }
+  }
   for (size_t idx : order_) {
     NodeState& st = *states_[idx];
     if (!st.gpu) continue;
@@ -330,7 +340,8 @@ Status Session::compile_static() {
       const ir::ValueInfo* vi = in.empty() ? nullptr : graph_.info(in);
       if (!in.empty() && (!vi || !vi->fully_known())) known = false;
       ins.push_back(vi);
-      ctx.inputs.push_back(vi ? std::optional<gl::TensorDesc>(gl::TensorDesc{vi->dtype, vi->concrete()})
+      ctx.inputs.push_back(vi ? std::optional<gl::TensorDesc>(
+                                    gl::TensorDesc{vi->dtype, vi->concrete(), half_exact_.count(in) > 0})
                               : std::nullopt);
       auto it = in.empty() ? graph_.initializers.end() : graph_.initializers.find(in);
       ctx.constants.push_back(it == graph_.initializers.end() ? nullptr : &it->second);
@@ -435,7 +446,7 @@ Result<gl::GpuTensorPtr> Session::to_gpu(const std::string& name, Slot& slot) {
     auto it = gpu_constants_.find(name);
     if (it != gpu_constants_.end()) return slot.gpu = it->second;
   }
-  GLINT_ASSIGN_OR_RETURN(slot.gpu, gpu_->upload(*slot.cpu));
+  GLINT_ASSIGN_OR_RETURN(slot.gpu, gpu_->upload(*slot.cpu, half_exact_.count(name) > 0));
   if (constant) gpu_constants_[name] = slot.gpu;  // weights are uploaded once per session
   return slot.gpu;
 }
@@ -479,6 +490,7 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
     if (n.inputs[i].empty()) { ctx.inputs.push_back(std::nullopt); ctx.constants.push_back(nullptr); continue; }
     Slot& slot = slots.at(n.inputs[i]);
     gl::TensorDesc d = slot.desc();
+    d.half_exact = half_exact_.count(n.inputs[i]) > 0;
     ctx.inputs.push_back(d);
     in_infos[i] = ir::ValueInfo::of(d.dtype, d.shape);
     in_ptrs[i] = &in_infos[i];

@@ -132,6 +132,7 @@ class Session {
   std::set<std::string> produced_;                  // every node output: what run() may fetch
   std::map<std::string, size_t> last_use_;          // value -> position in order_ of its last reader
   std::map<std::string, gl::GpuTensorPtr> gpu_constants_;  // initializers, uploaded once
+  std::set<std::string> half_exact_;  // initializers whose values are exact float16 values
   bool float16_as_float32_ = false;  // passes::compute_float16_in_float32 applied
   // True when output `name` is declared float16 but computed in float32.
   bool output_rounds_to_half(const std::string& name) const;

@@ -532,3 +532,78 @@ TEST_CASE("gl: snippets are included once, in order", "[gl]") {
   INFO(r.status().message());
   CHECK(r.ok());
 }
+
+// Channel-packed layouts (four floats per RGBA32F texel; eight exact halves
+// in the bits of an RGBA32F texel for half-exact constants): the choice, the host-side
+// packing, and every accessor and output path of the composer against them.
+TEST_CASE("gl: channel-packed layouts", "[gl]") {
+  const int max = executor().caps().max_texture_size;
+  SECTION("choice") {
+    auto act = choose_layout({DataType::kFloat32, {1, 6, 5, 7}}, max).value();
+    CHECK(act.kind == LayoutKind::kChannelsRGBA);
+    CHECK(act.width == 7);
+    CHECK(act.height == 2 * 5);  // C4 = 2 blocks of H rows
+    auto tall_weights = choose_layout({DataType::kFloat32, {int64_t{max}, 8, 3, 3}}, max).value();
+    CHECK(tall_weights.kind == LayoutKind::kChannelsRowsRGBA);
+    CHECK(tall_weights.height == max);
+    CHECK(choose_layout({DataType::kInt64, {1, 6, 5, 7}}, max)->kind == LayoutKind::kUnpackedR32F);
+    CHECK(choose_layout({DataType::kFloat32, {6, 5, 7}}, max)->kind == LayoutKind::kUnpackedR32F);
+    auto half = choose_layout({DataType::kFloat32, {16, 12, 3, 3}, true}, max).value();
+    CHECK(half.kind == LayoutKind::kChannelsHalf8);
+    CHECK(half.width == 2 * 3 * 3);
+    CHECK(half.format() == TextureFormat::kRGBA32F);
+    CHECK(half.half_packed());
+  }
+  SECTION("upload and download round trip, channels not a multiple of four") {
+    for (const Shape& s : {Shape{1, 6, 5, 7}, Shape{2, 3, 4, 1}, Shape{3, 9, 1, 2}}) {
+      Tensor t = random_tensor(s, 7);
+      CHECK(same_bytes(down(up(t)), t));
+    }
+  }
+  SECTION("half-exact constants: packed halves only when every value is a half") {
+    // Weights-like values (|v| < 1.875: every half there packs safely).
+    Tensor t = random_tensor({5, 11, 3, 2}, 9, DataType::kFloat16).retagged(DataType::kFloat32);
+    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = round_to_half(t.data<float>()[i] / 8.f);
+    CHECK(values_half_exact(t.data<float>(), t.size()));
+    const float unsafe[] = {2.0f, -2.125f, 1.875f, 65504.0f * 2};
+    for (float v : unsafe) CHECK(!values_half_exact(&v, 1));
+    auto g = executor().upload(t, true);
+    REQUIRE(g.ok());
+    CHECK(g.value()->desc().half_exact);
+    CHECK(same_bytes(down(g.value()), t));
+    Tensor not_half = random_tensor({5, 11, 3, 2}, 9);
+    auto g2 = executor().upload(not_half, true);
+    REQUIRE(g2.ok());
+    CHECK(!g2.value()->desc().half_exact);  // checked again: never lossy
+    CHECK(same_bytes(down(g2.value()), not_half));
+  }
+  SECTION("scalar and vec4 bodies read and write every layout") {
+    const Shape s{2, 7, 3, 5};
+    Tensor x = random_tensor(s, 11, DataType::kFloat16).retagged(DataType::kFloat32);
+    for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = round_to_half(x.data<float>()[i] / 8.f);
+    for (bool half : {false, true}) {
+      auto gx = executor().upload(x, half);
+      REQUIRE(gx.ok());
+      CHECK(gx.value()->desc().half_exact == half);
+      // getX, getXFlat, getXBroadcast, getX4, getX8: all must give x back.
+      const char* bodies[] = {
+          "float process(int oc[OUT_RANK]) { return getX(oc[0], oc[1], oc[2], oc[3]); }",
+          "float process(int oc[OUT_RANK]) { return getXFlat(((oc[0] * 7 + oc[1]) * 3 + oc[2]) * 5 + oc[3]); }",
+          "float process(int oc[OUT_RANK]) { return getXBroadcast(oc); }",
+          "vec4 process4(int oc[4]) { return getX4(oc[0], oc[1] / 4, oc[2], oc[3]); }",
+          "vec4 process4(int oc[4]) { mat2x4 m = getX8(oc[0], oc[1] / 8, oc[2], oc[3]); "
+          "return (oc[1] / 4) % 2 == 0 ? m[0] : m[1]; }",
+      };
+      for (const char* body : bodies) {
+        INFO((half ? "half8 input, " : "rgba input, ") << body);
+        ProgramInfo p = program("copy", {{"X", 0}}, s, body);
+        p.vec4_body = std::string(body).rfind("vec4", 0) == 0;
+        CHECK(same_bytes(down(run_ok({p}, {gx.value()})[0]), x));
+        // And into an unpacked (rank-3 view) output, through the scalar wrapper.
+        ProgramInfo flat = program("copy_flat", {{"X", 0}}, {2 * 7, 3, 5},
+                                   "float process(int oc[OUT_RANK]) { return getX(oc[0] / 7, oc[0] % 7, oc[1], oc[2]); }");
+        CHECK(same_bytes(down(run_ok({flat}, {gx.value()})[0]).retagged(DataType::kFloat32), x.reshaped({14, 3, 5})));
+      }
+    }
+  }
+}

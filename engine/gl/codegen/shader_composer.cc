@@ -153,12 +153,26 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
 
   std::vector<std::string> idx;
   for (size_t d = 0; d < r; ++d) idx.push_back("i" + std::to_string(d));
-  if (in.layout.channel_packed()) {
+  if (in.layout.half_packed()) {
+    // getX8(n, c8, h, w): channels 8*c8 .. 8*c8+7 (columns 0 and 1 of the
+    // mat2x4) in one fetch of four half pairs; the rest as for four channels.
+    const int64_t H = s[2], W = s[3], C8 = in.layout.half_blocks();
+    const std::string nn = s[0] == 1 ? "0" : "n", cc = C8 == 1 ? "0" : "c8", hh = H == 1 ? "0" : "h",
+                      ww = W == 1 ? "0" : "w";
+    os << "mat2x4 get" << X << "8(int n, int c8, int h, int w) { uvec4 t = floatBitsToUint(texelFetch(" << u << ", ivec2("
+       << mul_add(mul_add(cc, H, hh), W, ww) << ", " << nn << "), 0)) ^ uvec4(" << kHalf8Flip << "u); return mat2x4(vec4(unpackHalf2x16(t.x), "
+       << "unpackHalf2x16(t.y)), vec4(unpackHalf2x16(t.z), unpackHalf2x16(t.w))); }\n";
+    os << "vec4 get" << X << "4(int n, int c4, int h, int w) { mat2x4 m = get" << X
+       << "8(n, c4 >> 1, h, w); return (c4 & 1) == 0 ? m[0] : m[1]; }\n";
+  }
+  if (in.layout.channel_packed() || in.layout.half_packed()) {
     // getX4(n, c4, h, w): channels 4*c4 .. 4*c4+3 in one fetch; getX picks a
     // lane; getXFlat decodes the row-major index first.
     const int64_t C = s[1], H = s[2], W = s[3];
-    os << "vec4 get" << X << "4(int n, int c4, int h, int w) { return texelFetch(" << u << ", "
-       << channels_texel(in.layout, "n", "c4", "h", "w") << ", 0); }\n";
+    if (in.layout.channel_packed()) {
+      os << "vec4 get" << X << "4(int n, int c4, int h, int w) { return texelFetch(" << u << ", "
+         << channels_texel(in.layout, "n", "c4", "h", "w") << ", 0); }\n";
+    }
     os << "float get" << X << "(int i0, int i1, int i2, int i3) { return get" << X
        << "4(i0, i1 >> 2, i2, i3)[i1 & 3]; }\n";
     os << "float get" << X << "Flat(int i) { int w = i % " << W << "; i /= " << W << "; int h = i % " << H
@@ -185,6 +199,14 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
     }
   }
 
+  if (r == 4 && !in.layout.half_packed()) {
+    // Eight channels as two four-channel blocks, so that kernels written
+    // against getX8 work whatever layout X got (the second block is zero
+    // past the channel count).
+    const int64_t C4 = (s[1] + 3) / 4;
+    os << "mat2x4 get" << X << "8(int n, int c8, int h, int w) { return mat2x4(get" << X
+       << "4(n, 2 * c8, h, w), 2 * c8 + 1 < " << C4 << " ? get" << X << "4(n, 2 * c8 + 1, h, w) : vec4(0.0)); }\n";
+  }
   // getXBroadcast(oc): numpy broadcasting, X aligned to the output's trailing
   // dims. Only generated when X does broadcast to the output; a kernel using
   // it otherwise gets a compile error naming the missing function.
@@ -196,7 +218,7 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   if (compatible) {
     std::vector<std::string> bidx;
     for (size_t d = 0; d < r; ++d) bidx.push_back("oc[" + std::to_string(R - r + d) + "]");
-    if (in.layout.channel_packed()) {
+    if (in.layout.channel_packed() || in.layout.half_packed()) {
       std::string args;
       for (size_t d = 0; d < r; ++d) args += (d ? ", " : "") + (s[d] == 1 ? std::string("0") : bidx[d]);
       os << "float get" << X << "Broadcast(int oc[OUT_RANK]) { return get" << X << "(" << args << "); }\n";
@@ -293,7 +315,10 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   for (const auto& in : inputs) {
     std::vector<std::string> ids = {"get" + in.name, "get" + in.name + "Flat", "get" + in.name + "Broadcast",
                                     in.name + "_RANK", in.name + "_SIZE", in.name + "_SHAPE"};
-    if (in.desc.shape.size() == 4) ids.push_back("get" + in.name + "4");  // only rank 4 has getX4
+    if (in.desc.shape.size() == 4) {  // only rank 4 has getX4 and getX8
+      ids.push_back("get" + in.name + "4");
+      ids.push_back("get" + in.name + "8");
+    }
     for (const std::string& id : ids) {
       if (!generated.insert(id).second) {
         return invalid_argument(where + ": input '" + in.name + "' would define '" + id +

@@ -114,6 +114,26 @@ Result<std::vector<ProgramInfo>> conv_build(const KernelContext& ctx) {
     s += group == 1 ? "  int cb = 0;\n" : "  int cb = (m / " + glsl_int(mg) + ") * " + glsl_int(cg / 4) + ";\n";
     s += "  vec4 acc = " + bias4(bias, m_out) + ";\n";
     std::string inner;
+    if (ctx.inputs[1]->half_exact) {
+      // Weights held as exact halves: eight input channels per weight fetch,
+      // 32 multiply-adds per six fetches.
+      p.name = "conv2d_vec4_half_weights";
+      const int64_t cg8 = (cg + 7) / 8;
+      const bool odd_tail = cg4 % 2 == 1;  // the last step's second block is past the group
+      inner += "      for (int c8 = 0; c8 < " + glsl_int(cg8) + "; ++c8) {\n";
+      inner += "        vec4 x0 = getX4(n, cb + 2 * c8, ih, iw);\n";
+      inner += std::string("        vec4 x1 = ") +
+               (odd_tail ? "2 * c8 + 1 < " + glsl_int(cg4) + " ? getX4(n, cb + 2 * c8 + 1, ih, iw) : vec4(0.0)"
+                         : "getX4(n, cb + 2 * c8 + 1, ih, iw)") + ";\n";
+      inner += "        mat2x4 w0 = getW8(m, c8, ky, kx), w1 = getW8(m + 1, c8, ky, kx);\n";
+      inner += "        mat2x4 w2 = getW8(m + 2, c8, ky, kx), w3 = getW8(m + 3, c8, ky, kx);\n";
+      inner += "        acc += vec4(dot(w0[0], x0) + dot(w0[1], x1), dot(w1[0], x0) + dot(w1[1], x1),\n";
+      inner += "                    dot(w2[0], x0) + dot(w2[1], x1), dot(w3[0], x0) + dot(w3[1], x1));\n";
+      inner += "      }\n";
+      s += window_loops_2d(win, in_sp, inner);
+      p.body = s + "  return acc;\n}\n";
+      return std::vector<ProgramInfo>{p};
+    }
     inner += "      for (int c4 = 0; c4 < " + glsl_int(cg4) + "; ++c4) {\n";
     inner += "        vec4 xv = getX4(n, cb + c4, ih, iw);\n";
     inner += "        acc += vec4(dot(getW4(m, c4, ky, kx), xv), dot(getW4(m + 1, c4, ky, kx), xv),\n";

@@ -31,6 +31,10 @@ namespace glint::gl {
 struct TensorDesc {
   DataType dtype = DataType::kFloat32;
   Shape shape;
+  // A constant whose float values are all exactly float16 values (weights
+  // of a float16 model, even when widened to float32): the GPU may hold it
+  // as packed halves, eight to a texel, losing nothing (texture_layout.h).
+  bool half_exact = false;
 };
 
 struct KernelContext {

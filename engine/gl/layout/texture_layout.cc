@@ -1,5 +1,7 @@
 #include "engine/gl/layout/texture_layout.h"
 
+#include "engine/core/half.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -10,6 +12,7 @@ const char* layout_kind_name(LayoutKind k) {
     case LayoutKind::kUnpackedR32F: return "unpacked_r32f";
     case LayoutKind::kChannelsRGBA: return "channels_rgba";
     case LayoutKind::kChannelsRowsRGBA: return "channels_rows_rgba";
+    case LayoutKind::kChannelsHalf8: return "channels_half8_rgba32ui";
   }
   return "unknown";
 }
@@ -64,6 +67,17 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size
   const bool float_storage = desc.dtype == DataType::kFloat32 || desc.dtype == DataType::kFloat16 ||
                              desc.dtype == DataType::kBFloat16;
   if (float_storage && desc.shape.size() == 4 && shape_size(desc.shape) > 0) {
+    const Shape& s = desc.shape;
+    const int64_t c8 = (s[1] + 7) / 8;
+    if (desc.half_exact && c8 * s[2] * s[3] <= max_texture_size && s[0] <= max_texture_size) {
+      TextureLayout l;
+      l.kind = LayoutKind::kChannelsHalf8;
+      l.elements = shape_size(s);
+      for (int d = 0; d < 4; ++d) l.dims[d] = s[d];
+      l.width = static_cast<int>(c8 * s[2] * s[3]);
+      l.height = static_cast<int>(s[0]);
+      return l;
+    }
     if (auto l = channels_rgba_layout(desc.shape, max_texture_size)) return *l;
   }
   return unpacked_r32f_layout(shape_size(desc.shape), max_texture_size);
@@ -100,6 +114,46 @@ int64_t texel_offset(const TextureLayout& l, int64_t n, int64_t c4, int64_t h, i
   return (n * (C4 * H * W) + (c4 * H + h) * W + w) * 4;
 }
 }  // namespace
+
+void pack_half8(const TextureLayout& l, const float* src, uint32_t* texels) {
+  const int64_t N = l.dims[0], C = l.dims[1], H = l.dims[2], W = l.dims[3], C8 = l.half_blocks();
+  std::fill(texels, texels + l.texels() * 4, 0u);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t w = 0; w < W; ++w) {
+          // Lane c%8: uint (c%8)/2, low half for even channels (packHalf2x16).
+          uint32_t* t = texels + (n * (C8 * H * W) + ((c / 8) * H + h) * W + w) * 4 + (c % 8) / 2;
+          const uint32_t bits = float_to_half(src[((n * C + c) * H + h) * W + w]);
+          *t |= (c % 2) ? bits << 16 : bits;
+        }
+  for (int64_t i = 0, n = l.texels() * 4; i < n; ++i) texels[i] ^= kHalf8Flip;
+}
+
+void unpack_half8(const TextureLayout& l, const uint32_t* texels, float* dst) {
+  const int64_t N = l.dims[0], C = l.dims[1], H = l.dims[2], W = l.dims[3], C8 = l.half_blocks();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t w = 0; w < W; ++w) {
+          const uint32_t t =
+              texels[(n * (C8 * H * W) + ((c / 8) * H + h) * W + w) * 4 + (c % 8) / 2] ^ kHalf8Flip;
+          dst[((n * C + c) * H + h) * W + w] = half_to_float(static_cast<uint16_t>((c % 2) ? t >> 16 : t & 0xffffu));
+        }
+}
+
+bool values_half_exact(const float* data, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = data[i];
+    if (!std::isfinite(v)) return false;
+    const uint16_t h = float_to_half(v);
+    if (half_to_float(h) != v) return false;
+    // As the high half of a pair: the float's exponent bits must be neither 0 nor 255.
+    const uint32_t exponent = ((static_cast<uint32_t>(h ^ 0x4000u) << 16) >> 23) & 0xffu;
+    if (exponent == 0 || exponent == 0xff) return false;
+  }
+  return true;
+}
 
 void pack_channels(const TextureLayout& l, const float* src, float* texels) {
   const int64_t N = l.dims[0], C = l.dims[1], H = l.dims[2], W = l.dims[3];

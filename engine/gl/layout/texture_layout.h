@@ -25,6 +25,17 @@ enum class LayoutKind {
   // Texel ((c4*H + h)*W + w, n): weights (N = output channels large, H and W
   // the kernel window), when the first arrangement is too tall.
   kChannelsRowsRGBA,
+  // A rank-4 constant whose values are exact float16 values (TensorDesc::
+  // half_exact): channels 8*c8 .. 8*c8+7 of one (n, h, w) as four half
+  // pairs in the bits of an RGBA32F texel at ((c8*H + h)*W + w, n). Conv
+  // weights then cost half the fetches, bit-exactly. Why RGBA32F bits and
+  // not RGBA32UI: SwiftShader fetches an integer texel at about twice the
+  // cost of a float one, which ate the whole gain. Each half is stored with
+  // bit 14 flipped so that no pair forms a denormal, infinite or NaN float
+  // (a zero weight would otherwise make one, and a GPU may flush or
+  // canonicalise those); values_half_exact() refuses the few halves
+  // ([1.875, 2.25) in magnitude) that still would.
+  kChannelsHalf8,
 };
 
 enum class TextureFormat { kR32F, kRGBA32F };
@@ -37,10 +48,15 @@ struct TextureLayout {
   // For the channel-packed kinds: N, C, H, W of the tensor (else zeros).
   int64_t dims[4] = {0, 0, 0, 0};
 
-  bool channel_packed() const { return kind != LayoutKind::kUnpackedR32F; }
+  // Four float channels per RGBA32F texel (the two kChannels*RGBA kinds).
+  bool channel_packed() const { return kind == LayoutKind::kChannelsRGBA || kind == LayoutKind::kChannelsRowsRGBA; }
+  bool half_packed() const { return kind == LayoutKind::kChannelsHalf8; }
   int64_t channel_blocks() const { return (dims[1] + 3) / 4; }  // C4
-  TextureFormat format() const { return channel_packed() ? TextureFormat::kRGBA32F : TextureFormat::kR32F; }
-  int channels() const { return channel_packed() ? 4 : 1; }
+  int64_t half_blocks() const { return (dims[1] + 7) / 8; }     // C8
+  TextureFormat format() const {
+    return channel_packed() || half_packed() ? TextureFormat::kRGBA32F : TextureFormat::kR32F;
+  }
+  int channels() const { return kind == LayoutKind::kUnpackedR32F ? 1 : 4; }
   int64_t texels() const { return static_cast<int64_t>(width) * height; }
   int64_t byte_size() const { return texels() * channels() * 4; }
   bool operator==(const TextureLayout& o) const {
@@ -94,5 +110,13 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size
 // a channel-packed layout (texels() * 4 floats; padding channels are zero).
 void pack_channels(const TextureLayout& l, const float* src, float* texels);
 void unpack_channels(const TextureLayout& l, const float* texels, float* dst);
+// The same for kChannelsHalf8 (texels() * 4 uint32 bit patterns, uploaded as
+// floats; padding channels are zero). kHalf8Flip is the bit flip.
+constexpr uint32_t kHalf8Flip = 0x40004000u;
+void pack_half8(const TextureLayout& l, const float* src, uint32_t* texels);
+void unpack_half8(const TextureLayout& l, const uint32_t* texels, float* dst);
+// True when every value is finite, exactly a float16 value, and packs into
+// kChannelsHalf8 texels without forming a denormal, infinite or NaN float.
+bool values_half_exact(const float* data, int64_t n);
 
 }  // namespace glint::gl
