@@ -38,18 +38,29 @@ namespace {
 // Loops over the 2-D window of output pixel (oc[2], oc[3]) declaring ih/iw
 // and skipping taps in the padding; `inner` is the loop body.
 std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::string& inner) {
-  std::string s;
-  s += "  for (int ky = 0; ky < " + glsl_int(win.kernel[0]) + "; ++ky) {\n";
-  s += "    int ih = oc[2] * " + glsl_int(win.strides[0]) + " + ky * " + glsl_int(win.dilations[0]) + " - " +
-       glsl_int(win.pad_begin[0]) + ";\n";
-  s += "    if (ih < 0 || ih >= " + glsl_int(in_sp[0]) + ") continue;\n";
-  s += "    for (int kx = 0; kx < " + glsl_int(win.kernel[1]) + "; ++kx) {\n";
-  s += "      int iw = oc[3] * " + glsl_int(win.strides[1]) + " + kx * " + glsl_int(win.dilations[1]) + " - " +
-       glsl_int(win.pad_begin[1]) + ";\n";
-  s += "      if (iw < 0 || iw >= " + glsl_int(in_sp[1]) + ") continue;\n";
-  s += inner;
-  s += "    }\n  }\n";
-  return s;
+  // Per axis: a loop over the taps, or none for a 1-wide window; the bounds
+  // check only where a tap can fall into the padding.
+  std::string s, close;
+  std::string ind = "  ";
+  const char* tap[2] = {"ky", "kx"};
+  const char* idx[2] = {"ih", "iw"};
+  for (int d = 0; d < 2; ++d) {
+    std::string pos = "oc[" + std::to_string(d + 2) + "] * " + glsl_int(win.strides[d]);
+    const bool may_pad = win.pad_begin[d] > 0 || win.pad_end[d] > 0;
+    if (win.kernel[d] == 1 && !may_pad) {
+      s += ind + "const int " + tap[d] + " = 0;\n";
+    } else {
+      s += ind + "for (int " + tap[d] + " = 0; " + tap[d] + " < " + glsl_int(win.kernel[d]) + "; ++" + tap[d] +
+           ") {\n";
+      close = ind + "}\n" + close;
+      ind += "  ";
+      pos += " + " + std::string(tap[d]) + " * " + glsl_int(win.dilations[d]);
+    }
+    s += ind + "int " + idx[d] + " = " + pos + " - " + glsl_int(win.pad_begin[d]) + ";\n";
+    if (may_pad) s += ind + "if (" + idx[d] + " < 0 || " + idx[d] + " >= " + glsl_int(in_sp[d]) + ") continue;\n";
+  }
+  // `inner` is written for six spaces of indent; it is valid at any depth.
+  return s + inner + close;
 }
 
 // vec4 of the bias for channels m .. m+3 (zero past M, or without a bias).
