@@ -141,15 +141,13 @@ Result<std::vector<ProgramInfo>> conv_build(const KernelContext& ctx) {
       inner += "        acc += vec4(dot(w0[0], x0) + dot(w0[1], x1), dot(w1[0], x0) + dot(w1[1], x1),\n";
       inner += "                    dot(w2[0], x0) + dot(w2[1], x1), dot(w3[0], x0) + dot(w3[1], x1));\n";
       inner += "      }\n";
-      s += window_loops_2d(win, in_sp, inner);
-      p.body = s + "  return acc;\n}\n";
-      return std::vector<ProgramInfo>{p};
+    } else {
+      inner += "      for (int c4 = 0; c4 < " + glsl_int(cg4) + "; ++c4) {\n";
+      inner += "        vec4 xv = getX4(n, cb + c4, ih, iw);\n";
+      inner += "        acc += vec4(dot(getW4(m, c4, ky, kx), xv), dot(getW4(m + 1, c4, ky, kx), xv),\n";
+      inner += "                    dot(getW4(m + 2, c4, ky, kx), xv), dot(getW4(m + 3, c4, ky, kx), xv));\n";
+      inner += "      }\n";
     }
-    inner += "      for (int c4 = 0; c4 < " + glsl_int(cg4) + "; ++c4) {\n";
-    inner += "        vec4 xv = getX4(n, cb + c4, ih, iw);\n";
-    inner += "        acc += vec4(dot(getW4(m, c4, ky, kx), xv), dot(getW4(m + 1, c4, ky, kx), xv),\n";
-    inner += "                    dot(getW4(m + 2, c4, ky, kx), xv), dot(getW4(m + 3, c4, ky, kx), xv));\n";
-    inner += "      }\n";
     s += window_loops_2d(win, in_sp, inner);
     p.body = s + "  return acc;\n}\n";
     return std::vector<ProgramInfo>{p};

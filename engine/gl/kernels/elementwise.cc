@@ -94,6 +94,23 @@ bool binary_supports(const KernelContext& ctx, std::string* why) {
   return float_op(ctx, why);
 }
 
+namespace {
+
+// Max / Min / Sum / Mean over v0 .. v{n-1} (of GLSL type `type`): appends the
+// statements to `body`, returns the result expression.
+std::string variadic_fold(const std::string& op, size_t n, const std::string& type, std::string* body) {
+  const char* fold = op == "Max" ? "max(r, v%)" : op == "Min" ? "min(r, v%)" : "r + v%";
+  *body += "  " + type + " r = v0;\n";
+  for (size_t i = 1; i < n; ++i) {
+    std::string f = fold;
+    f.replace(f.find('%'), 1, std::to_string(i));
+    *body += "  r = " + f + ";\n";
+  }
+  return op == "Mean" ? "r / " + glsl_float(static_cast<double>(n)) : "r";
+}
+
+}  // namespace
+
 Result<std::vector<ProgramInfo>> binary_build(const KernelContext& ctx) {
   const std::string& op = ctx.node->op_type;
   ProgramInfo p;
@@ -131,16 +148,7 @@ Result<std::vector<ProgramInfo>> binary_build(const KernelContext& ctx) {
     else if (op == "Sub") r = "v0 - v1";
     else if (op == "Mul") r = "v0 * v1";
     else if (op == "Div") r = "v0 / v1";
-    else {
-      const char* fold = op == "Max" ? "max(r, v%)" : op == "Min" ? "min(r, v%)" : "r + v%";
-      b += "  vec4 r = v0;\n";
-      for (size_t i = 1; i < n; ++i) {
-        std::string f = fold;
-        f.replace(f.find('%'), 1, std::to_string(i));
-        b += "  r = " + f + ";\n";
-      }
-      r = op == "Mean" ? "r / " + glsl_float(static_cast<double>(n)) : "r";
-    }
+    else r = variadic_fold(op, n, "vec4", &b);
     p.body = b + "  return " + r + ";\n}\n";
     return std::vector<ProgramInfo>{p};
   }
@@ -185,14 +193,7 @@ Result<std::vector<ProgramInfo>> binary_build(const KernelContext& ctx) {
     r = "glint_pow(v0, v1)";
     p.snippets.push_back("pow");
   } else {
-    const char* fold = op == "Max" ? "max(r, v%)" : op == "Min" ? "min(r, v%)" : "r + v%";
-    body += "  float r = v0;\n";
-    for (size_t i = 1; i < n; ++i) {
-      std::string f = fold;
-      f.replace(f.find('%'), 1, std::to_string(i));
-      body += "  r = " + f + ";\n";
-    }
-    r = op == "Mean" ? "r / " + glsl_float(static_cast<double>(n)) : "r";
+    r = variadic_fold(op, n, "float", &body);
   }
   p.body = body + "  return " + r + ";\n}\n";
   return std::vector<ProgramInfo>{p};
