@@ -9,6 +9,10 @@
 # The source comes from `apt-get source` through a private deb-src list with
 # its own Dir::State::Lists: the system's sources.list is never touched.
 # Quick (no work) when PREFIX already holds a build of the right version.
+#
+# Two libraries: lib/libprotobuf-lite.a for the single-threaded glint.wasm and
+# lib/libprotobuf-lite-mt.a (compiled with -pthread: atomics + bulk memory,
+# which a shared-memory link requires of every object) for glint-threaded.wasm.
 set -euo pipefail
 
 PREFIX=${1:-${GLINT_PROTOBUF_WASM_PREFIX:-$HOME/.cache/glint/protobuf-wasm}}
@@ -27,7 +31,7 @@ flock 9
 PROTOC_VERSION=$(dpkg-query -W -f='${Version}' protobuf-compiler 2>/dev/null || true)
 [[ -n "$PROTOC_VERSION" ]] || { log "error: protobuf-compiler is not installed"; exit 1; }
 STAMP="$PREFIX/.glint-built-from"
-if [[ -f "$PREFIX/lib/libprotobuf-lite.a" && -f "$STAMP" && "$(cat "$STAMP")" == "$PROTOC_VERSION" ]]; then
+if [[ -f "$PREFIX/lib/libprotobuf-lite.a" && -f "$PREFIX/lib/libprotobuf-lite-mt.a" && -f "$STAMP" && "$(cat "$STAMP")" == "$PROTOC_VERSION" ]]; then
   log "cached at $PREFIX (protobuf $PROTOC_VERSION)"
   exit 0
 fi
@@ -56,19 +60,24 @@ SRC=$(find "$WORK/src" -mindepth 1 -maxdepth 1 -type d -name 'protobuf-*' | head
 CMAKE_SRC="$SRC"
 [[ -f "$SRC/CMakeLists.txt" ]] || CMAKE_SRC="$SRC/cmake"
 
-emcmake cmake -S "$CMAKE_SRC" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_INSTALL_PREFIX="$PREFIX" \
-  -Dprotobuf_BUILD_TESTS=OFF -Dprotobuf_BUILD_PROTOC_BINARIES=OFF \
-  -Dprotobuf_BUILD_SHARED_LIBS=OFF -Dprotobuf_WITH_ZLIB=OFF \
-  -DCMAKE_CXX_FLAGS="-msimd128" -DCMAKE_C_FLAGS="-msimd128" >"$WORK/configure.log"
-cmake --build "$WORK/build" --target libprotobuf-lite -j"$(nproc 2>/dev/null || echo 2)" >"$WORK/build.log"
+build_variant() {  # DIR FLAGS
+  emcmake cmake -S "$CMAKE_SRC" -B "$WORK/$1" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_INSTALL_PREFIX="$PREFIX" \
+    -Dprotobuf_BUILD_TESTS=OFF -Dprotobuf_BUILD_PROTOC_BINARIES=OFF \
+    -Dprotobuf_BUILD_SHARED_LIBS=OFF -Dprotobuf_WITH_ZLIB=OFF \
+    -DCMAKE_CXX_FLAGS="$2" -DCMAKE_C_FLAGS="$2" >"$WORK/configure-$1.log"
+  cmake --build "$WORK/$1" --target libprotobuf-lite -j"$(nproc 2>/dev/null || echo 2)" >"$WORK/build-$1.log"
+}
+build_variant build "-msimd128"
+build_variant build-mt "-msimd128 -pthread"
 
 # Install the library and the headers by hand: `make install` would also want
 # the full libprotobuf target.
 rm -rf "$PREFIX"
 mkdir -p "$PREFIX/lib" "$PREFIX/include"
 cp "$WORK/build/libprotobuf-lite.a" "$PREFIX/lib/"
+cp "$WORK/build-mt/libprotobuf-lite.a" "$PREFIX/lib/libprotobuf-lite-mt.a"
 (cd "$SRC/src" && find google \( -name '*.h' -o -name '*.inc' \) -exec cp --parents -t "$PREFIX/include/" {} +)
 printf '%s' "$PROTOC_VERSION" >"$STAMP"
 rm -rf "$WORK"
-log "done: $PREFIX/lib/libprotobuf-lite.a"
+log "done: $PREFIX/lib/libprotobuf-lite.a, $PREFIX/lib/libprotobuf-lite-mt.a"

@@ -11,6 +11,7 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -20,6 +21,7 @@
 
 #include "engine/core/half.h"
 #include "engine/core/tensor.h"
+#include "engine/cpu/threadpool.h"
 #include "engine/runtime/session.h"
 
 using emscripten::val;
@@ -249,6 +251,18 @@ val create_session(uintptr_t ptr, double size, const std::string& backend) {
   return o;
 }
 
+// Threads of the CPU kernels (the wasm provider) from now on, the caller
+// included; returns the count in effect. Only the threaded build
+// (glint-threaded.wasm, -pthread) has more than 1; `max_threads` is its
+// pre-started worker pool plus the caller (a thread beyond the pool could only
+// start after yielding to the event loop, which the kernels never do).
+int set_num_threads(int n, int max_threads) {
+  if (!cpu::threads_available()) n = 1;
+  n = std::max(1, std::min(n, std::max(1, max_threads)));
+  cpu::set_num_threads(n);
+  return cpu::num_threads();
+}
+
 }  // namespace glint::web
 
 EMSCRIPTEN_BINDINGS(glint) {
@@ -279,4 +293,5 @@ EMSCRIPTEN_BINDINGS(glint) {
       .function("runFinish", &WasmSession::run_finish);
   function("makeTensor", &glint::web::make_tensor);
   function("createSession", &glint::web::create_session);
+  function("setNumThreads", &glint::web::set_num_threads);
 }

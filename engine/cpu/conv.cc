@@ -1,10 +1,16 @@
 // Conv (1-D to 3-D, groups, pads / auto_pad, strides, dilations, bias) as
-// im2col + the blocked float GEMM; a 1x1 stride-1 unpadded conv reads the
-// input directly as the GEMM's B matrix.
+// im2col written straight into the packed panels of the SIMD GEMM (gemm.cc),
+// bias added in the GEMM's epilogue; a 1x1 stride-1 unpadded conv packs the
+// input itself; depthwise 3x3 (MobileNet's) has its own vector kernel.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
+#include "engine/core/fused_activation.h"
+#include "engine/cpu/gemm.h"
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/simd.h"
+#include "engine/cpu/threadpool.h"
 #include "engine/cpu/util.h"
 
 namespace glint::cpu {
@@ -36,38 +42,136 @@ Geometry3 to3(const std::vector<int64_t>& in, const WindowGeometry& g) {
   return r;
 }
 
-// col[(c*KD*KH*KW + kidx), opix] for channels [0, C) of `x` (C x D x H x W).
-void im2col(const float* x, int64_t C, const Geometry3& g, float* col) {
+// Writes panels [q0, q1) of the im2col matrix of channels [0, C) of `x`
+// (C x D x H x W) in the GEMM's panel layout (gemm.h): panel q holds rows
+// k = (c, kd, kh, kw) of output pixels [8q, 8q+8). Within a panel, lanes that
+// share an output row form a run that is contiguous in the input when the W
+// stride is 1, and is copied as one block when it lies inside the image.
+void im2col_panels(const float* x, int64_t C, const Geometry3& g, int64_t q0, int64_t q1, float* d) {
   const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
-  const int64_t OD = g.out[0], OH = g.out[1], OW = g.out[2];
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t kd = 0; kd < g.k[0]; ++kd)
-      for (int64_t kh = 0; kh < g.k[1]; ++kh)
-        for (int64_t kw = 0; kw < g.k[2]; ++kw) {
-          float* row = col;
-          col += OD * OH * OW;
-          const float* xc = x + c * ID * IH * IW;
-          for (int64_t od = 0; od < OD; ++od) {
-            const int64_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
-            for (int64_t oh = 0; oh < OH; ++oh, row += OW) {
-              const int64_t ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
+  const int64_t OH = g.out[1], OW = g.out[2];
+  const int64_t out_pix = g.out[0] * OH * OW;
+  const int64_t in_pix = ID * IH * IW;
+  constexpr int64_t NR = kGemmNr;
+  for (int64_t q = q0; q < q1; ++q) {
+    // Runs of lanes in the same output row: [lane, lane + len), input origin.
+    struct Run { int64_t lane, len, id0, ih0, iw0; };
+    Run runs[NR];
+    int nruns = 0;
+    const int64_t p0 = q * NR, lanes = std::min(NR, out_pix - p0);
+    for (int64_t l = 0; l < lanes;) {
+      const int64_t p = p0 + l;
+      const int64_t ow = p % OW, oh = (p / OW) % OH, od = p / (OW * OH);
+      const int64_t len = std::min(lanes - l, OW - ow);
+      runs[nruns++] = {l, len, od * g.s[0] - g.p[0], oh * g.s[1] - g.p[1], ow * g.s[2] - g.p[2]};
+      l += len;
+    }
+    for (int64_t c = 0; c < C; ++c) {
+      const float* xc = x + c * in_pix;
+      for (int64_t kd = 0; kd < g.k[0]; ++kd)
+        for (int64_t kh = 0; kh < g.k[1]; ++kh)
+          for (int64_t kw = 0; kw < g.k[2]; ++kw, d += NR) {
+            if (lanes < NR) std::fill(d + lanes, d + NR, 0.f);
+            for (int r = 0; r < nruns; ++r) {
+              const Run& run = runs[r];
+              const int64_t id = run.id0 + kd * g.d[0], ih = run.ih0 + kh * g.d[1];
+              float* o = d + run.lane;
               if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
-                std::fill(row, row + OW, 0.f);
+                std::fill(o, o + run.len, 0.f);
                 continue;
               }
               const float* xr = xc + (id * IH + ih) * IW;
-              const int64_t iw0 = -g.p[2] + kw * g.d[2];
-              if (g.s[2] == 1 && iw0 >= 0 && iw0 + OW <= IW) {
-                std::memcpy(row, xr + iw0, OW * sizeof(float));
+              const int64_t iw0 = run.iw0 + kw * g.d[2];
+              if (g.s[2] == 1 && iw0 >= 0 && iw0 + run.len <= IW) {
+                std::memcpy(o, xr + iw0, sizeof(float) * run.len);
                 continue;
               }
-              for (int64_t ow = 0; ow < OW; ++ow) {
-                const int64_t iw = ow * g.s[2] + iw0;
-                row[ow] = (iw >= 0 && iw < IW) ? xr[iw] : 0.f;
+              for (int64_t l = 0; l < run.len; ++l) {
+                const int64_t iw = iw0 + l * g.s[2];
+                o[l] = (iw >= 0 && iw < IW) ? xr[iw] : 0.f;
               }
             }
           }
+    }
+  }
+}
+
+// Depthwise 2-D conv (group == C == M) with a 3x3 kernel, dilation 1, stride
+// 1 or 2, read straight from the input: 9 vector multiply-adds per 4 output
+// pixels where the whole window row lies inside the image, scalar taps with
+// bounds checks at the borders. Nothing is allocated (worker threads must not
+// grow the wasm heap under the JS views of the main thread).
+bool depthwise3x3_applies(const Tensor& x, const Tensor& w, int64_t group, const Geometry3& g) {
+  return x.rank() == 4 && group == x.shape()[1] && w.shape()[0] == group && w.shape()[1] == 1 &&
+         g.k[1] == 3 && g.k[2] == 3 && g.d[1] == 1 && g.d[2] == 1 && g.s[1] == g.s[2] &&
+         (g.s[1] == 1 || g.s[1] == 2);
+}
+
+template <int S>
+void depthwise3x3_plane(const float* xc, const float* wc, float bias, float* yc, const Geometry3& g,
+                        GemmClamp clamp) {
+  using simd::v4;
+  const int64_t IH = g.in[1], IW = g.in[2], OH = g.out[1], OW = g.out[2];
+  const int64_t pt = g.p[1], pl = g.p[2];
+  // Output columns [v0, v1) whose vector loads stay inside the row: a load
+  // at column c reads [c, c + 4) (stride 1) or [c, c + 8) (stride 2).
+  const int64_t reach = S == 1 ? 5 : 9;
+  const int64_t v0 = (pl + S - 1) / S;
+  int64_t v1 = v0;
+  while (v1 + 4 <= OW && v1 * S - pl + reach <= IW - 1) v1 += 4;
+  v4 wv[9];
+  for (int i = 0; i < 9; ++i) wv[i] = simd::splat(wc[i]);
+  const v4 lo = simd::splat(clamp.lo), hi = simd::splat(clamp.hi);
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const int64_t ih0 = oh * S - pt;
+    float* yr = yc + oh * OW;
+    auto scalar = [&](int64_t ow) {
+      float acc = bias;
+      const int64_t iw0 = ow * S - pl;
+      for (int kh = 0; kh < 3; ++kh) {
+        const int64_t ih = ih0 + kh;
+        if (ih < 0 || ih >= IH) continue;
+        const float* xr = xc + ih * IW;
+        for (int kw = 0; kw < 3; ++kw) {
+          const int64_t iw = iw0 + kw;
+          if (iw >= 0 && iw < IW) acc += wc[kh * 3 + kw] * xr[iw];
         }
+      }
+      yr[ow] = acc < clamp.lo ? clamp.lo : (acc > clamp.hi ? clamp.hi : acc);
+    };
+    for (int64_t ow = 0; ow < std::min(v0, OW); ++ow) scalar(ow);
+    for (int64_t ow = v0; ow < v1; ow += 4) {
+      v4 acc = simd::splat(bias);
+      const int64_t iw0 = ow * S - pl;
+      for (int kh = 0; kh < 3; ++kh) {
+        const int64_t ih = ih0 + kh;
+        if (ih < 0 || ih >= IH) continue;
+        const float* p = xc + ih * IW + iw0;
+        if (S == 1) {
+          acc += wv[kh * 3] * simd::load(p) + wv[kh * 3 + 1] * simd::load(p + 1) +
+                 wv[kh * 3 + 2] * simd::load(p + 2);
+        } else {
+          acc += wv[kh * 3] * simd::load_even(p) + wv[kh * 3 + 1] * simd::load_even(p + 1) +
+                 wv[kh * 3 + 2] * simd::load_even(p + 2);
+        }
+      }
+      simd::store(yr + ow, simd::clamp(acc, lo, hi));
+    }
+    for (int64_t ow = std::max(v0, v1); ow < OW; ++ow) scalar(ow);
+  }
+}
+
+void depthwise3x3(const float* x, const float* w, const float* bias, float* y, int64_t planes,
+                  int64_t C, const Geometry3& g, GemmClamp clamp) {
+  const int64_t in_pix = g.in[1] * g.in[2], out_pix = g.out[1] * g.out[2];
+  parallel_for(planes, [&](int64_t plane) {
+    const int64_t c = plane % C;
+    const float b = bias ? bias[c] : 0.f;
+    if (g.s[1] == 1)
+      depthwise3x3_plane<1>(x + plane * in_pix, w + c * 9, b, y + plane * out_pix, g, clamp);
+    else
+      depthwise3x3_plane<2>(x + plane * in_pix, w + c * 9, b, y + plane * out_pix, g, clamp);
+  });
 }
 
 }  // namespace
@@ -134,6 +238,10 @@ Status infer_conv(const ir::Node& node, const std::vector<const ir::ValueInfo*>&
   return Status::Ok();
 }
 
+bool conv_applies_activation(const FusedActivation& a, DataType out) {
+  return out == DataType::kFloat32 && (a.kind == FusedActivation::kRelu || a.kind == FusedActivation::kClip);
+}
+
 Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs,
             std::vector<Tensor>& outputs) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
@@ -156,29 +264,45 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   const int64_t out_pix = g.out[0] * g.out[1] * g.out[2];
   const int64_t ks = g.k[0] * g.k[1] * g.k[2];
   const int64_t K = Cg * ks;
-  bool direct = ks == 1;
-  for (int i = 0; i < 3; ++i) direct = direct && g.s[i] == 1 && g.p[i] == 0 && g.in[i] == g.out[i];
-  std::vector<float> col(direct ? 0 : static_cast<size_t>(K * out_pix));
   const float* px = x.data<float>();
   const float* pw = w.data<float>();
+  const float* pbias = bias ? bias->data<float>() : nullptr;
   float* py = y.data<float>();
+  if (out_pix == 0 || N == 0 || M == 0) {
+    round_to_dtype(y);
+    return Status::Ok();
+  }
+  // A Relu / Clip fused into this node (passes::fuse_activations) is applied
+  // in the kernels' epilogue on float32 outputs; the runtime applies the
+  // others (conv_applies_activation).
+  GemmClamp clamp;
+  const FusedActivation act = fused_activation_of(node);
+  if (conv_applies_activation(act, y.dtype())) {
+    if (act.kind == FusedActivation::kRelu) clamp.lo = 0.f;
+    if (act.kind == FusedActivation::kClip) { clamp.lo = act.alpha; clamp.hi = act.beta; }
+  }
+  if (depthwise3x3_applies(x, w, group, g)) {
+    depthwise3x3(px, pw, pbias, py, N * C, C, g, clamp);
+    round_to_dtype(y);
+    return Status::Ok();
+  }
+  // A 1x1, stride-1, unpadded conv is a GEMM on the input itself.
+  bool direct = ks == 1;
+  for (int i = 0; i < 3; ++i) direct = direct && g.s[i] == 1 && g.p[i] == 0 && g.in[i] == g.out[i];
   for (int64_t n = 0; n < N; ++n)
     for (int64_t gi = 0; gi < group; ++gi) {
       const float* xg = px + (n * C + gi * Cg) * in_pix;
-      const float* bm = xg;
-      if (!direct) {
-        im2col(xg, Cg, g, col.data());
-        bm = col.data();
-      }
       float* yg = py + (n * M + gi * Mg) * out_pix;
-      gemm(false, false, Mg, out_pix, K, 1.f, pw + gi * Mg * K, K, bm, out_pix, 0.f, yg, out_pix);
-      if (bias) {
-        const float* pb = bias->data<float>() + gi * Mg;
-        for (int64_t m = 0; m < Mg; ++m) {
-          float* row = yg + m * out_pix;
-          for (int64_t p = 0; p < out_pix; ++p) row[p] += pb[m];
-        }
-      }
+      const float* wg_ = pw + gi * Mg * K;
+      const float* bg = pbias ? pbias + gi * Mg : nullptr;
+      if (direct)
+        gemm_packing(Mg, out_pix, K, wg_, K, [&](int64_t q0, int64_t q1, float* dst) {
+          pack_b_panels(false, K, out_pix, xg, out_pix, q0, q1, dst);
+        }, yg, out_pix, bg, false, clamp);
+      else
+        gemm_packing(Mg, out_pix, K, wg_, K, [&](int64_t q0, int64_t q1, float* dst) {
+          im2col_panels(xg, Cg, g, q0, q1, dst);
+        }, yg, out_pix, bg, false, clamp);
     }
   round_to_dtype(y);
   return Status::Ok();

@@ -6,6 +6,8 @@
 #include <type_traits>
 
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/simd.h"
+#include "engine/cpu/threadpool.h"
 #include "engine/cpu/util.h"
 
 namespace glint::cpu {
@@ -39,8 +41,9 @@ void pool_loop(const T* x, T* y, int64_t* idx, int64_t NC, const Pool3& g, PoolK
                bool include_pad, double p, bool col_major) {
   const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
   const int64_t in_pix = ID * IH * IW;
-  int64_t out_at = 0;
-  for (int64_t nc = 0; nc < NC; ++nc) {
+  const int64_t out_pix = g.out[0] * g.out[1] * g.out[2];
+  parallel_for(NC, [&](int64_t nc) {  // one plane per task
+    int64_t out_at = nc * out_pix;
     const T* xc = x + nc * in_pix;
     for (int64_t od = 0; od < g.out[0]; ++od)
       for (int64_t oh = 0; oh < g.out[1]; ++oh)
@@ -105,7 +108,76 @@ void pool_loop(const T* x, T* y, int64_t* idx, int64_t NC, const Pool3& g, PoolK
             acc = std::pow(acc, 1.0 / p);
           y[out_at] = static_cast<T>(acc);
         }
+  });
+}
+
+// MaxPool over 2-D float planes without Indices and dilation (SqueezeNet's
+// 3x3 stride 2): whole-window rows are read straight from the input, 4
+// output pixels per vector max where the window lies inside the row (stride
+// 1 or 2), scalar with bounds checks at the borders. An empty window gives
+// the lowest float, as pool_loop.
+bool maxpool2d_applies(const Pool3& g) {
+  return g.in[0] == 1 && g.k[0] == 1 && g.d[1] == 1 && g.d[2] == 1;
+}
+
+template <int S>
+void maxpool2d_plane(const float* xc, float* yc, const Pool3& g) {
+  using simd::v4;
+  const int64_t IH = g.in[1], IW = g.in[2], OH = g.out[1], OW = g.out[2];
+  const int64_t KH = g.k[1], KW = g.k[2], s = g.s[2], pl = g.pb[2];
+  const float lowest = std::numeric_limits<float>::lowest();
+  // Vector columns [v0, v1): lane 3's window ends before IW; S == 0 means
+  // a stride other than 1 or 2 (scalar everywhere).
+  int64_t v0 = 0, v1 = 0;
+  if (S) {
+    const int64_t reach = S == 1 ? KW + 2 : KW + 6;  // last column a vector load touches
+    v0 = (pl + S - 1) / S;
+    v1 = v0;
+    while (v1 + 4 <= OW && v1 * S - pl + reach <= IW - 1) v1 += 4;
   }
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const int64_t ih0 = oh * g.s[1] - g.pb[1];
+    const int64_t a0 = std::max<int64_t>(0, -ih0), a1 = std::min(KH, IH - ih0);
+    float* yr = yc + oh * OW;
+    auto scalar = [&](int64_t ow) {
+      const int64_t iw0 = ow * s - pl;
+      const int64_t b0 = std::max<int64_t>(0, -iw0), b1 = std::min(KW, IW - iw0);
+      float m = lowest;
+      bool any = false;
+      for (int64_t a = a0; a < a1; ++a) {
+        const float* row = xc + (ih0 + a) * IW + iw0;
+        for (int64_t b = b0; b < b1; ++b) {
+          if (!any || row[b] > m) m = row[b];
+          any = true;
+        }
+      }
+      yr[ow] = m;
+    };
+    for (int64_t ow = 0; ow < std::min(v0, OW); ++ow) scalar(ow);
+    if (a0 < a1) {
+      for (int64_t ow = v0; ow < v1; ow += 4) {
+        const float* p0 = xc + (ih0 + a0) * IW + ow * S - pl;
+        v4 m = S == 1 ? simd::load(p0) : simd::load_even(p0);
+        for (int64_t a = a0; a < a1; ++a) {
+          const float* p = xc + (ih0 + a) * IW + ow * S - pl;
+          for (int64_t b = 0; b < KW; ++b) m = simd::max(m, S == 1 ? simd::load(p + b) : simd::load_even(p + b));
+        }
+        simd::store(yr + ow, m);
+      }
+    } else {
+      for (int64_t ow = v0; ow < v1; ++ow) yr[ow] = lowest;
+    }
+    for (int64_t ow = std::max(v0, v1); ow < OW; ++ow) scalar(ow);
+  }
+}
+
+void maxpool2d(const float* x, float* y, int64_t NC, const Pool3& g) {
+  const int64_t in_pix = g.in[1] * g.in[2], out_pix = g.out[1] * g.out[2];
+  parallel_for(NC, [&](int64_t nc) {
+    if (g.s[2] == 1) maxpool2d_plane<1>(x + nc * in_pix, y + nc * out_pix, g);
+    else if (g.s[2] == 2) maxpool2d_plane<2>(x + nc * in_pix, y + nc * out_pix, g);
+    else maxpool2d_plane<0>(x + nc * in_pix, y + nc * out_pix, g);
+  });
 }
 
 }  // namespace
@@ -188,6 +260,13 @@ Status pool(const ir::Node& node, const std::vector<const Tensor*>& inputs,
     idx = outputs[1].data<int64_t>();
   }
   const int64_t NC = x.shape()[0] * x.shape()[1];
+  if (kind == PoolKind::kMax && !idx && maxpool2d_applies(g) &&
+      (x.dtype() == DataType::kFloat32 || x.dtype() == DataType::kFloat16 ||
+       x.dtype() == DataType::kBFloat16)) {
+    maxpool2d(x.data<float>(), y.data<float>(), NC, g);
+    round_to_dtype(y);
+    return Status::Ok();
+  }
   visit_numeric(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, bool>)

@@ -60,9 +60,13 @@ export declare class Tensor<T extends Tensor.Type = Tensor.Type> {
 }
 
 export declare namespace InferenceSession {
-  type ExecutionProvider = 'webgl' | 'wasm' | 'cpu' | { name: 'webgl' | 'wasm' | 'cpu' };
+  type ExecutionProvider = 'auto' | 'webgl' | 'wasm' | 'cpu' | { name: 'auto' | 'webgl' | 'wasm' | 'cpu' };
   interface SessionOptions {
-    /** Tried in order; default ['webgl', 'wasm']. 'webgl' = GPU with per-node wasm fallback, 'wasm' = CPU only. */
+    /**
+     * Tried in order; default ['auto']. 'webgl' = GPU with per-node wasm fallback, 'wasm' = CPU only,
+     * 'auto' = wasm where WebGL is a software rasterizer (SwiftShader, llvmpipe, ...) or missing, else
+     * ['webgl', 'wasm']. Explicit providers are always honoured.
+     */
     executionProviders?: readonly ExecutionProvider[];
     /** Called as the model downloads (URL sources only). total is 0 when the server sends no length. */
     onProgress?: (progress: { loaded: number; total: number; done?: boolean }) => void;
@@ -94,8 +98,12 @@ export declare class InferenceSession {
   readonly outputNames: readonly string[];
   readonly inputMetadata: readonly InferenceSession.ValueMetadata[];
   readonly outputMetadata: readonly InferenceSession.ValueMetadata[];
-  /** The provider the session runs on: the first of executionProviders that could start. */
+  /** The provider the session runs on: the first of executionProviders that could start ('auto' resolved). */
   readonly executionProvider: 'webgl' | 'wasm' | 'cpu';
+  /** Why: e.g. "WebGL renderer is 'ANGLE (..., SwiftShader ...)', a software rasterizer: wasm is faster". */
+  readonly executionProviderReason: string;
+  /** Threads of the wasm CPU kernels (env.wasm.numThreads at creation; 1 without cross-origin isolation). */
+  readonly numThreads: number;
   readonly timings: InferenceSession.Timings;
   /** Engine time of the last run in milliseconds (without the copies in and out). */
   readonly lastRunMs?: number;
@@ -112,8 +120,16 @@ export declare class InferenceSession {
 
 export declare const env: {
   wasm: {
-    /** URL prefix (ending in '/') or {'glint.wasm': url}; default: beside index.mjs. */
+    /**
+     * URL prefix (ending in '/') or a map {'glint.wasm': url, 'glint-threaded.wasm': url,
+     * 'glint-threaded.mjs': url, 'glint-threaded.worker.js': url}; default: beside index.mjs.
+     */
     wasmPaths?: string | { [file: string]: string };
+    /**
+     * Threads of the wasm CPU kernels, read at session creation. Default min(4, hardwareConcurrency)
+     * on a cross-origin-isolated page (COOP same-origin + COEP require-corp), else 1. Above 1 glint
+     * loads its threaded build (glint-threaded.wasm, SharedArrayBuffer); 0 or undefined = default.
+     */
     numThreads?: number;
     simd?: boolean;
   };

@@ -14,13 +14,28 @@ import { imageToTensor } from './image.mjs';
 // ---------------------------------------------------------------------------
 // env: global settings, as onnxruntime-web's `ort.env`.
 // ---------------------------------------------------------------------------
+// Threads of the wasm CPU kernels by default, as onnxruntime-web: up to 4,
+// and 1 where the page is not cross-origin isolated (no SharedArrayBuffer,
+// so only the single-threaded glint.wasm can run).
+function isolated() {
+  return typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated === true &&
+    typeof SharedArrayBuffer !== 'undefined';
+}
+function defaultThreads() {
+  const hw = typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 1;
+  return isolated() ? Math.max(1, Math.min(4, hw)) : 1;
+}
+
 export const env = {
   wasm: {
-    // Where glint.wasm is served from: a URL prefix ending in '/', or a map
-    // {'glint.wasm': url}. Unset: beside this module.
+    // Where glint.wasm (and glint-threaded.{mjs,wasm,worker.js}) are served
+    // from: a URL prefix ending in '/', or a map {'glint.wasm': url, ...}.
+    // Unset: beside this module.
     wasmPaths: undefined,
-    // Accepted for compatibility; glint's wasm build is single-threaded.
-    numThreads: 1,
+    // Threads of the wasm CPU kernels, read at session creation. Above 1 on a
+    // cross-origin-isolated page, glint loads its threaded build
+    // (glint-threaded.wasm); 0 or undefined means the default.
+    numThreads: defaultThreads(),
     simd: true,
   },
   webgl: {},
@@ -28,8 +43,9 @@ export const env = {
   versions: { glint: '0.1.0' },
 };
 
-let modulePromise = null;
-let glCanvas = null;
+// One module per build and page (or worker): the single-threaded glint.wasm
+// and, on demand, glint-threaded.wasm with its worker pool.
+const modules = { single: null, threaded: null };
 
 function resolveWasmUrl(path, prefix) {
   const p = env.wasm.wasmPaths;
@@ -39,35 +55,74 @@ function resolveWasmUrl(path, prefix) {
   return new URL(path, import.meta.url).href;
 }
 
-// Loads and instantiates glint.wasm once per page (or worker).
-function getModule() {
-  if (!modulePromise) {
-    modulePromise = createGlintModule({
-      locateFile: resolveWasmUrl,
-      print: (s) => { if (env.logLevel === 'verbose' || env.logLevel === 'info') console.log(s); },
-      printErr: (s) => { if (env.logLevel !== 'error' && env.logLevel !== 'fatal') console.warn(s); },
-    }).catch((e) => {
-      modulePromise = null;
-      throw new Error(`glint: could not load glint.wasm from ${resolveWasmUrl('glint.wasm', '')}: ${e && e.message ? e.message : e}`);
+function moduleOptions(extra) {
+  return {
+    locateFile: resolveWasmUrl,
+    print: (s) => { if (env.logLevel === 'verbose' || env.logLevel === 'info') console.log(s); },
+    printErr: (s) => { if (env.logLevel !== 'error' && env.logLevel !== 'fatal') console.warn(s); },
+    ...extra,
+  };
+}
+
+// The threads a session asks for: env.wasm.numThreads (or the default),
+// 1 where threads cannot run.
+function requestedThreads() {
+  const n = Number(env.wasm.numThreads);
+  const want = Number.isFinite(n) && n >= 1 ? Math.floor(n) : defaultThreads();
+  return isolated() ? Math.min(want, 64) : 1;
+}
+
+// Loads and instantiates glint.wasm, or glint-threaded.wasm with
+// `threads - 1` workers started up front (the kernels cannot wait for a
+// worker to load), once per page. A later session that wants more threads
+// than the threaded module has workers gets as many as there are.
+function getModule(threads) {
+  const kind = threads > 1 ? 'threaded' : 'single';
+  if (!modules[kind]) {
+    const file = kind === 'threaded' ? 'glint-threaded.wasm' : 'glint.wasm';
+    const load = kind === 'threaded'
+      ? import('./glint-threaded.mjs').then((m) => m.default(moduleOptions({
+          glintWorkers: threads - 1,
+          mainScriptUrlOrBlob: resolveWasmUrl('glint-threaded.mjs', ''),
+        }))).then((M) => { M.glintMaxThreads = threads; return M; })
+      : createGlintModule(moduleOptions({})).then((M) => { M.glintMaxThreads = 1; return M; });
+    modules[kind] = load.catch((e) => {
+      modules[kind] = null;
+      throw new Error(`glint: could not load ${file} from ${resolveWasmUrl(file, '')}: ${e && e.message ? e.message : e}`);
     });
   }
-  return modulePromise;
+  return modules[kind];
+}
+
+// The threaded module, or glint.wasm (1 thread) with a warning when it cannot
+// load (files not deployed, workers refused): threads are an optimization.
+async function getModuleOrFallback(threads) {
+  if (threads <= 1) return getModule(1);
+  try {
+    return await getModule(threads);
+  } catch (e) {
+    if (env.logLevel !== 'error' && env.logLevel !== 'fatal') console.warn(`${e.message}; running on 1 thread (glint.wasm)`);
+    return getModule(1);
+  }
 }
 
 // The engine makes its WebGL2 context on the canvas registered as
-// '#glint-canvas'; it is never attached to the document nor presented.
+// '#glint-canvas' (one per module); it is never attached to the document nor
+// presented.
+function newCanvas() {
+  let c = null;
+  if (typeof document !== 'undefined' && document.createElement) c = document.createElement('canvas');
+  else if (typeof OffscreenCanvas !== 'undefined') c = new OffscreenCanvas(1, 1);
+  if (c) { c.width = 1; c.height = 1; }
+  return c;
+}
+
 function ensureCanvas(Module) {
-  if (glCanvas) return;
-  if (typeof document !== 'undefined' && document.createElement) {
-    glCanvas = document.createElement('canvas');
-  } else if (typeof OffscreenCanvas !== 'undefined') {
-    glCanvas = new OffscreenCanvas(1, 1);
-  } else {
-    return;  // no canvas: creating a GPU session fails with the engine's message
-  }
-  glCanvas.width = 1;
-  glCanvas.height = 1;
-  Module.specialHTMLTargets['#glint-canvas'] = glCanvas;
+  if (Module.glintCanvas) return;
+  const c = newCanvas();
+  if (!c) return;  // no canvas: creating a GPU session fails with the engine's message
+  Module.glintCanvas = c;
+  Module.specialHTMLTargets['#glint-canvas'] = c;
 }
 
 function glintError(message) {
@@ -310,22 +365,89 @@ async function modelBytes(source, byteOffset, byteLength, onProgress) {
 }
 
 // executionProviders: 'webgl' = GPU kernels with per-node wasm fallback;
-// 'wasm' (or 'cpu') = wasm CPU kernels only.
-const PROVIDERS = { webgl: 'default', wasm: 'cpu', cpu: 'cpu' };
+// 'wasm' (or 'cpu') = wasm CPU kernels only; 'auto' (the default) = whichever
+// is faster here (see chooseProvider).
+const PROVIDERS = { webgl: 'default', wasm: 'cpu', cpu: 'cpu', auto: 'auto' };
 const GL_ERROR_CODE = 5;  // glint::StatusCode::kGlError: the GPU could not be used here
 
 function providerNames(options) {
-  const eps = options.executionProviders ?? ['webgl', 'wasm'];
+  const eps = options.executionProviders ?? ['auto'];
   if (!Array.isArray(eps) || eps.length === 0) {
     throw glintError("InferenceSession.create: executionProviders must be a non-empty array, e.g. ['webgl', 'wasm']");
   }
   return eps.map((ep) => {
     const name = typeof ep === 'string' ? ep : ep && ep.name;
     if (!PROVIDERS[name]) {
-      throw glintError(`InferenceSession.create: unknown execution provider '${name}' (glint has 'webgl' and 'wasm')`);
+      throw glintError(`InferenceSession.create: unknown execution provider '${name}' (glint has 'auto', 'webgl' and 'wasm')`);
     }
     return name;
   });
+}
+
+// Renderers that rasterize on the CPU: there the wasm kernels beat WebGL
+// shaders emulated by the same CPU.
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i;
+
+// A fixed fragment-shader workload (256x256 pixels x 64 iterations): a GPU
+// draws it well under a millisecond, a software rasterizer takes tens.
+function calibrate(gl) {
+  const vs = '#version 300 es\nvoid main(){vec2 p=vec2(float((gl_VertexID<<1)&2),float(gl_VertexID&2));gl_Position=vec4(p*2.0-1.0,0,1);}';
+  const fs = '#version 300 es\nprecision highp float;out vec4 o;void main(){vec2 p=gl_FragCoord.xy;float a=0.0;' +
+    'for(int i=0;i<64;++i){a=fract(a*1.37+sin(p.x*0.01+float(i))*cos(p.y*0.02));}o=vec4(a);}';
+  const sh = (type, src) => { const x = gl.createShader(type); gl.shaderSource(x, src); gl.compileShader(x); return x; };
+  const prog = gl.createProgram();
+  gl.attachShader(prog, sh(gl.VERTEX_SHADER, vs));
+  gl.attachShader(prog, sh(gl.FRAGMENT_SHADER, fs));
+  gl.linkProgram(prog);
+  if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) return Infinity;
+  gl.canvas.width = 256; gl.canvas.height = 256;
+  gl.viewport(0, 0, 256, 256);
+  gl.useProgram(prog);
+  const px = new Uint8Array(4);
+  const draw = () => { gl.drawArrays(gl.TRIANGLES, 0, 3); gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); };
+  draw();  // compiles for real
+  const t0 = now();
+  draw(); draw();
+  return (now() - t0) / 2;
+}
+
+// 'auto': wasm on a software rasterizer (SwiftShader, llvmpipe, ...) or
+// without WebGL2, else webgl with wasm behind it. The renderer's name comes
+// from WEBGL_debug_renderer_info; where the browser hides it, a short
+// calibration draw decides. Once per page: {names, reason}.
+let autoChoice = null;
+function chooseProvider() {
+  if (autoChoice) return autoChoice;
+  let names = ['webgl', 'wasm'];
+  let reason;
+  const canvas = newCanvas();
+  let gl = null;
+  try { gl = canvas && canvas.getContext('webgl2'); } catch { gl = null; }
+  if (!gl) {
+    names = ['wasm'];
+    reason = 'WebGL2 is unavailable here: wasm';
+  } else {
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) || '') : '';
+    if (renderer && SOFTWARE_RENDERER.test(renderer)) {
+      names = ['wasm'];
+      reason = `WebGL renderer is '${renderer}', a software rasterizer: wasm is faster`;
+    } else if (renderer) {
+      reason = `WebGL renderer is '${renderer}', a GPU: webgl (wasm for the ops it lacks)`;
+    } else {
+      const ms = calibrate(gl);
+      if (!(ms < 4)) {
+        names = ['wasm'];
+        reason = `WebGL renderer hidden; a calibration draw took ${ms.toFixed(1)} ms (software rasterizer speed): wasm is faster`;
+      } else {
+        reason = `WebGL renderer hidden; a calibration draw took ${ms.toFixed(2)} ms (GPU speed): webgl (wasm for the ops it lacks)`;
+      }
+    }
+    const lose = gl.getExtension('WEBGL_lose_context');
+    if (lose) lose.loseContext();
+  }
+  autoChoice = { names, reason };
+  return autoChoice;
 }
 
 // Yields to the event loop (so that a page keeps painting while we wait)
@@ -349,11 +471,16 @@ function now() {
 // InferenceSession
 // ---------------------------------------------------------------------------
 export class InferenceSession {
-  constructor(Module, handle, provider, timings) {
+  constructor(Module, handle, provider, reason, threads, timings) {
     this._m = Module;
     this._h = handle;
     this._queue = Promise.resolve();
+    this._threads = threads;
+    // The provider the session runs on, and why it was chosen.
     this.executionProvider = provider;
+    this.executionProviderReason = reason;
+    // Threads of the wasm CPU kernels (1 = the single-threaded glint.wasm).
+    this.numThreads = threads;
     const ins = handle.inputs();
     const outs = handle.outputs();
     this.inputNames = ins.map((i) => i.name);
@@ -373,9 +500,19 @@ export class InferenceSession {
     else options = a ?? {};
     if (typeof options !== 'object') throw glintError('InferenceSession.create: options must be an object');
     const t0 = now();
-    const names = providerNames(options);
+    const asked = providerNames(options);
+    // 'auto' expands to the providers it picks; explicit ones stay as given.
+    let names = [];
+    let autoReason = null;
+    for (const n of asked) {
+      if (n !== 'auto') { if (!names.includes(n)) names.push(n); continue; }
+      const choice = chooseProvider();
+      autoReason = choice.reason;
+      for (const c of choice.names) if (!names.includes(c)) names.push(c);
+    }
+    const threads = requestedThreads();
     const onProgress = typeof options.onProgress === 'function' ? options.onProgress : undefined;
-    const [Module, bytes] = await Promise.all([getModule(), modelBytes(source, byteOffset, byteLength, onProgress)]);
+    const [Module, bytes] = await Promise.all([getModuleOrFallback(threads), modelBytes(source, byteOffset, byteLength, onProgress)]);
     const fetchMs = now() - t0;
     if (bytes.length === 0) throw glintError('InferenceSession.create: the model is empty (0 bytes)');
     const ptr = Module._malloc(bytes.length);
@@ -388,7 +525,10 @@ export class InferenceSession {
         if (r.session) {
           const t = r.session.timings();
           const timings = { fetchMs, loadMs: t.loadMs, optimizeMs: t.optimizeMs, compileMs: t.compileMs, createMs: now() - t0 };
-          return new InferenceSession(Module, r.session, name, timings);
+          let reason = autoReason ?? `executionProviders asked for '${name}'`;
+          if (failures.length) reason += `; ${failures.join('; ')}: fell back to '${name}'`;
+          const n = Module.setNumThreads(threads, Module.glintMaxThreads);
+          return new InferenceSession(Module, r.session, name, reason, n, timings);
         }
         // A provider that cannot start here (no WebGL2) gives way to the next
         // one; a problem with the model itself is reported at once.
@@ -452,6 +592,7 @@ export class InferenceSession {
     }
     // Let the page paint before the engine takes the thread.
     await nextTick();
+    M.setNumThreads(this._threads, M.glintMaxThreads);  // threads are per module; sessions may differ
     const started = h.runStart(names);
     if (started.error !== undefined) throw glintError(started.error);
     // The GPU outputs are on their way back (pixel-pack buffer + fence): poll
@@ -472,9 +613,9 @@ export class InferenceSession {
   get renderer() {
     if (!this._h) return '';
     const r = this._h.renderer();
-    if (this.executionProvider !== 'webgl' || !glCanvas) return r;
+    if (this.executionProvider !== 'webgl' || !this._m.glintCanvas) return r;
     try {
-      const gl = glCanvas.getContext('webgl2');  // the engine's context
+      const gl = this._m.glintCanvas.getContext('webgl2');  // the engine's context
       const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
       return (ext && gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) || r;
     } catch {

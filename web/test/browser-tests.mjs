@@ -261,7 +261,64 @@ async function worker() {
   return { detail: `MNIST in a Web Worker: ${details.join(', ')}` };
 }
 
+// executionProviders default ['auto']: on this machine (headless Chromium,
+// WebGL on SwiftShader) glint picks wasm and says why; explicit ['webgl']
+// still runs webgl.
+async function autoProvider() {
+  const url = `${M}mnist/model.onnx`;
+  const x = parseTensorProto(await fetchBytes(`${M}mnist/test_data_set_0/input_0.pb`));
+  const want = parseTensorProto(await fetchBytes(`${M}mnist/test_data_set_0/output_0.pb`));
+  const feeds = { Input3: new glint.Tensor('float32', x.data, x.dims) };
+  const s = await glint.InferenceSession.create(url);
+  check(s.executionProvider === 'wasm', `auto picked ${s.executionProvider}, expected wasm (${s.executionProviderReason})`);
+  check(/SwiftShader/.test(s.executionProviderReason ?? ''),
+    `auto's reason does not name SwiftShader: '${s.executionProviderReason}'`);
+  const y = (await s.run(feeds))[s.outputNames[0]];
+  check(maxAbsDiff(y.data, want.data) <= 1e-4, 'auto (wasm) output');
+  await s.release();
+  const g = await glint.InferenceSession.create(url, { executionProviders: ['webgl'] });
+  check(g.executionProvider === 'webgl', `explicit ['webgl'] ran on ${g.executionProvider}`);
+  check(/asked for 'webgl'/.test(g.executionProviderReason), `explicit reason: '${g.executionProviderReason}'`);
+  const yg = (await g.run(feeds))[g.outputNames[0]];
+  check(maxAbsDiff(yg.data, want.data) <= 1e-4, 'explicit webgl output');
+  await g.release();
+  return { detail: `auto: ${s.executionProviderReason}; explicit ['webgl'] ran on webgl` };
+}
+
+// numThreads = 2 on this cross-origin-isolated page loads glint-threaded.wasm
+// and gives the outputs of 1 thread (glint.wasm), bit for bit.
+async function wasmThreads() {
+  check(self.crossOriginIsolated === true, 'the test page is not cross-origin isolated (COOP/COEP headers)');
+  const url = `${M}squeezenet1.1-fp16.onnx`;
+  const labels = await loadLabels(`${M}imagenet-labels.txt`);
+  const img = await glint.Tensor.fromImage(`${M}images/chelsea.png`, SQUEEZENET_IMAGE_OPTIONS);
+  const outs = {};
+  const ms = {};
+  for (const n of [1, 2]) {
+    glint.env.wasm.numThreads = n;
+    const s = await glint.InferenceSession.create(url, { executionProviders: ['wasm'] });
+    check(s.numThreads === n, `numThreads ${n}: the session has ${s.numThreads} threads`);
+    const feeds = { [s.inputNames[0]]: img };
+    outs[n] = floatsOf((await s.run(feeds))[s.outputNames[0]]);
+    const times = [];
+    for (let i = 0; i < 3; ++i) times.push((await timed(() => s.run(feeds)))[1]);
+    ms[n] = median(times);
+    await s.release();
+  }
+  glint.env.wasm.numThreads = undefined;
+  const loaded = performance.getEntriesByType('resource').map((e) => e.name);
+  check(loaded.some((u) => u.endsWith('/glint-threaded.wasm')), 'glint-threaded.wasm was not loaded');
+  check(loaded.some((u) => u.endsWith('/glint.wasm')), 'glint.wasm was not loaded');
+  const diff = maxAbsDiff(outs[1], outs[2]);
+  check(diff === 0, `1 thread vs 2 threads: max |diff| ${diff}`);
+  const top = topK(outs[2], 1, labels)[0].label;
+  check(top === 'Egyptian cat', `top-1 with 2 threads is '${top}'`);
+  return { detail: `SqueezeNet wasm: 1 thread ${ms[1].toFixed(1)} ms, 2 threads ${ms[2].toFixed(1)} ms (glint-threaded.wasm), same outputs; top-1 '${top}'` };
+}
+
 export const tests = {
+  'auto-provider': () => autoProvider(),
+  'wasm-threads': () => wasmThreads(),
   'worker': () => worker(),
   'no-webgl2-fallback': () => noWebgl2(),
   'mnist-webgl': () => mnist('webgl'),

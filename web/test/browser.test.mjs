@@ -17,7 +17,8 @@ const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoDir = resolve(webDir, '..');
 
 const IN_PAGE = ['mnist-webgl', 'mnist-wasm', 'squeezenet-webgl', 'squeezenet-wasm', 'bad-input-webgl',
-  'bad-input-wasm', 'image-options', 'worker', 'no-webgl2-fallback', 'compat-ort-webgl', 'compat-ort-wasm'];
+  'bad-input-wasm', 'image-options', 'worker', 'no-webgl2-fallback', 'compat-ort-webgl', 'compat-ort-wasm',
+  'auto-provider', 'wasm-threads'];
 const ALL = [...IN_PAGE, 'demo-page'];
 
 const args = process.argv.slice(2);

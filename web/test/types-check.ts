@@ -9,7 +9,12 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
     executionProviders: ['webgl', 'wasm'],
     onProgress: ({ loaded, total }) => console.log(loaded, total),
   });
+  env.wasm.numThreads = 2;
   const s2 = await glint.InferenceSession.create(bytes, { executionProviders: [{ name: 'wasm' }] });
+  const s3 = await glint.InferenceSession.create(bytes, { executionProviders: ['auto'] });
+  const why: string = s3.executionProviderReason;
+  const threads: number = s3.numThreads;
+  await s3.release();
   const input = await Tensor.fromImage(img, {
     resizedWidth: 224, resizedHeight: 224, shortSide: 256, tensorFormat: 'BGR', mean: [104, 117, 123], dataType: 'float16',
   });
@@ -25,5 +30,5 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
   f32.dispose();
   await session.release();
   await s2.release();
-  return y.size + data.length + out2['Plus214_Output_0'].dims[1];
+  return y.size + data.length + out2['Plus214_Output_0'].dims[1] + why.length + threads;
 }

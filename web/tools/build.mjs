@@ -1,5 +1,6 @@
 // Assembles the npm package in web/dist from the sources in web/src and the
-// Emscripten output of the `web` CMake preset (glint.mjs + glint.wasm):
+// Emscripten output of the `web` CMake preset (glint.mjs + glint.wasm, and the
+// threaded build glint-threaded.mjs + .wasm + .worker.js):
 //
 //   node tools/build.mjs [--wasm-dir DIR]     (default ../build/web/bindings/web)
 //
@@ -15,7 +16,8 @@ const i = args.indexOf('--wasm-dir');
 const wasmDir = resolve(i >= 0 ? args[i + 1] : join(webDir, '..', 'build', 'web', 'bindings', 'web'));
 const dist = join(webDir, 'dist');
 
-for (const f of ['glint.mjs', 'glint.wasm']) {
+const WASM_FILES = ['glint.mjs', 'glint.wasm', 'glint-threaded.mjs', 'glint-threaded.wasm', 'glint-threaded.worker.js'];
+for (const f of WASM_FILES) {
   if (!existsSync(join(wasmDir, f))) {
     console.error(`build: ${join(wasmDir, f)} is missing: build the web preset first (make web)`);
     process.exit(1);
@@ -23,8 +25,7 @@ for (const f of ['glint.mjs', 'glint.wasm']) {
 }
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-copyFileSync(join(wasmDir, 'glint.mjs'), join(dist, 'glint.mjs'));
-copyFileSync(join(wasmDir, 'glint.wasm'), join(dist, 'glint.wasm'));
+for (const f of WASM_FILES) copyFileSync(join(wasmDir, f), join(dist, f));
 for (const f of readdirSync(join(webDir, 'src'))) copyFileSync(join(webDir, 'src', f), join(dist, f));
 
 let raw = 0, gz = 0;
@@ -34,8 +35,8 @@ for (const f of readdirSync(dist).sort()) {
   const bytes = readFileSync(join(dist, f));
   const g = gzipSync(bytes, { level: 9 }).length;
   raw += bytes.length; gz += g;
-  rows.push(`  ${f.padEnd(12)} ${(bytes.length / 1024).toFixed(1).padStart(8)} KiB  gzip ${(g / 1024).toFixed(1).padStart(7)} KiB`);
+  rows.push(`  ${f.padEnd(26)} ${(bytes.length / 1024).toFixed(1).padStart(8)} KiB  gzip ${(g / 1024).toFixed(1).padStart(7)} KiB`);
 }
 console.log(`build: web/dist (from ${wasmDir})`);
 console.log(rows.join('\n'));
-console.log(`  ${'total'.padEnd(12)} ${(raw / 1024).toFixed(1).padStart(8)} KiB  gzip ${(gz / 1024).toFixed(1).padStart(7)} KiB`);
+console.log(`  ${'total'.padEnd(26)} ${(raw / 1024).toFixed(1).padStart(8)} KiB  gzip ${(gz / 1024).toFixed(1).padStart(7)} KiB`);

@@ -1,0 +1,51 @@
+// The float32 GEMM behind Conv, MatMul and Gemm on the CPU (the `wasm`
+// provider in the browser): see gemm.cc for the kernel and why it is own code.
+#pragma once
+#include <cstdint>
+
+namespace glint::cpu {
+
+// B is consumed in panels of kGemmNr columns: a panel holds the K rows of
+// B[:, q*kGemmNr : (q+1)*kGemmNr], row after row (kGemmNr floats each),
+// zero-padded past N.
+constexpr int64_t kGemmNr = 8;
+
+// Writes panels [q0, q1) of B, one after another, at dst.
+using PackPanelsFn = void (*)(const void* ctx, int64_t q0, int64_t q1, float* dst);
+
+// Clamps the result to [lo, hi] (v < lo ? lo : v > hi ? hi : v, NaN kept):
+// a fused Relu or Clip.
+struct GemmClamp {
+  float lo = -__builtin_inff(), hi = __builtin_inff();
+};
+
+// C (M x N, row stride ldc) = A (M x K, row-major, row stride lda) * B
+// [+ bias[m] on row m when bias] [+ C when accumulate], clamped. B is never packed
+// whole: each task packs a block of panels (sized to stay in cache) into its
+// thread's scratch with `pack` and multiplies it by all (or a block of) rows
+// of A. Each element of C is summed over k in order by one task, so the
+// result does not depend on the thread count.
+void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, PackPanelsFn pack,
+                  const void* ctx, float* C, int64_t ldc, const float* bias, bool accumulate,
+                  GemmClamp clamp = {});
+
+template <class F>  // F: void(int64_t q0, int64_t q1, float* dst)
+void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const F& pack,
+                  float* C, int64_t ldc, const float* bias, bool accumulate, GemmClamp clamp = {}) {
+  gemm_packing(
+      M, N, K, A, lda,
+      [](const void* ctx, int64_t q0, int64_t q1, float* dst) { (*static_cast<const F*>(ctx))(q0, q1, dst); },
+      &pack, C, ldc, bias, accumulate, clamp);
+}
+
+// Panels [q0, q1) of op(B) (K x N; B is N x K when trans).
+void pack_b_panels(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb, int64_t q0,
+                   int64_t q1, float* dst);
+
+// A per-thread scratch buffer of at least n floats, uninitialised, reused
+// across calls (packing buffers would otherwise be allocated and zeroed on
+// every run); valid until the next call on the same thread. Call it on the
+// thread that starts the parallel work, never inside a task.
+float* gemm_scratch(int64_t n);
+
+}  // namespace glint::cpu
