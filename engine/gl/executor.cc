@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 
@@ -319,8 +320,14 @@ class GlExecutor final : public Executor {
     } else if (layout.channel_packed()) {
       staging_.resize(static_cast<size_t>(layout.texels() * 4));
       pack_channels(layout, data, staging_.data());
-      glBindTexture(GL_TEXTURE_2D, gt->texture());
-      glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, staging_.data());
+      if (layout.layers > 1) {
+        glBindTexture(GL_TEXTURE_2D_ARRAY, gt->texture());
+        glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, 0, layout.width, layout.height, layout.layers, GL_RGBA,
+                        GL_FLOAT, staging_.data());
+      } else {
+        glBindTexture(GL_TEXTURE_2D, gt->texture());
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, staging_.data());
+      }
       GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
     } else if (layout.elements > 0) {
       // Whole rows in one call, then the partial last row: no padded copy.
@@ -346,7 +353,22 @@ class GlExecutor final : public Executor {
     const TextureLayout& layout = gt->layout();
     Tensor out(gt->desc().dtype, gt->desc().shape);
     if (layout.elements == 0) return out;
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, gt->texture(), 0);
+    if (layout.layers > 1) {
+      // Every layer attached, read one read buffer at a time.
+      staging_.resize(static_cast<size_t>(layout.texels() * 4));
+      const int64_t layer_floats = static_cast<int64_t>(layout.width) * layout.height * 4;
+      attach_output(*gt, layout.layers);
+      for (int layer = 0; layer < layout.layers; ++layer) {
+        glReadBuffer(GL_COLOR_ATTACHMENT0 + layer);
+        glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, staging_.data() + layer * layer_floats);
+      }
+      glReadBuffer(GL_COLOR_ATTACHMENT0);
+      GLINT_RETURN_IF_ERROR(debug_check("GL download"));
+      unpack_channels(layout, staging_.data(), out.data<float>());
+      GLINT_RETURN_IF_ERROR(finish_read(out.data<float>(), layout.elements, &out));
+      return out;
+    }
+    attach_output(*gt, 1);
 #ifndef NDEBUG
     if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
       return gl_error("GL download: framebuffer incomplete for " + layout_str(layout));
@@ -406,8 +428,10 @@ class GlExecutor final : public Executor {
     if (layout.elements == 0) {
       return std::unique_ptr<PendingDownload>(new CompletedDownload(Tensor(gt->desc().dtype, gt->desc().shape)));
     }
-    if (layout.half_packed()) return std::unique_ptr<PendingDownload>(new CompletedDownload(download(t)));
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, gt->texture(), 0);
+    if (layout.half_packed() || layout.layers > 1) {
+      return std::unique_ptr<PendingDownload>(new CompletedDownload(download(t)));
+    }
+    attach_output(*gt, 1);
 #ifndef NDEBUG
     if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
       return gl_error("GL download: framebuffer incomplete for " + layout_str(layout));
@@ -468,6 +492,12 @@ class GlExecutor final : public Executor {
       GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
       GLINT_RETURN_IF_ERROR(check_units(pass, k));
       GLINT_ASSIGN_OR_RETURN(sources[k], compose_fragment_shader(pass, cin, out_layout));
+      // GLINT_DUMP_SHADERS=1: every program's source on stderr (debugging).
+      static const bool dump = [] {
+        const char* e = std::getenv("GLINT_DUMP_SHADERS");
+        return e && *e && *e != '0';
+      }();
+      if (dump) std::fprintf(stderr, "=== program '%s'\n%s\n", pass.name.c_str(), sources[k].c_str());
       requests.push_back({&sources[k], pass.name, sampler_names(pass)});
     }
     current_program_ = 0;  // compiling changes the bound program
@@ -518,7 +548,7 @@ class GlExecutor final : public Executor {
       GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
       auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), this);
       if (out_layout.elements > 0) {
-        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, out->texture(), 0);
+        attach_output(*out, out_layout.layers);
 #ifndef NDEBUG
         if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
           return gl_error(where(pass, k) + ": framebuffer incomplete for " + layout_str(out_layout));
@@ -536,7 +566,7 @@ class GlExecutor final : public Executor {
         }
         for (size_t i = 0; i < bound.size(); ++i) {
           glActiveTexture(GL_TEXTURE0 + static_cast<GLenum>(i));
-          glBindTexture(GL_TEXTURE_2D, bound[i]->texture());
+          glBindTexture(bound[i]->lease()->key().target(), bound[i]->texture());
         }
         glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
         GLINT_RETURN_IF_ERROR(debug_check(where(pass, k).c_str()));
@@ -546,6 +576,9 @@ class GlExecutor final : public Executor {
     }
     return outputs;
   }
+
+  void set_memory_budget(int64_t bytes) override { pool_->set_budget(bytes); }
+  int64_t memory_budget() const override { return pool_->budget(); }
 
   void finish() override {
     if (ctx_->make_current().ok()) glFinish();
@@ -563,6 +596,32 @@ class GlExecutor final : public Executor {
   void reset_peak_memory() override { pool_->reset_peak(); }
 
  private:
+  // Makes `t` the render target: its texture at attachment 0, or each of its
+  // `layers` layers at attachments 0 .. layers-1 with as many draw buffers
+  // (always re-attached: a texture name may be reused after the pool deletes
+  // one). Attachments a smaller target does not use are detached, so that no
+  // stale attachment clips the draw or forms a feedback loop with a texture
+  // being sampled.
+  void attach_output(const GlTensor& t, int layers) {
+    if (layers > 1) {
+      for (int p = 0; p < layers; ++p) {
+        glFramebufferTextureLayer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0 + p, t.texture(), 0, p);
+      }
+    } else {
+      glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, t.texture(), 0);
+    }
+    for (int p = layers; p < attached_layers_; ++p) {
+      glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0 + p, GL_TEXTURE_2D, 0, 0);
+    }
+    if (layers != draw_buffers_) {
+      static const GLenum kBuffers[] = {GL_COLOR_ATTACHMENT0, GL_COLOR_ATTACHMENT1, GL_COLOR_ATTACHMENT2,
+                                        GL_COLOR_ATTACHMENT3};
+      glDrawBuffers(layers, kBuffers);
+      draw_buffers_ = layers;
+    }
+    attached_layers_ = layers;
+  }
+
   static std::string where(const ProgramInfo& pass, size_t k) {
     return "program '" + pass.name + "' (pass " + std::to_string(k) + ")";
   }
@@ -617,6 +676,8 @@ class GlExecutor final : public Executor {
   GLuint current_program_ = 0;
   int viewport_w_ = -1;
   int viewport_h_ = -1;
+  int attached_layers_ = 1;  // color attachments in use
+  int draw_buffers_ = 1;
 };
 
 }  // namespace

@@ -104,6 +104,10 @@ class Executor {
   // Starts peak_texture_bytes again from the bytes that exist now.
   virtual void reset_peak_memory() = 0;
 
+  // See TexturePool::set_budget; sessions raise it to what they need.
+  virtual void set_memory_budget(int64_t bytes) { (void)bytes; }
+  virtual int64_t memory_budget() const { return 0; }
+
   // Waits until the GPU has finished every command issued so far (profiling
   // only: never on the run path).
   virtual void finish() {}

@@ -2,22 +2,17 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 namespace glint::gl {
 
 namespace {
-// Idle textures are kept while their bytes are at most this fraction of the
-// bytes in use (counting the texture being allocated); beyond it the least
-// recently released go first. A texture is only reused at its exact size, so
-// without a limit a model whose activations come in many sizes keeps one idle
-// texture of every size it ever used (SqueezeNet: 3x the bytes in use). The
-// cost is re-creating some textures on each run. Measured on SqueezeNet
-// (test_gpu_memory.cc): 0.25 keeps the state after every run equal to the
-// state after the first, and the peak within its bound; 0.5 did not settle
-// until the second run. A static per-session texture plan would remove both
-// the churn and the limit.
-constexpr double kMaxIdleFraction = 0.25;
+// Idle textures are kept for reuse — at their size, or a larger one that
+// wastes at most 8x (best fit) — so that later runs allocate nothing: a new
+// WebGL texture costs an allocation and a clear. Only when a new texture
+// would take the total past the budget (set by the session from its graph:
+// Session::memory_budget) do idle textures go, least recently released first.
 
 struct IdleTexture {
   Texture texture;
@@ -32,12 +27,16 @@ struct TexturePool::State {
   int64_t live_bytes = 0;
   int64_t idle_bytes = 0;
   int64_t peak_bytes = 0;  // of live_bytes + idle_bytes
+  int64_t budget = std::numeric_limits<int64_t>::max();
 };
+
+void TexturePool::set_budget(int64_t bytes) { state_->budget = bytes; }
+int64_t TexturePool::budget() const { return state_->budget; }
 
 int64_t TextureKey::byte_size() const {
   switch (format) {
-    case TextureFormat::kR32F: return static_cast<int64_t>(width) * height * 4;
-    case TextureFormat::kRGBA32F: return static_cast<int64_t>(width) * height * 16;
+    case TextureFormat::kR32F: return static_cast<int64_t>(width) * height * layers * 4;
+    case TextureFormat::kRGBA32F: return static_cast<int64_t>(width) * height * layers * 16;
   }
   return 0;
 }
@@ -57,14 +56,27 @@ TexturePool::~TexturePool() { trim(); }
 Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& key) {
   State& s = *state_;
   auto it = s.idle.find(key);
+  if (it == s.idle.end()) {
+    // Best fit: the smallest idle texture of the same format and layers that
+    // holds the layout (layouts address texels by their own dims, so a larger
+    // texture serves), unless it would waste more than it holds.
+    for (auto i = s.idle.begin(); i != s.idle.end(); ++i) {
+      const TextureKey& k = i->first;
+      if (k.format != key.format || k.layers != key.layers || k.width < key.width || k.height < key.height) continue;
+      if (k.byte_size() > 8 * key.byte_size()) continue;
+      if (it == s.idle.end() || k.byte_size() < it->first.byte_size()) it = i;
+    }
+  }
   Texture tex;
+  TextureKey got = key;
   if (it != s.idle.end()) {
+    got = it->first;
     tex = std::move(it->second.texture);
     s.idle.erase(it);
-    s.idle_bytes -= key.byte_size();
+    s.idle_bytes -= got.byte_size();
   } else {
-    const int64_t in_use = s.live_bytes + key.byte_size();
-    while (!s.idle.empty() && static_cast<double>(s.idle_bytes) > kMaxIdleFraction * static_cast<double>(in_use)) {
+    // Over the budget, idle textures go, least recently released first.
+    while (!s.idle.empty() && s.live_bytes + s.idle_bytes + got.byte_size() > s.budget) {
       auto oldest = s.idle.begin();
       for (auto i = s.idle.begin(); i != s.idle.end(); ++i)
         if (i->second.released < oldest->second.released) oldest = i;
@@ -74,13 +86,26 @@ Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& ke
     // Clear stale errors (bounded: a lost context may keep reporting).
     for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
     }
+    // New textures get their height rounded up to one of four classes per
+    // octave (at most a quarter wasted), so that tensors of nearby sizes can
+    // later share them (best fit above).
+    if (got.height > 8) {
+      int step = 1;
+      while (step * 8 <= got.height) step *= 2;
+      got.height = (got.height + step - 1) / step * step;
+    }
     tex = Texture::create();
-    glBindTexture(GL_TEXTURE_2D, tex.id());
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    glTexStorage2D(GL_TEXTURE_2D, 1, gl_internal_format(key.format), key.width, key.height);
+    const GLenum target = key.target();
+    glBindTexture(target, tex.id());
+    glTexParameteri(target, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(target, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(target, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(target, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    if (key.layers > 1) {
+      glTexStorage3D(target, 1, gl_internal_format(got.format), got.width, got.height, got.layers);
+    } else {
+      glTexStorage2D(target, 1, gl_internal_format(got.format), got.width, got.height);
+    }
     GLenum err = glGetError();
     if (err != GL_NO_ERROR) {
       return gl_error("texture pool: allocating a " + std::to_string(key.width) + "x" +
@@ -92,10 +117,10 @@ Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& ke
     }
   }
   s.live += 1;
-  s.live_bytes += key.byte_size();
+  s.live_bytes += got.byte_size();
   // Only a new texture raises the total, but checking here covers both paths.
   s.peak_bytes = std::max(s.peak_bytes, s.live_bytes + s.idle_bytes);
-  return std::shared_ptr<PooledTexture>(new PooledTexture(std::move(tex), key, state_));
+  return std::shared_ptr<PooledTexture>(new PooledTexture(std::move(tex), got, state_));
 }
 
 void TexturePool::trim() {

@@ -19,16 +19,19 @@ struct TextureKey {
   int width = 0;
   int height = 0;
   TextureFormat format = TextureFormat::kR32F;
+  int layers = 1;  // > 1: a GL_TEXTURE_2D_ARRAY
   bool operator<(const TextureKey& o) const {
     if (width != o.width) return width < o.width;
     if (height != o.height) return height < o.height;
+    if (layers != o.layers) return layers < o.layers;
     return static_cast<int>(format) < static_cast<int>(o.format);
   }
   bool operator==(const TextureKey& o) const {
-    return width == o.width && height == o.height && format == o.format;
+    return width == o.width && height == o.height && layers == o.layers && format == o.format;
   }
   int64_t byte_size() const;
-  static TextureKey of(const TextureLayout& l) { return {l.width, l.height, l.format()}; }
+  static TextureKey of(const TextureLayout& l) { return {l.width, l.height, l.format(), l.layers}; }
+  GLenum target() const { return layers > 1 ? GL_TEXTURE_2D_ARRAY : GL_TEXTURE_2D; }
 };
 
 GLenum gl_internal_format(TextureFormat f);
@@ -47,6 +50,10 @@ class TexturePool {
   Result<std::shared_ptr<PooledTexture>> acquire(const TextureKey& key);
   // Deletes every idle texture.
   void trim();
+  // Total texture bytes past which idle textures are deleted before a new
+  // one is made (live textures are never touched). Default: no limit.
+  void set_budget(int64_t bytes);
+  int64_t budget() const;
 
   int64_t live_textures() const;
   int64_t pooled_textures() const;

@@ -4,12 +4,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <stdexcept>
 #include <sstream>
 
 #include "engine/core/fused_activation.h"
 #include "engine/core/half.h"
+#include "engine/cpu/kernels.h"
 #include "engine/gl/layout/texture_layout.h"
 #include "engine/core/log.h"
 #include "engine/onnx/loader.h"
@@ -365,7 +367,66 @@ Status Session::compile_static() {
       break;
     }
   }
+  // Weights go up now, in the layout their kernels read: the first run then
+  // costs what every run costs, and the texture pool starts every run from
+  // the same state. (Small or integer constants are often baked into the
+  // shaders instead; they go up on first use, if ever.)
+  for (size_t idx : order_) {
+    if (!states_[idx]->gpu) continue;
+    for (auto& in : graph_.nodes[idx].inputs) {
+      auto it = in.empty() ? graph_.initializers.end() : graph_.initializers.find(in);
+      if (it == graph_.initializers.end() || gpu_constants_.count(in)) continue;
+      const Tensor& t = it->second;
+      if (!is_float(t.dtype()) || t.dtype() == DataType::kFloat64 || t.size() <= 16) continue;
+      auto up = gpu_->upload(t, half_exact_.count(in) > 0);
+      if (up.ok()) gpu_constants_[in] = up.value();
+    }
+  }
+  // The texture pool may keep what this graph needs, and no more.
+  const int64_t budget = memory_budget();
+  const int64_t current = gpu_->memory_budget();
+  if (current <= 0 || current == std::numeric_limits<int64_t>::max() || current < budget) {
+    gpu_->set_memory_budget(budget);
+  }
   return Status::Ok();
+}
+
+int64_t Session::memory_budget() const {
+  if (gpu_ == nullptr) return 0;
+  const int max = gpu_->caps().max_texture_size;
+  auto bytes = [&](const std::string& name, bool half) -> int64_t {
+    const ir::ValueInfo* vi = graph_.info(name);
+    if (!vi || vi->kind != ir::TypeKind::kTensor || !vi->fully_known()) return 0;
+    auto l = gl::choose_layout(gl::TensorDesc{vi->dtype, vi->concrete(), half}, max);
+    return l.ok() ? l->byte_size() : 0;
+  };
+  int64_t weights = 0;
+  for (auto& [name, t] : graph_.initializers) {
+    auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), half_exact_.count(name) > 0}, max);
+    weights += l.ok() ? l->byte_size() : 0;
+  }
+  // Each value is live from the step that writes it to its last reader.
+  std::vector<std::pair<size_t, std::string>> produced;  // (step, value)
+  for (size_t pos = 0; pos < order_.size(); ++pos) {
+    for (auto& o : graph_.nodes[order_[pos]].outputs)
+      if (!o.empty()) produced.push_back({pos, o});
+  }
+  int64_t activations = 0;
+  for (size_t pos = 0; pos < order_.size(); ++pos) {
+    int64_t first = 0, second = 0;
+    for (auto& [from, name] : produced) {
+      auto last = last_use_.find(name);
+      const size_t until = last == last_use_.end() ? order_.size() : last->second;
+      if (from > pos || until < pos) continue;
+      const int64_t b = bytes(name, false);
+      if (b > first) { second = first; first = b; }
+      else if (b > second) second = b;
+    }
+    activations = std::max(activations, first + second);
+  }
+  // The bound the tests hold the pool to (test_gpu_memory.cc), with room
+  // for textures a best fit shares between tensors of different sizes.
+  return (weights + activations) * 3 / 2;
 }
 
 std::optional<gl::MemoryStats> Session::gpu_memory() const {
@@ -469,7 +530,8 @@ Status Session::run_cpu_node(size_t idx, std::map<std::string, Slot>& slots) {
   if (!s.ok()) return s.message().find(n.describe()) == std::string::npos ? s.with_context(n.describe()) : s;
   const FusedActivation act = fused_activation_of(n);
   const DataType out_type = outs.empty() ? DataType::kUndefined : outs[0].dtype();
-  if (act.kind != FusedActivation::kNone &&
+  const bool applied = n.op_type == "Conv" && cpu::conv_applies_activation(act, out_type);
+  if (act.kind != FusedActivation::kNone && !applied &&
       (out_type == DataType::kFloat32 || out_type == DataType::kFloat16 || out_type == DataType::kBFloat16)) {
     apply_fused_activation(act, outs[0].data<float>(), outs[0].size());
   }

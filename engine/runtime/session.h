@@ -96,6 +96,10 @@ class Session {
   // GPU memory of the (process-wide) executor; nullopt on the CPU backend.
   std::optional<gl::MemoryStats> gpu_memory() const;
   std::string renderer() const;
+  // Texture bytes this session's runs should need at most: 1.5 x (weights
+  // as stored + the two largest activations live at any step). The texture
+  // pool keeps idle textures within it (0 on the CPU backend).
+  int64_t memory_budget() const;
 
  private:
   Session() = default;

@@ -540,9 +540,13 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
   const int max = executor().caps().max_texture_size;
   SECTION("choice") {
     auto act = choose_layout({DataType::kFloat32, {1, 6, 5, 7}}, max).value();
-    CHECK(act.kind == LayoutKind::kChannelsRGBA);
-    CHECK(act.width == 7);
+    CHECK(act.kind == LayoutKind::kChannelsPlanes);
+    CHECK(act.width == 2);   // 7 pixels over 4 layers
+    CHECK(act.layers == 4);
     CHECK(act.height == 2 * 5);  // C4 = 2 blocks of H rows
+    auto narrow = choose_layout({DataType::kFloat32, {1, 6, 5, 6}}, max).value();
+    CHECK(narrow.kind == LayoutKind::kChannelsRGBA);  // planes would waste 2 of 8 pixels
+    CHECK(narrow.width == 6);
     auto tall_weights = choose_layout({DataType::kFloat32, {int64_t{max}, 8, 3, 3}}, max).value();
     CHECK(tall_weights.kind == LayoutKind::kChannelsRowsRGBA);
     CHECK(tall_weights.height == max);
@@ -555,7 +559,7 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
     CHECK(half.half_packed());
   }
   SECTION("upload and download round trip, channels not a multiple of four") {
-    for (const Shape& s : {Shape{1, 6, 5, 7}, Shape{2, 3, 4, 1}, Shape{3, 9, 1, 2}}) {
+    for (const Shape& s : {Shape{1, 6, 5, 7}, Shape{2, 3, 4, 1}, Shape{3, 9, 1, 2}, Shape{2, 5, 3, 13}}) {
       Tensor t = random_tensor(s, 7);
       CHECK(same_bytes(down(up(t)), t));
     }
@@ -578,7 +582,7 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
     CHECK(same_bytes(down(g2.value()), not_half));
   }
   SECTION("scalar and vec4 bodies read and write every layout") {
-    const Shape s{2, 7, 3, 5};
+  for (const Shape& s : {Shape{2, 7, 3, 5}, Shape{2, 7, 3, 13}}) {  // one layer; planes
     Tensor x = random_tensor(s, 11, DataType::kFloat16).retagged(DataType::kFloat32);
     for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = round_to_half(x.data<float>()[i] / 8.f);
     for (bool half : {false, true}) {
@@ -586,24 +590,27 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
       REQUIRE(gx.ok());
       CHECK(gx.value()->desc().half_exact == half);
       // getX, getXFlat, getXBroadcast, getX4, getX8: all must give x back.
-      const char* bodies[] = {
+      const std::string W = std::to_string(s[3]);
+      const std::string bodies[] = {
           "float process(int oc[OUT_RANK]) { return getX(oc[0], oc[1], oc[2], oc[3]); }",
-          "float process(int oc[OUT_RANK]) { return getXFlat(((oc[0] * 7 + oc[1]) * 3 + oc[2]) * 5 + oc[3]); }",
+          "float process(int oc[OUT_RANK]) { return getXFlat(((oc[0] * 7 + oc[1]) * 3 + oc[2]) * " + W + " + oc[3]); }",
           "float process(int oc[OUT_RANK]) { return getXBroadcast(oc); }",
           "vec4 process4(int oc[4]) { return getX4(oc[0], oc[1] / 4, oc[2], oc[3]); }",
           "vec4 process4(int oc[4]) { mat2x4 m = getX8(oc[0], oc[1] / 8, oc[2], oc[3]); "
           "return (oc[1] / 4) % 2 == 0 ? m[0] : m[1]; }",
       };
-      for (const char* body : bodies) {
-        INFO((half ? "half8 input, " : "rgba input, ") << body);
+      for (const std::string& body : bodies) {
+        INFO((half ? "half8 input, " : "rgba input, ") << shape_str(s) << " " << body);
         ProgramInfo p = program("copy", {{"X", 0}}, s, body);
-        p.vec4_body = std::string(body).rfind("vec4", 0) == 0;
+        p.vec4_body = body.rfind("vec4", 0) == 0;
         CHECK(same_bytes(down(run_ok({p}, {gx.value()})[0]), x));
         // And into an unpacked (rank-3 view) output, through the scalar wrapper.
-        ProgramInfo flat = program("copy_flat", {{"X", 0}}, {2 * 7, 3, 5},
+        ProgramInfo flat = program("copy_flat", {{"X", 0}}, {2 * 7, 3, s[3]},
                                    "float process(int oc[OUT_RANK]) { return getX(oc[0] / 7, oc[0] % 7, oc[1], oc[2]); }");
-        CHECK(same_bytes(down(run_ok({flat}, {gx.value()})[0]).retagged(DataType::kFloat32), x.reshaped({14, 3, 5})));
+        CHECK(same_bytes(down(run_ok({flat}, {gx.value()})[0]).retagged(DataType::kFloat32),
+                         x.reshaped({14, 3, s[3]})));
       }
     }
+  }
   }
 }

@@ -45,12 +45,21 @@ struct In {
   std::vector<double> values;  // explicit values (else uniform random in [lo, hi])
   float lo = -2.f, hi = 2.f;
   bool absent = false;
+  bool half_values = false;  // float32 values rounded to float16 (a widened float16 model's weights)
 };
 In F(Shape s) { In i; i.shape = std::move(s); return i; }
 In F(Shape s, float lo, float hi) { In i = F(std::move(s)); i.lo = lo; i.hi = hi; return i; }
 In H(Shape s, float lo = -2.f, float hi = 2.f) {
   In i = F(std::move(s), lo, hi);
   i.dtype = DataType::kFloat16;
+  return i;
+}
+// Constant float32 weights whose values are exact halves: the GPU may hold
+// them as packed halves (TensorDesc::half_exact), as a session would.
+In FH(Shape s) {
+  In i = F(std::move(s), -1.f, 1.f);
+  i.constant = true;
+  i.half_values = true;
   return i;
 }
 In C(Shape s, std::vector<double> v) { In i = F(std::move(s)); i.constant = true; i.values = std::move(v); return i; }
@@ -127,7 +136,7 @@ std::vector<Tensor> make_inputs(const Case& c, uint32_t seed) {
       double v = in.values.empty() ? u(rng) : in.values[k % in.values.size()];
       if (in.values.empty() && in.dtype == DataType::kBool) v = v > 0.5 * (in.lo + in.hi) ? 1.0 : 0.0;
       if (in.values.empty() && glint::is_integer(in.dtype)) v = std::floor(v);
-      if (in.dtype == DataType::kFloat16) v = glint::round_to_half(static_cast<float>(v));
+      if (in.dtype == DataType::kFloat16 || in.half_values) v = glint::round_to_half(static_cast<float>(v));
       t.set_from_double(k, v);
     }
     ts.push_back(t);
@@ -165,7 +174,7 @@ std::unique_ptr<Prepared> prepare(const Case& c, uint32_t seed) {
   p->ctx.node = &p->node;
   for (size_t i = 0; i < c.inputs.size(); ++i) {
     if (c.inputs[i].absent) p->ctx.inputs.push_back(std::nullopt);
-    else p->ctx.inputs.push_back(gl::TensorDesc{p->inputs[i].dtype(), p->inputs[i].shape()});
+    else p->ctx.inputs.push_back(gl::TensorDesc{p->inputs[i].dtype(), p->inputs[i].shape(), c.inputs[i].half_values});
     p->ctx.constants.push_back(consts[i]);
   }
   for (auto& o : p->outputs) p->ctx.outputs.push_back(gl::TensorDesc{o.dtype, o.concrete()});
@@ -207,7 +216,7 @@ void run_case(const Case& c, uint32_t seed = 1234) {
       gin.push_back(nullptr);  // read by the kernel at build time, if at all
       continue;
     }
-    auto up = ex->upload(p->inputs[i]);
+    auto up = ex->upload(p->inputs[i], c.inputs[i].half_values);
     if (!up.ok() && c.inputs[i].constant) {
       gin.push_back(nullptr);  // e.g. INT64_MAX slice ends: baked, never sampled
       continue;
@@ -409,6 +418,22 @@ TEST_CASE("gpu conv matches cpu", "[gpu]") {
        {F({2, 6, 20}), F({4, 6, 3}), F({4})}, 11, 1e-5},
       // float16
       {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {H({1, 4, 5, 5}), H({2, 4, 3, 3}), H({2})}, 11, 2e-3},
+      // rows of 7+ pixels: outputs with planes, four pixels per fragment
+      // (texture_layout.h), with pads (guards), odd row ends, strides
+      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {F({1, 8, 9, 16}), F({12, 8, 3, 3}), F({12})}, 11, 1e-5},
+      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
+       {F({2, 5, 6, 13}), F({6, 5, 3, 3}), F({6})}, 11, 1e-5},
+      {"Conv", {}, {F({1, 16, 4, 12}), F({8, 16, 1, 1}), F({8})}, 11, 1e-5},
+      {"Conv", attrs({{"group", ai(2)}, {"pads", ais({0, 1, 0, 1})}}), {F({1, 8, 6, 12}), F({8, 4, 3, 3})}, 11, 1e-5},
+      {"Conv", attrs({{"group", ai(8)}, {"pads", ais({1, 1, 1, 1})}}), {F({1, 8, 5, 14}), F({8, 1, 3, 3}), F({8})}, 11,
+       1e-5},
+      {"Conv", attrs({{"group", ai(6)}, {"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
+       {F({1, 6, 9, 15}), F({6, 1, 3, 3})}, 11, 1e-5},
+      // weights that are exact halves: eight channels per weight fetch, with
+      // an odd last block (C=12), one layer and planes
+      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {F({1, 12, 5, 5}), FH({6, 12, 3, 3}), F({6})}, 11, 1e-5},
+      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {F({1, 12, 7, 16}), FH({6, 12, 3, 3}), F({6})}, 11, 1e-5},
+      {"Conv", {}, {F({1, 3, 8, 8}), FH({5, 3, 1, 1})}, 11, 1e-5},
   };
   run_all(cases);
 }

@@ -38,7 +38,13 @@ struct Bound {
 // last reader (graph outputs: to the end).
 Bound memory_bound(const ir::Graph& g, int max_texture_size) {
   Bound b;
-  for (auto& [name, t] : g.initializers) b.weights += texture_bytes(ir::ValueInfo::of(t), max_texture_size);
+  for (auto& [name, t] : g.initializers) {
+    // As the session stores them: rank-4 weights that are exact halves packed.
+    const bool half = t.rank() == 4 && (t.dtype() == glint::DataType::kFloat32 || t.dtype() == glint::DataType::kFloat16) &&
+                      gl::values_half_exact(t.data<float>(), t.size());
+    auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), half}, max_texture_size);
+    b.weights += l.ok() ? l->byte_size() : 0;
+  }
   auto order = ir::topological_order(g);
   REQUIRE(order.ok());
   const size_t steps = order->size();

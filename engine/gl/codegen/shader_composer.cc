@@ -72,6 +72,10 @@ std::string channels_texel(const TextureLayout& l, const std::string& n, const s
     // (w, (n*C4 + c4)*H + h)
     return "ivec2(" + ww + ", " + mul_add(mul_add(nn, C4, cc), H, hh) + ")";
   }
+  if (l.kind == LayoutKind::kChannelsPlanes) {
+    // (w / 4, (n*C4 + c4)*H + h, w % 4)
+    return "ivec3(" + w + " >> 2, " + mul_add(mul_add(nn, C4, cc), H, hh) + ", " + w + " & 3)";
+  }
   // ((c4*H + h)*W + w, n)
   return "ivec2(" + mul_add(mul_add(cc, H, hh), W, ww) + ", " + nn + ")";
 }
@@ -146,7 +150,7 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   const size_t r = s.size();
   const std::string u = sampler_uniform_name(X);
   os << "// input " << X << ": " << desc_str(in.desc) << ", " << layout_str(in.layout) << "\n";
-  os << "uniform sampler2D " << u << ";\n";
+  os << "uniform " << (in.layout.planar() ? "highp sampler2DArray " : "sampler2D ") << u << ";\n";
   os << "const int " << X << "_RANK = " << r << ";\n";
   os << "const int " << X << "_SIZE = " << shape_size(s) << ";\n";
   if (r > 0) os << "const int " << X << "_SHAPE[" << r << "] = int[" << r << "](" << int_list(s) << ");\n";
@@ -239,6 +243,7 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
 // (vec4 kernels reading this tensor rely on it).
 void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const TextureLayout& l) {
   const int64_t C = l.dims[1], C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
+  const bool planes = l.planar();
   os << "void main() {\n";
   os << "  ivec2 glint_px = ivec2(gl_FragCoord.xy);\n";
   os << "  int oc[4];\n";
@@ -253,8 +258,10 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const T
     }
   };
   os << "  int glint_c4;\n";
-  if (l.kind == LayoutKind::kChannelsRGBA) {
-    os << "  oc[3] = glint_px.x;\n  glint_r = glint_px.y;\n";
+  if (l.kind == LayoutKind::kChannelsRGBA || planes) {
+    // Planes: the fragment's first pixel; pixel p of the four is layer p.
+    os << (planes ? "  oc[3] = glint_px.x * " + std::to_string(kPlanes) + ";\n" : "  oc[3] = glint_px.x;\n");
+    os << "  glint_r = glint_px.y;\n";
     split("oc[2]", H, false);
     split("glint_c4", C4, false);
     split("oc[0]", l.dims[0], true);
@@ -265,28 +272,71 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const T
     split("glint_c4", C4, true);
   }
   os << "  oc[1] = glint_c4 * 4;\n";
-  if (info.vec4_body) {
-    os << "  vec4 glint_v4 = process4(oc);\n";
-  } else {
-    os << "  vec4 glint_v4 = vec4(0.0);\n";
-    for (int j = 0; j < 4; ++j) {
-      const char lane = "xyzw"[j];
-      std::string call = "{ int glint_o[4] = oc; glint_o[1] += " + std::to_string(j) +
-                         "; glint_v4." + lane + " = process(glint_o); }";
-      if (C % 4 == 0 || j == 0) {
-        os << "  " << call << "\n";
-      } else {
-        os << "  if (oc[1] + " << j << " < " << C << ") " << call << "\n";
+
+  // The four channels at pixel oc[3] into glint_v4, finished for storing.
+  auto one_pixel = [&](const std::string& indent) {
+    if (info.vec4_body) {
+      os << indent << "glint_v4 = process4(oc);\n";
+    } else {
+      os << indent << "glint_v4 = vec4(0.0);\n";
+      for (int j = 0; j < 4; ++j) {
+        const char lane = "xyzw"[j];
+        std::string call = "{ int glint_o[4] = oc; glint_o[1] += " + std::to_string(j) + "; glint_v4." + lane +
+                           " = process(glint_o); }";
+        if (C % 4 == 0 || j == 0) {
+          os << indent << call << "\n";
+        } else {
+          os << indent << "if (oc[1] + " << j << " < " << C << ") " << call << "\n";
+        }
       }
     }
+  };
+  auto finish = [&](const std::string& indent) {
+    if (!info.activation4.empty()) os << indent << "glint_v4 = " << info.activation4 << ";\n";
+    if (C % 4 != 0) {
+      os << indent << "glint_v4 = mix(vec4(0.0), glint_v4, lessThan(ivec4(oc[1]) + ivec4(0, 1, 2, 3), ivec4(" << C
+         << ")));\n";
+    }
+    std::string store = output_store4(info.output.dtype);
+    if (!store.empty()) {
+      // Re-indent the shared store statements.
+      std::string line;
+      for (char ch : store) {
+        line += ch;
+        if (ch == '\n') {
+          os << indent << line.substr(line.find_first_not_of(' '));
+          line.clear();
+        }
+      }
+    }
+  };
+  os << "  vec4 glint_v4;\n";
+  if (!planes) {
+    one_pixel("  ");
+    finish("  ");
+    os << "  glint_out = glint_v4;\n";
+    os << "}\n";
+    return;
   }
-  if (!info.activation4.empty()) os << "  glint_v4 = " << info.activation4 << ";\n";
-  if (C % 4 != 0) {
-    os << "  glint_v4 = mix(vec4(0.0), glint_v4, lessThan(ivec4(oc[1]) + ivec4(0, 1, 2, 3), ivec4(" << C
-       << ")));\n";
+  // Planes: pixels oc[3] + p, p < kPlanes, to render target p; pixels past
+  // the row (padding) store zero.
+  if (info.quad_body) os << "  mat4 glint_q = process4x4(oc);\n";
+  os << "  int glint_w0 = oc[3];\n";
+  for (int p = 0; p < kPlanes; ++p) {
+    os << "  oc[3] = glint_w0 + " << p << ";\n";
+    const bool may_pad = (W % kPlanes) != 0 && p >= W % kPlanes;
+    os << "  glint_v4 = vec4(0.0);\n";
+    if (may_pad) os << "  if (oc[3] < " << W << ") {\n";
+    const std::string ind = may_pad ? "    " : "  ";
+    if (info.quad_body) {
+      os << ind << "glint_v4 = glint_q[" << p << "];\n";
+    } else {
+      one_pixel(ind);
+    }
+    finish(ind);
+    if (may_pad) os << "  }\n";
+    os << "  glint_out" << p << " = glint_v4;\n";
   }
-  os << output_store4(info.output.dtype);
-  os << "  glint_out = glint_v4;\n";
   os << "}\n";
 }
 
@@ -347,7 +397,12 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   os << "const int OUT_SIZE = " << out_size << ";\n";
   os << "const int OUT_SHAPE[" << out_eff.size() << "] = int[" << out_eff.size() << "](" << int_list(out_eff)
      << ");\n";
-  os << "layout(location = 0) out vec4 glint_out;\n\n";
+  if (output_layout.planar()) {
+    for (int p = 0; p < kPlanes; ++p) os << "layout(location = " << p << ") out vec4 glint_out" << p << ";\n";
+    os << "\n";
+  } else {
+    os << "layout(location = 0) out vec4 glint_out;\n\n";
+  }
 
   for (const auto& in : inputs) emit_input(os, in, out_eff);
 

@@ -61,6 +61,11 @@ struct ProgramInfo {
   // past the channel count are ignored). Channel-packed outputs (see
   // texture_layout.h) then cost one call per texel.
   bool vec4_body = false;
+  // With vec4_body: the body also defines `mat4 process4x4(int oc[4])`, the
+  // outputs at pixels oc[3] .. oc[3]+3 (columns; oc[3] a multiple of 4, pixels
+  // past the row ignored) — used when the output has planes (texture_layout.h),
+  // so that a kernel can share fetches between four pixels.
+  bool quad_body = false;
   // A fused activation applied to the value before it is stored: a GLSL
   // float expression of `glint_v`, and the same as a vec4 expression of
   // `glint_v4` (set by the runtime from the node, not by kernels).

@@ -12,6 +12,7 @@ const char* layout_kind_name(LayoutKind k) {
     case LayoutKind::kUnpackedR32F: return "unpacked_r32f";
     case LayoutKind::kChannelsRGBA: return "channels_rgba";
     case LayoutKind::kChannelsRowsRGBA: return "channels_rows_rgba";
+    case LayoutKind::kChannelsPlanes: return "channels_planes_rgba";
     case LayoutKind::kChannelsHalf8: return "channels_half8_rgba32ui";
   }
   return "unknown";
@@ -19,7 +20,8 @@ const char* layout_kind_name(LayoutKind k) {
 
 std::string layout_str(const TextureLayout& l) {
   return std::string(layout_kind_name(l.kind)) + " " + std::to_string(l.width) + "x" +
-         std::to_string(l.height) + " (" + std::to_string(l.elements) + " elements)";
+         std::to_string(l.height) + (l.layers > 1 ? "x" + std::to_string(l.layers) : "") + " (" +
+         std::to_string(l.elements) + " elements)";
 }
 
 Result<TextureLayout> unpacked_r32f_layout(int64_t elements, int max_texture_size) {
@@ -91,6 +93,16 @@ std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, int max_te
   TextureLayout l;
   l.elements = n * c * h * w;
   l.dims[0] = n; l.dims[1] = c; l.dims[2] = h; l.dims[3] = w;
+  // Planes where at most a quarter of the pixels would be padding (weights,
+  // whose rows are the kernel window, stay in one layer).
+  const int64_t wp = (w + kPlanes - 1) / kPlanes;
+  if ((wp * kPlanes - w) * 4 <= w && wp <= max && n * c4 * h <= max) {
+    l.kind = LayoutKind::kChannelsPlanes;
+    l.width = static_cast<int>(wp);
+    l.height = static_cast<int>(n * c4 * h);
+    l.layers = kPlanes;
+    return l;
+  }
   if (w <= max && n * c4 * h <= max) {
     l.kind = LayoutKind::kChannelsRGBA;
     l.width = static_cast<int>(w);
@@ -111,6 +123,10 @@ namespace {
 int64_t texel_offset(const TextureLayout& l, int64_t n, int64_t c4, int64_t h, int64_t w) {
   const int64_t C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
   if (l.kind == LayoutKind::kChannelsRGBA) return (((n * C4 + c4) * H + h) * W + w) * 4;
+  if (l.kind == LayoutKind::kChannelsPlanes) {  // layer-major, as glTexSubImage3D reads it
+    const int64_t layer = w % kPlanes, x = w / kPlanes;
+    return ((layer * l.height + (n * C4 + c4) * H + h) * l.width + x) * 4;
+  }
   return (n * (C4 * H * W) + (c4 * H + h) * W + w) * 4;
 }
 }  // namespace
@@ -162,8 +178,7 @@ void pack_channels(const TextureLayout& l, const float* src, float* texels) {
     for (int64_t c = 0; c < C; ++c)
       for (int64_t h = 0; h < H; ++h) {
         const float* row = src + ((n * C + c) * H + h) * W;
-        float* t = texels + texel_offset(l, n, c / 4, h, 0) + (c % 4);
-        for (int64_t w = 0; w < W; ++w) t[w * 4] = row[w];
+        for (int64_t w = 0; w < W; ++w) texels[texel_offset(l, n, c / 4, h, w) + (c % 4)] = row[w];
       }
 }
 
@@ -173,8 +188,7 @@ void unpack_channels(const TextureLayout& l, const float* texels, float* dst) {
     for (int64_t c = 0; c < C; ++c)
       for (int64_t h = 0; h < H; ++h) {
         float* row = dst + ((n * C + c) * H + h) * W;
-        const float* t = texels + texel_offset(l, n, c / 4, h, 0) + (c % 4);
-        for (int64_t w = 0; w < W; ++w) row[w] = t[w * 4];
+        for (int64_t w = 0; w < W; ++w) row[w] = texels[texel_offset(l, n, c / 4, h, w) + (c % 4)];
       }
 }
 
