@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/compare.h"
 #include "engine/core/fused_activation.h"
 #include "engine/ir/graph.h"
 #include "engine/onnx/loader.h"
@@ -82,6 +83,21 @@ inline const ir::Node* node_writing(const ir::Graph& g, const std::string& value
     for (auto& o : n.outputs)
       if (o == value) return &n;
   return nullptr;
+}
+
+// Runs `before` and `after` on the CPU kernels with the same feeds and
+// checks every output of `before` agrees within 1e-5.
+inline void check_same_outputs(const ir::Graph& before, const ir::Graph& after,
+                               const std::map<std::string, Tensor>& feeds) {
+  auto want = run_graph_on_cpu(before, feeds);
+  auto got = run_graph_on_cpu(after, feeds);
+  for (auto& [name, t] : want) {
+    INFO("output " << name);
+    REQUIRE(got.count(name));
+    auto cmp = compare_tensors(got.at(name), t, 0.0, 1e-5);
+    INFO(cmp.mismatch << " max |diff| " << cmp.max_abs_diff);
+    CHECK(cmp.equal);
+  }
 }
 
 }  // namespace glint::test

@@ -127,16 +127,7 @@ TEST_CASE("fold_batch_norm folds BN into the conv before it, and only where it m
         CHECK(after.initializers.size() == 2);
         CHECK_FALSE(after.values.count("c"));
       }
-      auto feeds = feeds_for(before);
-      auto want = glint::test::run_graph_on_cpu(before, feeds);
-      auto got = glint::test::run_graph_on_cpu(after, feeds);
-      for (auto& [name, t] : want) {
-        INFO("output " << name);
-        REQUIRE(got.count(name));
-        auto cmp = glint::compare_tensors(got.at(name), t, 0.0, 1e-5);
-        INFO(cmp.mismatch << " max |diff| " << cmp.max_abs_diff);
-        CHECK(cmp.equal);
-      }
+      glint::test::check_same_outputs(before, after, feeds_for(before));
     }
   }
 }
@@ -167,14 +158,7 @@ TEST_CASE("fold_batch_norm folds a chain of two BNs and leaves shared weights al
   CHECK(glint::test::node_writing(after, "y1")->name == "conv_a");
   CHECK(glint::test::node_writing(after, "y2")->inputs[1] == "w");
   CHECK(after.initializers.size() == 3);  // w, and conv_a's folded weights and bias
-  auto feeds = feeds_for(before);
-  auto want = glint::test::run_graph_on_cpu(before, feeds);
-  auto got = glint::test::run_graph_on_cpu(after, feeds);
-  for (auto& [name, t] : want) {
-    auto cmp = glint::compare_tensors(got.at(name), t, 0.0, 1e-5);
-    INFO(name << ": " << cmp.mismatch);
-    CHECK(cmp.equal);
-  }
+  glint::test::check_same_outputs(before, after, feeds_for(before));
 }
 
 TEST_CASE("fold_batch_norm leaves a BN the caller keeps", "[passes][fold_batch_norm]") {
