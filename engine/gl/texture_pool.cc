@@ -5,11 +5,13 @@
 #include <limits>
 #include <string>
 
+#include "engine/core/tuning.h"
+
 namespace glint::gl {
 
 namespace {
 // Idle textures are kept for reuse — at their size, or a larger one that
-// wastes at most 8x (best fit) — so that later runs allocate nothing: a new
+// wastes at most 2x (best fit) — so that later runs allocate nothing: a new
 // WebGL texture costs an allocation and a clear. Only when a new texture
 // would take the total past the budget (set by the session from its graph:
 // Session::memory_budget) do idle textures go, least recently released first.
@@ -56,14 +58,15 @@ TexturePool::~TexturePool() { trim(); }
 Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& key) {
   State& s = *state_;
   auto it = s.idle.find(key);
-  if (it == s.idle.end()) {
+  static const bool fit = optimization_enabled("pool-fit");
+  if (it == s.idle.end() && fit) {
     // Best fit: the smallest idle texture of the same format and layers that
     // holds the layout (layouts address texels by their own dims, so a larger
     // texture serves), unless it would waste more than it holds.
     for (auto i = s.idle.begin(); i != s.idle.end(); ++i) {
       const TextureKey& k = i->first;
       if (k.format != key.format || k.layers != key.layers || k.width < key.width || k.height < key.height) continue;
-      if (k.byte_size() > 8 * key.byte_size()) continue;
+      if (k.byte_size() > 2 * key.byte_size()) continue;
       if (it == s.idle.end() || k.byte_size() < it->first.byte_size()) it = i;
     }
   }
@@ -76,7 +79,9 @@ Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& ke
     s.idle_bytes -= got.byte_size();
   } else {
     // Over the budget, idle textures go, least recently released first.
-    while (!s.idle.empty() && s.live_bytes + s.idle_bytes + got.byte_size() > s.budget) {
+    // (pool-fit off: the earlier policy, idle bytes at most a quarter of those in use.)
+    while (!s.idle.empty() && (fit ? s.live_bytes + s.idle_bytes + got.byte_size() > s.budget
+                                   : s.idle_bytes * 4 > s.live_bytes + got.byte_size())) {
       auto oldest = s.idle.begin();
       for (auto i = s.idle.begin(); i != s.idle.end(); ++i)
         if (i->second.released < oldest->second.released) oldest = i;

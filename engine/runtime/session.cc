@@ -11,6 +11,7 @@
 
 #include "engine/core/fused_activation.h"
 #include "engine/core/half.h"
+#include "engine/core/tuning.h"
 #include "engine/cpu/kernels.h"
 #include "engine/gl/layout/texture_layout.h"
 #include "engine/core/log.h"
@@ -199,7 +200,7 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   passes::OptimizeOptions popts;
   popts.fold = options.fold_constants;
-  popts.fuse_activations = true;  // applied below: run_cpu_node and attach_fused_activation
+  popts.fuse_activations = optimization_enabled("fuse");  // applied in run_cpu_node / attach_fused_activation
   popts.keep_nodes = options.force_cpu;  // a node forced onto the CPU keeps its identity
   GLINT_RETURN_IF_ERROR(passes::optimize(graph_, popts));
   timings_.optimize_ms = ms_since(t0);
@@ -323,9 +324,10 @@ Status Session::compile_static() {
   if (gpu_ == nullptr) return Status::Ok();
   // Rank-4 float weights that are exact halves (a float16 model's, widened or
   // not) may live on the GPU as packed halves: half the fetches, same values.
+  // Off unless GLINT_ENABLE=half-weights (slower on software rasterizers).
   for (auto& [name, t] : graph_.initializers) {
     const DataType dt = t.dtype();
-    if (t.rank() == 4 && (dt == DataType::kFloat32 || dt == DataType::kFloat16) &&
+    if (optimization_opted_in("half-weights") && t.rank() == 4 && (dt == DataType::kFloat32 || dt == DataType::kFloat16) &&
         gl::values_half_exact(t.data<float>(), t.size())) {
       half_exact_.insert(name);
     }

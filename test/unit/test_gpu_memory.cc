@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "engine/core/tuning.h"
 #include "engine/gl/layout/texture_layout.h"
 #include "engine/runtime/session.h"
 
@@ -39,8 +40,9 @@ struct Bound {
 Bound memory_bound(const ir::Graph& g, int max_texture_size) {
   Bound b;
   for (auto& [name, t] : g.initializers) {
-    // As the session stores them: rank-4 weights that are exact halves packed.
-    const bool half = t.rank() == 4 && (t.dtype() == glint::DataType::kFloat32 || t.dtype() == glint::DataType::kFloat16) &&
+    // As the session stores them: rank-4 weights that are exact halves packed
+    // when that optimization is on (engine/core/tuning.h).
+    const bool half = glint::optimization_opted_in("half-weights") && t.rank() == 4 && (t.dtype() == glint::DataType::kFloat32 || t.dtype() == glint::DataType::kFloat16) &&
                       gl::values_half_exact(t.data<float>(), t.size());
     auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), half}, max_texture_size);
     b.weights += l.ok() ? l->byte_size() : 0;

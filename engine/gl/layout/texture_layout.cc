@@ -1,6 +1,7 @@
 #include "engine/gl/layout/texture_layout.h"
 
 #include "engine/core/half.h"
+#include "engine/core/tuning.h"
 
 #include <algorithm>
 #include <cmath>
@@ -68,7 +69,8 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size
   }
   const bool float_storage = desc.dtype == DataType::kFloat32 || desc.dtype == DataType::kFloat16 ||
                              desc.dtype == DataType::kBFloat16;
-  if (float_storage && desc.shape.size() == 4 && shape_size(desc.shape) > 0) {
+  static const bool packed = optimization_enabled("packed");
+  if (packed && float_storage && desc.shape.size() == 4 && shape_size(desc.shape) > 0) {
     const Shape& s = desc.shape;
     const int64_t c8 = (s[1] + 7) / 8;
     if (desc.half_exact && c8 * s[2] * s[3] <= max_texture_size && s[0] <= max_texture_size) {
@@ -96,7 +98,8 @@ std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, int max_te
   // Planes where at most a quarter of the pixels would be padding (weights,
   // whose rows are the kernel window, stay in one layer).
   const int64_t wp = (w + kPlanes - 1) / kPlanes;
-  if ((wp * kPlanes - w) * 4 <= w && wp <= max && n * c4 * h <= max) {
+  static const bool planes = optimization_enabled("planes");
+  if (planes && (wp * kPlanes - w) * 4 <= w && wp <= max && n * c4 * h <= max) {
     l.kind = LayoutKind::kChannelsPlanes;
     l.width = static_cast<int>(wp);
     l.height = static_cast<int>(n * c4 * h);
