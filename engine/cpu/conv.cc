@@ -17,37 +17,13 @@ namespace glint::cpu {
 
 namespace {
 
-// Spatial dims padded to 3 (leading 1s) so one loop nest serves 1-D..3-D.
-struct Geometry3 {
-  int64_t in[3], out[3], k[3], s[3], d[3], p[3];
-};
-
-Geometry3 to3(const std::vector<int64_t>& in, const WindowGeometry& g) {
-  Geometry3 r;
-  const size_t n = in.size(), off = 3 - n;
-  for (size_t i = 0; i < 3; ++i) {
-    if (i < off) {
-      r.in[i] = r.out[i] = r.k[i] = r.s[i] = r.d[i] = 1;
-      r.p[i] = 0;
-      continue;
-    }
-    size_t j = i - off;
-    r.in[i] = in[j];
-    r.out[i] = g.out[j];
-    r.k[i] = g.kernel[j];
-    r.s[i] = g.strides[j];
-    r.d[i] = g.dilations[j];
-    r.p[i] = g.pads_begin[j];
-  }
-  return r;
-}
 
 // Writes panels [q0, q1) of the im2col matrix of channels [0, C) of `x`
 // (C x D x H x W) in the GEMM's panel layout (gemm.h): panel q holds rows
 // k = (c, kd, kh, kw) of output pixels [8q, 8q+8). Within a panel, lanes that
 // share an output row form a run that is contiguous in the input when the W
 // stride is 1, and is copied as one block when it lies inside the image.
-void im2col_panels(const float* x, int64_t C, const Geometry3& g, int64_t q0, int64_t q1, float* d) {
+void im2col_panels(const float* x, int64_t C, const Window3& g, int64_t q0, int64_t q1, float* d) {
   const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
   const int64_t OH = g.out[1], OW = g.out[2];
   const int64_t out_pix = g.out[0] * OH * OW;
@@ -63,7 +39,7 @@ void im2col_panels(const float* x, int64_t C, const Geometry3& g, int64_t q0, in
       const int64_t p = p0 + l;
       const int64_t ow = p % OW, oh = (p / OW) % OH, od = p / (OW * OH);
       const int64_t len = std::min(lanes - l, OW - ow);
-      runs[nruns++] = {l, len, od * g.s[0] - g.p[0], oh * g.s[1] - g.p[1], ow * g.s[2] - g.p[2]};
+      runs[nruns++] = {l, len, od * g.s[0] - g.pb[0], oh * g.s[1] - g.pb[1], ow * g.s[2] - g.pb[2]};
       l += len;
     }
     for (int64_t c = 0; c < C; ++c) {
@@ -101,18 +77,18 @@ void im2col_panels(const float* x, int64_t C, const Geometry3& g, int64_t q0, in
 // pixels where the whole window row lies inside the image, scalar taps with
 // bounds checks at the borders. Nothing is allocated (worker threads must not
 // grow the wasm heap under the JS views of the main thread).
-bool depthwise3x3_applies(const Tensor& x, const Tensor& w, int64_t group, const Geometry3& g) {
+bool depthwise3x3_applies(const Tensor& x, const Tensor& w, int64_t group, const Window3& g) {
   return x.rank() == 4 && group == x.shape()[1] && w.shape()[0] == group && w.shape()[1] == 1 &&
          g.k[1] == 3 && g.k[2] == 3 && g.d[1] == 1 && g.d[2] == 1 && g.s[1] == g.s[2] &&
          (g.s[1] == 1 || g.s[1] == 2);
 }
 
 template <int S>
-void depthwise3x3_plane(const float* xc, const float* wc, float bias, float* yc, const Geometry3& g,
+void depthwise3x3_plane(const float* xc, const float* wc, float bias, float* yc, const Window3& g,
                         GemmClamp clamp) {
   using simd::v4;
   const int64_t IH = g.in[1], IW = g.in[2], OH = g.out[1], OW = g.out[2];
-  const int64_t pt = g.p[1], pl = g.p[2];
+  const int64_t pt = g.pb[1], pl = g.pb[2];
   // Output columns [v0, v1) whose vector loads stay inside the row: a load
   // at column c reads [c, c + 4) (stride 1) or [c, c + 8) (stride 2).
   const int64_t reach = S == 1 ? 5 : 9;
@@ -162,7 +138,7 @@ void depthwise3x3_plane(const float* xc, const float* wc, float bias, float* yc,
 }
 
 void depthwise3x3(const float* x, const float* w, const float* bias, float* y, int64_t planes,
-                  int64_t C, const Geometry3& g, GemmClamp clamp) {
+                  int64_t C, const Window3& g, GemmClamp clamp) {
   const int64_t in_pix = g.in[1] * g.in[2], out_pix = g.out[1] * g.out[2];
   parallel_for(planes, [&](int64_t plane) {
     const int64_t c = plane % C;
@@ -256,7 +232,7 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   std::vector<int64_t> kernel(w.shape().begin() + 2, w.shape().end());
   WindowGeometry wg;
   GLINT_RETURN_IF_ERROR(window_geometry(node, in, kernel, false, &wg));
-  const Geometry3 g = to3(in, wg);
+  const Window3 g = to_window3(in, wg);
   const int64_t N = x.shape()[0], C = x.shape()[1], M = w.shape()[0];
   const int64_t group = node.attr_int("group", 1);
   const int64_t Cg = C / group, Mg = M / group;
@@ -288,7 +264,7 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   }
   // A 1x1, stride-1, unpadded conv is a GEMM on the input itself.
   bool direct = ks == 1;
-  for (int i = 0; i < 3; ++i) direct = direct && g.s[i] == 1 && g.p[i] == 0 && g.in[i] == g.out[i];
+  for (int i = 0; i < 3; ++i) direct = direct && g.s[i] == 1 && g.pb[i] == 0 && g.in[i] == g.out[i];
   for (int64_t n = 0; n < N; ++n)
     for (int64_t gi = 0; gi < group; ++gi) {
       const float* xg = px + (n * C + gi * Cg) * in_pix;

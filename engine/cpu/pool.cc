@@ -24,10 +24,6 @@ PoolKind kind_of(const ir::Node& node) {
 
 bool is_global(const ir::Node& node) { return node.op_type.rfind("Global", 0) == 0; }
 
-struct Pool3 {
-  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
-};
-
 // First and one-past-last window positions k (0..kernel) whose input index
 // lo + k*d lies in [0, n).
 inline void valid_taps(int64_t lo, int64_t k, int64_t d, int64_t n, int64_t* k0, int64_t* k1) {
@@ -37,7 +33,7 @@ inline void valid_taps(int64_t lo, int64_t k, int64_t d, int64_t n, int64_t* k0,
 }
 
 template <class T>
-void pool_loop(const T* x, T* y, int64_t* idx, int64_t NC, const Pool3& g, PoolKind kind,
+void pool_loop(const T* x, T* y, int64_t* idx, int64_t NC, const Window3& g, PoolKind kind,
                bool include_pad, double p, bool col_major) {
   const int64_t ID = g.in[0], IH = g.in[1], IW = g.in[2];
   const int64_t in_pix = ID * IH * IW;
@@ -116,12 +112,12 @@ void pool_loop(const T* x, T* y, int64_t* idx, int64_t NC, const Pool3& g, PoolK
 // output pixels per vector max where the window lies inside the row (stride
 // 1 or 2), scalar with bounds checks at the borders. An empty window gives
 // the lowest float, as pool_loop.
-bool maxpool2d_applies(const Pool3& g) {
+bool maxpool2d_applies(const Window3& g) {
   return g.in[0] == 1 && g.k[0] == 1 && g.d[1] == 1 && g.d[2] == 1;
 }
 
 template <int S>
-void maxpool2d_plane(const float* xc, float* yc, const Pool3& g) {
+void maxpool2d_plane(const float* xc, float* yc, const Window3& g) {
   using simd::v4;
   const int64_t IH = g.in[1], IW = g.in[2], OH = g.out[1], OW = g.out[2];
   const int64_t KH = g.k[1], KW = g.k[2], s = g.s[2], pl = g.pb[2];
@@ -171,7 +167,7 @@ void maxpool2d_plane(const float* xc, float* yc, const Pool3& g) {
   }
 }
 
-void maxpool2d(const float* x, float* y, int64_t NC, const Pool3& g) {
+void maxpool2d(const float* x, float* y, int64_t NC, const Window3& g) {
   const int64_t in_pix = g.in[1] * g.in[2], out_pix = g.out[1] * g.out[2];
   parallel_for(NC, [&](int64_t nc) {
     if (g.s[2] == 1) maxpool2d_plane<1>(x + nc * in_pix, y + nc * out_pix, g);
@@ -223,8 +219,7 @@ Status pool(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   GLINT_RETURN_IF_ERROR(alloc_outputs(infer_pool, node, inputs, outputs));
   if (x.rank() > 5) return node_unsupported(node, "pooling beyond 3 spatial dims is not supported");
   Tensor& y = outputs[0];
-  const size_t n = x.rank() - 2, off = 3 - n;
-  Pool3 g;
+  const size_t n = x.rank() - 2;
   WindowGeometry wg;
   std::vector<int64_t> in(x.shape().begin() + 2, x.shape().end());
   if (is_global(node)) {
@@ -235,21 +230,7 @@ Status pool(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   } else {
     GLINT_RETURN_IF_ERROR(window_geometry(node, in, {}, true, &wg));
   }
-  for (size_t i = 0; i < 3; ++i) {
-    if (i < off) {
-      g.in[i] = g.out[i] = g.k[i] = g.s[i] = g.d[i] = 1;
-      g.pb[i] = g.pe[i] = 0;
-      continue;
-    }
-    size_t j = i - off;
-    g.in[i] = in[j];
-    g.out[i] = wg.out[j];
-    g.k[i] = wg.kernel[j];
-    g.s[i] = wg.strides[j];
-    g.d[i] = wg.dilations[j];
-    g.pb[i] = wg.pads_begin[j];
-    g.pe[i] = wg.pads_end[j];
-  }
+  const Window3 g = to_window3(in, wg);
   const bool include_pad = node.attr_int("count_include_pad", 0) != 0;
   const double p = static_cast<double>(node.attr_int("p", 2));
   const bool col_major = node.attr_int("storage_order", 0) != 0;

@@ -150,6 +150,27 @@ std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
   return st;
 }
 
+Window3 to_window3(const std::vector<int64_t>& in, const WindowGeometry& g) {
+  Window3 r;
+  const size_t off = 3 - in.size();
+  for (size_t i = 0; i < 3; ++i) {
+    if (i < off) {
+      r.in[i] = r.out[i] = r.k[i] = r.s[i] = r.d[i] = 1;
+      r.pb[i] = r.pe[i] = 0;
+      continue;
+    }
+    const size_t j = i - off;
+    r.in[i] = in[j];
+    r.out[i] = g.out[j];
+    r.k[i] = g.kernel[j];
+    r.s[i] = g.strides[j];
+    r.d[i] = g.dilations[j];
+    r.pb[i] = g.pads_begin[j];
+    r.pe[i] = g.pads_end[j];
+  }
+  return r;
+}
+
 Status window_geometry(const ir::Node& node, const std::vector<int64_t>& in,
                        const std::vector<int64_t>& kernel, bool allow_ceil, WindowGeometry* g) {
   g->kernel = node.has_attr("kernel_shape") ? node.attr_ints("kernel_shape") : kernel;

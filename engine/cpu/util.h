@@ -93,6 +93,15 @@ Status window_geometry(const ir::Node& node, const std::vector<int64_t>& in,
                        const std::vector<int64_t>& kernel, bool allow_ceil,
                        WindowGeometry* g);
 
+// A window geometry over exactly three spatial dims, leading ones padded
+// with extent-1, stride-1, unpadded dims, so that one loop nest serves 1-D
+// to 3-D (conv and pool kernels).
+struct Window3 {
+  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+};
+// `in`: the input's spatial dims (1 to 3 of them).
+Window3 to_window3(const std::vector<int64_t>& in, const WindowGeometry& g);
+
 // Runs `infer` on the concrete shapes of `inputs` (which are also passed as
 // known constants) and allocates `outputs` with the inferred dtypes/shapes.
 Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<const Tensor*>& inputs,
