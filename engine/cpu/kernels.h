@@ -4,15 +4,7 @@
 #pragma once
 #include "engine/cpu/kernel.h"
 
-namespace glint {
-struct FusedActivation;
-}
-
 namespace glint::cpu {
-
-// True when the Conv kernel applies a fused activation `a` itself (in its
-// GEMM epilogue) for outputs of dtype `out`; the runtime applies the rest.
-bool conv_applies_activation(const FusedActivation& a, DataType out);
 
 #define GLINT_CPU_KERNEL(name)                                                   \
   Status name(const ir::Node& node, const std::vector<const Tensor*>& inputs, \

@@ -23,6 +23,10 @@ enum class Backend { kCpu, kGpu };
 struct CpuCandidate {
   const char* name;
   cpu::CpuKernelFn run;
+  // The kernel applies the node's fused activation (fused_activation_of)
+  // itself, e.g. in its GEMM epilogue; otherwise the runtime applies it to
+  // output 0 after the kernel.
+  bool applies_fused_activation = false;
 };
 
 struct GpuCandidate {

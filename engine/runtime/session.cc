@@ -12,7 +12,6 @@
 #include "engine/core/fused_activation.h"
 #include "engine/core/half.h"
 #include "engine/core/tuning.h"
-#include "engine/cpu/kernels.h"
 #include "engine/gl/layout/texture_layout.h"
 #include "engine/core/log.h"
 #include "engine/onnx/loader.h"
@@ -396,10 +395,10 @@ Status Session::compile_static() {
 int64_t Session::memory_budget() const {
   if (gpu_ == nullptr) return 0;
   const int max = gpu_->caps().max_texture_size;
-  auto bytes = [&](const std::string& name, bool half) -> int64_t {
+  auto bytes = [&](const std::string& name) -> int64_t {
     const ir::ValueInfo* vi = graph_.info(name);
     if (!vi || vi->kind != ir::TypeKind::kTensor || !vi->fully_known()) return 0;
-    auto l = gl::choose_layout(gl::TensorDesc{vi->dtype, vi->concrete(), half}, max);
+    auto l = gl::choose_layout(gl::TensorDesc{vi->dtype, vi->concrete()}, max);
     return l.ok() ? l->byte_size() : 0;
   };
   int64_t weights = 0;
@@ -408,21 +407,25 @@ int64_t Session::memory_budget() const {
     weights += l.ok() ? l->byte_size() : 0;
   }
   // Each value is live from the step that writes it to its last reader.
-  std::vector<std::pair<size_t, std::string>> produced;  // (step, value)
+  struct Live {
+    size_t from, until;
+    int64_t bytes;
+  };
+  std::vector<Live> produced;
   for (size_t pos = 0; pos < order_.size(); ++pos) {
-    for (auto& o : graph_.nodes[order_[pos]].outputs)
-      if (!o.empty()) produced.push_back({pos, o});
+    for (auto& o : graph_.nodes[order_[pos]].outputs) {
+      if (o.empty()) continue;
+      auto last = last_use_.find(o);
+      produced.push_back({pos, last == last_use_.end() ? order_.size() : last->second, bytes(o)});
+    }
   }
   int64_t activations = 0;
   for (size_t pos = 0; pos < order_.size(); ++pos) {
     int64_t first = 0, second = 0;
-    for (auto& [from, name] : produced) {
-      auto last = last_use_.find(name);
-      const size_t until = last == last_use_.end() ? order_.size() : last->second;
-      if (from > pos || until < pos) continue;
-      const int64_t b = bytes(name, false);
-      if (b > first) { second = first; first = b; }
-      else if (b > second) second = b;
+    for (const Live& v : produced) {
+      if (v.from > pos || v.until < pos) continue;
+      if (v.bytes > first) { second = first; first = v.bytes; }
+      else if (v.bytes > second) second = v.bytes;
     }
     activations = std::max(activations, first + second);
   }
@@ -532,8 +535,7 @@ Status Session::run_cpu_node(size_t idx, std::map<std::string, Slot>& slots) {
   if (!s.ok()) return s.message().find(n.describe()) == std::string::npos ? s.with_context(n.describe()) : s;
   const FusedActivation act = fused_activation_of(n);
   const DataType out_type = outs.empty() ? DataType::kUndefined : outs[0].dtype();
-  const bool applied = n.op_type == "Conv" && cpu::conv_applies_activation(act, out_type);
-  if (act.kind != FusedActivation::kNone && !applied &&
+  if (act.kind != FusedActivation::kNone && !st.cpu->applies_fused_activation &&
       (out_type == DataType::kFloat32 || out_type == DataType::kFloat16 || out_type == DataType::kBFloat16)) {
     apply_fused_activation(act, outs[0].data<float>(), outs[0].size());
   }

@@ -33,11 +33,10 @@ inline ir::Graph load_graph(const ModelBuilder& b) {
   return std::move(g).value();
 }
 
-// Runs every node on its CPU kernel in topological order. With
-// `apply_fused`, a node's fused activation is applied to its output 0 after
-// the kernel, as the runtime does.
-inline std::map<std::string, Tensor> run_graph_on_cpu(const ir::Graph& g, const std::map<std::string, Tensor>& feeds,
-                                                      bool apply_fused = true) {
+// Runs every node on its CPU kernel in topological order. A node's fused
+// activation is applied to its output 0 after the kernel unless the kernel
+// applies it itself, as the runtime does.
+inline std::map<std::string, Tensor> run_graph_on_cpu(const ir::Graph& g, const std::map<std::string, Tensor>& feeds) {
   std::map<std::string, Tensor> env = feeds;
   for (auto& [name, t] : g.initializers) env[name] = t;
   auto order = ir::topological_order(g);
@@ -54,7 +53,7 @@ inline std::map<std::string, Tensor> run_graph_on_cpu(const ir::Graph& g, const 
     INFO(s.message());
     REQUIRE(s.ok());
     FusedActivation a = fused_activation_of(n);
-    if (apply_fused && a.kind != FusedActivation::kNone)
+    if (a.kind != FusedActivation::kNone && !k->applies_fused_activation)
       apply_fused_activation(a, outs[0].data<float>(), outs[0].size());
     for (size_t i = 0; i < outs.size(); ++i)
       if (n.has_output(i)) env[n.outputs[i]] = std::move(outs[i]);

@@ -35,20 +35,14 @@ std::string int_list(const Shape& s) {
 
 std::string desc_str(const TensorDesc& d) { return dtype_name(d.dtype) + shape_str(d.shape); }
 
-// The texel address of flat element `idx` (a GLSL int expression) under `l`.
-// Every flat-index -> texel mapping the shaders use is written here.
+// The texel address of flat element `idx` (a GLSL int expression) under the
+// unpacked layout `l` (the packed kinds are addressed by (n, c4, h, w): see
+// channels_texel()). Every flat-index -> texel mapping the shaders use is
+// written here.
 std::string texel_of_flat(const TextureLayout& l, const std::string& idx) {
-  switch (l.kind) {
-    case LayoutKind::kUnpackedR32F:
-      if (l.height == 1) return "ivec2(" + idx + ", 0)";
-      if (l.width == 1) return "ivec2(0, " + idx + ")";
-      return "ivec2(" + idx + " % " + std::to_string(l.width) + ", " + idx + " / " +
-             std::to_string(l.width) + ")";
-    case LayoutKind::kChannelsRGBA:
-    case LayoutKind::kChannelsRowsRGBA:
-      break;  // addressed by (n, c4, h, w): see channels_texel()
-  }
-  return "ivec2(0)";
+  if (l.height == 1) return "ivec2(" + idx + ", 0)";
+  if (l.width == 1) return "ivec2(0, " + idx + ")";
+  return "ivec2(" + idx + " % " + std::to_string(l.width) + ", " + idx + " / " + std::to_string(l.width) + ")";
 }
 
 // a * b + c with literal folding; a, b and c are GLSL int expressions or
@@ -73,6 +67,7 @@ std::string channels_texel(const TextureLayout& l, const std::string& n, const s
     return "ivec2(" + ww + ", " + mul_add(mul_add(nn, C4, cc), H, hh) + ")";
   }
   if (l.kind == LayoutKind::kChannelsPlanes) {
+    static_assert(kPlanes == 4, "planes are addressed with >> 2 and & 3");
     // (w / 4, (n*C4 + c4)*H + h, w % 4)
     return "ivec3(" + w + " >> 2, " + mul_add(mul_add(nn, C4, cc), H, hh) + ", " + w + " & 3)";
   }
@@ -80,28 +75,22 @@ std::string channels_texel(const TextureLayout& l, const std::string& n, const s
   return "ivec2(" + mul_add(mul_add(cc, H, hh), W, ww) + ", " + nn + ")";
 }
 
-// The flat element index of the fragment being shaded (inverse of the above).
+// The flat element index of the fragment being shaded under the unpacked
+// layout `l` (inverse of texel_of_flat; packed outputs: emit_channels_main).
 std::string flat_of_fragment(const TextureLayout& l) {
-  switch (l.kind) {
-    case LayoutKind::kUnpackedR32F:
-      return "glint_px.y * " + std::to_string(l.width) + " + glint_px.x";
-    case LayoutKind::kChannelsRGBA:
-    case LayoutKind::kChannelsRowsRGBA:
-      break;  // main() decodes (n, c4, h, w) instead: see emit_channels_main()
-  }
-  return "0";
+  return "glint_px.y * " + std::to_string(l.width) + " + glint_px.x";
 }
 
 // The same rounding as output_store() on each lane of `glint_v4`.
-std::string output_store4(DataType t) {
+std::string output_store4(DataType t, const std::string& in) {
   switch (t) {
     case DataType::kFloat16:
-      return "  glint_v4 = vec4(unpackHalf2x16(packHalf2x16(glint_v4.xy)), "
-             "unpackHalf2x16(packHalf2x16(glint_v4.zw)));\n";
+      return in + "glint_v4 = vec4(unpackHalf2x16(packHalf2x16(glint_v4.xy)), "
+                  "unpackHalf2x16(packHalf2x16(glint_v4.zw)));\n";
     case DataType::kBFloat16:
-      return "  { uvec4 glint_b = floatBitsToUint(glint_v4);\n"
-             "    glint_b += mix(uvec4(0u), uvec4(0x7fffu) + ((glint_b >> 16) & 1u), not(isnan(glint_v4)));\n"
-             "    glint_v4 = uintBitsToFloat(glint_b & 0xffff0000u); }\n";
+      return in + "{ uvec4 glint_b = floatBitsToUint(glint_v4);\n" + in +
+             "  glint_b += mix(uvec4(0u), uvec4(0x7fffu) + ((glint_b >> 16) & 1u), not(isnan(glint_v4)));\n" + in +
+             "  glint_v4 = uintBitsToFloat(glint_b & 0xffff0000u); }\n";
     default: return "";
   }
 }
@@ -297,18 +286,7 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const T
       os << indent << "glint_v4 = mix(vec4(0.0), glint_v4, lessThan(ivec4(oc[1]) + ivec4(0, 1, 2, 3), ivec4(" << C
          << ")));\n";
     }
-    std::string store = output_store4(info.output.dtype);
-    if (!store.empty()) {
-      // Re-indent the shared store statements.
-      std::string line;
-      for (char ch : store) {
-        line += ch;
-        if (ch == '\n') {
-          os << indent << line.substr(line.find_first_not_of(' '));
-          line.clear();
-        }
-      }
-    }
+    os << output_store4(info.output.dtype, indent);
   };
   os << "  vec4 glint_v4;\n";
   if (!planes) {

@@ -38,17 +38,18 @@ bool conv_supports(const KernelContext& ctx, std::string* why) {
 namespace {
 
 // Loops over the 2-D window of output pixel (oc[2], oc[3]) declaring ih/iw
-// and skipping taps in the padding; `inner` is the loop body.
-std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::string& inner) {
-  // Per axis: a loop over the taps, or none for a 1-wide window; the bounds
-  // check only where a tap can fall into the padding.
+// and skipping taps in the padding; `inner` is the loop body. Per axis: a
+// loop over the taps, or none for a 1-wide window; the bounds check only
+// where a tap can fall into the padding, and on x only with `check_x` (a
+// caller computing several pixels per tap guards them itself).
+std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::string& inner, bool check_x = true) {
   std::string s, close;
   std::string ind = "  ";
   const char* tap[2] = {"ky", "kx"};
   const char* idx[2] = {"ih", "iw"};
   for (int d = 0; d < 2; ++d) {
     std::string pos = "oc[" + std::to_string(d + 2) + "] * " + glsl_int(win.strides[d]);
-    const bool may_pad = win.pad_begin[d] > 0 || win.pad_end[d] > 0;
+    const bool may_pad = (d == 0 || check_x) && (win.pad_begin[d] > 0 || win.pad_end[d] > 0);
     if (win.kernel[d] == 1 && !may_pad) {
       s += ind + "const int " + tap[d] + " = 0;\n";
     } else {
@@ -69,46 +70,28 @@ std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::st
 // oc[3]+3 of a row (columns a0 .. a3), so that each weight fetch serves four
 // pixels. `inner(x_at)` is the tap's body: x_at(p, c4) is the GLSL vec4 of
 // input channel block c4 under pixel p (zero in the padding).
-std::string quad_body(const Window& win, const Shape& in_sp, int64_t out_w, const std::string& prologue,
+std::string quad_body(const Window& win, const Shape& in_sp, const std::string& prologue,
                       const std::function<std::string(const std::function<std::string(int, const std::string&)>&)>& inner) {
   std::string s = "mat4 process4x4(int oc[4]) {\n" + prologue;
   s += "  vec4 a0 = acc, a1 = acc, a2 = acc, a3 = acc;\n";
-  std::string close;
-  if (win.kernel[0] == 1 && win.pad_begin[0] == 0 && win.pad_end[0] == 0) {
-    s += "  const int ky = 0;\n  int ih = oc[2] * " + glsl_int(win.strides[0]) + ";\n";
-  } else {
-    s += "  for (int ky = 0; ky < " + glsl_int(win.kernel[0]) + "; ++ky) {\n";
-    s += "  int ih = oc[2] * " + glsl_int(win.strides[0]) + " + ky * " + glsl_int(win.dilations[0]) + " - " +
-         glsl_int(win.pad_begin[0]) + ";\n";
-    s += "  if (ih < 0 || ih >= " + glsl_int(in_sp[0]) + ") continue;\n";
-    close = "  }\n";
-  }
-  const int64_t sx = win.strides[1];
-  if (win.kernel[1] == 1) {
-    s += "  const int kx = 0;\n  int iw = oc[3] * " + glsl_int(sx) + " - " + glsl_int(win.pad_begin[1]) + ";\n";
-  } else {
-    s += "  for (int kx = 0; kx < " + glsl_int(win.kernel[1]) + "; ++kx) {\n";
-    s += "  int iw = oc[3] * " + glsl_int(sx) + " + kx * " + glsl_int(win.dilations[1]) + " - " +
-         glsl_int(win.pad_begin[1]) + ";\n";
-    close = "  }\n" + close;
-  }
   // Taps in the padding read zero: a select (mix with a bvec4), not a
   // branch, which a SIMD rasterizer would run for every pixel anyway. Pixels
   // past the output row's end (rows not a multiple of four) are computed
   // from whatever lies there and never stored.
-  (void)out_w;
+  const int64_t sx = win.strides[1];
   const bool guard = win.pad_begin[1] > 0 || win.pad_end[1] > 0;
   auto iw_p = [&](int p) { return p == 0 ? std::string("iw") : "iw + " + glsl_int(p * sx); };
+  std::string body;
   if (guard) {
     for (int p = 0; p < 4; ++p)
-      s += "  bvec4 in" + std::to_string(p) + " = bvec4(" + iw_p(p) + " >= 0 && " + iw_p(p) + " < " +
-           glsl_int(in_sp[1]) + ");\n";
+      body += "  bvec4 in" + std::to_string(p) + " = bvec4(" + iw_p(p) + " >= 0 && " + iw_p(p) + " < " +
+              glsl_int(in_sp[1]) + ");\n";
   }
   auto x_at = [&](int p, const std::string& c4) {
     std::string g = "getX4(n, " + c4 + ", ih, " + iw_p(p) + ")";
     return guard ? "mix(vec4(0.0), " + g + ", in" + std::to_string(p) + ")" : g;
   };
-  s += inner(x_at) + close;
+  s += window_loops_2d(win, in_sp, body + inner(x_at), /*check_x=*/false);
   return s + "  return mat4(a0, a1, a2, a3);\n}\n";
 }
 
@@ -161,7 +144,7 @@ Result<std::vector<ProgramInfo>> conv_build(const KernelContext& ctx) {
     s += window_loops_2d(win, in_sp, "      acc += getX4(n, m4, ih, iw) * getT4(0, m4, ky, kx);\n");
     p.body = s + "  return acc;\n}\n";
     p.quad_body = true;
-    p.body += quad_body(win, in_sp, y[3],
+    p.body += quad_body(win, in_sp,
                         "  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n  vec4 acc = " + bias4(bias, m_out) + ";\n",
                         [](const std::function<std::string(int, const std::string&)>& x) {
                           std::string t = "  vec4 t = getT4(0, m4, ky, kx);\n";
@@ -218,7 +201,7 @@ Result<std::vector<ProgramInfo>> conv_build(const KernelContext& ctx) {
                                                               glsl_int(cg / 4) + ";\n") +
                                  "  vec4 acc = " + bias4(bias, m_out) + ";\n";
     const bool half = ctx.inputs[1]->half_exact;
-    p.body += quad_body(win, in_sp, y[3], prologue, [&](const std::function<std::string(int, const std::string&)>& x) {
+    p.body += quad_body(win, in_sp, prologue, [&](const std::function<std::string(int, const std::string&)>& x) {
       std::string t;
       if (half) {
         t += "  for (int c8 = 0; c8 < " + glsl_int((cg + 7) / 8) + "; ++c8) {\n";
