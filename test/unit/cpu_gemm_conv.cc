@@ -54,33 +54,6 @@ Tensor conv_run(const Tensor& x, const Tensor& w, const Tensor* b, Attrs attrs) 
   return std::move(out[0]);
 }
 
-// Direct 2-D conv in double.
-std::vector<float> conv_ref(const Tensor& x, const Tensor& w, const Tensor* b, int64_t group,
-                            std::vector<int64_t> s, std::vector<int64_t> p, const Shape& ys) {
-  const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
-  const int64_t M = w.shape()[0], KH = w.shape()[2], KW = w.shape()[3];
-  const int64_t OH = ys[2], OW = ys[3], Cg = C / group, Mg = M / group;
-  std::vector<float> y(static_cast<size_t>(N * M * OH * OW));
-  const float* px = x.data<float>();
-  const float* pw = w.data<float>();
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t oh = 0; oh < OH; ++oh)
-        for (int64_t ow = 0; ow < OW; ++ow) {
-          double acc = b ? b->data<float>()[m] : 0.0;
-          const int64_t g = m / Mg;
-          for (int64_t c = 0; c < Cg; ++c)
-            for (int64_t kh = 0; kh < KH; ++kh)
-              for (int64_t kw = 0; kw < KW; ++kw) {
-                const int64_t ih = oh * s[0] - p[0] + kh, iw = ow * s[1] - p[1] + kw;
-                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                acc += double(px[((n * C + g * Cg + c) * H + ih) * W + iw]) *
-                       double(pw[((m * Cg + c) * KH + kh) * KW + kw]);
-              }
-          y[((n * M + m) * OH + oh) * OW + ow] = float(acc);
-        }
-  return y;
-}
 
 }  // namespace
 
@@ -142,9 +115,10 @@ TEST_CASE("cpu conv: depthwise 3x3, im2col-packed and 1x1 paths against a direct
       Threads t(3);
       y3 = conv_run(x, w, &b, attrs);
     }
-    auto want = conv_ref(x, w, &b, c.group, c.s, c.p, y1.shape());
-    REQUIRE(y1.size() == static_cast<int64_t>(want.size()));
-    for (size_t j = 0; j < want.size(); ++j) {
+    Tensor ref = reference_conv2d(x, w, &b, c.group, c.s, {1, 1}, c.p);
+    const float* want = ref.data<float>();
+    REQUIRE(y1.size() == ref.size());
+    for (int64_t j = 0; j < ref.size(); ++j) {
       REQUIRE(std::fabs(y1.data<float>()[j] - want[j]) <= 1e-4f * (1.f + std::fabs(want[j])));
       REQUIRE(y1.data<float>()[j] == y3.data<float>()[j]);
     }
@@ -164,9 +138,10 @@ TEST_CASE("cpu conv: a fused Relu / Clip is applied in the kernels' epilogue", "
       std::vector<const Tensor*> in{&x, &w, &b};
       std::vector<Tensor> out(1);
       REQUIRE(cpu::conv(node, in, out).ok());
-      auto want = conv_ref(x, w, &b, group, {1, 1}, {1, 1}, out[0].shape());
-      apply_fused_activation(act, want.data(), static_cast<int64_t>(want.size()));
-      for (size_t j = 0; j < want.size(); ++j)
+      Tensor ref = reference_conv2d(x, w, &b, group, {1, 1}, {1, 1}, {1, 1, 1, 1});
+      float* want = ref.data<float>();
+      apply_fused_activation(act, want, ref.size());
+      for (int64_t j = 0; j < ref.size(); ++j)
         REQUIRE(std::fabs(out[0].data<float>()[j] - want[j]) <= 1e-4f * (1.f + std::fabs(want[j])));
     }
   }

@@ -38,50 +38,17 @@ Tensor random(const Shape& s, unsigned seed) {
   return t;
 }
 
-// Runs the registered CPU kernel; absent inputs are passed as nullptr (and
-// named "" in the node).
+// The shared runner and checker (cpu_test_util.h); here the infer function
+// must agree exactly with what the kernel produced.
 Status run(ir::Node node, const std::vector<const Tensor*>& in, std::vector<Tensor>* out) {
-  for (size_t i = 0; i < in.size() && i < node.inputs.size(); ++i)
-    if (!in[i]) node.inputs[i] = "";
-  const CpuCandidate* k = find_cpu_kernel(node);
-  if (!k) return unsupported("no CPU kernel for " + node.op_type);
-  out->assign(node.outputs.size(), Tensor());
-  Status st = k->run(node, in, *out);
-  if (!st.ok()) return st;
-  // The infer function must agree exactly with what the kernel produced.
-  InferFn infer = find_infer(node);
-  if (!infer) return internal_error("no infer function for " + node.op_type);
-  std::vector<ir::ValueInfo> vi(in.size());
-  std::vector<const ir::ValueInfo*> vp(in.size(), nullptr);
-  for (size_t i = 0; i < in.size(); ++i)
-    if (in[i]) { vi[i] = ir::ValueInfo::of(*in[i]); vp[i] = &vi[i]; }
-  std::vector<ir::ValueInfo> oi(node.outputs.size());
-  GLINT_RETURN_IF_ERROR(infer(node, vp, in, oi));
-  for (size_t i = 0; i < oi.size(); ++i)
-    if (node.has_output(i) && (oi[i].concrete() != (*out)[i].shape() || oi[i].dtype != (*out)[i].dtype()))
-      return internal_error("infer says " + oi[i].describe() + " but the kernel made " + tensor_desc((*out)[i]));
-  return Status::Ok();
+  return run_cpu_kernel(std::move(node), in, out, /*exact_shapes=*/true);
 }
-
 std::vector<Tensor> run_ok(const ir::Node& node, const std::vector<const Tensor*>& in) {
-  std::vector<Tensor> out;
-  Status st = run(node, in, &out);
-  INFO(node.describe() << ": " << st.message());
-  REQUIRE(st.ok());
-  return out;
+  return run_cpu_kernel_ok(node, in, /*exact_shapes=*/true);
 }
-
 void check_values(const Tensor& got, DataType dt, const Shape& shape, const std::vector<double>& want,
                   double tol = 1e-5) {
-  INFO("got " << tensor_desc(got));
-  REQUIRE(got.dtype() == dt);
-  REQUIRE(got.shape() == shape);
-  REQUIRE(got.size() == static_cast<int64_t>(want.size()));
-  for (int64_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    if (std::isnan(want[i])) { CHECK(std::isnan(got.get_as_double(i))); continue; }
-    CHECK(got.get_as_double(i) == Approx(want[i]).margin(tol).epsilon(tol));
-  }
+  check_tensor_values(got, dt, shape, want, tol);
 }
 
 std::vector<double> values(const Tensor& t) {
@@ -90,33 +57,6 @@ std::vector<double> values(const Tensor& t) {
   return v;
 }
 
-// Independent reference: direct nested-loop 2-D convolution with explicit pads.
-Tensor naive_conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int64_t group,
-                    std::vector<int64_t> s, std::vector<int64_t> d, std::vector<int64_t> p) {
-  const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
-  const int64_t M = w.shape()[0], KH = w.shape()[2], KW = w.shape()[3];
-  const int64_t OH = (H + p[0] + p[2] - ((KH - 1) * d[0] + 1)) / s[0] + 1;
-  const int64_t OW = (W + p[1] + p[3] - ((KW - 1) * d[1] + 1)) / s[1] + 1;
-  const int64_t cg = C / group, mg = M / group;
-  Tensor y(DataType::kFloat32, {N, M, OH, OW});
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t oh = 0; oh < OH; ++oh)
-        for (int64_t ow = 0; ow < OW; ++ow) {
-          double acc = b ? b->data<float>()[m] : 0.0;
-          const int64_t g = m / mg;
-          for (int64_t c = 0; c < cg; ++c)
-            for (int64_t kh = 0; kh < KH; ++kh)
-              for (int64_t kw = 0; kw < KW; ++kw) {
-                int64_t ih = oh * s[0] - p[0] + kh * d[0], iw = ow * s[1] - p[1] + kw * d[1];
-                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                acc += x.data<float>()[((n * C + g * cg + c) * H + ih) * W + iw] *
-                       w.data<float>()[((m * cg + c) * KH + kh) * KW + kw];
-              }
-          y.data<float>()[((n * M + m) * OH + oh) * OW + ow] = static_cast<float>(acc);
-        }
-  return y;
-}
 
 }  // namespace
 
@@ -270,7 +210,7 @@ TEST_CASE("cpu: Conv matches the ONNX example and a naive reference", "[cpu]") {
       std::vector<const Tensor*> in{&xx, &ww};
       if (c.bias) in.push_back(&bb);
       auto out = run_ok(make_node("Conv", 11, in.size(), attrs), in);
-      Tensor want = naive_conv2d(xx, ww, c.bias ? &bb : nullptr, c.group, c.s, c.d, c.p);
+      Tensor want = reference_conv2d(xx, ww, c.bias ? &bb : nullptr, c.group, c.s, c.d, c.p);
       check_values(out[0], DataType::kFloat32, want.shape(), values(want), 1e-4);
     }
   }

@@ -24,47 +24,18 @@ Tensor S(const Shape& s, const std::vector<std::string>& v) {
   return t;
 }
 
-// Runs the registered CPU kernel; where the infer function (given the inputs
-// as constants) knows the whole shape, it must match the kernel's output.
+// The shared runner and checker (cpu_test_util.h); here the infer function
+// (given the inputs as constants) must match the kernel where it knows the
+// whole shape.
 Status run(ir::Node node, const std::vector<const Tensor*>& in, std::vector<Tensor>* out) {
-  for (size_t i = 0; i < in.size() && i < node.inputs.size(); ++i)
-    if (!in[i]) node.inputs[i] = "";
-  const CpuCandidate* k = find_cpu_kernel(node);
-  if (!k) return unsupported("no CPU kernel for " + node.op_type);
-  out->assign(node.outputs.size(), Tensor());
-  GLINT_RETURN_IF_ERROR(k->run(node, in, *out));
-  InferFn infer = find_infer(node);
-  if (!infer) return internal_error("no infer function for " + node.op_type);
-  std::vector<ir::ValueInfo> vi(in.size());
-  std::vector<const ir::ValueInfo*> vp(in.size(), nullptr);
-  for (size_t i = 0; i < in.size(); ++i)
-    if (in[i]) { vi[i] = ir::ValueInfo::of(*in[i]); vp[i] = &vi[i]; }
-  std::vector<ir::ValueInfo> oi(node.outputs.size());
-  GLINT_RETURN_IF_ERROR(infer(node, vp, in, oi));
-  for (size_t i = 0; i < oi.size(); ++i)
-    if (oi[i].dtype != (*out)[i].dtype() || (oi[i].fully_known() && oi[i].concrete() != (*out)[i].shape()))
-      return internal_error("infer says " + oi[i].describe() + " but the kernel made " + tensor_desc((*out)[i]));
-  return Status::Ok();
+  return run_cpu_kernel(std::move(node), in, out, /*exact_shapes=*/false);
 }
-
 std::vector<Tensor> run_ok(const ir::Node& node, const std::vector<const Tensor*>& in) {
-  std::vector<Tensor> out;
-  Status st = run(node, in, &out);
-  INFO(node.describe() << ": " << st.message());
-  REQUIRE(st.ok());
-  return out;
+  return run_cpu_kernel_ok(node, in, /*exact_shapes=*/false);
 }
-
 void check_values(const Tensor& got, DataType dt, const Shape& shape, const std::vector<double>& want,
                   double tol = 1e-4) {
-  INFO("got " << tensor_desc(got));
-  REQUIRE(got.dtype() == dt);
-  REQUIRE(got.shape() == shape);
-  REQUIRE(got.size() == static_cast<int64_t>(want.size()));
-  for (int64_t i = 0; i < got.size(); ++i) {
-    INFO("element " << i);
-    CHECK(got.get_as_double(i) == Approx(want[i]).margin(tol).epsilon(tol));
-  }
+  check_tensor_values(got, dt, shape, want, tol);
 }
 
 // Direct DFT of a complex sequence zero-padded / truncated to `len`.
