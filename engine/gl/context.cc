@@ -242,6 +242,10 @@ Status GlContext::probe() {
   if (viewport[0] > 0) max_size = std::min(max_size, viewport[0]);
   if (viewport[1] > 0) max_size = std::min(max_size, viewport[1]);
   caps_.max_texture_size = max_size;
+  GLint draw_buffers = 0, color_attachments = 0;
+  glGetIntegerv(GL_MAX_DRAW_BUFFERS, &draw_buffers);
+  glGetIntegerv(GL_MAX_COLOR_ATTACHMENTS, &color_attachments);
+  caps_.max_draw_buffers = std::min(draw_buffers, color_attachments);
   GLint units = 0;
   glGetIntegerv(GL_MAX_TEXTURE_IMAGE_UNITS, &units);
   max_texture_units_ = units > 0 ? units : 16;

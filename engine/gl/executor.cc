@@ -295,7 +295,7 @@ class GlExecutor final : public Executor {
     }
     TensorDesc desc{t.dtype(), t.shape()};
     desc.half_exact = half_exact && is_float_storage(t.dtype()) && values_half_exact(t.data<float>(), t.size());
-    GLINT_ASSIGN_OR_RETURN(TextureLayout layout, choose_layout(desc, caps().max_texture_size));
+    GLINT_ASSIGN_OR_RETURN(TextureLayout layout, choose_layout(desc, layout_limits()));
     if (t.byte_size() != static_cast<size_t>(layout.elements) * storage_size(t.dtype())) {
       return invalid_argument("GL upload of " + tensor_desc(t) + ": storage holds " +
                               std::to_string(t.byte_size()) + " bytes, expected " +
@@ -486,7 +486,7 @@ class GlExecutor final : public Executor {
           GLINT_ASSIGN_OR_RETURN(size_t j, earlier_pass(pass, k, pi));
           d = &passes[j].output;
         }
-        GLINT_ASSIGN_OR_RETURN(TextureLayout l, choose_layout(*d, caps().max_texture_size));
+        GLINT_ASSIGN_OR_RETURN(TextureLayout l, choose_layout(*d, layout_limits()));
         cin.push_back({pi.name, *d, l});
       }
       GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
@@ -505,8 +505,11 @@ class GlExecutor final : public Executor {
   }
 
   Result<std::vector<GpuTensorPtr>> run(const std::vector<ProgramInfo>& passes,
-                                        const std::vector<GpuTensorPtr>& inputs,
-                                        size_t node_output_count) override {
+                                        const std::vector<GpuTensorPtr>& inputs, size_t node_output_count,
+                                        PassCache* cache) override {
+    if (cache && (cache->constant.size() != passes.size() || cache->outputs.size() != passes.size()))
+      return internal_error("GL executor: a pass cache for " + std::to_string(cache->constant.size()) +
+                            " passes given with " + std::to_string(passes.size()));
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
     std::vector<GpuTensorPtr> outputs(node_output_count);
     // Every pass's output, readable by later passes; temporaries die (go back
@@ -516,6 +519,10 @@ class GlExecutor final : public Executor {
     std::vector<ComposerInput> cin;
     for (size_t k = 0; k < passes.size(); ++k) {
       const ProgramInfo& pass = passes[k];
+      if (cache && cache->outputs[k]) {
+        pass_out[k] = std::static_pointer_cast<GlTensor>(cache->outputs[k]);
+        continue;
+      }
       bound.clear();
       cin.clear();
       for (const ProgramInput& pi : pass.inputs) {
@@ -572,6 +579,7 @@ class GlExecutor final : public Executor {
         GLINT_RETURN_IF_ERROR(debug_check(where(pass, k).c_str()));
       }
       if (pass.node_output >= 0) outputs[pass.node_output] = out;
+      if (cache && cache->constant[k]) cache->outputs[k] = out;
       pass_out[k] = std::move(out);
     }
     return outputs;
@@ -580,8 +588,14 @@ class GlExecutor final : public Executor {
   void set_memory_budget(int64_t bytes) override { pool_->set_budget(bytes); }
   int64_t memory_budget() const override { return pool_->budget(); }
 
+  // glFinish alone returns early in a browser (Chrome's command buffer does
+  // not wait for the GPU process); reading one pixel of the last output does.
   void finish() override {
-    if (ctx_->make_current().ok()) glFinish();
+    if (!ctx_->make_current().ok()) return;
+    glFinish();
+    if (glCheckFramebufferStatus(GL_READ_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) return;
+    float pixel[4];
+    glReadPixels(0, 0, 1, 1, GL_RGBA, GL_FLOAT, pixel);
   }
 
   MemoryStats memory() const override {
@@ -615,7 +629,8 @@ class GlExecutor final : public Executor {
     }
     if (layers != draw_buffers_) {
       static const GLenum kBuffers[] = {GL_COLOR_ATTACHMENT0, GL_COLOR_ATTACHMENT1, GL_COLOR_ATTACHMENT2,
-                                        GL_COLOR_ATTACHMENT3};
+                                        GL_COLOR_ATTACHMENT3, GL_COLOR_ATTACHMENT4, GL_COLOR_ATTACHMENT5,
+                                        GL_COLOR_ATTACHMENT6, GL_COLOR_ATTACHMENT7};
       glDrawBuffers(layers, kBuffers);
       draw_buffers_ = layers;
     }
@@ -642,7 +657,7 @@ class GlExecutor final : public Executor {
   }
 
   Result<TextureLayout> output_layout(const ProgramInfo& pass, size_t k) const {
-    auto l = choose_layout(pass.output, caps().max_texture_size);
+    auto l = choose_layout(pass.output, layout_limits());
     if (!l.ok()) return l.status().with_context(where(pass, k) + " output");
     return l;
   }

@@ -10,6 +10,7 @@
 #include "engine/core/status.h"
 #include "engine/core/tensor.h"
 #include "engine/gl/kernels/kernel.h"
+#include "engine/gl/layout/texture_layout.h"
 
 namespace glint::gl {
 
@@ -17,6 +18,7 @@ struct Capabilities {
   std::string renderer;     // GL_RENDERER, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
   std::string version;      // GL_VERSION
   int max_texture_size = 0;
+  int max_draw_buffers = 0;    // render targets one draw writes (WebGL2 promises 4)
   bool float_render = false;   // EXT_color_buffer_float (R32F/RGBA32F render targets)
   bool half_float_render = false;
   bool parallel_compile = false;  // KHR_parallel_shader_compile
@@ -68,11 +70,22 @@ struct MemoryStats {
   int64_t programs = 0;        // compiled programs in the cache
 };
 
+// The temporaries of a node's passes that outlive a run (Executor::run):
+// constant[k] says pass k reads only the model's constants (weights re-laid
+// for the kernel that reads them, say), so its output never changes;
+// outputs[k] holds it once drawn. Owned by whoever owns the node's passes.
+struct PassCache {
+  std::vector<bool> constant;
+  std::vector<GpuTensorPtr> outputs;
+};
+
 class Executor {
  public:
   virtual ~Executor() = default;
 
   virtual const Capabilities& caps() const = 0;
+  // What choose_layout may use of this context.
+  LayoutLimits layout_limits() const { return {caps().max_texture_size, caps().max_draw_buffers}; }
 
   // CPU -> GPU. float16 tensors arrive widened to float (see dtype.h).
   virtual Result<GpuTensorPtr> upload(const Tensor& t) { return upload(t, false); }
@@ -95,10 +108,16 @@ class Executor {
 
   // Runs the passes of one node. `inputs[i]` is the node's input i (nullptr when
   // absent). Returns the node outputs, indexed as ProgramInfo::node_output says
-  // (entries no pass wrote are nullptr). Temporaries go back to the pool.
+  // (entries no pass wrote are nullptr). Temporaries go back to the pool,
+  // except those `cache` keeps: a pass it marks constant is drawn once and
+  // its output reused by every later run with the same cache.
   virtual Result<std::vector<GpuTensorPtr>> run(const std::vector<ProgramInfo>& passes,
-                                                const std::vector<GpuTensorPtr>& inputs,
-                                                size_t node_output_count) = 0;
+                                                const std::vector<GpuTensorPtr>& inputs, size_t node_output_count,
+                                                PassCache* cache) = 0;
+  Result<std::vector<GpuTensorPtr>> run(const std::vector<ProgramInfo>& passes,
+                                        const std::vector<GpuTensorPtr>& inputs, size_t node_output_count) {
+    return run(passes, inputs, node_output_count, nullptr);
+  }
 
   virtual MemoryStats memory() const = 0;
   // Starts peak_texture_bytes again from the bytes that exist now.

@@ -113,7 +113,31 @@ struct Session::NodeState {
   const ValueRow* value = nullptr;  // sequence / optional / control-flow kernel
   std::string program_signature;  // the signature `passes` were built for
   std::vector<gl::ProgramInfo> passes;
+  gl::PassCache pass_cache;       // outputs of `passes` that read only constants
   std::string fallback_reason;    // last run-time decline, if any
+
+  // New passes for node `n` of `g`: a pass reading only the model's
+  // constants (directly or through earlier such passes) is marked for the
+  // executor to draw once and keep; the node's own outputs never are.
+  void set_passes(std::vector<gl::ProgramInfo> p, std::string signature, const ir::Graph& g, const ir::Node& n) {
+    passes = std::move(p);
+    program_signature = std::move(signature);
+    pass_cache.constant.assign(passes.size(), false);
+    pass_cache.outputs.assign(passes.size(), nullptr);
+    for (size_t k = 0; k < passes.size(); ++k) {
+      bool constant = passes[k].node_output < 0 && !passes[k].inputs.empty();
+      for (const gl::ProgramInput& pi : passes[k].inputs) {
+        if (pi.source >= 0) {
+          const size_t i = static_cast<size_t>(pi.source);
+          constant = constant && i < n.inputs.size() && !n.inputs[i].empty() && g.is_constant(n.inputs[i]);
+        } else {
+          const size_t j = static_cast<size_t>(-(pi.source + 1));
+          constant = constant && j < k && pass_cache.constant[j];
+        }
+      }
+      pass_cache.constant[k] = constant;
+    }
+  }
 };
 
 namespace {
@@ -363,8 +387,7 @@ Status Session::compile_static() {
       attach_fused_activation(n, passes.value());
       Status s = gpu_->prepare(passes.value(), ctx.inputs);
       if (!s.ok()) return s.with_context(n.describe());
-      st.program_signature = signature(ctx);
-      st.passes = std::move(passes).value();
+      st.set_passes(std::move(passes).value(), signature(ctx), graph_, n);
       break;
     }
   }
@@ -394,7 +417,7 @@ Status Session::compile_static() {
 
 int64_t Session::memory_budget() const {
   if (gpu_ == nullptr) return 0;
-  const int max = gpu_->caps().max_texture_size;
+  const gl::LayoutLimits max = gpu_->layout_limits();
   auto bytes = [&](const std::string& name) -> int64_t {
     const ir::ValueInfo* vi = graph_.info(name);
     if (!vi || vi->kind != ir::TypeKind::kTensor || !vi->fully_known()) return 0;
@@ -573,7 +596,7 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
   for (auto& vi : out_infos) ctx.outputs.push_back(gl::TensorDesc{vi.dtype, vi.concrete()});
   std::string sig = signature(ctx);
   if (st.passes.empty() || st.program_signature != sig) {
-    st.passes.clear();
+    st.set_passes({}, "", graph_, n);
     std::string why;
     for (auto* c : st.candidates) {
       std::string reason;
@@ -584,7 +607,7 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
       auto passes = c->build(ctx);
       if (!passes.ok()) return passes.status().with_context(n.describe());
       attach_fused_activation(n, passes.value());
-      st.passes = std::move(passes).value();
+      st.set_passes(std::move(passes).value(), sig, graph_, n);
       break;
     }
     if (st.passes.empty()) {
@@ -592,7 +615,6 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
       *fell_back = true;
       return Status::Ok();
     }
-    st.program_signature = sig;
   }
   // A value the GPU cannot hold (an int64 beyond its exact range, say) sends
   // this node to its CPU kernel for this run, unless the backend is gpu-only.
@@ -614,7 +636,7 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
         if (!uploaded.ok()) return decline(uploaded.status());
         ins[pi.source] = uploaded.value();
       }
-  auto outs = gpu_->run(st.passes, ins, n.outputs.size());
+  auto outs = gpu_->run(st.passes, ins, n.outputs.size(), &st.pass_cache);
   if (!outs.ok()) return decline(outs.status());
   for (size_t i = 0; i < n.outputs.size(); ++i) {
     if (!n.has_output(i)) continue;

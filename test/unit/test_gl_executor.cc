@@ -216,7 +216,7 @@ TEST_CASE("gl: unsupported dtypes, values and sizes give clear errors", "[gl]") 
   CHECK(d.status().message().find("int32") != std::string::npos);
 
   const int max = executor().caps().max_texture_size;
-  auto l = choose_layout({DataType::kFloat32, {int64_t{max} * max + 1}}, max);
+  auto l = choose_layout({DataType::kFloat32, {int64_t{max} * max + 1}}, executor().layout_limits());
   REQUIRE(!l.ok());
   CHECK(l.status().code() == StatusCode::kUnsupported);
   CHECK(l.status().message().find("does not fit") != std::string::npos);
@@ -538,28 +538,33 @@ TEST_CASE("gl: snippets are included once, in order", "[gl]") {
 // packing, and every accessor and output path of the composer against them.
 TEST_CASE("gl: channel-packed layouts", "[gl]") {
   const int max = executor().caps().max_texture_size;
+  const LayoutLimits limits = executor().layout_limits();
   SECTION("choice") {
-    auto act = choose_layout({DataType::kFloat32, {1, 6, 5, 7}}, max).value();
+    auto act = choose_layout({DataType::kFloat32, {1, 10, 5, 7}}, limits).value();
     CHECK(act.kind == LayoutKind::kChannelsPlanes);
-    CHECK(act.width == 2);   // 7 pixels over 4 layers
-    CHECK(act.layers == 4);
-    CHECK(act.height == 2 * 5);  // C4 = 2 blocks of H rows
-    auto narrow = choose_layout({DataType::kFloat32, {1, 6, 5, 6}}, max).value();
+    CHECK(act.width == 2);   // 7 pixels, 4 per texel position
+    CHECK(act.layers == 8);  // x 2 channel blocks
+    CHECK(act.height == 2 * 5);  // C4 = 3 blocks, C8 = 2 pairs of H rows
+    auto four_targets = choose_layout({DataType::kFloat32, {1, 10, 5, 7}}, LayoutLimits{max, 4}).value();
+    CHECK(four_targets.kind == LayoutKind::kChannelsRGBA);  // planes need 8 render targets
+    auto one_block = choose_layout({DataType::kFloat32, {1, 3, 5, 8}}, limits).value();
+    CHECK(one_block.kind == LayoutKind::kChannelsRGBA);  // planes would leave half the layers empty
+    auto narrow = choose_layout({DataType::kFloat32, {1, 6, 5, 6}}, limits).value();
     CHECK(narrow.kind == LayoutKind::kChannelsRGBA);  // planes would waste 2 of 8 pixels
     CHECK(narrow.width == 6);
-    auto tall_weights = choose_layout({DataType::kFloat32, {int64_t{max}, 8, 3, 3}}, max).value();
+    auto tall_weights = choose_layout({DataType::kFloat32, {int64_t{max}, 8, 3, 3}}, limits).value();
     CHECK(tall_weights.kind == LayoutKind::kChannelsRowsRGBA);
     CHECK(tall_weights.height == max);
-    CHECK(choose_layout({DataType::kInt64, {1, 6, 5, 7}}, max)->kind == LayoutKind::kUnpackedR32F);
-    CHECK(choose_layout({DataType::kFloat32, {6, 5, 7}}, max)->kind == LayoutKind::kUnpackedR32F);
-    auto half = choose_layout({DataType::kFloat32, {16, 12, 3, 3}, true}, max).value();
+    CHECK(choose_layout({DataType::kInt64, {1, 6, 5, 7}}, limits)->kind == LayoutKind::kUnpackedR32F);
+    CHECK(choose_layout({DataType::kFloat32, {6, 5, 7}}, limits)->kind == LayoutKind::kUnpackedR32F);
+    auto half = choose_layout({DataType::kFloat32, {16, 12, 3, 3}, true}, limits).value();
     CHECK(half.kind == LayoutKind::kChannelsHalf8);
     CHECK(half.width == 2 * 3 * 3);
     CHECK(half.format() == TextureFormat::kRGBA32F);
     CHECK(half.half_packed());
   }
   SECTION("upload and download round trip, channels not a multiple of four") {
-    for (const Shape& s : {Shape{1, 6, 5, 7}, Shape{2, 3, 4, 1}, Shape{3, 9, 1, 2}, Shape{2, 5, 3, 13}}) {
+    for (const Shape& s : {Shape{1, 6, 5, 7}, Shape{2, 3, 4, 1}, Shape{3, 9, 1, 2}, Shape{2, 5, 3, 13}, Shape{2, 10, 3, 13}}) {
       Tensor t = random_tensor(s, 7);
       CHECK(same_bytes(down(up(t)), t));
     }
@@ -582,7 +587,7 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
     CHECK(same_bytes(down(g2.value()), not_half));
   }
   SECTION("scalar and vec4 bodies read and write every layout") {
-  for (const Shape& s : {Shape{2, 7, 3, 5}, Shape{2, 7, 3, 13}}) {  // one layer; planes
+  for (const Shape& s : {Shape{2, 7, 3, 5}, Shape{2, 7, 3, 13}, Shape{2, 10, 3, 13}}) {  // one layer; planes; odd C4
     Tensor x = random_tensor(s, 11, DataType::kFloat16).retagged(DataType::kFloat32);
     for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = round_to_half(x.data<float>()[i] / 8.f);
     for (bool half : {false, true}) {
@@ -590,10 +595,10 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
       REQUIRE(gx.ok());
       CHECK(gx.value()->desc().half_exact == half);
       // getX, getXFlat, getXBroadcast, getX4, getX8: all must give x back.
-      const std::string W = std::to_string(s[3]);
+      const std::string W = std::to_string(s[3]), C = std::to_string(s[1]);
       const std::string bodies[] = {
           "float process(int oc[OUT_RANK]) { return getX(oc[0], oc[1], oc[2], oc[3]); }",
-          "float process(int oc[OUT_RANK]) { return getXFlat(((oc[0] * 7 + oc[1]) * 3 + oc[2]) * " + W + " + oc[3]); }",
+          "float process(int oc[OUT_RANK]) { return getXFlat(((oc[0] * " + C + " + oc[1]) * 3 + oc[2]) * " + W + " + oc[3]); }",
           "float process(int oc[OUT_RANK]) { return getXBroadcast(oc); }",
           "vec4 process4(int oc[4]) { return getX4(oc[0], oc[1] / 4, oc[2], oc[3]); }",
           "vec4 process4(int oc[4]) { mat2x4 m = getX8(oc[0], oc[1] / 8, oc[2], oc[3]); "
@@ -605,10 +610,11 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
         p.vec4_body = body.rfind("vec4", 0) == 0;
         CHECK(same_bytes(down(run_ok({p}, {gx.value()})[0]), x));
         // And into an unpacked (rank-3 view) output, through the scalar wrapper.
-        ProgramInfo flat = program("copy_flat", {{"X", 0}}, {2 * 7, 3, s[3]},
-                                   "float process(int oc[OUT_RANK]) { return getX(oc[0] / 7, oc[0] % 7, oc[1], oc[2]); }");
+        ProgramInfo flat = program("copy_flat", {{"X", 0}}, {2 * s[1], 3, s[3]},
+                                   "float process(int oc[OUT_RANK]) { return getX(oc[0] / " + C + ", oc[0] % " + C +
+                                       ", oc[1], oc[2]); }");
         CHECK(same_bytes(down(run_ok({flat}, {gx.value()})[0]).retagged(DataType::kFloat32),
-                         x.reshaped({14, 3, s[3]})));
+                         x.reshaped({2 * s[1], 3, s[3]})));
       }
     }
   }

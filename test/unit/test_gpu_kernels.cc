@@ -418,8 +418,10 @@ TEST_CASE("gpu conv matches cpu", "[gpu]") {
        {F({2, 6, 20}), F({4, 6, 3}), F({4})}, 11, 1e-5},
       // float16
       {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {H({1, 4, 5, 5}), H({2, 4, 3, 3}), H({2})}, 11, 2e-3},
-      // rows of 7+ pixels: outputs with planes, four pixels per fragment
-      // (texture_layout.h), with pads (guards), odd row ends, strides
+      // rows of 7+ pixels and two or more channel blocks: outputs with
+      // planes, a tile of 4 pixels x 8 channels per fragment
+      // (texture_layout.h), with pads (guards), odd row ends, an odd last
+      // channel block, strides, dilations, groups of 8 and of 4 channels
       {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {F({1, 8, 9, 16}), F({12, 8, 3, 3}), F({12})}, 11, 1e-5},
       {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
        {F({2, 5, 6, 13}), F({6, 5, 3, 3}), F({6})}, 11, 1e-5},
@@ -429,6 +431,11 @@ TEST_CASE("gpu conv matches cpu", "[gpu]") {
        1e-5},
       {"Conv", attrs({{"group", ai(6)}, {"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
        {F({1, 6, 9, 15}), F({6, 1, 3, 3})}, 11, 1e-5},
+      {"Conv", attrs({{"pads", ais({0, 2, 1, 2})}, {"dilations", ais({1, 2})}}),
+       {F({1, 12, 6, 16}), F({20, 12, 3, 3}), F({20})}, 11, 1e-5},
+      {"Conv", attrs({{"group", ai(12)}, {"pads", ais({2, 2, 2, 2})}, {"dilations", ais({2, 2})}, {"strides", ais({1, 2})}}),
+       {F({1, 12, 7, 31}), F({12, 1, 3, 3}), F({12})}, 11, 1e-5},
+      {"Conv", attrs({{"group", ai(2)}}), {F({1, 16, 3, 12}), F({16, 8, 1, 1}), F({16})}, 11, 1e-5},
       // weights that are exact halves: eight channels per weight fetch, with
       // an odd last block (C=12), one layer and planes
       {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {F({1, 12, 5, 5}), FH({6, 12, 3, 3}), F({6})}, 11, 1e-5},

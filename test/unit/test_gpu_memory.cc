@@ -22,9 +22,9 @@ namespace {
 
 // Bytes of the texture the executor gives a value of `vi`, or 0 when the GPU
 // does not hold it (then it is not a texture either).
-int64_t texture_bytes(const ir::ValueInfo& vi, int max_texture_size) {
+int64_t texture_bytes(const ir::ValueInfo& vi, const gl::LayoutLimits& limits) {
   if (vi.kind != ir::TypeKind::kTensor || !vi.fully_known()) return 0;
-  auto l = gl::choose_layout(gl::TensorDesc{vi.dtype, vi.concrete()}, max_texture_size);
+  auto l = gl::choose_layout(gl::TensorDesc{vi.dtype, vi.concrete()}, limits);
   return l.ok() ? l->byte_size() : 0;
 }
 
@@ -37,14 +37,14 @@ struct Bound {
 // Over the session's execution order (topological, as Session uses): a value
 // is live from the step that writes it (graph inputs: from the start) to its
 // last reader (graph outputs: to the end).
-Bound memory_bound(const ir::Graph& g, int max_texture_size) {
+Bound memory_bound(const ir::Graph& g, const gl::LayoutLimits& limits) {
   Bound b;
   for (auto& [name, t] : g.initializers) {
     // As the session stores them: rank-4 weights that are exact halves packed
     // when that optimization is on (engine/core/tuning.h).
     const bool half = glint::optimization_opted_in("half-weights") && t.rank() == 4 && (t.dtype() == glint::DataType::kFloat32 || t.dtype() == glint::DataType::kFloat16) &&
                       gl::values_half_exact(t.data<float>(), t.size());
-    auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), half}, max_texture_size);
+    auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), half}, limits);
     b.weights += l.ok() ? l->byte_size() : 0;
   }
   auto order = ir::topological_order(g);
@@ -66,7 +66,7 @@ Bound memory_bound(const ir::Graph& g, int max_texture_size) {
     for (auto& [name, range] : live) {
       if (range.first > pos || range.second < pos) continue;
       const ir::ValueInfo* vi = g.info(name);
-      const int64_t bytes = vi ? texture_bytes(*vi, max_texture_size) : 0;
+      const int64_t bytes = vi ? texture_bytes(*vi, limits) : 0;
       if (bytes > first) { second = first; first = bytes; }
       else if (bytes > second) second = bytes;
     }
@@ -113,7 +113,7 @@ TEST_CASE("GPU memory stays flat over 200 SqueezeNet runs and within its bound",
     REQUIRE(r.ok());
   }
   const gl::MemoryStats after_all = *session.gpu_memory();
-  const Bound bound = memory_bound(session.graph(), gpu->caps().max_texture_size);
+  const Bound bound = memory_bound(session.graph(), gpu->layout_limits());
   const int64_t peak = after_all.peak_texture_bytes - before.texture_bytes;
   const double limit = 1.5 * static_cast<double>(bound.total());
   WARN("textures after 1 run: " << after_one.live_textures << " live + " << after_one.pooled_textures

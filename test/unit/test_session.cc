@@ -212,3 +212,57 @@ TEST_CASE("a model asking for a tensor larger than memory gets an error, not a c
     CHECK_THAT(r.status().message(), Catch::Contains("out of memory") || Catch::Contains("huge"));
   }
 }
+
+// A depthwise conv whose weights and bias are constants: its passes that
+// re-lay them (taps, packed bias) are drawn once and kept for the session.
+// A 1x1 conv whose bias is an input (of more than 16 values, so that the
+// kernel does not bake them): its bias pass runs every time, so a new bias
+// changes the result.
+TEST_CASE("passes over constants are kept across runs; passes over inputs are not", "[session]") {
+  ModelBuilder b(13);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d(-0.5f, 0.5f);
+  auto rnd = [&](size_t n) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+  };
+  b.input("x", onnx::TensorProto::FLOAT, {1, 8, 6, 12});
+  b.input("bias", onnx::TensorProto::FLOAT, {20});
+  b.initializer("dw", {8, 1, 3, 3}, rnd(8 * 9));
+  b.initializer("db", {8}, rnd(8));
+  b.initializer("pw", {20, 8, 1, 1}, rnd(20 * 8));
+  auto& dw = b.node("Conv", {"x", "dw", "db"}, {"h"}, "depthwise");
+  ModelBuilder::attr_ints(dw, "pads", {1, 1, 1, 1});
+  ModelBuilder::attr_int(dw, "group", 8);
+  b.node("Conv", {"h", "pw", "bias"}, {"y"}, "pointwise");
+  b.output("y", onnx::TensorProto::FLOAT, {1, 20, 6, 12});
+  std::string bytes = b.bytes();
+  SessionOptions cpu_opts;
+  cpu_opts.backend = BackendMode::kCpu;
+  auto cpu = make(bytes, cpu_opts);
+  SessionOptions gpu_opts;
+  gpu_opts.backend = BackendMode::kGpu;
+  auto gpu = make(bytes, gpu_opts);
+  std::optional<glint::gl::MemoryStats> after_first;
+  for (int run = 0; run < 3; ++run) {
+    Tensor x(glint::DataType::kFloat32, {1, 8, 6, 12}), bias(glint::DataType::kFloat32, {20});
+    for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = d(rng);
+    for (int64_t i = 0; i < bias.size(); ++i) bias.data<float>()[i] = d(rng) * static_cast<float>(run + 1);
+    auto want = cpu->run({{"x", x}, {"bias", bias}});
+    auto got = gpu->run({{"x", x}, {"bias", bias}});
+    REQUIRE(want.ok());
+    REQUIRE(got.ok());
+    auto c = glint::compare_tensors(got->at("y"), want->at("y"), 1e-4, 1e-5);
+    INFO("run " << run << ": " << c.mismatch);
+    CHECK(c.equal);
+    auto m = gpu->gpu_memory();
+    REQUIRE(m.has_value());
+    if (!after_first) {
+      after_first = m;
+    } else {
+      CHECK(m->live_textures == after_first->live_textures);
+      CHECK(m->texture_bytes == after_first->texture_bytes);
+    }
+  }
+}

@@ -67,9 +67,10 @@ std::string channels_texel(const TextureLayout& l, const std::string& n, const s
     return "ivec2(" + ww + ", " + mul_add(mul_add(nn, C4, cc), H, hh) + ")";
   }
   if (l.kind == LayoutKind::kChannelsPlanes) {
-    static_assert(kPlanes == 4, "planes are addressed with >> 2 and & 3");
-    // (w / 4, (n*C4 + c4)*H + h, w % 4)
-    return "ivec3(" + w + " >> 2, " + mul_add(mul_add(nn, C4, cc), H, hh) + ", " + w + " & 3)";
+    static_assert(kPlanePixels == 4 && kPlaneBlocks == 2, "planes are addressed with >> 2, & 3, >> 1 and & 1");
+    // (w / 4, (n*C8 + c4/2)*H + h, (c4 % 2) * 4 + w % 4)
+    return "ivec3((" + w + ") >> 2, " + mul_add(mul_add(nn, l.plane_rows(), "((" + c4 + ") >> 1)"), H, hh) + ", (((" +
+           c4 + ") & 1) << 2) + ((" + w + ") & 3))";
   }
   // ((c4*H + h)*W + w, n)
   return "ivec2(" + mul_add(mul_add(cc, H, hh), W, ww) + ", " + nn + ")";
@@ -246,21 +247,32 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const T
       os << "  " << target << " = glint_r % " << extent << "; glint_r /= " << extent << ";\n";
     }
   };
-  os << "  int glint_c4;\n";
-  if (l.kind == LayoutKind::kChannelsRGBA || planes) {
-    // Planes: the fragment's first pixel; pixel p of the four is layer p.
-    os << (planes ? "  oc[3] = glint_px.x * " + std::to_string(kPlanes) + ";\n" : "  oc[3] = glint_px.x;\n");
+  if (planes) {
+    // The fragment's first pixel and first channel block; layer (and render
+    // target) g * 4 + p holds block g of the two at pixel p of the four.
+    os << "  int glint_c8;\n";
+    os << "  oc[3] = glint_px.x * " << kPlanePixels << ";\n";
+    os << "  glint_r = glint_px.y;\n";
+    split("oc[2]", H, false);
+    split("glint_c8", l.plane_rows(), false);
+    split("oc[0]", l.dims[0], true);
+    os << "  oc[1] = glint_c8 * " << 4 * kPlaneBlocks << ";\n";
+  } else if (l.kind == LayoutKind::kChannelsRGBA) {
+    os << "  int glint_c4;\n";
+    os << "  oc[3] = glint_px.x;\n";
     os << "  glint_r = glint_px.y;\n";
     split("oc[2]", H, false);
     split("glint_c4", C4, false);
     split("oc[0]", l.dims[0], true);
+    os << "  oc[1] = glint_c4 * 4;\n";
   } else {
+    os << "  int glint_c4;\n";
     os << "  oc[0] = glint_px.y;\n  glint_r = glint_px.x;\n";
     split("oc[3]", W, false);
     split("oc[2]", H, false);
     split("glint_c4", C4, true);
+    os << "  oc[1] = glint_c4 * 4;\n";
   }
-  os << "  oc[1] = glint_c4 * 4;\n";
 
   // The four channels at pixel oc[3] into glint_v4, finished for storing.
   auto one_pixel = [&](const std::string& indent) {
@@ -296,24 +308,36 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const T
     os << "}\n";
     return;
   }
-  // Planes: pixels oc[3] + p, p < kPlanes, to render target p; pixels past
-  // the row (padding) store zero.
-  if (info.quad_body) os << "  mat4 glint_q = process4x4(oc);\n";
-  os << "  int glint_w0 = oc[3];\n";
-  for (int p = 0; p < kPlanes; ++p) {
-    os << "  oc[3] = glint_w0 + " << p << ";\n";
-    const bool may_pad = (W % kPlanes) != 0 && p >= W % kPlanes;
-    os << "  glint_v4 = vec4(0.0);\n";
-    if (may_pad) os << "  if (oc[3] < " << W << ") {\n";
-    const std::string ind = may_pad ? "    " : "  ";
-    if (info.quad_body) {
-      os << ind << "glint_v4 = glint_q[" << p << "];\n";
-    } else {
-      one_pixel(ind);
+  // Planes: block g, pixel p to render target g * 4 + p; pixels past the
+  // row and blocks past the channels (padding) store zero.
+  if (info.tile_body) {
+    // Eight out parameters, not an array: SwiftShader runs an array copy-out
+    // about 10% slower on a 1x1 conv.
+    std::string qs;
+    for (int t = 0; t < kPlanes; ++t) qs += (t ? ", glint_q" : "glint_q") + std::to_string(t);
+    os << "  vec4 " << qs << ";\n  processTile(oc, " << qs << ");\n";
+  }
+  os << "  int glint_w0 = oc[3], glint_m0 = oc[1];\n";
+  for (int g = 0; g < kPlaneBlocks; ++g) {
+    for (int p = 0; p < kPlanePixels; ++p) {
+      const int target = g * kPlanePixels + p;
+      os << "  oc[1] = glint_m0 + " << 4 * g << ";\n";
+      os << "  oc[3] = glint_w0 + " << p << ";\n";
+      std::string guard;
+      if ((W % kPlanePixels) != 0 && p >= W % kPlanePixels) guard = "oc[3] < " + std::to_string(W);
+      if (g > 0 && C4 % kPlaneBlocks != 0) guard += (guard.empty() ? "" : " && ") + std::string("oc[1] < ") + std::to_string(C);
+      os << "  glint_v4 = vec4(0.0);\n";
+      if (!guard.empty()) os << "  if (" << guard << ") {\n";
+      const std::string ind = guard.empty() ? "  " : "    ";
+      if (info.tile_body) {
+        os << ind << "glint_v4 = glint_q" << target << ";\n";
+      } else {
+        one_pixel(ind);
+      }
+      finish(ind);
+      if (!guard.empty()) os << "  }\n";
+      os << "  glint_out" << target << " = glint_v4;\n";
     }
-    finish(ind);
-    if (may_pad) os << "  }\n";
-    os << "  glint_out" << p << " = glint_v4;\n";
   }
   os << "}\n";
 }

@@ -3,13 +3,19 @@
 //  - 2-D, float: vec4 bodies — one fragment computes four output channels
 //    at one (n, h, w), reading four input channels per fetch (getX4) against
 //    four weight rows (mat4-like, four dot()s): 16 multiply-adds per five
-//    fetches. Depthwise convs first copy W [C,1,kh,kw] to [1,C,kh,kw] so
-//    four channels' taps arrive in one fetch too.
+//    fetches; into a planes output (texture_layout.h), a tile of 4 pixels x
+//    8 channels per fragment: 128 multiply-adds per 12 fetches for a 1x1
+//    conv. Depthwise convs first copy W [C,1,kh,kw] to [1,C,kh,kw] so four
+//    channels' taps arrive in one fetch too; the bias is copied to four
+//    channels per texel. Both copies read only constants: the runtime draws
+//    them once per session (PassCache).
 //  - otherwise one output element per fragment, channels in vec4 chunks.
 #include <functional>
+#include <set>
 
 #include "engine/gl/kernels/glsl_util.h"
 #include "engine/gl/kernels/kernels.h"
+#include "engine/gl/layout/texture_layout.h"
 
 namespace glint::gl {
 
@@ -40,16 +46,15 @@ namespace {
 // Loops over the 2-D window of output pixel (oc[2], oc[3]) declaring ih/iw
 // and skipping taps in the padding; `inner` is the loop body. Per axis: a
 // loop over the taps, or none for a 1-wide window; the bounds check only
-// where a tap can fall into the padding, and on x only with `check_x` (a
-// caller computing several pixels per tap guards them itself).
-std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::string& inner, bool check_x = true) {
+// where a tap can fall into the padding.
+std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::string& inner) {
   std::string s, close;
   std::string ind = "  ";
   const char* tap[2] = {"ky", "kx"};
   const char* idx[2] = {"ih", "iw"};
   for (int d = 0; d < 2; ++d) {
     std::string pos = "oc[" + std::to_string(d + 2) + "] * " + glsl_int(win.strides[d]);
-    const bool may_pad = (d == 0 || check_x) && (win.pad_begin[d] > 0 || win.pad_end[d] > 0);
+    const bool may_pad = win.pad_begin[d] > 0 || win.pad_end[d] > 0;
     if (win.kernel[d] == 1 && !may_pad) {
       s += ind + "const int " + tap[d] + " = 0;\n";
     } else {
@@ -66,45 +71,102 @@ std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::st
   return s + inner + close;
 }
 
-// `mat4 process4x4(int oc[4])`: the same conv at the four pixels oc[3] ..
-// oc[3]+3 of a row (columns a0 .. a3), so that each weight fetch serves four
-// pixels. `inner(x_at)` is the tap's body: x_at(p, c4) is the GLSL vec4 of
-// input channel block c4 under pixel p (zero in the padding).
-std::string quad_body(const Window& win, const Shape& in_sp, const std::string& prologue,
-                      const std::function<std::string(const std::function<std::string(int, const std::string&)>&)>& inner) {
-  std::string s = "mat4 process4x4(int oc[4]) {\n" + prologue;
-  s += "  vec4 a0 = acc, a1 = acc, a2 = acc, a3 = acc;\n";
-  // Taps in the padding read zero: a select (mix with a bvec4), not a
-  // branch, which a SIMD rasterizer would run for every pixel anyway. Pixels
-  // past the output row's end (rows not a multiple of four) are computed
-  // from whatever lies there and never stored.
-  const int64_t sx = win.strides[1];
-  const bool guard = win.pad_begin[1] > 0 || win.pad_end[1] > 0;
-  auto iw_p = [&](int p) { return p == 0 ? std::string("iw") : "iw + " + glsl_int(p * sx); };
-  std::string body;
-  if (guard) {
-    for (int p = 0; p < 4; ++p)
-      body += "  bvec4 in" + std::to_string(p) + " = bvec4(" + iw_p(p) + " >= 0 && " + iw_p(p) + " < " +
-              glsl_int(in_sp[1]) + ");\n";
+// The GLSL vec4 of input channel block `b` (an index into tile_body's
+// `x_blocks`) under pixel p of the tile at the current tap.
+using ColumnFn = std::function<std::string(int b, int p)>;
+
+// `void processTile(int oc[4], out vec4 q0, ..., out vec4 q7)`: the conv at
+// the 4 pixels x 2 channel blocks of a planes texel position (q{g * 4 + p}).
+// Per window row (and input channel block, inside `channel_loop` when it is
+// not empty), each input column that a pixel's taps touch is fetched once
+// per block in `x_blocks` (a 3-wide stride-1 window over 4 pixels: 6
+// columns, not 12), and the tap body `tap(kx, x)` (kx a literal) fetches
+// each weight once for the tile. The prologue declares acc0 and acc1, the
+// two blocks' starting values.
+std::string tile_body(const Window& win, const Shape& in_sp, const std::string& prologue,
+                      const std::string& channel_loop, const std::vector<std::string>& x_blocks,
+                      const std::function<std::string(int64_t kx, const ColumnFn& x)>& tap) {
+  std::string s = "void processTile(int oc[4]";
+  for (int t = 0; t < kPlanes; ++t) s += ", out vec4 q" + std::to_string(t);
+  s += ") {\n" + prologue;
+  for (int g = 0; g < kPlaneBlocks; ++g) {
+    s += "  vec4 ";
+    for (int p = 0; p < kPlanePixels; ++p)
+      s += (p ? ", a" : "a") + std::to_string(g * kPlanePixels + p) + " = acc" + std::to_string(g);
+    s += ";\n";
   }
-  auto x_at = [&](int p, const std::string& c4) {
-    std::string g = "getX4(n, " + c4 + ", ih, " + iw_p(p) + ")";
-    return guard ? "mix(vec4(0.0), " + g + ", in" + std::to_string(p) + ")" : g;
-  };
-  s += window_loops_2d(win, in_sp, body + inner(x_at), /*check_x=*/false);
-  return s + "  return mat4(a0, a1, a2, a3);\n}\n";
+  std::string ind = "  ", close;
+  const bool pad_y = win.pad_begin[0] > 0 || win.pad_end[0] > 0;
+  if (win.kernel[0] == 1 && !pad_y) {
+    s += ind + "const int ky = 0;\n";
+  } else {
+    s += ind + "for (int ky = 0; ky < " + glsl_int(win.kernel[0]) + "; ++ky) {\n";
+    close = ind + "}\n";
+    ind += "  ";
+  }
+  s += ind + "int ih = oc[2] * " + glsl_int(win.strides[0]) + " + ky * " + glsl_int(win.dilations[0]) + " - " +
+       glsl_int(win.pad_begin[0]) + ";\n";
+  if (pad_y) s += ind + "if (ih < 0 || ih >= " + glsl_int(in_sp[0]) + ") continue;\n";
+  s += ind + "int iw = oc[3] * " + glsl_int(win.strides[1]) + " - " + glsl_int(win.pad_begin[1]) + ";\n";
+  // The columns (offsets from iw) the row's taps read.
+  const int64_t sx = win.strides[1], dx = win.dilations[1], kw = win.kernel[1];
+  std::set<int64_t> columns;
+  for (int p = 0; p < kPlanePixels; ++p)
+    for (int64_t kx = 0; kx < kw; ++kx) columns.insert(p * sx + kx * dx);
+  // Columns in the padding read zero: a select, not a branch, which a SIMD
+  // rasterizer would run for every pixel anyway. Pixels past the output
+  // row's end are computed from whatever lies there and never stored.
+  const bool guard = win.pad_begin[1] > 0 || win.pad_end[1] > 0;
+  auto col = [](int64_t j) { return j == 0 ? std::string("iw") : "iw + " + glsl_int(j); };
+  if (guard)
+    for (int64_t j : columns)
+      s += ind + "bvec4 in" + std::to_string(j) + " = bvec4(" + col(j) + " >= 0 && " + col(j) + " < " +
+           glsl_int(in_sp[1]) + ");\n";
+  if (!channel_loop.empty()) {
+    s += ind + channel_loop + "\n";
+    close = ind + "}\n" + close;
+    ind += "  ";
+  }
+  auto x_name = [](size_t b, int64_t j) { return "x" + std::to_string(b) + "_" + std::to_string(j); };
+  for (size_t b = 0; b < x_blocks.size(); ++b)
+    for (int64_t j : columns) {
+      const std::string g = "getX4(n, " + x_blocks[b] + ", ih, " + col(j) + ")";
+      s += ind + "vec4 " + x_name(b, j) + " = " +
+           (guard ? "mix(vec4(0.0), " + g + ", in" + std::to_string(j) + ")" : g) + ";\n";
+    }
+  for (int64_t kx = 0; kx < kw; ++kx) {
+    const std::string t = tap(kx, [&](int b, int p) { return x_name(b, p * sx + kx * dx); });
+    // `tap` is written without indent; indent each line.
+    for (size_t b = 0; b < t.size();) {
+      size_t e = t.find('\n', b);
+      if (e == std::string::npos) e = t.size();
+      s += ind + t.substr(b, e - b) + "\n";
+      b = e + 1;
+    }
+  }
+  s += close;
+  for (int t = 0; t < kPlanes; ++t) s += "  q" + std::to_string(t) + " = a" + std::to_string(t) + ";\n";
+  return s + "}\n";
 }
 
-// vec4 of the bias for channels m .. m+3 (zero past M, or without a bias).
-std::string bias4(bool bias, int64_t m_count) {
-  if (!bias) return "vec4(0.0)";
-  std::string s = "vec4(";
-  for (int j = 0; j < 4; ++j) {
-    std::string mj = j ? "m + " + std::to_string(j) : "m";
-    std::string g = "getB(" + mj + ")";
-    s += (j ? ", " : "") + (m_count % 4 == 0 ? g : "(" + mj + " < " + glsl_int(m_count) + " ? " + g + " : 0.0)");
-  }
-  return s + ")";
+// vec4 of the bias for channels m0 .. m0+3 (m0 a multiple of 4, a GLSL int
+// expression), read from the bias pass's channel-packed copy (zero past M),
+// or zero without a bias.
+std::string bias4(bool bias, const std::string& m0 = "m") {
+  return bias ? "getBias4(0, (" + m0 + ") >> 2, 0, 0)" : "vec4(0.0)";
+}
+
+// The pass that lays bias B [M] out as [1, M, 1, 1], four channels per
+// texel, for bias4(): one fetch for four channels instead of four. It reads
+// only a constant of the model, so the runtime draws it once (PassCache).
+ProgramInfo bias_pass(const KernelContext& ctx) {
+  ProgramInfo b;
+  b.name = "conv_bias_channels";
+  b.inputs = {{"B", 2}};
+  b.output = {ctx.inputs[2]->dtype, Shape{1, ctx.inputs[2]->shape[0], 1, 1}};
+  b.node_output = -1;
+  b.body = "float process(int oc[OUT_RANK]) { return getB(oc[1]); }\n";
+  return b;
 }
 
 }  // namespace
@@ -133,38 +195,52 @@ Result<std::vector<ProgramInfo>> conv_build(const KernelContext& ctx) {
     taps.output = {ctx.inputs[1]->dtype, Shape{1, m_out, w[2], w[3]}};
     taps.node_output = -1;
     taps.body = "float process(int oc[OUT_RANK]) { return getW(oc[1], 0, oc[2], oc[3]); }\n";
+    std::vector<ProgramInfo> passes = {taps};
     ProgramInfo p;
     p.name = "conv2d_depthwise";
     p.inputs = {{"X", 0}, {"T", -1}};
-    if (bias) p.inputs.push_back({"B", 2});
+    if (bias) {
+      passes.push_back(bias_pass(ctx));
+      p.inputs.push_back({"Bias", -2});
+    }
     p.output = ctx.outputs[0];
     p.vec4_body = true;
     std::string s = "vec4 process4(int oc[4]) {\n  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n";
-    s += "  vec4 acc = " + bias4(bias, m_out) + ";\n";
+    s += "  vec4 acc = " + bias4(bias) + ";\n";
     s += window_loops_2d(win, in_sp, "      acc += getX4(n, m4, ih, iw) * getT4(0, m4, ky, kx);\n");
     p.body = s + "  return acc;\n}\n";
-    p.quad_body = true;
-    p.body += quad_body(win, in_sp,
-                        "  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n  vec4 acc = " + bias4(bias, m_out) + ";\n",
-                        [](const std::function<std::string(int, const std::string&)>& x) {
-                          std::string t = "  vec4 t = getT4(0, m4, ky, kx);\n";
-                          for (int p = 0; p < 4; ++p)
-                            t += "  a" + std::to_string(p) + " += " + x(p, "m4") + " * t;\n";
+    p.tile_body = true;
+    p.body += tile_body(win, in_sp,
+                        "  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n  vec4 acc0 = " + bias4(bias) +
+                            ", acc1 = " + bias4(bias, "m + 4") + ";\n",
+                        "", {"m4", "m4 + 1"}, [](int64_t kx, const ColumnFn& x) {
+                          std::string t;
+                          for (int g = 0; g < kPlaneBlocks; ++g) {
+                            const std::string tg = "t" + std::to_string(g) + "_" + std::to_string(kx);
+                            t += "vec4 " + tg + " = getT4(0, m4 + " + std::to_string(g) + ", ky, " + glsl_int(kx) + ");\n";
+                            for (int p = 0; p < kPlanePixels; ++p)
+                              t += "a" + std::to_string(g * kPlanePixels + p) + " += " + x(g, p) + " * " + tg + ";\n";
+                          }
                           return t;
                         });
-    return std::vector<ProgramInfo>{taps, p};
+    passes.push_back(p);
+    return passes;
   }
   if (vec4_ok && (group == 1 || (cg % 4 == 0 && mg % 4 == 0))) {
+    std::vector<ProgramInfo> passes;
     ProgramInfo p;
     p.name = "conv2d_vec4";
     p.inputs = {{"X", 0}, {"W", 1}};
-    if (bias) p.inputs.push_back({"B", 2});
+    if (bias) {
+      passes.push_back(bias_pass(ctx));
+      p.inputs.push_back({"Bias", -1});
+    }
     p.output = ctx.outputs[0];
     p.vec4_body = true;
     const int64_t cg4 = (cg + 3) / 4;
     std::string s = "vec4 process4(int oc[4]) {\n  int n = oc[0];\n  int m = oc[1];\n";
     s += group == 1 ? "  int cb = 0;\n" : "  int cb = (m / " + glsl_int(mg) + ") * " + glsl_int(cg / 4) + ";\n";
-    s += "  vec4 acc = " + bias4(bias, m_out) + ";\n";
+    s += "  vec4 acc = " + bias4(bias) + ";\n";
     std::string inner;
     if (ctx.inputs[1]->half_exact) {
       // Weights held as exact halves: eight input channels per weight fetch,
@@ -191,38 +267,36 @@ Result<std::vector<ProgramInfo>> conv_build(const KernelContext& ctx) {
     }
     s += window_loops_2d(win, in_sp, inner);
     p.body = s + "  return acc;\n}\n";
-    // Four pixels per fragment when the output has planes: each weight
-    // fetch then serves four pixels (8 multiply-adds per fetch, 10.7 with
-    // half weights, against 3.2 and 5.3).
-    p.quad_body = true;
-    const std::string prologue = "  int n = oc[0];\n  int m = oc[1];\n" +
-                                 std::string(group == 1 ? "  int cb = 0;\n"
-                                                        : "  int cb = (m / " + glsl_int(mg) + ") * " +
-                                                              glsl_int(cg / 4) + ";\n") +
-                                 "  vec4 acc = " + bias4(bias, m_out) + ";\n";
-    const bool half = ctx.inputs[1]->half_exact;
-    p.body += quad_body(win, in_sp, prologue, [&](const std::function<std::string(int, const std::string&)>& x) {
-      std::string t;
-      if (half) {
-        t += "  for (int c8 = 0; c8 < " + glsl_int((cg + 7) / 8) + "; ++c8) {\n";
-        t += "    mat2x4 w0 = getW8(m, c8, ky, kx), w1 = getW8(m + 1, c8, ky, kx);\n";
-        t += "    mat2x4 w2 = getW8(m + 2, c8, ky, kx), w3 = getW8(m + 3, c8, ky, kx);\n";
-        t += "    mat4 lo = mat4(w0[0], w1[0], w2[0], w3[0]), hi = mat4(w0[1], w1[1], w2[1], w3[1]);\n";
-        const bool odd_tail = cg4 % 2 == 1;
-        for (int q = 0; q < 4; ++q) {
-          std::string x1 = x(q, "cb + 2 * c8 + 1");
-          if (odd_tail) x1 = "(2 * c8 + 1 < " + glsl_int(cg4) + " ? " + x1 + " : vec4(0.0))";
-          t += "    a" + std::to_string(q) + " += " + x(q, "cb + 2 * c8") + " * lo + " + x1 + " * hi;\n";
-        }
-      } else {
-        t += "  for (int c4 = 0; c4 < " + glsl_int(cg4) + "; ++c4) {\n";
-        t += "    mat4 wm = mat4(getW4(m, c4, ky, kx), getW4(m + 1, c4, ky, kx), getW4(m + 2, c4, ky, kx),\n";
-        t += "                   getW4(m + 3, c4, ky, kx));\n";
-        for (int q = 0; q < 4; ++q) t += "    a" + std::to_string(q) + " += " + x(q, "cb + c4") + " * wm;\n";
-      }
-      return t + "  }\n";
-    });
-    return std::vector<ProgramInfo>{p};
+    // A planes tile per fragment: each input fetch then serves eight output
+    // channels and each weight fetch four pixels. Not with half weights
+    // (they pay off only against one-texel fragments), nor when the tile's
+    // two channel blocks may fall in different groups.
+    if (!ctx.inputs[1]->half_exact && (group == 1 || mg % (4 * kPlaneBlocks) == 0)) {
+      p.tile_body = true;
+      const std::string prologue = "  int n = oc[0];\n  int m = oc[1];\n" +
+                                   std::string(group == 1 ? "  int cb = 0;\n"
+                                                          : "  int cb = (m / " + glsl_int(mg) + ") * " +
+                                                                glsl_int(cg / 4) + ";\n") +
+                                   "  vec4 acc0 = " + bias4(bias) + ", acc1 = " + bias4(bias, "m + 4") +
+                                   ";\n";
+      p.body += tile_body(win, in_sp, prologue, "for (int c4 = 0; c4 < " + glsl_int(cg4) + "; ++c4) {", {"cb + c4"},
+                          [](int64_t kx, const ColumnFn& x) {
+                            const std::string k = glsl_int(kx);
+                            std::string t;
+                            for (int g = 0; g < kPlaneBlocks; ++g) {
+                              const std::string w = "w" + std::to_string(g) + "_" + k;
+                              t += "mat4 " + w + " = mat4(";
+                              for (int j = 0; j < 4; ++j)
+                                t += std::string(j ? ", " : "") + "getW4(m + " + std::to_string(4 * g + j) + ", c4, ky, " + k + ")";
+                              t += ");\n";
+                              for (int p = 0; p < kPlanePixels; ++p)
+                                t += "a" + std::to_string(g * kPlanePixels + p) + " += " + x(0, p) + " * " + w + ";\n";
+                            }
+                            return t;
+                          });
+    }
+    passes.push_back(p);
+    return passes;
   }
 
   ProgramInfo p;

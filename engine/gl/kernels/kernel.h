@@ -61,11 +61,13 @@ struct ProgramInfo {
   // past the channel count are ignored). Channel-packed outputs (see
   // texture_layout.h) then cost one call per texel.
   bool vec4_body = false;
-  // With vec4_body: the body also defines `mat4 process4x4(int oc[4])`, the
-  // outputs at pixels oc[3] .. oc[3]+3 (columns; oc[3] a multiple of 4, pixels
-  // past the row ignored) — used when the output has planes (texture_layout.h),
-  // so that a kernel can share fetches between four pixels.
-  bool quad_body = false;
+  // With vec4_body: the body also defines
+  // `void processTile(int oc[4], out vec4 q0, ..., out vec4 q7)`, the outputs
+  // of a planes texel position (texture_layout.h): q{g * 4 + p} is channels
+  // oc[1] + 4g .. oc[1] + 4g + 3 at pixel oc[3] + p (oc[1] a multiple of 8,
+  // oc[3] of 4; channels and pixels past the tensor are ignored). Used when
+  // the output has planes, so that a kernel can share fetches in the tile.
+  bool tile_body = false;
   // A fused activation applied to the value before it is stored: a GLSL
   // float expression of `glint_v`, and the same as a vec4 expression of
   // `glint_v4` (set by the runtime from the node, not by kernels).

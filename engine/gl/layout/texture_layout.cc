@@ -59,7 +59,8 @@ bool gpu_holds_dtype(DataType t) {
   }
 }
 
-Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size) {
+Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutLimits& limits) {
+  const int max_texture_size = limits.max_texture_size;
   if (!gpu_holds_dtype(desc.dtype)) {
     return unsupported("texture layout: dtype " + dtype_name(desc.dtype) +
                        " is not supported on the GPU (R32F texels hold floats, bool and integers up to 2^24)");
@@ -82,12 +83,13 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size
       l.height = static_cast<int>(s[0]);
       return l;
     }
-    if (auto l = channels_rgba_layout(desc.shape, max_texture_size)) return *l;
+    if (auto l = channels_rgba_layout(desc.shape, limits)) return *l;
   }
   return unpacked_r32f_layout(shape_size(desc.shape), max_texture_size);
 }
 
-std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, int max_texture_size) {
+std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const LayoutLimits& limits) {
+  const int max_texture_size = limits.max_texture_size;
   if (shape.size() != 4 || max_texture_size <= 0) return std::nullopt;
   const int64_t n = shape[0], c = shape[1], h = shape[2], w = shape[3];
   if (n <= 0 || c <= 0 || h <= 0 || w <= 0) return std::nullopt;
@@ -95,14 +97,17 @@ std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, int max_te
   TextureLayout l;
   l.elements = n * c * h * w;
   l.dims[0] = n; l.dims[1] = c; l.dims[2] = h; l.dims[3] = w;
-  // Planes where at most a quarter of the pixels would be padding (weights,
-  // whose rows are the kernel window, stay in one layer).
-  const int64_t wp = (w + kPlanes - 1) / kPlanes;
+  // Planes where at most a quarter of the pixels would be padding, for more
+  // than one channel block (a single block would leave half the layers
+  // empty; weights, whose rows are the kernel window, stay in one layer),
+  // when the context has a render target per layer.
+  const int64_t wp = (w + kPlanePixels - 1) / kPlanePixels, c8 = (c4 + kPlaneBlocks - 1) / kPlaneBlocks;
   static const bool planes = optimization_enabled("planes");
-  if (planes && (wp * kPlanes - w) * 4 <= w && wp <= max && n * c4 * h <= max) {
+  if (planes && limits.max_draw_buffers >= kPlanes && c4 > 1 && (wp * kPlanePixels - w) * 4 <= w && wp <= max &&
+      n * c8 * h <= max) {
     l.kind = LayoutKind::kChannelsPlanes;
     l.width = static_cast<int>(wp);
-    l.height = static_cast<int>(n * c4 * h);
+    l.height = static_cast<int>(n * c8 * h);
     l.layers = kPlanes;
     return l;
   }
@@ -127,8 +132,8 @@ int64_t texel_offset(const TextureLayout& l, int64_t n, int64_t c4, int64_t h, i
   const int64_t C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
   if (l.kind == LayoutKind::kChannelsRGBA) return (((n * C4 + c4) * H + h) * W + w) * 4;
   if (l.kind == LayoutKind::kChannelsPlanes) {  // layer-major, as glTexSubImage3D reads it
-    const int64_t layer = w % kPlanes, x = w / kPlanes;
-    return ((layer * l.height + (n * C4 + c4) * H + h) * l.width + x) * 4;
+    const int64_t layer = (c4 % kPlaneBlocks) * kPlanePixels + w % kPlanePixels, x = w / kPlanePixels;
+    return ((layer * l.height + (n * l.plane_rows() + c4 / kPlaneBlocks) * H + h) * l.width + x) * 4;
   }
   return (n * (C4 * H * W) + (c4 * H + h) * W + w) * 4;
 }

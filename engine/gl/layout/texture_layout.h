@@ -25,14 +25,17 @@ enum class LayoutKind {
   // Texel ((c4*H + h)*W + w, n): weights (N = output channels large, H and W
   // the kernel window), when the first arrangement is too tall.
   kChannelsRowsRGBA,
-  // Channel-packed as kChannelsRGBA, over kPlanes layers of a 2-D array
-  // texture: pixel w of a row sits in layer w % kPlanes at column
-  // w / kPlanes. A shader writes all layers at once (one render target per
-  // layer), so one fragment computes four pixels x four channels and a conv
-  // fetches each weight texel once for four pixels: 8 multiply-adds per
-  // fetch instead of 3.2, which is what decides speed on a software
-  // rasterizer. Reading stays one fetch (the layer is a coordinate).
-  // Texel (w / 4, (n*C4 + c4)*H + h, w % 4).
+  // Channel-packed as kChannelsRGBA, over kPlanes = 8 layers of a 2-D array
+  // texture: a texel position holds two channel blocks x four pixels of a
+  // row, channel block c4 of pixel w in layer (c4 % 2) * 4 + w % 4. A shader
+  // writes all eight layers at once (one render target per layer), so one
+  // fragment computes 4 pixels x 8 channels: a 1x1 conv fetches each input
+  // texel once for eight output channels and each weight texel once for
+  // four pixels (128 multiply-adds per 12 fetches, against 16 per 5 with one
+  // texel per fragment), which is what decides speed on a software
+  // rasterizer, where a 2-D array fetch also costs about two 2-D fetches.
+  // Reading stays one fetch (the layer is a coordinate).
+  // Texel (w / 4, (n*C8 + c4/2)*H + h, (c4 % 2) * 4 + w % 4), C8 = ceil(C4/2).
   kChannelsPlanes,
   // A rank-4 constant whose values are exact float16 values (TensorDesc::
   // half_exact): channels 8*c8 .. 8*c8+7 of one (n, h, w) as four half
@@ -49,8 +52,17 @@ enum class LayoutKind {
 
 enum class TextureFormat { kR32F, kRGBA32F };
 
-// Layers of a kChannelsPlanes texture: pixels computed per fragment.
-constexpr int kPlanes = 4;
+// A kChannelsPlanes texel position: kPlaneBlocks channel blocks x
+// kPlanePixels pixels, one layer (and render target) each.
+constexpr int kPlanePixels = 4;
+constexpr int kPlaneBlocks = 2;
+constexpr int kPlanes = kPlanePixels * kPlaneBlocks;
+
+// What a layout may use of the GL context.
+struct LayoutLimits {
+  int max_texture_size = 0;
+  int max_draw_buffers = 0;  // kChannelsPlanes needs kPlanes
+};
 
 struct TextureLayout {
   LayoutKind kind = LayoutKind::kUnpackedR32F;
@@ -69,6 +81,7 @@ struct TextureLayout {
   bool planar() const { return kind == LayoutKind::kChannelsPlanes; }
   bool half_packed() const { return kind == LayoutKind::kChannelsHalf8; }
   int64_t channel_blocks() const { return (dims[1] + 3) / 4; }  // C4
+  int64_t plane_rows() const { return (channel_blocks() + kPlaneBlocks - 1) / kPlaneBlocks; }  // C8
   int64_t half_blocks() const { return (dims[1] + 7) / 8; }     // C8
   TextureFormat format() const {
     return channel_packed() || half_packed() ? TextureFormat::kRGBA32F : TextureFormat::kR32F;
@@ -111,17 +124,16 @@ constexpr int64_t kGpuExactIntLimit = int64_t{1} << 24;
 bool gpu_holds_dtype(DataType t);
 
 // The channel-packed layout of a rank-4 [N, C, H, W] tensor, or nullopt when
-// neither arrangement fits `max_texture_size`.
-std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, int max_texture_size);
+// no arrangement fits `limits`.
+std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const LayoutLimits& limits);
 
 // The layout the executor gives a tensor of `desc`: channel-packed RGBA for
 // rank-4 float tensors that fit (the NCHW activations and conv weights of
 // vision models, which conv, pool and elementwise kernels read four channels
 // at a time), unpacked R32F for every other dtype gpu_holds_dtype() accepts;
 // other dtypes are unsupported (named in the message). This must stay a pure
-// function of (desc, max_texture_size) while Executor::prepare only receives
-// descs.
-Result<TextureLayout> choose_layout(const TensorDesc& desc, int max_texture_size);
+// function of (desc, limits) while Executor::prepare only receives descs.
+Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutLimits& limits);
 
 // Host-side conversion between a tensor's row-major floats and the texels of
 // a channel-packed layout (texels() * 4 floats; padding channels are zero).
