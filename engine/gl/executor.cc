@@ -507,7 +507,8 @@ class GlExecutor final : public Executor {
   Result<std::vector<GpuTensorPtr>> run(const std::vector<ProgramInfo>& passes,
                                         const std::vector<GpuTensorPtr>& inputs, size_t node_output_count,
                                         PassCache* cache) override {
-    if (cache && (cache->constant.size() != passes.size() || cache->outputs.size() != passes.size()))
+    if (cache && (cache->constant.size() != passes.size() || cache->outputs.size() != passes.size() ||
+                  cache->programs.size() != passes.size()))
       return internal_error("GL executor: a pass cache for " + std::to_string(cache->constant.size()) +
                             " passes given with " + std::to_string(passes.size()));
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
@@ -545,12 +546,26 @@ class GlExecutor final : public Executor {
                                 " but the node has " + std::to_string(node_output_count));
       }
       GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
-      GLINT_ASSIGN_OR_RETURN(std::string source, compose_fragment_shader(pass, cin, out_layout));
-      const CompiledProgram* program = programs_->find(source);
+      const CompiledProgram* program = nullptr;
+      PassCache::Program* cached = cache ? &cache->programs[k] : nullptr;
+      if (cached && cached->program && cached->input_layouts.size() == cin.size()) {
+        program = cached->program;
+        for (size_t i = 0; i < cin.size() && program; ++i)
+          if (cin[i].layout != cached->input_layouts[i]) program = nullptr;
+      }
       if (!program) {
-        GLINT_RETURN_IF_ERROR(check_units(pass, k));
-        current_program_ = 0;  // compiling changes the bound program
-        GLINT_ASSIGN_OR_RETURN(program, programs_->get({&source, pass.name, sampler_names(pass)}));
+        GLINT_ASSIGN_OR_RETURN(std::string source, compose_fragment_shader(pass, cin, out_layout));
+        program = programs_->find(source);
+        if (!program) {
+          GLINT_RETURN_IF_ERROR(check_units(pass, k));
+          current_program_ = 0;  // compiling changes the bound program
+          GLINT_ASSIGN_OR_RETURN(program, programs_->get({&source, pass.name, sampler_names(pass)}));
+        }
+        if (cached) {
+          cached->program = program;
+          cached->input_layouts.clear();
+          for (const ComposerInput& c : cin) cached->input_layouts.push_back(c.layout);
+        }
       }
       GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
       auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), this);

@@ -70,13 +70,28 @@ struct MemoryStats {
   int64_t programs = 0;        // compiled programs in the cache
 };
 
-// The temporaries of a node's passes that outlive a run (Executor::run):
-// constant[k] says pass k reads only the model's constants (weights re-laid
-// for the kernel that reads them, say), so its output never changes;
-// outputs[k] holds it once drawn. Owned by whoever owns the node's passes.
+struct CompiledProgram;
+
+// What a node's passes keep between runs (Executor::run). Owned by whoever
+// owns the passes; sized to them (resize() when they change).
+//  - constant[k]: pass k reads only the model's constants (weights re-laid
+//    for the kernel that reads them, say), so its output never changes;
+//    outputs[k] holds it once drawn.
+//  - programs[k]: the program pass k last ran and the input layouts its
+//    source was composed for, so that a run composes no shader source.
 struct PassCache {
+  struct Program {
+    const CompiledProgram* program = nullptr;
+    std::vector<TextureLayout> input_layouts;
+  };
   std::vector<bool> constant;
   std::vector<GpuTensorPtr> outputs;
+  std::vector<Program> programs;
+  void resize(size_t passes) {
+    constant.assign(passes, false);
+    outputs.assign(passes, nullptr);
+    programs.assign(passes, Program{});
+  }
 };
 
 class Executor {

@@ -122,8 +122,7 @@ struct Session::NodeState {
   void set_passes(std::vector<gl::ProgramInfo> p, std::string signature, const ir::Graph& g, const ir::Node& n) {
     passes = std::move(p);
     program_signature = std::move(signature);
-    pass_cache.constant.assign(passes.size(), false);
-    pass_cache.outputs.assign(passes.size(), nullptr);
+    pass_cache.resize(passes.size());
     for (size_t k = 0; k < passes.size(); ++k) {
       bool constant = passes[k].node_output < 0 && !passes[k].inputs.empty();
       for (const gl::ProgramInput& pi : passes[k].inputs) {
