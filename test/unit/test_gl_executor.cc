@@ -257,7 +257,7 @@ TEST_CASE("gl: composer generates the documented accessors", "[gl]") {
        {"uniform sampler2D", "const int X_RANK = 2;", "const int X_SIZE = 6;", "const int X_SHAPE[2] = int[2](2, 3);",
         "float getXFlat(int i)", "float getX(int i0, int i1)", "float getXBroadcast(int oc[OUT_RANK])",
         "const int S_RANK = 0;", "float getS()", "float getSBroadcast(int oc[OUT_RANK])", "const int OUT_RANK = 2;",
-        "const int OUT_SIZE = 6;", "const int OUT_SHAPE[2] = int[2](2, 3);", "texelFetch", "process(oc)"}) {
+        "const int OUT_SIZE = 6;", "const int OUT_SHAPE[2] = int[2](2, 3);", "texture(glint_u_X, (vec2(t) + 0.5) * glint_inv_size_X)", "textureSize(glint_u_X, 0)", "process(oc)"}) {
     CHECK(s.find(needle) != std::string::npos);
   }
   CHECK(s.find("S_SHAPE") == std::string::npos);  // no zero-size arrays
