@@ -635,7 +635,8 @@ Status Session::run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, boo
         if (!uploaded.ok()) return decline(uploaded.status());
         ins[pi.source] = uploaded.value();
       }
-  auto outs = gpu_->run(st.passes, ins, n.outputs.size(), &st.pass_cache);
+  static const bool pass_cache = optimization_enabled("pass-cache");
+  auto outs = gpu_->run(st.passes, ins, n.outputs.size(), pass_cache ? &st.pass_cache : nullptr);
   if (!outs.ok()) return decline(outs.status());
   for (size_t i = 0; i < n.outputs.size(); ++i) {
     if (!n.has_output(i)) continue;

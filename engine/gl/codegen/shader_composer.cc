@@ -3,6 +3,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/core/tuning.h"
 #include "engine/gl/codegen/embedded_shaders.h"
 
 namespace glint::gl {
@@ -165,7 +166,11 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   // main() sets glint_inv_size_X from textureSize() first.
   const std::string texel_fn = "glint_texel_" + X, inv = inv_size_name(X);
   os << "vec2 " << inv << ";\n";
-  if (in.layout.planar()) {
+  static const bool texture_reads = optimization_enabled("texture-reads");
+  if (!texture_reads) {
+    os << "vec4 " << texel_fn << "(" << (in.layout.planar() ? "ivec3" : "ivec2") << " t) { return texelFetch(" << u
+       << ", t, 0); }\n";
+  } else if (in.layout.planar()) {
     os << "vec4 " << texel_fn << "(ivec3 t) { return texture(" << u << ", vec3((vec2(t.xy) + 0.5) * " << inv
        << ", float(t.z))); }\n";
   } else {

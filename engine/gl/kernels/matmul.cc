@@ -8,6 +8,7 @@
 // 2 per 1. A constant B (weights) is laid out once per session (PassCache).
 #include <functional>
 
+#include "engine/core/tuning.h"
 #include "engine/gl/kernels/glsl_util.h"
 #include "engine/gl/kernels/kernels.h"
 
@@ -34,7 +35,8 @@ std::string dot_loop(int64_t K, const std::function<std::string(const std::strin
 // size every WebGL2 / GLES 3 context has.
 bool packable(int64_t rows, int64_t n, int64_t k) {
   constexpr int64_t kMinTextureSize = 2048;
-  return rows <= kMinTextureSize && n <= kMinTextureSize && (k + 3) / 4 <= kMinTextureSize;
+  static const bool enabled = optimization_enabled("packed-matmul");
+  return enabled && rows <= kMinTextureSize && n <= kMinTextureSize && (k + 3) / 4 <= kMinTextureSize;
 }
 
 // The passes of a product out[r, n] = sum_k A(r, k) * B(k, n) over packed
