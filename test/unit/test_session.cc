@@ -15,16 +15,19 @@ using glint::test::ModelBuilder;
 
 namespace {
 
+// n floats uniform in [-0.5, 0.5).
+std::vector<float> uniform_floats(std::mt19937& rng, size_t n) {
+  std::uniform_real_distribution<float> d(-0.5f, 0.5f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
 // x[1,2,6,6] -> Conv(3x3, 4 out, pad 1) -> Relu -> MaxPool 2x2 -> Flatten -> Gemm(3) -> Softmax
 ModelBuilder small_cnn() {
   ModelBuilder b(13);
   std::mt19937 rng(7);
-  std::uniform_real_distribution<float> d(-0.5f, 0.5f);
-  auto rnd = [&](size_t n) {
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-  };
+  auto rnd = [&](size_t n) { return uniform_floats(rng, n); };
   b.input("x", onnx::TensorProto::FLOAT, {1, 2, 6, 6});
   b.initializer("w", {4, 2, 3, 3}, rnd(4 * 2 * 9));
   b.initializer("b", {4}, rnd(4));
@@ -221,12 +224,7 @@ TEST_CASE("a model asking for a tensor larger than memory gets an error, not a c
 TEST_CASE("passes over constants are kept across runs; passes over inputs are not", "[session]") {
   ModelBuilder b(13);
   std::mt19937 rng(11);
-  std::uniform_real_distribution<float> d(-0.5f, 0.5f);
-  auto rnd = [&](size_t n) {
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-  };
+  auto rnd = [&](size_t n) { return uniform_floats(rng, n); };
   b.input("x", onnx::TensorProto::FLOAT, {1, 8, 6, 12});
   b.input("bias", onnx::TensorProto::FLOAT, {20});
   b.initializer("dw", {8, 1, 3, 3}, rnd(8 * 9));
@@ -247,8 +245,9 @@ TEST_CASE("passes over constants are kept across runs; passes over inputs are no
   std::optional<glint::gl::MemoryStats> after_first;
   for (int run = 0; run < 3; ++run) {
     Tensor x(glint::DataType::kFloat32, {1, 8, 6, 12}), bias(glint::DataType::kFloat32, {20});
-    for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = d(rng);
-    for (int64_t i = 0; i < bias.size(); ++i) bias.data<float>()[i] = d(rng) * static_cast<float>(run + 1);
+    const auto xs = rnd(x.size()), bs = rnd(bias.size());
+    for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = xs[i];
+    for (int64_t i = 0; i < bias.size(); ++i) bias.data<float>()[i] = bs[i] * static_cast<float>(run + 1);
     auto want = cpu->run({{"x", x}, {"bias", bias}});
     auto got = gpu->run({{"x", x}, {"bias", bias}});
     REQUIRE(want.ok());

@@ -47,19 +47,17 @@ std::vector<ProgramInfo> packed_product(const KernelContext& ctx, int64_t rows, 
                                         const std::string& a_at, const std::string& b_at, const std::string& row,
                                         const std::string& col, const std::string& finish,
                                         std::vector<ProgramInput> extra_inputs) {
-  const DataType t = ctx.outputs[0].dtype;
-  ProgramInfo pa;
-  pa.name = "matmul_pack_a";
-  pa.inputs = {{"A", 0}};
-  pa.output = {t, Shape{rows, K, 1, 1}};
-  pa.node_output = -1;
-  pa.body = "float process(int oc[OUT_RANK]) { int r = oc[0], k = oc[1]; return " + a_at + "; }\n";
-  ProgramInfo pb;
-  pb.name = "matmul_pack_b";
-  pb.inputs = {{"B", 1}};
-  pb.output = {t, Shape{n, K, 1, 1}};
-  pb.node_output = -1;
-  pb.body = "float process(int oc[OUT_RANK]) { int n = oc[0], k = oc[1]; return " + b_at + "; }\n";
+  // The pass laying input `source` (A: 0, B: 1) out as [count, K, 1, 1]: `value`
+  // (of ints `index` and k) at [index, k], four k to a texel.
+  auto pack = [&](const char* name, int source, int64_t count, const std::string& index, const std::string& value) {
+    ProgramInfo pk;
+    pk.name = name;
+    pk.inputs = {{source == 0 ? "A" : "B", source}};
+    pk.output = {ctx.outputs[0].dtype, Shape{count, K, 1, 1}};
+    pk.node_output = -1;
+    pk.body = "float process(int oc[OUT_RANK]) { int " + index + " = oc[0], k = oc[1]; return " + value + "; }\n";
+    return pk;
+  };
   ProgramInfo p;
   p.name = "matmul_packed";
   p.inputs = {{"AP", -1}, {"BP", -2}};
@@ -68,7 +66,7 @@ std::vector<ProgramInfo> packed_product(const KernelContext& ctx, int64_t rows, 
   p.body = "float process(int oc[OUT_RANK]) {\n  int r = " + row + ", n = " + col + ";\n  float acc = 0.0;\n" +
            "  for (int k4 = 0; k4 < " + glsl_int((K + 3) / 4) + "; ++k4) acc += dot(getAP4(r, k4, 0, 0), getBP4(n, k4, 0, 0));\n" +
            "  return " + finish + ";\n}\n";
-  return {pa, pb, p};
+  return {pack("matmul_pack_a", 0, rows, "r", a_at), pack("matmul_pack_b", 1, n, "n", b_at), p};
 }
 
 }  // namespace
