@@ -293,20 +293,20 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const s
     split("glint_c8", l.plane_rows(), false);
     split("oc[0]", l.dims[0], true);
     os << "  oc[1] = glint_c8 * " << 4 * kPlaneBlocks << ";\n";
-  } else if (l.kind == LayoutKind::kChannelsRGBA) {
-    os << "  int glint_c4;\n";
-    os << "  oc[3] = glint_px.x;\n";
-    os << "  glint_r = glint_px.y;\n";
-    split("oc[2]", H, false);
-    split("glint_c4", C4, false);
-    split("oc[0]", l.dims[0], true);
-    os << "  oc[1] = glint_c4 * 4;\n";
   } else {
     os << "  int glint_c4;\n";
-    os << "  oc[0] = glint_px.y;\n  glint_r = glint_px.x;\n";
-    split("oc[3]", W, false);
-    split("oc[2]", H, false);
-    split("glint_c4", C4, true);
+    if (l.kind == LayoutKind::kChannelsRGBA) {
+      os << "  oc[3] = glint_px.x;\n";
+      os << "  glint_r = glint_px.y;\n";
+      split("oc[2]", H, false);
+      split("glint_c4", C4, false);
+      split("oc[0]", l.dims[0], true);
+    } else {
+      os << "  oc[0] = glint_px.y;\n  glint_r = glint_px.x;\n";
+      split("oc[3]", W, false);
+      split("oc[2]", H, false);
+      split("glint_c4", C4, true);
+    }
     os << "  oc[1] = glint_c4 * 4;\n";
   }
 

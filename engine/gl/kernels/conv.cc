@@ -80,12 +80,12 @@ using ColumnFn = std::function<std::string(int b, int p)>;
 // Per window row (and input channel block, inside `channel_loop` when it is
 // not empty), each input column that a pixel's taps touch is fetched once
 // per block in `x_blocks` (a 3-wide stride-1 window over 4 pixels: 6
-// columns, not 12), and the tap body `tap(kx, x)` (kx a literal) fetches
-// each weight once for the tile. The prologue declares acc0 and acc1, the
-// two blocks' starting values.
+// columns, not 12), and the statements of tap `tap(kx, x)` (kx a literal)
+// fetch each weight once for the tile. The prologue declares acc0 and acc1,
+// the two blocks' starting values.
 std::string tile_body(const Window& win, const Shape& in_sp, const std::string& prologue,
                       const std::string& channel_loop, const std::vector<std::string>& x_blocks,
-                      const std::function<std::string(int64_t kx, const ColumnFn& x)>& tap) {
+                      const std::function<std::vector<std::string>(int64_t kx, const ColumnFn& x)>& tap) {
   std::string s = "void processTile(int oc[4]";
   for (int t = 0; t < kPlanes; ++t) s += ", out vec4 q" + std::to_string(t);
   s += ") {\n" + prologue;
@@ -134,16 +134,9 @@ std::string tile_body(const Window& win, const Shape& in_sp, const std::string& 
       s += ind + "vec4 " + x_name(b, j) + " = " +
            (guard ? "mix(vec4(0.0), " + g + ", in" + std::to_string(j) + ")" : g) + ";\n";
     }
-  for (int64_t kx = 0; kx < kw; ++kx) {
-    const std::string t = tap(kx, [&](int b, int p) { return x_name(b, p * sx + kx * dx); });
-    // `tap` is written without indent; indent each line.
-    for (size_t b = 0; b < t.size();) {
-      size_t e = t.find('\n', b);
-      if (e == std::string::npos) e = t.size();
-      s += ind + t.substr(b, e - b) + "\n";
-      b = e + 1;
-    }
-  }
+  for (int64_t kx = 0; kx < kw; ++kx)
+    for (const std::string& statement : tap(kx, [&](int b, int p) { return x_name(b, p * sx + kx * dx); }))
+      s += ind + statement + "\n";
   s += close;
   for (int t = 0; t < kPlanes; ++t) s += "  q" + std::to_string(t) + " = a" + std::to_string(t) + ";\n";
   return s + "}\n";
@@ -214,12 +207,12 @@ Result<std::vector<ProgramInfo>> conv_build(const KernelContext& ctx) {
                         "  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n  vec4 acc0 = " + bias4(bias) +
                             ", acc1 = " + bias4(bias, "m + 4") + ";\n",
                         "", {"m4", "m4 + 1"}, [](int64_t kx, const ColumnFn& x) {
-                          std::string t;
+                          std::vector<std::string> t;
                           for (int g = 0; g < kPlaneBlocks; ++g) {
                             const std::string tg = "t" + std::to_string(g) + "_" + std::to_string(kx);
-                            t += "vec4 " + tg + " = getT4(0, m4 + " + std::to_string(g) + ", ky, " + glsl_int(kx) + ");\n";
+                            t.push_back("vec4 " + tg + " = getT4(0, m4 + " + std::to_string(g) + ", ky, " + glsl_int(kx) + ");");
                             for (int p = 0; p < kPlanePixels; ++p)
-                              t += "a" + std::to_string(g * kPlanePixels + p) + " += " + x(g, p) + " * " + tg + ";\n";
+                              t.push_back("a" + std::to_string(g * kPlanePixels + p) + " += " + x(g, p) + " * " + tg + ";");
                           }
                           return t;
                         });
@@ -282,15 +275,15 @@ Result<std::vector<ProgramInfo>> conv_build(const KernelContext& ctx) {
       p.body += tile_body(win, in_sp, prologue, "for (int c4 = 0; c4 < " + glsl_int(cg4) + "; ++c4) {", {"cb + c4"},
                           [](int64_t kx, const ColumnFn& x) {
                             const std::string k = glsl_int(kx);
-                            std::string t;
+                            std::vector<std::string> t;
                             for (int g = 0; g < kPlaneBlocks; ++g) {
                               const std::string w = "w" + std::to_string(g) + "_" + k;
-                              t += "mat4 " + w + " = mat4(";
+                              std::string decl = "mat4 " + w + " = mat4(";
                               for (int j = 0; j < 4; ++j)
-                                t += std::string(j ? ", " : "") + "getW4(m + " + std::to_string(4 * g + j) + ", c4, ky, " + k + ")";
-                              t += ");\n";
+                                decl += std::string(j ? ", " : "") + "getW4(m + " + std::to_string(4 * g + j) + ", c4, ky, " + k + ")";
+                              t.push_back(decl + ");");
                               for (int p = 0; p < kPlanePixels; ++p)
-                                t += "a" + std::to_string(g * kPlanePixels + p) + " += " + x(0, p) + " * " + w + ";\n";
+                                t.push_back("a" + std::to_string(g * kPlanePixels + p) + " += " + x(0, p) + " * " + w + ";");
                             }
                             return t;
                           });
