@@ -33,48 +33,10 @@ FusedActivation::Kind kind_of(const std::string& op) {
   return FusedActivation::kNone;
 }
 
-// A GLSL float literal that reads back as exactly `v` (negative ones
-// parenthesized, so they can follow an operator).
-std::string literal(float v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
-  std::string s = buf;
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  if (s[0] == '-') s = "(" + s + ")";
-  return s;
-}
-
 std::string number(float v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
   return buf;
-}
-
-std::string glsl(const FusedActivation& a, const std::string& e, bool vec4) {
-  const std::string x = "(" + e + ")";
-  switch (a.kind) {
-    case FusedActivation::kNone: return e;
-    case FusedActivation::kRelu: return "max(" + x + ", 0.0)";
-    case FusedActivation::kClip: {
-      // An infinite bound is no bound (and GLSL has no infinity literal).
-      std::string r = x;
-      if (!std::isinf(a.alpha)) r = "max(" + r + ", " + literal(a.alpha) + ")";
-      if (!std::isinf(a.beta)) r = "min(" + r + ", " + literal(a.beta) + ")";
-      return r;
-    }
-    case FusedActivation::kLeakyRelu:
-      // mix with a bool selects (no arithmetic), so infinities stay exact.
-      return vec4 ? "mix(" + x + ", " + x + " * " + literal(a.alpha) + ", lessThan(" + x + ", vec4(0.0)))"
-                  : "(" + x + " < 0.0 ? " + x + " * " + literal(a.alpha) + " : " + x + ")";
-    case FusedActivation::kSigmoid: return "(1.0 / (1.0 + exp(-" + x + ")))";
-    case FusedActivation::kHardSigmoid:
-      return "clamp(" + literal(a.alpha) + " * " + x + " + " + literal(a.beta) + ", 0.0, 1.0)";
-    case FusedActivation::kTanh:
-      // Clamped: some GLSL tanh implementations overflow (NaN) for large |x|;
-      // tanh(15) is 1 in float32.
-      return "tanh(clamp(" + x + ", -15.0, 15.0))";
-  }
-  return e;
 }
 
 }  // namespace
@@ -178,14 +140,6 @@ void apply_fused_activation(const FusedActivation& a, float* data, int64_t n) {
       for (int64_t i = 0; i < n; ++i) data[i] = std::tanh(data[i]);
       return;
   }
-}
-
-std::string fused_activation_glsl(const FusedActivation& a, const std::string& expr) {
-  return glsl(a, expr, false);
-}
-
-std::string fused_activation_glsl_vec4(const FusedActivation& a, const std::string& expr) {
-  return glsl(a, expr, true);
 }
 
 }  // namespace glint

@@ -2,7 +2,8 @@
 // MatMul, ConvTranspose): passes::fuse_activations removes the activation
 // node and records it on the producer as internal attributes; the runtime
 // applies it to the producer's output 0 (CPU: after the kernel runs, GPU: in
-// the shader's output store). The attribute names carry a prefix the loader
+// the shader's output store: engine/gl/kernels/glsl_util.h,
+// fused_activation_glsl). The attribute names carry a prefix the loader
 // refuses in user models, so a model cannot inject or spoof them.
 #pragma once
 #include <cstdint>
@@ -52,13 +53,5 @@ void set_fused_activation(ir::Node& n, const FusedActivation& a);
 // In place on float data, computing exactly what the CPU activation kernels
 // compute (engine/cpu/activation.cc), so a fused graph matches the unfused one.
 void apply_fused_activation(const FusedActivation& a, float* data, int64_t n);
-
-// A GLSL ES 3.00 expression of `expr` with the activation applied (`expr`
-// itself for kNone). `expr` may appear more than once in the result: pass a
-// variable or another side-effect-free, cheap expression. Matches the GPU
-// activation kernels (engine/gl/kernels/activation.cc).
-std::string fused_activation_glsl(const FusedActivation& a, const std::string& expr);
-// The same for a vec4 `expr` (packed layouts), component-wise.
-std::string fused_activation_glsl_vec4(const FusedActivation& a, const std::string& expr);
 
 }  // namespace glint

@@ -12,6 +12,7 @@
 #include "engine/core/fused_activation.h"
 #include "engine/core/half.h"
 #include "engine/core/tuning.h"
+#include "engine/gl/kernels/glsl_util.h"
 #include "engine/gl/layout/texture_layout.h"
 #include "engine/core/log.h"
 #include "engine/onnx/loader.h"
@@ -148,8 +149,8 @@ void attach_fused_activation(const ir::Node& n, std::vector<gl::ProgramInfo>& pa
   if (act.kind == FusedActivation::kNone) return;
   for (auto& p : passes) {
     if (p.node_output != 0) continue;
-    p.activation = fused_activation_glsl(act, "glint_v");
-    p.activation4 = fused_activation_glsl_vec4(act, "glint_v4");
+    p.activation = gl::fused_activation_glsl(act, "glint_v");
+    p.activation4 = gl::fused_activation_glsl(act, "glint_v4", /*vec4=*/true);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "engine/core/compare.h"
+#include "engine/gl/kernels/glsl_util.h"
 #include "test/unit/graph_test_util.h"
 
 using glint::FusedActivation;
@@ -280,8 +281,8 @@ TEST_CASE("fused activations as GLSL expressions", "[fuse_activation]") {
   };
   for (const GlslCase& c : cases) {
     INFO(c.a.describe());
-    CHECK(glint::fused_activation_glsl(c.a, "v") == c.scalar);
-    CHECK(glint::fused_activation_glsl_vec4(c.a, "v") == c.vec4);
+    CHECK(glint::gl::fused_activation_glsl(c.a, "v") == c.scalar);
+    CHECK(glint::gl::fused_activation_glsl(c.a, "v", /*vec4=*/true) == c.vec4);
   }
   // describe() names the parameters (it feeds cache keys and `glint info`).
   CHECK(FusedActivation{FusedActivation::kClip, 0.f, 6.f}.describe() == "Clip(0, 6)");

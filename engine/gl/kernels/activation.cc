@@ -62,16 +62,11 @@ Result<std::vector<ProgramInfo>> activation_build(const KernelContext& ctx) {
   const std::string& op = n.op_type;
   auto F = [&](const char* attr, float dflt) { return glsl_float(n.attr_float(attr, dflt)); };
   std::string e;
-  if (op == "Relu") {
-    e = "max(x, 0.0)";
-  } else if (op == "LeakyRelu") {
-    e = "x < 0.0 ? x * " + F("alpha", 0.01f) + " : x";
-  } else if (op == "Sigmoid") {
-    e = "1.0 / (1.0 + exp(-x))";
-  } else if (op == "Tanh") {
-    // Clamped: some GLSL tanh implementations overflow (NaN) for large |x|;
-    // tanh(15) is 1 in float32.
-    e = "tanh(clamp(x, -15.0, 15.0))";
+  const FusedActivation fusable = activation_from_op(n);
+  if (fusable.kind != FusedActivation::kNone && op != "Clip") {
+    // Relu, LeakyRelu, Sigmoid, HardSigmoid, Tanh: the expression a producer
+    // stores when the activation is fused into it.
+    e = fused_activation_glsl(fusable, "x");
   } else if (op == "Clip") {
     ClipBounds b;
     std::string why;
@@ -94,8 +89,6 @@ Result<std::vector<ProgramInfo>> activation_build(const KernelContext& ctx) {
     std::string a = F("alpha", 1.67326319217681884765625f);
     std::string g = F("gamma", 1.05070102214813232421875f);
     e = g + " * (x <= 0.0 ? " + a + " * (exp(x) - 1.0) : x)";
-  } else if (op == "HardSigmoid") {
-    e = "clamp(" + F("alpha", 0.2f) + " * x + " + F("beta", 0.5f) + ", 0.0, 1.0)";
   } else if (op == "HardSwish") {
     e = "x * clamp(x / 6.0 + 0.5, 0.0, 1.0)";
   } else if (op == "Softplus") {

@@ -18,6 +18,33 @@ std::string glsl_float(double v) {
   return s;
 }
 
+std::string fused_activation_glsl(const FusedActivation& a, const std::string& expr, bool vec4) {
+  const std::string x = "(" + expr + ")";
+  switch (a.kind) {
+    case FusedActivation::kNone: return expr;
+    case FusedActivation::kRelu: return "max(" + x + ", 0.0)";
+    case FusedActivation::kClip: {
+      // An infinite bound is no bound.
+      std::string r = x;
+      if (!std::isinf(a.alpha)) r = "max(" + r + ", " + glsl_float(a.alpha) + ")";
+      if (!std::isinf(a.beta)) r = "min(" + r + ", " + glsl_float(a.beta) + ")";
+      return r;
+    }
+    case FusedActivation::kLeakyRelu:
+      // mix with a bool selects (no arithmetic), so infinities stay exact.
+      return vec4 ? "mix(" + x + ", " + x + " * " + glsl_float(a.alpha) + ", lessThan(" + x + ", vec4(0.0)))"
+                  : "(" + x + " < 0.0 ? " + x + " * " + glsl_float(a.alpha) + " : " + x + ")";
+    case FusedActivation::kSigmoid: return "(1.0 / (1.0 + exp(-" + x + ")))";
+    case FusedActivation::kHardSigmoid:
+      return "clamp(" + glsl_float(a.alpha) + " * " + x + " + " + glsl_float(a.beta) + ", 0.0, 1.0)";
+    case FusedActivation::kTanh:
+      // Clamped: some GLSL tanh implementations overflow (NaN) for large |x|;
+      // tanh(15) is 1 in float32.
+      return "tanh(clamp(" + x + ", -15.0, 15.0))";
+  }
+  return expr;
+}
+
 std::string glsl_int(int64_t v) {
   std::string s = std::to_string(v);
   if (v < 0) s = "(" + s + ")";

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/fused_activation.h"
 #include "engine/gl/kernels/kernel.h"
 
 namespace glint::gl {
@@ -54,6 +55,13 @@ bool is_int_like(DataType t);
 
 // True when input i is present and float32/float16; else says why.
 bool input_is_float(const KernelContext& ctx, size_t i, std::string* why);
+
+// A GLSL ES 3.00 expression of `expr` with the activation applied (`expr`
+// itself for kNone): what the activation kernels (activation.cc) compute,
+// and what a producer's shader stores when an activation is fused into it.
+// `expr` may appear more than once in the result: pass a variable or another
+// side-effect-free, cheap expression. `vec4`: `expr` is a vec4, component-wise.
+std::string fused_activation_glsl(const FusedActivation& a, const std::string& expr, bool vec4 = false);
 
 // One pass writing output 0: each element is `expr` of `float x` (input 0 at
 // the same coordinate). `prelude` holds helper functions placed before process().
