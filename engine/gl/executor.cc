@@ -353,7 +353,7 @@ class GlExecutor final : public Executor {
     const TextureLayout& layout = gt->layout();
     Tensor out(gt->desc().dtype, gt->desc().shape);
     if (layout.elements == 0) return out;
-    if (layout.layers > 1) {
+    if (layout.channel_packed()) {  // float storage only (choose_layout)
       // Every layer attached, read one read buffer at a time.
       staging_.resize(static_cast<size_t>(layout.texels() * 4));
       const int64_t layer_floats = static_cast<int64_t>(layout.width) * layout.height * 4;
@@ -380,14 +380,6 @@ class GlExecutor final : public Executor {
       glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, texels.data());
       GLINT_RETURN_IF_ERROR(debug_check("GL download"));
       unpack_half8(layout, texels.data(), out.data<float>());
-      GLINT_RETURN_IF_ERROR(finish_read(out.data<float>(), layout.elements, &out));
-      return out;
-    }
-    if (layout.channel_packed()) {  // float storage only (choose_layout)
-      staging_.resize(static_cast<size_t>(layout.texels() * 4));
-      glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, staging_.data());
-      GLINT_RETURN_IF_ERROR(debug_check("GL download"));
-      unpack_channels(layout, staging_.data(), out.data<float>());
       GLINT_RETURN_IF_ERROR(finish_read(out.data<float>(), layout.elements, &out));
       return out;
     }
@@ -642,12 +634,11 @@ class GlExecutor final : public Executor {
     for (int p = layers; p < attached_layers_; ++p) {
       glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0 + p, GL_TEXTURE_2D, 0, 0);
     }
-    if (layers != draw_buffers_) {
+    if (layers != attached_layers_) {
       static const GLenum kBuffers[] = {GL_COLOR_ATTACHMENT0, GL_COLOR_ATTACHMENT1, GL_COLOR_ATTACHMENT2,
                                         GL_COLOR_ATTACHMENT3, GL_COLOR_ATTACHMENT4, GL_COLOR_ATTACHMENT5,
                                         GL_COLOR_ATTACHMENT6, GL_COLOR_ATTACHMENT7};
       glDrawBuffers(layers, kBuffers);
-      draw_buffers_ = layers;
     }
     attached_layers_ = layers;
   }
@@ -706,8 +697,7 @@ class GlExecutor final : public Executor {
   GLuint current_program_ = 0;
   int viewport_w_ = -1;
   int viewport_h_ = -1;
-  int attached_layers_ = 1;  // color attachments in use
-  int draw_buffers_ = 1;
+  int attached_layers_ = 1;  // color attachments (and draw buffers) in use
 };
 
 }  // namespace
