@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <new>
+#include <set>
 #include <stdexcept>
 #include <sstream>
 
@@ -345,16 +346,10 @@ Status Session::place_nodes() {
 // at creation, so the first run does not pay for shader compiles.
 Status Session::compile_static() {
   if (gpu_ == nullptr) return Status::Ok();
-  // Rank-4 float weights that are exact halves (a float16 model's, widened or
-  // not) may live on the GPU as packed halves: half the fetches, same values.
-  // Off unless GLINT_ENABLE=half-weights (slower on software rasterizers).
-  for (auto& [name, t] : graph_.initializers) {
-    const DataType dt = t.dtype();
-    if (optimization_opted_in("half-weights") && t.rank() == 4 && (dt == DataType::kFloat32 || dt == DataType::kFloat16) &&
-        gl::values_half_exact(t.data<float>(), t.size())) {
-      half_exact_.insert(name);
-    }
-  }
+  // Weights that are exact halves (a float16 model's, widened or not) may
+  // live on the GPU as packed halves: half the fetches, same values.
+  for (auto& [name, t] : graph_.initializers)
+    if (gl::held_as_half_weights(t)) half_exact_.insert(name);
   for (size_t idx : order_) {
     NodeState& st = *states_[idx];
     if (!st.gpu) continue;
@@ -429,28 +424,25 @@ int64_t Session::memory_budget() const {
     auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), half_exact_.count(name) > 0}, max);
     weights += l.ok() ? l->byte_size() : 0;
   }
-  // Each value is live from the step that writes it to its last reader.
-  struct Live {
-    size_t from, until;
-    int64_t bytes;
-  };
-  std::vector<Live> produced;
+  // Each value is live from the step that writes it to its last reader: one
+  // sweep over the steps with the live sizes in a multiset (the two largest
+  // at its end).
+  std::vector<std::vector<int64_t>> dying(order_.size() + 1);  // bytes freed after each step
+  std::multiset<int64_t> live;
+  int64_t activations = 0;
   for (size_t pos = 0; pos < order_.size(); ++pos) {
     for (auto& o : graph_.nodes[order_[pos]].outputs) {
       if (o.empty()) continue;
       auto last = last_use_.find(o);
-      produced.push_back({pos, last == last_use_.end() ? order_.size() : last->second, bytes(o)});
+      const int64_t b = bytes(o);
+      live.insert(b);
+      dying[last == last_use_.end() ? order_.size() : last->second].push_back(b);
     }
-  }
-  int64_t activations = 0;
-  for (size_t pos = 0; pos < order_.size(); ++pos) {
-    int64_t first = 0, second = 0;
-    for (const Live& v : produced) {
-      if (v.from > pos || v.until < pos) continue;
-      if (v.bytes > first) { second = first; first = v.bytes; }
-      else if (v.bytes > second) second = v.bytes;
-    }
+    auto top = live.rbegin();
+    const int64_t first = top == live.rend() ? 0 : *top++;
+    const int64_t second = top == live.rend() ? 0 : *top;
     activations = std::max(activations, first + second);
+    for (int64_t b : dying[pos]) live.erase(live.find(b));
   }
   // The bound the tests hold the pool to (test_gpu_memory.cc), with room
   // for textures a best fit shares between tensors of different sizes.

@@ -40,11 +40,8 @@ struct Bound {
 Bound memory_bound(const ir::Graph& g, const gl::LayoutLimits& limits) {
   Bound b;
   for (auto& [name, t] : g.initializers) {
-    // As the session stores them: rank-4 weights that are exact halves packed
-    // when that optimization is on (engine/core/tuning.h).
-    const bool half = glint::optimization_opted_in("half-weights") && t.rank() == 4 && (t.dtype() == glint::DataType::kFloat32 || t.dtype() == glint::DataType::kFloat16) &&
-                      gl::values_half_exact(t.data<float>(), t.size());
-    auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), half}, limits);
+    // As the session stores them (packed halves only when that optimization is on).
+    auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), gl::held_as_half_weights(t)}, limits);
     b.weights += l.ok() ? l->byte_size() : 0;
   }
   auto order = ir::topological_order(g);

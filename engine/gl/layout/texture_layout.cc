@@ -179,6 +179,12 @@ bool values_half_exact(const float* data, int64_t n) {
   return true;
 }
 
+bool held_as_half_weights(const Tensor& t) {
+  static const bool enabled = optimization_opted_in("half-weights");
+  return enabled && t.rank() == 4 && (t.dtype() == DataType::kFloat32 || t.dtype() == DataType::kFloat16) &&
+         values_half_exact(t.data<float>(), t.size());
+}
+
 void pack_channels(const TextureLayout& l, const float* src, float* texels) {
   const int64_t N = l.dims[0], C = l.dims[1], H = l.dims[2], W = l.dims[3];
   std::fill(texels, texels + l.texels() * 4, 0.0f);

@@ -147,5 +147,9 @@ void unpack_half8(const TextureLayout& l, const uint32_t* texels, float* dst);
 // True when every value is finite, exactly a float16 value, and packs into
 // kChannelsHalf8 texels without forming a denormal, infinite or NaN float.
 bool values_half_exact(const float* data, int64_t n);
+// True for a constant a session holds as kChannelsHalf8: rank-4 float
+// weights whose values are all exact halves, when GLINT_ENABLE=half-weights
+// (engine/core/tuning.h; off by default: slower on software rasterizers).
+bool held_as_half_weights(const Tensor& t);
 
 }  // namespace glint::gl
