@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/core/dtype.h"
+#include "engine/core/tensor.h"
+
 namespace glint {
 
 namespace ir {
@@ -53,5 +56,8 @@ void set_fused_activation(ir::Node& n, const FusedActivation& a);
 // In place on float data, computing exactly what the CPU activation kernels
 // compute (engine/cpu/activation.cc), so a fused graph matches the unfused one.
 void apply_fused_activation(const FusedActivation& a, float* data, int64_t n);
+// The same on a kernel's output `y` when it holds floats (float32, float16,
+// bfloat16 are stored as float); other dtypes are left as they are.
+void apply_fused_activation(const FusedActivation& a, Tensor& y);
 
 }  // namespace glint

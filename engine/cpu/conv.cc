@@ -214,14 +214,12 @@ Status infer_conv(const ir::Node& node, const std::vector<const ir::ValueInfo*>&
   return Status::Ok();
 }
 
-namespace {
-
 // Relu and Clip on float32 outputs go into the GEMM / depthwise epilogue.
-bool epilogue_applies(const FusedActivation& a, DataType out) {
+bool conv_epilogue_applies(const FusedActivation& a, DataType out) {
   return out == DataType::kFloat32 && (a.kind == FusedActivation::kRelu || a.kind == FusedActivation::kClip);
 }
 
-Status conv_impl(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) {
+Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
   GLINT_RETURN_IF_ERROR(check_float(node, *inputs[0], "X"));
   GLINT_RETURN_IF_ERROR(alloc_outputs(infer_conv, node, inputs, outputs));
@@ -251,10 +249,11 @@ Status conv_impl(const ir::Node& node, const std::vector<const Tensor*>& inputs,
     return Status::Ok();
   }
   // A Relu / Clip fused into this node (passes::fuse_activations) is applied
-  // in the kernels' epilogue on float32 outputs; conv() applies the others.
+  // in the kernels' epilogue on float32 outputs; the runtime applies the
+  // others (conv_epilogue_applies in the registry row).
   GemmClamp clamp;
   const FusedActivation act = fused_activation_of(node);
-  if (epilogue_applies(act, y.dtype())) {
+  if (conv_epilogue_applies(act, y.dtype())) {
     if (act.kind == FusedActivation::kRelu) clamp.lo = 0.f;
     if (act.kind == FusedActivation::kClip) { clamp.lo = act.alpha; clamp.hi = act.beta; }
   }
@@ -282,22 +281,6 @@ Status conv_impl(const ir::Node& node, const std::vector<const Tensor*>& inputs,
         }, yg, out_pix, bg, false, clamp);
     }
   round_to_dtype(y);
-  return Status::Ok();
-}
-
-}  // namespace
-
-// Registered with applies_fused_activation (registry_cpu.inc): the fused
-// activation is applied here, in the epilogue or after the kernel.
-Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) {
-  GLINT_RETURN_IF_ERROR(conv_impl(node, inputs, outputs));
-  const FusedActivation act = fused_activation_of(node);
-  Tensor& y = outputs[0];
-  const DataType t = y.dtype();
-  if (act.kind != FusedActivation::kNone && !epilogue_applies(act, t) &&
-      (t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16)) {
-    apply_fused_activation(act, y.data<float>(), y.size());
-  }
   return Status::Ok();
 }
 

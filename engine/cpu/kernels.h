@@ -2,6 +2,7 @@
 // that bind them to ops are in engine/runtime/registry_cpu.inc and
 // registry_shapes.inc.
 #pragma once
+#include "engine/core/fused_activation.h"
 #include "engine/cpu/kernel.h"
 
 namespace glint::cpu {
@@ -38,6 +39,8 @@ GLINT_CPU_INFER(infer_gemm);
 
 // conv.cc, pool.cc
 GLINT_CPU_KERNEL(conv);
+// The fused activations conv applies in its epilogue (Relu, Clip on float32).
+bool conv_epilogue_applies(const FusedActivation& a, DataType out);
 GLINT_CPU_INFER(infer_conv);
 GLINT_CPU_KERNEL(conv_transpose);
 GLINT_CPU_INFER(infer_conv_transpose);

@@ -46,7 +46,8 @@ Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep = {});
 struct OptimizeOptions {
   bool fold = true;  // constant folding; off means no folding passes at all
   bool fold_batch_norm = true;
-  // Off until the runtime applies fused activations (CPU and GPU).
+  // Only for a runtime that applies fused activations (Session does, CPU
+  // and GPU: it turns this on unless GLINT_DISABLE=fuse).
   bool fuse_activations = false;
   // Nodes (name, or first output when unnamed) the rewrites must not remove,
   // e.g. SessionOptions::force_cpu.

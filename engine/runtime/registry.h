@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/fused_activation.h"
 #include "engine/cpu/kernel.h"
 #include "engine/gl/kernels/kernel.h"
 
@@ -23,10 +24,13 @@ enum class Backend { kCpu, kGpu };
 struct CpuCandidate {
   const char* name;
   cpu::CpuKernelFn run;
-  // The kernel applies the node's fused activation (fused_activation_of)
-  // itself, e.g. in its GEMM epilogue; otherwise the runtime applies it to
-  // output 0 after the kernel.
-  bool applies_fused_activation = false;
+  // Which fused activations (fused_activation_of) the kernel applies itself,
+  // e.g. in its GEMM epilogue, for an output of a dtype; the runtime applies
+  // the others to output 0 after the kernel. nullptr: none.
+  bool (*applies_fused_activation)(const FusedActivation& a, DataType out) = nullptr;
+  bool applies(const FusedActivation& a, DataType out) const {
+    return applies_fused_activation != nullptr && applies_fused_activation(a, out);
+  }
 };
 
 struct GpuCandidate {

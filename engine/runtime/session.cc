@@ -549,11 +549,7 @@ Status Session::run_cpu_node(size_t idx, std::map<std::string, Slot>& slots) {
   Status s = st.cpu->run(n, ins, outs);
   if (!s.ok()) return s.message().find(n.describe()) == std::string::npos ? s.with_context(n.describe()) : s;
   const FusedActivation act = fused_activation_of(n);
-  const DataType out_type = outs.empty() ? DataType::kUndefined : outs[0].dtype();
-  if (act.kind != FusedActivation::kNone && !st.cpu->applies_fused_activation &&
-      (out_type == DataType::kFloat32 || out_type == DataType::kFloat16 || out_type == DataType::kBFloat16)) {
-    apply_fused_activation(act, outs[0].data<float>(), outs[0].size());
-  }
+  if (!outs.empty() && !st.cpu->applies(act, outs[0].dtype())) apply_fused_activation(act, outs[0]);
   for (size_t i = 0; i < outs.size(); ++i)
     if (n.has_output(i)) slots[n.outputs[i]].cpu = std::move(outs[i]);
   return Status::Ok();

@@ -52,9 +52,8 @@ inline std::map<std::string, Tensor> run_graph_on_cpu(const ir::Graph& g, const 
     Status s = k->run(n, ins, outs);
     INFO(s.message());
     REQUIRE(s.ok());
-    FusedActivation a = fused_activation_of(n);
-    if (a.kind != FusedActivation::kNone && !k->applies_fused_activation)
-      apply_fused_activation(a, outs[0].data<float>(), outs[0].size());
+    const FusedActivation a = fused_activation_of(n);
+    if (!k->applies(a, outs[0].dtype())) apply_fused_activation(a, outs[0]);
     for (size_t i = 0; i < outs.size(); ++i)
       if (n.has_output(i)) env[n.outputs[i]] = std::move(outs[i]);
   }

@@ -1,9 +1,8 @@
 // passes::fuse_activations and engine/core/fused_activation: which
 // producer + activation pairs fuse, what the producer carries afterwards, and
 // that applying the fused activation to the producer's CPU output gives the
-// unfused graph's result. (The runtime does not apply fused activations yet,
-// so the numerical check applies them here, in run_graph_on_cpu, the way the
-// runtime will; once it does, a Session-level check can be added.)
+// unfused graph's result (run_graph_on_cpu applies them as the runtime does;
+// the session tests cover the runtime itself).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
