@@ -135,12 +135,17 @@ Status conv_transpose(const ir::Node& node, const std::vector<const Tensor*>& in
   const int64_t in_pix = I[0] * I[1] * I[2], out_pix = O[0] * O[1] * O[2], ks = K[0] * K[1] * K[2];
   std::vector<float> col(static_cast<size_t>(Mg * ks * in_pix));
   const float* px = x.data<float>();
-  const float* pw = w.data<float>();
   float* py = y.data<float>();
+  // W_g^T [Mg*ks, Cg] for every group (W_g is [Cg, Mg*ks]), once for the batch.
+  std::vector<float> wt(static_cast<size_t>(group * Mg * ks * Cg));
+  const float* pw = w.data<float>();
+  for (int64_t gi = 0; gi < group; ++gi)
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t r = 0; r < Mg * ks; ++r) wt[(gi * Mg * ks + r) * Cg + c] = pw[(gi * Cg + c) * Mg * ks + r];
   for (int64_t n = 0; n < N; ++n)
     for (int64_t gi = 0; gi < group; ++gi) {
-      // col[Mg*ks, in_pix] = W_g^T (W_g is [Cg, Mg*ks]) x X_g [Cg, in_pix]
-      gemm(true, false, Mg * ks, in_pix, Cg, 1.f, pw + gi * Cg * Mg * ks, Mg * ks,
+      // col[Mg*ks, in_pix] = W_g^T x X_g [Cg, in_pix]
+      gemm(false, false, Mg * ks, in_pix, Cg, 1.f, wt.data() + gi * Mg * ks * Cg, Cg,
            px + (n * C + gi * Cg) * in_pix, in_pix, 0.f, col.data(), in_pix);
       float* yg = py + (n * M + gi * Mg) * out_pix;
       for (int64_t m = 0; m < Mg; ++m) {
