@@ -44,6 +44,10 @@ bool is_float(DataType t) {
          t == DataType::kFloat64;
 }
 
+bool is_float_storage(DataType t) {
+  return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16;
+}
+
 bool is_integer(DataType t) {
   switch (t) {
     case DataType::kUint8: case DataType::kInt8: case DataType::kUint16: case DataType::kInt16:

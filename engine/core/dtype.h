@@ -35,6 +35,7 @@ size_t storage_size(DataType t);
 
 // The C++ type a kernel reads for a dtype's storage.
 bool is_float(DataType t);     // float16, bfloat16, float32, float64
+bool is_float_storage(DataType t);  // float32, float16, bfloat16: held as float (storage_size 4)
 bool is_integer(DataType t);   // signed or unsigned integer types
 bool is_supported_storage(DataType t);  // everything but complex and undefined
 

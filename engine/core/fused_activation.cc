@@ -143,10 +143,7 @@ void apply_fused_activation(const FusedActivation& a, float* data, int64_t n) {
 }
 
 void apply_fused_activation(const FusedActivation& a, Tensor& y) {
-  const DataType t = y.dtype();
-  if (a.kind == FusedActivation::kNone ||
-      (t != DataType::kFloat32 && t != DataType::kFloat16 && t != DataType::kBFloat16))
-    return;
+  if (a.kind == FusedActivation::kNone || !is_float_storage(y.dtype())) return;
   apply_fused_activation(a, y.data<float>(), y.size());
 }
 

@@ -9,10 +9,6 @@ namespace glint::cpu {
 
 namespace {
 
-bool is_f32_storage(DataType dt) {
-  return dt == DataType::kFloat32 || dt == DataType::kFloat16 || dt == DataType::kBFloat16;
-}
-
 // C[M,N] = A[M,K] B[K,N] for a non-float32 storage type, plain loops.
 template <class T>
 void naive_matmul(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K) {
@@ -144,7 +140,7 @@ Status gemm_kernel(const ir::Node& node, const std::vector<const Tensor*>& input
   const DataType dt = a.dtype();
   if (c && c->dtype() != dt)
     return node_error(node, "C has dtype " + dtype_name(c->dtype()) + " but A has " + dtype_name(dt));
-  if (is_f32_storage(dt)) {
+  if (is_float_storage(dt)) {
     float* py = y.data<float>();
     bool use_c = c && beta != 0.f;
     if (use_c) {

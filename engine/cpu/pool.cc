@@ -242,8 +242,7 @@ Status pool(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   }
   const int64_t NC = x.shape()[0] * x.shape()[1];
   if (kind == PoolKind::kMax && !idx && maxpool2d_applies(g) &&
-      (x.dtype() == DataType::kFloat32 || x.dtype() == DataType::kFloat16 ||
-       x.dtype() == DataType::kBFloat16)) {
+      is_float_storage(x.dtype())) {
     maxpool2d(x.data<float>(), y.data<float>(), NC, g);
     round_to_dtype(y);
     return Status::Ok();

@@ -46,10 +46,6 @@ Status debug_check(const char* what) {
 inline Status debug_check(const char*) { return Status::Ok(); }
 #endif
 
-bool is_float_storage(DataType t) {
-  return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16;
-}
-
 Status out_of_range(const Tensor& t, const char* what, double v, int64_t i) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", v);

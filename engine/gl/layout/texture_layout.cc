@@ -68,10 +68,8 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutLimits& 
   for (int64_t d : desc.shape) {
     if (d < 0) return invalid_argument("texture layout: shape " + shape_str(desc.shape) + " has an unknown dimension");
   }
-  const bool float_storage = desc.dtype == DataType::kFloat32 || desc.dtype == DataType::kFloat16 ||
-                             desc.dtype == DataType::kBFloat16;
   static const bool packed = optimization_enabled("packed");
-  if (packed && float_storage && desc.shape.size() == 4 && shape_size(desc.shape) > 0) {
+  if (packed && is_float_storage(desc.dtype) && desc.shape.size() == 4 && shape_size(desc.shape) > 0) {
     const Shape& s = desc.shape;
     const int64_t c8 = (s[1] + 7) / 8;
     if (desc.half_exact && c8 * s[2] * s[3] <= max_texture_size && s[0] <= max_texture_size) {
