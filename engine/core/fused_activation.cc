@@ -107,15 +107,15 @@ void set_fused_activation(ir::Node& n, const FusedActivation& a) {
 }
 
 void apply_fused_activation(const FusedActivation& a, float* data, int64_t n) {
-  // Each formula is the CPU kernel's (engine/cpu/activation.cc), including
-  // where it computes in double.
   const double alpha = a.alpha, beta = a.beta;
+  auto each = [&](auto f) {
+    for (int64_t i = 0; i < n; ++i) data[i] = f(data[i], alpha, beta);
+  };
   switch (a.kind) {
     case FusedActivation::kNone: return;
-    case FusedActivation::kRelu:
-      for (int64_t i = 0; i < n; ++i) data[i] = data[i] < 0 ? 0.f : data[i];
-      return;
+    case FusedActivation::kRelu: return each(activation_value<FusedActivation::kRelu, float>);
     case FusedActivation::kClip: {
+      // As the Clip kernel does on floats.
       const float lo = a.alpha, hi = a.beta;
       for (int64_t i = 0; i < n; ++i) {
         const float v = data[i];
@@ -123,22 +123,10 @@ void apply_fused_activation(const FusedActivation& a, float* data, int64_t n) {
       }
       return;
     }
-    case FusedActivation::kLeakyRelu:
-      for (int64_t i = 0; i < n; ++i) data[i] = data[i] < 0 ? static_cast<float>(alpha * data[i]) : data[i];
-      return;
-    case FusedActivation::kSigmoid:
-      for (int64_t i = 0; i < n; ++i) {
-        const float v = data[i];
-        data[i] = v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
-      }
-      return;
-    case FusedActivation::kHardSigmoid:
-      for (int64_t i = 0; i < n; ++i)
-        data[i] = static_cast<float>(std::max(0.0, std::min(1.0, alpha * data[i] + beta)));
-      return;
-    case FusedActivation::kTanh:
-      for (int64_t i = 0; i < n; ++i) data[i] = std::tanh(data[i]);
-      return;
+    case FusedActivation::kLeakyRelu: return each(activation_value<FusedActivation::kLeakyRelu, float>);
+    case FusedActivation::kSigmoid: return each(activation_value<FusedActivation::kSigmoid, float>);
+    case FusedActivation::kHardSigmoid: return each(activation_value<FusedActivation::kHardSigmoid, float>);
+    case FusedActivation::kTanh: return each(activation_value<FusedActivation::kTanh, float>);
   }
 }
 

@@ -6,6 +6,8 @@
 // fused_activation_glsl). The attribute names carry a prefix the loader
 // refuses in user models, so a model cannot inject or spoof them.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -53,8 +55,28 @@ FusedActivation fused_activation_of(const ir::Node& n);
 // Records `a` on `n` (kNone removes the attributes).
 void set_fused_activation(ir::Node& n, const FusedActivation& a);
 
-// In place on float data, computing exactly what the CPU activation kernels
-// compute (engine/cpu/activation.cc), so a fused graph matches the unfused one.
+// Activation K at one value (float, double or, for Relu, an integer), with
+// its parameters as doubles: the one formula the CPU activation kernels
+// (engine/cpu/activation.cc) and apply_fused_activation compute, so a fused
+// graph matches the unfused one bit for bit. Clip has its own kernel.
+template <FusedActivation::Kind K, class T>
+T activation_value(T v, double alpha, double beta) {
+  if constexpr (K == FusedActivation::kRelu) {
+    return v < 0 ? T(0) : v;
+  } else if constexpr (K == FusedActivation::kLeakyRelu) {
+    return v < 0 ? T(alpha * v) : v;
+  } else if constexpr (K == FusedActivation::kSigmoid) {
+    return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
+  } else if constexpr (K == FusedActivation::kHardSigmoid) {
+    return T(std::max(0.0, std::min(1.0, alpha * v + beta)));
+  } else if constexpr (K == FusedActivation::kTanh) {
+    return std::tanh(v);
+  } else {
+    static_assert(K == FusedActivation::kRelu, "no element formula for this activation");
+  }
+}
+
+// In place on float data, as the CPU activation kernels compute it.
 void apply_fused_activation(const FusedActivation& a, float* data, int64_t n);
 // The same on a kernel's output `y` when it holds floats (float32, float16,
 // bfloat16 are stored as float); other dtypes are left as they are.

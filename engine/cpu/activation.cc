@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "engine/core/fused_activation.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/util.h"
 
@@ -77,7 +78,15 @@ Status unary(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   const double beta = node.attr_float("beta", 0.5f);
   const double gamma = node.attr_float("gamma", 1.05070102214813232421875f);
   using std::abs;
-  if (op == "Relu") return map_tensor(node, x, y, true, [](auto v) { return v < 0 ? decltype(v)(0) : v; });
+  // The activations a producer can carry fused share one formula each
+  // (engine/core/fused_activation.h).
+  auto act = [&](auto kind, bool ints) {
+    return map_tensor(node, x, y, ints, [alpha, beta](auto v) {
+      return activation_value<decltype(kind)::value, decltype(v)>(v, alpha, beta);
+    });
+  };
+  using K = FusedActivation;
+  if (op == "Relu") return act(std::integral_constant<K::Kind, K::kRelu>{}, true);
   if (op == "Abs")
     return map_tensor(node, x, y, true, [](auto v) {
       if constexpr (std::is_unsigned_v<decltype(v)>) return v;
@@ -90,11 +99,8 @@ Status unary(const ir::Node& node, const std::vector<const Tensor*>& inputs,
     });
   if (op == "Sign")
     return map_tensor(node, x, y, true, [](auto v) { return decltype(v)((v > 0) - (v < 0)); });
-  if (op == "Sigmoid")
-    return map_tensor(node, x, y, false, [](auto v) {
-      return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
-    });
-  if (op == "Tanh") return map_tensor(node, x, y, false, [](auto v) { return std::tanh(v); });
+  if (op == "Sigmoid") return act(std::integral_constant<K::Kind, K::kSigmoid>{}, false);
+  if (op == "Tanh") return act(std::integral_constant<K::Kind, K::kTanh>{}, false);
   if (op == "Exp") return map_tensor(node, x, y, false, [](auto v) { return std::exp(v); });
   if (op == "Log") return map_tensor(node, x, y, false, [](auto v) { return std::log(v); });
   if (op == "Sqrt") return map_tensor(node, x, y, false, [](auto v) { return std::sqrt(v); });
@@ -124,8 +130,7 @@ Status unary(const ir::Node& node, const std::vector<const Tensor*>& inputs,
     }
     return Status::Ok();
   }
-  if (op == "LeakyRelu")
-    return map_tensor(node, x, y, false, [alpha](auto v) { return v < 0 ? decltype(v)(alpha * v) : v; });
+  if (op == "LeakyRelu") return act(std::integral_constant<K::Kind, K::kLeakyRelu>{}, false);
   if (op == "Elu")
     return map_tensor(node, x, y, false,
                       [alpha](auto v) { return v < 0 ? decltype(v)(alpha * (std::exp(v) - 1)) : v; });
@@ -141,10 +146,7 @@ Status unary(const ir::Node& node, const std::vector<const Tensor*>& inputs,
     });
   if (op == "ThresholdedRelu")
     return map_tensor(node, x, y, false, [alpha](auto v) { return v > alpha ? v : decltype(v)(0); });
-  if (op == "HardSigmoid")
-    return map_tensor(node, x, y, false, [alpha, beta](auto v) {
-      return decltype(v)(std::max(0.0, std::min(1.0, alpha * v + beta)));
-    });
+  if (op == "HardSigmoid") return act(std::integral_constant<K::Kind, K::kHardSigmoid>{}, false);
   if (op == "HardSwish")
     return map_tensor(node, x, y, false, [](auto v) {
       return decltype(v)(v * std::max(0.0, std::min(1.0, v / 6.0 + 0.5)));
