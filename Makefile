@@ -59,15 +59,12 @@ demo-native: deps build models
 	  --labels $(MODELS)/imagenet-labels.txt --top 5
 
 # BENCH_ARGS: options for web/bench/run.mjs, e.g. make bench BENCH_ARGS="--runs 5 --only mnist,matmul".
+# GLINT_DEPS_BENCH=1: torch + torchvision for the models, and `npm ci` in
+# web/bench when its package-lock.json changed (TensorFlow.js, onnxruntime-web, ONNX.js).
 bench: deps-web build web models
 	@GLINT_DEPS_BENCH=1 bash tools/deps.sh
 	@echo "==> benchmark models (tools/make-bench-models.py -> $(MODELS)/bench)"
 	@/usr/bin/python3 tools/make-bench-models.py
-	@cd web/bench && want=$$(sha256sum package-lock.json | cut -d' ' -f1); \
-	  if [[ "$$(cat node_modules/.glint-lock-sha256 2>/dev/null)" != "$$want" ]]; then \
-	    echo "==> npm ci in web/bench (TensorFlow.js, onnxruntime-web, ONNX.js)"; \
-	    npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && printf '%s' "$$want" >node_modules/.glint-lock-sha256; \
-	  fi
 	@echo "==> browser benchmark (web/bench/run.mjs; results in bench-results/)"
 	@node web/bench/run.mjs --no-models $(BENCH_ARGS)
 	@echo "==> $(GLINT) bench squeezenet (fp32) and mobilenetv2, 20 runs each"

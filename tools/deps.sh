@@ -5,8 +5,10 @@
 #
 #   bash tools/deps.sh            # native build + tests
 #   GLINT_DEPS_WEB=1 bash tools/deps.sh   # also the web toolchain (see below)
-#   GLINT_DEPS_BENCH=1 bash tools/deps.sh # also what the benchmark's models need (see below)
+#   GLINT_DEPS_BENCH=1 bash tools/deps.sh # also what the benchmark needs (see below)
 set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # --- native build, unit/model tests ------------------------------------------
 # libgl1-mesa-dri ships swrast_dri.so (llvmpipe), which EGL's surfaceless
@@ -29,10 +31,13 @@ WEB_PACKAGES=(emscripten dpkg-dev chromium)
 # Debian's Chromium; onnxruntime-web is the reference for the API-compatibility test.
 NPM_PACKAGES=(playwright-core onnxruntime-web)
 
-# --- benchmark models (GLINT_DEPS_BENCH=1) -----------------------------------
+# --- benchmark (GLINT_DEPS_BENCH=1) ------------------------------------------
 # tools/make-bench-models.py exports MobileNetV2 from torchvision (random
 # weights, fixed seed); Debian's torch 1.13 and torchvision 0.14 are enough.
 BENCH_PACKAGES=(python3-torch python3-torchvision)
+# The engines glint is measured against, pinned in web/bench/package.json +
+# package-lock.json and installed with `npm ci` into web/bench/node_modules.
+BENCH_NPM_PACKAGES=(@tensorflow/tfjs @tensorflow/tfjs-backend-wasm onnxruntime-web onnxjs)
 
 log() { printf 'deps: %s\n' "$*"; }
 
@@ -70,6 +75,23 @@ install_debian() {
   log "installed"
 }
 
+# npm ci in "$ROOT/$1" only when its package-lock.json changed since the last
+# install there (the lock file's sha256 is stamped into node_modules);
+# "${@:2}" names the packages for the log.
+npm_ci_if_changed() {
+  local dir="$ROOT/$1" stamp want
+  stamp="$dir/node_modules/.glint-lock-sha256"
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "npm packages present in $1/ (${*:2})"
+  else
+    log "npm ci in $1/ (${*:2})"
+    # --ignore-scripts: nothing may download a browser or a binary.
+    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+    printf '%s' "$want" >"$stamp"
+  fi
+}
+
 install_debian "${NATIVE_PACKAGES[@]}"
 
 if [[ "${GLINT_DEPS_WEB:-0}" == 1 ]]; then
@@ -79,20 +101,10 @@ if [[ "${GLINT_DEPS_WEB:-0}" == 1 ]]; then
   command -v node >/dev/null || web_pkgs+=(nodejs)
   command -v npm >/dev/null || web_pkgs+=(npm)
   install_debian "${web_pkgs[@]}"
-  # npm ci only when web/package-lock.json changed since the last install.
-  WEB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
-  stamp="$WEB_DIR/node_modules/.glint-lock-sha256"
-  want=$(sha256sum "$WEB_DIR/package-lock.json" | cut -d' ' -f1)
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    log "npm packages present (${NPM_PACKAGES[*]})"
-  else
-    log "npm ci in web/ (${NPM_PACKAGES[*]})"
-    # --ignore-scripts: nothing may download a browser or a binary.
-    (cd "$WEB_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
-    printf '%s' "$want" >"$stamp"
-  fi
+  npm_ci_if_changed web "${NPM_PACKAGES[@]}"
 fi
 
 if [[ "${GLINT_DEPS_BENCH:-0}" == 1 ]]; then
   install_debian "${BENCH_PACKAGES[@]}"
+  npm_ci_if_changed web/bench "${BENCH_NPM_PACKAGES[@]}"
 fi

@@ -600,16 +600,18 @@ def sources():
     return {os.path.relpath(p, REPO): sha256_file(p) for p in (SQUEEZENET_FP16, MNIST)}
 
 
-def up_to_date(out_dir, manifest_path, wanted):
+def up_to_date(out_dir, manifest_path, generator_sha256, source_shas):
+    """True when manifest.json was made by this script (generator_sha256) from
+    these sources (source_shas) and every workload's files still match it."""
     try:
         with open(manifest_path) as f:
             m = json.load(f)
     except (OSError, ValueError):
         return False
-    if m.get('generator_sha256') != script_sha() or m.get('sources') != sources():
+    if m.get('generator_sha256') != generator_sha256 or m.get('sources') != source_shas:
         return False
     have = {w['name']: w for w in m.get('workloads', [])}
-    for name in wanted:
+    for name in WORKLOADS:
         w = have.get(name)
         if w is None:
             return False
@@ -630,7 +632,8 @@ def main():
     for src in (SQUEEZENET_FP16, MNIST):
         if not os.path.isfile(src):
             sys.exit(f'bench-models: {os.path.relpath(src, REPO)} is missing: run make models (tools/fetch-models.sh)')
-    if not args.force and up_to_date(out_dir, manifest_path, WORKLOADS):
+    generator_sha256, source_shas = script_sha(), sources()
+    if not args.force and up_to_date(out_dir, manifest_path, generator_sha256, source_shas):
         log(f'up to date ({os.path.relpath(manifest_path, REPO)})')
         return
     os.makedirs(out_dir, exist_ok=True)
@@ -656,8 +659,8 @@ def main():
                         'output': spec['output'], 'files': digests})
         log(f'{name}: {len(model.graph.node)} ONNX nodes -> {len(spec["ops"])} TF.js ops, '
             f'{len(blob) / 1e6:.1f} MB weights ({time.time() - t0:.1f} s)')
-    manifest = {'generator': os.path.relpath(os.path.abspath(__file__), REPO), 'generator_sha256': script_sha(),
-                'sources': sources(), 'workloads': entries}
+    manifest = {'generator': os.path.relpath(os.path.abspath(__file__), REPO), 'generator_sha256': generator_sha256,
+                'sources': source_shas, 'workloads': entries}
     with open(manifest_path, 'w') as f:
         json.dump(manifest, f, indent=1)
         f.write('\n')

@@ -253,13 +253,13 @@ val create_session(uintptr_t ptr, double size, const std::string& backend) {
 
 // Threads of the CPU kernels (the wasm provider) from now on, the caller
 // included; returns the count in effect. Only the threaded build
-// (glint-threaded.wasm, -pthread) has more than 1; `max_threads` is its
-// pre-started worker pool plus the caller (a thread beyond the pool could only
-// start after yielding to the event loop, which the kernels never do).
+// (glint-threaded.wasm, -pthread) has more than 1 (cpu::num_threads() is 1
+// without threads, whatever was set); `max_threads` is its pre-started worker
+// pool plus the caller (a thread beyond the pool could only start after
+// yielding to the event loop, which the kernels never do). cpu::set_num_threads
+// caps the count at 64.
 int set_num_threads(int n, int max_threads) {
-  if (!cpu::threads_available()) n = 1;
-  n = std::max(1, std::min(n, std::max(1, max_threads)));
-  cpu::set_num_threads(n);
+  cpu::set_num_threads(std::max(1, std::min(n, max_threads)));
   return cpu::num_threads();
 }
 

@@ -7,6 +7,7 @@
 //   release()         free the workload's session
 // Every engine gets the same input bytes (NCHW; NHWC for TF.js) and its
 // output is handed back in NCHW, so the driver compares like with like.
+import { fetchBytes } from '/test/util.mjs';
 import { buildTfModel } from './tf-builder.mjs';
 
 const params = new URLSearchParams(location.search);
@@ -26,24 +27,19 @@ function loadScript(src) {
   });
 }
 
-async function fetchBytes(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
-
-// NCHW <-> NHWC for a float array of shape [n, c, h, w] / [n, h, w, c].
-function nchwToNhwc(src, [n, c, h, w]) {
+// A float array of a [n, c, h, w] tensor from NCHW to NHWC (to = 'NHWC'), or
+// from NHWC back to NCHW (to = 'NCHW'): element (b, ch, y, x) sits at
+// b·c·h·w + ch·sc + y·sy + x·sx, with strides (sc, sy, sx) per layout.
+function toLayout(src, [n, c, h, w], to) {
+  const nchw = [h * w, w, 1];
+  const nhwc = [1, w * c, c];
+  const [dc, dy, dx] = to === 'NHWC' ? nhwc : nchw;
+  const [sc, sy, sx] = to === 'NHWC' ? nchw : nhwc;
   const dst = new Float32Array(src.length);
-  for (let b = 0; b < n; ++b) for (let ch = 0; ch < c; ++ch) for (let y = 0; y < h; ++y) for (let x = 0; x < w; ++x) {
-    dst[((b * h + y) * w + x) * c + ch] = src[((b * c + ch) * h + y) * w + x];
-  }
-  return dst;
-}
-function nhwcToNchw(src, [n, c, h, w]) {
-  const dst = new Float32Array(src.length);
-  for (let b = 0; b < n; ++b) for (let ch = 0; ch < c; ++ch) for (let y = 0; y < h; ++y) for (let x = 0; x < w; ++x) {
-    dst[((b * c + ch) * h + y) * w + x] = src[((b * h + y) * w + x) * c + ch];
+  for (let b = 0, base = 0; b < n; ++b, base += c * h * w) {
+    for (let ch = 0; ch < c; ++ch) for (let y = 0; y < h; ++y) for (let x = 0; x < w; ++x) {
+      dst[base + ch * dc + y * dy + x * dx] = src[base + ch * sc + y * sy + x * sx];
+    }
   }
   return dst;
 }
@@ -221,7 +217,7 @@ window.bench = {
     } else {
       files.onnx = await fetchBytes(MODELS + `${w.name}.onnx`);
     }
-    const feed = ENGINE === 'tfjs' && w.input.nhwc ? nchwToNhwc(input, w.input.shape) : input;
+    const feed = ENGINE === 'tfjs' && w.input.nhwc ? toLayout(input, w.input.shape, 'NHWC') : input;
     const t0 = performance.now();
     const handle = await engine.create(files, w);
     const createMs = performance.now() - t0;
@@ -236,7 +232,7 @@ window.bench = {
     const ms = performance.now() - t0;
     if (!keepOutput) return { ms };
     let out = data instanceof Float32Array ? data : Float32Array.from(data);
-    if (ENGINE === 'tfjs' && w.output.nhwc) out = nhwcToNchw(out, w.output.shape);
+    if (ENGINE === 'tfjs' && w.output.nhwc) out = toLayout(out, w.output.shape, 'NCHW');
     return { ms, length: out.length, output: toBase64(out) };
   },
 

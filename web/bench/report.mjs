@@ -2,20 +2,18 @@
 // an SVG bar chart of each engine's median time relative to glint's.
 export const TOLERANCE = 1e-3;
 
+// Rows (a workload's, in bench.json) name their configuration: config (the
+// id, e.g. 'ort-wasm-2t'), engine, backend and threads.
+
 // The reference output: onnxruntime-web on wasm (1 thread first).
 export function referenceFor(rows) {
-  const ok = rows.filter((r) => r.output && /^ort-wasm-/.test(r.config));
-  ok.sort((a, b) => parseInt(a.config.split('-')[2], 10) - parseInt(b.config.split('-')[2], 10));
+  const ok = rows.filter((r) => r.output && r.engine === 'ort' && r.backend === 'wasm');
+  ok.sort((a, b) => a.threads - b.threads);
   return ok[0];
 }
 
-const fmtMs = (ms) => (ms === undefined || ms === null ? '—' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+export const fmtMs = (ms) => (ms === undefined || ms === null ? '—' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const mib = (b) => `${(b / 1048576).toFixed(1)} MiB`;
-
-function splitId(id) {
-  const [engine, backend, t] = id.split('-');
-  return { engine, backend, threads: t ? parseInt(t, 10) : undefined };
-}
 
 function memoryText(row) {
   const m = row.memory;
@@ -36,22 +34,26 @@ function diffText(row) {
   return `${row.maxAbsDiff === 0 ? '0' : row.maxAbsDiff.toExponential(1)} ${ok ? '✓' : '✗'}`;
 }
 
-// The glint row a row is compared with: glint webgl; for wasm rows also
-// glint wasm with the same thread count (else 1 thread, marked †).
-export function glintRefs(rows, row) {
-  const by = new Map(rows.map((r) => [r.config, r]));
-  const { backend, threads } = splitId(row.config);
-  const webgl = by.get('glint-webgl');
-  let wasm;
-  let wasmNote = '';
-  if (backend === 'wasm') {
-    wasm = by.get(`glint-wasm-${threads}t`);
-    if (!wasm?.medianMs && threads !== 1) {
-      wasm = by.get('glint-wasm-1t');
-      wasmNote = '†';
+// The glint rows each of a workload's rows is compared with: glint webgl;
+// for wasm rows also glint wasm with the same thread count (else 1 thread,
+// marked †). A Map row -> {webgl, wasm, wasmNote}; webgl/wasm only when timed.
+export function glintRefs(rows) {
+  const glintRow = (backend, threads) =>
+    rows.find((r) => r.engine === 'glint' && r.backend === backend && (threads === undefined || r.threads === threads));
+  const timed = (r) => (r?.medianMs ? r : undefined);
+  const webgl = timed(glintRow('webgl'));
+  return new Map(rows.map((row) => {
+    let wasm;
+    let wasmNote = '';
+    if (row.backend === 'wasm') {
+      wasm = glintRow('wasm', row.threads);
+      if (!wasm?.medianMs && row.threads !== 1) {
+        wasm = glintRow('wasm', 1);
+        wasmNote = '†';
+      }
     }
-  }
-  return { webgl: webgl?.medianMs ? webgl : undefined, wasm: wasm?.medianMs ? wasm : undefined, wasmNote };
+    return [row, { webgl, wasm: timed(wasm), wasmNote }];
+  }));
 }
 
 function ratio(a, b) {
@@ -75,33 +77,34 @@ export function markdownReport(results) {
     `"max abs diff" is against onnxruntime-web wasm's output (✓ within ${TOLERANCE}). ` +
     'TF.js builds the network from tf ops (the same weights, NHWC): its "create" is building the weight tensors; ' +
     'its upload and shader compile fall into the first run.');
+  const refsOf = new Map(results.workloads.map((w) => [w, glintRefs(w.rows)]));
   for (const w of results.workloads) {
+    const refs = refsOf.get(w);
     L.push('');
     L.push(`## ${w.name}: ${w.description}`);
     L.push('');
     L.push('| engine | backend | threads | create | first run | median | p90 | runs | GPU memory | max abs diff | ÷ glint webgl | ÷ glint wasm |');
     L.push('|---|---|--:|--:|--:|--:|--:|--:|---|---|--:|--:|');
     for (const row of w.rows) {
-      const { engine, backend, threads } = splitId(row.config);
+      const { engine, backend, threads } = row;
       const th = backend === 'wasm' ? String(threads) : '';
       if (row.medianMs === undefined) {
         const why = row.error ?? 'no timed runs';
         L.push(`| ${engine} | ${backend} | ${th} | ${fmtMs(row.createMs)} | ${fmtMs(row.firstMs)} | ${why.replace(/\|/g, '\\|')} | | | | ${diffText(row)} | | |`);
         continue;
       }
-      const refs = glintRefs(w.rows, row);
+      const { webgl, wasm, wasmNote } = refs.get(row);
       const runs = row.budgetStopped ? `(${row.times.length} runs, budget)` :
         row.error ? `${row.times.length} (${row.error.replace(/\|/g, '\\|')})` : String(row.times.length);
       L.push(`| ${engine} | ${backend} | ${th} | ${fmtMs(row.createMs)} | ${fmtMs(row.firstMs)} | ${fmtMs(row.medianMs)} | ` +
         `${fmtMs(row.p90Ms)} | ${runs} | ${memoryText(row)} | ${diffText(row)} | ` +
-        `${ratioText(ratio(row.medianMs, refs.webgl?.medianMs))} | ` +
-        `${backend === 'wasm' ? ratioText(ratio(row.medianMs, refs.wasm?.medianMs), refs.wasmNote) : ''} |`);
+        `${ratioText(ratio(row.medianMs, webgl?.medianMs))} | ` +
+        `${backend === 'wasm' ? ratioText(ratio(row.medianMs, wasm?.medianMs), wasmNote) : ''} |`);
     }
   }
   const notes = [];
-  for (const s of results.skipped ?? []) notes.push(`not run: ${s.id}: ${s.reason}`);
   for (const c of results.configs) if (c.error) notes.push(`${c.id}: ${c.error}`);
-  if (results.workloads.some((w) => w.rows.some((r) => glintRefs(w.rows, r).wasmNote))) {
+  if (results.workloads.some((w) => [...refsOf.get(w).values()].some((r) => r.wasmNote))) {
     notes.push('†: against glint wasm with 1 thread (there is no glint row with that thread count)');
   }
   const bad = [];
@@ -128,11 +131,11 @@ export function svgChart(results) {
   const series = [];
   const groups = results.workloads.map((w) => {
     const bars = [];
+    const refsOf = glintRefs(w.rows);
     for (const row of w.rows) {
-      if (row.config.startsWith('glint-webgl') || row.medianMs === undefined) continue;
-      const refs = glintRefs(w.rows, row);
-      const isWasm = splitId(row.config).backend === 'wasm';
-      const ref = isWasm ? refs.wasm : refs.webgl;
+      if ((row.engine === 'glint' && row.backend === 'webgl') || row.medianMs === undefined) continue;
+      const refs = refsOf.get(row);
+      const ref = row.backend === 'wasm' ? refs.wasm : refs.webgl;
       if (!ref || ref.config === row.config) continue;
       if (!series.includes(row.config)) series.push(row.config);
       bars.push({ config: row.config, r: row.medianMs / ref.medianMs, ref: ref.config, budget: row.budgetStopped });

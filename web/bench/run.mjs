@@ -8,13 +8,13 @@
 //   node web/bench/run.mjs [--runs N] [--warmup N] [--only W,...] [--engines E,...]
 //                          [--threads 1,2] [--budget S] [--out DIR] [--no-models]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../tools/chromium.mjs';
 import { startServer } from '../tools/server.mjs';
-import { markdownReport, svgChart, referenceFor, TOLERANCE } from './report.mjs';
+import { fmtMs, markdownReport, svgChart, referenceFor, TOLERANCE } from './report.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const webDir = resolve(benchDir, '..');
@@ -67,14 +67,10 @@ function parseArgs(argv) {
 }
 
 const log = (s) => console.log(s);
-const fmt = (ms) => (ms === undefined || ms === null ? '—' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
-// A glint build has threads when Emscripten's pthread runtime is in it.
-function glintThreaded() {
-  const dist = join(webDir, 'dist');
-  if (readdirSync(dist).some((f) => f.endsWith('.worker.js') || f.endsWith('.worker.mjs'))) return true;
-  return /PThread/.test(readFileSync(join(dist, 'glint.mjs'), 'utf8'));
-}
+// web/test/util.mjs's maxAbsDiff. That module imports web/dist/image.mjs, so
+// main() imports it once it has checked that web/dist exists.
+let maxAbsDiff;
 
 function packageVersion(name) {
   try {
@@ -123,6 +119,7 @@ async function main() {
   const t0 = Date.now();
   log(`bench: ${opts.runs} timed runs after ${opts.warmup} warm-ups; budget ${opts.budget} s per configuration and workload`);
   if (!existsSync(join(webDir, 'dist', 'index.mjs'))) throw new Error('web/dist is missing: run make web');
+  ({ maxAbsDiff } = await import('../test/util.mjs'));
   if (!existsSync(join(benchDir, 'node_modules', 'onnxruntime-web'))) {
     throw new Error('web/bench/node_modules is missing: (cd web/bench && npm ci --ignore-scripts)');
   }
@@ -137,17 +134,7 @@ async function main() {
     return w;
   });
 
-  const threaded = glintThreaded();
-  let configs = configsFor(opts);
-  const skipped = [];
-  configs = configs.filter((c) => {
-    if (c.engine === 'glint' && c.backend === 'wasm' && c.threads > 1 && !threaded) {
-      skipped.push({ id: c.id, reason: 'web/dist/glint.mjs is a single-threaded build (no pthreads): glint wasm runs with 1 thread only' });
-      return false;
-    }
-    return true;
-  });
-  for (const s of skipped) log(`bench: not run: ${s.id}: ${s.reason}`);
+  const configs = configsFor(opts);
   if (!configs.length) throw new Error('no configuration selected (--engines)');
 
   const server = await startServer({ port: 0 });
@@ -159,9 +146,8 @@ async function main() {
       tfjs: packageVersion('@tensorflow/tfjs'), 'tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm'),
       'onnxruntime-web': packageVersion('onnxruntime-web'), onnxjs: packageVersion('onnxjs'),
     },
-    glintThreadedBuild: threaded,
   };
-  const results = { env, options: { ...opts, out: relative(repoDir, opts.out) }, skipped, configs: [], workloads: [] };
+  const results = { env, options: { ...opts, out: relative(repoDir, opts.out) }, configs: [], workloads: [] };
   try {
     const context = await browser.newContext();
     for (const c of configs) {
@@ -196,7 +182,7 @@ async function main() {
           c.record.info = info;
           log(`bench: page ${c.id}: ${info.version ? `v${info.version}` : ''}` +
               `${info.threads !== undefined ? `, ${info.threads} thread(s)` : ''}` +
-              `${info.runtimeMs !== undefined ? `, runtime start ${fmt(info.runtimeMs)} ms` : ''}` +
+              `${info.runtimeMs !== undefined ? `, runtime start ${fmtMs(info.runtimeMs)} ms` : ''}` +
               `${info.notes?.length ? `, ${info.notes.join(', ')}` : ''}` +
               `${info.crossOriginIsolated ? '' : ' (NOT cross-origin isolated)'}`);
         }
@@ -234,7 +220,9 @@ async function runWorkload(w, live, dead, opts) {
   const wt0 = Date.now();
   log(`bench: ${tag} ${w.description}`);
   const rows = new Map();
-  for (const c of dead) rows.set(c.id, { config: c.id, error: c.error, times: [] });
+  // Each row names its configuration (id, engine, backend, threads), for the report.
+  const rowOf = (c, fields) => ({ config: c.id, engine: c.engine, backend: c.backend, threads: c.threads, ...fields });
+  for (const c of dead) rows.set(c.id, rowOf(c, { error: c.error, times: [] }));
   const call = (c, fn, arg, what) => withTimeout(c.page.evaluate(fn, arg), opts.timeout, `${c.id} ${what}`);
   // A configuration that fails or hangs is dropped for this workload (its
   // page is loaded afresh for the next one).
@@ -246,7 +234,7 @@ async function runWorkload(w, live, dead, opts) {
 
   const active = [];
   for (const c of live) {
-    const row = { config: c.id, times: [], warmupMs: [], budgetStopped: false };
+    const row = rowOf(c, { times: [], warmupMs: [], budgetStopped: false });
     rows.set(c.id, row);
     c.console.length = 0;
     try {
@@ -260,7 +248,7 @@ async function runWorkload(w, live, dead, opts) {
       const r = await call(c, () => window.bench.run(true), undefined, 'first run');
       row.firstMs = r.ms;
       row.output = Buffer.from(r.output, 'base64');
-      log(`bench: ${tag} ${c.id}: create ${fmt(row.createMs)} ms, first run ${fmt(row.firstMs)} ms`);
+      log(`bench: ${tag} ${c.id}: create ${fmtMs(row.createMs)} ms, first run ${fmtMs(row.firstMs)} ms`);
     } catch (e) {
       fail(c, row, e, 'first run failed');
       await call(c, () => window.bench.release(), undefined, 'release').catch(() => {});
@@ -286,7 +274,7 @@ async function runWorkload(w, live, dead, opts) {
     const line = [];
     for (const c of [...active]) {
       const ms = await runOnce(c, 'warm-up');
-      if (ms !== undefined) { rows.get(c.id).warmupMs.push(ms); line.push(`${c.id} ${fmt(ms)}`); }
+      if (ms !== undefined) { rows.get(c.id).warmupMs.push(ms); line.push(`${c.id} ${fmtMs(ms)}`); }
     }
     log(`bench: ${tag} warm-up ${i + 1}/${opts.warmup}: ${line.join(' · ')}`);
   }
@@ -297,7 +285,7 @@ async function runWorkload(w, live, dead, opts) {
       const ms = await runOnce(c, 'run');
       if (ms === undefined) continue;
       row.times.push(ms);
-      line.push(`${c.id} ${fmt(ms)}`);
+      line.push(`${c.id} ${fmtMs(ms)}`);
       if (row.spent > opts.budget * 1000 && row.times.length >= 5 && r + 1 < opts.runs) {
         row.budgetStopped = true;
         active.splice(active.indexOf(c), 1);
@@ -333,13 +321,7 @@ async function runWorkload(w, live, dead, opts) {
       row.maxAbsDiff = null;
       row.diffNote = `output has ${a.length} values, reference ${b.length}`;
     } else {
-      let m = 0;
-      for (let i = 0; i < a.length; ++i) {
-        const d = Math.abs(a[i] - b[i]);
-        if (!(d <= m)) m = Number.isNaN(d) ? NaN : d;
-        if (Number.isNaN(m)) break;
-      }
-      row.maxAbsDiff = m;
+      row.maxAbsDiff = maxAbsDiff(a, b);
     }
     row.reference = ref.config;
   }

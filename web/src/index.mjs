@@ -384,6 +384,13 @@ function providerNames(options) {
   });
 }
 
+// The GL renderer's real name, or null where the browser hides it: browsers
+// mask GL_RENDERER ("WebKit WebGL"); the debug extension, where allowed, names it.
+function unmaskedRenderer(gl) {
+  const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
+  return ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : null;
+}
+
 // Renderers that rasterize on the CPU: there the wasm kernels beat WebGL
 // shaders emulated by the same CPU.
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|microsoft basic render/i;
@@ -427,8 +434,7 @@ function chooseProvider() {
     names = ['wasm'];
     reason = 'WebGL2 is unavailable here: wasm';
   } else {
-    const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    const renderer = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) || '') : '';
+    const renderer = String(unmaskedRenderer(gl) || '');
     if (renderer && SOFTWARE_RENDERER.test(renderer)) {
       names = ['wasm'];
       reason = `WebGL renderer is '${renderer}', a software rasterizer: wasm is faster`;
@@ -475,7 +481,6 @@ export class InferenceSession {
     this._m = Module;
     this._h = handle;
     this._queue = Promise.resolve();
-    this._threads = threads;
     // The provider the session runs on, and why it was chosen.
     this.executionProvider = provider;
     this.executionProviderReason = reason;
@@ -592,7 +597,7 @@ export class InferenceSession {
     }
     // Let the page paint before the engine takes the thread.
     await nextTick();
-    M.setNumThreads(this._threads, M.glintMaxThreads);  // threads are per module; sessions may differ
+    M.setNumThreads(this.numThreads, M.glintMaxThreads);  // threads are per module; sessions may differ
     const started = h.runStart(names);
     if (started.error !== undefined) throw glintError(started.error);
     // The GPU outputs are on their way back (pixel-pack buffer + fence): poll
@@ -608,16 +613,14 @@ export class InferenceSession {
 
   // Where each node runs ({node, op, gpu, kernel, reason}); glint-specific.
   get placements() { return this._h ? this._h.placements() : []; }
-  // The GL renderer ('cpu' on wasm); glint-specific. Browsers mask
-  // GL_RENDERER ("WebKit WebGL"); the debug extension, where allowed, names it.
+  // The GL renderer ('cpu' on wasm), unmasked where the browser allows;
+  // glint-specific.
   get renderer() {
     if (!this._h) return '';
     const r = this._h.renderer();
     if (this.executionProvider !== 'webgl' || !this._m.glintCanvas) return r;
     try {
-      const gl = this._m.glintCanvas.getContext('webgl2');  // the engine's context
-      const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
-      return (ext && gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) || r;
+      return unmaskedRenderer(this._m.glintCanvas.getContext('webgl2')) || r;  // the engine's context
     } catch {
       return r;
     }
