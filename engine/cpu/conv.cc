@@ -271,14 +271,10 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
       float* yg = py + (n * M + gi * Mg) * out_pix;
       const float* wg_ = pw + gi * Mg * K;
       const float* bg = pbias ? pbias + gi * Mg : nullptr;
-      if (direct)
-        gemm_packing(Mg, out_pix, K, wg_, K, [&](int64_t q0, int64_t q1, float* dst) {
-          pack_b_panels(false, K, out_pix, xg, out_pix, q0, q1, dst);
-        }, yg, out_pix, bg, false, clamp);
-      else
-        gemm_packing(Mg, out_pix, K, wg_, K, [&](int64_t q0, int64_t q1, float* dst) {
-          im2col_panels(xg, Cg, g, q0, q1, dst);
-        }, yg, out_pix, bg, false, clamp);
+      gemm_packing(Mg, out_pix, K, wg_, K, [&](int64_t q0, int64_t q1, float* dst) {
+        if (direct) pack_b_panels(false, K, out_pix, xg, out_pix, q0, q1, dst);
+        else im2col_panels(xg, Cg, g, q0, q1, dst);
+      }, yg, out_pix, bg, false, clamp);
     }
   round_to_dtype(y);
   return Status::Ok();

@@ -42,30 +42,29 @@ constexpr int kMr = 4;
 constexpr int kNr = static_cast<int>(kGemmNr);
 
 // C[0:mr, 0:nr] = A[0:mr, 0:K] * Bpanel (+ bias) (+ C).
-template <int MR>
 inline void micro_kernel(int64_t K, const float* a, int64_t lda, int mr, const float* b,
                          float* c, int64_t ldc, int nr, const float* bias, bool accumulate,
                          v4 lo, v4 hi) {
-  const float* ar[MR];
-  for (int r = 0; r < MR; ++r) ar[r] = a + std::min(r, mr - 1) * lda;
-  v4 c0[MR], c1[MR];
-  for (int r = 0; r < MR; ++r) c0[r] = c1[r] = simd::splat(0.f);
+  const float* ar[kMr];
+  for (int r = 0; r < kMr; ++r) ar[r] = a + std::min(r, mr - 1) * lda;
+  v4 c0[kMr], c1[kMr];
+  for (int r = 0; r < kMr; ++r) c0[r] = c1[r] = simd::splat(0.f);
   for (int64_t k = 0; k < K; ++k, b += kNr) {
     const v4 b0 = simd::load(b), b1 = simd::load(b + 4);
-    for (int r = 0; r < MR; ++r) {
+    for (int r = 0; r < kMr; ++r) {
       const v4 av = simd::splat(ar[r][k]);
       c0[r] += av * b0;
       c1[r] += av * b1;
     }
   }
   if (bias)
-    for (int r = 0; r < MR; ++r) {
+    for (int r = 0; r < kMr; ++r) {
       const v4 bv = simd::splat(bias[std::min(r, mr - 1)]);
       c0[r] += bv;
       c1[r] += bv;
     }
-  if (mr == MR && nr == kNr) {
-    for (int r = 0; r < MR; ++r) {
+  if (mr == kMr && nr == kNr) {
+    for (int r = 0; r < kMr; ++r) {
       float* cr = c + r * ldc;
       if (accumulate) {
         c0[r] += simd::load(cr);
@@ -154,7 +153,7 @@ void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, 
       const int mr = static_cast<int>(std::min<int64_t>(kMr, M - i));
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t j = q * kNr;
-        micro_kernel<kMr>(K, A + i * lda, lda, mr, bp + (q - q0) * K * kNr, C + i * ldc + j, ldc,
+        micro_kernel(K, A + i * lda, lda, mr, bp + (q - q0) * K * kNr, C + i * ldc + j, ldc,
                           static_cast<int>(std::min<int64_t>(kNr, N - j)), bias ? bias + i : nullptr,
                           accumulate, lo, hi);
       }

@@ -14,7 +14,6 @@ inline v4 load(const float* p) { return *reinterpret_cast<const v4u*>(p); }
 inline void store(float* p, v4 v) { *reinterpret_cast<v4u*>(p) = v; }
 inline v4 splat(float x) { return v4{x, x, x, x}; }
 inline v4 max(v4 a, v4 b) { return a > b ? a : b; }
-inline v4 min(v4 a, v4 b) { return a < b ? a : b; }
 // v < lo ? lo : (v > hi ? hi : v), lane-wise (a fused Relu / Clip; NaN kept).
 inline v4 clamp(v4 v, v4 lo, v4 hi) {
   v4 t = v > hi ? hi : v;

@@ -97,7 +97,9 @@ class ThreadPool {
       const int64_t count = static_cast<int64_t>(s >> 24 & kMaxCount);
       const int64_t next = static_cast<int64_t>(s & kMaxCount);
       if (next >= count) return;
-      const int64_t end = std::min(count, next + grain_of(s));
+      // grain_ is written before the state is published; reading it for a
+      // state whose chunks are not all claimed is safe for the same reason as fn_.
+      const int64_t end = std::min(count, next + grain_);
       const uint64_t claimed = (s & ~static_cast<uint64_t>(kMaxCount)) | static_cast<uint64_t>(end);
       if (!state_.compare_exchange_weak(s, claimed, std::memory_order_acq_rel,
                                         std::memory_order_acquire))
@@ -108,9 +110,6 @@ class ThreadPool {
       s = state_.load(std::memory_order_acquire);
     }
   }
-  // grain_ is written before the state is published; reading it for a state
-  // whose chunks are not all claimed is safe for the same reason as fn_.
-  int64_t grain_of(uint64_t) const { return grain_; }
 
   void worker_loop(int index) {
     t_in_parallel = true;

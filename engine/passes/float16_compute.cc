@@ -14,7 +14,7 @@ namespace {
 // Cast's `to`; a graph with one of them keeps per-node float16 semantics.
 const std::set<std::string> kTypedAttributeOps = {
     "ConstantOfShape", "EyeLike", "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
-    "Bernoulli", "Multinomial", "SequenceEmpty", "Loop", "If", "Scan", "SequenceMap", "Constant"};
+    "Bernoulli", "Multinomial", "SequenceEmpty", "Constant"};  // (control flow: its graph attributes, below)
 }  // namespace
 
 Status compute_float16_in_float32(ir::Graph& g, bool* applied) {

@@ -58,13 +58,11 @@ Status fold_batch_norm(ir::Graph& g, const std::set<std::string>& keep) {
     if (bn.op_type != "BatchNormalization" || !bn.domain.empty() || !bn.has_input(0) || !bn.has_output(0) ||
         is_kept(bn, keep))
       continue;
-    const std::string x = bn.inputs[0];
-    const size_t p = index.producer(x);
-    if (p == ValueIndex::kNone || removed[p]) continue;
+    const size_t p = private_producer(g, index, bn.inputs[0]);
+    if (p == ValueIndex::kNone) continue;
     ir::Node& conv = g.nodes[p];
     const bool transpose = conv.op_type == "ConvTranspose";
     if ((conv.op_type != "Conv" && !transpose) || !conv.domain.empty()) continue;
-    if (conv.outputs.empty() || conv.outputs[0] != x || index.readers(x) != 1) continue;
     if (!conv.has_input(1) || !g.is_constant(conv.inputs[1])) continue;
     if (conv.has_input(2) && !g.is_constant(conv.inputs[2])) continue;
     const Tensor& w = g.initializers.at(conv.inputs[1]);
@@ -107,9 +105,7 @@ Status fold_batch_norm(ir::Graph& g, const std::set<std::string>& keep) {
     conv.inputs[2] = b_name;
     // The conv now writes the BN's output, so graph outputs and readers keep
     // their names.
-    index.rename_output(p, 0, bn.outputs[0]);
-    g.values.erase(x);
-    removed[idx] = true;
+    absorb_into_producer(g, index, p, idx, removed);
   }
   erase_nodes(g, removed);
   erase_unread_initializers(g, replaced);

@@ -43,21 +43,17 @@ Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep) {
     if (a.kind == FusedActivation::kClip && !clip_input_bounds(g, act, &a)) continue;
     if (a.kind != FusedActivation::kClip && act.inputs.size() != 1) continue;
     const std::string x = act.inputs[0];
-    const size_t p = index.producer(x);
-    if (p == ValueIndex::kNone || removed[p]) continue;
-    ir::Node& producer = g.nodes[p];
-    if (!kProducers.count(producer.op_type) || !producer.domain.empty()) continue;
-    if (producer.outputs.size() != 1 || producer.outputs[0] != x) continue;
     // A graph output or a value with other readers must stay as it is.
-    if (index.readers(x) != 1) continue;
+    const size_t p = private_producer(g, index, x);
+    if (p == ValueIndex::kNone) continue;
+    ir::Node& producer = g.nodes[p];
+    if (!kProducers.count(producer.op_type) || !producer.domain.empty() || producer.outputs.size() != 1) continue;
     if (fused_activation_of(producer).kind != FusedActivation::kNone) continue;
     // MatMul also multiplies integers; the activations here are float maps.
     const ir::ValueInfo* vi = g.info(x);
     if (vi == nullptr || (vi->dtype != DataType::kFloat32 && vi->dtype != DataType::kFloat16)) continue;
     set_fused_activation(producer, a);
-    index.rename_output(p, 0, act.outputs[0]);
-    g.values.erase(x);
-    removed[idx] = true;
+    absorb_into_producer(g, index, p, idx, removed);
   }
   erase_nodes(g, removed);
   return Status::Ok();

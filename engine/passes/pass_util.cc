@@ -47,6 +47,20 @@ bool is_kept(const ir::Node& n, const std::set<std::string>& keep) {
   return keep.count(n.name) || (n.name.empty() && !n.outputs.empty() && keep.count(n.outputs[0]));
 }
 
+size_t private_producer(const ir::Graph& g, const ValueIndex& index, const std::string& x) {
+  const size_t p = index.producer(x);
+  if (p == ValueIndex::kNone || g.nodes[p].outputs.empty() || g.nodes[p].outputs[0] != x || index.readers(x) != 1)
+    return ValueIndex::kNone;
+  return p;
+}
+
+void absorb_into_producer(ir::Graph& g, ValueIndex& index, size_t p, size_t idx, std::vector<bool>& removed) {
+  const std::string x = g.nodes[p].outputs[0];
+  index.rename_output(p, 0, g.nodes[idx].outputs[0]);
+  g.values.erase(x);
+  removed[idx] = true;
+}
+
 void erase_nodes(ir::Graph& g, const std::vector<bool>& removed) {
   std::vector<ir::Node> kept;
   kept.reserve(g.nodes.size());

@@ -35,6 +35,13 @@ class ValueIndex {
   std::set<std::string> names_;
 };
 
+// The node (index in g.nodes) writing `x` as its output 0 when `x` has no
+// other reader than the one node about to absorb it, else ValueIndex::kNone.
+size_t private_producer(const ir::Graph& g, const ValueIndex& index, const std::string& x);
+// Node `p` absorbs node `idx`, which reads p's output 0: p writes idx's
+// output 0 from now on, p's old output value goes, idx is marked removed.
+void absorb_into_producer(ir::Graph& g, ValueIndex& index, size_t p, size_t idx, std::vector<bool>& removed);
+
 // True when `keep` names `n` (its name, or its first output when unnamed).
 bool is_kept(const ir::Node& n, const std::set<std::string>& keep);
 // Drops the nodes marked in `removed` (indexed like g.nodes).

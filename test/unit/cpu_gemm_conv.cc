@@ -14,17 +14,10 @@
 #include "engine/cpu/threadpool.h"
 #include "engine/cpu/util.h"
 #include "test/unit/cpu_test_util.h"
+#include "test/unit/random_util.h"
 
 namespace glint::test {
 namespace {
-
-std::vector<float> rnd(size_t n, unsigned seed) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
 
 // Restores the default thread count when a test ends.
 struct Threads {
@@ -44,14 +37,9 @@ void gemm_ref(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
 }
 
 Tensor conv_run(const Tensor& x, const Tensor& w, const Tensor* b, Attrs attrs) {
-  ir::Node node = make_node("Conv", 11, b ? 3 : 2, std::move(attrs));
   std::vector<const Tensor*> in{&x, &w};
   if (b) in.push_back(b);
-  std::vector<Tensor> out(1);
-  Status st = cpu::conv(node, in, out);
-  INFO(st.message());
-  REQUIRE(st.ok());
-  return std::move(out[0]);
+  return run_cpu_kernel_ok(make_node("Conv", 11, in.size(), std::move(attrs)), in, true)[0];
 }
 
 
@@ -67,7 +55,7 @@ TEST_CASE("cpu gemm: SIMD tiles, transposes, alpha/beta and few-row paths", "[cp
   };
   for (const Case& c : cases) {
     INFO("M=" << c.M << " N=" << c.N << " K=" << c.K << " ta=" << c.ta << " tb=" << c.tb);
-    auto A = rnd(c.M * c.K, 1), B = rnd(c.K * c.N, 2), C0 = rnd(c.M * c.N, 3);
+    auto A = random_floats(c.M * c.K, 1), B = random_floats(c.K * c.N, 2), C0 = random_floats(c.M * c.N, 3);
     const int64_t lda = c.ta ? c.M : c.K, ldb = c.tb ? c.K : c.N;
     std::vector<float> want = C0, got1 = C0, got3 = C0;
     gemm_ref(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A.data(), lda, B.data(), ldb, c.beta, want.data(), c.N);
@@ -102,9 +90,9 @@ TEST_CASE("cpu conv: depthwise 3x3, im2col-packed and 1x1 paths against a direct
   for (size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
     INFO("case " << i);
-    Tensor x = F(c.xs, rnd(shape_size(c.xs), 10 + i));
-    Tensor w = F(c.ws, rnd(shape_size(c.ws), 20 + i));
-    Tensor b = F({c.ws[0]}, rnd(c.ws[0], 30 + i));
+    Tensor x = F(c.xs, random_floats(shape_size(c.xs), 10 + i));
+    Tensor w = F(c.ws, random_floats(shape_size(c.ws), 20 + i));
+    Tensor b = F({c.ws[0]}, random_floats(c.ws[0], 30 + i));
     Attrs attrs = {{"group", ai(c.group)}, {"strides", ais(c.s)}, {"pads", ais(c.p)}};
     Tensor y1, y3;
     {
@@ -128,16 +116,14 @@ TEST_CASE("cpu conv: depthwise 3x3, im2col-packed and 1x1 paths against a direct
 TEST_CASE("cpu conv: a fused Relu / Clip is applied in the kernels' epilogue", "[cpu][conv]") {
   // Depthwise (own kernel) and a regular conv (GEMM epilogue).
   for (int64_t group : {int64_t{1}, int64_t{6}}) {
-    Tensor x = F({1, 6, 9, 9}, rnd(6 * 81, 40 + group));
-    Tensor w = F({6, 6 / group, 3, 3}, rnd(6 * (6 / group) * 9, 50 + group));
-    Tensor b = F({6}, rnd(6, 60 + group));
+    Tensor x = F({1, 6, 9, 9}, random_floats(6 * 81, 40 + group));
+    Tensor w = F({6, 6 / group, 3, 3}, random_floats(6 * (6 / group) * 9, 50 + group));
+    Tensor b = F({6}, random_floats(6, 60 + group));
     for (auto act : {FusedActivation{FusedActivation::kRelu, 0.f, 0.f},
                      FusedActivation{FusedActivation::kClip, -0.25f, 0.5f}}) {
       ir::Node node = make_node("Conv", 11, 3, {{"group", ai(group)}, {"pads", ais({1, 1, 1, 1})}});
       set_fused_activation(node, act);
-      std::vector<const Tensor*> in{&x, &w, &b};
-      std::vector<Tensor> out(1);
-      REQUIRE(cpu::conv(node, in, out).ok());
+      std::vector<Tensor> out = run_cpu_kernel_ok(node, {&x, &w, &b}, true);
       Tensor ref = reference_conv2d(x, w, &b, group, {1, 1}, {1, 1}, {1, 1, 1, 1});
       float* want = ref.data<float>();
       apply_fused_activation(act, want, ref.size());

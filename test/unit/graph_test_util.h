@@ -16,6 +16,7 @@
 #include "engine/passes/passes.h"
 #include "engine/runtime/registry.h"
 #include "test/unit/model_builder.h"
+#include "test/unit/random_util.h"
 
 namespace glint::test {
 
@@ -60,14 +61,6 @@ inline std::map<std::string, Tensor> run_graph_on_cpu(const ir::Graph& g, const 
   std::map<std::string, Tensor> result;
   for (auto& o : g.outputs) result[o] = env.at(o);
   return result;
-}
-
-inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
 }
 
 inline int count_ops(const ir::Graph& g, const std::string& op) {
