@@ -92,10 +92,6 @@ bool concat_supports(const KernelContext& ctx, std::string* why) {
   return true;
 }
 
-namespace {
-DataType y_dtype(const KernelContext& ctx) { return ctx.outputs[0].dtype; }
-}  // namespace
-
 Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
   const Shape& y = ctx.outputs[0].shape;
   size_t rank = y.size();
@@ -106,7 +102,7 @@ Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
   std::string s = "float process(int oc[OUT_RANK]) {\n  int a = oc[" + std::to_string(axis) + "];\n";
   int64_t offset = 0;
   std::vector<std::pair<size_t, int64_t>> parts;  // (input, offset) of non-empty inputs
-  bool aligned = rank == 4 && axis == 1 && !is_int_like(y_dtype(ctx));
+  bool aligned = rank == 4 && axis == 1 && !is_int_like(ctx.outputs[0].dtype);
   for (size_t i = 0; i < ctx.inputs.size(); ++i) {
     int64_t len = ctx.inputs[i]->shape[axis];
     if (len > 0) parts.push_back({i, offset});
