@@ -34,11 +34,22 @@ int cmd_info(int argc, char** argv) {
   std::printf("ops:");
   for (auto& [op, count] : ops) std::printf(" %s x%d", op.c_str(), count);
   std::printf("\n\n%-32s %-22s %-4s %-20s %s\n", "node", "op", "on", "kernel", "why not GPU");
-  for (auto& p : s.placements())
+  for (auto& p : s.placements()) {
     std::printf("%-32s %-22s %-4s %-20s %s\n", p.node.c_str(), p.op.c_str(), p.gpu ? "GPU" : "CPU", p.kernel.c_str(),
                 p.reason.c_str());
+    // GPU candidates asked before the winner (or all of them, for a node on
+    // the CPU), and why each declined.
+    for (auto& d : p.declined)
+      std::printf("%-32s %-22s %-4s %-20s declined: %s\n", "", "", "", d.candidate.c_str(), d.reason.c_str());
+  }
+  const plan::Plan& plan = s.plan();
+  int downloads = 0, uploads = 0;
+  for (auto& t : plan.transfers) (t.to_gpu ? uploads : downloads)++;
   std::printf("\n%d of %zu nodes on the GPU, %zu on the CPU\n", on_gpu, s.placements().size(),
               s.placements().size() - on_gpu);
+  std::printf("transfers: %d uploads (feeds and constants included), %d downloads to CPU nodes\n", uploads, downloads);
+  if (plan.memory_budget > 0)
+    std::printf("texture memory budget: %.1f MiB\n", static_cast<double>(plan.memory_budget) / (1 << 20));
   return 0;
 }
 

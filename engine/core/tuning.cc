@@ -3,15 +3,27 @@
 #include <cstdlib>
 #include <set>
 #include <sstream>
-#include <string>
 
 namespace glint {
 
+const std::vector<OptimizationSwitch>& optimization_switches() {
+  static const std::vector<OptimizationSwitch> table = {
+      {"packed", &OptimizationFlags::packed, "channel-packed RGBA layouts"},
+      {"fuse", &OptimizationFlags::fuse, "activation fusion"},
+      {"planes", &OptimizationFlags::planes, "4 pixels x 8 channels per fragment"},
+      {"pool-fit", &OptimizationFlags::pool_fit, "texture reuse by best fit"},
+      {"texture-reads", &OptimizationFlags::texture_reads, "texture() at texel centres"},
+      {"pass-cache", &OptimizationFlags::pass_cache, "constant passes drawn once"},
+      {"packed-matmul", &OptimizationFlags::packed_matmul, "MatMul operands four to a texel"},
+      {"half-weights", &OptimizationFlags::half_weights, "exact-half weights eight to a texel (off by default)"},
+  };
+  return table;
+}
+
 namespace {
-std::set<std::string> names_in(const char* variable) {
+std::set<std::string> names_in(const std::string& list) {
   std::set<std::string> out;
-  const char* env = std::getenv(variable);
-  std::stringstream ss(env ? env : "");
+  std::stringstream ss(list);
   std::string item;
   while (std::getline(ss, item, ',')) {
     if (!item.empty()) out.insert(item);
@@ -20,14 +32,23 @@ std::set<std::string> names_in(const char* variable) {
 }
 }  // namespace
 
-bool optimization_enabled(const char* name) {
-  static const std::set<std::string> disabled = names_in("GLINT_DISABLE");
-  return disabled.count(name) == 0;
+OptimizationFlags parse_optimization_flags(const std::string& disable, const std::string& enable) {
+  const std::set<std::string> off = names_in(disable), on = names_in(enable);
+  OptimizationFlags flags;
+  for (const OptimizationSwitch& s : optimization_switches()) {
+    if (on.count(s.name)) flags.*s.flag = true;
+    if (off.count(s.name)) flags.*s.flag = false;
+  }
+  return flags;
 }
 
-bool optimization_opted_in(const char* name) {
-  static const std::set<std::string> enabled = names_in("GLINT_ENABLE");
-  return enabled.count(name) > 0;
+const OptimizationFlags& optimization_flags() {
+  static const OptimizationFlags flags = [] {
+    const char* disable = std::getenv("GLINT_DISABLE");
+    const char* enable = std::getenv("GLINT_ENABLE");
+    return parse_optimization_flags(disable ? disable : "", enable ? enable : "");
+  }();
+  return flags;
 }
 
 }  // namespace glint

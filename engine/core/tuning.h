@@ -1,22 +1,41 @@
-// Switches for measuring what each optimization buys: GLINT_DISABLE, a
-// comma-separated list of names, turns the named ones off for the process
-// (read once); GLINT_ENABLE turns on those that are off by default. Names:
-// packed (channel-packed RGBA layouts: off = one float per texel
-// everywhere), fuse (activation fusion), planes (a tile of 4 pixels x 8
-// channels per fragment), pool-fit (texture reuse by best fit within the
-// session budget), texture-reads (texture() at texel centres: off =
-// texelFetch), pass-cache (passes over constants drawn once, programs
-// found once per node), packed-matmul (MatMul/Gemm operands four to a
-// texel along K), and,
-// off by default, half-weights (exact-half conv weights eight to a texel:
-// measured 1.15x slower on SwiftShader and 1.18x on llvmpipe, where fetches
-// are not bandwidth-bound; kept for GPUs that are). The switches exist to
-// measure what each optimization buys, not as user options.
+// The optimization switches, declared once (kOptimizationSwitches in
+// tuning.cc): each is a name, its default and what it turns on. GLINT_DISABLE
+// (a comma-separated list of names) turns named ones off for the process,
+// GLINT_ENABLE turns on those that are off by default; both are read once,
+// here, and nowhere else. The switches exist to measure what each
+// optimization buys, not as user options. Code that depends on a switch takes
+// the flags from its caller (the layout policy, say), so that what it
+// decides is a pure function of its arguments.
 #pragma once
+#include <string>
+#include <vector>
 
 namespace glint {
 
-bool optimization_enabled(const char* name);      // on unless in GLINT_DISABLE
-bool optimization_opted_in(const char* name);     // off unless in GLINT_ENABLE
+struct OptimizationFlags {
+  bool packed = true;         // channel-packed RGBA layouts (off: one float per texel everywhere)
+  bool fuse = true;           // activation fusion into Conv/Gemm/MatMul
+  bool planes = true;         // a tile of 4 pixels x 8 channels per fragment
+  bool pool_fit = true;       // texture reuse by best fit within the session budget
+  bool texture_reads = true;  // texture() at texel centres (off: texelFetch)
+  bool pass_cache = true;     // passes over constants drawn once, programs found once per node
+  bool packed_matmul = true;  // MatMul/Gemm operands four to a texel along K
+  // Exact-half conv weights eight to a texel: measured 1.15x slower on
+  // SwiftShader and 1.18x on llvmpipe, where fetches are not bandwidth-bound;
+  // kept for GPUs that are.
+  bool half_weights = false;
+};
+
+struct OptimizationSwitch {
+  const char* name;  // as GLINT_DISABLE / GLINT_ENABLE spell it
+  bool OptimizationFlags::*flag;
+  const char* what;
+};
+const std::vector<OptimizationSwitch>& optimization_switches();
+
+// The flags as GLINT_DISABLE / GLINT_ENABLE set them for this process.
+const OptimizationFlags& optimization_flags();
+// Flags from explicit lists (what optimization_flags() parses).
+OptimizationFlags parse_optimization_flags(const std::string& disable, const std::string& enable);
 
 }  // namespace glint

@@ -5,7 +5,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "engine/core/fused_activation.h"
+#include "engine/ops/fused_activation.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/util.h"
 
@@ -79,7 +79,7 @@ Status unary(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   const double gamma = node.attr_float("gamma", 1.05070102214813232421875f);
   using std::abs;
   // The activations a producer can carry fused share one formula each
-  // (engine/core/fused_activation.h).
+  // (engine/ops/fused_activation.h).
   auto act = [&](auto kind, bool ints) {
     return map_tensor(node, x, y, ints, [alpha, beta](auto v) {
       return activation_value<decltype(kind)::value, decltype(v)>(v, alpha, beta);

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/core/fused_activation.h"
+#include "engine/ops/fused_activation.h"
 #include "engine/cpu/gemm.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/simd.h"

@@ -11,59 +11,6 @@ namespace glint::cpu {
 
 namespace {
 
-struct TransposeGeometry {
-  std::vector<int64_t> kernel, strides, dilations, pads_begin, pads_end, out;
-};
-
-Status transpose_geometry(const ir::Node& node, const std::vector<int64_t>& in,
-                          const std::vector<int64_t>& kernel_from_w, TransposeGeometry* g) {
-  const size_t n = in.size();
-  g->kernel = node.has_attr("kernel_shape") ? node.attr_ints("kernel_shape") : kernel_from_w;
-  g->strides = node.attr_ints("strides", std::vector<int64_t>(n, 1));
-  g->dilations = node.attr_ints("dilations", std::vector<int64_t>(n, 1));
-  std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * n, 0));
-  std::vector<int64_t> out_pad = node.attr_ints("output_padding", std::vector<int64_t>(n, 0));
-  std::vector<int64_t> out_shape = node.attr_ints("output_shape");
-  if (out_shape.size() > n) out_shape.erase(out_shape.begin(), out_shape.end() - n);  // N, C given too
-  if (g->kernel.size() != n || g->strides.size() != n || g->dilations.size() != n ||
-      pads.size() != 2 * n || out_pad.size() != n || (!out_shape.empty() && out_shape.size() != n))
-    return node_error(node, "kernel_shape, strides, dilations, output_padding (and output_shape) need " +
-                                std::to_string(n) + " values and pads " + std::to_string(2 * n));
-  std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
-  if (auto_pad.empty()) auto_pad = "NOTSET";
-  if (auto_pad != "NOTSET" && auto_pad != "VALID" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER")
-    return node_error(node, "unknown auto_pad '" + auto_pad + "'");
-  const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
-  g->pads_begin.assign(n, 0);
-  g->pads_end.assign(n, 0);
-  g->out.assign(n, -1);
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t k = g->kernel[i], s = g->strides[i], d = g->dilations[i];
-    if (k <= 0 || s <= 0 || d <= 0)
-      return node_error(node, "kernel, strides and dilations must be positive");
-    if (auto_pad == "NOTSET") {
-      g->pads_begin[i] = pads[i];
-      g->pads_end[i] = pads[i + n];
-    }
-    if (in[i] < 0) continue;
-    const int64_t full = (in[i] - 1) * s + out_pad[i] + (k - 1) * d + 1;
-    int64_t target = !out_shape.empty() ? out_shape[i] : same ? in[i] * s : -1;
-    if (target >= 0) {
-      const int64_t total = std::max<int64_t>(0, full - target);
-      const int64_t half = total / 2;
-      g->pads_begin[i] = auto_pad == "SAME_UPPER" ? half : total - half;
-      g->pads_end[i] = total - g->pads_begin[i];
-      g->out[i] = target;
-    } else {
-      g->out[i] = full - g->pads_begin[i] - g->pads_end[i];
-    }
-    if (g->out[i] <= 0)
-      return node_error(node, "output spatial axis " + std::to_string(i) + " would have size " +
-                                  std::to_string(g->out[i]));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status infer_conv_transpose(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
@@ -92,8 +39,8 @@ Status infer_conv_transpose(const ir::Node& node, const std::vector<const ir::Va
     in.push_back(x.dims[i].value);
     kernel.push_back(w.dims[i].known() ? w.dims[i].value : 1);
   }
-  TransposeGeometry g;
-  GLINT_RETURN_IF_ERROR(transpose_geometry(node, in, kernel, &g));
+  ops::WindowGeometry g;
+  GLINT_RETURN_IF_ERROR(ops::conv_transpose_geometry(node, in, kernel, &g));
   outputs[0].has_shape = true;
   outputs[0].dims = {x.dims[0], m};
   for (int64_t o : g.out) outputs[0].dims.push_back(ir::Dim{o, ""});
@@ -112,8 +59,8 @@ Status conv_transpose(const ir::Node& node, const std::vector<const Tensor*>& in
   if (x.rank() > 5) return node_unsupported(node, "ConvTranspose beyond 3 spatial dims is not supported");
   std::vector<int64_t> in(x.shape().begin() + 2, x.shape().end());
   std::vector<int64_t> kernel(w.shape().begin() + 2, w.shape().end());
-  TransposeGeometry tg;
-  GLINT_RETURN_IF_ERROR(transpose_geometry(node, in, kernel, &tg));
+  ops::WindowGeometry tg;
+  GLINT_RETURN_IF_ERROR(ops::conv_transpose_geometry(node, in, kernel, &tg));
   if (tg.kernel != kernel) return node_error(node, "kernel_shape attribute disagrees with W " + tensor_desc(w));
   // Spatial dims padded to 3 with leading 1s.
   const size_t off = 3 - in.size();

@@ -2,8 +2,8 @@
 // that bind them to ops are in engine/runtime/registry_cpu.inc and
 // registry_shapes.inc.
 #pragma once
-#include "engine/core/fused_activation.h"
-#include "engine/cpu/kernel.h"
+#include "engine/ops/fused_activation.h"
+#include "engine/ops/cpu_kernel.h"
 
 namespace glint::cpu {
 

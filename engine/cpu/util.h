@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "engine/core/half.h"
-#include "engine/cpu/kernel.h"
+#include "engine/ops/cpu_kernel.h"
+#include "engine/ops/window.h"
 
 namespace glint::cpu {
 
@@ -82,25 +83,11 @@ void for_each_broadcast(const Shape& out, const std::vector<Shape>& ins, F&& f) 
   }
 }
 
-// Spatial geometry of a conv / pool window along every spatial axis.
-struct WindowGeometry {
-  std::vector<int64_t> kernel, strides, dilations, pads_begin, pads_end, out;
-};
-// From the node's kernel_shape (or `kernel` when given), strides, dilations,
-// pads / auto_pad and ceil_mode, for input spatial dims `in` (-1 = unknown:
-// the output dim is then -1).
-Status window_geometry(const ir::Node& node, const std::vector<int64_t>& in,
-                       const std::vector<int64_t>& kernel, bool allow_ceil,
-                       WindowGeometry* g);
-
-// A window geometry over exactly three spatial dims, leading ones padded
-// with extent-1, stride-1, unpadded dims, so that one loop nest serves 1-D
-// to 3-D (conv and pool kernels).
-struct Window3 {
-  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
-};
-// `in`: the input's spatial dims (1 to 3 of them).
-Window3 to_window3(const std::vector<int64_t>& in, const WindowGeometry& g);
+// Conv / pool window geometry: engine/ops/window.h, shared with the GPU kernels.
+using ops::Window3;
+using ops::WindowGeometry;
+using ops::to_window3;
+using ops::window_geometry;
 
 // Runs `infer` on the concrete shapes of `inputs` (which are also passed as
 // known constants) and allocates `outputs` with the inferred dtypes/shapes.

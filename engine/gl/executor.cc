@@ -10,19 +10,17 @@
 #include <type_traits>
 
 #include "engine/core/half.h"
+#include "engine/core/tuning.h"
 #include "engine/gl/codegen/shader_composer.h"
 #include "engine/gl/context.h"
 #include "engine/gl/executor_options.h"
+#include "engine/gl/layout/texel_codec.h"
 #include "engine/gl/layout/texture_layout.h"
 #include "engine/gl/objects.h"
 #include "engine/gl/program_cache.h"
+#include "engine/gl/readback.h"
 #include "engine/gl/texture_pool.h"
 #include "engine/gl/views.h"
-
-#ifdef __EMSCRIPTEN__
-// WebGL2's getBufferSubData: Emscripten implements it, GLES 3.0's headers lack it.
-extern "C" void glGetBufferSubData(GLenum target, GLintptr offset, GLsizeiptr size, void* data);
-#endif
 
 namespace glint::gl {
 
@@ -46,182 +44,7 @@ Status debug_check(const char* what) {
 inline Status debug_check(const char*) { return Status::Ok(); }
 #endif
 
-Status out_of_range(const Tensor& t, const char* what, double v, int64_t i) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return unsupported(std::string(what) + " " + tensor_desc(t) + ": value " + buf + " at element " +
-                     std::to_string(i) + " is outside the GPU's exact integer range [-" +
-                     std::to_string(kGpuExactIntLimit) + ", " + std::to_string(kGpuExactIntLimit) + "] (" +
-                     dtype_name(t.dtype()) + " is held as float32 on the GPU)");
-}
 
-template <class T>
-Status encode_as(const Tensor& t, std::vector<float>* out) {
-  const T* src = t.data<T>();
-  const int64_t n = t.size();
-  out->resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    const T v = src[i];
-    if constexpr (sizeof(T) >= 4) {
-      bool ok;
-      if constexpr (std::is_signed_v<T>) {
-        ok = v >= -static_cast<T>(kGpuExactIntLimit) && v <= static_cast<T>(kGpuExactIntLimit);
-      } else {
-        ok = v <= static_cast<T>(kGpuExactIntLimit);
-      }
-      if (!ok) return out_of_range(t, "GL upload of", static_cast<double>(v), i);
-    }
-    (*out)[i] = static_cast<float>(v);
-  }
-  return Status::Ok();
-}
-
-// Integer/bool tensor -> exact floats, refusing values past 2^24.
-Status encode_integers(const Tensor& t, std::vector<float>* out) {
-  switch (t.dtype()) {
-    case DataType::kBool: case DataType::kUint8: return encode_as<uint8_t>(t, out);
-    case DataType::kInt8: return encode_as<int8_t>(t, out);
-    case DataType::kUint16: return encode_as<uint16_t>(t, out);
-    case DataType::kInt16: return encode_as<int16_t>(t, out);
-    case DataType::kInt32: return encode_as<int32_t>(t, out);
-    case DataType::kUint32: return encode_as<uint32_t>(t, out);
-    case DataType::kInt64: return encode_as<int64_t>(t, out);
-    case DataType::kUint64: return encode_as<uint64_t>(t, out);
-    default: return unsupported("GL upload of " + tensor_desc(t) + ": no integer encoding for its dtype");
-  }
-}
-
-template <class T>
-Status decode_as(const float* src, Tensor* out) {
-  T* dst = out->data<T>();
-  const int64_t n = out->size();
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = src[i];
-    // A kernel result past 2^24 (or NaN/inf) is not an exact integer any more.
-    if (!(v >= -static_cast<float>(kGpuExactIntLimit) && v <= static_cast<float>(kGpuExactIntLimit))) {
-      return out_of_range(*out, "GL download of", v, i);
-    }
-    if constexpr (std::is_same_v<T, bool>) {
-      dst[i] = v != 0.0f;
-    } else {
-      dst[i] = static_cast<T>(static_cast<int64_t>(std::nearbyint(v)));
-    }
-  }
-  return Status::Ok();
-}
-
-// Exact floats -> the tensor's integer/bool dtype.
-Status decode_integers(const float* src, Tensor* out) {
-  switch (out->dtype()) {
-    case DataType::kBool: return decode_as<bool>(src, out);
-    case DataType::kUint8: return decode_as<uint8_t>(src, out);
-    case DataType::kInt8: return decode_as<int8_t>(src, out);
-    case DataType::kUint16: return decode_as<uint16_t>(src, out);
-    case DataType::kInt16: return decode_as<int16_t>(src, out);
-    case DataType::kInt32: return decode_as<int32_t>(src, out);
-    case DataType::kUint32: return decode_as<uint32_t>(src, out);
-    case DataType::kInt64: return decode_as<int64_t>(src, out);
-    case DataType::kUint64: return decode_as<uint64_t>(src, out);
-    default: return unsupported("GL download of " + tensor_desc(*out) + ": no integer decoding for its dtype");
-  }
-}
-
-// What glReadPixels gave (one float per element at `src`; for float
-// storage already `out`'s own buffer) -> `out`'s values.
-Status finish_read(float* src, int64_t n, Tensor* out) {
-  const DataType dt = out->dtype();
-  if (dt == DataType::kFloat16) {
-    for (int64_t i = 0; i < n; ++i) src[i] = round_to_half(src[i]);
-  } else if (dt == DataType::kBFloat16) {
-    for (int64_t i = 0; i < n; ++i) src[i] = bfloat16_to_float(float_to_bfloat16(src[i]));
-  } else if (!is_float_storage(dt)) {
-    return decode_integers(src, out);
-  }
-  return Status::Ok();
-}
-
-// Copies the bound GL_PIXEL_PACK_BUFFER's first `bytes` to `dst`.
-Status read_pack_buffer(void* dst, size_t bytes) {
-#ifdef __EMSCRIPTEN__
-  glGetBufferSubData(GL_PIXEL_PACK_BUFFER, 0, static_cast<GLsizeiptr>(bytes), dst);
-#else
-  void* p = glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, static_cast<GLsizeiptr>(bytes), GL_MAP_READ_BIT);
-  if (!p) return gl_error("GL download: mapping the pixel-pack buffer failed");
-  std::memcpy(dst, p, bytes);
-  glUnmapBuffer(GL_PIXEL_PACK_BUFFER);
-#endif
-  return Status::Ok();
-}
-
-// A read into a pixel-pack buffer, fenced: ready() polls the fence, finish()
-// copies the buffer out (the GPU has long finished by then when polled).
-class GlPendingDownload final : public PendingDownload {
- public:
-  GlPendingDownload(GlContext* ctx, TensorDesc desc, const TextureLayout& layout, int components, Buffer pbo,
-                    Sync fence)
-      : ctx_(ctx), desc_(std::move(desc)), layout_(layout), elements_(layout.elements), components_(components),
-        pbo_(std::move(pbo)), fence_(std::move(fence)) {}
-  ~GlPendingDownload() override {
-    if ((pbo_ || fence_) && !ctx_->make_current().ok()) {
-      pbo_.abandon();
-      fence_.abandon();
-    }
-  }
-
-  bool ready() override {
-    if (!fence_ || !ctx_->make_current().ok()) return true;  // finish() reports any failure
-    return fence_.signaled();
-  }
-
-  Result<Tensor> finish() override {
-    if (!pbo_) return internal_error("GL download: finish() called twice");
-    GLINT_RETURN_IF_ERROR(ctx_->make_current());
-#ifndef __EMSCRIPTEN__
-    // Natively, wait here (WebGL allows no blocking wait: there the read
-    // below stalls instead when the caller did not poll ready() first).
-    if (!fence_.signaled()) glClientWaitSync(fence_.get(), GL_SYNC_FLUSH_COMMANDS_BIT, GLuint64{60} * 1000000000u);
-#endif
-    Tensor out(desc_.dtype, desc_.shape);
-    if (layout_.channel_packed()) {  // float storage only (choose_layout)
-      std::vector<float> texels(static_cast<size_t>(layout_.texels() * 4));
-      glBindBuffer(GL_PIXEL_PACK_BUFFER, pbo_.id());
-      Status s = read_pack_buffer(texels.data(), texels.size() * sizeof(float));
-      glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
-      pbo_.reset();
-      fence_.reset();
-      GLINT_RETURN_IF_ERROR(s);
-      unpack_channels(layout_, texels.data(), out.data<float>());
-      GLINT_RETURN_IF_ERROR(finish_read(out.data<float>(), elements_, &out));
-      return out;
-    }
-    const bool direct = components_ == 1 && is_float_storage(desc_.dtype);
-    std::vector<float> buf;
-    if (!direct) buf.resize(static_cast<size_t>(elements_ * components_));
-    float* dst = direct ? out.data<float>() : buf.data();
-    glBindBuffer(GL_PIXEL_PACK_BUFFER, pbo_.id());
-    Status s = read_pack_buffer(dst, static_cast<size_t>(elements_ * components_) * sizeof(float));
-    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
-    pbo_.reset();
-    fence_.reset();
-    GLINT_RETURN_IF_ERROR(s);
-    if (components_ == 4) {  // RGBA reads: keep .r
-      float* r = is_float_storage(desc_.dtype) ? out.data<float>() : buf.data();
-      for (int64_t i = 0; i < elements_; ++i) r[i] = dst[i * 4];
-      dst = r;
-    }
-    GLINT_RETURN_IF_ERROR(finish_read(dst, elements_, &out));
-    return out;
-  }
-
- private:
-  GlContext* ctx_;
-  TensorDesc desc_;
-  TextureLayout layout_;
-  int64_t elements_;
-  int components_;
-  Buffer pbo_;
-  Sync fence_;
-};
 
 class GlTensor : public GpuTensor {
  public:
@@ -291,7 +114,7 @@ class GlExecutor final : public Executor {
     }
     TensorDesc desc{t.dtype(), t.shape()};
     desc.half_exact = half_exact && is_float_storage(t.dtype()) && values_half_exact(t.data<float>(), t.size());
-    GLINT_ASSIGN_OR_RETURN(TextureLayout layout, choose_layout(desc, layout_limits()));
+    GLINT_ASSIGN_OR_RETURN(TextureLayout layout, choose_layout(desc, layout_policy()));
     if (t.byte_size() != static_cast<size_t>(layout.elements) * storage_size(t.dtype())) {
       return invalid_argument("GL upload of " + tensor_desc(t) + ": storage holds " +
                               std::to_string(t.byte_size()) + " bytes, expected " +
@@ -302,7 +125,7 @@ class GlExecutor final : public Executor {
     if (is_float_storage(t.dtype())) {
       data = t.data<float>();
     } else {
-      GLINT_RETURN_IF_ERROR(encode_integers(t, &encoded_));
+      GLINT_RETURN_IF_ERROR(encode_integer_texels(t, &encoded_));
       data = encoded_.data();
     }
     GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(layout)));
@@ -361,7 +184,7 @@ class GlExecutor final : public Executor {
       glReadBuffer(GL_COLOR_ATTACHMENT0);
       GLINT_RETURN_IF_ERROR(debug_check("GL download"));
       unpack_channels(layout, staging_.data(), out.data<float>());
-      GLINT_RETURN_IF_ERROR(finish_read(out.data<float>(), layout.elements, &out));
+      GLINT_RETURN_IF_ERROR(decode_texels(out.data<float>(), layout.elements, &out));
       return out;
     }
     attach_output(*gt, 1);
@@ -376,7 +199,7 @@ class GlExecutor final : public Executor {
       glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, texels.data());
       GLINT_RETURN_IF_ERROR(debug_check("GL download"));
       unpack_half8(layout, texels.data(), out.data<float>());
-      GLINT_RETURN_IF_ERROR(finish_read(out.data<float>(), layout.elements, &out));
+      GLINT_RETURN_IF_ERROR(decode_texels(out.data<float>(), layout.elements, &out));
       return out;
     }
     if (!float_storage) encoded_.resize(static_cast<size_t>(layout.elements));
@@ -405,7 +228,7 @@ class GlExecutor final : public Executor {
       }
     }
     GLINT_RETURN_IF_ERROR(debug_check("GL download"));
-    GLINT_RETURN_IF_ERROR(finish_read(dst, layout.elements, &out));
+    GLINT_RETURN_IF_ERROR(decode_texels(dst, layout.elements, &out));
     return out;
   }
 
@@ -449,8 +272,7 @@ class GlExecutor final : public Executor {
     Sync fence = Sync::fence();
     glFlush();  // so that the fence can signal while the caller waits elsewhere
     GLINT_RETURN_IF_ERROR(debug_check("GL begin_download"));
-    return std::unique_ptr<PendingDownload>(new GlPendingDownload(
-        ctx_.get(), gt->desc(), layout, components, std::move(pbo), std::move(fence)));
+    return make_pending_download(ctx_.get(), gt->desc(), layout, components, std::move(pbo), std::move(fence));
   }
 
   Status prepare(const std::vector<ProgramInfo>& passes,
@@ -474,7 +296,7 @@ class GlExecutor final : public Executor {
           GLINT_ASSIGN_OR_RETURN(size_t j, earlier_pass(pass, k, pi));
           d = &passes[j].output;
         }
-        GLINT_ASSIGN_OR_RETURN(TextureLayout l, choose_layout(*d, layout_limits()));
+        GLINT_ASSIGN_OR_RETURN(TextureLayout l, choose_layout(*d, layout_policy()));
         cin.push_back({pi.name, *d, l});
       }
       GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
@@ -659,7 +481,7 @@ class GlExecutor final : public Executor {
   }
 
   Result<TextureLayout> output_layout(const ProgramInfo& pass, size_t k) const {
-    auto l = choose_layout(pass.output, layout_limits());
+    auto l = choose_layout(pass.output, layout_policy());
     if (!l.ok()) return l.status().with_context(where(pass, k) + " output");
     return l;
   }

@@ -9,7 +9,8 @@
 
 #include "engine/core/status.h"
 #include "engine/core/tensor.h"
-#include "engine/gl/kernels/kernel.h"
+#include "engine/core/tuning.h"
+#include "engine/ops/program.h"
 #include "engine/gl/layout/texture_layout.h"
 
 namespace glint::gl {
@@ -99,8 +100,12 @@ class Executor {
   virtual ~Executor() = default;
 
   virtual const Capabilities& caps() const = 0;
-  // What choose_layout may use of this context.
-  LayoutLimits layout_limits() const { return {caps().max_texture_size, caps().max_draw_buffers}; }
+  // What choose_layout may use of this context, with the layout
+  // optimizations of the process (engine/core/tuning.h).
+  LayoutPolicy layout_policy() const {
+    const OptimizationFlags& flags = optimization_flags();
+    return {caps().max_texture_size, caps().max_draw_buffers, flags.packed, flags.planes, flags.half_weights};
+  }
 
   // CPU -> GPU. float16 tensors arrive widened to float (see dtype.h).
   virtual Result<GpuTensorPtr> upload(const Tensor& t) { return upload(t, false); }

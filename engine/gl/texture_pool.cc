@@ -58,7 +58,7 @@ TexturePool::~TexturePool() { trim(); }
 Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& key) {
   State& s = *state_;
   auto it = s.idle.find(key);
-  static const bool fit = optimization_enabled("pool-fit");
+  static const bool fit = optimization_flags().pool_fit;
   if (it == s.idle.end() && fit) {
     // Best fit: the smallest idle texture of the same format and layers that
     // holds the layout (layouts address texels by their own dims, so a larger

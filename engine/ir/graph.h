@@ -12,6 +12,14 @@
 
 namespace glint::ir {
 
+// Attribute names starting with this are glint's own (the passes record
+// what they fused under it); the loader rejects them in user models, so a
+// model cannot inject or spoof them.
+inline constexpr const char* kReservedAttrPrefix = "glint.";
+inline bool is_reserved_attr_name(const std::string& name) {
+  return name.compare(0, std::char_traits<char>::length(kReservedAttrPrefix), kReservedAttrPrefix) == 0;
+}
+
 struct Graph;
 
 struct Attribute {

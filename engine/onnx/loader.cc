@@ -4,7 +4,6 @@
 #include <set>
 #include <sstream>
 
-#include "engine/core/fused_activation.h"
 #include "engine/onnx/tensor_proto.h"
 #include "onnx/onnx.pb.h"
 #include <google/protobuf/io/coded_stream.h>
@@ -82,8 +81,8 @@ Result<ir::Attribute> attribute_from_proto(const onnx::AttributeProto& a, const 
     return unsupported(what + ": attribute references (functions) are not supported");
   // glint's passes record internal state (fused activations) under this
   // prefix; a model must not be able to set it.
-  if (is_reserved_attr_name(a.name()))
-    return invalid_model(what + ": the prefix '" + kReservedAttrPrefix + "' is reserved for glint's own attributes");
+  if (ir::is_reserved_attr_name(a.name()))
+    return invalid_model(what + ": the prefix '" + ir::kReservedAttrPrefix + "' is reserved for glint's own attributes");
   switch (a.type()) {
     case onnx::AttributeProto::FLOAT: out.kind = K::kFloat; out.f = a.f(); break;
     case onnx::AttributeProto::INT: out.kind = K::kInt; out.i = a.i(); break;

@@ -3,7 +3,7 @@
 
 #include "engine/core/log.h"
 #include "engine/passes/passes.h"
-#include "engine/runtime/registry.h"
+#include "engine/registry/op_table.h"
 
 namespace glint::passes {
 

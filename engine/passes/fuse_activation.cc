@@ -1,10 +1,10 @@
 // Conv / ConvTranspose / Gemm / MatMul followed by an activation that alone
 // reads its output: the activation node goes, and the producer carries it as
-// internal attributes (engine/core/fused_activation.h), which the runtime
+// internal attributes (engine/ops/fused_activation.h), which the runtime
 // applies to output 0. One node and one texture round trip fewer per layer.
 #include <set>
 
-#include "engine/core/fused_activation.h"
+#include "engine/ops/fused_activation.h"
 #include "engine/passes/pass_util.h"
 #include "engine/passes/passes.h"
 

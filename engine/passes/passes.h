@@ -37,7 +37,7 @@ Status compute_float16_in_float32(ir::Graph& g, bool* applied);
 Status fold_batch_norm(ir::Graph& g, const std::set<std::string>& keep = {});
 // Conv / ConvTranspose / Gemm / MatMul whose output only an activation reads
 // (Relu, Clip with constant bounds, LeakyRelu, Sigmoid, HardSigmoid, Tanh)
-// takes the activation as internal attributes (engine/core/fused_activation.h)
+// takes the activation as internal attributes (engine/ops/fused_activation.h)
 // and writes the activation's output; the activation node is removed. Only
 // valid where the runtime applies fused_activation_of() to output 0.
 // Activations named in `keep` (as for fold_batch_norm) stay nodes.

@@ -1,5 +1,7 @@
-// Session: load -> optimize -> place (GPU or CPU per node) -> compile -> run.
-// The one object the runner, the tests and the JS bindings drive.
+// Session: the façade the native runner, the tests and the JS bindings
+// drive. create = load (engine/onnx) -> passes (engine/passes) -> plan
+// (engine/plan) -> compile and upload weights; run = check the feeds, let
+// the GraphRunner (runner.h) walk the plan, hand back the outputs.
 #pragma once
 #include <map>
 #include <memory>
@@ -13,16 +15,9 @@
 #include "engine/core/value.h"
 #include "engine/gl/executor.h"
 #include "engine/ir/graph.h"
+#include "engine/plan/plan.h"
 
 namespace glint {
-
-enum class BackendMode {
-  kDefault,  // GPU kernels where they exist, CPU kernels for the rest
-  kGpu,      // GPU only: creation fails if any node needs the CPU
-  kCpu,      // CPU kernels only; no GL context is made
-};
-std::string backend_mode_name(BackendMode m);
-Result<BackendMode> parse_backend_mode(const std::string& s);  // "default"|"gpu"|"cpu"
 
 struct SessionOptions {
   BackendMode backend = BackendMode::kDefault;
@@ -42,6 +37,7 @@ struct NodePlacement {
   bool gpu = false;
   std::string kernel;  // the winning candidate's name
   std::string reason;  // why it runs on the CPU (empty on the GPU)
+  std::vector<plan::Declined> declined;  // GPU candidates that declined it, and why
 };
 
 struct CreationTimings {
@@ -62,6 +58,9 @@ class PendingRun {
   std::set<std::string> round_to_half_;  // float16 outputs computed in float32
   std::vector<std::pair<std::string, std::unique_ptr<gl::PendingDownload>>> pending_;
 };
+
+struct Slot;
+class GraphRunner;
 
 class Session {
  public:
@@ -90,6 +89,7 @@ class Session {
                                                   const std::vector<std::string>& fetches = {});
 
   const std::vector<NodePlacement>& placements() const { return placements_; }
+  const plan::Plan& plan() const;
   const ir::Graph& graph() const { return graph_; }
   BackendMode backend() const { return options_.backend; }
   const CreationTimings& timings() const { return timings_; }
@@ -110,41 +110,22 @@ class Session {
   Result<std::unique_ptr<PendingRun>> run_async_unguarded(const std::map<std::string, Tensor>& feeds,
                                                           const std::vector<std::string>& fetches);
   Status init(ir::Graph graph, const SessionOptions& options);
-  Status place_nodes();
-  Status compile_static();
   Status check_feed(const IoInfo& io, const Tensor& t) const;
-
-  struct NodeState;  // per-node placement, cached programs
-  struct Slot;       // a value during a run: CPU tensor and/or GPU texture
-  // Runs every node; leaves the slots of `wanted` (the fetched outputs) in `slots`.
+  // Binds feeds and constants into fresh slots, runs, and leaves the
+  // fetched values' ids in `wanted`.
   Status execute(const std::map<std::string, Value>& feeds, const std::vector<std::string>& fetches,
-                 std::map<std::string, Slot>& slots, std::vector<std::string>& wanted);
-
-  Status run_gpu_node(size_t idx, std::map<std::string, Slot>& slots, bool* fell_back);
-  Status run_cpu_node(size_t idx, std::map<std::string, Slot>& slots);
-  Status run_value_node(size_t idx, std::map<std::string, Slot>& slots);
-  Result<Value> to_value(Slot& slot);
-  Result<Tensor> to_cpu(Slot& slot);
-  Result<gl::GpuTensorPtr> to_gpu(const std::string& name, Slot& slot);
+                 std::vector<Slot>& slots, std::vector<int>& wanted);
+  Status bind_feeds(const std::map<std::string, Value>& feeds, std::vector<Slot>& slots) const;
+  // True when output `name` is declared float16 but computed in float32.
+  bool output_rounds_to_half(const std::string& name) const;
 
   SessionOptions options_;
   ir::Graph graph_;
-  std::vector<size_t> order_;
   std::vector<IoInfo> inputs_, outputs_;
   std::vector<NodePlacement> placements_;
-  std::vector<std::unique_ptr<NodeState>> states_;  // indexed like graph_.nodes
-  std::set<std::string> produced_;                  // every node output: what run() may fetch
-  std::map<std::string, size_t> last_use_;          // value -> position in order_ of its last reader
-  std::map<std::string, gl::GpuTensorPtr> gpu_constants_;  // initializers, uploaded once
-  std::set<std::string> half_exact_;  // initializers whose values are exact float16 values
+  std::unique_ptr<GraphRunner> runner_;
   bool float16_as_float32_ = false;  // passes::compute_float16_in_float32 applied
-  // True when output `name` is declared float16 but computed in float32.
-  bool output_rounds_to_half(const std::string& name) const;
-  gl::Executor* gpu_ = nullptr;  // process-wide executor; null on the CPU backend
-  // GLINT_PROFILE=1 in the environment: every node waits for the GPU and its
-  // time is summed; the session prints the slowest nodes when destroyed.
-  bool profile_ = false;
-  std::map<size_t, double> profile_ms_;
+  gl::Executor* gpu_ = nullptr;      // process-wide executor; null on the CPU backend
   CreationTimings timings_;
 };
 

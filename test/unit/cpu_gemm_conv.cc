@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/core/fused_activation.h"
+#include "engine/ops/fused_activation.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/threadpool.h"
 #include "engine/cpu/util.h"

@@ -10,19 +10,10 @@
 
 #include "engine/core/tensor.h"
 #include "engine/ir/graph.h"
-#include "engine/runtime/registry.h"
+#include "engine/registry/op_table.h"
+#include "test/unit/test_util.h"
 
 namespace glint::test {
-
-using Attrs = std::map<std::string, ir::Attribute>;
-
-inline ir::Attribute ai(int64_t v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kInt; a.i = v; return a; }
-inline ir::Attribute af(float v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kFloat; a.f = v; return a; }
-inline ir::Attribute as(const std::string& v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kString; a.s = v; return a; }
-inline ir::Attribute ais(std::vector<int64_t> v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kInts; a.ints = std::move(v); return a; }
-inline ir::Attribute afs(std::vector<float> v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kFloats; a.floats = std::move(v); return a; }
-inline ir::Attribute ass(std::vector<std::string> v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kStrings; a.strings = std::move(v); return a; }
-inline ir::Attribute at(const Tensor& t) { ir::Attribute a; a.kind = ir::Attribute::Kind::kTensor; a.t = t; return a; }
 
 inline Tensor F(const Shape& s, const std::vector<float>& v) { return Tensor::from_floats(s, v); }
 inline Tensor I64(const Shape& s, const std::vector<int64_t>& v) { return Tensor::from_int64s(s, v); }

@@ -1,7 +1,6 @@
 // For the graph-pass tests: a model built in memory loaded as an ir::Graph,
-// and a plain interpreter that runs a graph on the CPU kernels, so a graph
-// and its rewritten form can be compared without a Session (whose optimize
-// would rewrite both the same way).
+// run on the CPU kernels without a Session (whose optimize would rewrite a
+// graph and its rewritten form the same way).
 #pragma once
 #include <catch2/catch.hpp>
 #include <map>
@@ -10,11 +9,11 @@
 #include <vector>
 
 #include "engine/core/compare.h"
-#include "engine/core/fused_activation.h"
+#include "engine/ops/fused_activation.h"
 #include "engine/ir/graph.h"
 #include "engine/onnx/loader.h"
 #include "engine/passes/passes.h"
-#include "engine/runtime/registry.h"
+#include "engine/runtime/runner.h"
 #include "test/unit/model_builder.h"
 #include "test/unit/random_util.h"
 
@@ -34,32 +33,19 @@ inline ir::Graph load_graph(const ModelBuilder& b) {
   return std::move(g).value();
 }
 
-// Runs every node on its CPU kernel in topological order. A node's fused
-// activation is applied to its output 0 after the kernel unless the kernel
-// applies it itself, as the runtime does.
+// Runs `g` on the CPU kernels through the runtime's one interpreter
+// (engine/runtime/runner.h), fused activations applied as in a session.
 inline std::map<std::string, Tensor> run_graph_on_cpu(const ir::Graph& g, const std::map<std::string, Tensor>& feeds) {
-  std::map<std::string, Tensor> env = feeds;
-  for (auto& [name, t] : g.initializers) env[name] = t;
-  auto order = ir::topological_order(g);
-  REQUIRE(order.ok());
-  for (size_t idx : order.value()) {
-    const ir::Node& n = g.nodes[idx];
-    INFO(n.describe());
-    const CpuCandidate* k = find_cpu_kernel(n);
-    REQUIRE(k != nullptr);
-    std::vector<const Tensor*> ins;
-    for (auto& in : n.inputs) ins.push_back(in.empty() ? nullptr : &env.at(in));
-    std::vector<Tensor> outs(n.outputs.size());
-    Status s = k->run(n, ins, outs);
-    INFO(s.message());
-    REQUIRE(s.ok());
-    const FusedActivation a = fused_activation_of(n);
-    if (!k->applies(a, outs[0].dtype())) apply_fused_activation(a, outs[0]);
-    for (size_t i = 0; i < outs.size(); ++i)
-      if (n.has_output(i)) env[n.outputs[i]] = std::move(outs[i]);
-  }
+  std::map<std::string, Value> values;
+  for (auto& [name, t] : feeds) values[name] = Value::of(t);
+  auto out = run_graph(g, values, plan::Policy{BackendMode::kCpu, {}});
+  INFO(out.status().message());
+  REQUIRE(out.ok());
   std::map<std::string, Tensor> result;
-  for (auto& o : g.outputs) result[o] = env.at(o);
+  for (auto& [name, v] : out.value()) {
+    REQUIRE(v.is_tensor());
+    result[name] = v.tensor;
+  }
   return result;
 }
 

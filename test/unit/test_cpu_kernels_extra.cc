@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/cpu/kernels.h"
-#include "engine/runtime/registry.h"
+#include "engine/registry/op_table.h"
 #include "test/unit/cpu_test_util.h"
 
 using namespace glint;

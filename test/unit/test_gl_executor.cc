@@ -216,7 +216,7 @@ TEST_CASE("gl: unsupported dtypes, values and sizes give clear errors", "[gl]") 
   CHECK(d.status().message().find("int32") != std::string::npos);
 
   const int max = executor().caps().max_texture_size;
-  auto l = choose_layout({DataType::kFloat32, {int64_t{max} * max + 1}}, executor().layout_limits());
+  auto l = choose_layout({DataType::kFloat32, {int64_t{max} * max + 1}}, executor().layout_policy());
   REQUIRE(!l.ok());
   CHECK(l.status().code() == StatusCode::kUnsupported);
   CHECK(l.status().message().find("does not fit") != std::string::npos);
@@ -538,14 +538,14 @@ TEST_CASE("gl: snippets are included once, in order", "[gl]") {
 // packing, and every accessor and output path of the composer against them.
 TEST_CASE("gl: channel-packed layouts", "[gl]") {
   const int max = executor().caps().max_texture_size;
-  const LayoutLimits limits = executor().layout_limits();
+  const LayoutPolicy limits = executor().layout_policy();
   SECTION("choice") {
     auto act = choose_layout({DataType::kFloat32, {1, 10, 5, 7}}, limits).value();
     CHECK(act.kind == LayoutKind::kChannelsPlanes);
     CHECK(act.width == 2);   // 7 pixels, 4 per texel position
     CHECK(act.layers == 8);  // x 2 channel blocks
     CHECK(act.height == 2 * 5);  // C4 = 3 blocks, C8 = 2 pairs of H rows
-    auto four_targets = choose_layout({DataType::kFloat32, {1, 10, 5, 7}}, LayoutLimits{max, 4}).value();
+    auto four_targets = choose_layout({DataType::kFloat32, {1, 10, 5, 7}}, LayoutPolicy{max, 4}).value();
     CHECK(four_targets.kind == LayoutKind::kChannelsRGBA);  // planes need 8 render targets
     auto one_block = choose_layout({DataType::kFloat32, {1, 3, 5, 8}}, limits).value();
     CHECK(one_block.kind == LayoutKind::kChannelsRGBA);  // planes would leave half the layers empty

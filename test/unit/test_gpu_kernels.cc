@@ -14,11 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/compare.h"
 #include "engine/core/half.h"
 #include "engine/gl/executor.h"
-#include "engine/gl/kernels/kernel.h"
+#include "engine/ops/program.h"
 #include "engine/gl/layout/texture_layout.h"
-#include "engine/runtime/registry.h"
+#include "engine/plan/kernel_context.h"
+#include "engine/registry/op_table.h"
+#include "test/unit/test_util.h"
 
 namespace {
 
@@ -28,14 +31,11 @@ using glint::Tensor;
 namespace ir = glint::ir;
 namespace gl = glint::gl;
 
-// --- attributes -------------------------------------------------------------
-using Attrs = std::map<std::string, ir::Attribute>;
-ir::Attribute ai(int64_t v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kInt; a.i = v; return a; }
-ir::Attribute af(float v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kFloat; a.f = v; return a; }
-ir::Attribute as(const std::string& v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kString; a.s = v; return a; }
-ir::Attribute ais(std::vector<int64_t> v) {
-  ir::Attribute a; a.kind = ir::Attribute::Kind::kInts; a.ints = std::move(v); return a;
-}
+using glint::test::Attrs;
+using glint::test::af;
+using glint::test::ai;
+using glint::test::ais;
+using glint::test::as;
 
 // --- a case -----------------------------------------------------------------
 struct In {
@@ -47,22 +47,22 @@ struct In {
   bool absent = false;
   bool half_values = false;  // float32 values rounded to float16 (a widened float16 model's weights)
 };
-In F(Shape s) { In i; i.shape = std::move(s); return i; }
-In F(Shape s, float lo, float hi) { In i = F(std::move(s)); i.lo = lo; i.hi = hi; return i; }
+In Rand(Shape s) { In i; i.shape = std::move(s); return i; }
+In Rand(Shape s, float lo, float hi) { In i = Rand(std::move(s)); i.lo = lo; i.hi = hi; return i; }
 In H(Shape s, float lo = -2.f, float hi = 2.f) {
-  In i = F(std::move(s), lo, hi);
+  In i = Rand(std::move(s), lo, hi);
   i.dtype = DataType::kFloat16;
   return i;
 }
 // Constant float32 weights whose values are exact halves: the GPU may hold
 // them as packed halves (TensorDesc::half_exact), as a session would.
 In FH(Shape s) {
-  In i = F(std::move(s), -1.f, 1.f);
+  In i = Rand(std::move(s), -1.f, 1.f);
   i.constant = true;
   i.half_values = true;
   return i;
 }
-In C(Shape s, std::vector<double> v) { In i = F(std::move(s)); i.constant = true; i.values = std::move(v); return i; }
+In C(Shape s, std::vector<double> v) { In i = Rand(std::move(s)); i.constant = true; i.values = std::move(v); return i; }
 In I64(std::vector<int64_t> v) {
   In i;
   i.shape = {static_cast<int64_t>(v.size())};
@@ -74,13 +74,13 @@ In I64(std::vector<int64_t> v) {
 In Absent() { In i; i.absent = true; return i; }
 // A run-time (non-constant) integer or bool input, uniform in [lo, hi) (bool: half true).
 In N(Shape s, DataType t, float lo = -20.f, float hi = 20.f) {
-  In i = F(std::move(s), lo, hi);
+  In i = Rand(std::move(s), lo, hi);
   i.dtype = t;
   return i;
 }
 // A run-time input with explicit values.
 In V(Shape s, DataType t, std::vector<double> v) {
-  In i = F(std::move(s));
+  In i = Rand(std::move(s));
   i.dtype = t;
   i.values = std::move(v);
   return i;
@@ -196,16 +196,10 @@ void run_case(const Case& c, uint32_t seed = 1234) {
   glint::Status st = cpu->run(p->node, cin, want);
   if (!st.ok()) { FAIL("cpu kernel: " << st.message()); return; }
 
-  // GPU: the first candidate that supports the node.
-  const glint::GpuCandidate* chosen = nullptr;
-  std::string reasons;
-  for (auto* cand : glint::find_gpu_kernels(p->node)) {
-    std::string why;
-    if (!cand->supports || cand->supports(p->ctx, &why)) { chosen = cand; break; }
-    reasons += std::string(cand->name) + ": " + why + "; ";
-  }
-  if (!chosen) { FAIL("no GPU kernel supports it: " << reasons); return; }
-  auto passes = chosen->build(p->ctx);
+  // GPU: the first candidate that supports the node, as the plan asks it.
+  const glint::plan::CandidateChoice choice = glint::plan::choose_candidate(glint::find_gpu_kernels(p->node), p->ctx);
+  if (!choice.winner) { FAIL("no GPU kernel supports it: " << choice.first_reason()); return; }
+  auto passes = glint::plan::build_passes(*choice.winner, p->ctx);
   if (!passes.ok()) { FAIL("build: " << passes.status().message()); return; }
 
   gl::Executor* ex = executor();
@@ -244,26 +238,10 @@ void run_case(const Case& c, uint32_t seed = 1234) {
     INFO("output " << oi);
     CHECK(glint::dtype_name(g.dtype()) == glint::dtype_name(w.dtype()));
     REQUIRE(glint::shape_str(g.shape()) == glint::shape_str(w.shape()));
-    double worst = 0;
-    int64_t bad = 0, first_bad = -1;
-    for (int64_t k = 0; k < w.size(); ++k) {
-      double a = g.get_as_double(k), b = w.get_as_double(k);
-      if (std::isnan(a) && std::isnan(b)) continue;
-      if (std::isinf(b) && a == b) continue;
-      double err = std::fabs(a - b) / (1.0 + std::fabs(b));
-      if (!(err <= c.tol)) {
-        if (first_bad < 0) first_bad = k;
-        ++bad;
-      }
-      if (err > worst || std::isnan(err)) worst = err;
-    }
-    std::ostringstream detail;
-    detail << "worst relative error " << worst << " (tolerance " << c.tol << ")";
-    if (first_bad >= 0)
-      detail << "; first mismatch at " << first_bad << ": gpu " << g.get_as_double(first_bad) << " cpu "
-             << w.get_as_double(first_bad);
-    INFO(detail.str());
-    CHECK(bad == 0);
+    // |gpu - cpu| <= tol * (1 + |cpu|), NaN = NaN, infinities by sign.
+    const glint::Comparison cmp = glint::compare_tensors(g, w, c.tol, c.tol);
+    INFO(cmp.mismatch << " (tolerance " << c.tol << ", max |diff| " << cmp.max_abs_diff << ")");
+    CHECK(cmp.equal);
   }
   CHECK(compared == static_cast<size_t>(c.outputs));
 }
@@ -291,12 +269,9 @@ bool gpu_supports(const std::string& op, int opset, Attrs attrs,
   ctx.constants = std::move(constants);
   auto cands = glint::find_gpu_kernels(n);
   REQUIRE(!cands.empty());
-  for (auto* c : cands) {
-    std::string w;
-    if (!c->supports || c->supports(ctx, &w)) return true;
-    *why += w + ";";
-  }
-  return false;
+  const glint::plan::CandidateChoice choice = glint::plan::choose_candidate(cands, ctx);
+  for (auto& d : choice.declined) *why += d.reason + ";";
+  return choice.winner != nullptr;
 }
 
 const DataType f32 = DataType::kFloat32;
@@ -307,19 +282,19 @@ TEST_CASE("gpu elementwise unary ops match cpu", "[gpu]") {
   std::vector<Case> cases;
   Shape s = {2, 3, 5, 7};
   for (const char* op : {"Abs", "Neg", "Exp", "Floor", "Ceil", "Sin", "Cos", "Atan"})
-    cases.push_back({op, {}, {F(s, -3, 3)}, 13, 1e-5});
-  for (const char* op : {"Log", "Sqrt", "Reciprocal"}) cases.push_back({op, {}, {F(s, 0.05f, 5)}, 13, 1e-5});
-  cases.push_back({"Tan", {}, {F(s, -1.2f, 1.2f)}, 13, 1e-5});
-  for (const char* op : {"Asin", "Acos"}) cases.push_back({op, {}, {F(s, -0.99f, 0.99f)}, 13, 1e-5});
-  for (const char* op : {"Sinh", "Cosh", "Asinh"}) cases.push_back({op, {}, {F(s, -3, 3)}, 13, 1e-5});
-  cases.push_back({"Acosh", {}, {F(s, 1.01f, 5)}, 13, 1e-5});
-  cases.push_back({"Atanh", {}, {F(s, -0.95f, 0.95f)}, 13, 1e-5});
-  cases.push_back({"Sign", {}, {F(s, -3, 3)}, 13, 0});
+    cases.push_back({op, {}, {Rand(s, -3, 3)}, 13, 1e-5});
+  for (const char* op : {"Log", "Sqrt", "Reciprocal"}) cases.push_back({op, {}, {Rand(s, 0.05f, 5)}, 13, 1e-5});
+  cases.push_back({"Tan", {}, {Rand(s, -1.2f, 1.2f)}, 13, 1e-5});
+  for (const char* op : {"Asin", "Acos"}) cases.push_back({op, {}, {Rand(s, -0.99f, 0.99f)}, 13, 1e-5});
+  for (const char* op : {"Sinh", "Cosh", "Asinh"}) cases.push_back({op, {}, {Rand(s, -3, 3)}, 13, 1e-5});
+  cases.push_back({"Acosh", {}, {Rand(s, 1.01f, 5)}, 13, 1e-5});
+  cases.push_back({"Atanh", {}, {Rand(s, -0.95f, 0.95f)}, 13, 1e-5});
+  cases.push_back({"Sign", {}, {Rand(s, -3, 3)}, 13, 0});
   cases.push_back({"Sign", {}, {C({5}, {-1.0, 0.0, 2.0, -0.0, 0.5})}, 13, 0});
   cases.push_back({"Round", {}, {C({8}, {0.5, 1.5, 2.5, -0.5, -1.5, 2.4, -2.6, 0.49999997})}, 11, 0});
-  cases.push_back({"Round", {}, {F(s, -10, 10)}, 11, 0});
-  cases.push_back({"Erf", {}, {F(s, -3, 3)}, 13, 1e-6});
-  cases.push_back({"Exp", {}, {F({}, -1, 1)}, 13, 1e-6});  // rank 0
+  cases.push_back({"Round", {}, {Rand(s, -10, 10)}, 11, 0});
+  cases.push_back({"Erf", {}, {Rand(s, -3, 3)}, 13, 1e-6});
+  cases.push_back({"Exp", {}, {Rand({}, -1, 1)}, 13, 1e-6});  // rank 0
   cases.push_back({"Neg", {}, {H({4, 9})}, 13, 1e-3});     // float16
   run_all(cases);
 }
@@ -327,33 +302,33 @@ TEST_CASE("gpu elementwise unary ops match cpu", "[gpu]") {
 TEST_CASE("gpu activations match cpu", "[gpu]") {
   Shape s = {1, 4, 6, 5};
   std::vector<Case> cases = {
-      {"Relu", {}, {F(s)}, 14, 0},
-      {"Relu", {}, {F({17})}, 6, 0},
+      {"Relu", {}, {Rand(s)}, 14, 0},
+      {"Relu", {}, {Rand({17})}, 6, 0},
       {"Relu", {}, {H({3, 5})}, 14, 0},
-      {"LeakyRelu", {}, {F(s)}, 6, 1e-6},
-      {"LeakyRelu", {{"alpha", af(0.3f)}}, {F(s)}, 16, 1e-6},
-      {"Sigmoid", {}, {F(s, -20, 20)}, 13, 1e-6},
-      {"Tanh", {}, {F(s, -30, 30)}, 13, 1e-6},
-      {"Clip", {{"min", af(-0.5f)}, {"max", af(0.7f)}}, {F(s)}, 6, 0},
-      {"Clip", {{"max", af(0.7f)}}, {F(s)}, 6, 0},
-      {"Clip", {}, {F(s)}, 6, 0},
-      {"Clip", {}, {F(s), C({}, {-0.25}), C({}, {1.5})}, 13, 0},
-      {"Clip", {}, {F(s), Absent(), C({}, {0.5})}, 11, 0},
-      {"Clip", {}, {F(s), C({}, {0.0}), Absent()}, 12, 0},
-      {"Clip", {}, {F(s)}, 13, 0},
-      {"Clip", {}, {F(s), F({}, -1, -0.5f), F({}, 0.5f, 1)}, 13, 0},  // bounds as run-time inputs
-      {"Clip", {}, {F(s), Absent(), F({1}, 0.5f, 1)}, 11, 0},
-      {"Clip", {}, {F(s), F({}, -1, -0.5f), C({}, {0.25})}, 13, 0},
-      {"Elu", {{"alpha", af(0.5f)}}, {F(s)}, 6, 1e-6},
-      {"Selu", {}, {F(s)}, 6, 1e-6},
-      {"HardSigmoid", {{"alpha", af(0.25f)}, {"beta", af(0.4f)}}, {F(s, -4, 4)}, 6, 1e-6},
-      {"Softplus", {}, {F(s, -30, 30)}, 1, 1e-6},
-      {"Softsign", {}, {F(s)}, 1, 1e-6},
-      {"Celu", {{"alpha", af(2.f)}}, {F(s)}, 12, 1e-6},
-      {"HardSwish", {}, {F(s, -5, 5)}, 14, 1e-6},
-      {"ThresholdedRelu", {{"alpha", af(0.5f)}}, {F(s)}, 10, 0},
-      {"PRelu", {}, {F(s), F({4, 1, 1})}, 16, 1e-6},
-      {"PRelu", {}, {F(s), F({5})}, 9, 1e-6},
+      {"LeakyRelu", {}, {Rand(s)}, 6, 1e-6},
+      {"LeakyRelu", {{"alpha", af(0.3f)}}, {Rand(s)}, 16, 1e-6},
+      {"Sigmoid", {}, {Rand(s, -20, 20)}, 13, 1e-6},
+      {"Tanh", {}, {Rand(s, -30, 30)}, 13, 1e-6},
+      {"Clip", {{"min", af(-0.5f)}, {"max", af(0.7f)}}, {Rand(s)}, 6, 0},
+      {"Clip", {{"max", af(0.7f)}}, {Rand(s)}, 6, 0},
+      {"Clip", {}, {Rand(s)}, 6, 0},
+      {"Clip", {}, {Rand(s), C({}, {-0.25}), C({}, {1.5})}, 13, 0},
+      {"Clip", {}, {Rand(s), Absent(), C({}, {0.5})}, 11, 0},
+      {"Clip", {}, {Rand(s), C({}, {0.0}), Absent()}, 12, 0},
+      {"Clip", {}, {Rand(s)}, 13, 0},
+      {"Clip", {}, {Rand(s), Rand({}, -1, -0.5f), Rand({}, 0.5f, 1)}, 13, 0},  // bounds as run-time inputs
+      {"Clip", {}, {Rand(s), Absent(), Rand({1}, 0.5f, 1)}, 11, 0},
+      {"Clip", {}, {Rand(s), Rand({}, -1, -0.5f), C({}, {0.25})}, 13, 0},
+      {"Elu", {{"alpha", af(0.5f)}}, {Rand(s)}, 6, 1e-6},
+      {"Selu", {}, {Rand(s)}, 6, 1e-6},
+      {"HardSigmoid", {{"alpha", af(0.25f)}, {"beta", af(0.4f)}}, {Rand(s, -4, 4)}, 6, 1e-6},
+      {"Softplus", {}, {Rand(s, -30, 30)}, 1, 1e-6},
+      {"Softsign", {}, {Rand(s)}, 1, 1e-6},
+      {"Celu", {{"alpha", af(2.f)}}, {Rand(s)}, 12, 1e-6},
+      {"HardSwish", {}, {Rand(s, -5, 5)}, 14, 1e-6},
+      {"ThresholdedRelu", {{"alpha", af(0.5f)}}, {Rand(s)}, 10, 0},
+      {"PRelu", {}, {Rand(s), Rand({4, 1, 1})}, 16, 1e-6},
+      {"PRelu", {}, {Rand(s), Rand({5})}, 9, 1e-6},
   };
   run_all(cases);
 }
@@ -361,22 +336,22 @@ TEST_CASE("gpu activations match cpu", "[gpu]") {
 TEST_CASE("gpu binary and variadic ops broadcast like cpu", "[gpu]") {
   std::vector<Case> cases;
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
-    cases.push_back({op, {}, {F({2, 3, 4}), F({2, 3, 4}, 0.5f, 2)}, 14, 1e-6});
-    cases.push_back({op, {}, {F({2, 3, 4}), F({4}, 0.5f, 2)}, 14, 1e-6});
-    cases.push_back({op, {}, {F({3, 1}), F({1, 5}, 0.5f, 2)}, 7, 1e-6});
-    cases.push_back({op, {}, {F({}), F({2, 1, 3}, 0.5f, 2)}, 13, 1e-6});
-    cases.push_back({op, {}, {F({1, 4, 1, 1}), F({2, 1, 3, 5}, 0.5f, 2)}, 13, 1e-6});
+    cases.push_back({op, {}, {Rand({2, 3, 4}), Rand({2, 3, 4}, 0.5f, 2)}, 14, 1e-6});
+    cases.push_back({op, {}, {Rand({2, 3, 4}), Rand({4}, 0.5f, 2)}, 14, 1e-6});
+    cases.push_back({op, {}, {Rand({3, 1}), Rand({1, 5}, 0.5f, 2)}, 7, 1e-6});
+    cases.push_back({op, {}, {Rand({}), Rand({2, 1, 3}, 0.5f, 2)}, 13, 1e-6});
+    cases.push_back({op, {}, {Rand({1, 4, 1, 1}), Rand({2, 1, 3, 5}, 0.5f, 2)}, 13, 1e-6});
   }
   cases.push_back({"Add", {}, {H({2, 3}), H({3})}, 14, 1e-3});
-  cases.push_back({"Mod", {{"fmod", ai(1)}}, {F({4, 6}, -10, 10), F({6}, 0.5f, 3)}, 13, 1e-5});
-  cases.push_back({"Mod", {{"fmod", ai(1)}}, {F({4, 6}, -10, 10), F({4, 1}, -3, -0.5f)}, 10, 1e-5});
-  cases.push_back({"Pow", {}, {F({2, 3, 4}, 0.1f, 3), F({2, 3, 4}, -2, 2)}, 13, 1e-5});
-  cases.push_back({"Pow", {}, {F({2, 3, 4}), C({}, {2.0})}, 7, 1e-5});
-  cases.push_back({"Pow", {}, {F({2, 3, 4}), C({1}, {3.0})}, 15, 1e-5});
+  cases.push_back({"Mod", {{"fmod", ai(1)}}, {Rand({4, 6}, -10, 10), Rand({6}, 0.5f, 3)}, 13, 1e-5});
+  cases.push_back({"Mod", {{"fmod", ai(1)}}, {Rand({4, 6}, -10, 10), Rand({4, 1}, -3, -0.5f)}, 10, 1e-5});
+  cases.push_back({"Pow", {}, {Rand({2, 3, 4}, 0.1f, 3), Rand({2, 3, 4}, -2, 2)}, 13, 1e-5});
+  cases.push_back({"Pow", {}, {Rand({2, 3, 4}), C({}, {2.0})}, 7, 1e-5});
+  cases.push_back({"Pow", {}, {Rand({2, 3, 4}), C({1}, {3.0})}, 15, 1e-5});
   for (const char* op : {"Max", "Min", "Sum", "Mean"}) {
-    cases.push_back({op, {}, {F({2, 3, 4})}, 13, 1e-6});
-    cases.push_back({op, {}, {F({2, 3, 4}), F({3, 1}), F({4})}, 13, 1e-6});
-    cases.push_back({op, {}, {F({3, 4}), F({3, 4})}, 6, 1e-6});
+    cases.push_back({op, {}, {Rand({2, 3, 4})}, 13, 1e-6});
+    cases.push_back({op, {}, {Rand({2, 3, 4}), Rand({3, 1}), Rand({4})}, 13, 1e-6});
+    cases.push_back({op, {}, {Rand({3, 4}), Rand({3, 4})}, 6, 1e-6});
   }
   run_all(cases);
 }
@@ -389,58 +364,58 @@ TEST_CASE("gpu conv matches cpu", "[gpu]") {
   };
   std::vector<Case> cases = {
       // plain 3x3, bias, no pads
-      {"Conv", {}, {F({1, 3, 8, 8}), F({4, 3, 3, 3}), F({4})}, 11, 1e-5},
+      {"Conv", {}, {Rand({1, 3, 8, 8}), Rand({4, 3, 3, 3}), Rand({4})}, 11, 1e-5},
       // pads, strides, no bias, C=8 so the vec4 path runs twice
       {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
-       {F({2, 8, 9, 7}), F({5, 8, 3, 3})}, 11, 1e-5},
+       {Rand({2, 8, 9, 7}), Rand({5, 8, 3, 3})}, 11, 1e-5},
       // asymmetric pads, dilations, C=5 (vec4 + remainder)
       {"Conv", attrs({{"pads", ais({0, 2, 1, 0})}, {"dilations", ais({2, 1})}}),
-       {F({1, 5, 10, 9}), F({3, 5, 3, 2}), F({3})}, 11, 1e-5},
+       {Rand({1, 5, 10, 9}), Rand({3, 5, 3, 2}), Rand({3})}, 11, 1e-5},
       // groups
       {"Conv", attrs({{"group", ai(2)}, {"pads", ais({1, 1, 1, 1})}}),
-       {F({1, 6, 7, 7}), F({4, 3, 3, 3}), F({4})}, 11, 1e-5},
+       {Rand({1, 6, 7, 7}), Rand({4, 3, 3, 3}), Rand({4})}, 11, 1e-5},
       // depthwise
       {"Conv", attrs({{"group", ai(8)}, {"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
-       {F({1, 8, 11, 11}), F({8, 1, 3, 3}), F({8})}, 11, 1e-5},
+       {Rand({1, 8, 11, 11}), Rand({8, 1, 3, 3}), Rand({8})}, 11, 1e-5},
       // depthwise with multiplier 2
-      {"Conv", attrs({{"group", ai(4)}}), {F({1, 4, 6, 6}), F({8, 1, 3, 3})}, 11, 1e-5},
+      {"Conv", attrs({{"group", ai(4)}}), {Rand({1, 4, 6, 6}), Rand({8, 1, 3, 3})}, 11, 1e-5},
       // auto_pad
       {"Conv", attrs({{"auto_pad", as("SAME_UPPER")}, {"strides", ais({2, 2})}}),
-       {F({1, 3, 8, 7}), F({2, 3, 4, 4})}, 11, 1e-5},
+       {Rand({1, 3, 8, 7}), Rand({2, 3, 4, 4})}, 11, 1e-5},
       {"Conv", attrs({{"auto_pad", as("SAME_LOWER")}, {"strides", ais({2, 2})}}),
-       {F({1, 3, 8, 7}), F({2, 3, 4, 4})}, 11, 1e-5},
+       {Rand({1, 3, 8, 7}), Rand({2, 3, 4, 4})}, 11, 1e-5},
       {"Conv", attrs({{"auto_pad", as("VALID")}, {"strides", ais({1, 2})}}),
-       {F({1, 3, 8, 7}), F({2, 3, 3, 3}), F({2})}, 1, 1e-5},
+       {Rand({1, 3, 8, 7}), Rand({2, 3, 3, 3}), Rand({2})}, 1, 1e-5},
       // 1x1 and explicit kernel_shape
-      {"Conv", attrs({{"kernel_shape", ais({1, 1})}}), {F({2, 16, 5, 5}), F({7, 16, 1, 1}), F({7})}, 11, 1e-5},
+      {"Conv", attrs({{"kernel_shape", ais({1, 1})}}), {Rand({2, 16, 5, 5}), Rand({7, 16, 1, 1}), Rand({7})}, 11, 1e-5},
       // 1-D
       {"Conv", attrs({{"pads", ais({2, 1})}, {"strides", ais({2})}, {"dilations", ais({2})}}),
-       {F({2, 6, 20}), F({4, 6, 3}), F({4})}, 11, 1e-5},
+       {Rand({2, 6, 20}), Rand({4, 6, 3}), Rand({4})}, 11, 1e-5},
       // float16
       {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {H({1, 4, 5, 5}), H({2, 4, 3, 3}), H({2})}, 11, 2e-3},
       // rows of 7+ pixels and two or more channel blocks: outputs with
       // planes, a tile of 4 pixels x 8 channels per fragment
       // (texture_layout.h), with pads (guards), odd row ends, an odd last
       // channel block, strides, dilations, groups of 8 and of 4 channels
-      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {F({1, 8, 9, 16}), F({12, 8, 3, 3}), F({12})}, 11, 1e-5},
+      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {Rand({1, 8, 9, 16}), Rand({12, 8, 3, 3}), Rand({12})}, 11, 1e-5},
       {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
-       {F({2, 5, 6, 13}), F({6, 5, 3, 3}), F({6})}, 11, 1e-5},
-      {"Conv", {}, {F({1, 16, 4, 12}), F({8, 16, 1, 1}), F({8})}, 11, 1e-5},
-      {"Conv", attrs({{"group", ai(2)}, {"pads", ais({0, 1, 0, 1})}}), {F({1, 8, 6, 12}), F({8, 4, 3, 3})}, 11, 1e-5},
-      {"Conv", attrs({{"group", ai(8)}, {"pads", ais({1, 1, 1, 1})}}), {F({1, 8, 5, 14}), F({8, 1, 3, 3}), F({8})}, 11,
+       {Rand({2, 5, 6, 13}), Rand({6, 5, 3, 3}), Rand({6})}, 11, 1e-5},
+      {"Conv", {}, {Rand({1, 16, 4, 12}), Rand({8, 16, 1, 1}), Rand({8})}, 11, 1e-5},
+      {"Conv", attrs({{"group", ai(2)}, {"pads", ais({0, 1, 0, 1})}}), {Rand({1, 8, 6, 12}), Rand({8, 4, 3, 3})}, 11, 1e-5},
+      {"Conv", attrs({{"group", ai(8)}, {"pads", ais({1, 1, 1, 1})}}), {Rand({1, 8, 5, 14}), Rand({8, 1, 3, 3}), Rand({8})}, 11,
        1e-5},
       {"Conv", attrs({{"group", ai(6)}, {"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
-       {F({1, 6, 9, 15}), F({6, 1, 3, 3})}, 11, 1e-5},
+       {Rand({1, 6, 9, 15}), Rand({6, 1, 3, 3})}, 11, 1e-5},
       {"Conv", attrs({{"pads", ais({0, 2, 1, 2})}, {"dilations", ais({1, 2})}}),
-       {F({1, 12, 6, 16}), F({20, 12, 3, 3}), F({20})}, 11, 1e-5},
+       {Rand({1, 12, 6, 16}), Rand({20, 12, 3, 3}), Rand({20})}, 11, 1e-5},
       {"Conv", attrs({{"group", ai(12)}, {"pads", ais({2, 2, 2, 2})}, {"dilations", ais({2, 2})}, {"strides", ais({1, 2})}}),
-       {F({1, 12, 7, 31}), F({12, 1, 3, 3}), F({12})}, 11, 1e-5},
-      {"Conv", attrs({{"group", ai(2)}}), {F({1, 16, 3, 12}), F({16, 8, 1, 1}), F({16})}, 11, 1e-5},
+       {Rand({1, 12, 7, 31}), Rand({12, 1, 3, 3}), Rand({12})}, 11, 1e-5},
+      {"Conv", attrs({{"group", ai(2)}}), {Rand({1, 16, 3, 12}), Rand({16, 8, 1, 1}), Rand({16})}, 11, 1e-5},
       // weights that are exact halves: eight channels per weight fetch, with
       // an odd last block (C=12), one layer and planes
-      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {F({1, 12, 5, 5}), FH({6, 12, 3, 3}), F({6})}, 11, 1e-5},
-      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {F({1, 12, 7, 16}), FH({6, 12, 3, 3}), F({6})}, 11, 1e-5},
-      {"Conv", {}, {F({1, 3, 8, 8}), FH({5, 3, 1, 1})}, 11, 1e-5},
+      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {Rand({1, 12, 5, 5}), FH({6, 12, 3, 3}), Rand({6})}, 11, 1e-5},
+      {"Conv", attrs({{"pads", ais({1, 1, 1, 1})}}), {Rand({1, 12, 7, 16}), FH({6, 12, 3, 3}), Rand({6})}, 11, 1e-5},
+      {"Conv", {}, {Rand({1, 3, 8, 8}), FH({5, 3, 1, 1})}, 11, 1e-5},
   };
   run_all(cases);
 }
@@ -453,141 +428,141 @@ TEST_CASE("gpu pools match cpu", "[gpu]") {
   };
   std::vector<Case> cases;
   for (const char* op : {"MaxPool", "AveragePool"}) {
-    cases.push_back({op, attrs({{"kernel_shape", ais({2, 2})}, {"strides", ais({2, 2})}}), {F({1, 3, 8, 8})}, 11, 1e-6});
+    cases.push_back({op, attrs({{"kernel_shape", ais({2, 2})}, {"strides", ais({2, 2})}}), {Rand({1, 3, 8, 8})}, 11, 1e-6});
     cases.push_back({op, attrs({{"kernel_shape", ais({3, 3})}, {"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
-                     {F({2, 2, 9, 7})}, 11, 1e-6});
+                     {Rand({2, 2, 9, 7})}, 11, 1e-6});
     cases.push_back({op, attrs({{"kernel_shape", ais({3, 3})}, {"strides", ais({2, 2})}, {"ceil_mode", ai(1)}}),
-                     {F({1, 2, 8, 8})}, 11, 1e-6});
+                     {Rand({1, 2, 8, 8})}, 11, 1e-6});
     cases.push_back({op, attrs({{"kernel_shape", ais({3, 2})}, {"auto_pad", as("SAME_UPPER")}, {"strides", ais({2, 2})}}),
-                     {F({1, 2, 7, 6})}, 11, 1e-6});
+                     {Rand({1, 2, 7, 6})}, 11, 1e-6});
     cases.push_back({op, attrs({{"kernel_shape", ais({3, 2})}, {"auto_pad", as("SAME_LOWER")}}),
-                     {F({1, 2, 7, 6})}, 11, 1e-6});
+                     {Rand({1, 2, 7, 6})}, 11, 1e-6});
     cases.push_back({op, attrs({{"kernel_shape", ais({3})}, {"strides", ais({2})}, {"pads", ais({1, 1})}}),
-                     {F({2, 3, 11})}, 11, 1e-6});
+                     {Rand({2, 3, 11})}, 11, 1e-6});
     cases.push_back({op, attrs({{"kernel_shape", ais({2, 2})}}), {H({1, 2, 5, 5})}, 11, 1e-3});
   }
   cases.push_back({"MaxPool", attrs({{"kernel_shape", ais({2, 2})}, {"dilations", ais({2, 2})}, {"pads", ais({1, 0, 1, 0})}}),
-                   {F({1, 2, 8, 8})}, 12, 0});
+                   {Rand({1, 2, 8, 8})}, 12, 0});
   cases.push_back({"AveragePool", attrs({{"kernel_shape", ais({3, 3})}, {"pads", ais({1, 1, 1, 1})}, {"count_include_pad", ai(1)}}),
-                   {F({1, 2, 6, 5})}, 11, 1e-6});
+                   {Rand({1, 2, 6, 5})}, 11, 1e-6});
   cases.push_back({"AveragePool", attrs({{"kernel_shape", ais({3, 3})}, {"strides", ais({2, 2})}, {"pads", ais({1, 1, 1, 1})},
                                          {"count_include_pad", ai(1)}, {"ceil_mode", ai(1)}}),
-                   {F({1, 2, 8, 8})}, 11, 1e-6});
-  cases.push_back({"LpPool", attrs({{"kernel_shape", ais({2, 2})}}), {F({1, 3, 5, 5})}, 11, 1e-5});
+                   {Rand({1, 2, 8, 8})}, 11, 1e-6});
+  cases.push_back({"LpPool", attrs({{"kernel_shape", ais({2, 2})}}), {Rand({1, 3, 5, 5})}, 11, 1e-5});
   cases.push_back({"LpPool", attrs({{"kernel_shape", ais({3, 3})}, {"p", ai(3)}, {"pads", ais({1, 1, 1, 1})}, {"strides", ais({2, 2})}}),
-                   {F({1, 2, 7, 7})}, 11, 1e-5});
-  cases.push_back({"LpPool", attrs({{"kernel_shape", ais({3})}, {"p", ai(1)}}), {F({1, 2, 9})}, 18, 1e-5});
-  cases.push_back({"GlobalLpPool", {}, {F({2, 3, 4, 5})}, 2, 1e-5});
-  cases.push_back({"GlobalLpPool", attrs({{"p", ai(3)}}), {F({1, 3, 6})}, 2, 1e-5});
+                   {Rand({1, 2, 7, 7})}, 11, 1e-5});
+  cases.push_back({"LpPool", attrs({{"kernel_shape", ais({3})}, {"p", ai(1)}}), {Rand({1, 2, 9})}, 18, 1e-5});
+  cases.push_back({"GlobalLpPool", {}, {Rand({2, 3, 4, 5})}, 2, 1e-5});
+  cases.push_back({"GlobalLpPool", attrs({{"p", ai(3)}}), {Rand({1, 3, 6})}, 2, 1e-5});
   for (const char* op : {"GlobalAveragePool", "GlobalMaxPool"}) {
-    cases.push_back({op, {}, {F({2, 5, 7, 7})}, 1, 1e-6});
-    cases.push_back({op, {}, {F({1, 3, 10})}, 1, 1e-6});
-    cases.push_back({op, {}, {F({1, 4, 1, 1})}, 1, 1e-6});
+    cases.push_back({op, {}, {Rand({2, 5, 7, 7})}, 1, 1e-6});
+    cases.push_back({op, {}, {Rand({1, 3, 10})}, 1, 1e-6});
+    cases.push_back({op, {}, {Rand({1, 4, 1, 1})}, 1, 1e-6});
   }
   run_all(cases);
 }
 
 TEST_CASE("gpu matmul and gemm match cpu", "[gpu]") {
   std::vector<Case> cases = {
-      {"MatMul", {}, {F({3, 4}), F({4, 5})}, 13, 1e-5},
-      {"MatMul", {}, {F({7, 13}), F({13, 6})}, 13, 1e-5},
-      {"MatMul", {}, {F({2, 3, 8}), F({8, 5})}, 13, 1e-5},
-      {"MatMul", {}, {F({2, 1, 3, 9}), F({4, 9, 2})}, 13, 1e-5},
-      {"MatMul", {}, {F({6}), F({2, 6, 3})}, 13, 1e-5},
-      {"MatMul", {}, {F({2, 3, 6}), F({6})}, 13, 1e-5},
-      {"MatMul", {}, {F({10}), F({10})}, 13, 1e-5},
+      {"MatMul", {}, {Rand({3, 4}), Rand({4, 5})}, 13, 1e-5},
+      {"MatMul", {}, {Rand({7, 13}), Rand({13, 6})}, 13, 1e-5},
+      {"MatMul", {}, {Rand({2, 3, 8}), Rand({8, 5})}, 13, 1e-5},
+      {"MatMul", {}, {Rand({2, 1, 3, 9}), Rand({4, 9, 2})}, 13, 1e-5},
+      {"MatMul", {}, {Rand({6}), Rand({2, 6, 3})}, 13, 1e-5},
+      {"MatMul", {}, {Rand({2, 3, 6}), Rand({6})}, 13, 1e-5},
+      {"MatMul", {}, {Rand({10}), Rand({10})}, 13, 1e-5},
       {"MatMul", {}, {H({3, 8}), H({8, 2})}, 13, 2e-3},
-      {"Gemm", {}, {F({3, 5}), F({5, 4})}, 13, 1e-5},
-      {"Gemm", {}, {F({3, 5}), F({5, 4}), F({4})}, 13, 1e-5},
-      {"Gemm", {{"transA", ai(1)}, {"alpha", af(0.5f)}, {"beta", af(2.f)}}, {F({6, 3}), F({6, 4}), F({3, 4})}, 11, 1e-5},
-      {"Gemm", {{"transB", ai(1)}}, {F({2, 9}), F({7, 9}), F({2, 1})}, 13, 1e-5},
-      {"Gemm", {{"transA", ai(1)}, {"transB", ai(1)}}, {F({9, 2}), F({7, 9}), F({})}, 9, 1e-5},
-      {"Gemm", {{"beta", af(0.f)}}, {F({2, 4}), F({4, 3}), F({2, 3})}, 13, 1e-5},
-      {"Gemm", {{"transB", ai(1)}}, {F({1, 32}), F({10, 32}), F({10})}, 7, 1e-5},
+      {"Gemm", {}, {Rand({3, 5}), Rand({5, 4})}, 13, 1e-5},
+      {"Gemm", {}, {Rand({3, 5}), Rand({5, 4}), Rand({4})}, 13, 1e-5},
+      {"Gemm", {{"transA", ai(1)}, {"alpha", af(0.5f)}, {"beta", af(2.f)}}, {Rand({6, 3}), Rand({6, 4}), Rand({3, 4})}, 11, 1e-5},
+      {"Gemm", {{"transB", ai(1)}}, {Rand({2, 9}), Rand({7, 9}), Rand({2, 1})}, 13, 1e-5},
+      {"Gemm", {{"transA", ai(1)}, {"transB", ai(1)}}, {Rand({9, 2}), Rand({7, 9}), Rand({})}, 9, 1e-5},
+      {"Gemm", {{"beta", af(0.f)}}, {Rand({2, 4}), Rand({4, 3}), Rand({2, 3})}, 13, 1e-5},
+      {"Gemm", {{"transB", ai(1)}}, {Rand({1, 32}), Rand({10, 32}), Rand({10})}, 7, 1e-5},
   };
   run_all(cases);
 }
 
 TEST_CASE("gpu softmax matches cpu", "[gpu]") {
   std::vector<Case> cases = {
-      {"Softmax", {}, {F({2, 10}, -5, 5)}, 13, 1e-6},
-      {"Softmax", {}, {F({2, 3, 4, 5}, -5, 5)}, 13, 1e-6},
-      {"Softmax", {{"axis", ai(1)}}, {F({2, 3, 4, 5}, -5, 5)}, 13, 1e-6},
-      {"Softmax", {{"axis", ai(0)}}, {F({4, 6}, -5, 5)}, 13, 1e-6},
-      {"Softmax", {}, {F({2, 3, 4, 5}, -5, 5)}, 11, 1e-6},  // flattened at axis 1
-      {"Softmax", {{"axis", ai(2)}}, {F({2, 3, 4, 5}, -5, 5)}, 1, 1e-6},
-      {"Softmax", {{"axis", ai(-1)}}, {F({3, 1000}, -50, 50)}, 13, 1e-6},
+      {"Softmax", {}, {Rand({2, 10}, -5, 5)}, 13, 1e-6},
+      {"Softmax", {}, {Rand({2, 3, 4, 5}, -5, 5)}, 13, 1e-6},
+      {"Softmax", {{"axis", ai(1)}}, {Rand({2, 3, 4, 5}, -5, 5)}, 13, 1e-6},
+      {"Softmax", {{"axis", ai(0)}}, {Rand({4, 6}, -5, 5)}, 13, 1e-6},
+      {"Softmax", {}, {Rand({2, 3, 4, 5}, -5, 5)}, 11, 1e-6},  // flattened at axis 1
+      {"Softmax", {{"axis", ai(2)}}, {Rand({2, 3, 4, 5}, -5, 5)}, 1, 1e-6},
+      {"Softmax", {{"axis", ai(-1)}}, {Rand({3, 1000}, -50, 50)}, 13, 1e-6},
       {"Softmax", {}, {H({2, 7})}, 13, 1e-3},
-      {"LogSoftmax", {}, {F({2, 3, 4, 5}, -5, 5)}, 13, 1e-6},
-      {"LogSoftmax", {}, {F({2, 3, 4, 5}, -5, 5)}, 11, 1e-6},
-      {"LogSoftmax", {{"axis", ai(0)}}, {F({3, 17}, -20, 20)}, 13, 1e-6},
+      {"LogSoftmax", {}, {Rand({2, 3, 4, 5}, -5, 5)}, 13, 1e-6},
+      {"LogSoftmax", {}, {Rand({2, 3, 4, 5}, -5, 5)}, 11, 1e-6},
+      {"LogSoftmax", {{"axis", ai(0)}}, {Rand({3, 17}, -20, 20)}, 13, 1e-6},
   };
   run_all(cases);
 }
 
 TEST_CASE("gpu normalization matches cpu", "[gpu]") {
   std::vector<Case> cases = {
-      {"BatchNormalization", {}, {F({2, 3, 4, 5}), F({3}), F({3}), F({3}), F({3}, 0.1f, 2)}, 15, 1e-5},
-      {"BatchNormalization", {{"epsilon", af(1e-3f)}}, {F({1, 4, 3}), F({4}), F({4}), F({4}), F({4}, 0.1f, 2)}, 9, 1e-5},
-      {"BatchNormalization", {}, {F({3, 2}), F({2}), F({2}), F({2}), F({2}, 0.1f, 2)}, 14, 1e-5},
-      {"BatchNormalization", {{"spatial", ai(1)}}, {F({1, 3, 4, 4}), F({3}), F({3}), F({3}), F({3}, 0.1f, 2)}, 7, 1e-5},
+      {"BatchNormalization", {}, {Rand({2, 3, 4, 5}), Rand({3}), Rand({3}), Rand({3}), Rand({3}, 0.1f, 2)}, 15, 1e-5},
+      {"BatchNormalization", {{"epsilon", af(1e-3f)}}, {Rand({1, 4, 3}), Rand({4}), Rand({4}), Rand({4}), Rand({4}, 0.1f, 2)}, 9, 1e-5},
+      {"BatchNormalization", {}, {Rand({3, 2}), Rand({2}), Rand({2}), Rand({2}), Rand({2}, 0.1f, 2)}, 14, 1e-5},
+      {"BatchNormalization", {{"spatial", ai(1)}}, {Rand({1, 3, 4, 4}), Rand({3}), Rand({3}), Rand({3}), Rand({3}, 0.1f, 2)}, 7, 1e-5},
       {"BatchNormalization", {}, {H({1, 2, 3, 3}), H({2}), H({2}), H({2}), H({2}, 0.1f, 2)}, 15, 2e-3},
-      {"InstanceNormalization", {}, {F({2, 3, 4, 5}), F({3}), F({3})}, 6, 1e-5},
-      {"InstanceNormalization", {{"epsilon", af(1e-2f)}}, {F({1, 2, 7}), F({2}), F({2})}, 6, 1e-5},
-      {"LayerNormalization", {}, {F({2, 3, 8}), F({8}), F({8})}, 17, 1e-5},
-      {"LayerNormalization", {{"axis", ai(1)}}, {F({2, 3, 4}), F({3, 4}), F({3, 4})}, 17, 1e-5},
-      {"LayerNormalization", {{"axis", ai(-2)}, {"epsilon", af(1e-3f)}}, {F({2, 3, 4}), F({3, 4})}, 17, 1e-5},
-      {"LayerNormalization", {{"axis", ai(1)}}, {F({2, 3, 4}), F({3, 4}), F({3, 4})}, 17, 1e-5, 3},
-      {"LayerNormalization", {{"axis", ai(0)}}, {F({2, 5}), F({2, 5}), F({2, 5})}, 17, 1e-5, 3},
-      {"LayerNormalization", {}, {F({2, 3, 6}), F({6})}, 17, 1e-5, 2},
+      {"InstanceNormalization", {}, {Rand({2, 3, 4, 5}), Rand({3}), Rand({3})}, 6, 1e-5},
+      {"InstanceNormalization", {{"epsilon", af(1e-2f)}}, {Rand({1, 2, 7}), Rand({2}), Rand({2})}, 6, 1e-5},
+      {"LayerNormalization", {}, {Rand({2, 3, 8}), Rand({8}), Rand({8})}, 17, 1e-5},
+      {"LayerNormalization", {{"axis", ai(1)}}, {Rand({2, 3, 4}), Rand({3, 4}), Rand({3, 4})}, 17, 1e-5},
+      {"LayerNormalization", {{"axis", ai(-2)}, {"epsilon", af(1e-3f)}}, {Rand({2, 3, 4}), Rand({3, 4})}, 17, 1e-5},
+      {"LayerNormalization", {{"axis", ai(1)}}, {Rand({2, 3, 4}), Rand({3, 4}), Rand({3, 4})}, 17, 1e-5, 3},
+      {"LayerNormalization", {{"axis", ai(0)}}, {Rand({2, 5}), Rand({2, 5}), Rand({2, 5})}, 17, 1e-5, 3},
+      {"LayerNormalization", {}, {Rand({2, 3, 6}), Rand({6})}, 17, 1e-5, 2},
   };
   run_all(cases);
 }
 
 TEST_CASE("gpu shape ops match cpu", "[gpu]") {
   std::vector<Case> cases = {
-      {"Reshape", {}, {F({2, 3, 4}), I64({4, -1})}, 13, 0},
-      {"Reshape", {}, {F({2, 3, 4}), I64({0, 12})}, 14, 0},
-      {"Reshape", {}, {F({24}), I64({2, 3, 4})}, 5, 0},
-      {"Flatten", {}, {F({2, 3, 4, 5})}, 13, 0},
-      {"Flatten", {{"axis", ai(0)}}, {F({2, 3, 4})}, 13, 0},
-      {"Flatten", {{"axis", ai(-1)}}, {F({2, 3, 4})}, 13, 0},
-      {"Transpose", {}, {F({2, 3, 4})}, 13, 0},
-      {"Transpose", {{"perm", ais({0, 2, 3, 1})}}, {F({2, 3, 4, 5})}, 13, 0},
-      {"Transpose", {{"perm", ais({1, 0})}}, {F({5, 7})}, 1, 0},
-      {"Concat", {{"axis", ai(1)}}, {F({2, 3, 4}), F({2, 1, 4}), F({2, 5, 4})}, 13, 0},
-      {"Concat", {{"axis", ai(-1)}}, {F({2, 3}), F({2, 4})}, 13, 0},
-      {"Concat", {{"axis", ai(0)}}, {F({1, 3}), F({2, 3})}, 4, 0},
-      {"Concat", {{"axis", ai(0)}}, {F({5})}, 13, 0},
-      {"Identity", {}, {F({3, 4})}, 13, 0},
-      {"Squeeze", {}, {F({1, 3, 1, 4}), I64({0, 2})}, 13, 0},
-      {"Squeeze", {{"axes", ais({-2})}}, {F({3, 1, 4})}, 11, 0},
-      {"Squeeze", {}, {F({1, 3, 1})}, 1, 0},
-      {"Unsqueeze", {}, {F({3, 4}), I64({0, 3})}, 13, 0},
-      {"Unsqueeze", {{"axes", ais({1})}}, {F({3, 4})}, 11, 0},
+      {"Reshape", {}, {Rand({2, 3, 4}), I64({4, -1})}, 13, 0},
+      {"Reshape", {}, {Rand({2, 3, 4}), I64({0, 12})}, 14, 0},
+      {"Reshape", {}, {Rand({24}), I64({2, 3, 4})}, 5, 0},
+      {"Flatten", {}, {Rand({2, 3, 4, 5})}, 13, 0},
+      {"Flatten", {{"axis", ai(0)}}, {Rand({2, 3, 4})}, 13, 0},
+      {"Flatten", {{"axis", ai(-1)}}, {Rand({2, 3, 4})}, 13, 0},
+      {"Transpose", {}, {Rand({2, 3, 4})}, 13, 0},
+      {"Transpose", {{"perm", ais({0, 2, 3, 1})}}, {Rand({2, 3, 4, 5})}, 13, 0},
+      {"Transpose", {{"perm", ais({1, 0})}}, {Rand({5, 7})}, 1, 0},
+      {"Concat", {{"axis", ai(1)}}, {Rand({2, 3, 4}), Rand({2, 1, 4}), Rand({2, 5, 4})}, 13, 0},
+      {"Concat", {{"axis", ai(-1)}}, {Rand({2, 3}), Rand({2, 4})}, 13, 0},
+      {"Concat", {{"axis", ai(0)}}, {Rand({1, 3}), Rand({2, 3})}, 4, 0},
+      {"Concat", {{"axis", ai(0)}}, {Rand({5})}, 13, 0},
+      {"Identity", {}, {Rand({3, 4})}, 13, 0},
+      {"Squeeze", {}, {Rand({1, 3, 1, 4}), I64({0, 2})}, 13, 0},
+      {"Squeeze", {{"axes", ais({-2})}}, {Rand({3, 1, 4})}, 11, 0},
+      {"Squeeze", {}, {Rand({1, 3, 1})}, 1, 0},
+      {"Unsqueeze", {}, {Rand({3, 4}), I64({0, 3})}, 13, 0},
+      {"Unsqueeze", {{"axes", ais({1})}}, {Rand({3, 4})}, 11, 0},
       {"Identity", {}, {H({3})}, 16, 0},
-      {"Cast", {{"to", ai(10)}}, {F({3, 5})}, 13, 0},
+      {"Cast", {{"to", ai(10)}}, {Rand({3, 5})}, 13, 0},
       {"Cast", {{"to", ai(1)}}, {H({3, 5})}, 13, 0},
-      {"Cast", {{"to", ai(1)}}, {F({4})}, 13, 0},
-      {"CastLike", {}, {F({3, 5}), H({1})}, 15, 0},
-      {"CastLike", {}, {H({3, 5}), F({2})}, 15, 0},
+      {"Cast", {{"to", ai(1)}}, {Rand({4})}, 13, 0},
+      {"CastLike", {}, {Rand({3, 5}), H({1})}, 15, 0},
+      {"CastLike", {}, {H({3, 5}), Rand({2})}, 15, 0},
   };
   run_all(cases);
 }
 
 TEST_CASE("gpu pad matches cpu", "[gpu]") {
   std::vector<Case> cases = {
-      {"Pad", {{"pads", ais({1, 0, 2, 1})}, {"value", af(1.5f)}}, {F({2, 3})}, 2, 0},
-      {"Pad", {{"pads", ais({0, 0, 1, 1, 0, 0, 1, 1})}}, {F({1, 2, 3, 3})}, 2, 0},
-      {"Pad", {}, {F({2, 3, 4}), I64({0, 1, 2, 0, 2, 1})}, 13, 0},
-      {"Pad", {}, {F({2, 3, 4}), I64({0, 1, 2, 0, 2, 1}), C({}, {-3.0})}, 13, 0},
-      {"Pad", {}, {F({2, 5}), I64({0, -1, 1, 2})}, 13, 0},  // negative pads crop
-      {"Pad", {{"mode", as("reflect")}}, {F({3, 4}), I64({2, 1, 1, 3})}, 13, 0},
-      {"Pad", {{"mode", as("edge")}}, {F({3, 4}), I64({2, 1, 1, 3})}, 13, 0},
-      {"Pad", {{"mode", as("reflect")}}, {F({1, 2, 4, 4}), I64({0, 0, 1, 1, 0, 0, 1, 1})}, 11, 0},
-      {"Pad", {{"mode", as("edge")}}, {F({1, 2, 4, 4}), I64({0, 0, 2, 2, 0, 0, 2, 2})}, 2 + 9, 0},
-      {"Pad", {}, {F({2, 3, 4}), I64({1, 1, 1, 1}), C({}, {0.5}), I64({0, -1})}, 18, 0},
-      {"Pad", {{"mode", as("wrap")}}, {F({3, 4}), I64({1, 2, 3, 2})}, 19, 0},
+      {"Pad", {{"pads", ais({1, 0, 2, 1})}, {"value", af(1.5f)}}, {Rand({2, 3})}, 2, 0},
+      {"Pad", {{"pads", ais({0, 0, 1, 1, 0, 0, 1, 1})}}, {Rand({1, 2, 3, 3})}, 2, 0},
+      {"Pad", {}, {Rand({2, 3, 4}), I64({0, 1, 2, 0, 2, 1})}, 13, 0},
+      {"Pad", {}, {Rand({2, 3, 4}), I64({0, 1, 2, 0, 2, 1}), C({}, {-3.0})}, 13, 0},
+      {"Pad", {}, {Rand({2, 5}), I64({0, -1, 1, 2})}, 13, 0},  // negative pads crop
+      {"Pad", {{"mode", as("reflect")}}, {Rand({3, 4}), I64({2, 1, 1, 3})}, 13, 0},
+      {"Pad", {{"mode", as("edge")}}, {Rand({3, 4}), I64({2, 1, 1, 3})}, 13, 0},
+      {"Pad", {{"mode", as("reflect")}}, {Rand({1, 2, 4, 4}), I64({0, 0, 1, 1, 0, 0, 1, 1})}, 11, 0},
+      {"Pad", {{"mode", as("edge")}}, {Rand({1, 2, 4, 4}), I64({0, 0, 2, 2, 0, 0, 2, 2})}, 2 + 9, 0},
+      {"Pad", {}, {Rand({2, 3, 4}), I64({1, 1, 1, 1}), C({}, {0.5}), I64({0, -1})}, 18, 0},
+      {"Pad", {{"mode", as("wrap")}}, {Rand({3, 4}), I64({1, 2, 3, 2})}, 19, 0},
   };
   run_all(cases);
 }
@@ -600,20 +575,20 @@ TEST_CASE("gpu reductions match cpu", "[gpu]") {
     float lo = o == "ReduceLogSum" ? 0.1f : o == "ReduceProd" ? 0.5f : -2.f;
     float hi = o == "ReduceProd" ? 1.5f : 2.f;
     bool axes_input = o == "ReduceSum";
-    cases.push_back({op, {{"axes", ais({1, 3})}}, {F({2, 3, 4, 5}, lo, hi)}, 11, 1e-5});
-    cases.push_back({op, {{"axes", ais({-1})}, {"keepdims", ai(0)}}, {F({2, 3, 4}, lo, hi)}, 11, 1e-5});
-    cases.push_back({op, {}, {F({3, 4}, lo, hi)}, 11, 1e-5});
-    cases.push_back({op, {{"keepdims", ai(0)}}, {F({3, 4}, lo, hi)}, 11, 1e-5});
-    cases.push_back({op, {{"axes", ais({0})}}, {F({5}, lo, hi)}, 1, 1e-5});
-    cases.push_back({op, {{"axes", ais({1, 2})}}, {F({2, 3, 5}, lo, hi)}, 11, 1e-5});  // trailing block, 15
-    cases.push_back({op, {{"axes", ais({2})}, {"keepdims", ai(0)}}, {F({2, 3, 7}, lo, hi)}, 11, 1e-5});
+    cases.push_back({op, {{"axes", ais({1, 3})}}, {Rand({2, 3, 4, 5}, lo, hi)}, 11, 1e-5});
+    cases.push_back({op, {{"axes", ais({-1})}, {"keepdims", ai(0)}}, {Rand({2, 3, 4}, lo, hi)}, 11, 1e-5});
+    cases.push_back({op, {}, {Rand({3, 4}, lo, hi)}, 11, 1e-5});
+    cases.push_back({op, {{"keepdims", ai(0)}}, {Rand({3, 4}, lo, hi)}, 11, 1e-5});
+    cases.push_back({op, {{"axes", ais({0})}}, {Rand({5}, lo, hi)}, 1, 1e-5});
+    cases.push_back({op, {{"axes", ais({1, 2})}}, {Rand({2, 3, 5}, lo, hi)}, 11, 1e-5});  // trailing block, 15
+    cases.push_back({op, {{"axes", ais({2})}, {"keepdims", ai(0)}}, {Rand({2, 3, 7}, lo, hi)}, 11, 1e-5});
     if (axes_input) {
-      cases.push_back({op, {}, {F({2, 3, 4}, lo, hi), I64({0, 2})}, 13, 1e-5});
-      cases.push_back({op, {{"keepdims", ai(0)}}, {F({2, 3, 4}, lo, hi), I64({1})}, 13, 1e-5});
-      cases.push_back({op, {{"noop_with_empty_axes", ai(1)}}, {F({2, 3}, lo, hi)}, 13, 0});
+      cases.push_back({op, {}, {Rand({2, 3, 4}, lo, hi), I64({0, 2})}, 13, 1e-5});
+      cases.push_back({op, {{"keepdims", ai(0)}}, {Rand({2, 3, 4}, lo, hi), I64({1})}, 13, 1e-5});
+      cases.push_back({op, {{"noop_with_empty_axes", ai(1)}}, {Rand({2, 3}, lo, hi)}, 13, 0});
     } else {
-      cases.push_back({op, {}, {F({2, 3, 4}, lo, hi), I64({0, 2})}, 18, 1e-5});
-      cases.push_back({op, {{"axes", ais({1})}, {"keepdims", ai(0)}}, {F({2, 3, 4}, lo, hi)}, 13, 1e-5});
+      cases.push_back({op, {}, {Rand({2, 3, 4}, lo, hi), I64({0, 2})}, 18, 1e-5});
+      cases.push_back({op, {{"axes", ais({1})}, {"keepdims", ai(0)}}, {Rand({2, 3, 4}, lo, hi)}, 13, 1e-5});
     }
   }
   run_all(cases);
@@ -622,40 +597,40 @@ TEST_CASE("gpu reductions match cpu", "[gpu]") {
 TEST_CASE("gpu slicing, tiling and friends match cpu", "[gpu]") {
   const int64_t kBig = std::numeric_limits<int64_t>::max();
   std::vector<Case> cases = {
-      {"Slice", {}, {F({5, 6}), I64({1, 2}), I64({4, -1})}, 13, 0},
-      {"Slice", {}, {F({5, 6, 3}), I64({-1, 0}), I64({-kBig, 6}), I64({0, 1}), I64({-2, 2})}, 13, 0},
-      {"Slice", {}, {F({4, 7}), I64({10}), I64({-10}), I64({1}), I64({-3})}, 13, 0},
-      {"Slice", {{"starts", ais({1})}, {"ends", ais({kBig})}, {"axes", ais({1})}}, {F({3, 5})}, 9, 0},
-      {"Split", {{"axis", ai(1)}}, {F({2, 6, 3})}, 11, 0, 3},
-      {"Split", {}, {F({7, 2}), I64({2, 5})}, 13, 0, 2},
-      {"Split", {{"axis", ai(-1)}, {"split", ais({1, 3, 1})}}, {F({2, 5})}, 11, 0, 3},
-      {"Expand", {}, {F({3, 1}), I64({2, 3, 4})}, 13, 0},
-      {"Expand", {}, {F({1, 4}), I64({3, 1})}, 8, 0},
-      {"Tile", {}, {F({2, 3}), I64({2, 3})}, 13, 0},
-      {"Gather", {}, {F({5, 4}), I64({0, 4, -1, 2})}, 13, 0},
-      {"Gather", {{"axis", ai(1)}}, {F({2, 5, 3}), I64({1})}, 13, 0},
-      {"Gather", {{"axis", ai(-1)}}, {F({2, 5, 3}), [] { In i = I64({2, 0, 1, 1, -3, 0}); i.shape = {2, 3}; return i; }()}, 11, 0},
-      {"Gather", {{"axis", ai(1)}}, {F({3, 4}), [] { In i = I64({2}); i.shape = {}; return i; }()}, 13, 0},
-      {"Tile", {}, {F({1, 3, 2}), I64({3, 1, 2})}, 6, 0},
-      {"Dropout", {}, {F({3, 4})}, 13, 0},
-      {"Dropout", {{"ratio", af(0.3f)}}, {F({3, 4})}, 10, 0},
-      {"Dropout", {}, {F({3, 4}), C({}, {0.5})}, 12, 0},
+      {"Slice", {}, {Rand({5, 6}), I64({1, 2}), I64({4, -1})}, 13, 0},
+      {"Slice", {}, {Rand({5, 6, 3}), I64({-1, 0}), I64({-kBig, 6}), I64({0, 1}), I64({-2, 2})}, 13, 0},
+      {"Slice", {}, {Rand({4, 7}), I64({10}), I64({-10}), I64({1}), I64({-3})}, 13, 0},
+      {"Slice", {{"starts", ais({1})}, {"ends", ais({kBig})}, {"axes", ais({1})}}, {Rand({3, 5})}, 9, 0},
+      {"Split", {{"axis", ai(1)}}, {Rand({2, 6, 3})}, 11, 0, 3},
+      {"Split", {}, {Rand({7, 2}), I64({2, 5})}, 13, 0, 2},
+      {"Split", {{"axis", ai(-1)}, {"split", ais({1, 3, 1})}}, {Rand({2, 5})}, 11, 0, 3},
+      {"Expand", {}, {Rand({3, 1}), I64({2, 3, 4})}, 13, 0},
+      {"Expand", {}, {Rand({1, 4}), I64({3, 1})}, 8, 0},
+      {"Tile", {}, {Rand({2, 3}), I64({2, 3})}, 13, 0},
+      {"Gather", {}, {Rand({5, 4}), I64({0, 4, -1, 2})}, 13, 0},
+      {"Gather", {{"axis", ai(1)}}, {Rand({2, 5, 3}), I64({1})}, 13, 0},
+      {"Gather", {{"axis", ai(-1)}}, {Rand({2, 5, 3}), [] { In i = I64({2, 0, 1, 1, -3, 0}); i.shape = {2, 3}; return i; }()}, 11, 0},
+      {"Gather", {{"axis", ai(1)}}, {Rand({3, 4}), [] { In i = I64({2}); i.shape = {}; return i; }()}, 13, 0},
+      {"Tile", {}, {Rand({1, 3, 2}), I64({3, 1, 2})}, 6, 0},
+      {"Dropout", {}, {Rand({3, 4})}, 13, 0},
+      {"Dropout", {{"ratio", af(0.3f)}}, {Rand({3, 4})}, 10, 0},
+      {"Dropout", {}, {Rand({3, 4}), C({}, {0.5})}, 12, 0},
   };
   run_all(cases);
 }
 
 TEST_CASE("gpu hardmax, lrn, mish and logsumexp match cpu", "[gpu]") {
   std::vector<Case> cases = {
-      {"Hardmax", {}, {F({3, 8})}, 13, 0},
-      {"Hardmax", {{"axis", ai(1)}}, {F({2, 4, 3})}, 13, 0},
-      {"Hardmax", {}, {F({2, 4, 3})}, 11, 0},
+      {"Hardmax", {}, {Rand({3, 8})}, 13, 0},
+      {"Hardmax", {{"axis", ai(1)}}, {Rand({2, 4, 3})}, 13, 0},
+      {"Hardmax", {}, {Rand({2, 4, 3})}, 11, 0},
       {"Hardmax", {}, {C({2, 4}, {1, 3, 3, 0, 5, 5, 5, 5})}, 13, 0},  // ties: first wins
-      {"LRN", {{"size", ai(3)}}, {F({1, 5, 4, 4})}, 13, 1e-5},
-      {"LRN", {{"size", ai(4)}, {"alpha", af(1e-2f)}, {"beta", af(0.5f)}, {"bias", af(2.f)}}, {F({2, 6, 3, 2})}, 13, 1e-5},
-      {"Mish", {}, {F({4, 25}, -20, 20)}, 18, 1e-5},
-      {"ReduceLogSumExp", {{"axes", ais({1})}}, {F({2, 5, 3}, -50, 50)}, 13, 1e-5},
-      {"ReduceLogSumExp", {}, {F({4, 3})}, 13, 1e-5},
-      {"ReduceLogSumExp", {}, {F({2, 5, 3}), I64({0, 2})}, 18, 1e-5},
+      {"LRN", {{"size", ai(3)}}, {Rand({1, 5, 4, 4})}, 13, 1e-5},
+      {"LRN", {{"size", ai(4)}, {"alpha", af(1e-2f)}, {"beta", af(0.5f)}, {"bias", af(2.f)}}, {Rand({2, 6, 3, 2})}, 13, 1e-5},
+      {"Mish", {}, {Rand({4, 25}, -20, 20)}, 18, 1e-5},
+      {"ReduceLogSumExp", {{"axes", ais({1})}}, {Rand({2, 5, 3}, -50, 50)}, 13, 1e-5},
+      {"ReduceLogSumExp", {}, {Rand({4, 3})}, 13, 1e-5},
+      {"ReduceLogSumExp", {}, {Rand({2, 5, 3}), I64({0, 2})}, 18, 1e-5},
   };
   run_all(cases);
 }
@@ -664,19 +639,19 @@ TEST_CASE("gpu kernels at model sizes match cpu", "[gpu]") {
   // Shapes from classification CNNs: multi-row textures and long reductions,
   // whose summation order differs from the CPU's (hence 1e-4).
   std::vector<Case> cases = {
-      {"Conv", {{"pads", ais({1, 1, 1, 1})}}, {F({1, 32, 28, 28}), F({64, 32, 3, 3}, -0.2f, 0.2f), F({64})}, 11, 1e-4},
+      {"Conv", {{"pads", ais({1, 1, 1, 1})}}, {Rand({1, 32, 28, 28}), Rand({64, 32, 3, 3}, -0.2f, 0.2f), Rand({64})}, 11, 1e-4},
       {"Conv", {{"pads", ais({3, 3, 3, 3})}, {"strides", ais({2, 2})}},
-       {F({1, 3, 64, 64}), F({16, 3, 7, 7}, -0.2f, 0.2f)}, 11, 1e-4},
+       {Rand({1, 3, 64, 64}), Rand({16, 3, 7, 7}, -0.2f, 0.2f)}, 11, 1e-4},
       {"Conv", {{"group", ai(64)}, {"pads", ais({1, 1, 1, 1})}},
-       {F({1, 64, 28, 28}), F({64, 1, 3, 3}), F({64})}, 11, 1e-4},
+       {Rand({1, 64, 28, 28}), Rand({64, 1, 3, 3}), Rand({64})}, 11, 1e-4},
       {"MaxPool", {{"kernel_shape", ais({3, 3})}, {"strides", ais({2, 2})}, {"pads", ais({1, 1, 1, 1})}},
-       {F({1, 64, 56, 56})}, 12, 0},
-      {"GlobalAveragePool", {}, {F({1, 512, 7, 7})}, 1, 1e-5},
-      {"Gemm", {{"transB", ai(1)}}, {F({1, 1024}), F({1000, 1024}, -0.1f, 0.1f), F({1000})}, 11, 1e-4},
-      {"MatMul", {}, {F({2, 64, 256}), F({256, 96})}, 13, 1e-4},
-      {"Softmax", {}, {F({1, 1000}, -10, 10)}, 13, 1e-5},
-      {"Add", {}, {F({1, 64, 56, 56}), F({1, 64, 56, 56})}, 14, 1e-6},
-      {"Transpose", {{"perm", ais({0, 2, 3, 1})}}, {F({1, 64, 30, 30})}, 13, 0},
+       {Rand({1, 64, 56, 56})}, 12, 0},
+      {"GlobalAveragePool", {}, {Rand({1, 512, 7, 7})}, 1, 1e-5},
+      {"Gemm", {{"transB", ai(1)}}, {Rand({1, 1024}), Rand({1000, 1024}, -0.1f, 0.1f), Rand({1000})}, 11, 1e-4},
+      {"MatMul", {}, {Rand({2, 64, 256}), Rand({256, 96})}, 13, 1e-4},
+      {"Softmax", {}, {Rand({1, 1000}, -10, 10)}, 13, 1e-5},
+      {"Add", {}, {Rand({1, 64, 56, 56}), Rand({1, 64, 56, 56})}, 14, 1e-6},
+      {"Transpose", {{"perm", ais({0, 2, 3, 1})}}, {Rand({1, 64, 30, 30})}, 13, 0},
   };
   run_all(cases);
 }
@@ -775,7 +750,7 @@ TEST_CASE("gpu integer and bool elementwise ops match cpu exactly", "[gpu]") {
       {"Mod", {}, {V({6}, i64, {5, -5, 5, -5, 0, 13}), V({6}, i64, {3, 3, -3, -3, 4, 13})}, 13, 0},
       {"Mod", {{"fmod", ai(1)}}, {V({6}, i32, {5, -5, 5, -5, 0, 13}), V({6}, i32, {3, 3, -3, -3, 4, 13})}, 13, 0},
       {"Pow", {}, {V({4}, i64, {2, 3, -2, 5}), V({4}, i64, {10, 3, 3, 0})}, 15, 0},
-      {"Pow", {}, {F({4}, 0.5f, 2), V({4}, i64, {2, 3, -1, 0})}, 15, 1e-6},
+      {"Pow", {}, {Rand({4}, 0.5f, 2), V({4}, i64, {2, 3, -1, 0})}, 15, 1e-6},
       {"Max", {}, {N(s, i32), N({5}, i32), N({1}, i32)}, 13, 0},
       {"Min", {}, {N(s, DataType::kInt16), N(s, DataType::kInt16)}, 13, 0},
       {"Neg", {}, {N(s, i64)}, 13, 0},
@@ -783,15 +758,15 @@ TEST_CASE("gpu integer and bool elementwise ops match cpu exactly", "[gpu]") {
       {"Relu", {}, {N(s, i8)}, 14, 0},
       {"Clip", {}, {N(s, i8), V({}, i8, {-5}), V({}, i8, {7})}, 13, 0},
       {"Equal", {}, {N(s, i64, -3, 3), N({5}, i64, -3, 3)}, 13, 0},
-      {"Greater", {}, {F(s), F({5})}, 13, 0},
+      {"Greater", {}, {Rand(s), Rand({5})}, 13, 0},
       {"Less", {}, {N(s, i32, -3, 3), N(s, i32, -3, 3)}, 13, 0},
-      {"GreaterOrEqual", {}, {F(s), F(s)}, 16, 0},
+      {"GreaterOrEqual", {}, {Rand(s), Rand(s)}, 16, 0},
       {"LessOrEqual", {}, {N(s, i64, -3, 3), N({1}, i64, -3, 3)}, 16, 0},
       {"And", {}, {N(s, b), N({4, 5}, b)}, 7, 0},
       {"Or", {}, {N(s, b), N(s, b)}, 7, 0},
       {"Xor", {}, {N(s, b), N({1, 5}, b)}, 7, 0},
       {"Not", {}, {N(s, b)}, 1, 0},
-      {"Where", {}, {N(s, b), F(s), F({5})}, 16, 0},
+      {"Where", {}, {N(s, b), Rand(s), Rand({5})}, 16, 0},
       {"Where", {}, {N({4, 5}, b), N(s, i64), N(s, i64)}, 16, 0},
       {"IsNaN", {}, {V({5}, DataType::kFloat32, {1, NAN, INFINITY, -INFINITY, 0})}, 13, 0},
       {"IsInf", {}, {V({5}, DataType::kFloat32, {1, NAN, INFINITY, -INFINITY, 0})}, 10, 0},
@@ -809,7 +784,7 @@ TEST_CASE("gpu Cast between every held dtype matches cpu", "[gpu]") {
   std::vector<Case> cases;
   for (DataType from : types)
     for (DataType to : types) {
-      In x = glint::is_float(from) ? F({37}, -300, 300) : N({37}, from, -300, 300);
+      In x = glint::is_float(from) ? Rand({37}, -300, 300) : N({37}, from, -300, 300);
       if (from == DataType::kUint8 || from == DataType::kUint16 || from == DataType::kUint32) x.lo = 0;
       // A negative value wrapped into uint32 is past 2^24: the download refuses it (tested in test_gl_executor).
       if (to == DataType::kUint32 && glint::is_integer(from)) { x.lo = 0; x.hi = 100; }
@@ -829,7 +804,7 @@ TEST_CASE("gpu data movement of integer tensors matches cpu", "[gpu]") {
       {"Unsqueeze", {}, {N({3}, i64), I64({0})}, 13, 0},
       {"Reshape", {}, {N({2, 6}, DataType::kBool), I64({3, 4})}, 14, 0},
       {"Slice", {}, {N({10}, i64), I64({1}), I64({9223372036854775807LL})}, 13, 0},
-      {"Gather", {{"axis", ai(0)}}, {F({5, 4}), V({2, 3}, i64, {0, -1, 3, 2, 4, -5})}, 13, 0},  // run-time indices
+      {"Gather", {{"axis", ai(0)}}, {Rand({5, 4}), V({2, 3}, i64, {0, -1, 3, 2, 4, -5})}, 13, 0},  // run-time indices
       {"Gather", {{"axis", ai(1)}}, {N({3, 4}, DataType::kInt32), I64({2, 0})}, 13, 0},
       {"Expand", {}, {N({3, 1}, i64), I64({2, 3, 4})}, 13, 0},
       {"Tile", {}, {N({2, 3}, DataType::kUint8, 0, 100), I64({2, 2})}, 13, 0},
@@ -837,7 +812,7 @@ TEST_CASE("gpu data movement of integer tensors matches cpu", "[gpu]") {
       {"ReduceSum", {}, {N({3, 4}, i64), I64({1})}, 13, 0},
       {"ReduceMax", {{"axes", ais({0})}}, {N({3, 4}, DataType::kInt32)}, 13, 0},
       {"MaxPool", {{"kernel_shape", ais({2, 2})}}, {N({1, 1, 5, 5}, DataType::kUint8, 0, 255)}, 12, 0},
-      {"Dropout", {}, {F({3, 4})}, 13, 0, 2},  // inference: mask all true
+      {"Dropout", {}, {Rand({3, 4})}, 13, 0, 2},  // inference: mask all true
   };
   run_all(cases);
 }
@@ -847,14 +822,14 @@ TEST_CASE("gpu generated values match cpu", "[gpu]") {
   value.kind = ir::Attribute::Kind::kTensor;
   value.t = Tensor::from_int64s({1}, {7});
   std::vector<Case> cases = {
-      {"Shape", {}, {F({2, 3, 4})}, 13, 0},
-      {"Shape", {{"start", ai(1)}, {"end", ai(-1)}}, {F({2, 3, 4, 5})}, 15, 0},
-      {"Shape", {}, {F({})}, 13, 0},
-      {"Size", {}, {F({2, 3, 4})}, 13, 0},
+      {"Shape", {}, {Rand({2, 3, 4})}, 13, 0},
+      {"Shape", {{"start", ai(1)}, {"end", ai(-1)}}, {Rand({2, 3, 4, 5})}, 15, 0},
+      {"Shape", {}, {Rand({})}, 13, 0},
+      {"Size", {}, {Rand({2, 3, 4})}, 13, 0},
       {"ConstantOfShape", {{"value", value}}, {I64({2, 3})}, 9, 0},
       {"ConstantOfShape", {}, {I64({4})}, 9, 0},
-      {"EyeLike", {{"k", ai(1)}}, {F({3, 4})}, 9, 0},
-      {"EyeLike", {{"dtype", ai(7)}, {"k", ai(-1)}}, {F({4, 3})}, 9, 0},
+      {"EyeLike", {{"k", ai(1)}}, {Rand({3, 4})}, 9, 0},
+      {"EyeLike", {{"dtype", ai(7)}, {"k", ai(-1)}}, {Rand({4, 3})}, 9, 0},
       {"Range", {}, {C({}, {1.0}), C({}, {7.5}), C({}, {1.5})}, 11, 1e-6},
       {"Range", {}, {V({}, DataType::kInt32, {10}), V({}, DataType::kInt32, {-3}), V({}, DataType::kInt32, {-4})}, 11, 0},
   };
@@ -866,31 +841,31 @@ TEST_CASE("gpu generated values match cpu", "[gpu]") {
 TEST_CASE("gpu index and selection ops match cpu", "[gpu]") {
   const DataType i64 = DataType::kInt64;
   std::vector<Case> cases = {
-      {"ArgMax", {{"axis", ai(1)}}, {F({3, 5, 4})}, 13, 0},
-      {"ArgMax", {{"axis", ai(-1)}, {"keepdims", ai(0)}}, {F({3, 5, 4})}, 13, 0},
+      {"ArgMax", {{"axis", ai(1)}}, {Rand({3, 5, 4})}, 13, 0},
+      {"ArgMax", {{"axis", ai(-1)}, {"keepdims", ai(0)}}, {Rand({3, 5, 4})}, 13, 0},
       {"ArgMin", {{"axis", ai(0)}, {"select_last_index", ai(1)}}, {V({4, 2}, DataType::kFloat32, {1, 2, 0, 2, 0, 1, 3, 2})}, 12, 0},
       {"ArgMax", {{"axis", ai(1)}, {"select_last_index", ai(1)}}, {N({3, 6}, DataType::kInt32, -2, 2)}, 12, 0},
-      {"Trilu", {}, {F({2, 4, 5})}, 14, 0},
-      {"Trilu", {{"upper", ai(0)}}, {F({4, 5}), V({}, i64, {-1})}, 14, 0},
+      {"Trilu", {}, {Rand({2, 4, 5})}, 14, 0},
+      {"Trilu", {{"upper", ai(0)}}, {Rand({4, 5}), V({}, i64, {-1})}, 14, 0},
       {"Trilu", {}, {N({5, 3}, i64), V({}, i64, {2})}, 14, 0},
-      {"CumSum", {}, {F({3, 4}), V({}, DataType::kInt32, {1})}, 14, 1e-6},
+      {"CumSum", {}, {Rand({3, 4}), V({}, DataType::kInt32, {1})}, 14, 1e-6},
       {"CumSum", {{"exclusive", ai(1)}, {"reverse", ai(1)}}, {N({3, 4}, i64), V({}, i64, {0})}, 14, 0},
-      {"CumSum", {{"reverse", ai(1)}}, {F({2, 3, 4}), V({}, i64, {-1})}, 14, 1e-6},
-      {"GatherElements", {{"axis", ai(1)}}, {F({3, 4}), V({3, 2}, i64, {0, 3, -1, 2, 1, 1})}, 13, 0},
-      {"GatherND", {}, {F({2, 3, 4}), V({2, 2}, i64, {0, 1, 1, -1})}, 13, 0},
-      {"GatherND", {{"batch_dims", ai(1)}}, {F({2, 3, 4}), V({2, 1}, i64, {2, 0})}, 13, 0},
-      {"ScatterElements", {{"axis", ai(0)}}, {F({3, 3}), V({2, 3}, i64, {1, 0, 2, 0, 2, 1}), F({2, 3})}, 13, 0},
-      {"ScatterElements", {{"axis", ai(1)}, {"reduction", as("add")}}, {F({1, 5}), V({1, 2}, i64, {1, 1}), F({1, 2})}, 16, 1e-6},
-      {"ScatterND", {}, {F({4, 4, 4}), V({2, 1}, i64, {0, 2}), F({2, 4, 4})}, 13, 0},
-      {"ScatterND", {{"reduction", as("mul")}}, {F({4}), V({2, 1}, i64, {1, 3}), F({2})}, 16, 1e-6},
+      {"CumSum", {{"reverse", ai(1)}}, {Rand({2, 3, 4}), V({}, i64, {-1})}, 14, 1e-6},
+      {"GatherElements", {{"axis", ai(1)}}, {Rand({3, 4}), V({3, 2}, i64, {0, 3, -1, 2, 1, 1})}, 13, 0},
+      {"GatherND", {}, {Rand({2, 3, 4}), V({2, 2}, i64, {0, 1, 1, -1})}, 13, 0},
+      {"GatherND", {{"batch_dims", ai(1)}}, {Rand({2, 3, 4}), V({2, 1}, i64, {2, 0})}, 13, 0},
+      {"ScatterElements", {{"axis", ai(0)}}, {Rand({3, 3}), V({2, 3}, i64, {1, 0, 2, 0, 2, 1}), Rand({2, 3})}, 13, 0},
+      {"ScatterElements", {{"axis", ai(1)}, {"reduction", as("add")}}, {Rand({1, 5}), V({1, 2}, i64, {1, 1}), Rand({1, 2})}, 16, 1e-6},
+      {"ScatterND", {}, {Rand({4, 4, 4}), V({2, 1}, i64, {0, 2}), Rand({2, 4, 4})}, 13, 0},
+      {"ScatterND", {{"reduction", as("mul")}}, {Rand({4}), V({2, 1}, i64, {1, 3}), Rand({2})}, 16, 1e-6},
       {"OneHot", {{"axis", ai(-1)}}, {V({4}, i64, {0, 2, -1, 5}), C({}, {4}), C({2}, {-1, 3})}, 11, 0},
       {"OneHot", {{"axis", ai(0)}}, {V({2, 2}, DataType::kFloat32, {0, 1, 2, 1.5}), C({}, {3}), C({2}, {0, 1})}, 11, 0},
-      {"DepthToSpace", {{"blocksize", ai(2)}}, {F({1, 8, 2, 3})}, 13, 0},
-      {"DepthToSpace", {{"blocksize", ai(2)}, {"mode", as("CRD")}}, {F({2, 8, 2, 3})}, 13, 0},
-      {"SpaceToDepth", {{"blocksize", ai(2)}}, {F({1, 2, 4, 6})}, 13, 0},
-      {"Shrink", {{"lambd", af(1.5f)}, {"bias", af(0.5f)}}, {F({3, 5})}, 9, 0},
-      {"ReduceL1", {{"axes", ais({1})}}, {F({3, 4, 2})}, 13, 1e-6},
-      {"ReduceL2", {}, {F({3, 4, 2})}, 13, 1e-6},
+      {"DepthToSpace", {{"blocksize", ai(2)}}, {Rand({1, 8, 2, 3})}, 13, 0},
+      {"DepthToSpace", {{"blocksize", ai(2)}, {"mode", as("CRD")}}, {Rand({2, 8, 2, 3})}, 13, 0},
+      {"SpaceToDepth", {{"blocksize", ai(2)}}, {Rand({1, 2, 4, 6})}, 13, 0},
+      {"Shrink", {{"lambd", af(1.5f)}, {"bias", af(0.5f)}}, {Rand({3, 5})}, 9, 0},
+      {"ReduceL1", {{"axes", ais({1})}}, {Rand({3, 4, 2})}, 13, 1e-6},
+      {"ReduceL2", {}, {Rand({3, 4, 2})}, 13, 1e-6},
   };
   run_all(cases);
 }
@@ -900,11 +875,11 @@ TEST_CASE("gpu losses match cpu", "[gpu]") {
   std::vector<Case> cases;
   for (const char* op : {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"})
     for (const char* red : {"none", "sum", "mean"}) {
-      cases.push_back({op, {{"reduction", as(red)}}, {F({3, 5}), N({3}, i64, 0, 5)}, 13, 1e-5});
+      cases.push_back({op, {{"reduction", as(red)}}, {Rand({3, 5}), N({3}, i64, 0, 5)}, 13, 1e-5});
       cases.push_back({op, {{"reduction", as(red)}, {"ignore_index", ai(2)}},
-                       {F({2, 4, 3, 2}), V({2, 3, 2}, i64, {0, 2, 3, 1, 2, 2, 1, 0, 3, 2, 0, 1}), F({4}, 0.1f, 1)}, 13, 1e-5});
+                       {Rand({2, 4, 3, 2}), V({2, 3, 2}, i64, {0, 2, 3, 1, 2, 2, 1, 0, 3, 2, 0, 1}), Rand({4}, 0.1f, 1)}, 13, 1e-5});
     }
-  cases.push_back({"SoftmaxCrossEntropyLoss", {{"reduction", as("mean")}}, {F({3, 5, 2}), N({3, 2}, i64, 0, 5)}, 13, 1e-5, 2});
+  cases.push_back({"SoftmaxCrossEntropyLoss", {{"reduction", as("mean")}}, {Rand({3, 5, 2}), N({3, 2}, i64, 0, 5)}, 13, 1e-5, 2});
   run_all(cases);
 }
 
@@ -916,60 +891,60 @@ TEST_CASE("gpu Resize and Upsample match cpu", "[gpu]") {
                          "half_pixel_symmetric"})
     for (const char* mode : {"nearest", "linear", "cubic"}) {
       Attrs a{{"mode", as(mode)}, {"coordinate_transformation_mode", as(ct)}};
-      cases.push_back({"Resize", a, {F(s), Absent(), scales({1, 1, 1.5, 0.6})}, 19, 1e-5});
+      cases.push_back({"Resize", a, {Rand(s), Absent(), scales({1, 1, 1.5, 0.6})}, 19, 1e-5});
     }
   for (const char* nm : {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"})
     cases.push_back({"Resize", {{"mode", as("nearest")}, {"nearest_mode", as(nm)}, {"coordinate_transformation_mode", as("asymmetric")}},
-                     {F(s), Absent(), scales({1, 1, 2.5, 1.7})}, 13, 0});
+                     {Rand(s), Absent(), scales({1, 1, 2.5, 1.7})}, 13, 0});
   cases.push_back({"Resize", {{"mode", as("cubic")}, {"exclude_outside", ai(1)}, {"cubic_coeff_a", af(-0.5f)}},
-                   {F(s), Absent(), scales({1, 1, 0.8, 2})}, 13, 1e-5});
-  cases.push_back({"Resize", {{"mode", as("linear")}, {"antialias", ai(1)}}, {F({1, 1, 8, 9}), Absent(), scales({1, 1, 0.5, 0.4})}, 18, 1e-5});
+                   {Rand(s), Absent(), scales({1, 1, 0.8, 2})}, 13, 1e-5});
+  cases.push_back({"Resize", {{"mode", as("linear")}, {"antialias", ai(1)}}, {Rand({1, 1, 8, 9}), Absent(), scales({1, 1, 0.5, 0.4})}, 18, 1e-5});
   cases.push_back({"Resize", {{"mode", as("linear")}, {"coordinate_transformation_mode", as("tf_crop_and_resize")}, {"extrapolation_value", af(7.f)}},
-                   {F(s), C({8}, {0, 0, 0.2, -0.3, 1, 1, 0.9, 1.2}), Absent(), I64({1, 2, 3, 6})}, 13, 1e-5});
+                   {Rand(s), C({8}, {0, 0, 0.2, -0.3, 1, 1, 0.9, 1.2}), Absent(), I64({1, 2, 3, 6})}, 13, 1e-5});
   cases.push_back({"Resize", {{"mode", as("linear")}, {"axes", ais({3, 2})}, {"keep_aspect_ratio_policy", as("not_larger")}},
-                   {F(s), Absent(), Absent(), I64({7, 7})}, 18, 1e-5});
-  cases.push_back({"Resize", {{"mode", as("nearest")}}, {F(s), scales({1, 1, 2, 3})}, 10, 0});
+                   {Rand(s), Absent(), Absent(), I64({7, 7})}, 18, 1e-5});
+  cases.push_back({"Resize", {{"mode", as("nearest")}}, {Rand(s), scales({1, 1, 2, 3})}, 10, 0});
   cases.push_back({"Resize", {{"mode", as("linear")}}, {N(s, DataType::kUint8, 0, 255), Absent(), scales({1, 1, 1.5, 1.5})}, 13, 0});
-  cases.push_back({"Upsample", {{"mode", as("nearest")}, {"scales", ir::Attribute{}}}, {F(s)}, 7, 0});
+  cases.push_back({"Upsample", {{"mode", as("nearest")}, {"scales", ir::Attribute{}}}, {Rand(s)}, 7, 0});
   cases.back().attrs["scales"].kind = ir::Attribute::Kind::kFloats;
   cases.back().attrs["scales"].floats = {1, 1, 2, 3};
-  cases.push_back({"Upsample", {{"mode", as("linear")}}, {F(s), scales({1, 1, 2, 1.5})}, 9, 1e-5});
+  cases.push_back({"Upsample", {{"mode", as("linear")}}, {Rand(s), scales({1, 1, 2, 1.5})}, 9, 1e-5});
   run_all(cases);
 }
 
 TEST_CASE("gpu ConvTranspose and GridSample match cpu", "[gpu]") {
   std::vector<Case> cases = {
-      {"ConvTranspose", {}, {F({1, 2, 3, 3}), F({2, 3, 3, 3}), F({3})}, 11, 1e-5},
+      {"ConvTranspose", {}, {Rand({1, 2, 3, 3}), Rand({2, 3, 3, 3}), Rand({3})}, 11, 1e-5},
       {"ConvTranspose", {{"strides", ais({2, 2})}, {"pads", ais({1, 0, 0, 1})}, {"output_padding", ais({1, 1})}},
-       {F({2, 2, 3, 4}), F({2, 2, 3, 2})}, 11, 1e-5},
-      {"ConvTranspose", {{"group", ai(2)}, {"dilations", ais({2, 1})}}, {F({1, 4, 3, 3}), F({4, 1, 2, 2})}, 11, 1e-5},
-      {"ConvTranspose", {{"strides", ais({3, 2})}, {"output_shape", ais({10, 8})}}, {F({1, 1, 3, 3}), F({1, 2, 3, 3})}, 11, 1e-5},
-      {"ConvTranspose", {{"strides", ais({2, 2})}, {"auto_pad", as("SAME_UPPER")}}, {F({1, 1, 3, 3}), F({1, 2, 3, 3})}, 11, 1e-5},
-      {"ConvTranspose", {{"strides", ais({2, 2})}, {"auto_pad", as("SAME_LOWER")}}, {F({1, 1, 3, 3}), F({1, 2, 3, 3})}, 11, 1e-5},
-      {"ConvTranspose", {}, {F({1, 1, 5}), F({1, 2, 3})}, 11, 1e-5},
-      {"ConvTranspose", {}, {F({1, 1, 2, 3, 2}), F({1, 2, 2, 2, 2})}, 11, 1e-5},
+       {Rand({2, 2, 3, 4}), Rand({2, 2, 3, 2})}, 11, 1e-5},
+      {"ConvTranspose", {{"group", ai(2)}, {"dilations", ais({2, 1})}}, {Rand({1, 4, 3, 3}), Rand({4, 1, 2, 2})}, 11, 1e-5},
+      {"ConvTranspose", {{"strides", ais({3, 2})}, {"output_shape", ais({10, 8})}}, {Rand({1, 1, 3, 3}), Rand({1, 2, 3, 3})}, 11, 1e-5},
+      {"ConvTranspose", {{"strides", ais({2, 2})}, {"auto_pad", as("SAME_UPPER")}}, {Rand({1, 1, 3, 3}), Rand({1, 2, 3, 3})}, 11, 1e-5},
+      {"ConvTranspose", {{"strides", ais({2, 2})}, {"auto_pad", as("SAME_LOWER")}}, {Rand({1, 1, 3, 3}), Rand({1, 2, 3, 3})}, 11, 1e-5},
+      {"ConvTranspose", {}, {Rand({1, 1, 5}), Rand({1, 2, 3})}, 11, 1e-5},
+      {"ConvTranspose", {}, {Rand({1, 1, 2, 3, 2}), Rand({1, 2, 2, 2, 2})}, 11, 1e-5},
   };
   for (const char* mode : {"bilinear", "nearest", "bicubic"})
     for (const char* pad : {"zeros", "border", "reflection"})
       for (int align : {0, 1})
         cases.push_back({"GridSample", {{"mode", as(mode)}, {"padding_mode", as(pad)}, {"align_corners", ai(align)}},
-                         {F({1, 2, 4, 5}), F({1, 3, 6, 2}, -1.6f, 1.6f)}, 16, 1e-5});
+                         {Rand({1, 2, 4, 5}), Rand({1, 3, 6, 2}, -1.6f, 1.6f)}, 16, 1e-5});
   run_all(cases);
 }
 
 TEST_CASE("gpu quantization, windows and MaxPool indices match cpu", "[gpu]") {
   const DataType u8 = DataType::kUint8, i8 = DataType::kInt8;
   std::vector<Case> cases = {
-      {"QuantizeLinear", {}, {F({2, 3, 4}, -300, 300), C({}, {2.0}), V({}, u8, {128})}, 13, 0},
-      {"QuantizeLinear", {}, {F({2, 3, 4}, -300, 300), F({3}, 0.5f, 3), V({3}, i8, {-3, 0, 5})}, 13, 0},
+      {"QuantizeLinear", {}, {Rand({2, 3, 4}, -300, 300), C({}, {2.0}), V({}, u8, {128})}, 13, 0},
+      {"QuantizeLinear", {}, {Rand({2, 3, 4}, -300, 300), Rand({3}, 0.5f, 3), V({3}, i8, {-3, 0, 5})}, 13, 0},
       {"QuantizeLinear", {}, {V({6}, DataType::kFloat32, {0, 2, 3, 1000, -254, -1000}), C({}, {2.0})}, 10, 0},
-      {"DequantizeLinear", {}, {N({2, 3, 4}, u8, 0, 255), F({3}, 0.1f, 2), N({3}, u8, 0, 255)}, 13, 1e-6},
+      {"DequantizeLinear", {}, {N({2, 3, 4}, u8, 0, 255), Rand({3}, 0.1f, 2), N({3}, u8, 0, 255)}, 13, 1e-6},
       {"DequantizeLinear", {}, {N({5}, i8, -128, 127), C({}, {0.5})}, 10, 1e-6},
-      {"DynamicQuantizeLinear", {}, {F({3, 4}, -3, 5)}, 11, 0, 3},
-      {"DynamicQuantizeLinear", {}, {F({6}, 1, 5)}, 11, 0, 3},
+      {"DynamicQuantizeLinear", {}, {Rand({3, 4}, -3, 5)}, 11, 0, 3},
+      {"DynamicQuantizeLinear", {}, {Rand({6}, 1, 5)}, 11, 0, 3},
       {"MaxPool", {{"kernel_shape", ais({2, 2})}, {"strides", ais({2, 2})}, {"pads", ais({1, 1, 0, 0})}},
-       {F({2, 2, 5, 5})}, 12, 0, 2},
-      {"MaxPool", {{"kernel_shape", ais({3, 2})}, {"storage_order", ai(1)}}, {F({1, 2, 5, 4})}, 12, 0, 2},
+       {Rand({2, 2, 5, 5})}, 12, 0, 2},
+      {"MaxPool", {{"kernel_shape", ais({3, 2})}, {"storage_order", ai(1)}}, {Rand({1, 2, 5, 4})}, 12, 0, 2},
   };
   for (const char* op : {"HannWindow", "HammingWindow", "BlackmanWindow"})
     for (int periodic : {0, 1}) {
@@ -983,12 +958,12 @@ TEST_CASE("gpu quantization, windows and MaxPool indices match cpu", "[gpu]") {
 TEST_CASE("gpu TopK and ReverseSequence match cpu", "[gpu]") {
   const DataType i64 = DataType::kInt64;
   std::vector<Case> cases = {
-      {"TopK", {}, {F({3, 7}), I64({3})}, 11, 0, 2},
-      {"TopK", {{"axis", ai(0)}, {"largest", ai(0)}}, {F({5, 4}), I64({2})}, 11, 0, 2},
+      {"TopK", {}, {Rand({3, 7}), I64({3})}, 11, 0, 2},
+      {"TopK", {{"axis", ai(0)}, {"largest", ai(0)}}, {Rand({5, 4}), I64({2})}, 11, 0, 2},
       {"TopK", {{"axis", ai(1)}}, {V({2, 5}, DataType::kInt32, {3, 1, 3, 2, 3, 0, 0, 1, 0, 1}), I64({4})}, 11, 0, 2},
-      {"TopK", {{"k", ai(2)}}, {F({2, 3, 4})}, 1, 0, 2},
-      {"ReverseSequence", {{"batch_axis", ai(1)}, {"time_axis", ai(0)}}, {F({4, 3, 2}), V({3}, i64, {4, 2, 1})}, 10, 0},
-      {"ReverseSequence", {{"batch_axis", ai(0)}, {"time_axis", ai(1)}}, {F({3, 4}), V({3}, i64, {1, 3, 4})}, 10, 0},
+      {"TopK", {{"k", ai(2)}}, {Rand({2, 3, 4})}, 1, 0, 2},
+      {"ReverseSequence", {{"batch_axis", ai(1)}, {"time_axis", ai(0)}}, {Rand({4, 3, 2}), V({3}, i64, {4, 2, 1})}, 10, 0},
+      {"ReverseSequence", {{"batch_axis", ai(0)}, {"time_axis", ai(1)}}, {Rand({3, 4}), V({3}, i64, {1, 3, 4})}, 10, 0},
   };
   run_all(cases);
 }
@@ -1003,11 +978,11 @@ TEST_CASE("gpu integer matmul / conv and data-dependent selections match cpu", "
                              V({}, u8, {114}), C({}, {0.05}), V({}, u8, {118})}, 10, 0},
       {"QLinearConv", {}, {N({1, 1, 5, 5}, u8, 0, 255), C({}, {0.004}), V({}, u8, {2}), N({2, 1, 2, 2}, u8, 0, 255),
                            C({2}, {0.003, 0.004}), V({2}, u8, {3, 4}), C({}, {0.02}), V({}, u8, {5}), V({2}, DataType::kInt32, {100, -50})}, 10, 0},
-      {"Compress", {{"axis", ai(1)}}, {F({3, 4}), C({3}, {1, 0, 1})}, 11, 0},
-      {"Compress", {}, {F({3, 2}), C({5}, {0, 1, 1, 0, 1})}, 11, 0},
+      {"Compress", {{"axis", ai(1)}}, {Rand({3, 4}), C({3}, {1, 0, 1})}, 11, 0},
+      {"Compress", {}, {Rand({3, 2}), C({5}, {0, 1, 1, 0, 1})}, 11, 0},
       {"NonZero", {}, {C({3, 4}, {0, 1, 0, 2, 0, 0, 3, 0, 4, 0, 0, 5})}, 13, 0},
       {"MaxUnpool", {{"kernel_shape", ais({2, 2})}, {"strides", ais({2, 2})}},
-       {F({1, 1, 2, 2}), V({1, 1, 2, 2}, i64, {5, 7, 13, 15})}, 11, 0},
+       {Rand({1, 1, 2, 2}), V({1, 1, 2, 2}, i64, {5, 7, 13, 15})}, 11, 0},
   };
   for (auto& c : cases)
     if (c.op == "Compress" || c.op == "NonZero")
@@ -1018,10 +993,10 @@ TEST_CASE("gpu integer matmul / conv and data-dependent selections match cpu", "
 
 TEST_CASE("gpu MeanVarianceNormalization and Det match cpu", "[gpu]") {
   std::vector<Case> cases = {
-      {"MeanVarianceNormalization", {}, {F({2, 3, 4, 2})}, 13, 1e-5},
-      {"MeanVarianceNormalization", {{"axes", ais({1, -1})}}, {F({2, 3, 4})}, 13, 1e-5},
-      {"Det", {}, {F({3, 3})}, 11, 1e-5},
-      {"Det", {}, {F({2, 4, 4})}, 11, 1e-5},
+      {"MeanVarianceNormalization", {}, {Rand({2, 3, 4, 2})}, 13, 1e-5},
+      {"MeanVarianceNormalization", {{"axes", ais({1, -1})}}, {Rand({2, 3, 4})}, 13, 1e-5},
+      {"Det", {}, {Rand({3, 3})}, 11, 1e-5},
+      {"Det", {}, {Rand({2, 4, 4})}, 11, 1e-5},
       {"Det", {}, {C({2, 2, 2}, {1, 2, 2, 4, 0, 1, 1, 0})}, 11, 1e-6},  // singular, then a swap
   };
   run_all(cases);
@@ -1030,8 +1005,8 @@ TEST_CASE("gpu MeanVarianceNormalization and Det match cpu", "[gpu]") {
 TEST_CASE("gpu BatchNormalization training mode matches cpu", "[gpu]") {
   Attrs a{{"training_mode", ai(1)}, {"momentum", af(0.8f)}};
   std::vector<Case> cases = {
-      {"BatchNormalization", a, {F({2, 3, 4, 5}), F({3}), F({3}), F({3}), F({3}, 0.5f, 2)}, 15, 1e-5, 3},
-      {"BatchNormalization", a, {F({3, 2, 7}), F({2}), F({2}), F({2}), F({2}, 0.5f, 2)}, 15, 1e-5, 1},
+      {"BatchNormalization", a, {Rand({2, 3, 4, 5}), Rand({3}), Rand({3}), Rand({3}), Rand({3}, 0.5f, 2)}, 15, 1e-5, 3},
+      {"BatchNormalization", a, {Rand({3, 2, 7}), Rand({2}), Rand({2}), Rand({2}), Rand({2}, 0.5f, 2)}, 15, 1e-5, 1},
   };
   run_all(cases);
 }
@@ -1039,15 +1014,15 @@ TEST_CASE("gpu BatchNormalization training mode matches cpu", "[gpu]") {
 TEST_CASE("gpu Einsum matches cpu", "[gpu]") {
   auto eq = [](const char* e) { return Attrs{{"equation", as(e)}}; };
   std::vector<Case> cases = {
-      {"Einsum", eq("ij,jk->ik"), {F({3, 4}), F({4, 5})}, 12, 1e-5},
-      {"Einsum", eq("bij,bjk->bik"), {F({2, 3, 4}), F({2, 4, 5})}, 12, 1e-5},
-      {"Einsum", eq("ij->ji"), {F({3, 4})}, 12, 0},
-      {"Einsum", eq("ii->i"), {F({4, 4})}, 12, 0},
-      {"Einsum", eq("ii"), {F({4, 4})}, 12, 1e-5},
-      {"Einsum", eq("i,i"), {F({7}), F({7})}, 12, 1e-5},
-      {"Einsum", eq("i,j->ij"), {F({3}), F({4})}, 12, 1e-6},
-      {"Einsum", eq("ij->"), {F({3, 4})}, 12, 1e-5},
-      {"Einsum", eq("ij, jk"), {F({2, 3}), F({3, 2})}, 12, 1e-5},
+      {"Einsum", eq("ij,jk->ik"), {Rand({3, 4}), Rand({4, 5})}, 12, 1e-5},
+      {"Einsum", eq("bij,bjk->bik"), {Rand({2, 3, 4}), Rand({2, 4, 5})}, 12, 1e-5},
+      {"Einsum", eq("ij->ji"), {Rand({3, 4})}, 12, 0},
+      {"Einsum", eq("ii->i"), {Rand({4, 4})}, 12, 0},
+      {"Einsum", eq("ii"), {Rand({4, 4})}, 12, 1e-5},
+      {"Einsum", eq("i,i"), {Rand({7}), Rand({7})}, 12, 1e-5},
+      {"Einsum", eq("i,j->ij"), {Rand({3}), Rand({4})}, 12, 1e-6},
+      {"Einsum", eq("ij->"), {Rand({3, 4})}, 12, 1e-5},
+      {"Einsum", eq("ij, jk"), {Rand({2, 3}), Rand({3, 2})}, 12, 1e-5},
   };
   run_all(cases);
 }
@@ -1056,14 +1031,14 @@ TEST_CASE("gpu RNN GRU LSTM match cpu", "[gpu]") {
   const DataType i32 = DataType::kInt32;
   const int64_t S = 4, B = 3, I = 5, H = 2;
   auto rnn = [&](const char* op, int G, Attrs a, int D, bool extras, int outputs) {
-    std::vector<In> ins = {F({S, B, I}), F({D, G * H, I}, -0.7f, 0.7f), F({D, G * H, H}, -0.7f, 0.7f)};
+    std::vector<In> ins = {Rand({S, B, I}), Rand({D, G * H, I}, -0.7f, 0.7f), Rand({D, G * H, H}, -0.7f, 0.7f)};
     if (extras) {
-      ins.push_back(F({D, 2 * G * H}, -0.5f, 0.5f));
+      ins.push_back(Rand({D, 2 * G * H}, -0.5f, 0.5f));
       ins.push_back(V({B}, i32, {4, 2, 3}));
-      ins.push_back(F({D, B, H}));
+      ins.push_back(Rand({D, B, H}));
       if (std::string(op) == "LSTM") {
-        ins.push_back(F({D, B, H}));
-        ins.push_back(F({D, 3 * H}, -0.5f, 0.5f));
+        ins.push_back(Rand({D, B, H}));
+        ins.push_back(Rand({D, 3 * H}, -0.5f, 0.5f));
       }
     }
     a["hidden_size"] = ai(H);
@@ -1080,7 +1055,7 @@ TEST_CASE("gpu RNN GRU LSTM match cpu", "[gpu]") {
   };
   // layout 1: X [B, S, I], outputs batch-major.
   Case l = rnn("GRU", 3, {{"layout", ai(1)}}, 1, false, 2);
-  l.inputs[0] = F({B, S, I});
+  l.inputs[0] = Rand({B, S, I});
   cases.push_back(l);
   run_all(cases);
 }
@@ -1120,7 +1095,7 @@ TEST_CASE("gpu training optimizers match cpu", "[gpu]") {
   auto opt = [](const char* op, Attrs a, int n, int states) {
     Case c{op, a, {C({}, {0.1}), V({}, DataType::kInt64, {3})}, 1, 1e-5, n * (1 + states)};
     for (int g = 0; g < 2 + states; ++g)
-      for (int k = 0; k < n; ++k) c.inputs.push_back(g >= 2 ? F({2, 3}, 0.1f, 1) : F({2, 3}));
+      for (int k = 0; k < n; ++k) c.inputs.push_back(g >= 2 ? Rand({2, 3}, 0.1f, 1) : Rand({2, 3}));
     return c;
   };
   std::vector<Case> cases = {

@@ -22,7 +22,7 @@ namespace {
 
 // Bytes of the texture the executor gives a value of `vi`, or 0 when the GPU
 // does not hold it (then it is not a texture either).
-int64_t texture_bytes(const ir::ValueInfo& vi, const gl::LayoutLimits& limits) {
+int64_t texture_bytes(const ir::ValueInfo& vi, const gl::LayoutPolicy& limits) {
   if (vi.kind != ir::TypeKind::kTensor || !vi.fully_known()) return 0;
   auto l = gl::choose_layout(gl::TensorDesc{vi.dtype, vi.concrete()}, limits);
   return l.ok() ? l->byte_size() : 0;
@@ -37,11 +37,11 @@ struct Bound {
 // Over the session's execution order (topological, as Session uses): a value
 // is live from the step that writes it (graph inputs: from the start) to its
 // last reader (graph outputs: to the end).
-Bound memory_bound(const ir::Graph& g, const gl::LayoutLimits& limits) {
+Bound memory_bound(const ir::Graph& g, const gl::LayoutPolicy& limits) {
   Bound b;
   for (auto& [name, t] : g.initializers) {
     // As the session stores them (packed halves only when that optimization is on).
-    auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), gl::held_as_half_weights(t)}, limits);
+    auto l = gl::choose_layout(gl::TensorDesc{t.dtype(), t.shape(), gl::held_as_half_weights(t, limits)}, limits);
     b.weights += l.ok() ? l->byte_size() : 0;
   }
   auto order = ir::topological_order(g);
@@ -110,7 +110,7 @@ TEST_CASE("GPU memory stays flat over 200 SqueezeNet runs and within its bound",
     REQUIRE(r.ok());
   }
   const gl::MemoryStats after_all = *session.gpu_memory();
-  const Bound bound = memory_bound(session.graph(), gpu->layout_limits());
+  const Bound bound = memory_bound(session.graph(), gpu->layout_policy());
   const int64_t peak = after_all.peak_texture_bytes - before.texture_bytes;
   const double limit = 1.5 * static_cast<double>(bound.total());
   WARN("textures after 1 run: " << after_one.live_textures << " live + " << after_one.pooled_textures

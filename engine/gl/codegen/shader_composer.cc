@@ -169,7 +169,7 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   // glint_inv_size_X from textureSize() first.
   const std::string texel_fn = "glint_texel_" + X, inv = inv_size_name(X);
   os << "vec2 " << inv << ";\n";
-  static const bool texture_reads = optimization_enabled("texture-reads");
+  static const bool texture_reads = optimization_flags().texture_reads;
   if (!texture_reads) {
     os << "vec4 " << texel_fn << "(" << (in.layout.planar() ? "ivec3" : "ivec2") << " t) { return texelFetch(" << u
        << ", t, 0); }\n";

@@ -1,6 +1,6 @@
 // The shader composer: turns a ProgramInfo plus the layouts of its inputs and
 // output into a complete `#version 300 es` fragment shader. It generates, per
-// input X, the accessors promised in engine/gl/kernels/kernel.h (getX,
+// input X, the accessors promised in engine/ops/program.h (getX,
 // getXFlat, getXBroadcast, X_RANK, X_SIZE, X_SHAPE) from X's layout, the
 // OUT_* constants, the requested snippets, then the kernel body and a main()
 // that maps gl_FragCoord to the output coordinates `oc` and calls process(oc).
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "engine/core/status.h"
-#include "engine/gl/kernels/kernel.h"
+#include "engine/ops/program.h"
 #include "engine/gl/layout/texture_layout.h"
 
 namespace glint::gl {

@@ -8,36 +8,21 @@
 
 #include "engine/gl/kernels/glsl_util.h"
 #include "engine/gl/kernels/kernels.h"
+#include "engine/ops/window.h"
 
 namespace glint::gl {
 
 namespace {
 
+// The begin pads, from the geometry the CPU kernel uses (engine/ops/window.h).
 bool begin_pads(const KernelContext& ctx, std::vector<int64_t>* begin, std::string* why) {
-  const ir::Node& n = *ctx.node;
   const Shape& x = ctx.inputs[0]->shape;
   const Shape& w = ctx.inputs[1]->shape;
-  const Shape& y = ctx.outputs[0].shape;
-  const size_t k = x.size() - 2;
-  std::vector<int64_t> strides = n.attr_ints("strides", std::vector<int64_t>(k, 1));
-  std::vector<int64_t> dil = n.attr_ints("dilations", std::vector<int64_t>(k, 1));
-  std::vector<int64_t> pads = n.attr_ints("pads", std::vector<int64_t>(2 * k, 0));
-  std::vector<int64_t> out_pad = n.attr_ints("output_padding", std::vector<int64_t>(k, 0));
-  std::string auto_pad = n.attr_string("auto_pad", "NOTSET");
-  if (auto_pad.empty()) auto_pad = "NOTSET";
-  if (strides.size() != k || dil.size() != k || pads.size() != 2 * k || out_pad.size() != k)
-    return decline(why, "strides/dilations/pads/output_padding do not match the rank");
-  const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
-  const bool targeted = n.has_attr("output_shape") || same;
-  begin->assign(k, 0);
-  for (size_t i = 0; i < k; ++i) {
-    if (auto_pad == "NOTSET") (*begin)[i] = pads[i];
-    if (targeted) {
-      int64_t full = (x[i + 2] - 1) * strides[i] + out_pad[i] + (w[i + 2] - 1) * dil[i] + 1;
-      int64_t total = std::max<int64_t>(0, full - y[i + 2]);
-      (*begin)[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
-    }
-  }
+  ops::WindowGeometry g;
+  Status s = ops::conv_transpose_geometry(*ctx.node, std::vector<int64_t>(x.begin() + 2, x.end()),
+                                          std::vector<int64_t>(w.begin() + 2, w.end()), &g);
+  if (!s.ok()) return decline(why, s.message());
+  *begin = g.pads_begin;
   return true;
 }
 

@@ -1,5 +1,7 @@
 #include "engine/gl/kernels/glsl_util.h"
 
+#include "engine/ops/window.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -187,34 +189,15 @@ ProgramInfo flat_copy(const KernelContext& ctx, const std::string& name) {
   return p;
 }
 
-Result<Window> resolve_window(const ir::Node& node, const Shape& in_spatial,
-                              const Shape& out_spatial, const std::vector<int64_t>& kernel) {
-  size_t k = kernel.size();
-  Window w;
-  w.kernel = kernel;
-  w.strides = node.attr_ints("strides", std::vector<int64_t>(k, 1));
-  w.dilations = node.attr_ints("dilations", std::vector<int64_t>(k, 1));
-  std::vector<int64_t> pads = node.attr_ints("pads", std::vector<int64_t>(2 * k, 0));
-  if (w.strides.size() != k || w.dilations.size() != k || pads.size() != 2 * k ||
-      in_spatial.size() != k || out_spatial.size() != k)
-    return invalid_argument(node.describe() + ": strides/dilations/pads do not match the kernel rank");
-  std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
-  w.pad_begin.assign(pads.begin(), pads.begin() + k);
-  w.pad_end.assign(pads.begin() + k, pads.end());
-  for (size_t i = 0; i < k; ++i) {
-    if (auto_pad == "VALID") {
-      w.pad_begin[i] = w.pad_end[i] = 0;
-    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      int64_t total = (out_spatial[i] - 1) * w.strides[i] + (kernel[i] - 1) * w.dilations[i] + 1 -
-                      in_spatial[i];
-      if (total < 0) total = 0;
-      w.pad_begin[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
-      w.pad_end[i] = total - w.pad_begin[i];
-    } else if (auto_pad != "NOTSET") {
-      return invalid_argument(node.describe() + ": unknown auto_pad '" + auto_pad + "'");
-    }
-  }
-  return w;
+Result<Window> resolve_window(const ir::Node& node, const Shape& in_spatial, const Shape& out_spatial,
+                              const std::vector<int64_t>& kernel) {
+  // The geometry the CPU kernels and shape functions use (engine/ops/window.h).
+  ops::WindowGeometry g;
+  GLINT_RETURN_IF_ERROR(ops::window_geometry(node, in_spatial, kernel, /*allow_ceil=*/true, &g));
+  if (g.out.size() != out_spatial.size())
+    return invalid_argument(node.describe() + ": the output has " + std::to_string(out_spatial.size()) +
+                            " spatial dims, the window " + std::to_string(g.out.size()));
+  return Window{g.kernel, g.strides, g.dilations, g.pads_begin, g.pads_end};
 }
 
 }  // namespace glint::gl

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/core/fused_activation.h"
+#include "engine/ops/fused_activation.h"
 #include "engine/gl/kernels/kernel.h"
 
 namespace glint::gl {

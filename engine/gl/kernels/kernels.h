@@ -1,5 +1,5 @@
 // Declarations of every GPU kernel (supports + build); the rows that bind
-// them to ops are in engine/runtime/registry_gpu.inc.
+// them to ops are in engine/registry/op_table.cc.
 #pragma once
 #include <string>
 #include <vector>
@@ -16,7 +16,13 @@ GLINT_GPU_KERNEL(unary);        // elementwise.cc: Abs, Neg, Exp, Log, Sqrt, Sin
 GLINT_GPU_KERNEL(binary);       // elementwise.cc: Add, Sub, Mul, Div, Pow, Max, Min, Sum, Mean
 GLINT_GPU_KERNEL(activation);   // activation.cc: Relu, LeakyRelu, Sigmoid, Tanh, Clip, Elu, ...
 GLINT_GPU_KERNEL(prelu);        // activation.cc
-GLINT_GPU_KERNEL(conv);         // conv.cc: 1-D / 2-D Conv
+// Conv candidates, asked in this order (conv_common.h):
+GLINT_GPU_KERNEL(conv_depthwise);  // conv_depthwise.cc: 2-D depthwise, vec4 and planes tiles
+GLINT_GPU_KERNEL(conv_vec4);       // conv_vec4.cc: 2-D, groups of 4 channels, vec4 and planes tiles
+GLINT_GPU_KERNEL(conv_generic);    // conv_generic.cc: 1-D / 2-D, one element per fragment
+// The three above as one (the first that accepts), for kernels that lower
+// to a float conv (ConvInteger, QLinearConv in int_ops.cc).
+GLINT_GPU_KERNEL(conv);            // conv_common.cc
 GLINT_GPU_KERNEL(pool);         // pool.cc: MaxPool, AveragePool
 GLINT_GPU_KERNEL(global_pool);  // pool.cc: GlobalAveragePool, GlobalMaxPool
 GLINT_GPU_KERNEL(matmul);       // matmul.cc

@@ -35,7 +35,7 @@ std::string dot_loop(int64_t K, const std::function<std::string(const std::strin
 // size every WebGL2 / GLES 3 context has.
 bool packable(int64_t rows, int64_t n, int64_t k) {
   constexpr int64_t kMinTextureSize = 2048;
-  static const bool enabled = optimization_enabled("packed-matmul");
+  static const bool enabled = optimization_flags().packed_matmul;
   return enabled && rows <= kMinTextureSize && n <= kMinTextureSize && (k + 3) / 4 <= kMinTextureSize;
 }
 

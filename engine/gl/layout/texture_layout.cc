@@ -1,7 +1,6 @@
 #include "engine/gl/layout/texture_layout.h"
 
 #include "engine/core/half.h"
-#include "engine/core/tuning.h"
 
 #include <algorithm>
 #include <cmath>
@@ -59,7 +58,7 @@ bool gpu_holds_dtype(DataType t) {
   }
 }
 
-Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutLimits& limits) {
+Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutPolicy& limits) {
   const int max_texture_size = limits.max_texture_size;
   if (!gpu_holds_dtype(desc.dtype)) {
     return unsupported("texture layout: dtype " + dtype_name(desc.dtype) +
@@ -68,8 +67,7 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutLimits& 
   for (int64_t d : desc.shape) {
     if (d < 0) return invalid_argument("texture layout: shape " + shape_str(desc.shape) + " has an unknown dimension");
   }
-  static const bool packed = optimization_enabled("packed");
-  if (packed && is_float_storage(desc.dtype) && desc.shape.size() == 4 && shape_size(desc.shape) > 0) {
+  if (limits.packed && is_float_storage(desc.dtype) && desc.shape.size() == 4 && shape_size(desc.shape) > 0) {
     const Shape& s = desc.shape;
     const int64_t c8 = (s[1] + 7) / 8;
     if (desc.half_exact && c8 * s[2] * s[3] <= max_texture_size && s[0] <= max_texture_size) {
@@ -86,7 +84,7 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutLimits& 
   return unpacked_r32f_layout(shape_size(desc.shape), max_texture_size);
 }
 
-std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const LayoutLimits& limits) {
+std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const LayoutPolicy& limits) {
   const int max_texture_size = limits.max_texture_size;
   if (shape.size() != 4 || max_texture_size <= 0) return std::nullopt;
   const int64_t n = shape[0], c = shape[1], h = shape[2], w = shape[3];
@@ -100,8 +98,7 @@ std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const Layo
   // empty; weights, whose rows are the kernel window, stay in one layer),
   // when the context has a render target per layer.
   const int64_t wp = (w + kPlanePixels - 1) / kPlanePixels, c8 = (c4 + kPlaneBlocks - 1) / kPlaneBlocks;
-  static const bool planes = optimization_enabled("planes");
-  if (planes && limits.max_draw_buffers >= kPlanes && c4 > 1 && (wp * kPlanePixels - w) * 4 <= w && wp <= max &&
+  if (limits.planes && limits.max_draw_buffers >= kPlanes && c4 > 1 && (wp * kPlanePixels - w) * 4 <= w && wp <= max &&
       n * c8 * h <= max) {
     l.kind = LayoutKind::kChannelsPlanes;
     l.width = static_cast<int>(wp);
@@ -177,9 +174,8 @@ bool values_half_exact(const float* data, int64_t n) {
   return true;
 }
 
-bool held_as_half_weights(const Tensor& t) {
-  static const bool enabled = optimization_opted_in("half-weights");
-  return enabled && t.rank() == 4 && (t.dtype() == DataType::kFloat32 || t.dtype() == DataType::kFloat16) &&
+bool held_as_half_weights(const Tensor& t, const LayoutPolicy& policy) {
+  return policy.half_weights && t.rank() == 4 && (t.dtype() == DataType::kFloat32 || t.dtype() == DataType::kFloat16) &&
          values_half_exact(t.data<float>(), t.size());
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "engine/core/status.h"
-#include "engine/gl/kernels/kernel.h"
+#include "engine/ops/program.h"
 
 namespace glint::gl {
 
@@ -58,10 +58,15 @@ constexpr int kPlanePixels = 4;
 constexpr int kPlaneBlocks = 2;
 constexpr int kPlanes = kPlanePixels * kPlaneBlocks;
 
-// What a layout may use of the GL context.
-struct LayoutLimits {
+// What choose_layout may use: the GL context's limits and the layout
+// optimizations switched on (engine/core/tuning.h), both given by the caller,
+// so that a layout is a pure function of (desc, policy).
+struct LayoutPolicy {
   int max_texture_size = 0;
   int max_draw_buffers = 0;  // kChannelsPlanes needs kPlanes
+  bool packed = true;        // channel-packed RGBA for rank-4 floats
+  bool planes = true;        // kChannelsPlanes where it fits
+  bool half_weights = false; // kChannelsHalf8 for exact-half constants
 };
 
 struct TextureLayout {
@@ -125,7 +130,7 @@ bool gpu_holds_dtype(DataType t);
 
 // The channel-packed layout of a rank-4 [N, C, H, W] tensor, or nullopt when
 // no arrangement fits `limits`.
-std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const LayoutLimits& limits);
+std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const LayoutPolicy& limits);
 
 // The layout the executor gives a tensor of `desc`: channel-packed RGBA for
 // rank-4 float tensors that fit (the NCHW activations and conv weights of
@@ -133,7 +138,7 @@ std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const Layo
 // at a time), unpacked R32F for every other dtype gpu_holds_dtype() accepts;
 // other dtypes are unsupported (named in the message). This must stay a pure
 // function of (desc, limits) while Executor::prepare only receives descs.
-Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutLimits& limits);
+Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutPolicy& limits);
 
 // Host-side conversion between a tensor's row-major floats and the texels of
 // a channel-packed layout (texels() * 4 floats; padding channels are zero).
@@ -148,8 +153,9 @@ void unpack_half8(const TextureLayout& l, const uint32_t* texels, float* dst);
 // kChannelsHalf8 texels without forming a denormal, infinite or NaN float.
 bool values_half_exact(const float* data, int64_t n);
 // True for a constant a session holds as kChannelsHalf8: rank-4 float
-// weights whose values are all exact halves, when GLINT_ENABLE=half-weights
-// (engine/core/tuning.h; off by default: slower on software rasterizers).
-bool held_as_half_weights(const Tensor& t);
+// weights whose values are all exact halves, when the policy has
+// half_weights (engine/core/tuning.h; off by default: slower on software
+// rasterizers).
+bool held_as_half_weights(const Tensor& t, const LayoutPolicy& policy);
 
 }  // namespace glint::gl

@@ -2,7 +2,7 @@
 // Value::none(); optional-of-X holding a value is that value.
 #include <cstring>
 
-#include "engine/runtime/value_kernels.h"
+#include "engine/cpu/value_ops.h"
 
 namespace glint::values {
 

@@ -20,8 +20,6 @@ namespace ir {
 struct Node;
 }
 
-// Attribute names starting with this are glint's own; the loader rejects them.
-inline constexpr const char* kReservedAttrPrefix = "glint.";
 // The ONNX op name of the fused activation ("Relu", "Clip", ...), a string.
 inline constexpr const char* kFusedActivationAttr = "glint.activation";
 // Its parameters: LeakyRelu alpha; HardSigmoid alpha, beta; Clip min (alpha)
@@ -29,7 +27,6 @@ inline constexpr const char* kFusedActivationAttr = "glint.activation";
 inline constexpr const char* kFusedActivationAlphaAttr = "glint.activation_alpha";
 inline constexpr const char* kFusedActivationBetaAttr = "glint.activation_beta";
 
-bool is_reserved_attr_name(const std::string& name);
 
 struct FusedActivation {
   enum Kind { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kTanh };

@@ -2,7 +2,7 @@
 // CPU kernels through a SubgraphRunner (outer values resolved by scope).
 #include <limits>
 
-#include "engine/runtime/value_kernels.h"
+#include "engine/cpu/value_ops.h"
 
 namespace glint::values {
 

@@ -1,4 +1,4 @@
-#include "engine/core/fused_activation.h"
+#include "engine/ops/fused_activation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -40,10 +40,6 @@ std::string number(float v) {
 }
 
 }  // namespace
-
-bool is_reserved_attr_name(const std::string& name) {
-  return name.compare(0, std::char_traits<char>::length(kReservedAttrPrefix), kReservedAttrPrefix) == 0;
-}
 
 std::string FusedActivation::describe() const {
   switch (kind) {

@@ -1,0 +1,82 @@
+// The GPU kernel contract. A GPU kernel never touches GL: from a
+// KernelContext (node, concrete input/output dtypes and shapes, constant
+// input values) it returns one or more ProgramInfo passes; the runtime
+// compiles, binds and draws them.
+//
+// Shader body convention (see engine/gl/codegen/shader_composer.h): the body
+// defines `float process(int oc[OUT_RANK])`, returning the value of output
+// element `oc` (oc has max(rank,1) entries; a rank-0 output sees oc[0]==0).
+// For each program input named X (rank r) the composer generates, from the
+// input's layout, without the kernel doing texel arithmetic:
+//   float getX(int i0, ..., int i{r-1})   // `getX()` for rank 0
+//   float getXFlat(int flat_index)         // row-major element index
+//   float getXBroadcast(int oc[OUT_RANK])  // numpy broadcast against the output
+//   const int X_RANK; const int X_SIZE; const int X_SHAPE[r] (when r > 0)
+// and for the output: OUT_RANK (array length, >=1), OUT_SIZE, OUT_SHAPE[OUT_RANK].
+// Rank-4 inputs also get `vec4 getX4(int n, int c4, int h, int w)`: channels
+// 4*c4 .. 4*c4+3 at (n, h, w), zero past the channel count (one texel fetch
+// when X is channel-packed). Shapes and loop bounds are literals in the
+// source (baked), so a program's cache key is its full source.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "engine/core/tensor.h"
+#include "engine/ir/graph.h"
+
+namespace glint::gl {
+
+struct TensorDesc {
+  DataType dtype = DataType::kFloat32;
+  Shape shape;
+  // A constant whose float values are all exactly float16 values (weights
+  // of a float16 model, even when widened to float32): the GPU may hold it
+  // as packed halves, eight to a texel, losing nothing (texture_layout.h).
+  bool half_exact = false;
+};
+
+struct KernelContext {
+  const ir::Node* node = nullptr;
+  std::vector<std::optional<TensorDesc>> inputs;  // nullopt: absent optional input
+  std::vector<TensorDesc> outputs;                // from shape inference
+  std::vector<const Tensor*> constants;           // input i's value when constant, else nullptr
+};
+
+struct ProgramInput {
+  std::string name;  // sampler name used in the body: getX(...) for "X"
+  int source = 0;    // >= 0: node input index; < 0: -(k+1) = the output of pass k
+};
+
+struct ProgramInfo {
+  std::string name;                 // kernel name, for logs and `glint info`
+  std::vector<ProgramInput> inputs;
+  TensorDesc output;                // what this pass writes
+  int node_output = 0;              // node output index written; -1: a temporary for later passes
+  std::string body;                 // GLSL: helpers + `float process(int oc[OUT_RANK])`
+  std::vector<std::string> snippets;  // names of shaders/*.glsl snippets to include, e.g. "erf"
+  // Rank-4 outputs only: the body defines `vec4 process4(int oc[4])` instead,
+  // the outputs at channels oc[1] .. oc[1]+3 (oc[1] a multiple of 4; lanes
+  // past the channel count are ignored). Channel-packed outputs (see
+  // texture_layout.h) then cost one call per texel.
+  bool vec4_body = false;
+  // With vec4_body: the body also defines
+  // `void processTile(int oc[4], out vec4 q0, ..., out vec4 q7)`, the outputs
+  // of a planes texel position (texture_layout.h): q{g * 4 + p} is channels
+  // oc[1] + 4g .. oc[1] + 4g + 3 at pixel oc[3] + p (oc[1] a multiple of 8,
+  // oc[3] of 4; channels and pixels past the tensor are ignored). Used when
+  // the output has planes, so that a kernel can share fetches in the tile.
+  bool tile_body = false;
+  // A fused activation applied to the value before it is stored: a GLSL
+  // float expression of `glint_v`, and the same as a vec4 expression of
+  // `glint_v4` (set by the runtime from the node, not by kernels).
+  std::string activation;
+  std::string activation4;
+};
+
+// `why` receives a short reason when the candidate declines the node.
+using GpuSupportsFn = bool (*)(const KernelContext& ctx, std::string* why);
+using GpuBuildFn = Result<std::vector<ProgramInfo>> (*)(const KernelContext& ctx);
+
+}  // namespace glint::gl

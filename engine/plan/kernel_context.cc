@@ -1,0 +1,99 @@
+#include "engine/plan/kernel_context.h"
+
+#include <sstream>
+
+#include "engine/gl/kernels/glsl_util.h"
+
+namespace glint::plan {
+
+std::optional<gl::KernelContext> static_kernel_context(const ir::Graph& g, const ir::Node& n,
+                                                       const std::set<std::string>& half_exact) {
+  gl::KernelContext ctx;
+  ctx.node = &n;
+  for (auto& in : n.inputs) {
+    if (in.empty()) {
+      ctx.inputs.push_back(std::nullopt);
+      ctx.constants.push_back(nullptr);
+      continue;
+    }
+    const ir::ValueInfo* vi = g.info(in);
+    if (!vi || !vi->fully_known()) return std::nullopt;
+    ctx.inputs.push_back(gl::TensorDesc{vi->dtype, vi->concrete(), half_exact.count(in) > 0});
+    auto it = g.initializers.find(in);
+    ctx.constants.push_back(it == g.initializers.end() ? nullptr : &it->second);
+  }
+  for (size_t i = 0; i < n.outputs.size(); ++i) {
+    const ir::ValueInfo* vi = n.has_output(i) ? g.info(n.outputs[i]) : nullptr;
+    if (n.has_output(i) && (!vi || !vi->fully_known())) return std::nullopt;
+    ctx.outputs.push_back(vi ? gl::TensorDesc{vi->dtype, vi->concrete()} : gl::TensorDesc{});
+  }
+  return ctx;
+}
+
+Status infer_outputs(const ir::Node& n, InferFn infer, gl::KernelContext& ctx) {
+  std::vector<ir::ValueInfo> in_infos(ctx.inputs.size());
+  std::vector<const ir::ValueInfo*> in_ptrs(ctx.inputs.size(), nullptr);
+  for (size_t i = 0; i < ctx.inputs.size(); ++i) {
+    if (!ctx.inputs[i]) continue;
+    in_infos[i] = ir::ValueInfo::of(ctx.inputs[i]->dtype, ctx.inputs[i]->shape);
+    in_ptrs[i] = &in_infos[i];
+  }
+  std::vector<ir::ValueInfo> out_infos(n.outputs.size());
+  GLINT_RETURN_IF_ERROR(infer(n, in_ptrs, ctx.constants, out_infos));
+  ctx.outputs.clear();
+  for (auto& vi : out_infos) ctx.outputs.push_back(gl::TensorDesc{vi.dtype, vi.concrete()});
+  return Status::Ok();
+}
+
+std::string program_signature(const gl::KernelContext& ctx) {
+  std::ostringstream os;
+  for (auto& in : ctx.inputs) {
+    if (!in) { os << "-;"; continue; }
+    os << static_cast<int>(in->dtype) << shape_str(in->shape) << (in->half_exact ? "h;" : ";");
+  }
+  // Kernels bake output shapes too; ops whose output size depends on values
+  // (Range, NonZero, TopK, Resize...) must not reuse a program of another size.
+  os << "->";
+  for (auto& out : ctx.outputs) os << static_cast<int>(out.dtype) << shape_str(out.shape) << ";";
+  for (size_t i = 0; i < ctx.constants.size(); ++i) {
+    const Tensor* c = ctx.constants[i];
+    // Constant values a kernel may bake (shapes, clip bounds) are small; big
+    // constants (weights) are read through samplers and do not change.
+    if (c && c->size() <= 16 && c->dtype() != DataType::kString) {
+      os << "c" << i << "=";
+      for (int64_t k = 0; k < c->size(); ++k) os << c->get_as_double(k) << ",";
+    }
+  }
+  return os.str();
+}
+
+std::string CandidateChoice::first_reason() const {
+  return declined.empty() ? std::string() : declined.front().candidate + ": " + declined.front().reason;
+}
+
+CandidateChoice choose_candidate(const std::vector<const GpuCandidate*>& candidates, const gl::KernelContext& ctx) {
+  CandidateChoice choice;
+  for (const GpuCandidate* c : candidates) {
+    std::string reason;
+    if (c->supports == nullptr || c->supports(ctx, &reason)) {
+      choice.winner = c;
+      break;
+    }
+    choice.declined.push_back({c->name, reason});
+  }
+  return choice;
+}
+
+Result<std::vector<gl::ProgramInfo>> build_passes(const GpuCandidate& c, const gl::KernelContext& ctx) {
+  GLINT_ASSIGN_OR_RETURN(std::vector<gl::ProgramInfo> passes, c.build(ctx));
+  const FusedActivation act = fused_activation_of(*ctx.node);
+  if (act.kind == FusedActivation::kNone) return passes;
+  for (auto& p : passes) {
+    if (p.node_output != 0) continue;
+    p.activation = gl::fused_activation_glsl(act, "glint_v");
+    p.activation4 = gl::fused_activation_glsl(act, "glint_v4", /*vec4=*/true);
+  }
+  return passes;
+}
+
+}  // namespace glint::plan

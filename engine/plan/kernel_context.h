@@ -1,0 +1,43 @@
+// The one place a GPU KernelContext is assembled and its candidates asked:
+// at creation from the graph's declared value infos (build_plan), and at run
+// time from the concrete tensors (the runner), so both ask the same question
+// the same way.
+#pragma once
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/ir/graph.h"
+#include "engine/plan/plan.h"
+
+namespace glint::plan {
+
+// The context of `n` from the declared infos of `g`; nullopt when some
+// input or output shape is not fully known before a run. Constant inputs
+// carry their initializer; `half_exact` names the constants held as halves.
+std::optional<gl::KernelContext> static_kernel_context(const ir::Graph& g, const ir::Node& n,
+                                                       const std::set<std::string>& half_exact);
+
+// Output descs for a context whose inputs are filled, from the node's shape
+// function (inputs' constant values where known).
+Status infer_outputs(const ir::Node& n, InferFn infer, gl::KernelContext& ctx);
+
+// What a context's passes are built for: input and output dtypes and shapes
+// and small constant values (a program bakes them into its source).
+std::string program_signature(const gl::KernelContext& ctx);
+
+// The first candidate whose `supports` accepts ctx (nullptr when none), and
+// why each one asked before it declined.
+struct CandidateChoice {
+  const GpuCandidate* winner = nullptr;
+  std::vector<Declined> declined;
+  std::string first_reason() const;  // "name: reason" of the first decline, or ""
+};
+CandidateChoice choose_candidate(const std::vector<const GpuCandidate*>& candidates, const gl::KernelContext& ctx);
+
+// The winner's passes, with the node's fused activation attached to every
+// pass that writes output 0 (the shader's output store applies it).
+Result<std::vector<gl::ProgramInfo>> build_passes(const GpuCandidate& c, const gl::KernelContext& ctx);
+
+}  // namespace glint::plan

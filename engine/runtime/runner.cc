@@ -1,0 +1,388 @@
+#include "engine/runtime/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "engine/core/tuning.h"
+#include "engine/plan/kernel_context.h"
+
+namespace glint {
+
+gl::TensorDesc Slot::desc() const {
+  if (gpu) return gpu->desc();
+  return gl::TensorDesc{cpu->dtype(), cpu->shape()};
+}
+
+// What a step keeps between runs: the passes built for the last signature
+// its inputs had, what the executor keeps of them, and why it last fell back.
+struct GraphRunner::StepState {
+  std::string signature;
+  std::vector<gl::ProgramInfo> passes;
+  gl::PassCache pass_cache;
+  std::string fallback_reason;
+};
+
+// The runners of the subgraph bodies a graph's control-flow nodes run, one
+// per body, planned on first use with the session's body policy.
+class GraphRunner::Bodies : public SubgraphRunner {
+ public:
+  explicit Bodies(GraphRunner& owner) : owner_(owner) {}
+  void set_scope(ScopeLookup scope) { scope_ = std::move(scope); }
+  Result<std::vector<Value>> run(const ir::Graph& g, const std::vector<Value>& inputs) const override {
+    auto it = runners_.find(&g);
+    if (it == runners_.end()) {
+      // Bodies run on the CPU kernels (their values are read by the
+      // control-flow kernel on the CPU at every iteration anyway).
+      plan::Policy policy = owner_.policy_;
+      policy.backend = BackendMode::kCpu;
+      GLINT_ASSIGN_OR_RETURN(plan::Plan p, plan::build_plan(g, policy, plan::Device{}));
+      auto runner = std::make_unique<GraphRunner>(g, std::move(p), nullptr, policy);
+      it = runners_.emplace(&g, std::move(runner)).first;
+    }
+    return it->second->run(inputs, scope_);
+  }
+
+ private:
+  GraphRunner& owner_;
+  ScopeLookup scope_;
+  mutable std::map<const ir::Graph*, std::unique_ptr<GraphRunner>> runners_;
+};
+
+GraphRunner::GraphRunner(const ir::Graph& graph, plan::Plan plan, gl::Executor* gpu, plan::Policy policy)
+    : graph_(graph), plan_(std::move(plan)), gpu_(gpu), policy_(std::move(policy)) {
+  states_.reserve(plan_.steps.size());
+  for (const plan::Step& step : plan_.steps) {
+    states_.push_back(std::make_unique<StepState>());
+    if (!step.passes.empty()) set_passes(*states_.back(), graph_.nodes[step.node], step.passes, step.passes_signature);
+  }
+}
+
+GraphRunner::~GraphRunner() {
+  if (!profile_ || profile_ms_.empty()) return;
+  // The slowest nodes, summed over every run.
+  std::vector<std::pair<double, size_t>> by_time;
+  double total = 0;
+  for (auto& [idx, ms] : profile_ms_) {
+    by_time.push_back({ms, idx});
+    total += ms;
+  }
+  std::sort(by_time.rbegin(), by_time.rend());
+  std::fprintf(stderr, "GLINT_PROFILE: %.1f ms in %zu nodes (all runs)\n", total, by_time.size());
+  std::vector<bool> on_gpu(graph_.nodes.size(), false);
+  for (auto& s : plan_.steps) on_gpu[s.node] = s.placement == plan::Placement::kGpu;
+  for (size_t i = 0; i < by_time.size() && i < 25; ++i) {
+    const size_t idx = by_time[i].second;
+    std::fprintf(stderr, "  %8.1f ms %5.1f%%  %-4s %s\n", by_time[i].first, 100.0 * by_time[i].first / total,
+                 on_gpu[idx] ? "gpu" : "cpu", graph_.nodes[idx].describe().c_str());
+  }
+}
+
+// New passes for node `n`: a pass reading only the model's constants
+// (directly or through earlier such passes) is marked for the executor to
+// draw once and keep; the node's own outputs never are.
+void GraphRunner::set_passes(StepState& st, const ir::Node& n, std::vector<gl::ProgramInfo> passes,
+                             std::string signature) {
+  st.passes = std::move(passes);
+  st.signature = std::move(signature);
+  st.pass_cache.resize(st.passes.size());
+  for (size_t k = 0; k < st.passes.size(); ++k) {
+    bool constant = st.passes[k].node_output < 0 && !st.passes[k].inputs.empty();
+    for (const gl::ProgramInput& pi : st.passes[k].inputs) {
+      if (pi.source >= 0) {
+        const size_t i = static_cast<size_t>(pi.source);
+        constant = constant && i < n.inputs.size() && !n.inputs[i].empty() && graph_.is_constant(n.inputs[i]);
+      } else {
+        const size_t j = static_cast<size_t>(-(pi.source + 1));
+        constant = constant && j < k && st.pass_cache.constant[j];
+      }
+    }
+    st.pass_cache.constant[k] = constant;
+  }
+}
+
+Status GraphRunner::prepare() {
+  if (gpu_ == nullptr) return Status::Ok();
+  for (size_t pos = 0; pos < plan_.steps.size(); ++pos) {
+    const plan::Step& step = plan_.steps[pos];
+    if (step.passes.empty()) continue;
+    const ir::Node& n = graph_.nodes[step.node];
+    auto ctx = plan::static_kernel_context(graph_, n, plan_.half_exact);
+    if (!ctx) continue;
+    Status s = gpu_->prepare(step.passes, ctx->inputs);
+    if (!s.ok()) return s.with_context(n.describe());
+  }
+  // Weights go up now, in the layout their kernels read: the first run then
+  // costs what every run costs, and the texture pool starts every run from
+  // the same state. (Small or integer constants are often baked into the
+  // shaders instead; they go up on first use, if ever.)
+  for (const plan::Step& step : plan_.steps) {
+    if (step.placement != plan::Placement::kGpu) continue;
+    for (int id : step.inputs) {
+      if (id == plan::kNoValue || !plan_.constant[id] || gpu_constants_.count(id)) continue;
+      const Tensor& t = graph_.initializers.at(plan_.names[id]);
+      if (!is_float(t.dtype()) || t.dtype() == DataType::kFloat64 || t.size() <= 16) continue;
+      auto up = gpu_->upload(t, plan_.half_exact.count(plan_.names[id]) > 0);
+      if (up.ok()) gpu_constants_[id] = up.value();
+    }
+  }
+  return Status::Ok();
+}
+
+void GraphRunner::bind_constants(std::vector<Slot>& slots) const {
+  for (auto& [name, t] : graph_.initializers) slots[plan_.id(name)].cpu = t;
+}
+
+Result<Tensor> GraphRunner::to_cpu(Slot& slot) {
+  if (!slot.cpu) {
+    GLINT_ASSIGN_OR_RETURN(Tensor t, gpu_->download(*slot.gpu));
+    slot.cpu = std::move(t);
+  }
+  return *slot.cpu;
+}
+
+Result<Value> GraphRunner::to_value(Slot& slot) {
+  if (slot.other) return *slot.other;
+  GLINT_ASSIGN_OR_RETURN(Tensor t, to_cpu(slot));
+  return Value::of(std::move(t));
+}
+
+Result<gl::GpuTensorPtr> GraphRunner::to_gpu(int id, Slot& slot) {
+  if (slot.gpu) return slot.gpu;
+  const bool constant = plan_.constant[id];
+  if (constant) {
+    auto it = gpu_constants_.find(id);
+    if (it != gpu_constants_.end()) return slot.gpu = it->second;
+  }
+  GLINT_ASSIGN_OR_RETURN(slot.gpu, gpu_->upload(*slot.cpu, plan_.half_exact.count(plan_.names[id]) > 0));
+  if (constant) gpu_constants_[id] = slot.gpu;  // weights are uploaded once per session
+  return slot.gpu;
+}
+
+namespace {
+Status with_node(const Status& s, const ir::Node& n) {
+  return s.message().find(n.describe()) == std::string::npos ? s.with_context(n.describe()) : s;
+}
+}  // namespace
+
+Status GraphRunner::run_value_step(size_t pos, std::vector<Slot>& slots) {
+  const plan::Step& step = plan_.steps[pos];
+  const ir::Node& n = graph_.nodes[step.node];
+  std::vector<Value> held(step.inputs.size());
+  std::vector<const Value*> ins(step.inputs.size(), nullptr);
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    if (step.inputs[i] == plan::kNoValue) continue;
+    GLINT_ASSIGN_OR_RETURN(held[i], to_value(slots[step.inputs[i]]));
+    ins[i] = &held[i];
+  }
+  // Subgraphs read outer values by name: hand them this node's implicit inputs.
+  auto scope = std::make_shared<std::map<std::string, Value>>();
+  for (int id : step.implicit_inputs) {
+    if (slots[id].empty()) continue;  // not defined in any enclosing scope: the body reports it
+    GLINT_ASSIGN_OR_RETURN((*scope)[plan_.names[id]], to_value(slots[id]));
+  }
+  if (!bodies_) bodies_ = std::make_unique<Bodies>(*this);
+  bodies_->set_scope([scope](const std::string& name) -> const Value* {
+    auto it = scope->find(name);
+    return it == scope->end() ? nullptr : &it->second;
+  });
+  std::vector<Value> outs(n.outputs.size());
+  Status s = step.row->value.run(n, ins, outs, *bodies_);
+  if (!s.ok()) return with_node(s, n);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (step.outputs[i] == plan::kNoValue) continue;
+    Slot& slot = slots[step.outputs[i]];
+    if (outs[i].is_tensor()) slot.cpu = std::move(outs[i].tensor);
+    else slot.other = std::move(outs[i]);
+  }
+  return Status::Ok();
+}
+
+Status GraphRunner::run_cpu_step(size_t pos, std::vector<Slot>& slots) {
+  const plan::Step& step = plan_.steps[pos];
+  const ir::Node& n = graph_.nodes[step.node];
+  const CpuCandidate* cpu = step.row && step.row->cpu.name ? &step.row->cpu : nullptr;
+  if (!cpu) return unsupported(n.describe() + ": no CPU kernel");
+  // Inputs that live on the GPU are read back (and kept in their slot, so a
+  // value read by several CPU steps crosses the edge once).
+  std::vector<Tensor> held(step.inputs.size());
+  std::vector<const Tensor*> ins(step.inputs.size(), nullptr);
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    if (step.inputs[i] == plan::kNoValue) continue;
+    Slot& slot = slots[step.inputs[i]];
+    if (slot.empty()) return invalid_model(n.describe() + ": reads '" + n.inputs[i] + "', which is not defined");
+    GLINT_ASSIGN_OR_RETURN(held[i], to_cpu(slot));
+    ins[i] = &held[i];
+  }
+  std::vector<Tensor> outs(n.outputs.size());
+  Status s = cpu->run(n, ins, outs);
+  if (!s.ok()) return with_node(s, n);
+  const FusedActivation act = fused_activation_of(n);
+  if (!outs.empty() && !cpu->applies(act, outs[0].dtype())) apply_fused_activation(act, outs[0]);
+  for (size_t i = 0; i < outs.size(); ++i)
+    if (step.outputs[i] != plan::kNoValue) slots[step.outputs[i]].cpu = std::move(outs[i]);
+  return Status::Ok();
+}
+
+Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fell_back) {
+  const plan::Step& step = plan_.steps[pos];
+  const ir::Node& n = graph_.nodes[step.node];
+  StepState& st = *states_[pos];
+  *fell_back = false;
+  gl::KernelContext ctx;
+  ctx.node = &n;
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    if (step.inputs[i] == plan::kNoValue) {
+      ctx.inputs.push_back(std::nullopt);
+      ctx.constants.push_back(nullptr);
+      continue;
+    }
+    Slot& slot = slots[step.inputs[i]];
+    gl::TensorDesc d = slot.desc();
+    d.half_exact = plan_.half_exact.count(n.inputs[i]) > 0;
+    ctx.inputs.push_back(d);
+    ctx.constants.push_back(slot.cpu ? &*slot.cpu : nullptr);
+  }
+  InferFn infer = step.row ? step.row->shape : nullptr;
+  if (infer == nullptr) {
+    st.fallback_reason = "no shape function for " + n.op_type;
+    *fell_back = true;
+    return Status::Ok();
+  }
+  GLINT_RETURN_IF_ERROR(plan::infer_outputs(n, infer, ctx));
+  std::string sig = plan::program_signature(ctx);
+  if (st.passes.empty() || st.signature != sig) {
+    set_passes(st, n, {}, "");
+    plan::CandidateChoice choice = plan::choose_candidate(step.gpu, ctx);
+    if (!choice.winner) {
+      st.fallback_reason = choice.first_reason();
+      *fell_back = true;
+      return Status::Ok();
+    }
+    auto passes = plan::build_passes(*choice.winner, ctx);
+    if (!passes.ok()) return passes.status().with_context(n.describe());
+    set_passes(st, n, std::move(passes).value(), sig);
+  }
+  // A value the GPU cannot hold (an int64 beyond its exact range, say) sends
+  // this step to its CPU kernel for this run, unless the backend is gpu-only.
+  const bool has_cpu = step.row && step.row->cpu.name;
+  auto decline = [&](const Status& s) -> Status {
+    if (s.code() != StatusCode::kUnsupported || policy_.backend == BackendMode::kGpu || !has_cpu)
+      return s.with_context(n.describe());
+    st.fallback_reason = s.message();
+    *fell_back = true;
+    return Status::Ok();
+  };
+  std::vector<gl::GpuTensorPtr> ins(step.inputs.size());
+  for (auto& pass : st.passes)
+    for (auto& pi : pass.inputs)
+      if (pi.source >= 0 && !ins[pi.source]) {
+        if (static_cast<size_t>(pi.source) >= step.inputs.size() || step.inputs[pi.source] == plan::kNoValue)
+          return internal_error(n.describe() + ": program '" + pass.name + "' reads absent input " +
+                                std::to_string(pi.source));
+        const int id = step.inputs[pi.source];
+        auto uploaded = to_gpu(id, slots[id]);
+        if (!uploaded.ok()) return decline(uploaded.status());
+        ins[pi.source] = uploaded.value();
+      }
+  auto outs = gpu_->run(st.passes, ins, n.outputs.size(), optimization_flags().pass_cache ? &st.pass_cache : nullptr);
+  if (!outs.ok()) return decline(outs.status());
+  for (size_t i = 0; i < step.outputs.size(); ++i) {
+    if (step.outputs[i] == plan::kNoValue) continue;
+    if (!outs.value()[i]) return internal_error(n.describe() + ": GPU kernel did not write output " + std::to_string(i));
+    slots[step.outputs[i]].gpu = outs.value()[i];
+  }
+  return Status::Ok();
+}
+
+Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& keep, const ScopeLookup& outer) {
+  for (int id : plan_.outer) {
+    const Value* v = outer ? outer(plan_.names[id]) : nullptr;
+    if (v == nullptr) continue;  // read by nobody here, or an error where it is read
+    if (v->is_tensor()) slots[id].cpu = v->tensor;
+    else slots[id].other = *v;
+  }
+  const bool gpu_only = policy_.backend == BackendMode::kGpu;
+  for (size_t pos = 0; pos < plan_.steps.size(); ++pos) {
+    const plan::Step& step = plan_.steps[pos];
+    const ir::Node& n = graph_.nodes[step.node];
+    bool non_tensor_input = false;
+    for (int id : step.inputs) {
+      if (id == plan::kNoValue) continue;
+      if (slots[id].empty()) return invalid_model(n.describe() + ": reads '" + plan_.names[id] + "', which is not defined");
+      if (slots[id].other) non_tensor_input = true;
+    }
+    if (step.placement == plan::Placement::kValue || (non_tensor_input && step.row && step.row->value.name)) {
+      if (gpu_only)
+        return unsupported(n.describe() + " reads a sequence or optional, which lives on the CPU, and the "
+                           "backend is gpu-only");
+      GLINT_RETURN_IF_ERROR(run_value_step(pos, slots));
+    } else {
+      if (non_tensor_input)
+        return invalid_argument(n.describe() + ": expects tensors, got a sequence or an empty optional");
+      bool fell_back = false;
+      const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      const bool on_gpu = step.placement == plan::Placement::kGpu;
+      if (on_gpu) GLINT_RETURN_IF_ERROR(run_gpu_step(pos, slots, &fell_back));
+      if (!on_gpu || fell_back) {
+        if (fell_back && gpu_only)
+          return unsupported(n.describe() + " cannot run on the GPU with these inputs (" +
+                             states_[pos]->fallback_reason + ") and the backend is gpu-only");
+        GLINT_RETURN_IF_ERROR(run_cpu_step(pos, slots));
+      }
+      if (profile_) {
+        if (gpu_) gpu_->finish();
+        profile_ms_[step.node] +=
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      }
+    }
+    // Free what no later step reads, so textures return to the pool early.
+    for (int id : step.release)
+      if (!keep[id]) slots[id] = Slot{};
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<Value>> GraphRunner::run(const std::vector<Value>& inputs, const ScopeLookup& outer) {
+  if (inputs.size() != plan_.inputs.size())
+    return invalid_argument("subgraph '" + graph_.name + "' takes " + std::to_string(plan_.inputs.size()) +
+                            " inputs, got " + std::to_string(inputs.size()));
+  std::vector<Slot> slots(plan_.names.size());
+  bind_constants(slots);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Slot& slot = slots[plan_.inputs[i]];
+    if (inputs[i].is_tensor()) slot.cpu = inputs[i].tensor;
+    else slot.other = inputs[i];
+  }
+  std::vector<bool> keep(plan_.names.size(), false);
+  for (int id : plan_.outputs) keep[id] = true;
+  GLINT_RETURN_IF_ERROR(execute(slots, keep, outer));
+  std::vector<Value> out;
+  for (int id : plan_.outputs) {
+    if (slots[id].empty())
+      return invalid_model("graph '" + graph_.name + "': output '" + plan_.names[id] + "' was not computed");
+    GLINT_ASSIGN_OR_RETURN(Value v, to_value(slots[id]));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<std::map<std::string, Value>> run_graph(const ir::Graph& graph, const std::map<std::string, Value>& feeds,
+                                               const plan::Policy& policy, gl::Executor* gpu) {
+  plan::Device device;
+  if (gpu && policy.backend != BackendMode::kCpu) device.layout = gpu->layout_policy();
+  GLINT_ASSIGN_OR_RETURN(plan::Plan p, plan::build_plan(graph, policy, device));
+  GraphRunner runner(graph, std::move(p), gpu, policy);
+  std::vector<Value> inputs;
+  for (auto& name : graph.inputs) {
+    auto it = feeds.find(name);
+    if (it == feeds.end()) return invalid_argument("missing input '" + name + "'");
+    inputs.push_back(it->second);
+  }
+  GLINT_ASSIGN_OR_RETURN(std::vector<Value> outs, runner.run(inputs));
+  std::map<std::string, Value> result;
+  for (size_t i = 0; i < outs.size(); ++i) result[graph.outputs[i]] = std::move(outs[i]);
+  return result;
+}
+
+}  // namespace glint

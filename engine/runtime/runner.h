@@ -1,0 +1,91 @@
+// The one interpreter: walks a plan (engine/plan) over a graph, running each
+// step on its GPU passes, its CPU kernel or its value kernel, moving values
+// between the devices where the plan says they cross, and freeing each value
+// after its last reader. The Session drives it for the main graph; control-flow
+// nodes drive it for their bodies (each body planned once, on first use);
+// tests drive it directly. So every graph runs through the same code.
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "engine/core/value.h"
+#include "engine/gl/executor.h"
+#include "engine/ir/graph.h"
+#include "engine/ops/value_kernel.h"
+#include "engine/plan/plan.h"
+
+namespace glint {
+
+// A value during a run: a CPU tensor and/or a GPU texture, or a sequence or
+// an empty optional (never on the GPU).
+struct Slot {
+  std::optional<Tensor> cpu;
+  gl::GpuTensorPtr gpu;
+  std::optional<Value> other;
+  bool empty() const { return !cpu && !gpu && !other; }
+  gl::TensorDesc desc() const;
+};
+
+class GraphRunner {
+ public:
+  // `graph` outlives the runner. `gpu` is null when the plan places nothing
+  // on the GPU; `policy` is the one the plan was built with.
+  GraphRunner(const ir::Graph& graph, plan::Plan plan, gl::Executor* gpu, plan::Policy policy);
+  ~GraphRunner();
+
+  const plan::Plan& plan() const { return plan_; }
+  const ir::Graph& graph() const { return graph_; }
+
+  // Compiles the passes the plan built and uploads the weights GPU steps
+  // read, so the first run costs what every run costs.
+  Status prepare();
+
+  // Runs every step over `slots` (indexed by value id, sized by the caller,
+  // feeds and constants already in place; `outer` serves the plan's outer
+  // values). Values in `keep` (by id) are never freed.
+  Status execute(std::vector<Slot>& slots, const std::vector<bool>& keep, const ScopeLookup& outer = nullptr);
+
+  // Binds `inputs` in order to the graph inputs, runs, and returns the graph
+  // outputs in order (a subgraph body, a test graph).
+  Result<std::vector<Value>> run(const std::vector<Value>& inputs, const ScopeLookup& outer = nullptr);
+
+  // Fills constants' slots (initializers, as CPU tensors).
+  void bind_constants(std::vector<Slot>& slots) const;
+
+  Result<Tensor> to_cpu(Slot& slot);
+  Result<Value> to_value(Slot& slot);
+
+  // GLINT_PROFILE=1: every step waits for the GPU and its time is summed by
+  // node; the slowest are printed when the runner goes.
+  void set_profiling(bool on) { profile_ = on; }
+
+ private:
+  struct StepState;
+  Status run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fell_back);
+  Status run_cpu_step(size_t pos, std::vector<Slot>& slots);
+  Status run_value_step(size_t pos, std::vector<Slot>& slots);
+  Result<gl::GpuTensorPtr> to_gpu(int id, Slot& slot);
+  void set_passes(StepState& st, const ir::Node& n, std::vector<gl::ProgramInfo> passes, std::string signature);
+  class Bodies;
+
+  const ir::Graph& graph_;
+  plan::Plan plan_;
+  gl::Executor* gpu_;
+  plan::Policy policy_;
+  std::vector<std::unique_ptr<StepState>> states_;  // by step
+  std::map<int, gl::GpuTensorPtr> gpu_constants_;   // initializers, uploaded once
+  std::unique_ptr<Bodies> bodies_;                  // runners of subgraph bodies, made on first use
+  bool profile_ = false;
+  std::map<size_t, double> profile_ms_;  // by node index
+};
+
+// Runs `graph` once under `policy` (kCpu needs no executor): plans it, binds
+// the named feeds and returns every graph output. For tests and tools.
+Result<std::map<std::string, Value>> run_graph(const ir::Graph& graph, const std::map<std::string, Value>& feeds,
+                                               const plan::Policy& policy, gl::Executor* gpu = nullptr);
+
+}  // namespace glint
