@@ -39,7 +39,9 @@ Status select_boxes(const ir::Node& node, const std::vector<const Tensor*>& in,
     return node_error(node, "boxes " + tensor_desc(boxes) + " must be [B,N,4] and scores " +
                                 tensor_desc(scores) + " [B,C,N]");
   auto scalar = [&](size_t i, double d) { return i < in.size() && in[i] && in[i]->size() > 0 ? in[i]->get_as_double(0) : d; };
-  const int64_t max_out = static_cast<int64_t>(scalar(2, 0));
+  // An integer read as an integer: exporters pass INT64_MAX for "no limit",
+  // which a double cannot hold (it would overflow back into a negative).
+  const int64_t max_out = 2 < in.size() && in[2] && in[2]->size() > 0 ? in[2]->get_as_int64(0) : 0;
   const double iou_th = scalar(3, 0), score_th = scalar(4, -INFINITY);
   const bool center = node.attr_int("center_point_box", 0) != 0;
   const int64_t B = boxes.shape()[0], N = boxes.shape()[1], C = scores.shape()[1];

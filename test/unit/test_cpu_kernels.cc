@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <random>
 #include <string>
@@ -819,6 +820,11 @@ TEST_CASE("cpu: quantization, linear algebra, detection and sampling ops", "[cpu
     Tensor max_out = I64({1}, {3}), iou = F({1}, {0.5f});
     check_values(run_ok(make_node("NonMaxSuppression", 11, 4), {&boxes, &scores, &max_out, &iou})[0], DataType::kInt64,
                  {2, 3}, {0, 0, 0, 0, 0, 2});
+    // torchvision's detection exports pass INT64_MAX for "no limit": read as
+    // an integer, not through a double (which overflowed to "keep none").
+    Tensor no_limit = I64({1}, {std::numeric_limits<int64_t>::max()});
+    check_values(run_ok(make_node("NonMaxSuppression", 11, 4), {&boxes, &scores, &no_limit, &iou})[0],
+                 DataType::kInt64, {2, 3}, {0, 0, 0, 0, 0, 2});
   }
   SECTION("GridSample and MaxUnpool") {
     Tensor x = iota({1, 1, 2, 2});

@@ -5,6 +5,8 @@
 // candidate kept when its IoU with every kept box is <= iou_threshold, at
 // most max_output_boxes_per_class). Every fragment replays the selection:
 // fine for the few dozen boxes this is used with (up to 64 per image).
+#include <algorithm>
+
 #include "engine/gl/kernels/glsl_util.h"
 #include "engine/gl/kernels/kernels.h"
 
@@ -39,8 +41,14 @@ Result<std::vector<ProgramInfo>> nms_build(const KernelContext& ctx) {
     p.inputs.push_back({name, static_cast<int>(i)});
     return std::string("get") + name + "Flat(0)";
   };
-  const std::string max_out = scalar(2, "MaxOut", "0.0"), iou_th = scalar(3, "Iou", "0.0"),
-                    score_th = scalar(4, "ScoreTh", "uintBitsToFloat(0xff800000u)");
+  // max_output_boxes_per_class is baked when constant, clamped to N: an
+  // exporter's INT64_MAX ("no limit") is beyond what a float holds exactly.
+  const Tensor* max_out_value = ctx.constants.size() > 2 ? ctx.constants[2] : nullptr;
+  const std::string max_out =
+      max_out_value && max_out_value->size() > 0
+          ? glsl_int(std::max<int64_t>(0, std::min<int64_t>(max_out_value->get_as_int64(0), N))) + ".0"
+          : scalar(2, "MaxOut", "0.0");
+  const std::string iou_th = scalar(3, "Iou", "0.0"), score_th = scalar(4, "ScoreTh", "uintBitsToFloat(0xff800000u)");
   p.output = ctx.outputs[0];
   const std::string Ns = glsl_int(N);
   std::string box = center
