@@ -2,6 +2,8 @@
 // Dropout (inference) as a flat-order copy (shape inputs are read by shape
 // inference, never by the shader), Transpose, Concat, Expand and Tile as
 // index maps.
+#include <algorithm>
+
 #include "engine/gl/kernels/glsl_util.h"
 #include "engine/gl/kernels/kernels.h"
 
@@ -83,7 +85,6 @@ Result<std::vector<ProgramInfo>> transpose_build(const KernelContext& ctx) {
 bool concat_supports(const KernelContext& ctx, std::string* why) {
   if (!any_dtype_op(ctx, why)) return false;
   if (ctx.inputs.empty()) return decline(why, "no inputs");
-  if (ctx.inputs.size() > 15) return decline(why, "more than 15 inputs (sampler limit)");
   for (auto& in : ctx.inputs)
     if (!in) return decline(why, "an input is missing");
   int64_t rank = ctx.outputs[0].shape.size();
@@ -92,55 +93,100 @@ bool concat_supports(const KernelContext& ctx, std::string* why) {
   return true;
 }
 
-Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
-  const Shape& y = ctx.outputs[0].shape;
-  size_t rank = y.size();
-  int64_t axis = normalize_axis(ctx.node->attr_int("axis", 1), rank);
+namespace {
+
+// Inputs one concat pass reads at most: WebGL2 promises 16 texture units.
+constexpr size_t kConcatInputsPerPass = 15;
+
+// A piece of a concat: where it comes from (a node input >= 0 or an earlier
+// pass -(k+1)), its length along the axis, and its offset in the output.
+struct ConcatPart {
+  int source;
+  int64_t length;
+  int64_t offset;
+};
+
+// One pass concatenating `parts` along `axis` into `out`. Inputs are named
+// X<i>s: the suffix keeps X1's generated getX1s4 apart from X14's getX14s.
+ProgramInfo concat_pass(const TensorDesc& out, size_t axis, const std::vector<ConcatPart>& parts) {
+  const size_t rank = out.shape.size();
   ProgramInfo p;
   p.name = "concat";
-  p.output = ctx.outputs[0];
-  std::string s = "float process(int oc[OUT_RANK]) {\n  int a = oc[" + std::to_string(axis) + "];\n";
-  int64_t offset = 0;
-  std::vector<std::pair<size_t, int64_t>> parts;  // (input, offset) of non-empty inputs
-  bool aligned = rank == 4 && axis == 1 && !is_int_like(ctx.outputs[0].dtype);
-  for (size_t i = 0; i < ctx.inputs.size(); ++i) {
-    int64_t len = ctx.inputs[i]->shape[axis];
-    if (len > 0) parts.push_back({i, offset});
-    if (len > 0 && offset % 4 != 0) aligned = false;
-    offset += len;
-  }
+  p.output = out;
+  bool aligned = rank == 4 && axis == 1 && !is_int_like(out.dtype);
+  for (const ConcatPart& part : parts) aligned = aligned && part.offset % 4 == 0;
+  auto name_of = [](size_t j) { return "X" + std::to_string(j) + "s"; };
   if (aligned && !parts.empty()) {
     // Channel concat at multiples of four: one texel copy per fragment.
     p.name = "concat_channels";
     p.vec4_body = true;
     std::string b = "vec4 process4(int oc[4]) {\n  int c4 = oc[1] / 4;\n";
     for (size_t j = 0; j < parts.size(); ++j) {
-      size_t i = parts[j].first;
-      std::string name = "X" + std::to_string(i);
-      p.inputs.push_back({name, static_cast<int>(i)});
-      std::string get = "get" + name + "4(oc[0], c4 - " + glsl_int(parts[j].second / 4) + ", oc[2], oc[3])";
+      p.inputs.push_back({name_of(j), parts[j].source});
+      std::string get = "get" + name_of(j) + "4(oc[0], c4 - " + glsl_int(parts[j].offset / 4) + ", oc[2], oc[3])";
       if (j + 1 == parts.size()) b += "  return " + get + ";\n";
-      else b += "  if (c4 < " + glsl_int(parts[j + 1].second / 4) + ") return " + get + ";\n";
+      else b += "  if (c4 < " + glsl_int(parts[j + 1].offset / 4) + ") return " + get + ";\n";
     }
     p.body = b + "}\n";
-    return std::vector<ProgramInfo>{p};
+    return p;
   }
+  std::string s = "float process(int oc[OUT_RANK]) {\n  int a = oc[" + std::to_string(axis) + "];\n";
   for (size_t j = 0; j < parts.size(); ++j) {
-    size_t i = parts[j].first;
-    std::string name = "X" + std::to_string(i);
-    p.inputs.push_back({name, static_cast<int>(i)});
+    p.inputs.push_back({name_of(j), parts[j].source});
     std::vector<std::string> args;
     for (size_t d = 0; d < rank; ++d)
-      args.push_back(static_cast<int64_t>(d) == axis ? "a - " + glsl_int(parts[j].second)
-                                                     : "oc[" + std::to_string(d) + "]");
-    bool last = j + 1 == parts.size();
-    std::string get = getter(name, args);
-    if (last) s += "  return " + get + ";\n";
-    else s += "  if (a < " + glsl_int(parts[j + 1].second) + ") return " + get + ";\n";
+      args.push_back(d == axis ? "a - " + glsl_int(parts[j].offset) : "oc[" + std::to_string(d) + "]");
+    const std::string get = getter(name_of(j), args);
+    if (j + 1 == parts.size()) s += "  return " + get + ";\n";
+    else s += "  if (a < " + glsl_int(parts[j + 1].offset) + ") return " + get + ";\n";
   }
   if (parts.empty()) s += "  return 0.0;\n";
   p.body = s + "}\n";
-  return std::vector<ProgramInfo>{p};
+  return p;
+}
+
+}  // namespace
+
+// Up to 15 inputs: one pass. More (DenseNet concatenates dozens): groups of
+// 15 into temporaries first, then the temporaries, so no pass samples more
+// textures than WebGL2 promises.
+Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
+  const TensorDesc& y = ctx.outputs[0];
+  const size_t axis = static_cast<size_t>(normalize_axis(ctx.node->attr_int("axis", 1), y.shape.size()));
+  std::vector<ConcatPart> parts;  // non-empty inputs
+  int64_t offset = 0;
+  for (size_t i = 0; i < ctx.inputs.size(); ++i) {
+    const int64_t len = ctx.inputs[i]->shape[axis];
+    if (len > 0) parts.push_back({static_cast<int>(i), len, offset});
+    offset += len;
+  }
+  std::vector<ProgramInfo> passes;
+  while (parts.size() > kConcatInputsPerPass) {
+    std::vector<ConcatPart> next;
+    for (size_t g = 0; g < parts.size(); g += kConcatInputsPerPass) {
+      const size_t end = std::min(parts.size(), g + kConcatInputsPerPass);
+      if (end - g == 1) {  // a lone part needs no pass
+        next.push_back(parts[g]);
+        continue;
+      }
+      std::vector<ConcatPart> group;
+      int64_t len = 0;
+      for (size_t j = g; j < end; ++j) {
+        group.push_back({parts[j].source, parts[j].length, len});
+        len += parts[j].length;
+      }
+      TensorDesc out = y;
+      out.shape[axis] = len;
+      ProgramInfo p = concat_pass(out, axis, group);
+      p.name += "_group";
+      p.node_output = -1;
+      passes.push_back(std::move(p));
+      next.push_back({-static_cast<int>(passes.size()), len, parts[g].offset});
+    }
+    parts = std::move(next);
+  }
+  passes.push_back(concat_pass(y, axis, parts));
+  return passes;
 }
 
 bool expand_supports(const KernelContext& ctx, std::string* why) {
