@@ -481,7 +481,13 @@ class GlExecutor final : public Executor {
   }
 
   Result<TextureLayout> output_layout(const ProgramInfo& pass, size_t k) const {
-    auto l = choose_layout(pass.output, layout_policy());
+    LayoutPolicy policy = layout_policy();
+    // Planes pay off only for bodies that share fetches across a texel's
+    // outputs (process4, processTile). A scalar body would be called once
+    // per output, 32 times per planes texel, and the driver's compiler,
+    // which inlines every call, then takes minutes over a MatMul body.
+    if (!pass.vec4_body) policy.planes = false;
+    auto l = choose_layout(pass.output, policy);
     if (!l.ok()) return l.status().with_context(where(pass, k) + " output");
     return l;
   }

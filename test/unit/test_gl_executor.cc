@@ -533,6 +533,28 @@ TEST_CASE("gl: snippets are included once, in order", "[gl]") {
   CHECK(r.ok());
 }
 
+// A scalar body (process) writing a channel-packed output: the composer
+// calls it in one loop over the texel's lanes instead of inlining a copy per
+// lane (a driver's compiler took minutes over 32 inlined MatMul bodies), and
+// the executor does not give such an output planes.
+TEST_CASE("gl: a scalar body is called once per texel, in a loop", "[gl]") {
+  const Shape shape = {1, 10, 3, 9};
+  ProgramInfo p = program("scalar_into_packed", {}, shape,
+                          "float process(int oc[OUT_RANK]) { return float(((oc[0] * 10 + oc[1]) * 3 + oc[2]) * 9 + oc[3]); }");
+  auto layout = choose_layout(p.output, executor().layout_policy()).value();
+  auto src = compose_fragment_shader(p, {}, layout);
+  REQUIRE(src.ok());
+  size_t calls = 0;
+  for (size_t at = src.value().find("= process("); at != std::string::npos; at = src.value().find("= process(", at + 1))
+    ++calls;
+  INFO(src.value());
+  CHECK(calls == 1);
+  auto out = run_ok({p}, {});
+  auto got = executor().download(*out[0]);
+  REQUIRE(got.ok());
+  for (int64_t i = 0; i < got->size(); ++i) CHECK(got->data<float>()[i] == static_cast<float>(i));
+}
+
 // Channel-packed layouts (four floats per RGBA32F texel; eight exact halves
 // in the bits of an RGBA32F texel for half-exact constants): the choice, the host-side
 // packing, and every accessor and output path of the composer against them.

@@ -468,6 +468,10 @@ TEST_CASE("gpu matmul and gemm match cpu", "[gpu]") {
       {"MatMul", {}, {Rand({7, 13}), Rand({13, 6})}, 13, 1e-5},
       {"MatMul", {}, {Rand({2, 3, 8}), Rand({8, 5})}, 13, 1e-5},
       {"MatMul", {}, {Rand({2, 1, 3, 9}), Rand({4, 9, 2})}, 13, 1e-5},
+      // Attention weights x values in a PP-OCR recognizer and a Swin block:
+      // rank-4 outputs whose shaders once took a driver minutes to compile.
+      {"MatMul", {}, {Rand({1, 8, 55, 55}), Rand({1, 8, 55, 15})}, 13, 1e-4},
+      {"MatMul", {}, {Rand({1, 28, 28, 384}), Rand({384, 96})}, 13, 1e-4},
       {"MatMul", {}, {Rand({6}), Rand({2, 6, 3})}, 13, 1e-5},
       {"MatMul", {}, {Rand({2, 3, 6}), Rand({6})}, 13, 1e-5},
       {"MatMul", {}, {Rand({10}), Rand({10})}, 13, 1e-5},
@@ -534,6 +538,11 @@ TEST_CASE("gpu shape ops match cpu", "[gpu]") {
       {"Concat", {{"axis", ai(-1)}}, {Rand({2, 3}), Rand({2, 4})}, 13, 0},
       {"Concat", {{"axis", ai(0)}}, {Rand({1, 3}), Rand({2, 3})}, 4, 0},
       {"Concat", {{"axis", ai(0)}}, {Rand({5})}, 13, 0},
+      // DenseNet-style: more inputs than a pass may sample (groups of 15
+      // first), and inputs X1 and X14 whose accessors once clashed.
+      {"Concat", {{"axis", ai(1)}}, std::vector<In>(20, Rand({1, 4, 3, 3})), 13, 0},
+      {"Concat", {{"axis", ai(1)}}, std::vector<In>(33, Rand({1, 2, 2, 3})), 13, 0},
+      {"Concat", {{"axis", ai(0)}}, std::vector<In>(16, Rand({2, 3})), 13, 0},
       {"Identity", {}, {Rand({3, 4})}, 13, 0},
       {"Squeeze", {}, {Rand({1, 3, 1, 4}), I64({0, 2})}, 13, 0},
       {"Squeeze", {{"axes", ais({-2})}}, {Rand({3, 1, 4})}, 11, 0},
@@ -1075,6 +1084,10 @@ TEST_CASE("gpu NonMaxSuppression matches cpu", "[gpu]") {
       {"NonMaxSuppression", {}, {c({2, 3, 4}, boxes), c({2, 2, 3}, scores), c({1}, {2}, DataType::kInt64), c({1}, {0.3})}, 11, 0},
       {"NonMaxSuppression", {{"center_point_box", ai(1)}}, {c({1, 6, 4}, boxes), c({1, 2, 6}, scores),
                                                             c({1}, {10}, DataType::kInt64), c({1}, {0.2}), c({1}, {0.25})}, 11, 0},
+      // A limit beyond what a float holds exactly (exporters pass INT64_MAX):
+      // baked into the shader, clamped to the box count.
+      {"NonMaxSuppression", {}, {c({1, 6, 4}, boxes), c({1, 2, 6}, scores), c({1}, {1099511627776.0}, DataType::kInt64),
+                                  c({1}, {0.5})}, 11, 0},
   };
   run_all(cases);
 }

@@ -315,17 +315,14 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const s
     if (info.vec4_body) {
       os << indent << "glint_v4 = process4(oc);\n";
     } else {
+      // One call in a loop over the lanes that exist, not four inlined
+      // copies: the bound depends on the fragment, so no compiler unrolls
+      // the body (a MatMul body copied four times, each with its own
+      // unrolled inner loop, took a driver minutes to compile).
       os << indent << "glint_v4 = vec4(0.0);\n";
-      for (int j = 0; j < 4; ++j) {
-        const char lane = "xyzw"[j];
-        std::string call = "{ int glint_o[4] = oc; glint_o[1] += " + std::to_string(j) + "; glint_v4." + lane +
-                           " = process(glint_o); }";
-        if (C % 4 == 0 || j == 0) {
-          os << indent << call << "\n";
-        } else {
-          os << indent << "if (oc[1] + " << j << " < " << C << ") " << call << "\n";
-        }
-      }
+      os << indent << "{ int glint_o[4] = oc; int glint_n = min(4, " << C << " - oc[1]);\n";
+      os << indent << "  for (int glint_j = 0; glint_j < glint_n; ++glint_j) { glint_o[1] = oc[1] + glint_j; "
+         << "glint_v4[glint_j] = process(glint_o); } }\n";
     }
   };
   auto finish = [&](const std::string& indent) {
