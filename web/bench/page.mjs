@@ -60,8 +60,9 @@ function errorText(e) {
 // ---------------------------------------------------------------------------
 const ENGINES = {
   glint: {
+    dist: '/dist/index.mjs',
     async init() {
-      const glint = await import('/dist/index.mjs');
+      const glint = await import(this.dist);
       this.glint = glint;
       const notes = [];
       if (BACKEND === 'wasm') {
@@ -170,6 +171,9 @@ const ENGINES = {
     async release() {},  // ONNX.js has no release; the session is dropped
   },
 };
+// A second build of the package (run.mjs --baseline DIR, served at /base/):
+// the same engine code against other files, for A/B runs.
+ENGINES['glint-base'] = { ...ENGINES.glint, dist: '/base/index.mjs' };
 
 // ---------------------------------------------------------------------------
 const engine = ENGINES[ENGINE];

@@ -6,7 +6,7 @@
 // configuration alike. README.md beside this file says how to read it.
 //
 //   node web/bench/run.mjs [--runs N] [--warmup N] [--only W,...] [--engines E,...]
-//                          [--threads 1,2] [--budget S] [--out DIR] [--no-models]
+//                          [--threads 1,2] [--budget S] [--out DIR] [--no-models] [--baseline DIR]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -33,7 +33,9 @@ const HELP = `usage: node web/bench/run.mjs [options]
                   configuration stops once it has 5 timed runs, marked "(N runs, budget)" (default 15)
   --timeout S     seconds one create or run may take before the configuration is dropped (default 120)
   --out DIR       where bench.json, bench.md and bench.svg go (default bench-results/)
-  --no-models     do not run tools/make-bench-models.py first`;
+  --no-models     do not run tools/make-bench-models.py first
+  --baseline DIR  another build of the package (a web/dist directory, e.g. of the code before a
+                  change), measured as engine glint-base beside glint, interleaved: an A/B`;
 
 function parseArgs(argv) {
   const o = { runs: 20, warmup: 3, only: ALL_WORKLOADS, engines: null, threads: [1, 2], budget: 15, timeout: 120,
@@ -59,6 +61,7 @@ function parseArgs(argv) {
     else if (a === '--timeout') o.timeout = num(1);
     else if (a === '--out') o.out = resolve(val());
     else if (a === '--no-models') o.models = false;
+    else if (a === '--baseline') o.baseline = resolve(val());
     else throw new Error(`unknown option ${a}\n${HELP}`);
   }
   for (const w of o.only) if (!ALL_WORKLOADS.includes(w)) throw new Error(`unknown workload '${w}' (${ALL_WORKLOADS.join(', ')})`);
@@ -87,6 +90,10 @@ function configsFor(opts) {
   });
   add('glint', 'webgl', 1);
   for (const t of opts.threads) add('glint', 'wasm', t);
+  if (opts.baseline) {
+    add('glint-base', 'webgl', 1);
+    for (const t of opts.threads) add('glint-base', 'wasm', t);
+  }
   add('ort', 'webgl', 1);
   for (const t of opts.threads) add('ort', 'wasm', t);
   add('tfjs', 'webgl', 1);
@@ -137,7 +144,9 @@ async function main() {
   const configs = configsFor(opts);
   if (!configs.length) throw new Error('no configuration selected (--engines)');
 
-  const server = await startServer({ port: 0 });
+  if (opts.baseline && !existsSync(join(opts.baseline, 'index.mjs')))
+    throw new Error(`--baseline ${opts.baseline}: no index.mjs there (a web/dist directory is expected)`);
+  const server = await startServer({ port: 0, mounts: opts.baseline ? [['/base/', opts.baseline]] : [] });
   const { browser, version } = await launchChromium();
   const env = {
     date: new Date().toISOString(), chromium: version, node: process.version, cpu: cpus()[0]?.model,

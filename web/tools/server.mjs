@@ -30,8 +30,8 @@ const TYPES = {
   '.map': 'application/json; charset=utf-8', '.ts': 'text/plain; charset=utf-8',
 };
 
-function resolvePath(urlPath) {
-  for (const [prefix, dir] of MOUNTS) {
+function resolvePath(urlPath, mounts) {
+  for (const [prefix, dir] of mounts) {
     if (!urlPath.startsWith(prefix)) continue;
     const rel = normalize(decodeURIComponent(urlPath.slice(prefix.length)));
     const full = resolve(dir, '.' + sep + rel);
@@ -46,7 +46,10 @@ function notFound(res, path) {
   res.end(`<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>${path.replace(/[<>&]/g, '')}</p>\n`);
 }
 
-export function startServer({ port = 8080, host = '127.0.0.1', quiet = true } = {}) {
+// `mounts`: extra [prefix, directory] pairs, matched before the ones above
+// (the benchmark serves a second build of the package at /base/).
+export function startServer({ port = 8080, host = '127.0.0.1', quiet = true, mounts = [] } = {}) {
+  const allMounts = [...mounts, ...MOUNTS];
   const server = createServer((req, res) => {
     let path;
     try {
@@ -56,7 +59,7 @@ export function startServer({ port = 8080, host = '127.0.0.1', quiet = true } = 
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405); res.end(); return; }
     if (path === '/') { res.writeHead(302, { Location: '/demo/' }); res.end(); return; }
-    let file = resolvePath(path);
+    let file = resolvePath(path, allMounts);
     if (file && existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!file || !existsSync(file) || !statSync(file).isFile()) {
       if (!quiet) console.log(`404 ${path}`);
