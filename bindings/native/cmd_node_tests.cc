@@ -1,8 +1,11 @@
 // glint node-tests: runs ONNX backend node-test folders (model.onnx +
 // test_data_set_*/input_*.pb, output_*.pb) and checks a known-failure list,
 // which may only shrink: a new failure fails the run, and so does a listed
-// test that now passes.
+// test that now passes. Each test runs in a watched worker with a time limit
+// (--timeout S, default 120): a hang is one failure, not a silent run.
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +15,7 @@
 #include <sstream>
 
 #include "bindings/native/cli.h"
+#include "bindings/native/supervisor.h"
 #include "bindings/native/tensor_io.h"
 #include "engine/core/compare.h"
 #include "engine/core/half.h"
@@ -248,7 +252,7 @@ Result<std::map<std::string, std::string>> read_known_failures(const std::string
 
 int cmd_node_tests(int argc, char** argv) {
   auto args = parse_args(argc, argv, 2,
-                         {"backend", "known-failures", "rtol", "atol", "filter", "list-failures", "force-cpu"},
+                         {"backend", "known-failures", "rtol", "atol", "filter", "list-failures", "force-cpu", "timeout"},
                          {"verbose"});
   if (!args.ok()) return fail(args.status());
   if (args->positional.empty()) return fail(invalid_argument("node-tests needs at least one DIR"));
@@ -258,44 +262,68 @@ int cmd_node_tests(int argc, char** argv) {
   if (!tol.ok()) return fail(tol.status());
   auto known = read_known_failures(args->get("known-failures"));
   if (!known.ok()) return fail(known.status());
-  std::string filter = args->get("filter");
-  bool verbose = args->has("verbose");
+  const std::string filter = args->get("filter");
+  double timeout_s = 120;
+  if (args->has("timeout")) {
+    char* end = nullptr;
+    timeout_s = std::strtod(args->get("timeout").c_str(), &end);
+    if (!end || *end || !(timeout_s > 0)) return fail(invalid_argument("--timeout takes seconds > 0"));
+  }
 
-  auto tests = find_tests(args->positional);
+  std::vector<fs::path> tests;
+  for (auto& dir : find_tests(args->positional))
+    if (filter.empty() || dir.filename().string().find(filter) != std::string::npos) tests.push_back(dir);
   if (tests.empty()) return fail(invalid_argument("no test folders (with model.onnx) found"));
   int passed = 0, failed = 0, skipped = 0, new_failures = 0, now_passing = 0;
   std::vector<std::pair<std::string, std::string>> failures;
-  size_t done = 0;
-  for (auto& dir : tests) {
-    std::string name = dir.filename().string();
-    if (!filter.empty() && name.find(filter) == std::string::npos) continue;
-    TestResult r = run_test(dir, *opts, tol->rtol, tol->atol);
-    ++done;
-    bool listed = known->count(name) != 0;
+  // Each test runs in a watched worker process (supervisor.h): one that
+  // hangs or crashes is reported as such and the rest still run. A line per
+  // test as it ends: verdict, time, name, and the reason of a skip or failure.
+  auto job = [&](size_t i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    TestResult r = run_test(tests[i], *opts, tol->rtol, tol->atol);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return std::to_string(static_cast<int>(r.outcome)) + "\t" + std::to_string(ms) + "\t" + r.reason;
+  };
+  auto on_result = [&](size_t i, const SupervisedResult& sr) {
+    const std::string name = tests[i].filename().string();
+    TestResult r{Outcome::kFail, sr.line};
+    double ms = timeout_s * 1000;
+    if (sr.kind == SupervisedResult::kDone) {
+      std::istringstream ls(sr.line);
+      std::string outcome, time;
+      std::getline(ls, outcome, '\t');
+      std::getline(ls, time, '\t');
+      std::getline(ls, r.reason);
+      r.outcome = static_cast<Outcome>(std::atoi(outcome.c_str()));
+      ms = std::atof(time.c_str());
+    }
+    const bool listed = known->count(name) != 0;
+    const char* verdict = "pass";
     switch (r.outcome) {
       case Outcome::kPass:
         ++passed;
         if (listed) {
           ++now_passing;
-          std::printf("NOW PASSES %s (listed as a known failure: remove it from the list)\n", name.c_str());
-        } else if (verbose) {
-          std::printf("pass %s\n", name.c_str());
+          verdict = "NOW PASSES";
+          r.reason = "listed as a known failure: remove it from the list";
         }
         break;
       case Outcome::kSkip:
         ++skipped;
-        if (verbose) std::printf("skip %s: %s\n", name.c_str(), r.reason.c_str());
+        verdict = "skip";
         break;
       case Outcome::kFail:
         ++failed;
         failures.push_back({name, r.reason});
         if (!listed) ++new_failures;
-        std::printf("%s %s: %s\n", listed ? "known failure" : "FAIL", name.c_str(), r.reason.c_str());
+        verdict = listed ? "known failure" : "FAIL";
         break;
     }
-    if (done % 100 == 0) std::fprintf(stderr, "node-tests: %zu done\n", done);
+    std::printf("%-13s %9.1f ms  %s%s%s\n", verdict, ms, name.c_str(), r.reason.empty() ? "" : ": ", r.reason.c_str());
     std::fflush(stdout);
-  }
+  };
+  run_supervised(tests.size(), timeout_s, job, on_result);
   if (args->has("list-failures")) {
     std::ofstream f(args->get("list-failures"));
     f << "# ONNX node tests that fail on the " << backend_mode_name(opts->backend)

@@ -13,7 +13,7 @@ const char* kUsage =
     "  classify MODEL.onnx IMAGE [--labels FILE] [--top K] [--backend ...] [--json]\n"
     "  info MODEL.onnx [--backend ...]\n"
     "  node-tests DIR... [--backend gpu|cpu|default] [--known-failures FILE] [--rtol R] [--atol A]\n"
-    "                    [--filter TEXT] [--list-failures FILE]\n"
+    "                    [--filter TEXT] [--list-failures FILE] [--timeout S]   (a line per test; S per test, default 120)\n"
     "  bench MODEL.onnx [--runs N] [--warmup N] [--backend ...] [--json]   (create, first, median, p90, GPU memory)\n"
     "backend: default = GPU with per-node CPU fallback; gpu = GPU only; cpu = CPU only.\n";
 }  // namespace
