@@ -24,29 +24,45 @@ struct GraphRunner::StepState {
 };
 
 // The runners of the subgraph bodies a graph's control-flow nodes run, one
-// per body, planned on first use with the session's body policy.
+// per body, planned like the main graph (the same policy, the same device:
+// a body's nodes run on the GPU where they can) when the graph is prepared,
+// or on first use.
 class GraphRunner::Bodies : public SubgraphRunner {
  public:
   explicit Bodies(GraphRunner& owner) : owner_(owner) {}
   void set_scope(ScopeLookup scope) { scope_ = std::move(scope); }
-  Result<std::vector<Value>> run(const ir::Graph& g, const std::vector<Value>& inputs) const override {
+
+  Result<GraphRunner*> runner_for(const ir::Graph& g) const {
     auto it = runners_.find(&g);
-    if (it == runners_.end()) {
-      // Bodies run on the CPU kernels (their values are read by the
-      // control-flow kernel on the CPU at every iteration anyway).
-      plan::Policy policy = owner_.policy_;
-      policy.backend = BackendMode::kCpu;
-      GLINT_ASSIGN_OR_RETURN(plan::Plan p, plan::build_plan(g, policy, plan::Device{}));
-      auto runner = std::make_unique<GraphRunner>(g, std::move(p), nullptr, policy);
-      it = runners_.emplace(&g, std::move(runner)).first;
-    }
-    return it->second->run(inputs, scope_);
+    if (it != runners_.end()) return it->second.get();
+    plan::Device device;
+    if (owner_.gpu_ && owner_.policy_.backend != BackendMode::kCpu) device.layout = owner_.gpu_->layout_policy();
+    GLINT_ASSIGN_OR_RETURN(plan::Plan p, plan::build_plan(g, owner_.policy_, device));
+    auto runner = std::make_unique<GraphRunner>(g, std::move(p), owner_.gpu_, owner_.policy_);
+    runner->set_profiling(owner_.profile_);
+    GraphRunner* r = runner.get();
+    runners_.emplace(&g, std::move(runner));
+    order_.push_back(&g);
+    return r;
+  }
+
+  Result<std::vector<Value>> run(const ir::Graph& g, const std::vector<Value>& inputs) const override {
+    GLINT_ASSIGN_OR_RETURN(GraphRunner * runner, runner_for(g));
+    return runner->run(inputs, scope_);
+  }
+
+  // The bodies planned so far, in the order they were first met.
+  std::vector<std::pair<const ir::Graph*, const GraphRunner*>> runners() const {
+    std::vector<std::pair<const ir::Graph*, const GraphRunner*>> out;
+    for (const ir::Graph* g : order_) out.push_back({g, runners_.at(g).get()});
+    return out;
   }
 
  private:
   GraphRunner& owner_;
   ScopeLookup scope_;
   mutable std::map<const ir::Graph*, std::unique_ptr<GraphRunner>> runners_;
+  mutable std::vector<const ir::Graph*> order_;
 };
 
 GraphRunner::GraphRunner(const ir::Graph& graph, plan::Plan plan, gl::Executor* gpu, plan::Policy policy)
@@ -102,6 +118,7 @@ void GraphRunner::set_passes(StepState& st, const ir::Node& n, std::vector<gl::P
 }
 
 Status GraphRunner::prepare() {
+  GLINT_RETURN_IF_ERROR(prepare_bodies());
   if (gpu_ == nullptr) return Status::Ok();
   for (size_t pos = 0; pos < plan_.steps.size(); ++pos) {
     const plan::Step& step = plan_.steps[pos];
@@ -127,6 +144,37 @@ Status GraphRunner::prepare() {
     }
   }
   return Status::Ok();
+}
+
+Status GraphRunner::prepare_bodies() {
+  for (const plan::Step& step : plan_.steps) {
+    if (!step.row || !step.row->value.name) continue;
+    const ir::Node& n = graph_.nodes[step.node];
+    for (auto& [name, attr] : n.attrs) {
+      std::vector<const ir::Graph*> graphs;
+      if (attr.kind == ir::Attribute::Kind::kGraph && attr.g) graphs.push_back(attr.g.get());
+      if (attr.kind == ir::Attribute::Kind::kGraphs)
+        for (auto& g : attr.graphs)
+          if (g) graphs.push_back(g.get());
+      for (const ir::Graph* g : graphs) {
+        if (!bodies_) bodies_ = std::make_unique<Bodies>(*this);
+        auto runner = bodies_->runner_for(*g);
+        if (!runner.ok()) return runner.status().with_context(n.describe() + " attribute '" + name + "'");
+        GLINT_RETURN_IF_ERROR(runner.value()->prepare());
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+void GraphRunner::for_each_body(
+    const std::function<void(const std::string& path, const GraphRunner& body)>& visit) const {
+  if (!bodies_) return;
+  for (auto& [g, runner] : bodies_->runners()) {
+    const std::string path = g->name.empty() ? std::string("body") : g->name;
+    visit(path, *runner);
+    runner->for_each_body([&](const std::string& inner, const GraphRunner& r) { visit(path + "/" + inner, r); });
+  }
 }
 
 void GraphRunner::bind_constants(std::vector<Slot>& slots) const {

@@ -5,6 +5,7 @@
 // nodes drive it for their bodies (each body planned once, on first use);
 // tests drive it directly. So every graph runs through the same code.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,9 +41,13 @@ class GraphRunner {
   const plan::Plan& plan() const { return plan_; }
   const ir::Graph& graph() const { return graph_; }
 
-  // Compiles the passes the plan built and uploads the weights GPU steps
-  // read, so the first run costs what every run costs.
+  // Plans the subgraph bodies of control-flow steps (recursively), compiles
+  // the passes the plans built and uploads the weights GPU steps read, so
+  // the first run costs what every run costs.
   Status prepare();
+
+  // Every subgraph body planned so far, with a path of body graph names.
+  void for_each_body(const std::function<void(const std::string& path, const GraphRunner& body)>& visit) const;
 
   // Runs every step over `slots` (indexed by value id, sized by the caller,
   // feeds and constants already in place; `outer` serves the plan's outer
@@ -69,6 +74,7 @@ class GraphRunner {
   Status run_cpu_step(size_t pos, std::vector<Slot>& slots);
   Status run_value_step(size_t pos, std::vector<Slot>& slots);
   Result<gl::GpuTensorPtr> to_gpu(int id, Slot& slot);
+  Status prepare_bodies();
   void set_passes(StepState& st, const ir::Node& n, std::vector<gl::ProgramInfo> passes, std::string signature);
   class Bodies;
 

@@ -110,14 +110,20 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   const plan::Policy policy{options_.backend, options_.force_cpu};
   t0 = std::chrono::steady_clock::now();
   GLINT_ASSIGN_OR_RETURN(plan::Plan p, plan::build_plan(graph_, policy, device));
-  for (const plan::Step& step : p.steps) {
-    const ir::Node& n = graph_.nodes[step.node];
-    placements_.push_back({node_label(n), n.op_type, step.placement == plan::Placement::kGpu, step.kernel,
-                           step.reason, step.declined});
-  }
   runner_ = std::make_unique<GraphRunner>(graph_, std::move(p), gpu_, policy);
   if (const char* prof = std::getenv("GLINT_PROFILE")) runner_->set_profiling(*prof && *prof != '0');
   GLINT_RETURN_IF_ERROR(runner_->prepare());
+  // Where every node runs, control-flow bodies' nodes included (named
+  // body/node), and why.
+  auto place = [this](const std::string& prefix, const GraphRunner& r) {
+    for (const plan::Step& step : r.plan().steps) {
+      const ir::Node& n = r.graph().nodes[step.node];
+      placements_.push_back({prefix + node_label(n), n.op_type, step.placement == plan::Placement::kGpu, step.kernel,
+                             step.reason, step.declined});
+    }
+  };
+  place("", *runner_);
+  runner_->for_each_body([&](const std::string& path, const GraphRunner& body) { place(path + "/", body); });
   if (gpu_) {
     // The texture pool may keep what this graph needs, and no more.
     const int64_t budget = runner_->plan().memory_budget;
