@@ -1,5 +1,7 @@
 #include "bindings/native/cli.h"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -70,6 +72,16 @@ Result<SessionOptions> session_options(const Args& args) {
   SessionOptions o;
   GLINT_ASSIGN_OR_RETURN(o.backend, parse_backend_mode(args.get("backend", "default")));
   for (auto& n : args.all("force-cpu")) o.force_cpu.insert(n);
+  if (args.has("memory-cap")) {
+    // Bytes, or with a K, M or G suffix (powers of 1024).
+    const std::string v = args.get("memory-cap");
+    char* end = nullptr;
+    const double n = std::strtod(v.c_str(), &end);
+    const std::string unit = end ? std::string(end) : "";
+    const double scale = unit.empty() ? 1 : unit == "K" ? 1024.0 : unit == "M" ? 1048576.0 : unit == "G" ? 1073741824.0 : -1;
+    if (!(n > 0) || scale < 0) return invalid_argument("--memory-cap takes bytes, e.g. 512M or 2G (got '" + v + "')");
+    o.memory_cap = static_cast<int64_t>(n * scale);
+  }
   return o;
 }
 

@@ -21,7 +21,7 @@ double percentile(std::vector<double> v, double p) {
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"runs", "warmup", "backend", "force-cpu"}, {"json"});
+  auto args = parse_args(argc, argv, 2, {"runs", "warmup", "backend", "force-cpu", "memory-cap"}, {"json"});
   if (!args.ok()) return fail(args.status());
   if (args->positional.size() != 1) return fail(invalid_argument("bench needs exactly one MODEL.onnx"));
   auto opts = session_options(*args);

@@ -8,7 +8,7 @@
 namespace glint::cli {
 
 int cmd_classify(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"labels", "top", "backend", "models-json", "force-cpu"}, {"json"});
+  auto args = parse_args(argc, argv, 2, {"labels", "top", "backend", "models-json", "force-cpu", "memory-cap"}, {"json"});
   if (!args.ok()) return fail(args.status());
   if (args->positional.size() != 2) return fail(invalid_argument("classify needs MODEL.onnx and IMAGE"));
   const std::string& model_path = args->positional[0];

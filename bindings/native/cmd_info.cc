@@ -7,7 +7,7 @@
 namespace glint::cli {
 
 int cmd_info(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"backend", "force-cpu"}, {});
+  auto args = parse_args(argc, argv, 2, {"backend", "force-cpu", "memory-cap"}, {});
   if (!args.ok()) return fail(args.status());
   if (args->positional.size() != 1) return fail(invalid_argument("info needs exactly one MODEL.onnx"));
   auto opts = session_options(*args);

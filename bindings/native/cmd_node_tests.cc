@@ -252,7 +252,7 @@ Result<std::map<std::string, std::string>> read_known_failures(const std::string
 
 int cmd_node_tests(int argc, char** argv) {
   auto args = parse_args(argc, argv, 2,
-                         {"backend", "known-failures", "rtol", "atol", "filter", "list-failures", "force-cpu", "timeout"},
+                         {"backend", "known-failures", "rtol", "atol", "filter", "list-failures", "force-cpu", "timeout", "memory-cap"},
                          {"verbose"});
   if (!args.ok()) return fail(args.status());
   if (args->positional.empty()) return fail(invalid_argument("node-tests needs at least one DIR"));

@@ -20,7 +20,7 @@ Result<std::pair<std::string, std::string>> split_binding(const std::string& opt
 }  // namespace
 
 int cmd_run(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"input", "backend", "expect", "rtol", "atol", "force-cpu"}, {"json"});
+  auto args = parse_args(argc, argv, 2, {"input", "backend", "expect", "rtol", "atol", "force-cpu", "memory-cap"}, {"json"});
   if (!args.ok()) return fail(args.status());
   if (args->positional.size() != 1) return fail(invalid_argument("run needs exactly one MODEL.onnx"));
   auto opts = session_options(*args);

@@ -15,7 +15,8 @@ const char* kUsage =
     "  node-tests DIR... [--backend gpu|cpu|default] [--known-failures FILE] [--rtol R] [--atol A]\n"
     "                    [--filter TEXT] [--list-failures FILE] [--timeout S]   (a line per test; S per test, default 120)\n"
     "  bench MODEL.onnx [--runs N] [--warmup N] [--backend ...] [--json]   (create, first, median, p90, GPU memory)\n"
-    "backend: default = GPU with per-node CPU fallback; gpu = GPU only; cpu = CPU only.\n";
+    "backend: default = GPU with per-node CPU fallback; gpu = GPU only; cpu = CPU only.\n"
+    "every command: --memory-cap BYTES (K/M/G): what the session's tensors may hold together (default: half the memory)\n";
 }  // namespace
 
 int main(int argc, char** argv) {

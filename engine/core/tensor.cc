@@ -3,6 +3,9 @@
 #include <cmath>
 #include <cstring>
 #include <sstream>
+#ifndef __EMSCRIPTEN__
+#include <unistd.h>
+#endif
 
 #include "engine/core/half.h"
 
@@ -13,6 +16,35 @@ int64_t shape_size(const Shape& s) {
   for (int64_t d : s) n *= d;
   return n;
 }
+
+bool checked_shape_size(const Shape& s, int64_t* n) {
+  int64_t product = 1;
+  for (int64_t d : s) {
+    if (d < 0 || __builtin_mul_overflow(product, d, &product)) return false;
+  }
+  *n = product;
+  return true;
+}
+
+int64_t default_memory_cap() {
+#ifdef __EMSCRIPTEN__
+  return int64_t{2} << 30;
+#else
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return int64_t{8} << 30;
+  return static_cast<int64_t>(pages) * page / 2;
+#endif
+}
+
+namespace {
+thread_local std::shared_ptr<MemoryBudget> current_budget;
+}  // namespace
+
+ScopedMemoryBudget::ScopedMemoryBudget(std::shared_ptr<MemoryBudget> budget)
+    : previous_(std::move(current_budget)) {
+  current_budget = std::move(budget);
+}
+ScopedMemoryBudget::~ScopedMemoryBudget() { current_budget = std::move(previous_); }
 
 std::string shape_str(const Shape& s) {
   std::ostringstream os;
@@ -29,12 +61,34 @@ std::vector<int64_t> shape_strides(const Shape& s) {
 }
 
 Tensor::Tensor(DataType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
-  int64_t n = shape_size(shape_);
-  if (n < 0) n = 0;
+  bool unknown = false;
+  for (int64_t d : shape_) unknown = unknown || d < 0;
+  int64_t n = 0;
+  if (!unknown && !checked_shape_size(shape_, &n))
+    throw TensorTooLarge("a " + dtype_name(dtype_) + " tensor of shape " + shape_str(shape_) +
+                         " has more elements than can be counted");
+  // A dim below zero is unknown: such a tensor gets no elements.
+  const int64_t element = dtype_ == DataType::kString ? 32 : static_cast<int64_t>(storage_size(dtype_));
+  int64_t bytes = 0;
+  static const int64_t default_cap = default_memory_cap();
+  const std::shared_ptr<MemoryBudget>& budget = current_budget;
+  const int64_t cap = budget ? budget->cap : default_cap;
+  const int64_t live = budget ? budget->live.load() : 0;
+  if (__builtin_mul_overflow(n, element, &bytes) || bytes > cap - live)
+    throw TensorTooLarge("a " + dtype_name(dtype_) + " tensor of shape " + shape_str(shape_) + " needs " +
+                         (bytes > 0 ? std::to_string(bytes) : std::string("more")) + " bytes, over the memory cap (" +
+                         std::to_string(cap) + " bytes, " + std::to_string(live) + " in use)");
   if (dtype_ == DataType::kString) {
     strings_ = std::make_shared<std::vector<std::string>>(static_cast<size_t>(n));
+  } else if (budget && bytes > 0) {
+    auto* storage = new std::vector<uint8_t>(static_cast<size_t>(bytes));
+    budget->live += bytes;
+    bytes_ = std::shared_ptr<std::vector<uint8_t>>(storage, [budget, bytes](std::vector<uint8_t>* v) {
+      budget->live -= bytes;
+      delete v;
+    });
   } else {
-    bytes_ = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(n) * storage_size(dtype_));
+    bytes_ = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(bytes));
   }
 }
 

@@ -2,7 +2,9 @@
 // (like a view); `clone()` copies them.
 #pragma once
 #include <cstdint>
+#include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,9 +16,41 @@ namespace glint {
 using Shape = std::vector<int64_t>;
 
 int64_t shape_size(const Shape& s);  // product of dims; 1 for a scalar
+// The product of dims, or false when a dim is negative or the product does
+// not fit an int64 (a hostile shape such as [2^32, 2^32]).
+bool checked_shape_size(const Shape& s, int64_t* n);
 std::string shape_str(const Shape& s);  // "[1,3,224,224]"
 // Row-major strides in elements.
 std::vector<int64_t> shape_strides(const Shape& s);
+
+// The memory a session's tensors may hold together. A session installs its
+// budget on the thread while it creates or runs (ScopedMemoryBudget); every
+// Tensor allocated then is charged to it until its storage is freed. A tensor
+// that would pass the cap, or whose element count overflows (a hostile
+// shape such as [2^32, 2^32]), is not allocated: its constructor throws
+// TensorTooLarge, which the runtime turns into an error naming the node.
+// Outside any budget one tensor may take default_memory_cap().
+class TensorTooLarge : public std::length_error {
+ public:
+  using std::length_error::length_error;
+};
+struct MemoryBudget {
+  explicit MemoryBudget(int64_t cap_bytes) : cap(cap_bytes) {}
+  const int64_t cap;
+  std::atomic<int64_t> live{0};  // bytes of the tensors charged and not yet freed
+};
+// Half the machine's physical memory natively, 2 GiB in wasm32.
+int64_t default_memory_cap();
+class ScopedMemoryBudget {
+ public:
+  explicit ScopedMemoryBudget(std::shared_ptr<MemoryBudget> budget);
+  ~ScopedMemoryBudget();
+  ScopedMemoryBudget(const ScopedMemoryBudget&) = delete;
+  ScopedMemoryBudget& operator=(const ScopedMemoryBudget&) = delete;
+
+ private:
+  std::shared_ptr<MemoryBudget> previous_;
+};
 
 class Tensor {
  public:

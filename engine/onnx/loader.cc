@@ -222,10 +222,24 @@ Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<st
 Result<ir::Graph> load_model(const void* data, size_t size) {
   if (data == nullptr || size == 0) return invalid_model("the model is empty (0 bytes)");
   onnx::ModelProto model;
-  if (size > static_cast<size_t>(INT32_MAX) || !model.ParseFromArray(data, static_cast<int>(size)))
+  if (size > static_cast<size_t>(INT32_MAX))
+    return invalid_model("the model is " + std::to_string(size) + " bytes, over the 2 GiB a protobuf can hold");
+  if (!model.ParseFromArray(data, static_cast<int>(size))) {
+    // Past protobuf's recursion limit (100 nested messages: about 33
+    // subgraphs within subgraphs) a well-formed model fails like a broken
+    // one. A second parse with a higher limit (bounded, so that a hostile
+    // depth cannot exhaust the stack) tells the two apart.
+    constexpr int kDeeperLimit = 400;
+    google::protobuf::io::CodedInputStream deeper(static_cast<const uint8_t*>(data), static_cast<int>(size));
+    deeper.SetRecursionLimit(kDeeperLimit);
+    onnx::ModelProto probe;
+    if (probe.MergeFromCodedStream(&deeper) && deeper.ConsumedEntireMessage())
+      return invalid_model("the model nests deeper than the parser's limit of 100 nested messages (about 33 "
+                           "subgraphs within subgraphs); glint does not read models nested that deep");
     return invalid_model("not an ONNX model: the " + std::to_string(size) +
-                         " bytes do not parse as an onnx.ModelProto (truncated or another format)" +
-                         describe_bytes(data, size));
+                         " bytes do not parse as an onnx.ModelProto (truncated, another format, or nested deeper "
+                         "than " + std::to_string(kDeeperLimit) + " messages)" + describe_bytes(data, size));
+  }
   if (!model.has_graph() || (model.graph().node_size() == 0 && model.graph().output_size() == 0))
     return invalid_model("not an ONNX model: it has no graph" + describe_bytes(data, size));
   if (model.ir_version() <= 0)

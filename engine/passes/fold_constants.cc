@@ -48,7 +48,12 @@ Status fold_constants(ir::Graph& g) {
     std::vector<const Tensor*> ins;
     for (auto& in : n.inputs) ins.push_back(in.empty() ? nullptr : shape_only ? &*shape_only : &g.initializers.at(in));
     std::vector<Tensor> outs(n.outputs.size());
-    Status s = k->run(n, ins, outs);
+    Status s = Status::Ok();
+    try {
+      s = k->run(n, ins, outs);
+    } catch (const TensorTooLarge& e) {
+      s = invalid_argument(e.what());  // too large to fold: the run reports it, naming the node
+    }
     if (!s.ok()) {
       // A node that fails on constants fails at run time too; report it there,
       // with the run's context, rather than refusing the model here.

@@ -127,6 +127,8 @@ Status place(const ir::Graph& g, const ir::Node& n, const Policy& policy, const 
   const GpuCandidate* winner = nullptr;
   if (!ctx) {
     winner = step.gpu.empty() ? nullptr : step.gpu.front();
+  } else if (std::string fit; !step.gpu.empty() && !tensors_fit(*ctx, *device.layout, &fit)) {
+    why = fit;
   } else {
     CandidateChoice choice = choose_candidate(step.gpu, *ctx);
     winner = choice.winner;

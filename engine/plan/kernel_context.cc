@@ -45,6 +45,21 @@ Status infer_outputs(const ir::Node& n, InferFn infer, gl::KernelContext& ctx) {
   return Status::Ok();
 }
 
+bool tensors_fit(const gl::KernelContext& ctx, const gl::LayoutPolicy& layout, std::string* why) {
+  auto fits = [&](const gl::TensorDesc& d, const std::string& what) {
+    if (!gl::gpu_holds_dtype(d.dtype)) return true;  // the candidates judge dtypes themselves
+    auto l = gl::choose_layout(d, layout);
+    if (l.ok() || l.status().code() != StatusCode::kUnsupported) return true;
+    if (why) *why = what + ": " + l.status().message();
+    return false;
+  };
+  for (size_t i = 0; i < ctx.inputs.size(); ++i)
+    if (ctx.inputs[i] && !fits(*ctx.inputs[i], "input " + std::to_string(i))) return false;
+  for (size_t i = 0; i < ctx.outputs.size(); ++i)
+    if ((!ctx.node || ctx.node->has_output(i)) && !fits(ctx.outputs[i], "output " + std::to_string(i))) return false;
+  return true;
+}
+
 std::string program_signature(const gl::KernelContext& ctx) {
   std::ostringstream os;
   for (auto& in : ctx.inputs) {

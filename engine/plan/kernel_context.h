@@ -23,6 +23,13 @@ std::optional<gl::KernelContext> static_kernel_context(const ir::Graph& g, const
 // function (inputs' constant values where known).
 Status infer_outputs(const ir::Node& n, InferFn infer, gl::KernelContext& ctx);
 
+// True when every present input and output of ctx fits one texture under
+// `layout` (GPU tensors are not split across textures); else `why` names the
+// tensor and its size. Checked before any candidate is asked, so a node
+// whose tensors do not fit runs on its CPU kernel (or, gpu-only, fails
+// naming itself) instead of failing the session's creation.
+bool tensors_fit(const gl::KernelContext& ctx, const gl::LayoutPolicy& layout, std::string* why);
+
 // What a context's passes are built for: input and output dtypes and shapes
 // and small constant values (a program bakes them into its source).
 std::string program_signature(const gl::KernelContext& ctx);

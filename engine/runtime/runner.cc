@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <new>
 
 #include "engine/core/tuning.h"
 #include "engine/plan/kernel_context.h"
@@ -211,6 +212,19 @@ namespace {
 Status with_node(const Status& s, const ir::Node& n) {
   return s.message().find(n.describe()) == std::string::npos ? s.with_context(n.describe()) : s;
 }
+
+// A step whose tensors would pass the session's memory cap (or overflow
+// their element count: a hostile shape) fails naming its node.
+template <class F>
+Status guarded(const ir::Node& n, F&& step) {
+  try {
+    return step();
+  } catch (const TensorTooLarge& e) {
+    return invalid_argument(n.describe() + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    return invalid_argument(n.describe() + ": out of memory allocating its outputs");
+  }
+}
 }  // namespace
 
 Status GraphRunner::run_value_step(size_t pos, std::vector<Slot>& slots) {
@@ -301,6 +315,12 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
   std::string sig = plan::program_signature(ctx);
   if (st.passes.empty() || st.signature != sig) {
     set_passes(st, n, {}, "");
+    // New shapes: do they still fit the textures? (The plan checked those it knew.)
+    if (std::string why; !plan::tensors_fit(ctx, gpu_->layout_policy(), &why)) {
+      st.fallback_reason = why;
+      *fell_back = true;
+      return Status::Ok();
+    }
     plan::CandidateChoice choice = plan::choose_candidate(step.gpu, ctx);
     if (!choice.winner) {
       st.fallback_reason = choice.first_reason();
@@ -364,19 +384,19 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
       if (gpu_only)
         return unsupported(n.describe() + " reads a sequence or optional, which lives on the CPU, and the "
                            "backend is gpu-only");
-      GLINT_RETURN_IF_ERROR(run_value_step(pos, slots));
+      GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_value_step(pos, slots); }));
     } else {
       if (non_tensor_input)
         return invalid_argument(n.describe() + ": expects tensors, got a sequence or an empty optional");
       bool fell_back = false;
       const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       const bool on_gpu = step.placement == plan::Placement::kGpu;
-      if (on_gpu) GLINT_RETURN_IF_ERROR(run_gpu_step(pos, slots, &fell_back));
+      if (on_gpu) GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_gpu_step(pos, slots, &fell_back); }));
       if (!on_gpu || fell_back) {
         if (fell_back && gpu_only)
           return unsupported(n.describe() + " cannot run on the GPU with these inputs (" +
                              states_[pos]->fallback_reason + ") and the backend is gpu-only");
-        GLINT_RETURN_IF_ERROR(run_cpu_step(pos, slots));
+        GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_cpu_step(pos, slots); }));
       }
       if (profile_) {
         if (gpu_) gpu_->finish();

@@ -42,6 +42,8 @@ auto guard_allocations(F&& f) -> decltype(f()) {
     return f();
   } catch (const std::bad_alloc&) {
     return Status(StatusCode::kInvalidArgument, "out of memory: the model asks for a tensor larger than memory");
+  } catch (const TensorTooLarge& e) {
+    return Status(StatusCode::kInvalidArgument, std::string("out of memory: ") + e.what());
   } catch (const std::length_error&) {
     return Status(StatusCode::kInvalidArgument, "out of memory: the model asks for a tensor larger than memory");
   }
@@ -66,8 +68,10 @@ Result<std::unique_ptr<Session>> Session::create(const void* data, size_t size, 
 Result<std::unique_ptr<Session>> Session::create_unguarded(const void* data, size_t size,
                                                            const SessionOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
-  GLINT_ASSIGN_OR_RETURN(ir::Graph g, onnx_loader::load_model(data, size));
   std::unique_ptr<Session> s(new Session());
+  s->memory_ = std::make_shared<MemoryBudget>(options.memory_cap > 0 ? options.memory_cap : default_memory_cap());
+  ScopedMemoryBudget charge(s->memory_);
+  GLINT_ASSIGN_OR_RETURN(ir::Graph g, onnx_loader::load_model(data, size));
   s->timings_.load_ms = ms_since(t0);
   GLINT_RETURN_IF_ERROR(s->init(std::move(g), options));
   return s;
@@ -230,6 +234,7 @@ Result<std::map<std::string, Tensor>> Session::run(const std::map<std::string, T
 
 Result<std::map<std::string, Value>> Session::run_values(const std::map<std::string, Value>& feeds,
                                                          const std::vector<std::string>& fetches) {
+  ScopedMemoryBudget charge(memory_);
   return guard_allocations([&] { return run_values_unguarded(feeds, fetches); });
 }
 
@@ -242,7 +247,13 @@ Result<std::map<std::string, Value>> Session::run_values_unguarded(const std::ma
   for (int id : wanted) {
     const std::string& name = runner_->plan().names[id];
     if (slots[id].empty()) return internal_error("output '" + name + "' was not computed");
-    GLINT_ASSIGN_OR_RETURN(Value v, runner_->to_value(slots[id]));
+    Result<Value> read = invalid_argument("output '" + name + "'");
+    try {
+      read = runner_->to_value(slots[id]);
+    } catch (const TensorTooLarge& e) {
+      return invalid_argument("output '" + name + "': " + e.what());
+    }
+    GLINT_ASSIGN_OR_RETURN(Value v, std::move(read));
     if (v.is_tensor() && output_rounds_to_half(name)) v.tensor = rounded_to_half(v.tensor);
     result[name] = std::move(v);
   }
@@ -258,6 +269,7 @@ bool Session::output_rounds_to_half(const std::string& name) const {
 
 Result<std::unique_ptr<PendingRun>> Session::run_async(const std::map<std::string, Tensor>& feeds,
                                                        const std::vector<std::string>& fetches) {
+  ScopedMemoryBudget charge(memory_);
   return guard_allocations([&] { return run_async_unguarded(feeds, fetches); });
 }
 

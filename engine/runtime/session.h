@@ -24,6 +24,11 @@ struct SessionOptions {
   // Node names (or their first output's name) that must run on their CPU kernel.
   std::set<std::string> force_cpu;
   bool fold_constants = true;
+  // Bytes the session's CPU tensors may hold together (weights, feeds,
+  // intermediate values, outputs); 0: default_memory_cap() (half the
+  // machine's memory natively, 2 GiB in wasm). A model that would need more
+  // fails with an error naming the node, instead of exhausting memory.
+  int64_t memory_cap = 0;
 };
 
 struct IoInfo {
@@ -126,6 +131,7 @@ class Session {
   std::unique_ptr<GraphRunner> runner_;
   bool float16_as_float32_ = false;  // passes::compute_float16_in_float32 applied
   gl::Executor* gpu_ = nullptr;      // process-wide executor; null on the CPU backend
+  std::shared_ptr<MemoryBudget> memory_;  // SessionOptions::memory_cap, charged while creating and running
   CreationTimings timings_;
 };
 

@@ -191,6 +191,30 @@ TEST_CASE("malformed models give clear errors", "[loader][bad-input]") {
     REQUIRE_FALSE(g.ok());
     CHECK_THAT(g.status().message(), Catch::Contains("not an ONNX model"));
   }
+  SECTION("nested deeper than the parser's limit") {
+    // If within If within ... : 3 messages a level (Node, Attribute, Graph).
+    ModelBuilder b(13);
+    b.input("c", onnx::TensorProto::BOOL, {});
+    b.output("y", onnx::TensorProto::FLOAT, {1});
+    onnx::NodeProto* node = b.proto().mutable_graph()->add_node();
+    for (int depth = 0; depth < 40; ++depth) {
+      node->set_op_type("If");
+      node->add_input("c");
+      node->add_output("y");
+      onnx::AttributeProto* branch = node->add_attribute();
+      branch->set_name("then_branch");
+      branch->set_type(onnx::AttributeProto::GRAPH);
+      onnx::GraphProto* g = branch->mutable_g();
+      g->set_name("level" + std::to_string(depth));
+      g->add_output()->set_name("y");
+      node = g->add_node();
+    }
+    node->set_op_type("Constant");
+    node->add_output("y");
+    auto g = load(b.bytes());
+    REQUIRE_FALSE(g.ok());
+    CHECK_THAT(g.status().message(), Catch::Contains("nests deeper than the parser's limit"));
+  }
   SECTION("empty") {
     auto g = load("");
     REQUIRE_FALSE(g.ok());

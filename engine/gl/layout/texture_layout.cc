@@ -67,6 +67,9 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutPolicy& 
   for (int64_t d : desc.shape) {
     if (d < 0) return invalid_argument("texture layout: shape " + shape_str(desc.shape) + " has an unknown dimension");
   }
+  int64_t elements = 0;
+  if (!checked_shape_size(desc.shape, &elements))
+    return unsupported("texture layout: shape " + shape_str(desc.shape) + " has more elements than can be counted");
   if (limits.packed && is_float_storage(desc.dtype) && desc.shape.size() == 4 && shape_size(desc.shape) > 0) {
     const Shape& s = desc.shape;
     const int64_t c8 = (s[1] + 7) / 8;
