@@ -5,7 +5,6 @@
 // #results' data-state ("loading" | "running" | "done" | "error") and
 // data-bench ("done" once the median runs are in).
 import * as glint from '../dist/index.mjs';
-import { halfToFloat } from '../dist/image.mjs';
 
 const MODEL = '/models/squeezenet1.1-fp16.onnx';
 const LABELS = '/models/imagenet-labels.txt';
@@ -155,7 +154,7 @@ async function classify() {
   setStatus(`Classifying ${state.name} on ${ep}…`);
   const input = await glint.Tensor.fromImage(state.bitmap, PREPROCESS);
   const y = await runOnce(entry, input);
-  const probs = Float32Array.from(y.data, halfToFloat);
+  const probs = glint.float16ToFloat32(y.data);  // a Float16Array or Uint16Array of half bits
   const top = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, 5)
     .map((i) => ({ index: i, label: labels[i] ?? String(i), prob: probs[i] }));
   renderTop(top);

@@ -18,7 +18,7 @@ const repoDir = resolve(webDir, '..');
 
 const IN_PAGE = ['mnist-webgl', 'mnist-wasm', 'squeezenet-webgl', 'squeezenet-wasm', 'bad-input-webgl',
   'bad-input-wasm', 'image-options', 'worker', 'no-webgl2-fallback', 'compat-ort-webgl', 'compat-ort-wasm',
-  'auto-provider', 'wasm-threads'];
+  'auto-provider', 'wasm-threads', 'ort-sample', 'ort-options', 'tensor-image', 'threads-timeout'];
 const ALL = [...IN_PAGE, 'demo-page'];
 
 const args = process.argv.slice(2);

@@ -68,9 +68,9 @@ export async function loadLabels(url) {
     .map((s) => s.replace(/^\d{1,9},/, ''));
 }
 
-// Floats of a tensor's data, decoding float16 halves.
+// Floats of a tensor's data, decoding float16 halves (a Float16Array holds numbers already).
 export function floatsOf(tensor) {
-  if (tensor.type === 'float16') return Float32Array.from(tensor.data, halfToFloat);
+  if (tensor.type === 'float16' && tensor.data instanceof Uint16Array) return Float32Array.from(tensor.data, halfToFloat);
   return Float32Array.from(tensor.data, Number);
 }
 
