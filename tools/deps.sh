@@ -30,7 +30,7 @@ WEB_PACKAGES=(emscripten dpkg-dev chromium)
 # installed with `npm ci` into web/node_modules: playwright-core drives
 # Debian's Chromium; onnxruntime-web is the reference for the API-compatibility test;
 # typescript checks the package's types (CTest web-types); typedoc makes the API docs (make docs).
-# The consumer-app test's Vite and esbuild are pinned in web/test/consumer/package-lock.json
+# The consumer-app test's Vite, webpack and esbuild are pinned in web/test/consumer/package-lock.json
 # and installed by the test itself into build/web-consumer (once per lock file).
 NPM_PACKAGES=(playwright-core onnxruntime-web typescript typedoc)
 

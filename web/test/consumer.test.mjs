@@ -1,7 +1,7 @@
 // The consumer-app test: the package as a web developer gets it. `npm pack`s
 // web/, makes a fresh app in a temporary directory (test/consumer: index.html
 // + main.js, no Vite config file, no wasmPaths, no files copied), installs
-// the tarball beside Vite and esbuild (pinned in test/consumer/package-lock.json,
+// the tarball beside Vite, webpack and esbuild (pinned in test/consumer/package-lock.json,
 // installed once into build/web-consumer and reused while the lock file is
 // unchanged), and in headless Chromium classifies chelsea.png with SqueezeNet
 // on wasm and webgl, top-1 'Egyptian cat', from:
@@ -16,6 +16,8 @@
 //                       dist/index.mjs with an import map; served plain, cross-origin
 //                       isolated (threads), and isolated with each threaded file missing
 //   vite-dev            the Vite dev server (dependency pre-bundling and all)
+//   webpack             `webpack ./main.js --mode production` (webpack-cli, no
+//                       config file), served plain and cross-origin isolated
 //   esbuild             `esbuild --bundle` plus its one documented step
 //                       (cp node_modules/glint-onnx/dist/glint.wasm next to the bundle),
 //                       served plain and cross-origin isolated (no threaded files there)
@@ -56,7 +58,7 @@ const t0 = Date.now();
 const step = (what) => console.log(`consumer: ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-// --- Vite and esbuild, from the lock file, installed once ---------------------
+// --- Vite, webpack and esbuild, from the lock file, installed once ------------
 function installTools() {
   const lock = readFileSync(join(appSrc, 'package-lock.json'));
   const want = execFileSync('sha256sum', [join(appSrc, 'package-lock.json')], { encoding: 'utf8' }).split(' ')[0];
@@ -127,7 +129,7 @@ let browser, modelServer;
 const servers = [];
 let vite = null;
 try {
-  step(`Vite and esbuild: ${installTools()}`);
+  step(`Vite, webpack and esbuild: ${installTools()}`);
   // The package exactly as npm would publish it.
   const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], webDir))[0];
   step(`npm pack: ${packed.filename}, ${(packed.size / 1024).toFixed(0)} KiB, ${packed.entryCount} files`);
@@ -151,6 +153,10 @@ try {
   // esbuild's one documented step: it does not emit files named by new URL(..., import.meta.url).
   cpSync(join(pkgDir, 'dist', 'glint.wasm'), join(app, 'esbuild-out', 'glint.wasm'));
   step('esbuild --bundle + cp glint.wasm');
+  cpSync(join(appSrc, 'webpack', 'index.html'), join(app, 'webpack-out', 'index.html'));
+  run(process.execPath, [join(app, 'node_modules', 'webpack-cli', 'bin', 'cli.js'), './main.js', '--mode', 'production',
+    '--output-path', 'webpack-out', '--stats', 'errors-only'], app);
+  step('webpack (no config file)');
 
   modelServer = await serveDir(modelsDir, { cors: true });
   const { browser: b, version } = await launchChromium();
@@ -224,6 +230,12 @@ try {
   step(`vite dev server at ${devUrl}`);
   await check('vite-dev', devUrl, 'wasm');
   await check('vite-dev', devUrl, 'webgl');
+
+  const wp = await serveDir(join(app, 'webpack-out')); servers.push(wp);
+  await check('webpack', wp.url, 'wasm', { threads: 1 });
+  await check('webpack', wp.url, 'webgl');
+  const wpCoi = await serveDir(join(app, 'webpack-out'), { isolate: true }); servers.push(wpCoi);
+  await check('webpack-coi', wpCoi.url, 'wasm', { isolated: true, threads: 2 });
 
   const esb = await serveDir(join(app, 'esbuild-out')); servers.push(esb);
   await check('esbuild', esb.url, 'wasm', { threads: 1 });
