@@ -2,7 +2,8 @@
 // others models/models.json lists and the server has) on a sample photo or
 // one of yours, top-5 with bars, timings (median per photo), the execution
 // provider ('auto' by default, with the reason it chose), and "open your own
-// .onnx": its inputs, where each node runs, and a run on generated inputs.
+// .onnx": its inputs, where each node runs, and a run on generated inputs;
+// the webcam, classified frame after frame with the frames per second.
 // URL parameters: ?ep=auto|webgl|wasm  ?runs=N (extra runs for the median,
 // default 3)  ?model=NAME  ?image=URL
 // For tests and `make demo`, the page's state is on window.glintDemo and on
@@ -145,7 +146,7 @@ function drawPreview(bitmap) {
   const c = $('preview');
   const ctx = c.getContext('2d');
   const o = imageOptions(state.model);
-  const { width: w, height: h } = bitmap;
+  const w = bitmap.videoWidth || bitmap.width, h = bitmap.videoHeight || bitmap.height;
   ctx.imageSmoothingQuality = 'high';
   ctx.clearRect(0, 0, c.width, c.height);
   if (!o.shortSide) { ctx.drawImage(bitmap, 0, 0, c.width, c.height); return; }
@@ -184,6 +185,10 @@ function renderTimings(entry) {
   $('t-first').textContent = ms(entry.firstRunMs[state.name]);
   $('t-median').textContent = runs.length ? `${ms(median(runs))} (${runs.length} runs on ${state.name})` : '–';
   $('t-last').textContent = ms(entry.lastMs);
+  const mem = entry.session.gpuMemory;
+  $('t-gpu').textContent = mem && entry.session.executionProvider === 'webgl'
+    ? `${(mem.textureBytes / 1048576).toFixed(1)} MiB in ${mem.liveTextures + mem.pooledTextures} textures, ${mem.programs} programs`
+    : '– (wasm)';
   const p = entry.session.placements;
   const gpu = p.filter((x) => x.gpu).length;
   $('placement').textContent = entry.session.executionProvider === 'webgl'
@@ -249,6 +254,7 @@ async function classify() {
 }
 
 function useSource(source, name) {
+  if (webcam.on) stopWebcam();
   enqueue(async () => {
     setStatus(`Loading ${name}…`);
     state.bitmap = await bitmapFrom(source);
@@ -291,6 +297,61 @@ drop.addEventListener('drop', (e) => {
     for (const o of document.querySelectorAll('.sample')) o.setAttribute('aria-pressed', 'false');
     useSource(f, f.name);
   }
+});
+
+// The webcam: each frame classified as soon as the last one is done; frames
+// per second over the last 10 frames.
+const webcam = { on: false, stream: null, frames: 0, times: [] };
+async function webcamFrame() {
+  if (!webcam.on) return;
+  const video = $('video');
+  const model = state.model;
+  const labels = await loadLabels(model);
+  const entry = await getSession(state.ep);
+  drawPreview(video);
+  const input = await glint.Tensor.fromImage(video, imageOptions(model));
+  const out = (await entry.session.run({ [entry.session.inputNames[0]]: input }))[entry.session.outputNames[0]];
+  let probs = out.type === 'float16' ? glint.float16ToFloat32(out.data) : Float32Array.from(out.data, Number);
+  if (model.output && model.output.softmaxed === false) probs = softmax(probs);
+  const top = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, 5)
+    .map((i) => ({ index: i, label: labels[i] ?? String(i), prob: probs[i] }));
+  renderTop(top);
+  webcam.frames += 1;
+  webcam.times.push(performance.now());
+  if (webcam.times.length > 11) webcam.times.shift();
+  const n = webcam.times.length - 1;
+  const fps = n > 0 ? (1000 * n) / (webcam.times[n] - webcam.times[0]) : 0;
+  $('fps').textContent = `webcam on ${entry.session.executionProvider}: ${fps.toFixed(1)} frames/s`;
+  window.glintDemo = { ...window.glintDemo, webcam: { frames: webcam.frames, fps, top1: top[0].label, provider: entry.session.executionProvider } };
+  if (webcam.on) enqueue(webcamFrame);
+}
+
+async function startWebcam() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new Error('this browser has no camera access (getUserMedia)');
+  webcam.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  const video = $('video');
+  video.srcObject = webcam.stream;
+  await video.play();
+  webcam.on = true; webcam.frames = 0; webcam.times = [];
+  $('webcam').setAttribute('aria-pressed', 'true');
+  $('webcam').textContent = 'Stop the webcam';
+  setStatus('Classifying the webcam…');
+  enqueue(webcamFrame);
+}
+
+function stopWebcam() {
+  webcam.on = false;
+  if (webcam.stream) for (const t of webcam.stream.getTracks()) t.stop();
+  webcam.stream = null;
+  $('webcam').setAttribute('aria-pressed', 'false');
+  $('webcam').textContent = 'Use the webcam';
+  setStatus('Webcam stopped.');
+  if (state.bitmap) drawPreview(state.bitmap);
+}
+
+$('webcam').addEventListener('click', () => {
+  if (webcam.on) stopWebcam();
+  else enqueue(startWebcam);
 });
 
 $('model').addEventListener('change', (e) => {

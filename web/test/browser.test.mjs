@@ -107,6 +107,12 @@ try {
                   (await page.textContent('#results .row:first-child .label') ?? '').trim()];
         };
         const reason = await page.textContent('#reason');  // the default, 'auto', and why it chose
+        // The webcam (Chromium's synthetic camera): frames classified one after another.
+        await page.click('#webcam');
+        await page.waitForFunction(() => window.glintDemo.webcam && window.glintDemo.webcam.frames >= 4, null, { timeout: 120000 });
+        const cam = await page.evaluate(() => window.glintDemo.webcam);
+        const fpsText = await page.textContent('#fps');
+        await page.click('#webcam');
         await page.evaluate(() => { document.getElementById('results').dataset.state = 'switching'; });
         await page.check('input[name="ep"][value="wasm"]');
         const [ep2, label2] = await top1After();
@@ -131,6 +137,8 @@ try {
         const model4 = await page.evaluate(() => window.glintDemo.model);
         if (!models.includes('mnist') || model4 !== 'mnist' || ep4 !== 'wasm' || !/^[0-9]$/.test(label4)) {
           r = { ok: false, error: `model picker: options ${models}, ran ${model4} on ${ep4}, top-1 '${label4}'` };
+        } else if (!(cam.fps > 0) || !cam.top1 || !/frames\/s/.test(fpsText)) {
+          r = { ok: false, error: `webcam: ${JSON.stringify(cam)}, '${fpsText}'` };
         } else if (ep !== 'wasm' || !/SwiftShader/.test(reason)) r = { ok: false, error: `the default ('auto') ran on ${ep}, reason '${reason}'` };
         else if (ep2 !== 'wasm' || label2 !== 'Egyptian cat') r = { ok: false, error: `after switching to wasm: ${ep2}, '${label2}'` };
         else if (ep3 !== 'wasm' || label3 !== 'espresso') r = { ok: false, error: `after uploading coffee.png: ${ep3}, '${label3}'` };
@@ -138,7 +146,7 @@ try {
         else if (!/^Input3float32\[1, 1, 28, 28\]/.test(custom.inputs[0] ?? '') || !/^Plus214_Output_0float32\[1, 10\]/.test(custom.outputs[0] ?? '') || custom.placements === 0) {
           r = { ok: false, error: `own model (mnist): inputs ${JSON.stringify(custom.inputs)}, outputs ${JSON.stringify(custom.outputs)}, ${custom.placements} placements` };
         } else if (errors.length) r = { ok: false, error: `page errors: ${errors.join(' | ')}` };
-        else r = { ok: true, detail: `top-1 '${top1}' on ${ep} ('auto': ${reason}), then on wasm; uploaded coffee.png: '${label3}'; picker ${models.join('/')}: mnist top-1 '${label4}'; own model mnist: ${custom.status}; screenshot ${screenshot}` };
+        else r = { ok: true, detail: `top-1 '${top1}' on ${ep} ('auto': ${reason}), then on wasm; uploaded coffee.png: '${label3}'; webcam: ${fpsText} (${cam.frames} frames, top-1 '${cam.top1}'); picker ${models.join('/')}: mnist top-1 '${label4}'; own model mnist: ${custom.status}; screenshot ${screenshot}` };
       }
     } catch (e) {
       r = { ok: false, error: e.message.split('\n')[0] };
