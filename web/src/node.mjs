@@ -37,10 +37,27 @@ async function readModel(path, onProgress) {
   return u8;
 }
 
+// Where glint.wasm is on disk: env.wasm.wasmPaths (a directory prefix or a
+// {'glint.wasm': path} map; paths or file: URLs), else beside this file.
+// null for an http(s) location, which index.mjs fetches.
+function wasmFile() {
+  const p = env.wasm.wasmPaths;
+  const where = typeof p === 'string' ? p + 'glint.wasm' : p && typeof p === 'object' && p['glint.wasm'] ? String(p['glint.wasm']) : null;
+  if (where === null) return new URL('./glint.wasm', import.meta.url);
+  return localFile(where);
+}
+
 InferenceSession.create = async function create(source, ...rest) {
-  // glint.wasm from beside this file, unless the caller gave its bytes.
-  if (env.wasm.wasmBinary === undefined && env.wasm.wasmPaths === undefined) {
-    env.wasm.wasmBinary = await readFile(new URL('./glint.wasm', import.meta.url));
+  // glint.wasm read from disk, unless the caller gave its bytes.
+  if (env.wasm.wasmBinary === undefined) {
+    const file = wasmFile();
+    if (file !== null) {
+      try {
+        env.wasm.wasmBinary = await readFile(file);
+      } catch (e) {
+        throw new Error(`glint: could not read glint.wasm from ${file}: ${e && e.code === 'ENOENT' ? 'no such file' : e.message}`);
+      }
+    }
   }
   const path = localFile(source);
   if (path !== null) {

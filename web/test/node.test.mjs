@@ -95,7 +95,7 @@ test('a missing file names the path', async () => {
     /failed to read the model from .*nope\.onnx: no such file/);
 });
 
-test('env.wasm.wasmBinary is used when set', async () => {
+test('env.wasm.wasmBinary is used when set, env.wasm.wasmPaths names a directory', async () => {
   // A child process: the engine is instantiated once per process.
   const script = `
     import * as glint from 'glint-onnx';
@@ -103,12 +103,18 @@ test('env.wasm.wasmBinary is used when set', async () => {
     glint.env.wasm.wasmBinary = new Uint8Array(4);  // not wasm: create() must fail on it
     let message = '';
     try { await glint.InferenceSession.create(${JSON.stringify(join(mnistDir, 'model.onnx'))}); } catch (e) { message = e.message; }
+    glint.env.wasm.wasmBinary = undefined;
+    glint.env.wasm.wasmPaths = '/no/such/dir/';  // a directory on disk: read from there
+    let pathMessage = '';
+    try { await glint.InferenceSession.create(${JSON.stringify(join(mnistDir, 'model.onnx'))}); } catch (e) { pathMessage = e.message; }
+    glint.env.wasm.wasmPaths = undefined;
     glint.env.wasm.wasmBinary = readFileSync(new URL(import.meta.resolve('glint-onnx/glint.wasm')));
     const s = await glint.InferenceSession.create(${JSON.stringify(join(mnistDir, 'model.onnx'))});
-    console.log(JSON.stringify({ message, inputs: s.inputNames }));`;
+    console.log(JSON.stringify({ message, pathMessage, inputs: s.inputNames }));`;
   writeFileSync(join(tmp, 'binary.mjs'), script);
   const out = JSON.parse(execFileSync(process.execPath, [join(tmp, 'binary.mjs')], { cwd: tmp, encoding: 'utf8' }).trim().split('\n').pop());
   assert.match(out.message, /glint\.wasm/);
+  assert.match(out.pathMessage, /could not read glint\.wasm from \/no\/such\/dir\/glint\.wasm: no such file/);
   assert.deepEqual(out.inputs, ['Input3']);
 });
 
