@@ -64,6 +64,15 @@ function isImageData(x) {
     : !!(x && x.data instanceof Uint8ClampedArray && typeof x.width === 'number');
 }
 
+// onnxruntime-web's norm.mean / norm.bias: one number, or one per image
+// channel R, G, B (A optional, default dflt).
+function rgbaNorm(v, name, dflt, error) {
+  if (v === undefined) return [dflt, dflt, dflt, dflt];
+  if (typeof v === 'number') return [v, v, v, v];
+  if ((Array.isArray(v) || ArrayBuffer.isView(v)) && v.length >= 3) return [Number(v[0]), Number(v[1]), Number(v[2]), Number(v[3] ?? dflt)];
+  throw error(`${name} must be a number or an array of 3 or 4 numbers (R, G, B[, A])`);
+}
+
 function perChannel(v, n, name, dflt) {
   if (v === undefined) return new Array(n).fill(dflt);
   if (typeof v === 'number') return new Array(n).fill(v);
@@ -169,11 +178,13 @@ export async function imageToTensor(image, options = {}) {
   const C = channels.length;
   let mean, scale;
   if (o.norm) {
-    // onnxruntime-web: (p + bias) / mean
-    const m = perChannel(o.norm.mean, C, 'norm.mean', 255);
-    const b = perChannel(o.norm.bias, C, 'norm.bias', 0);
-    mean = b.map((x) => -x);
-    scale = m.map((x) => 1 / x);
+    // onnxruntime-web: (p + bias) / mean, with mean[i] and bias[i] for the
+    // image's channel i (R, G, B, A), whatever order tensorFormat puts them in.
+    const m = rgbaNorm(o.norm.mean, 'norm.mean', 255, fail);
+    const b = rgbaNorm(o.norm.bias, 'norm.bias', 0, fail);
+    const source = channels.map((ch) => (ch === 'luma' ? 0 : ch));
+    mean = source.map((i) => -b[i]);
+    scale = source.map((i) => 1 / m[i]);
   } else if (o.mean !== undefined || o.scale !== undefined || o.std !== undefined) {
     mean = perChannel(o.mean, C, 'mean', 0);
     scale = o.std !== undefined ? perChannel(o.std, C, 'std', 1).map((x) => 1 / x) : perChannel(o.scale, C, 'scale', 1);
@@ -241,14 +252,17 @@ export function tensorToPixels(tensor, options = {}) {
   if (!['float32', 'float16', 'float64', 'uint8', 'int8', 'int32', 'uint16', 'int16'].includes(tensor.type)) {
     throw new Error(`Tensor.toImageData: a ${tensor.type} tensor cannot be an image`);
   }
-  const mean = perChannel(o.norm?.mean, C, 'norm.mean', tensor.type === 'uint8' ? 1 : 255);
-  const bias = perChannel(o.norm?.bias, C, 'norm.bias', 0);
+  // As onnxruntime-web: mean[i] and bias[i] belong to the image's channel i (R, G, B, A).
+  const toImageError = (m) => new Error(`Tensor.toImageData: ${m}`);
+  const mean = rgbaNorm(o.norm?.mean, 'norm.mean', tensor.type === 'uint8' ? 1 : 255, toImageError);
+  const bias = rgbaNorm(o.norm?.bias, 'norm.bias', 0, toImageError);
   const n = W * H;
   const rgba = new Uint8ClampedArray(n * 4);
   for (let i = 0; i < n; ++i) {
     for (let c = 0; c < C; ++c) {
       const idx = layout === 'NCHW' ? c * n + i : i * C + c;
-      const v = (Number(values[idx]) - bias[c]) * mean[c];
+      const k = C === 1 ? 0 : order[c];  // the image channel this tensor channel fills
+      const v = (Number(values[idx]) - bias[k]) * mean[k];
       if (C === 1) { rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = v; } else rgba[4 * i + order[c]] = v;
     }
     if (C !== 4) rgba[4 * i + 3] = 255;

@@ -49,7 +49,10 @@ export interface ImageOptions {
   scale?: number | number[];
   /** Alternative to scale: v = (pixel - mean) / std. */
   std?: number | number[];
-  /** onnxruntime-web's form: v = (pixel + bias) / mean. With neither form, v = pixel / 255. */
+  /**
+   * onnxruntime-web's form: v = (pixel + bias) / mean, mean[i] and bias[i] for the image's channel i
+   * (R, G, B, A; as onnxruntime-web, whatever tensorFormat's order). With neither form, v = pixel / 255.
+   */
   norm?: { mean?: number | number[]; bias?: number | number[] };
   /** v = 255 - pixel before normalising. */
   invert?: boolean;
@@ -69,7 +72,7 @@ export interface TensorToImageDataOptions {
   format?: 'RGB' | 'BGR' | 'RGBA' | 'BGRA' | 'GRAY';
   /** Default 'NCHW'. */
   tensorLayout?: 'NCHW' | 'NHWC';
-  /** pixel = (value - bias) * mean per channel; default mean 255 (1 for uint8) and bias 0. */
+  /** pixel = (value - bias[i]) * mean[i] for the image's channel i (R, G, B, A), as onnxruntime-web; default mean 255 (1 for uint8) and bias 0. */
   norm?: { mean?: number | number[]; bias?: number | number[] };
 }
 

@@ -179,6 +179,9 @@ async function imageOptions() {
   check(nhwc.dims.join() === '1,2,2,3' && Array.from(nhwc.data.slice(0, 6)).join() === '200,100,0,201,101,10', `NHWC ${Array.from(nhwc.data)}`);
   const ortNorm = await glint.Tensor.fromImage(img, { norm: { mean: 255, bias: 0 } });
   check(Math.abs(ortNorm.data[4] - 100 / 255) < 1e-6, 'norm');
+  // onnxruntime-web indexes norm by the image's R, G, B channel, whatever tensorFormat is.
+  const bgrNorm = await glint.Tensor.fromImage(img, { tensorFormat: 'BGR', norm: { mean: 1, bias: [-1, -2, -3] } });
+  check(Array.from(bgrNorm.data.slice(0, 2)).join() === '197,198' && bgrNorm.data[8] === -1, `norm with BGR: ${Array.from(bgrNorm.data)}`);
   const gray = await glint.Tensor.fromImage(img, { tensorFormat: 'GRAY', invert: true, mean: 0, scale: 1, dataType: 'uint8' });
   check(gray.type === 'uint8' && gray.dims.join() === '1,1,2,2', `gray ${gray.type} ${gray.dims}`);
   const half = await glint.Tensor.fromImage(img, { dataType: 'float16', mean: 0, scale: 1 });
@@ -349,7 +352,21 @@ async function ortSampleTest() {
     { executionProviders: ['webgpu', 'wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 2, enableCpuMemArena: true }));
   await s2.release();
   check(again.length === 0, `warned again on a second create(): ${again.join(' | ')}`);
-  return { detail: `top-1 '${label}' ${(100 * r.prob).toFixed(1)}% (stretched 224x224, ORT's fromImage); warnings: ${warnings.join(' | ') || 'none (already warned in this page)'}` };
+  // The same file with its import pointed at onnxruntime-web (wasm build): the
+  // sample is onnxruntime-web code, and both libraries pick the same class.
+  const src = await (await fetch('/test/ort-sample.mjs')).text();
+  const importLine = "import * as ort from '../dist/index.mjs';";
+  check(src.split(importLine).length === 2, 'ort-sample.mjs: its import line changed');
+  const ort = await import('/ort/ort.wasm.min.mjs');
+  ort.env.wasm.wasmPaths = '/ort/';
+  ort.env.wasm.numThreads = 1;
+  const ortSrc = src.replace(importLine, `import * as ort from '${location.origin}/ort/ort.wasm.min.mjs';`);
+  const blobUrl = URL.createObjectURL(new Blob([ortSrc], { type: 'text/javascript' }));
+  const onOrt = await (await import(blobUrl)).classify(`${location.origin}${M}squeezenet1.1-fp16.onnx`, `${location.origin}${M}images/chelsea.png`);
+  URL.revokeObjectURL(blobUrl);
+  check(onOrt.best === r.best, `onnxruntime-web's top-1 is '${labels[onOrt.best]}', glint's '${label}'`);
+  check(Math.abs(onOrt.prob - r.prob) <= 0.01, `top-1 probability: glint ${r.prob}, onnxruntime-web ${onOrt.prob}`);
+  return { detail: `top-1 '${label}': glint ${(100 * r.prob).toFixed(1)}% (${r.array}), onnxruntime-web ${ort.env.versions?.web ?? ''} ${(100 * onOrt.prob).toFixed(1)}% (${onOrt.array}) (stretched 224x224, fromImage); glint's warnings: ${warnings.join(' | ') || 'none (already warned in this page)'}` };
 }
 
 // ORT option handling: unknown providers skipped with one warning; options
@@ -393,6 +410,10 @@ async function tensorImage() {
   const bgr = await glint.Tensor.fromImage(img, { tensorFormat: 'BGR', tensorLayout: 'NHWC', dataType: 'uint8' });
   const back2 = bgr.toImageData({ format: 'BGR', tensorLayout: 'NHWC' });
   check(Array.from(back2.data).join() === Array.from(data).join(), `uint8 NHWC BGR round trip ${Array.from(back2.data)}`);
+  // norm is indexed by the image's R, G, B channel, as in fromImage: the inverse of a BGR fromImage.
+  const bgrNorm = await glint.Tensor.fromImage(img, { tensorFormat: 'BGR', norm: { mean: 1, bias: [-1, -2, -3] } });
+  const back3 = bgrNorm.toImageData({ format: 'BGR', norm: { mean: 1, bias: [-1, -2, -3] } });
+  check(Array.from(back3.data).join() === Array.from(data).join(), `BGR norm round trip ${Array.from(back3.data)}`);
   const url = t.toDataURL();
   check(url.startsWith('data:image/png;base64,'), `toDataURL: ${url.slice(0, 30)}`);
   const decoded = await glint.Tensor.fromImage(url);

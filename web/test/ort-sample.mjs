@@ -17,10 +17,19 @@ export async function classify(modelUrl, imageUrl) {
     executionMode: 'sequential',
   });
 
-  // (pixel + bias) / mean, BGR: SqueezeNet's mean subtraction on 0..255 pixels.
-  const image = await ort.Tensor.fromImage(imageUrl, {
-    resizedWidth: 224, resizedHeight: 224, tensorFormat: 'BGR',
-    norm: { mean: 1, bias: [-104, -117, -123] },
+  // The photo drawn at 224x224 on a canvas, then fromImage on its ImageData:
+  // BGR, (pixel + bias) / mean = SqueezeNet's mean subtraction on 0..255 pixels.
+  const img = new Image();
+  img.crossOrigin = 'anonymous';
+  img.src = imageUrl;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = 224;
+  canvas.height = 224;
+  const context = canvas.getContext('2d');
+  context.drawImage(img, 0, 0, 224, 224);
+  const image = await ort.Tensor.fromImage(context.getImageData(0, 0, 224, 224), {
+    tensorFormat: 'BGR', norm: { mean: 1, bias: [-104, -117, -123] },
   });
   const inputMeta = session.inputMetadata[0];
   const input = inputMeta.type === 'float16'
