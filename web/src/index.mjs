@@ -353,7 +353,7 @@ export class Tensor {
     } else if (type === 'uint8' && data instanceof Uint8ClampedArray) {
       data = new Uint8Array(data.buffer, data.byteOffset, data.length);
     } else if (type === 'float16' && typeof Float16Array !== 'undefined' && data instanceof Float16Array) {
-      // kept as given; the engine reads its IEEE half bits (halfBits())
+      // kept as given: its bytes are the IEEE half bits toWasm() copies
     } else if (!(data instanceof Ctor)) {
       throw glintError(`Tensor: a '${type}' tensor needs a ${Ctor.name} (or a plain array), got ${describeData(data)}`);
     }
@@ -378,7 +378,8 @@ export class Tensor {
 
   // As onnxruntime-web: the tensor as ImageData / a data: URL (PNG), for a
   // [1, C, H, W] tensor (or [1, H, W, C] with tensorLayout 'NHWC'), C = 1, 3
-  // or 4; pixel = (value - norm.bias) * norm.mean (defaults 0 and 255).
+  // or 4; pixel = (value - norm.bias[i]) * norm.mean[i] for image channel i
+  // (defaults 0 and 255; see tensorToPixels).
   toImageData(options) {
     const { rgba, width, height } = tensorToPixels(this, options);
     if (typeof ImageData === 'undefined') throw glintError('Tensor.toImageData: ImageData is not available here');
@@ -572,8 +573,8 @@ function providerNames(options, severity) {
 const SESSION_OPTIONS = {
   executionProviders: null,   // honoured: providerNames()
   logSeverityLevel: null,     // honoured: glint's warnings for this session (0 verbose .. 4 fatal)
-  logVerbosityLevel: null,    // verbosity of level-0 logs; glint has one verbose level
-  logId: null,                // prefixes this session's warnings
+  logVerbosityLevel: null,    // accepted: verbosity within level 0, and glint has one verbose level
+  logId: null,                // accepted: a label; glint's warnings are once per page, not per session
   intraOpNumThreads: null,    // honoured: caps the session's wasm threads (at most env.wasm.numThreads)
   preferredOutputLocation: (v) => (v === undefined || v === 'cpu' || (typeof v === 'object' && Object.values(v).every((x) => x === 'cpu'))
     ? null : `preferredOutputLocation ${JSON.stringify(v)} is not supported yet: outputs are returned on the CPU ('cpu')`),
