@@ -16,7 +16,7 @@
 
 export declare namespace Tensor {
   type Type = 'float32' | 'float16' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' |
-              'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
+              'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'string';
   /**
    * The data array of each type. float16 is typed as `Uint16Array` (IEEE half bits), as in
    * onnxruntime-web; at run time an output is a `Float16Array` where the runtime has one
@@ -27,6 +27,8 @@ export declare namespace Tensor {
     int8: Int8Array; uint8: Uint8Array; int16: Int16Array; uint16: Uint16Array;
     int32: Int32Array; uint32: Uint32Array; int64: BigInt64Array; uint64: BigUint64Array;
     bool: Uint8Array;
+    /** For the CPU ops that take strings (StringNormalizer, Equal, Cast, ...); such nodes run on wasm. */
+    string: string[];
   }
   type DataType = DataTypeMap[Type];
 }
@@ -77,7 +79,7 @@ export interface TensorToImageDataOptions {
 }
 
 export declare class Tensor<T extends Tensor.Type = Tensor.Type> {
-  constructor(type: T, data: Tensor.DataTypeMap[T] | readonly number[] | readonly boolean[] | readonly bigint[],
+  constructor(type: T, data: Tensor.DataTypeMap[T] | readonly number[] | readonly boolean[] | readonly bigint[] | readonly string[],
               dims?: readonly number[]);
   constructor(type: 'float16', data: Float16ArrayLike, dims?: readonly number[]);
   constructor(data: Tensor.DataType, dims?: readonly number[]);

@@ -292,6 +292,7 @@ const TYPED_ARRAYS = {
   int64: BigInt64Array,
   uint64: BigUint64Array,
   bool: Uint8Array,
+  string: Array,          // an array of strings, as onnxruntime-web
 };
 
 function typeOfArray(data) {
@@ -307,6 +308,7 @@ function typeOfArray(data) {
   if (data instanceof Uint32Array) return 'uint32';
   if (data instanceof BigUint64Array) return 'uint64';
   if (Array.isArray(data)) {
+    if (data.length && typeof data[0] === 'string') return 'string';
     if (data.length && typeof data[0] === 'boolean') return 'bool';
     if (data.length && typeof data[0] === 'bigint') return 'int64';
     return 'float32';
@@ -346,7 +348,11 @@ export class Tensor {
     if (!Ctor) {
       throw glintError(`Tensor: unsupported type '${type}' (supported: ${Object.keys(TYPED_ARRAYS).join(', ')})`);
     }
-    if (Array.isArray(data)) {
+    if (type === 'string') {
+      if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) {
+        throw glintError(`Tensor: a 'string' tensor needs an array of strings, got ${describeData(data)}`);
+      }
+    } else if (Array.isArray(data)) {
       if (type === 'int64' || type === 'uint64') data = Ctor.from(data, (v) => BigInt(v));
       else if (type === 'bool') data = Ctor.from(data, (v) => (v ? 1 : 0));
       else data = Ctor.from(data);
@@ -429,7 +435,9 @@ function toWasm(Module, t, name) {
   const r = checkCall(Module.makeTensor(t.type, dims), `input '${name}'`);
   const wt = r.tensor;
   try {
-    if (t.type === 'float16') {
+    if (t.type === 'string') {
+      if (!wt.setStrings(t.data)) throw glintError(`input '${name}': ${t.data.length} strings do not fill dims [${dims.join(',')}]`);
+    } else if (t.type === 'float16') {
       // IEEE half bits: a Uint16Array already holds them, a Float16Array too
       // (the same bytes); a plain array became a Uint16Array in the constructor.
       const bytes = t.data.length * 2;
@@ -463,7 +471,9 @@ function fromWasm(Module, wt) {
     const Ctor = TYPED_ARRAYS[type];
     if (!Ctor) throw glintError(`output of type ${type} cannot be returned to JavaScript`);
     let data;
-    if (type === 'float16') {
+    if (type === 'string') {
+      data = wt.getStrings();
+    } else if (type === 'float16') {
       const n = wt.size();
       const tmp = Module._malloc(Math.max(n * 2, 1));
       try {

@@ -144,6 +144,22 @@ test('freeDimensionOverrides fixes a symbolic dimension', async () => {
     /freeDimensionOverrides\['batch'\] = -1 is not a non-negative integer/);
 });
 
+// String tensors in and out: an ONNX node test (StringNormalizer, lower case).
+test('string tensors: StringNormalizer from the ONNX node tests', async (t) => {
+  const dir = '/usr/share/libonnx-testdata/data/node/test_strnormalizer_export_monday_casesensintive_lower';
+  if (!existsSync(dir)) { t.skip(`${dir} is missing (Debian package libonnx-testdata)`); return; }
+  const x = parseTensorProto(new Uint8Array(readFileSync(join(dir, 'test_data_set_0', 'input_0.pb'))));
+  const want = parseTensorProto(new Uint8Array(readFileSync(join(dir, 'test_data_set_0', 'output_0.pb'))));
+  const s = await glint.InferenceSession.create(join(dir, 'model.onnx'));
+  assert.equal(s.inputMetadata[0].type, 'string');
+  const y = (await s.run({ [s.inputNames[0]]: new glint.Tensor('string', x.data, x.dims) }))[s.outputNames[0]];
+  await s.release();
+  assert.equal(y.type, 'string');
+  assert.deepEqual(Array.from(y.dims), want.dims);
+  assert.deepEqual(y.data, want.data);
+  assert.throws(() => new glint.Tensor('string', [1, 2], [2]), /a 'string' tensor needs an array of strings/);
+});
+
 test('require() says to use import', () => {
   writeFileSync(join(tmp, 'req.cjs'), "try { require('glint-onnx'); } catch (e) { console.log(e.code || '', e.message); }\n");
   const out = execFileSync(process.execPath, [join(tmp, 'req.cjs')], { cwd: tmp, encoding: 'utf8' });

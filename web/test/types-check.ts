@@ -43,8 +43,10 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
   const floats: Float32Array = glint.float16ToFloat32(input.data as Uint16Array);
   const halves: Uint16Array = glint.float32ToFloat16([1, 2]);
   const h = new Tensor('float16', halves, [2]);
+  const words = new Tensor('string', ['monday', 'tuesday'], [2]);
+  const texts: string[] = words.data;
   env.wasm.initTimeout = 5000;
   env.wasm.wasmBinary = new Uint8Array(8);
-  console.log(r, r2, pixels.width, url.length, floats.length, h.size);
+  console.log(r, r2, pixels.width, url.length, floats.length, h.size, texts.length);
   return y.size + data.length + out2['Plus214_Output_0'].dims[1] + why.length + threads;
 }
