@@ -27,7 +27,7 @@ export declare namespace Tensor {
     int8: Int8Array; uint8: Uint8Array; int16: Int16Array; uint16: Uint16Array;
     int32: Int32Array; uint32: Uint32Array; int64: BigInt64Array; uint64: BigUint64Array;
     bool: Uint8Array;
-    /** For the CPU ops that take strings (StringNormalizer, Equal, Cast, ...); such nodes run on wasm. */
+    /** For the CPU ops that take strings (e.g. StringNormalizer); such nodes run on the wasm CPU kernels. */
     string: string[];
   }
   type DataType = DataTypeMap[Type];
