@@ -10,12 +10,13 @@ MODELS := models/data
 # Debian's emscripten needs Debian's node modules (acorn) on NODE_PATH.
 WEB_ENV := NODE_PATH=/usr/share/nodejs
 
-.PHONY: help deps deps-web build web models test demo demo-native bench asan clean
+.PHONY: help deps deps-web build web docs models test demo demo-native bench asan clean
 
 help:
 	@echo "make deps    install Debian packages (tools/deps.sh; quick when nothing is missing)"
 	@echo "make build   configure and build the native preset into build/native"
 	@echo "make web     build the web preset (Emscripten) into build/web and the npm package into web/dist"
+	@echo "make docs    API docs of the npm package (TypeDoc over web/src/index.d.ts) into web/docs/api"
 	@echo "make models  fetch models, labels and photos into $(MODELS) (tools/fetch-models.sh)"
 	@echo "make test    deps + build + web + models, then ctest (unit, models, node tests, browser tests)"
 	@echo "make demo    deps + web + models, then serve the demo page and classify the default photo in headless Chromium"
@@ -41,6 +42,13 @@ web: deps-web
 	@$(WEB_ENV) cmake --preset web >/dev/null
 	@$(WEB_ENV) cmake --build --preset web -j$(NPROC)
 	@node web/tools/build.mjs
+
+# TypeDoc (pinned in web/package-lock.json) over the package's TypeScript
+# declarations; the output (web/docs/api) is not committed.
+docs: deps-web
+	@echo "==> API docs (TypeDoc) -> web/docs/api"
+	@cd web && node node_modules/typedoc/bin/typedoc --logLevel Warn
+	@echo "docs: web/docs/api/index.html"
 
 models:
 	@bash tools/fetch-models.sh

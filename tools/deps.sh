@@ -28,8 +28,11 @@ NATIVE_PACKAGES=(
 WEB_PACKAGES=(emscripten dpkg-dev chromium)
 # npm packages, pinned in web/package.json + web/package-lock.json and
 # installed with `npm ci` into web/node_modules: playwright-core drives
-# Debian's Chromium; onnxruntime-web is the reference for the API-compatibility test.
-NPM_PACKAGES=(playwright-core onnxruntime-web)
+# Debian's Chromium; onnxruntime-web is the reference for the API-compatibility test;
+# typescript checks the package's types (CTest web-types); typedoc makes the API docs (make docs).
+# The consumer-app test's Vite, webpack and esbuild are pinned in web/test/consumer/package-lock.json
+# and installed by the test itself into build/web-consumer (once per lock file).
+NPM_PACKAGES=(playwright-core onnxruntime-web typescript typedoc)
 
 # --- benchmark (GLINT_DEPS_BENCH=1) ------------------------------------------
 # tools/make-bench-models.py exports MobileNetV2 from torchvision (random

@@ -70,6 +70,7 @@ Result<DataType> parse_dtype(const std::string& s) {
       {"int64", DataType::kInt64},     {"uint8", DataType::kUint8},     {"int8", DataType::kInt8},
       {"bool", DataType::kBool},       {"uint16", DataType::kUint16},   {"int16", DataType::kInt16},
       {"uint32", DataType::kUint32},   {"uint64", DataType::kUint64},   {"float64", DataType::kFloat64},
+      {"string", DataType::kString},
   };
   auto it = kTypes.find(s);
   if (it == kTypes.end()) return invalid_argument("unsupported tensor type '" + s + "'");
@@ -104,6 +105,20 @@ class WasmTensor {
     auto* h = reinterpret_cast<uint16_t*>(dst);
     const float* f = t_.data<float>();
     for (int64_t i = 0; i < t_.size(); ++i) h[i] = float_to_half(f[i]);
+  }
+
+  // string: the elements cross as a JS array of strings (UTF-8 inside);
+  // they have no bytes at data_ptr(). Returns false when the counts differ.
+  bool set_strings(val list) {
+    auto& out = t_.strings();
+    if (list["length"].as<unsigned>() != out.size()) return false;
+    for (size_t i = 0; i < out.size(); ++i) out[i] = list[i].as<std::string>();
+    return true;
+  }
+  val get_strings() const {
+    val list = val::array();
+    for (auto& x : t_.strings()) list.call<void>("push", x);
+    return list;
   }
 
   const Tensor& tensor() const { return t_; }
@@ -276,7 +291,9 @@ EMSCRIPTEN_BINDINGS(glint) {
       .function("dataPtr", &WasmTensor::data_ptr)
       .function("byteLength", &WasmTensor::byte_length)
       .function("setHalves", &WasmTensor::set_halves)
-      .function("getHalves", &WasmTensor::get_halves);
+      .function("getHalves", &WasmTensor::get_halves)
+      .function("setStrings", &WasmTensor::set_strings)
+      .function("getStrings", &WasmTensor::get_strings);
   class_<WasmSession>("WasmSession")
       .function("inputs", &WasmSession::inputs)
       .function("outputs", &WasmSession::outputs)

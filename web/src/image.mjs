@@ -64,6 +64,15 @@ function isImageData(x) {
     : !!(x && x.data instanceof Uint8ClampedArray && typeof x.width === 'number');
 }
 
+// onnxruntime-web's norm.mean / norm.bias: one number, or one per image
+// channel R, G, B (A optional, default dflt).
+function rgbaNorm(v, name, dflt, error) {
+  if (v === undefined) return [dflt, dflt, dflt, dflt];
+  if (typeof v === 'number') return [v, v, v, v];
+  if ((Array.isArray(v) || ArrayBuffer.isView(v)) && v.length >= 3) return [Number(v[0]), Number(v[1]), Number(v[2]), Number(v[3] ?? dflt)];
+  throw error(`${name} must be a number or an array of 3 or 4 numbers (R, G, B[, A])`);
+}
+
 function perChannel(v, n, name, dflt) {
   if (v === undefined) return new Array(n).fill(dflt);
   if (typeof v === 'number') return new Array(n).fill(v);
@@ -169,11 +178,13 @@ export async function imageToTensor(image, options = {}) {
   const C = channels.length;
   let mean, scale;
   if (o.norm) {
-    // onnxruntime-web: (p + bias) / mean
-    const m = perChannel(o.norm.mean, C, 'norm.mean', 255);
-    const b = perChannel(o.norm.bias, C, 'norm.bias', 0);
-    mean = b.map((x) => -x);
-    scale = m.map((x) => 1 / x);
+    // onnxruntime-web: (p + bias) / mean, with mean[i] and bias[i] for the
+    // image's channel i (R, G, B, A), whatever order tensorFormat puts them in.
+    const m = rgbaNorm(o.norm.mean, 'norm.mean', 255, fail);
+    const b = rgbaNorm(o.norm.bias, 'norm.bias', 0, fail);
+    const source = channels.map((ch) => (ch === 'luma' ? 0 : ch));
+    mean = source.map((i) => -b[i]);
+    scale = source.map((i) => 1 / m[i]);
   } else if (o.mean !== undefined || o.scale !== undefined || o.std !== undefined) {
     mean = perChannel(o.mean, C, 'mean', 0);
     scale = o.std !== undefined ? perChannel(o.std, C, 'std', 1).map((x) => 1 / x) : perChannel(o.scale, C, 'scale', 1);
@@ -203,4 +214,58 @@ export async function imageToTensor(image, options = {}) {
   }
   const dims = layout === 'NCHW' ? [1, C, height, width] : [1, height, width, C];
   return { type: dataType, data: out, dims };
+}
+
+// float16 data (IEEE half bits in a Uint16Array, or a Float16Array) as a Float32Array.
+export function float16ToFloat32(data) {
+  if (typeof Float16Array !== 'undefined' && data instanceof Float16Array) return Float32Array.from(data);
+  if (!(data instanceof Uint16Array)) throw new Error(`float16ToFloat32: expected a Uint16Array of half bits or a Float16Array, got ${data && data.constructor ? data.constructor.name : typeof data}`);
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; ++i) out[i] = halfToFloat(data[i]);
+  return out;
+}
+
+// Numbers as IEEE half bits (round to nearest even) in a Uint16Array.
+export function float32ToFloat16(data) {
+  const out = new Uint16Array(data.length);
+  for (let i = 0; i < data.length; ++i) out[i] = floatToHalf(Number(data[i]));
+  return out;
+}
+
+// A [1, C, H, W] (NCHW) or [1, H, W, C] (NHWC) tensor, C = 1, 3 or 4, as RGBA
+// pixels: pixel = (value - bias) * mean per channel (onnxruntime-web's
+// toImageData formula; default mean 255 and bias 0, i.e. values in 0..1;
+// uint8 tensors default to mean 1). `format` names the tensor's channel order.
+export function tensorToPixels(tensor, options = {}) {
+  const o = options ?? {};
+  const dims = tensor.dims;
+  const layout = (o.tensorLayout ?? 'NCHW').toUpperCase();
+  if (layout !== 'NCHW' && layout !== 'NHWC') throw new Error(`Tensor.toImageData: unknown tensorLayout '${o.tensorLayout}' (NCHW or NHWC)`);
+  if (dims.length !== 4 || dims[0] !== 1) throw new Error(`Tensor.toImageData: expected dims [1, C, H, W] (or [1, H, W, C] with tensorLayout 'NHWC'), got [${dims.join(',')}]`);
+  const [C, H, W] = layout === 'NCHW' ? [dims[1], dims[2], dims[3]] : [dims[3], dims[1], dims[2]];
+  if (![1, 3, 4].includes(C)) throw new Error(`Tensor.toImageData: ${C} channels; expected 1 (gray), 3 or 4`);
+  const format = (o.format ?? (C === 4 ? 'RGBA' : C === 3 ? 'RGB' : 'GRAY')).toUpperCase();
+  const order = { RGB: [0, 1, 2], BGR: [2, 1, 0], RGBA: [0, 1, 2, 3], BGRA: [2, 1, 0, 3], GRAY: [0] }[format];
+  if (!order) throw new Error(`Tensor.toImageData: unknown format '${o.format}' (RGB, BGR, RGBA, BGRA, GRAY)`);
+  if (order.length !== C) throw new Error(`Tensor.toImageData: format '${format}' has ${order.length} channels, the tensor ${C}`);
+  const values = tensor.type === 'float16' ? float16ToFloat32(tensor.data) : tensor.data;
+  if (!['float32', 'float16', 'float64', 'uint8', 'int8', 'int32', 'uint16', 'int16'].includes(tensor.type)) {
+    throw new Error(`Tensor.toImageData: a ${tensor.type} tensor cannot be an image`);
+  }
+  // As onnxruntime-web: mean[i] and bias[i] belong to the image's channel i (R, G, B, A).
+  const toImageError = (m) => new Error(`Tensor.toImageData: ${m}`);
+  const mean = rgbaNorm(o.norm?.mean, 'norm.mean', tensor.type === 'uint8' ? 1 : 255, toImageError);
+  const bias = rgbaNorm(o.norm?.bias, 'norm.bias', 0, toImageError);
+  const n = W * H;
+  const rgba = new Uint8ClampedArray(n * 4);
+  for (let i = 0; i < n; ++i) {
+    for (let c = 0; c < C; ++c) {
+      const idx = layout === 'NCHW' ? c * n + i : i * C + c;
+      const k = C === 1 ? 0 : order[c];  // the image channel this tensor channel fills
+      const v = (Number(values[idx]) - bias[k]) * mean[k];
+      if (C === 1) { rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = v; } else rgba[4 * i + order[c]] = v;
+    }
+    if (C !== 4) rgba[4 * i + 3] = 255;
+  }
+  return { rgba, width: W, height: H };
 }

@@ -1,14 +1,34 @@
-// Types for the glint package: the common part of onnxruntime-web's API, plus
-// a few glint-specific read-only properties on InferenceSession.
+// Types for the glint-onnx package: the common part of onnxruntime-web's API,
+// plus a few glint-specific read-only properties on InferenceSession.
+
+/**
+ * glint-onnx: ONNX models in the browser on the GPU (WebGL2), with a per-node
+ * WebAssembly CPU fallback, and under Node on WebAssembly. The API is the
+ * common part of onnxruntime-web's: switching is changing the import.
+ *
+ * ```js
+ * import * as ort from 'glint-onnx';
+ * const session = await ort.InferenceSession.create('model.onnx');
+ * const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, dims) });
+ * ```
+ * @packageDocumentation
+ */
 
 export declare namespace Tensor {
   type Type = 'float32' | 'float16' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' |
-              'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
+              'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'string';
+  /**
+   * The data array of each type. float16 is typed as `Uint16Array` (IEEE half bits), as in
+   * onnxruntime-web; at run time an output is a `Float16Array` where the runtime has one
+   * (Chromium 135+), and inputs may be either. {@link float16ToFloat32} reads both.
+   */
   interface DataTypeMap {
     float32: Float32Array; float16: Uint16Array; float64: Float64Array;
     int8: Int8Array; uint8: Uint8Array; int16: Int16Array; uint16: Uint16Array;
     int32: Int32Array; uint32: Uint32Array; int64: BigInt64Array; uint64: BigUint64Array;
     bool: Uint8Array;
+    /** For the CPU ops that take strings (e.g. StringNormalizer); such nodes run on the wasm CPU kernels. */
+    string: string[];
   }
   type DataType = DataTypeMap[Type];
 }
@@ -31,7 +51,10 @@ export interface ImageOptions {
   scale?: number | number[];
   /** Alternative to scale: v = (pixel - mean) / std. */
   std?: number | number[];
-  /** onnxruntime-web's form: v = (pixel + bias) / mean. With neither form, v = pixel / 255. */
+  /**
+   * onnxruntime-web's form: v = (pixel + bias) / mean, mean[i] and bias[i] for the image's channel i
+   * (R, G, B, A; as onnxruntime-web, whatever tensorFormat's order). With neither form, v = pixel / 255.
+   */
   norm?: { mean?: number | number[]; bias?: number | number[] };
   /** v = 255 - pixel before normalising. */
   invert?: boolean;
@@ -42,9 +65,23 @@ export interface ImageOptions {
 export type ImageSource = HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap |
                           HTMLVideoElement | ImageData | string | URL;
 
+/** A typed array of 2-byte elements holding numbers: a `Float16Array` where the runtime (and TypeScript's lib) has one. */
+export type Float16ArrayLike = ArrayBufferView & ArrayLike<number> & { readonly BYTES_PER_ELEMENT: number };
+
+/** Options of {@link Tensor.toImageData} and {@link Tensor.toDataURL} (onnxruntime-web's). */
+export interface TensorToImageDataOptions {
+  /** The tensor's channel order; default RGB (3 channels), RGBA (4) or GRAY (1). */
+  format?: 'RGB' | 'BGR' | 'RGBA' | 'BGRA' | 'GRAY';
+  /** Default 'NCHW'. */
+  tensorLayout?: 'NCHW' | 'NHWC';
+  /** pixel = (value - bias[i]) * mean[i] for the image's channel i (R, G, B, A), as onnxruntime-web; default mean 255 (1 for uint8) and bias 0. */
+  norm?: { mean?: number | number[]; bias?: number | number[] };
+}
+
 export declare class Tensor<T extends Tensor.Type = Tensor.Type> {
-  constructor(type: T, data: Tensor.DataTypeMap[T] | readonly number[] | readonly boolean[] | readonly bigint[],
+  constructor(type: T, data: Tensor.DataTypeMap[T] | readonly number[] | readonly boolean[] | readonly bigint[] | readonly string[],
               dims?: readonly number[]);
+  constructor(type: 'float16', data: Float16ArrayLike, dims?: readonly number[]);
   constructor(data: Tensor.DataType, dims?: readonly number[]);
   readonly type: T;
   readonly data: Tensor.DataTypeMap[T];
@@ -54,28 +91,76 @@ export declare class Tensor<T extends Tensor.Type = Tensor.Type> {
   readonly cpuData: Tensor.DataTypeMap[T];
   getData(): Promise<Tensor.DataTypeMap[T]>;
   reshape(dims: readonly number[]): Tensor<T>;
+  /** The tensor ([1, C, H, W], or [1, H, W, C] with tensorLayout 'NHWC'; C = 1, 3 or 4) as ImageData. */
+  toImageData(options?: TensorToImageDataOptions): ImageData;
+  /** The tensor as a PNG data: URL (needs a document). */
+  toDataURL(options?: TensorToImageDataOptions): string;
   /** Drops the data so that it can be collected; the tensor is unusable afterwards. */
   dispose(): void;
   static fromImage(image: ImageSource, options?: ImageOptions): Promise<Tensor<'float32' | 'float16' | 'uint8'>>;
 }
 
 export declare namespace InferenceSession {
-  type ExecutionProvider = 'auto' | 'webgl' | 'wasm' | 'cpu' | { name: 'auto' | 'webgl' | 'wasm' | 'cpu' };
+  /** onnxruntime-web's provider names; glint runs 'webgl', 'wasm' ('cpu') and 'auto' and skips the others with a warning. */
+  type ExecutionProviderName = 'auto' | 'webgl' | 'wasm' | 'cpu' | 'webgpu' | 'webnn' | 'xnnpack';
+  interface ExecutionProviderOption { readonly name: string; [key: string]: unknown }
+  type ExecutionProviderConfig = ExecutionProviderName | ExecutionProviderOption | (string & {});
+  /** @deprecated use ExecutionProviderConfig */
+  type ExecutionProvider = ExecutionProviderConfig;
+  type OnnxValueDataLocation = 'none' | 'cpu' | 'cpu-pinned' | 'texture' | 'gpu-buffer' | 'ml-tensor';
   interface SessionOptions {
     /**
      * Tried in order; default ['auto']. 'webgl' = GPU with per-node wasm fallback, 'wasm' = CPU only,
      * 'auto' = wasm where WebGL is a software rasterizer (SwiftShader, llvmpipe, ...) or missing, else
-     * ['webgl', 'wasm']. Explicit providers are always honoured.
+     * ['webgl', 'wasm']. Explicit providers are always honoured; providers glint does not have
+     * ('webgpu', 'webnn', ...) are skipped with one warning.
      */
-    executionProviders?: readonly ExecutionProvider[];
+    executionProviders?: readonly ExecutionProviderConfig[];
     /** Called as the model downloads (URL sources only). total is 0 when the server sends no length. */
     onProgress?: (progress: { loaded: number; total: number; done?: boolean }) => void;
+    /** Honoured: 0 verbose, 1 info, 2 warning (default, or env.logLevel), 3 error, 4 fatal; 3 and 4 silence glint's warnings. */
+    logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+    logVerbosityLevel?: number;
+    logId?: string;
+    /** Honoured: caps this session's wasm threads (env.wasm.numThreads decides which build loads). */
+    intraOpNumThreads?: number;
+    /** Warned about: nodes run in order. */
+    interOpNumThreads?: number;
+    /** 'all' and 'extended' are what glint does; others are warned about (glint always optimizes). */
+    graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
+    /** Honoured: each symbolic dimension named here (dim_param or denotation) becomes this size in the model's inputs, outputs and value_info; a name the model lacks is warned about. */
+    freeDimensionOverrides?: { readonly [dimensionName: string]: number };
+    /** 'cpu' only; anything else is warned about and outputs come back on the CPU. */
+    preferredOutputLocation?: OnnxValueDataLocation | { readonly [outputName: string]: OnnxValueDataLocation };
+    /** Not supported yet (warned about). */
+    enableProfiling?: boolean;
+    profileFilePrefix?: string;
+    /** No effect (warned about). */
+    enableCpuMemArena?: boolean;
+    enableMemPattern?: boolean;
+    executionMode?: 'sequential' | 'parallel';
+    optimizedModelFilePath?: string;
+    enableGraphCapture?: boolean;
+    extra?: Record<string, unknown>;
+    /** Not supported (warned about): the model must carry its weights. */
+    externalData?: readonly unknown[];
     [key: string]: unknown;
   }
   type FeedsType = { readonly [name: string]: Tensor };
   type FetchesType = readonly string[] | { readonly [name: string]: Tensor | null };
   type ReturnType = { readonly [name: string]: Tensor };
-  interface RunOptions { [key: string]: unknown }
+  interface RunOptions {
+    /** Honoured for this run's warnings (see SessionOptions.logSeverityLevel). */
+    logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+    logVerbosityLevel?: number;
+    /** Honoured: a run still queued behind another is rejected instead of started. */
+    terminate?: boolean;
+    /** Honoured: names the run in its error messages. */
+    tag?: string;
+    /** Not supported (warned about). */
+    extra?: Record<string, unknown>;
+    [key: string]: unknown;
+  }
   interface ValueMetadata {
     name: string;
     isTensor: true;
@@ -113,7 +198,9 @@ export declare class InferenceSession {
   run(feeds: InferenceSession.FeedsType, options?: InferenceSession.RunOptions): Promise<InferenceSession.ReturnType>;
   run(feeds: InferenceSession.FeedsType, fetches: InferenceSession.FetchesType,
       options?: InferenceSession.RunOptions): Promise<InferenceSession.ReturnType>;
+  /** Profiling is not supported yet: warns once. */
   startProfiling(): void;
+  /** Profiling is not supported yet: warns once. */
   endProfiling(): void;
   release(): Promise<void>;
 }
@@ -125,6 +212,13 @@ export declare const env: {
      * 'glint-threaded.mjs': url, 'glint-threaded.worker.js': url}; default: beside index.mjs.
      */
     wasmPaths?: string | { [file: string]: string };
+    /** The bytes of glint.wasm, when the app has them (nothing is fetched then); under Node read from the package by default. */
+    wasmBinary?: ArrayBuffer | Uint8Array;
+    /**
+     * Milliseconds loading the engine may take before create() rejects (0, the default: no limit).
+     * The threaded build always has one (this, or 10 s): when it cannot start, glint.wasm runs on one thread.
+     */
+    initTimeout?: number;
     /**
      * Threads of the wasm CPU kernels, read at session creation. Default min(4, hardwareConcurrency)
      * on a cross-origin-isolated page (COOP same-origin + COEP require-corp), else 1. Above 1 glint
@@ -138,5 +232,13 @@ export declare const env: {
   readonly versions: { glint: string };
 };
 
-declare const _default: { InferenceSession: typeof InferenceSession; Tensor: typeof Tensor; env: typeof env };
+/** float16 data (IEEE half bits in a Uint16Array, or a Float16Array) as float32. */
+export declare function float16ToFloat32(data: Uint16Array | Float16ArrayLike): Float32Array;
+/** Numbers as IEEE half bits (round to nearest even), e.g. for `new Tensor('float16', bits, dims)`. */
+export declare function float32ToFloat16(data: ArrayLike<number>): Uint16Array;
+
+declare const _default: {
+  InferenceSession: typeof InferenceSession; Tensor: typeof Tensor; env: typeof env;
+  float16ToFloat32: typeof float16ToFloat32; float32ToFloat16: typeof float32ToFloat16;
+};
 export default _default;

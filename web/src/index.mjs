@@ -2,14 +2,17 @@
 // WebAssembly CPU fallback. The API is the common part of onnxruntime-web's,
 // so that switching is changing one import:
 //
-//   import * as glint from 'glint';
+//   import * as glint from 'glint-onnx';
 //   const session = await glint.InferenceSession.create(url, { executionProviders: ['webgl', 'wasm'] });
 //   const out = await session.run({ input: new glint.Tensor('float32', data, [1, 3, 224, 224]) });
 //
 // The engine (C++, compiled to glint.wasm) holds tensors in its own heap; this
 // file copies a feed into it once and an output out of it once.
 import createGlintModule from './glint.mjs';
-import { imageToTensor } from './image.mjs';
+import { float16ToFloat32, float32ToFloat16, imageToTensor, tensorToPixels } from './image.mjs';
+import { applyFreeDimensionOverrides } from './model-patch.mjs';
+
+export { float16ToFloat32, float32ToFloat16 };
 
 // ---------------------------------------------------------------------------
 // env: global settings, as onnxruntime-web's `ort.env`.
@@ -30,12 +33,23 @@ export const env = {
   wasm: {
     // Where glint.wasm (and glint-threaded.{mjs,wasm,worker.js}) are served
     // from: a URL prefix ending in '/', or a map {'glint.wasm': url, ...}.
-    // Unset: beside this module.
+    // Unset (the default): beside this module, located with
+    // `new URL('./glint.wasm', import.meta.url)`, which bundlers (Vite,
+    // webpack 5, Rollup's import-meta-assets plugin) rewrite to the file they emit.
     wasmPaths: undefined,
+    // The bytes of glint.wasm (ArrayBuffer or Uint8Array), when the page has
+    // them already: nothing is fetched then (as onnxruntime-web's
+    // env.wasm.wasmBinary). Under Node the package reads them from disk.
+    wasmBinary: undefined,
     // Threads of the wasm CPU kernels, read at session creation. Above 1 on a
     // cross-origin-isolated page, glint loads its threaded build
     // (glint-threaded.wasm); 0 or undefined means the default.
     numThreads: defaultThreads(),
+    // Milliseconds that loading the engine may take before create() gives up
+    // (0: no limit). The threaded build always has a limit (this, or 10 s
+    // when 0): when it cannot start (a file missing, workers refused) the
+    // session falls back to glint.wasm on one thread instead of waiting.
+    initTimeout: 0,
     simd: true,
   },
   webgl: {},
@@ -43,33 +57,153 @@ export const env = {
   versions: { glint: '0.1.0' },
 };
 
-// One module per build and page (or worker): the single-threaded glint.wasm
-// and, on demand, glint-threaded.wasm with its worker pool.
-const modules = { single: null, threaded: null };
-
-function resolveWasmUrl(path, prefix) {
-  const p = env.wasm.wasmPaths;
-  if (typeof p === 'string') return p + path;
-  if (p && typeof p === 'object' && p[path]) return String(p[path]);
-  if (prefix) return prefix + path;
-  return new URL(path, import.meta.url).href;
-}
-
-function moduleOptions(extra) {
-  return {
-    locateFile: resolveWasmUrl,
-    print: (s) => { if (env.logLevel === 'verbose' || env.logLevel === 'info') console.log(s); },
-    printErr: (s) => { if (env.logLevel !== 'error' && env.logLevel !== 'fatal') console.warn(s); },
-    ...extra,
-  };
-}
-
 // The threads a session asks for: env.wasm.numThreads (or the default),
 // 1 where threads cannot run.
 function requestedThreads() {
   const n = Number(env.wasm.numThreads);
   const want = Number.isFinite(n) && n >= 1 ? Math.floor(n) : defaultThreads();
   return isolated() ? Math.min(want, 64) : 1;
+}
+
+// One module per build and page (or worker): the single-threaded glint.wasm
+// and, on demand, glint-threaded.wasm with its worker pool.
+const modules = { single: null, threaded: null };
+
+// The engine's files beside this module. Each `new URL('./FILE',
+// import.meta.url)` is written out literally: that is the form bundlers
+// recognise, emit and rewrite (a computed name would hide the files from them).
+function bundledUrl(file) {
+  switch (file) {
+    case 'glint.wasm': return new URL('./glint.wasm', import.meta.url).href;
+    case 'glint-threaded.wasm': return new URL('./glint-threaded.wasm', import.meta.url).href;
+    case 'glint-threaded.mjs': return new URL('./glint-threaded.mjs', import.meta.url).href;
+    case 'glint-threaded.worker.js': return new URL('./glint-threaded.worker.js', import.meta.url).href;
+    default: throw glintError(`glint: no engine file '${file}'`);
+  }
+}
+
+function resolveWasmUrl(file) {
+  const p = env.wasm.wasmPaths;
+  if (typeof p === 'string') return p + file;
+  if (p && typeof p === 'object' && p[file]) return String(p[file]);
+  return bundledUrl(file);
+}
+
+// Vite's dev server serves a dependency pre-bundled from
+// /node_modules/.vite/deps/, where the files beside it do not exist (the
+// server answers index.html instead); the package's own copy is still served
+// from /node_modules/PACKAGE/dist/. Only for that layout, and only when
+// wasmPaths is unset.
+const PACKAGE_NAME = 'glint-onnx';
+function viteDevFallbackUrl(file) {
+  if (env.wasm.wasmPaths !== undefined) return null;
+  const here = String(import.meta.url);
+  const i = here.indexOf('/node_modules/.vite/');
+  if (i < 0) return null;
+  return `${here.slice(0, i)}/node_modules/${PACKAGE_NAME}/dist/${file}`;
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+function describeNotWasm(bytes) {
+  const head = new TextDecoder().decode(bytes.subarray(0, 64)).replace(/\s+/g, ' ').trim();
+  return /^<!doctype|^<html/i.test(head) ? 'the server answered an HTML page' : `it starts with '${head.slice(0, 20)}'`;
+}
+
+// The bytes of an engine file: fetched from its URL (and, under Vite's dev
+// server, from the package's own copy when the first answer is not wasm).
+async function fetchWasm(file) {
+  const urls = [resolveWasmUrl(file)];
+  const alt = viteDevFallbackUrl(file);
+  if (alt) urls.push(alt);
+  const problems = [];
+  for (const url of urls) {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (e) {
+      problems.push(`${url}: ${e && e.message ? e.message : e}`);
+      continue;
+    }
+    if (!response.ok) { problems.push(`${url}: HTTP ${response.status} ${response.statusText}`.trim()); continue; }
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (WASM_MAGIC.every((b, k) => bytes[k] === b)) return bytes;
+    problems.push(`${url}: not a wasm file (${describeNotWasm(bytes)})`);
+  }
+  throw new Error(`${problems.join('; ')}. Serve ${file} from the package's dist/ beside index.mjs, or set ` +
+    `glint.env.wasm.wasmPaths to the URL prefix it is served from`);
+}
+
+function moduleOptions(extra) {
+  return {
+    print: (s) => { if (env.logLevel === 'verbose' || env.logLevel === 'info') console.log(s); },
+    printErr: (s) => { if (env.logLevel !== 'error' && env.logLevel !== 'fatal') console.warn(s); },
+    ...extra,
+  };
+}
+
+function asBytes(b) {
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  throw glintError(`env.wasm.wasmBinary must be an ArrayBuffer or a Uint8Array, got ${describeData(b)}`);
+}
+
+// Rejects with `what` after `ms` milliseconds (0: never).
+function withTimeout(promise, ms, what) {
+  if (!(ms > 0)) return promise;
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (env.wasm.initTimeout)`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// Every threaded file must be there before its workers are started (a
+// missing worker script would otherwise leave the module waiting forever).
+async function checkThreadedFiles() {
+  const files = ['glint-threaded.mjs', 'glint-threaded.wasm', 'glint-threaded.worker.js'];
+  await Promise.all(files.map(async (f) => {
+    const url = resolveWasmUrl(f);
+    if (/^(data|blob):/.test(url)) return;  // inlined by a bundler: present by construction
+    let r;
+    try {
+      r = await fetch(url, { method: 'HEAD' });
+    } catch (e) {
+      throw new Error(`${url}: ${e && e.message ? e.message : e}`);
+    }
+    const type = r.headers.get('content-type') || '';
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    if (/text\/html/i.test(type)) throw new Error(`${url}: the server answered an HTML page`);
+  }));
+}
+
+// A bundler may inline a small file as a data: URL (Vite does below 4 KiB);
+// a worker started from one would have an opaque origin and could not import
+// the engine, so it becomes a blob: URL (the page's origin).
+async function sameOriginUrl(url) {
+  if (!url.startsWith('data:')) return url;
+  return URL.createObjectURL(await (await fetch(url)).blob());
+}
+
+async function loadSingle() {
+  const binary = env.wasm.wasmBinary !== undefined ? asBytes(env.wasm.wasmBinary) : await fetchWasm('glint.wasm');
+  const M = await createGlintModule(moduleOptions({ wasmBinary: binary, locateFile: resolveWasmUrl }));
+  M.glintMaxThreads = 1;
+  return M;
+}
+
+async function loadThreaded(threads) {
+  await checkThreadedFiles();
+  const mainUrl = await sameOriginUrl(resolveWasmUrl('glint-threaded.mjs'));
+  const workerUrl = await sameOriginUrl(resolveWasmUrl('glint-threaded.worker.js'));
+  // Imported by URL (not bundled): the worker script imports the same file.
+  const factory = (await import(/* @vite-ignore */ /* webpackIgnore: true */ mainUrl)).default;
+  const M = await factory(moduleOptions({
+    glintWorkers: threads - 1,
+    locateFile: (file) => (file === 'glint-threaded.worker.js' ? workerUrl : resolveWasmUrl(file)),
+    mainScriptUrlOrBlob: mainUrl,
+  }));
+  M.glintMaxThreads = threads;
+  return M;
 }
 
 // Loads and instantiates glint.wasm, or glint-threaded.wasm with
@@ -80,28 +214,24 @@ function getModule(threads) {
   const kind = threads > 1 ? 'threaded' : 'single';
   if (!modules[kind]) {
     const file = kind === 'threaded' ? 'glint-threaded.wasm' : 'glint.wasm';
-    const load = kind === 'threaded'
-      ? import('./glint-threaded.mjs').then((m) => m.default(moduleOptions({
-          glintWorkers: threads - 1,
-          mainScriptUrlOrBlob: resolveWasmUrl('glint-threaded.mjs', ''),
-        }))).then((M) => { M.glintMaxThreads = threads; return M; })
-      : createGlintModule(moduleOptions({})).then((M) => { M.glintMaxThreads = 1; return M; });
+    const limit = kind === 'threaded' ? (env.wasm.initTimeout > 0 ? env.wasm.initTimeout : 10000) : env.wasm.initTimeout;
+    const load = withTimeout(kind === 'threaded' ? loadThreaded(threads) : loadSingle(), limit, `loading ${file}`);
     modules[kind] = load.catch((e) => {
       modules[kind] = null;
-      throw new Error(`glint: could not load ${file} from ${resolveWasmUrl(file, '')}: ${e && e.message ? e.message : e}`);
+      throw glintError(`glint: could not load ${file}: ${e && e.message ? e.message : e}`);
     });
   }
   return modules[kind];
 }
 
 // The threaded module, or glint.wasm (1 thread) with a warning when it cannot
-// load (files not deployed, workers refused): threads are an optimization.
-async function getModuleOrFallback(threads) {
+// load (files not deployed, workers refused, too slow): threads are an optimization.
+async function getModuleOrFallback(threads, severity) {
   if (threads <= 1) return getModule(1);
   try {
     return await getModule(threads);
   } catch (e) {
-    if (env.logLevel !== 'error' && env.logLevel !== 'fatal') console.warn(`${e.message}; running on 1 thread (glint.wasm)`);
+    warnOnce('threaded-fallback', `${e.message.replace(/^glint: /, '')}; running on 1 thread (glint.wasm)`, severity);
     return getModule(1);
   }
 }
@@ -131,6 +261,21 @@ function glintError(message) {
   return e;
 }
 
+// onnxruntime-web's severity levels (0 verbose .. 4 fatal) and env.logLevel's names.
+const SEVERITY = { verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 };
+function warningsShown(severity) {
+  const level = severity ?? SEVERITY[env.logLevel] ?? 2;
+  return level <= 2;
+}
+
+// Each distinct warning once per page (or worker).
+const warned = new Set();
+function warnOnce(key, message, severity) {
+  if (warned.has(key) || !warningsShown(severity)) return;
+  warned.add(key);
+  console.warn(`glint: ${message}`);
+}
+
 // ---------------------------------------------------------------------------
 // Tensor
 // ---------------------------------------------------------------------------
@@ -147,11 +292,13 @@ const TYPED_ARRAYS = {
   int64: BigInt64Array,
   uint64: BigUint64Array,
   bool: Uint8Array,
+  string: Array,          // an array of strings, as onnxruntime-web
 };
 
 function typeOfArray(data) {
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Float64Array) return 'float64';
+  if (typeof Float16Array !== 'undefined' && data instanceof Float16Array) return 'float16';
   if (data instanceof Int32Array) return 'int32';
   if (data instanceof BigInt64Array) return 'int64';
   if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) return 'uint8';
@@ -161,6 +308,7 @@ function typeOfArray(data) {
   if (data instanceof Uint32Array) return 'uint32';
   if (data instanceof BigUint64Array) return 'uint64';
   if (Array.isArray(data)) {
+    if (data.length && typeof data[0] === 'string') return 'string';
     if (data.length && typeof data[0] === 'boolean') return 'bool';
     if (data.length && typeof data[0] === 'bigint') return 'int64';
     return 'float32';
@@ -200,14 +348,18 @@ export class Tensor {
     if (!Ctor) {
       throw glintError(`Tensor: unsupported type '${type}' (supported: ${Object.keys(TYPED_ARRAYS).join(', ')})`);
     }
-    if (Array.isArray(data)) {
+    if (type === 'string') {
+      if (!Array.isArray(data) || !data.every((v) => typeof v === 'string')) {
+        throw glintError(`Tensor: a 'string' tensor needs an array of strings, got ${describeData(data)}`);
+      }
+    } else if (Array.isArray(data)) {
       if (type === 'int64' || type === 'uint64') data = Ctor.from(data, (v) => BigInt(v));
       else if (type === 'bool') data = Ctor.from(data, (v) => (v ? 1 : 0));
       else data = Ctor.from(data);
     } else if (type === 'uint8' && data instanceof Uint8ClampedArray) {
       data = new Uint8Array(data.buffer, data.byteOffset, data.length);
     } else if (type === 'float16' && typeof Float16Array !== 'undefined' && data instanceof Float16Array) {
-      data = new Uint16Array(data.buffer, data.byteOffset, data.length);  // the same IEEE half bits
+      // kept as given: its bytes are the IEEE half bits toWasm() copies
     } else if (!(data instanceof Ctor)) {
       throw glintError(`Tensor: a '${type}' tensor needs a ${Ctor.name} (or a plain array), got ${describeData(data)}`);
     }
@@ -229,6 +381,27 @@ export class Tensor {
   get cpuData() { return this.data; }
 
   reshape(dims) { return new Tensor(this.type, this.data, dims); }
+
+  // As onnxruntime-web: the tensor as ImageData / a data: URL (PNG), for a
+  // [1, C, H, W] tensor (or [1, H, W, C] with tensorLayout 'NHWC'), C = 1, 3
+  // or 4; pixel = (value - norm.bias[i]) * norm.mean[i] for image channel i
+  // (defaults 0 and 255; see tensorToPixels).
+  toImageData(options) {
+    const { rgba, width, height } = tensorToPixels(this, options);
+    if (typeof ImageData === 'undefined') throw glintError('Tensor.toImageData: ImageData is not available here');
+    return new ImageData(rgba, width, height);
+  }
+
+  toDataURL(options) {
+    const { rgba, width, height } = tensorToPixels(this, options);
+    if (typeof document === 'undefined' || !document.createElement) {
+      throw glintError('Tensor.toDataURL: needs a document (a canvas to encode the PNG); in a worker use toImageData()');
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = width; canvas.height = height;
+    canvas.getContext('2d').putImageData(new ImageData(rgba, width, height), 0, 0);
+    return canvas.toDataURL();
+  }
 
   // Drops the reference to the data so that it can be collected.
   dispose() {
@@ -262,7 +435,11 @@ function toWasm(Module, t, name) {
   const r = checkCall(Module.makeTensor(t.type, dims), `input '${name}'`);
   const wt = r.tensor;
   try {
-    if (t.type === 'float16') {
+    if (t.type === 'string') {
+      if (!wt.setStrings(t.data)) throw glintError(`input '${name}': ${t.data.length} strings do not fill dims [${dims.join(',')}]`);
+    } else if (t.type === 'float16') {
+      // IEEE half bits: a Uint16Array already holds them, a Float16Array too
+      // (the same bytes); a plain array became a Uint16Array in the constructor.
       const bytes = t.data.length * 2;
       const tmp = Module._malloc(Math.max(bytes, 1));
       try {
@@ -294,12 +471,17 @@ function fromWasm(Module, wt) {
     const Ctor = TYPED_ARRAYS[type];
     if (!Ctor) throw glintError(`output of type ${type} cannot be returned to JavaScript`);
     let data;
-    if (type === 'float16') {
+    if (type === 'string') {
+      data = wt.getStrings();
+    } else if (type === 'float16') {
       const n = wt.size();
       const tmp = Module._malloc(Math.max(n * 2, 1));
       try {
         wt.getHalves(tmp);
-        data = new Uint16Array(Module.HEAPU8.slice(tmp, tmp + n * 2).buffer);
+        const bits = Module.HEAPU8.slice(tmp, tmp + n * 2).buffer;
+        // As onnxruntime-web: a Float16Array where the runtime has one, else
+        // the IEEE half bits in a Uint16Array (glint.float16ToFloat32 decodes either).
+        data = typeof Float16Array !== 'undefined' ? new Float16Array(bits) : new Uint16Array(bits);
       } finally {
         Module._free(tmp);
       }
@@ -370,18 +552,81 @@ async function modelBytes(source, byteOffset, byteLength, onProgress) {
 const PROVIDERS = { webgl: 'default', wasm: 'cpu', cpu: 'cpu', auto: 'auto' };
 const GL_ERROR_CODE = 5;  // glint::StatusCode::kGlError: the GPU could not be used here
 
-function providerNames(options) {
+// onnxruntime-web's providers (and others a ported app may name), skipped
+// with one warning each, as onnxruntime-web skips a backend that is not
+// available in the browser at hand.
+function providerNames(options, severity) {
   const eps = options.executionProviders ?? ['auto'];
   if (!Array.isArray(eps) || eps.length === 0) {
     throw glintError("InferenceSession.create: executionProviders must be a non-empty array, e.g. ['webgl', 'wasm']");
   }
-  return eps.map((ep) => {
-    const name = typeof ep === 'string' ? ep : ep && ep.name;
-    if (!PROVIDERS[name]) {
-      throw glintError(`InferenceSession.create: unknown execution provider '${name}' (glint has 'auto', 'webgl' and 'wasm')`);
+  const names = [];
+  const skipped = [];
+  eps.forEach((ep, i) => {
+    const name = typeof ep === 'string' ? ep : ep && typeof ep === 'object' ? ep.name : undefined;
+    if (typeof name !== 'string') {
+      throw glintError(`InferenceSession.create: executionProviders[${i}] must be a name or {name: ...}, got ${describeData(ep)}`);
     }
-    return name;
+    if (PROVIDERS[name]) { names.push(name); return; }
+    skipped.push(name);
+    warnOnce(`ep:${name}`, `execution provider '${name}' is not available in glint (it has 'webgl', 'wasm' and 'auto'); skipped`, severity);
   });
+  if (names.length === 0) {
+    throw glintError(`InferenceSession.create: no usable execution provider in [${skipped.map((n) => `'${n}'`).join(', ')}]: ` +
+      "glint has 'webgl' (GPU with wasm fallback per node), 'wasm' and 'auto'");
+  }
+  return names;
+}
+
+// onnxruntime-web's SessionOptions, each honoured or warned about (once per
+// page) when set to something glint does not do.
+const SESSION_OPTIONS = {
+  executionProviders: null,   // honoured: providerNames()
+  logSeverityLevel: null,     // honoured: glint's warnings for this session (0 verbose .. 4 fatal)
+  logVerbosityLevel: null,    // accepted: verbosity within level 0, and glint has one verbose level
+  logId: null,                // accepted: a label; glint's warnings are once per page, not per session
+  intraOpNumThreads: null,    // honoured: caps the session's wasm threads (at most env.wasm.numThreads)
+  preferredOutputLocation: (v) => (v === undefined || v === 'cpu' || (typeof v === 'object' && Object.values(v).every((x) => x === 'cpu'))
+    ? null : `preferredOutputLocation ${JSON.stringify(v)} is not supported yet: outputs are returned on the CPU ('cpu')`),
+  graphOptimizationLevel: (v) => (v === undefined || v === 'all' || v === 'extended' ? null
+    : `graphOptimizationLevel '${v}' is not supported: glint always applies its graph optimizations (as 'all')`),
+  enableProfiling: (v) => (v ? 'enableProfiling is not supported yet: no profile is recorded' : null),
+  profileFilePrefix: (v) => (v !== undefined ? 'profileFilePrefix has no effect: glint records no profile yet' : null),
+  freeDimensionOverrides: null,  // honoured: overrideFreeDimensions()
+  externalData: (v) => (v && v.length ? 'externalData is not supported: the model must carry its weights' : null),
+  enableCpuMemArena: (v) => (v !== undefined ? 'enableCpuMemArena has no effect: glint plans its memory from tensor lifetimes' : null),
+  enableMemPattern: (v) => (v !== undefined ? 'enableMemPattern has no effect: glint plans its memory from tensor lifetimes' : null),
+  executionMode: (v) => (v === 'parallel' ? "executionMode 'parallel' is not supported: nodes run in order (the wasm kernels use threads within a node)" : null),
+  interOpNumThreads: (v) => (v !== undefined ? 'interOpNumThreads has no effect: nodes run in order' : null),
+  optimizedModelFilePath: (v) => (v !== undefined ? 'optimizedModelFilePath is not supported: the optimized graph is not saved' : null),
+  enableGraphCapture: (v) => (v ? 'enableGraphCapture is a WebGPU option; ignored' : null),
+  extra: (v) => (v && Object.keys(v).length ? 'SessionOptions.extra (session config entries) is not supported; ignored' : null),
+  onProgress: null,           // glint's own: bytes received while the model downloads
+};
+
+const RUN_OPTIONS = {
+  logSeverityLevel: null,     // honoured: glint's warnings for this run
+  logVerbosityLevel: null,
+  tag: null,                  // honoured: names the run in its error messages
+  terminate: null,            // honoured: a run not yet started is rejected
+  extra: (v) => (v && Object.keys(v).length ? 'RunOptions.extra (run config entries) is not supported; ignored' : null),
+};
+
+function checkOptions(table, options, what, severity) {
+  for (const [key, value] of Object.entries(options)) {
+    if (!(key in table)) {
+      warnOnce(`${what}:${key}`, `unknown ${what} field '${key}'; ignored`, severity);
+      continue;
+    }
+    const check = table[key];
+    const message = check && check(value);
+    if (message) warnOnce(`${what}:${key}:${JSON.stringify(value)}`, message, severity);
+  }
+}
+
+function severityOf(options) {
+  const v = options && options.logSeverityLevel;
+  return Number.isInteger(v) && v >= 0 && v <= 4 ? v : undefined;
 }
 
 // The GL renderer's real name, or null where the browser hides it: browsers
@@ -473,6 +718,33 @@ function now() {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
 
+// SessionOptions.freeDimensionOverrides: {dim_param or denotation: size},
+// written into the model's input/output/value_info shapes before loading.
+function overrideFreeDimensions(bytes, overrides, severity) {
+  if (overrides === undefined || overrides === null) return bytes;
+  if (typeof overrides !== 'object' || Array.isArray(overrides)) {
+    throw glintError('InferenceSession.create: freeDimensionOverrides must be an object {dimensionName: size}');
+  }
+  const keys = Object.keys(overrides);
+  if (keys.length === 0) return bytes;
+  for (const k of keys) {
+    const v = overrides[k];
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw glintError(`InferenceSession.create: freeDimensionOverrides['${k}'] = ${v} is not a non-negative integer`);
+    }
+  }
+  let patched;
+  try {
+    patched = applyFreeDimensionOverrides(bytes, overrides);
+  } catch (e) {
+    throw glintError(`not an ONNX model: ${e.message} (while applying freeDimensionOverrides)`);
+  }
+  for (const k of keys) {
+    if (!patched.applied[k]) warnOnce(`fdo:${k}`, `freeDimensionOverrides: the model has no symbolic dimension '${k}'`, severity);
+  }
+  return patched.bytes;
+}
+
 // ---------------------------------------------------------------------------
 // InferenceSession
 // ---------------------------------------------------------------------------
@@ -505,7 +777,9 @@ export class InferenceSession {
     else options = a ?? {};
     if (typeof options !== 'object') throw glintError('InferenceSession.create: options must be an object');
     const t0 = now();
-    const asked = providerNames(options);
+    const severity = severityOf(options);
+    checkOptions(SESSION_OPTIONS, options, 'SessionOptions', severity);
+    const asked = providerNames(options, severity);
     // 'auto' expands to the providers it picks; explicit ones stay as given.
     let names = [];
     let autoReason = null;
@@ -515,11 +789,14 @@ export class InferenceSession {
       autoReason = choice.reason;
       for (const c of choice.names) if (!names.includes(c)) names.push(c);
     }
-    const threads = requestedThreads();
+    let threads = requestedThreads();
+    const intra = Number(options.intraOpNumThreads);
+    if (Number.isInteger(intra) && intra >= 1) threads = Math.min(threads, intra);
     const onProgress = typeof options.onProgress === 'function' ? options.onProgress : undefined;
-    const [Module, bytes] = await Promise.all([getModuleOrFallback(threads), modelBytes(source, byteOffset, byteLength, onProgress)]);
+    const [Module, loaded] = await Promise.all([getModuleOrFallback(threads, severity), modelBytes(source, byteOffset, byteLength, onProgress)]);
     const fetchMs = now() - t0;
-    if (bytes.length === 0) throw glintError('InferenceSession.create: the model is empty (0 bytes)');
+    if (loaded.length === 0) throw glintError('InferenceSession.create: the model is empty (0 bytes)');
+    const bytes = overrideFreeDimensions(loaded, options.freeDimensionOverrides, severity);
     const ptr = Module._malloc(bytes.length);
     try {
       Module.HEAPU8.set(bytes, ptr);
@@ -533,7 +810,9 @@ export class InferenceSession {
           let reason = autoReason ?? `executionProviders asked for '${name}'`;
           if (failures.length) reason += `; ${failures.join('; ')}: fell back to '${name}'`;
           const n = Module.setNumThreads(threads, Module.glintMaxThreads);
-          return new InferenceSession(Module, r.session, name, reason, n, timings);
+          const session = new InferenceSession(Module, r.session, name, reason, n, timings);
+          session._severity = severity;
+          return session;
         }
         // A provider that cannot start here (no WebGL2) gives way to the next
         // one; a problem with the model itself is reported at once.
@@ -557,7 +836,7 @@ export class InferenceSession {
     return job;
   }
 
-  async _run(feeds, fetches) {
+  async _run(feeds, fetches, options) {
     if (!this._h) throw glintError('InferenceSession.run: the session was released');
     if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || feeds instanceof Tensor) {
       throw glintError("InferenceSession.run: feeds must be an object mapping input names to Tensors, e.g. { [session.inputNames[0]]: tensor }");
@@ -566,18 +845,26 @@ export class InferenceSession {
     // of names, or an object whose keys are all output names (values null or
     // Tensors); otherwise it is run options.
     let names = [];
+    let runOptions = options;
     if (Array.isArray(fetches)) names = fetches.map(String);
     else if (fetches && typeof fetches === 'object' && !(fetches instanceof Tensor)) {
       const keys = Object.keys(fetches);
       const isFetches = keys.length > 0 && keys.every((k) => this.outputNames.includes(k) &&
         (fetches[k] === null || fetches[k] instanceof Tensor));
       if (isFetches) names = keys;
+      else if (options === undefined) runOptions = fetches;
     } else if (fetches !== undefined && fetches !== null) {
       throw glintError('InferenceSession.run: fetches must be an array of output names or an object keyed by output names');
     }
+    runOptions = runOptions ?? {};
+    if (typeof runOptions !== 'object') throw glintError('InferenceSession.run: options must be an object');
+    const severity = severityOf(runOptions) ?? this._severity;
+    checkOptions(RUN_OPTIONS, runOptions, 'RunOptions', severity);
+    const what = runOptions.tag !== undefined ? `InferenceSession.run (tag '${runOptions.tag}')` : 'InferenceSession.run';
+    if (runOptions.terminate === true) throw glintError(`${what}: terminated (RunOptions.terminate) before it started`);
     for (const n of names) {
       if (!this.outputNames.includes(n)) {
-        throw glintError(`InferenceSession.run: unknown output '${n}'; the model's outputs are ${this.outputNames.map((o) => `'${o}'`).join(', ')}`);
+        throw glintError(`${what}: unknown output '${n}'; the model's outputs are ${this.outputNames.map((o) => `'${o}'`).join(', ')}`);
       }
     }
     const M = this._m;
@@ -599,12 +886,13 @@ export class InferenceSession {
     await nextTick();
     M.setNumThreads(this.numThreads, M.glintMaxThreads);  // threads are per module; sessions may differ
     const started = h.runStart(names);
-    if (started.error !== undefined) throw glintError(started.error);
+    const tagged = (m) => (runOptions.tag !== undefined ? `${what}: ${m}` : m);
+    if (started.error !== undefined) throw glintError(tagged(started.error));
     // The GPU outputs are on their way back (pixel-pack buffer + fence): poll
     // from the event loop instead of stalling the page in readPixels.
     for (let i = 0; !h.poll(); ++i) await (i < 4 ? nextTick() : sleep(Math.min(16, 1 << (i - 4))));
     const r = h.runFinish();
-    if (r.error !== undefined) throw glintError(r.error);
+    if (r.error !== undefined) throw glintError(tagged(r.error));
     const out = {};
     for (const o of r.outputs) out[o.name] = fromWasm(M, o.tensor);
     this.lastRunMs = r.runMs;
@@ -628,8 +916,9 @@ export class InferenceSession {
   // GPU memory figures (textures, bytes, programs) or null; glint-specific.
   get gpuMemory() { return this._h ? this._h.memory() : null; }
 
-  startProfiling() {}
-  endProfiling() {}
+  // Profiling is not recorded yet: both say so once.
+  startProfiling() { warnOnce('profiling', 'startProfiling(): profiling is not supported yet; nothing is recorded', this._severity); }
+  endProfiling() { warnOnce('profiling-end', 'endProfiling(): profiling is not supported yet; nothing was recorded', this._severity); }
 
   async release() {
     await this._queue;
@@ -640,4 +929,4 @@ export class InferenceSession {
   }
 }
 
-export default { InferenceSession, Tensor, env };
+export default { InferenceSession, Tensor, env, float16ToFloat32, float32ToFloat16 };

@@ -3,6 +3,7 @@
 // failure and returns {detail, metrics}.
 import * as glint from '../dist/index.mjs';
 import { runCompat } from './compat.mjs';
+import { classify as ortSample } from './ort-sample.mjs';
 import {
   SQUEEZENET_IMAGE_OPTIONS, fetchBytes, floatsOf, halfToFloat, loadLabels, maxAbsDiff, median,
   parseTensorProto, topK,
@@ -159,8 +160,10 @@ async function badInput(provider) {
   lines.push(await expectError('truncated model', () => glint.InferenceSession.create(sq.slice(0, 1000000), opts),
     /not an ONNX model: .*truncated/));
   lines.push(await expectError('empty model', () => glint.InferenceSession.create(new Uint8Array(0), opts), /empty/));
-  lines.push(await expectError('unknown provider', () => glint.InferenceSession.create(mnistBytes, { executionProviders: ['webgpu'] }),
-    /unknown execution provider 'webgpu'/));
+  lines.push(await expectError('only unknown providers', () => glint.InferenceSession.create(mnistBytes, { executionProviders: ['webgpu', { name: 'webnn' }] }),
+    /no usable execution provider in \['webgpu', 'webnn'\]/));
+  lines.push(await expectError('terminated run', () => glint.InferenceSession.create(mnistBytes, opts)
+    .then((s) => s.run({ Input3: good }, { tag: 'job-7', terminate: true })), /tag 'job-7'.*terminated/));
   return { detail: lines.join('\n    ') };
 }
 
@@ -176,6 +179,9 @@ async function imageOptions() {
   check(nhwc.dims.join() === '1,2,2,3' && Array.from(nhwc.data.slice(0, 6)).join() === '200,100,0,201,101,10', `NHWC ${Array.from(nhwc.data)}`);
   const ortNorm = await glint.Tensor.fromImage(img, { norm: { mean: 255, bias: 0 } });
   check(Math.abs(ortNorm.data[4] - 100 / 255) < 1e-6, 'norm');
+  // onnxruntime-web indexes norm by the image's R, G, B channel, whatever tensorFormat is.
+  const bgrNorm = await glint.Tensor.fromImage(img, { tensorFormat: 'BGR', norm: { mean: 1, bias: [-1, -2, -3] } });
+  check(Array.from(bgrNorm.data.slice(0, 2)).join() === '197,198' && bgrNorm.data[8] === -1, `norm with BGR: ${Array.from(bgrNorm.data)}`);
   const gray = await glint.Tensor.fromImage(img, { tensorFormat: 'GRAY', invert: true, mean: 0, scale: 1, dataType: 'uint8' });
   check(gray.type === 'uint8' && gray.dims.join() === '1,1,2,2', `gray ${gray.type} ${gray.dims}`);
   const half = await glint.Tensor.fromImage(img, { dataType: 'float16', mean: 0, scale: 1 });
@@ -316,7 +322,142 @@ async function wasmThreads() {
   return { detail: `SqueezeNet wasm: 1 thread ${ms[1].toFixed(1)} ms, 2 threads ${ms[2].toFixed(1)} ms (glint-threaded.wasm), same outputs; top-1 '${top}'` };
 }
 
+// Runs fn with console.warn recorded; returns [result, warnings].
+async function withWarnings(fn) {
+  const warnings = [];
+  const orig = console.warn;
+  console.warn = (...a) => { warnings.push(a.join(' ')); };
+  try {
+    return [await fn(), warnings];
+  } finally {
+    console.warn = orig;
+  }
+}
+
+// The onnxruntime-web sample (test/ort-sample.mjs), unchanged but for its
+// import: webgpu skipped with one warning, ORT's options accepted, the same
+// top-1 from both of its runs.
+async function ortSampleTest() {
+  const labels = await loadLabels(`${M}imagenet-labels.txt`);
+  const [r, warnings] = await withWarnings(() => ortSample(`${M}squeezenet1.1-fp16.onnx`, `${M}images/chelsea.png`));
+  const label = labels[r.best];
+  check(/cat/i.test(label), `top-1 is '${label}' (${(100 * r.prob).toFixed(1)}%), not a cat`);
+  check(r.type === 'float16' && r.array === 'Float16Array', `output ${r.type} in a ${r.array}, expected float16 in a Float16Array`);
+  check(r.dims.join() === '1,1000,1,1', `output dims ${r.dims}`);
+  check(r.same, 'run(feeds, options) and run(feeds, fetches, options) differ');
+  const webgpu = warnings.filter((w) => /'webgpu' is not available in glint/.test(w));
+  check(webgpu.length <= 1, `webgpu warned ${webgpu.length} times`);
+  // A second create() with the same options in the same page does not warn again.
+  const [s2, again] = await withWarnings(() => glint.InferenceSession.create(`${M}mnist/model.onnx`,
+    { executionProviders: ['webgpu', 'wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 2, enableCpuMemArena: true }));
+  await s2.release();
+  check(again.length === 0, `warned again on a second create(): ${again.join(' | ')}`);
+  // The same file with its import pointed at onnxruntime-web (wasm build): the
+  // sample is onnxruntime-web code, and both libraries pick the same class.
+  const src = await (await fetch('/test/ort-sample.mjs')).text();
+  const importLine = "import * as ort from '../dist/index.mjs';";
+  check(src.split(importLine).length === 2, 'ort-sample.mjs: its import line changed');
+  const ort = await import('/ort/ort.wasm.min.mjs');
+  ort.env.wasm.wasmPaths = '/ort/';
+  ort.env.wasm.numThreads = 1;
+  const ortSrc = src.replace(importLine, `import * as ort from '${location.origin}/ort/ort.wasm.min.mjs';`);
+  const blobUrl = URL.createObjectURL(new Blob([ortSrc], { type: 'text/javascript' }));
+  const onOrt = await (await import(blobUrl)).classify(`${location.origin}${M}squeezenet1.1-fp16.onnx`, `${location.origin}${M}images/chelsea.png`);
+  URL.revokeObjectURL(blobUrl);
+  check(onOrt.best === r.best, `onnxruntime-web's top-1 is '${labels[onOrt.best]}', glint's '${label}'`);
+  check(Math.abs(onOrt.prob - r.prob) <= 0.01, `top-1 probability: glint ${r.prob}, onnxruntime-web ${onOrt.prob}`);
+  return { detail: `top-1 '${label}': glint ${(100 * r.prob).toFixed(1)}% (${r.array}), onnxruntime-web ${ort.env.versions?.web ?? ''} ${(100 * onOrt.prob).toFixed(1)}% (${onOrt.array}) (stretched 224x224, fromImage); glint's warnings: ${warnings.join(' | ') || 'none (already warned in this page)'}` };
+}
+
+// ORT option handling: unknown providers skipped with one warning; options
+// glint lacks warned about once; {name} provider objects.
+async function ortOptions() {
+  const url = `${M}mnist/model.onnx`;
+  const [s, warnings] = await withWarnings(() => glint.InferenceSession.create(url, {
+    executionProviders: ['webgpu', { name: 'wasm' }], enableProfiling: true, graphOptimizationLevel: 'disabled',
+    preferredOutputLocation: 'texture', freeDimensionOverrides: { batch: 1 }, intraOpNumThreads: 1, logId: 'x',
+  }));
+  check(s.executionProvider === 'wasm', `ran on ${s.executionProvider}`);
+  for (const re of [/'webgpu' is not available/, /enableProfiling/, /graphOptimizationLevel 'disabled'/,
+    /preferredOutputLocation "texture"/, /freeDimensionOverrides: the model has no symbolic dimension 'batch'/]) {
+    check(warnings.filter((w) => re.test(w)).length === 1, `expected one warning matching ${re}; got: ${warnings.join(' | ')}`);
+  }
+  const x = new glint.Tensor('float32', new Float32Array(784), [1, 1, 28, 28]);
+  const [, runWarnings] = await withWarnings(async () => {
+    await s.run({ Input3: x }, { tag: 't', extra: { memory: { enable_memory_arena_shrinkage: '1' } } });
+    await s.run({ Input3: x }, { tag: 't', extra: { memory: { enable_memory_arena_shrinkage: '1' } } });
+    s.startProfiling(); s.endProfiling();
+  });
+  check(runWarnings.filter((w) => /RunOptions\.extra/.test(w)).length === 1, `RunOptions.extra: ${runWarnings.join(' | ')}`);
+  check(runWarnings.some((w) => /profiling is not supported yet/.test(w)), `startProfiling: ${runWarnings.join(' | ')}`);
+  // logSeverityLevel 3 (error) silences a session's warnings.
+  const [q, quiet] = await withWarnings(() => glint.InferenceSession.create(url, { executionProviders: ['webnn', 'wasm'], logSeverityLevel: 3 }));
+  check(quiet.length === 0, `logSeverityLevel 3 still warned: ${quiet.join(' | ')}`);
+  await q.release();
+  await s.release();
+  return { detail: warnings.join(' | ') };
+}
+
+// toImageData / toDataURL round trip, and float16 conversions.
+async function tensorImage() {
+  const data = new Uint8ClampedArray(2 * 2 * 4);
+  for (let i = 0; i < 4; ++i) data.set([10 * i, 100 + i, 200 + i, 255], 4 * i);
+  const img = new ImageData(data, 2, 2);
+  const t = await glint.Tensor.fromImage(img);            // RGB / 255, NCHW
+  const back = t.toImageData();
+  check(back.width === 2 && back.height === 2, `toImageData size ${back.width}x${back.height}`);
+  check(Array.from(back.data).join() === Array.from(data).join(), `toImageData ${Array.from(back.data)} vs ${Array.from(data)}`);
+  const bgr = await glint.Tensor.fromImage(img, { tensorFormat: 'BGR', tensorLayout: 'NHWC', dataType: 'uint8' });
+  const back2 = bgr.toImageData({ format: 'BGR', tensorLayout: 'NHWC' });
+  check(Array.from(back2.data).join() === Array.from(data).join(), `uint8 NHWC BGR round trip ${Array.from(back2.data)}`);
+  // norm is indexed by the image's R, G, B channel, as in fromImage: the inverse of a BGR fromImage.
+  const bgrNorm = await glint.Tensor.fromImage(img, { tensorFormat: 'BGR', norm: { mean: 1, bias: [-1, -2, -3] } });
+  const back3 = bgrNorm.toImageData({ format: 'BGR', norm: { mean: 1, bias: [-1, -2, -3] } });
+  check(Array.from(back3.data).join() === Array.from(data).join(), `BGR norm round trip ${Array.from(back3.data)}`);
+  const url = t.toDataURL();
+  check(url.startsWith('data:image/png;base64,'), `toDataURL: ${url.slice(0, 30)}`);
+  const decoded = await glint.Tensor.fromImage(url);
+  check(Array.from(decoded.data).every((v, i) => Math.abs(v - t.data[i]) < 1e-6), 'toDataURL -> fromImage round trip');
+  await expectError('toImageData of a 2-D tensor', () => new glint.Tensor('float32', new Float32Array(4), [2, 2]).toImageData(),
+    /Tensor\.toImageData: expected dims \[1, C, H, W\]/);
+  const halves = glint.float32ToFloat16([1, -2.5, 65504, 1e-8]);
+  check(halves instanceof Uint16Array && Array.from(glint.float16ToFloat32(halves)).join() === '1,-2.5,65504,0', `float16 round trip ${Array.from(glint.float16ToFloat32(halves))}`);
+  const f16 = new glint.Tensor('float16', Float16Array.from([0.5, 2]), [2]);
+  check(f16.data instanceof Float16Array, 'a Float16Array is kept as given');
+  return { detail: 'toImageData (NCHW float, NHWC uint8 BGR), toDataURL round trip, float16ToFloat32/float32ToFloat16, Float16Array input' };
+}
+
+// A threaded build whose workers never come up (their script answers
+// nothing) gives way to glint.wasm on one thread after env.wasm.initTimeout,
+// with one warning, instead of hanging create().
+async function threadsTimeout() {
+  check(self.crossOriginIsolated === true, 'the test page is not cross-origin isolated (COOP/COEP headers)');
+  glint.env.wasm.numThreads = 2;
+  glint.env.wasm.initTimeout = 3000;
+  glint.env.wasm.wasmPaths = { 'glint-threaded.worker.js': '/test/hang-worker.js' };
+  try {
+    const t0 = performance.now();
+    const [s, warnings] = await withWarnings(() => glint.InferenceSession.create(`${M}mnist/model.onnx`, { executionProviders: ['wasm'] }));
+    const ms = performance.now() - t0;
+    check(s.numThreads === 1, `the session has ${s.numThreads} threads, expected 1 after the fallback`);
+    const w = warnings.filter((x) => /glint-threaded\.wasm.*did not finish within 3000 ms.*running on 1 thread/.test(x));
+    check(w.length === 1, `expected one warning about the timeout, got: ${warnings.join(' | ')}`);
+    const y = (await s.run({ Input3: new glint.Tensor('float32', new Float32Array(784), [1, 1, 28, 28]) })).Plus214_Output_0;
+    check(y.dims.join() === '1,10', 'run after the fallback');
+    await s.release();
+    return { detail: `create() settled in ${(ms / 1000).toFixed(1)} s on 1 thread: ${w[0]}` };
+  } finally {
+    glint.env.wasm.numThreads = undefined;
+    glint.env.wasm.initTimeout = 0;
+    glint.env.wasm.wasmPaths = undefined;
+  }
+}
+
 export const tests = {
+  'threads-timeout': () => threadsTimeout(),
+  'ort-sample': () => ortSampleTest(),
+  'ort-options': () => ortOptions(),
+  'tensor-image': () => tensorImage(),
   'auto-provider': () => autoProvider(),
   'wasm-threads': () => wasmThreads(),
   'worker': () => worker(),

@@ -18,7 +18,7 @@ const repoDir = resolve(webDir, '..');
 
 const IN_PAGE = ['mnist-webgl', 'mnist-wasm', 'squeezenet-webgl', 'squeezenet-wasm', 'bad-input-webgl',
   'bad-input-wasm', 'image-options', 'worker', 'no-webgl2-fallback', 'compat-ort-webgl', 'compat-ort-wasm',
-  'auto-provider', 'wasm-threads'];
+  'auto-provider', 'wasm-threads', 'ort-sample', 'ort-options', 'tensor-image', 'threads-timeout'];
 const ALL = [...IN_PAGE, 'demo-page'];
 
 const args = process.argv.slice(2);
@@ -106,16 +106,47 @@ try {
           return [await page.getAttribute('#results', 'data-provider'),
                   (await page.textContent('#results .row:first-child .label') ?? '').trim()];
         };
+        const reason = await page.textContent('#reason');  // the default, 'auto', and why it chose
+        // The webcam (Chromium's synthetic camera): frames classified one after another.
+        await page.click('#webcam');
+        await page.waitForFunction(() => window.glintDemo.webcam && window.glintDemo.webcam.frames >= 4, null, { timeout: 120000 });
+        const cam = await page.evaluate(() => window.glintDemo.webcam);
+        const fpsText = await page.textContent('#fps');
+        await page.click('#webcam');
         await page.evaluate(() => { document.getElementById('results').dataset.state = 'switching'; });
         await page.check('input[name="ep"][value="wasm"]');
         const [ep2, label2] = await top1After();
         await page.evaluate(() => { document.getElementById('results').dataset.state = 'switching'; });
         await page.setInputFiles('#file', join(repoDir, 'models', 'data', 'images', 'coffee.png'));
         const [ep3, label3] = await top1After();
-        if (ep2 !== 'wasm' || label2 !== 'Egyptian cat') r = { ok: false, error: `after switching to wasm: ${ep2}, '${label2}'` };
+        // Your own .onnx: MNIST through the file input: its inputs, placements and a run.
+        await page.setInputFiles('#onnx-file', join(repoDir, 'models', 'data', 'mnist', 'model.onnx'));
+        await page.waitForSelector('#custom[data-state="done"], #custom[data-state="error"]', { timeout: 120000 });
+        const custom = await page.evaluate(() => ({
+          state: document.getElementById('custom').dataset.state,
+          status: document.getElementById('custom-status').textContent,
+          inputs: [...document.querySelectorAll('#custom-inputs tbody tr')].map((tr) => tr.textContent),
+          outputs: [...document.querySelectorAll('#custom-outputs tbody tr')].map((tr) => tr.textContent),
+          placements: document.querySelectorAll('#custom-placements tbody tr').length,
+        }));
+        // The model picker: MNIST (from models/models.json) on the same photo.
+        const models = await page.$$eval('#model option', (os) => os.map((o) => o.value));
+        await page.evaluate(() => { document.getElementById('results').dataset.state = 'switching'; });
+        await page.selectOption('#model', 'mnist');
+        const [ep4, label4] = await top1After();
+        const model4 = await page.evaluate(() => window.glintDemo.model);
+        if (!models.includes('mnist') || model4 !== 'mnist' || ep4 !== 'wasm' || !/^[0-9]$/.test(label4)) {
+          r = { ok: false, error: `model picker: options ${models}, ran ${model4} on ${ep4}, top-1 '${label4}'` };
+        } else if (!(cam.fps > 0) || !cam.top1 || !/frames\/s/.test(fpsText)) {
+          r = { ok: false, error: `webcam: ${JSON.stringify(cam)}, '${fpsText}'` };
+        } else if (ep !== 'wasm' || !/SwiftShader/.test(reason)) r = { ok: false, error: `the default ('auto') ran on ${ep}, reason '${reason}'` };
+        else if (ep2 !== 'wasm' || label2 !== 'Egyptian cat') r = { ok: false, error: `after switching to wasm: ${ep2}, '${label2}'` };
         else if (ep3 !== 'wasm' || label3 !== 'espresso') r = { ok: false, error: `after uploading coffee.png: ${ep3}, '${label3}'` };
-        else if (errors.length) r = { ok: false, error: `page errors: ${errors.join(' | ')}` };
-        else r = { ok: true, detail: `top-1 '${top1}' on ${ep}, then on wasm; uploaded coffee.png: '${label3}'; screenshot ${screenshot}` };
+        else if (custom.state !== 'done') r = { ok: false, error: `own model (mnist): ${custom.status}` };
+        else if (!/^Input3float32\[1, 1, 28, 28\]/.test(custom.inputs[0] ?? '') || !/^Plus214_Output_0float32\[1, 10\]/.test(custom.outputs[0] ?? '') || custom.placements === 0) {
+          r = { ok: false, error: `own model (mnist): inputs ${JSON.stringify(custom.inputs)}, outputs ${JSON.stringify(custom.outputs)}, ${custom.placements} placements` };
+        } else if (errors.length) r = { ok: false, error: `page errors: ${errors.join(' | ')}` };
+        else r = { ok: true, detail: `top-1 '${top1}' on ${ep} ('auto': ${reason}), then on wasm; uploaded coffee.png: '${label3}'; webcam: ${fpsText} (${cam.frames} frames, top-1 '${cam.top1}'); picker ${models.join('/')}: mnist top-1 '${label4}'; own model mnist: ${custom.status}; screenshot ${screenshot}` };
       }
     } catch (e) {
       r = { ok: false, error: e.message.split('\n')[0] };

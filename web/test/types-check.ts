@@ -1,7 +1,7 @@
 // Compiled (never run) by `tsc -p test/tsconfig.json`: checks that
 // dist/index.d.ts describes the onnxruntime-web-style calling code.
-import * as glint from 'glint';
-import { InferenceSession, Tensor, env } from 'glint';
+import * as glint from 'glint-onnx';
+import { InferenceSession, Tensor, env } from 'glint-onnx';
 
 export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise<number> {
   env.wasm.wasmPaths = '/dist/';
@@ -30,5 +30,23 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
   f32.dispose();
   await session.release();
   await s2.release();
+  // onnxruntime-web code: its provider names and options, RunOptions, image helpers, float16.
+  const ortStyle = await InferenceSession.create(bytes.buffer as ArrayBuffer, {
+    executionProviders: ['webgpu', 'webgl', { name: 'wasm' }, 'webnn'],
+    graphOptimizationLevel: 'all', logSeverityLevel: 3, enableProfiling: false, intraOpNumThreads: 1,
+    freeDimensionOverrides: { batch: 1 }, preferredOutputLocation: 'cpu', executionMode: 'sequential',
+  });
+  const r = await ortStyle.run({ x: f32 }, { tag: 'a', logSeverityLevel: 2, terminate: false });
+  const r2 = await ortStyle.run({ x: f32 }, ['y'], { tag: 'b' });
+  const pixels: ImageData = input.toImageData({ format: 'BGR', norm: { mean: 1, bias: [-104, -117, -123] } });
+  const url: string = input.toDataURL();
+  const floats: Float32Array = glint.float16ToFloat32(input.data as Uint16Array);
+  const halves: Uint16Array = glint.float32ToFloat16([1, 2]);
+  const h = new Tensor('float16', halves, [2]);
+  const words = new Tensor('string', ['monday', 'tuesday'], [2]);
+  const texts: string[] = words.data;
+  env.wasm.initTimeout = 5000;
+  env.wasm.wasmBinary = new Uint8Array(8);
+  console.log(r, r2, pixels.width, url.length, floats.length, h.size, texts.length);
   return y.size + data.length + out2['Plus214_Output_0'].dims[1] + why.length + threads;
 }

@@ -18,11 +18,11 @@ function readVarint(buf, pos) {
 
 // Parses the fields of onnx.TensorProto that the test data uses: dims (1),
 // data_type (2), float_data (4), int32_data (5), int64_data (7), name (8),
-// raw_data (9). Returns {name, dataType, dims, data: Float32Array|...}.
+// raw_data (9), string_data (6). Returns {name, dataType, dims, data: Float32Array | string[]}.
 export function parseTensorProto(bytes) {
   const buf = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const pos = { i: 0 };
-  const t = { name: '', dataType: 0, dims: [], floats: [], ints: [], raw: null };
+  const t = { name: '', dataType: 0, dims: [], floats: [], ints: [], strings: [], raw: null };
   while (pos.i < buf.length) {
     const key = Number(readVarint(buf, pos));
     const field = key >>> 3, wire = key & 7;
@@ -36,6 +36,7 @@ export function parseTensorProto(bytes) {
       const sub = buf.subarray(pos.i, pos.i + len);
       pos.i += len;
       if (field === 1) { const p = { i: 0 }; while (p.i < sub.length) t.dims.push(Number(readVarint(sub, p))); }
+      else if (field === 6) t.strings.push(new TextDecoder().decode(sub));
       else if (field === 4) { const f = new Float32Array(sub.slice().buffer); t.floats.push(...f); }
       else if (field === 5 || field === 7) { const p = { i: 0 }; while (p.i < sub.length) t.ints.push(Number(BigInt.asIntN(64, readVarint(sub, p)))); }
       else if (field === 8) t.name = new TextDecoder().decode(sub);
@@ -49,7 +50,8 @@ export function parseTensorProto(bytes) {
       throw new Error(`unsupported protobuf wire type ${wire}`);
     }
   }
-  if (t.dataType !== 1) throw new Error(`parseTensorProto: only float32 test data is handled (data_type ${t.dataType})`);
+  if (t.dataType === 8) return { name: t.name, dataType: 'string', dims: t.dims, data: t.strings };
+  if (t.dataType !== 1) throw new Error(`parseTensorProto: only float32 and string test data are handled (data_type ${t.dataType})`);
   const data = t.raw ? new Float32Array(t.raw.buffer, 0, t.raw.byteLength / 4) : Float32Array.from(t.floats);
   return { name: t.name, dataType: 'float32', dims: t.dims, data };
 }
@@ -68,9 +70,9 @@ export async function loadLabels(url) {
     .map((s) => s.replace(/^\d{1,9},/, ''));
 }
 
-// Floats of a tensor's data, decoding float16 halves.
+// Floats of a tensor's data, decoding float16 halves (a Float16Array holds numbers already).
 export function floatsOf(tensor) {
-  if (tensor.type === 'float16') return Float32Array.from(tensor.data, halfToFloat);
+  if (tensor.type === 'float16' && tensor.data instanceof Uint16Array) return Float32Array.from(tensor.data, halfToFloat);
   return Float32Array.from(tensor.data, Number);
 }
 

@@ -4,7 +4,11 @@
 //
 //   node tools/build.mjs [--wasm-dir DIR]     (default ../build/web/bindings/web)
 //
-// Prints the package size (raw and gzip), the figure the README quotes.
+// Also copies the repository's LICENSE into web/ (npm packs it from there).
+// Prints each file's size (raw and gzip) and the size of the tarball `npm
+// pack` makes, and fails when the tarball is over its budget
+// (GLINT_PACKAGE_BUDGET_KIB, default below).
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +31,7 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 for (const f of WASM_FILES) copyFileSync(join(wasmDir, f), join(dist, f));
 for (const f of readdirSync(join(webDir, 'src'))) copyFileSync(join(webDir, 'src', f), join(dist, f));
+copyFileSync(join(webDir, '..', 'LICENSE'), join(webDir, 'LICENSE'));
 
 let raw = 0, gz = 0;
 const rows = [];
@@ -40,3 +45,21 @@ for (const f of readdirSync(dist).sort()) {
 console.log(`build: web/dist (from ${wasmDir})`);
 console.log(rows.join('\n'));
 console.log(`  ${'total'.padEnd(26)} ${(raw / 1024).toFixed(1).padStart(8)} KiB  gzip ${(gz / 1024).toFixed(1).padStart(7)} KiB`);
+
+// The tarball as npm would publish it. The budget: the two engines (2.6 MiB
+// of wasm each, ~0.65 MiB compressed; 1.4 MiB for the whole tarball when
+// this was written) and their glue, with room for growth but not for a third engine.
+const BUDGET_KIB = Number(process.env.GLINT_PACKAGE_BUDGET_KIB ?? 2048);
+const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'],
+  { cwd: webDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+const kib = pack.size / 1024;
+console.log(`package: ${pack.name}@${pack.version} ${pack.filename}: ${pack.entryCount} files, ` +
+  `tarball ${kib.toFixed(1)} KiB (budget ${BUDGET_KIB} KiB), unpacked ${(pack.unpackedSize / 1024).toFixed(1)} KiB`);
+if (!pack.files.some((f) => f.path === 'LICENSE')) {
+  console.error('build: the tarball has no LICENSE');
+  process.exit(1);
+}
+if (kib > BUDGET_KIB) {
+  console.error(`build: the tarball (${kib.toFixed(1)} KiB) is over its budget of ${BUDGET_KIB} KiB (GLINT_PACKAGE_BUDGET_KIB)`);
+  process.exit(1);
+}

@@ -10,6 +10,8 @@ export const CHROMIUM_ARGS = [
   // Timers of a page that is not visible are throttled; a headless page is never visible.
   '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
+  // getUserMedia gets Chromium's synthetic camera, without a prompt (the demo's webcam).
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
 ];
 
 export async function launchChromium() {

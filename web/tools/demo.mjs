@@ -3,7 +3,7 @@
 // photo with the timings. Then keeps serving until Ctrl-C when run from a
 // terminal; exits when not (CI, scripts) or with --once.
 //
-//   node tools/demo.mjs [--port N] [--once] [--runs N] [--ep webgl|wasm]
+//   node tools/demo.mjs [--port N] [--once] [--runs N] [--ep auto|webgl|wasm]   (default auto)
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
 const port = Number(opt('--port', process.env.GLINT_DEMO_PORT ?? 8080));
 const runs = Number(opt('--runs', 3));
-const ep = opt('--ep', 'webgl');
+const ep = opt('--ep', 'auto');
 const once = args.includes('--once') || !process.stdin.isTTY;
 
 if (!existsSync(join(webDir, 'dist', 'glint.wasm'))) {
@@ -38,7 +38,7 @@ let ok = false;
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`demo: page error: ${e.message}`));
-  console.log(`demo: opening it in headless ${version} (${ep}, WebGL2 on SwiftShader; ${runs} timing runs)…`);
+  console.log(`demo: opening it in headless ${version} (${ep}, WebGL2 on SwiftShader; ${runs} timing runs on the photo)…`);
   await page.goto(`${url}?ep=${ep}&runs=${runs}`);
   await page.waitForFunction(() => {
     const r = document.getElementById('results');
@@ -48,7 +48,7 @@ try {
   if (d.state !== 'done') {
     console.error(`demo: the page reports an error: ${d.error}`);
   } else {
-    console.log(`\nSqueezeNet 1.1 (fp16) on ${d.image}, provider ${d.provider} (${d.renderer}):`);
+    console.log(`\n${d.model} on ${d.image}, provider ${d.provider} (${d.renderer}): ${d.reason}`);
     for (const [i, t] of d.top.entries()) {
       const bar = '#'.repeat(Math.round(t.prob * 40));
       console.log(`  ${i + 1}. ${(100 * t.prob).toFixed(1).padStart(5)}%  ${t.label.split(',')[0].padEnd(22)} ${bar}`);

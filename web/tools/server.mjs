@@ -5,7 +5,8 @@
 //
 // What it serves:
 //   /            web/ (the package: /dist/, the demo at /demo/, the test pages at /test/)
-//   /models/     models/data/ (models, photos, labels; tools/fetch-models.sh)
+//   /models/     models/data/ (models, photos, labels; tools/fetch-models.sh),
+//                and /models/models.json from models/ (how each model is fed)
 //   /ort/        onnxruntime-web's dist/ (for the API-compatibility script)
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -31,6 +32,7 @@ const TYPES = {
 };
 
 function resolvePath(urlPath, mounts) {
+  if (urlPath === '/models/models.json') return join(repoDir, 'models', 'models.json');
   for (const [prefix, dir] of mounts) {
     if (!urlPath.startsWith(prefix)) continue;
     const rel = normalize(decodeURIComponent(urlPath.slice(prefix.length)));

@@ -1,0 +1,68 @@
+// The package's entry under Node (package.json "exports" condition "node"):
+// the browser entry (index.mjs) with the files read from disk instead of
+// fetched. The wasm provider runs here (one thread: glint-threaded needs a
+// browser's workers); there is no WebGL, so 'auto' and ['webgl', 'wasm'] run
+// on wasm.
+//
+//   import * as glint from 'glint-onnx';
+//   const session = await glint.InferenceSession.create('model.onnx');   // a path, a file: URL,
+//   // an http(s) URL, or the bytes (Buffer, Uint8Array, ArrayBuffer)
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { InferenceSession, env } from './index.mjs';
+
+export * from './index.mjs';
+export { default } from './index.mjs';
+
+const browserCreate = InferenceSession.create;
+
+// A string that is not an http(s)/data/blob URL is a file path (or a file: URL).
+function localFile(source) {
+  if (typeof URL !== 'undefined' && source instanceof URL) return source.protocol === 'file:' ? fileURLToPath(source) : null;
+  if (typeof source !== 'string') return null;
+  if (/^file:/i.test(source)) return fileURLToPath(source);
+  if (/^(https?|data|blob):/i.test(source)) return null;
+  return source;
+}
+
+async function readModel(path, onProgress) {
+  let bytes;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new Error(`failed to read the model from ${path}: ${e && e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+  const u8 = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (onProgress) onProgress({ loaded: u8.length, total: u8.length, done: true });
+  return u8;
+}
+
+// Where glint.wasm is on disk: env.wasm.wasmPaths (a directory prefix or a
+// {'glint.wasm': path} map; paths or file: URLs), else beside this file.
+// null for an http(s) location, which index.mjs fetches.
+function wasmFile() {
+  const p = env.wasm.wasmPaths;
+  const where = typeof p === 'string' ? p + 'glint.wasm' : p && typeof p === 'object' && p['glint.wasm'] ? String(p['glint.wasm']) : null;
+  if (where === null) return new URL('./glint.wasm', import.meta.url);
+  return localFile(where);
+}
+
+InferenceSession.create = async function create(source, ...rest) {
+  // glint.wasm read from disk, unless the caller gave its bytes.
+  if (env.wasm.wasmBinary === undefined) {
+    const file = wasmFile();
+    if (file !== null) {
+      try {
+        env.wasm.wasmBinary = await readFile(file);
+      } catch (e) {
+        throw new Error(`glint: could not read glint.wasm from ${file}: ${e && e.code === 'ENOENT' ? 'no such file' : e.message}`);
+      }
+    }
+  }
+  const path = localFile(source);
+  if (path !== null) {
+    const options = rest.find((x) => x && typeof x === 'object') ?? {};
+    return browserCreate.call(this, await readModel(path, options.onProgress), ...rest);
+  }
+  return browserCreate.call(this, source, ...rest);
+};

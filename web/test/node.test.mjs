@@ -1,0 +1,168 @@
+// The package under plain Node (>= 18), through the tarball `npm pack` makes,
+// installed into a temporary directory and imported by its name, as an app
+// would: MNIST on the wasm provider from a file path, a file: URL, a Buffer,
+// a Uint8Array and an http:// URL, against test_data_set_0's output (1e-4);
+// env.wasm.wasmBinary honoured; require() fails with a message that says to
+// use import.
+//
+//   node --test test/node.test.mjs
+//
+// Skipped (exit 77 for CTest) when web/dist or the models are missing.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { maxAbsDiff, parseTensorProto } from './util.mjs';
+
+const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repoDir = resolve(webDir, '..');
+const mnistDir = join(repoDir, 'models', 'data', 'mnist');
+
+for (const path of [join(webDir, 'dist', 'glint.wasm'), join(mnistDir, 'model.onnx')]) {
+  if (!existsSync(path)) { console.error(`node tests: ${path} is missing (make web, make models)`); process.exit(77); }
+}
+
+let tmp, glint, server;
+const input = parseTensorProto(new Uint8Array(readFileSync(join(mnistDir, 'test_data_set_0', 'input_0.pb'))));
+const expected = parseTensorProto(new Uint8Array(readFileSync(join(mnistDir, 'test_data_set_0', 'output_0.pb'))));
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'glint-node-'));
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp],
+    { cwd: webDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))[0];
+  const pkgDir = join(tmp, 'node_modules', 'glint-onnx');
+  mkdirSync(pkgDir, { recursive: true });
+  execFileSync('tar', ['xzf', join(tmp, packed.filename), '-C', pkgDir, '--strip-components=1']);
+  writeFileSync(join(tmp, 'package.json'), '{"type": "module", "private": true}\n');
+  // Imported by name from inside the app, so that "exports" (condition "node") decides the file.
+  writeFileSync(join(tmp, 'load.mjs'), "export * as glint from 'glint-onnx';\n");
+  ({ glint } = await import(pathToFileURL(join(tmp, 'load.mjs')).href));
+  server = createServer((req, res) => {
+    const body = readFileSync(join(mnistDir, 'model.onnx'));
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
+    res.end(body);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+});
+
+after(async () => {
+  if (server) await new Promise((r) => server.close(r));
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function runMnist(source, options) {
+  const session = await glint.InferenceSession.create(source, options);
+  assert.equal(session.executionProvider, 'wasm');
+  const out = await session.run({ [session.inputNames[0]]: new glint.Tensor('float32', input.data, input.dims) });
+  const y = out[session.outputNames[0]];
+  await session.release();
+  assert.deepEqual(Array.from(y.dims), expected.dims);
+  const diff = maxAbsDiff(y.data, expected.data);
+  assert.ok(diff <= 1e-4, `max |diff| ${diff} against output_0.pb`);
+  return diff;
+}
+
+test('the "node" export is the one loaded', () => {
+  assert.equal(typeof glint.InferenceSession.create, 'function');
+  assert.equal(typeof glint.float16ToFloat32, 'function');
+});
+
+test('MNIST from a file path', async () => {
+  await runMnist(join(mnistDir, 'model.onnx'));
+});
+
+test('MNIST from a file: URL (string and URL object)', async () => {
+  await runMnist(pathToFileURL(join(mnistDir, 'model.onnx')).href);
+  await runMnist(pathToFileURL(join(mnistDir, 'model.onnx')));
+});
+
+test('MNIST from a Buffer and from a Uint8Array, default options and executionProviders', async () => {
+  const buf = readFileSync(join(mnistDir, 'model.onnx'));
+  await runMnist(buf);
+  await runMnist(new Uint8Array(buf), { executionProviders: ['webgl', 'wasm'] });
+});
+
+test('MNIST from an http:// URL', async () => {
+  await runMnist(`http://127.0.0.1:${server.address().port}/model.onnx`);
+});
+
+test('a missing file names the path', async () => {
+  await assert.rejects(glint.InferenceSession.create(join(mnistDir, 'nope.onnx')),
+    /failed to read the model from .*nope\.onnx: no such file/);
+});
+
+test('env.wasm.wasmBinary is used when set, env.wasm.wasmPaths names a directory', async () => {
+  // A child process: the engine is instantiated once per process.
+  const script = `
+    import * as glint from 'glint-onnx';
+    import { readFileSync } from 'node:fs';
+    glint.env.wasm.wasmBinary = new Uint8Array(4);  // not wasm: create() must fail on it
+    let message = '';
+    try { await glint.InferenceSession.create(${JSON.stringify(join(mnistDir, 'model.onnx'))}); } catch (e) { message = e.message; }
+    glint.env.wasm.wasmBinary = undefined;
+    glint.env.wasm.wasmPaths = '/no/such/dir/';  // a directory on disk: read from there
+    let pathMessage = '';
+    try { await glint.InferenceSession.create(${JSON.stringify(join(mnistDir, 'model.onnx'))}); } catch (e) { pathMessage = e.message; }
+    glint.env.wasm.wasmPaths = undefined;
+    glint.env.wasm.wasmBinary = readFileSync(new URL(import.meta.resolve('glint-onnx/glint.wasm')));
+    const s = await glint.InferenceSession.create(${JSON.stringify(join(mnistDir, 'model.onnx'))});
+    console.log(JSON.stringify({ message, pathMessage, inputs: s.inputNames }));`;
+  writeFileSync(join(tmp, 'binary.mjs'), script);
+  const out = JSON.parse(execFileSync(process.execPath, [join(tmp, 'binary.mjs')], { cwd: tmp, encoding: 'utf8' }).trim().split('\n').pop());
+  assert.match(out.message, /glint\.wasm/);
+  assert.match(out.pathMessage, /could not read glint\.wasm from \/no\/such\/dir\/glint\.wasm: no such file/);
+  assert.deepEqual(out.inputs, ['Input3']);
+});
+
+// A one-node model (Relu) whose input and output are [batch, 3], encoded here.
+function reluModel() {
+  const v = (n) => { const o = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
+  const bytes = (field, payload) => [...v(field * 8 + 2), ...v(payload.length), ...payload];
+  const str = (field, s) => bytes(field, [...Buffer.from(s)]);
+  const int = (field, n) => [...v(field * 8), ...v(n)];
+  const shape = bytes(2, [...bytes(1, str(2, 'batch')), ...bytes(1, int(1, 3))]);
+  const info = (name) => [...str(1, name), ...bytes(2, bytes(1, [...int(1, 1), ...shape]))];
+  const graph = [...bytes(1, [...str(1, 'x'), ...str(2, 'y'), ...str(4, 'Relu')]), ...str(2, 'g'),
+    ...bytes(11, info('x')), ...bytes(12, info('y'))];
+  return Uint8Array.from([...int(1, 8), ...bytes(8, int(2, 13)), ...bytes(7, graph)]);
+}
+
+test('freeDimensionOverrides fixes a symbolic dimension', async () => {
+  const free = await glint.InferenceSession.create(reluModel());
+  assert.deepEqual(free.inputMetadata[0].shape, ['batch', 3]);
+  await free.release();
+  const fixed = await glint.InferenceSession.create(reluModel(), { freeDimensionOverrides: { batch: 2 } });
+  assert.deepEqual(fixed.inputMetadata[0].shape, [2, 3]);
+  const y = (await fixed.run({ x: new glint.Tensor('float32', Float32Array.from([-1, 2, -3, 4, -5, 6]), [2, 3]) })).y;
+  assert.deepEqual(Array.from(y.data), [0, 2, 0, 4, 0, 6]);
+  await fixed.release();
+  await assert.rejects(glint.InferenceSession.create(reluModel(), { freeDimensionOverrides: { batch: -1 } }),
+    /freeDimensionOverrides\['batch'\] = -1 is not a non-negative integer/);
+});
+
+// String tensors in and out: an ONNX node test (StringNormalizer, lower case).
+test('string tensors: StringNormalizer from the ONNX node tests', async (t) => {
+  const dir = '/usr/share/libonnx-testdata/data/node/test_strnormalizer_export_monday_casesensintive_lower';
+  if (!existsSync(dir)) { t.skip(`${dir} is missing (Debian package libonnx-testdata)`); return; }
+  const x = parseTensorProto(new Uint8Array(readFileSync(join(dir, 'test_data_set_0', 'input_0.pb'))));
+  const want = parseTensorProto(new Uint8Array(readFileSync(join(dir, 'test_data_set_0', 'output_0.pb'))));
+  const s = await glint.InferenceSession.create(join(dir, 'model.onnx'));
+  assert.equal(s.inputMetadata[0].type, 'string');
+  const y = (await s.run({ [s.inputNames[0]]: new glint.Tensor('string', x.data, x.dims) }))[s.outputNames[0]];
+  await s.release();
+  assert.equal(y.type, 'string');
+  assert.deepEqual(Array.from(y.dims), want.dims);
+  assert.deepEqual(y.data, want.data);
+  assert.throws(() => new glint.Tensor('string', [1, 2], [2]), /a 'string' tensor needs an array of strings/);
+});
+
+test('require() says to use import', () => {
+  writeFileSync(join(tmp, 'req.cjs'), "try { require('glint-onnx'); } catch (e) { console.log(e.code || '', e.message); }\n");
+  const out = execFileSync(process.execPath, [join(tmp, 'req.cjs')], { cwd: tmp, encoding: 'utf8' });
+  assert.doesNotMatch(out, /ERR_PACKAGE_PATH_NOT_EXPORTED/);
+  assert.match(out, /glint-onnx is an ES module.*import/);
+});
