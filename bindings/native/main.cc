@@ -14,7 +14,8 @@ const char* kUsage =
     "  info MODEL.onnx [--backend ...]\n"
     "  node-tests DIR... [--backend gpu|cpu|default] [--known-failures FILE] [--rtol R] [--atol A]\n"
     "                    [--filter TEXT] [--list-failures FILE] [--timeout S]   (a line per test; S per test, default 120)\n"
-    "  bench MODEL.onnx [--runs N] [--warmup N] [--backend ...] [--json]   (create, first, median, p90, GPU memory)\n"
+    "  bench MODEL.onnx [--runs N] [--warmup N] [--backend ...] [--json] [--profile TRACE.json]\n"
+    "                   (create, first, median, p90, GPU memory; per-node times as a Chrome trace)\n"
     "backend: default = GPU with per-node CPU fallback; gpu = GPU only; cpu = CPU only.\n"
     "every command: --memory-cap BYTES (K/M/G): what the session's tensors may hold together (default: half the memory)\n";
 }  // namespace

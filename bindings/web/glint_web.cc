@@ -174,6 +174,24 @@ class WasmSession {
     return list;
   }
 
+  // Profiling: while on, every node of every run is timed (waiting for the
+  // GPU after each) and recorded; takeProfile() hands over
+  // [{node, op, gpu, startMs, ms}] since the last call.
+  void set_profiling(bool on) { s_->set_profiling(on); }
+  val take_profile() {
+    val list = val::array();
+    for (const NodeProfile& e : s_->take_profile()) {
+      val o = val::object();
+      o.set("node", e.node);
+      o.set("op", e.op);
+      o.set("gpu", e.gpu);
+      o.set("startMs", e.start_ms);
+      o.set("ms", e.ms);
+      list.call<void>("push", o);
+    }
+    return list;
+  }
+
   std::string backend() const { return backend_mode_name(s_->backend()); }
   std::string renderer() const { return s_->renderer(); }
 
@@ -299,6 +317,8 @@ EMSCRIPTEN_BINDINGS(glint) {
       .function("outputs", &WasmSession::outputs)
       .function("timings", &WasmSession::timings)
       .function("placements", &WasmSession::placements)
+      .function("setProfiling", &WasmSession::set_profiling)
+      .function("takeProfile", &WasmSession::take_profile)
       .function("backend", &WasmSession::backend)
       .function("renderer", &WasmSession::renderer)
       .function("memory", &WasmSession::memory)

@@ -40,7 +40,8 @@ class GraphRunner::Bodies : public SubgraphRunner {
     if (owner_.gpu_ && owner_.policy_.backend != BackendMode::kCpu) device.layout = owner_.gpu_->layout_policy();
     GLINT_ASSIGN_OR_RETURN(plan::Plan p, plan::build_plan(g, owner_.policy_, device));
     auto runner = std::make_unique<GraphRunner>(g, std::move(p), owner_.gpu_, owner_.policy_);
-    runner->set_profiling(owner_.profile_);
+    runner->set_profiling(owner_.profile_summary_);
+    runner->set_profile_summary(owner_.profile_summary_);
     GraphRunner* r = runner.get();
     runners_.emplace(&g, std::move(runner));
     order_.push_back(&g);
@@ -76,7 +77,7 @@ GraphRunner::GraphRunner(const ir::Graph& graph, plan::Plan plan, gl::Executor* 
 }
 
 GraphRunner::~GraphRunner() {
-  if (!profile_ || profile_ms_.empty()) return;
+  if (!profile_summary_ || profile_ms_.empty()) return;
   // The slowest nodes, summed over every run.
   std::vector<std::pair<double, size_t>> by_time;
   double total = 0;
@@ -384,7 +385,13 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
       if (gpu_only)
         return unsupported(n.describe() + " reads a sequence or optional, which lives on the CPU, and the "
                            "backend is gpu-only");
+      const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_value_step(pos, slots); }));
+      if (profile_) {
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        profile_ms_[step.node] += ms;
+        events_.push_back({step.node, false, std::chrono::duration<double, std::milli>(t0.time_since_epoch()).count(), ms});
+      }
     } else {
       if (non_tensor_input)
         return invalid_argument(n.describe() + ": expects tensors, got a sequence or an empty optional");
@@ -400,8 +407,11 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
       }
       if (profile_) {
         if (gpu_) gpu_->finish();
-        profile_ms_[step.node] +=
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        const auto t1 = std::chrono::steady_clock::now();
+        const double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+        profile_ms_[step.node] += ms;
+        events_.push_back({step.node, on_gpu && !fell_back,
+                           std::chrono::duration<double, std::milli>(t0.time_since_epoch()).count(), ms});
       }
     }
     // Free what no later step reads, so textures return to the pool early.

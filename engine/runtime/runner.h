@@ -64,9 +64,19 @@ class GraphRunner {
   Result<Tensor> to_cpu(Slot& slot);
   Result<Value> to_value(Slot& slot);
 
-  // GLINT_PROFILE=1: every step waits for the GPU and its time is summed by
-  // node; the slowest are printed when the runner goes.
+  // Profiling: every step waits for the GPU (fenced wall time) and is
+  // recorded as an event; with GLINT_PROFILE=1 the slowest nodes, summed
+  // over every run, are also printed when the runner goes.
+  struct ProfileEvent {
+    size_t node = 0;   // index into graph().nodes
+    bool gpu = false;  // ran on the GPU (false: its CPU kernel, fallback included)
+    double start_ms = 0, ms = 0;  // start: since the steady clock's epoch
+  };
   void set_profiling(bool on) { profile_ = on; }
+  void set_profile_summary(bool on) { profile_summary_ = on; }
+  // The events recorded since the last call (main graph steps; bodies' steps
+  // count within their control-flow node).
+  std::vector<ProfileEvent> take_profile_events() { return std::move(events_); }
 
  private:
   struct StepState;
@@ -86,7 +96,9 @@ class GraphRunner {
   std::map<int, gl::GpuTensorPtr> gpu_constants_;   // initializers, uploaded once
   std::unique_ptr<Bodies> bodies_;                  // runners of subgraph bodies, made on first use
   bool profile_ = false;
-  std::map<size_t, double> profile_ms_;  // by node index
+  bool profile_summary_ = false;
+  std::map<size_t, double> profile_ms_;  // by node index, for the summary
+  std::vector<ProfileEvent> events_;
 };
 
 // Runs `graph` once under `policy` (kCpu needs no executor): plans it, binds

@@ -86,6 +86,7 @@ Result<std::unique_ptr<Session>> Session::create_from_file(const std::string& pa
 
 Status Session::init(ir::Graph graph, const SessionOptions& options) {
   options_ = options;
+  created_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
   graph_ = std::move(graph);
   for (auto& name : graph_.inputs) {
     const ir::ValueInfo* vi = graph_.info(name);
@@ -115,7 +116,10 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   t0 = std::chrono::steady_clock::now();
   GLINT_ASSIGN_OR_RETURN(plan::Plan p, plan::build_plan(graph_, policy, device));
   runner_ = std::make_unique<GraphRunner>(graph_, std::move(p), gpu_, policy);
-  if (const char* prof = std::getenv("GLINT_PROFILE")) runner_->set_profiling(*prof && *prof != '0');
+  if (const char* prof = std::getenv("GLINT_PROFILE")) {
+    runner_->set_profiling(*prof && *prof != '0');
+    runner_->set_profile_summary(*prof && *prof != '0');
+  }
   GLINT_RETURN_IF_ERROR(runner_->prepare());
   // Where every node runs, control-flow bodies' nodes included (named
   // body/node), and why.
@@ -137,6 +141,17 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   }
   timings_.compile_ms = ms_since(t0);
   return Status::Ok();
+}
+
+void Session::set_profiling(bool on) { runner_->set_profiling(on); }
+
+std::vector<NodeProfile> Session::take_profile() {
+  std::vector<NodeProfile> out;
+  for (const GraphRunner::ProfileEvent& e : runner_->take_profile_events()) {
+    const ir::Node& n = graph_.nodes[e.node];
+    out.push_back({node_label(n), n.op_type, e.gpu, e.start_ms - created_ms_, e.ms});
+  }
+  return out;
 }
 
 int64_t Session::memory_budget() const { return gpu_ ? runner_->plan().memory_budget : 0; }

@@ -45,6 +45,16 @@ struct NodePlacement {
   std::vector<plan::Declined> declined;  // GPU candidates that declined it, and why
 };
 
+// One node's run, as recorded while profiling (Session::set_profiling):
+// fenced wall time (the step waits for the GPU before the clock stops).
+struct NodeProfile {
+  std::string node;  // node name, or its first output when unnamed
+  std::string op;
+  bool gpu = false;      // ran on the GPU (false: its CPU kernel)
+  double start_ms = 0;   // since the session was created
+  double ms = 0;
+};
+
 struct CreationTimings {
   double load_ms = 0, optimize_ms = 0, compile_ms = 0;
 };
@@ -98,6 +108,11 @@ class Session {
   const ir::Graph& graph() const { return graph_; }
   BackendMode backend() const { return options_.backend; }
   const CreationTimings& timings() const { return timings_; }
+  // Profiling: while on, every node of every run is timed (each waits for
+  // the GPU, so runs are slower) and recorded; take_profile() hands the
+  // records over and clears them.
+  void set_profiling(bool on);
+  std::vector<NodeProfile> take_profile();
   // GPU memory of the (process-wide) executor; nullopt on the CPU backend.
   std::optional<gl::MemoryStats> gpu_memory() const;
   std::string renderer() const;
@@ -133,6 +148,7 @@ class Session {
   gl::Executor* gpu_ = nullptr;      // process-wide executor; null on the CPU backend
   std::shared_ptr<MemoryBudget> memory_;  // SessionOptions::memory_cap, charged while creating and running
   CreationTimings timings_;
+  double created_ms_ = 0;  // steady clock at creation, ms
 };
 
 // The process-wide GL executor (one context per process, made on first use).

@@ -207,6 +207,33 @@ async function runOnce(entry, input) {
   return out[entry.session.outputNames[0]];
 }
 
+// One profiled run (startProfiling/endProfiling) drawn as bars: the slowest
+// nodes of that run, each with its op and provider.
+async function renderProfile(entry, input) {
+  const s = entry.session;
+  s.startProfiling();
+  await s.run({ [s.inputNames[0]]: input });
+  const nodes = s.endProfiling().filter((e) => e.cat === 'Node');
+  const total = nodes.reduce((a, e) => a + e.dur, 0) / 1000;
+  const top = [...nodes].sort((a, b) => b.dur - a.dur).slice(0, 12);
+  const svg = $('profile-chart');
+  const row = 18, label = 230, width = 560;
+  const max = top.length ? top[0].dur : 1;
+  const esc = (t) => String(t).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
+  svg.setAttribute('viewBox', `0 0 ${width} ${row * (top.length + 1)}`);
+  svg.setAttribute('width', width);
+  svg.setAttribute('height', row * (top.length + 1));
+  svg.innerHTML = top.map((e, i) => {
+    const w = Math.max(1, ((width - label - 70) * e.dur) / max);
+    const y = i * row;
+    return `<text x="${label - 6}" y="${y + 13}" text-anchor="end" font-size="11">${esc(e.name.slice(-28))} (${esc(e.args.op_name)})</text>` +
+      `<rect x="${label}" y="${y + 3}" width="${w.toFixed(1)}" height="${row - 6}" fill="${e.args.provider === 'wasm' ? '#c77' : '#479'}"></rect>` +
+      `<text x="${(label + w + 4).toFixed(1)}" y="${y + 13}" font-size="11">${(e.dur / 1000).toFixed(2)} ms</text>`;
+  }).join('') + `<text x="0" y="${row * top.length + 13}" font-size="11">${nodes.length} nodes, ${total.toFixed(1)} ms in nodes</text>`;
+  $('profile').hidden = false;
+  return { nodes: nodes.length, totalMs: total, slowest: top[0] ? top[0].name : null };
+}
+
 function softmax(v) {
   const m = Math.max(...v);
   const e = v.map((x) => Math.exp(x - m));
@@ -250,6 +277,7 @@ async function classify() {
   }
   window.glintDemo.timings.medianRunMs = median(entry.runs[state.name] ?? []);
   window.glintDemo.runs = done();
+  window.glintDemo.profile = await renderProfile(entry, input);
   results.dataset.bench = 'done';
 }
 

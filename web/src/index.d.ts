@@ -171,6 +171,18 @@ export declare namespace InferenceSession {
   interface Timings {
     fetchMs: number; loadMs: number; optimizeMs: number; compileMs: number; createMs: number;
   }
+  /** A Chrome trace event (chrome://tracing, Perfetto), as onnxruntime's profiler writes them. */
+  interface TraceEvent {
+    cat: 'Session' | 'Node';
+    name: string;
+    ph: 'X';
+    pid: number;
+    tid: number;
+    /** Start and duration in microseconds. */
+    ts: number;
+    dur: number;
+    args: { op_name?: string; provider?: string };
+  }
   interface NodePlacement { node: string; op: string; gpu: boolean; kernel: string; reason: string }
 }
 
@@ -198,10 +210,12 @@ export declare class InferenceSession {
   run(feeds: InferenceSession.FeedsType, options?: InferenceSession.RunOptions): Promise<InferenceSession.ReturnType>;
   run(feeds: InferenceSession.FeedsType, fetches: InferenceSession.FetchesType,
       options?: InferenceSession.RunOptions): Promise<InferenceSession.ReturnType>;
-  /** Profiling is not supported yet: warns once. */
+  /** Starts recording every node of every run (fenced wall time; profiled runs are slower). */
   startProfiling(): void;
-  /** Profiling is not supported yet: warns once. */
-  endProfiling(): void;
+  /** Stops recording and returns the events as a Chrome trace (also kept in `profile`). */
+  endProfiling(): InferenceSession.TraceEvent[];
+  /** The trace the last endProfiling() returned. */
+  readonly profile?: InferenceSession.TraceEvent[];
   release(): Promise<void>;
 }
 

@@ -590,8 +590,8 @@ const SESSION_OPTIONS = {
     ? null : `preferredOutputLocation ${JSON.stringify(v)} is not supported yet: outputs are returned on the CPU ('cpu')`),
   graphOptimizationLevel: (v) => (v === undefined || v === 'all' || v === 'extended' ? null
     : `graphOptimizationLevel '${v}' is not supported: glint always applies its graph optimizations (as 'all')`),
-  enableProfiling: (v) => (v ? 'enableProfiling is not supported yet: no profile is recorded' : null),
-  profileFilePrefix: (v) => (v !== undefined ? 'profileFilePrefix has no effect: glint records no profile yet' : null),
+  enableProfiling: null,      // honoured: profiling from creation on (startProfiling)
+  profileFilePrefix: (v) => (v !== undefined ? 'profileFilePrefix has no effect: endProfiling() returns the trace (no file is written in a browser)' : null),
   freeDimensionOverrides: null,  // honoured: overrideFreeDimensions()
   externalData: (v) => (v && v.length ? 'externalData is not supported: the model must carry its weights' : null),
   enableCpuMemArena: (v) => (v !== undefined ? 'enableCpuMemArena has no effect: glint plans its memory from tensor lifetimes' : null),
@@ -767,6 +767,7 @@ export class InferenceSession {
     // Milliseconds: fetch (download), load (parse), optimize, compile (shaders,
     // weight upload), create (the whole of create()).
     this.timings = timings;
+    this._createdAt = now();
   }
 
   // create(urlOrBytes, options) or create(buffer, byteOffset, byteLength, options)
@@ -812,6 +813,7 @@ export class InferenceSession {
           const n = Module.setNumThreads(threads, Module.glintMaxThreads);
           const session = new InferenceSession(Module, r.session, name, reason, n, timings);
           session._severity = severity;
+          if (options.enableProfiling) session.startProfiling();
           return session;
         }
         // A provider that cannot start here (no WebGL2) gives way to the next
@@ -869,6 +871,7 @@ export class InferenceSession {
     }
     const M = this._m;
     const h = this._h;
+    const tUpload = now();
     h.clearFeeds();
     for (const [name, t] of Object.entries(feeds)) {
       if (!(t instanceof Tensor) && !(t && typeof t.type === 'string' && t.data && Array.isArray(t.dims))) {
@@ -885,7 +888,9 @@ export class InferenceSession {
     // Let the page paint before the engine takes the thread.
     await nextTick();
     M.setNumThreads(this.numThreads, M.glintMaxThreads);  // threads are per module; sessions may differ
+    const tRun = now();
     const started = h.runStart(names);
+    const tDownload = now();
     const tagged = (m) => (runOptions.tag !== undefined ? `${what}: ${m}` : m);
     if (started.error !== undefined) throw glintError(tagged(started.error));
     // The GPU outputs are on their way back (pixel-pack buffer + fence): poll
@@ -896,6 +901,7 @@ export class InferenceSession {
     const out = {};
     for (const o of r.outputs) out[o.name] = fromWasm(M, o.tensor);
     this.lastRunMs = r.runMs;
+    if (this._profiling) this._profileRun(tUpload, tRun, tDownload, now());
     return out;
   }
 
@@ -916,9 +922,59 @@ export class InferenceSession {
   // GPU memory figures (textures, bytes, programs) or null; glint-specific.
   get gpuMemory() { return this._h ? this._h.memory() : null; }
 
-  // Profiling is not recorded yet: both say so once.
-  startProfiling() { warnOnce('profiling', 'startProfiling(): profiling is not supported yet; nothing is recorded', this._severity); }
-  endProfiling() { warnOnce('profiling-end', 'endProfiling(): profiling is not supported yet; nothing was recorded', this._severity); }
+  // Profiling, as onnxruntime-web's: between startProfiling() (or
+  // enableProfiling) and endProfiling() every node of every run is timed
+  // (each waits for the GPU: fenced wall time, so profiled runs are slower;
+  // EXT_disjoint_timer_query is not used) and endProfiling() returns the
+  // events as a Chrome trace (chrome://tracing, Perfetto): the session's
+  // creation split into fetch/load/optimize/compile, then each run's
+  // upload/run/download phases and its nodes ('Node' events: name, op,
+  // provider). The last trace stays in `profile`.
+  startProfiling() {
+    if (!this._h) return;
+    this._h.setProfiling(true);
+    this._h.takeProfile();  // nothing before this point
+    this._trace = [];
+    this._traceStart = now();
+    this._profiling = true;
+  }
+
+  endProfiling() {
+    if (!this._h || !this._profiling) {
+      warnOnce('profiling-end', 'endProfiling(): no profiling was started (startProfiling or enableProfiling)', this._severity);
+      return [];
+    }
+    this._h.setProfiling(false);
+    const t = this.timings;
+    const session = [];
+    let ts = 0;
+    for (const [name, ms] of [['fetch', t.fetchMs], ['load', t.loadMs], ['optimize', t.optimizeMs], ['compile', t.compileMs]]) {
+      if (ms === undefined) continue;
+      session.push({ cat: 'Session', name, ph: 'X', pid: 1, tid: 1, ts: ts * 1000, dur: ms * 1000, args: {} });
+      ts += ms;
+    }
+    this.profile = [...session, ...this._trace];
+    this._trace = [];
+    this._profiling = false;
+    return this.profile;
+  }
+
+  // One run's events: its upload (feeds into the engine), run (every node,
+  // from the engine's records, placed from the run's start) and download
+  // (outputs back) phases, on the page's clock from the session's creation.
+  _profileRun(tUpload, tRun, tDownload, tEnd) {
+    const us = (t) => (t - this._createdAt + (this.timings.createMs ?? 0)) * 1000;
+    const phase = (name, a, b) => this._trace.push({ cat: 'Session', name, ph: 'X', pid: 1, tid: 1, ts: us(a), dur: (b - a) * 1000, args: {} });
+    phase('upload', tUpload, tRun);
+    phase('run', tRun, tDownload);
+    phase('download', tDownload, tEnd);
+    const nodes = this._h.takeProfile();
+    const first = nodes.length ? nodes[0].startMs : 0;
+    for (const e of nodes) {
+      this._trace.push({ cat: 'Node', name: e.node, ph: 'X', pid: 1, tid: 1, ts: us(tRun) + (e.startMs - first) * 1000,
+        dur: e.ms * 1000, args: { op_name: e.op, provider: e.gpu ? this.executionProvider : 'wasm' } });
+    }
+  }
 
   async release() {
     await this._queue;

@@ -378,7 +378,7 @@ async function ortOptions() {
     preferredOutputLocation: 'texture', freeDimensionOverrides: { batch: 1 }, intraOpNumThreads: 1, logId: 'x',
   }));
   check(s.executionProvider === 'wasm', `ran on ${s.executionProvider}`);
-  for (const re of [/'webgpu' is not available/, /enableProfiling/, /graphOptimizationLevel 'disabled'/,
+  for (const re of [/'webgpu' is not available/, /graphOptimizationLevel 'disabled'/,
     /preferredOutputLocation "texture"/, /freeDimensionOverrides: the model has no symbolic dimension 'batch'/]) {
     check(warnings.filter((w) => re.test(w)).length === 1, `expected one warning matching ${re}; got: ${warnings.join(' | ')}`);
   }
@@ -386,16 +386,46 @@ async function ortOptions() {
   const [, runWarnings] = await withWarnings(async () => {
     await s.run({ Input3: x }, { tag: 't', extra: { memory: { enable_memory_arena_shrinkage: '1' } } });
     await s.run({ Input3: x }, { tag: 't', extra: { memory: { enable_memory_arena_shrinkage: '1' } } });
-    s.startProfiling(); s.endProfiling();
   });
   check(runWarnings.filter((w) => /RunOptions\.extra/.test(w)).length === 1, `RunOptions.extra: ${runWarnings.join(' | ')}`);
-  check(runWarnings.some((w) => /profiling is not supported yet/.test(w)), `startProfiling: ${runWarnings.join(' | ')}`);
+  // enableProfiling is honoured: the two runs' nodes are in the trace.
+  const trace = s.endProfiling();
+  const nodes = trace.filter((e) => e.cat === 'Node');
+  check(nodes.length === 2 * s.placements.length, `${nodes.length} node events for 2 runs of ${s.placements.length} nodes`);
   // logSeverityLevel 3 (error) silences a session's warnings.
   const [q, quiet] = await withWarnings(() => glint.InferenceSession.create(url, { executionProviders: ['webnn', 'wasm'], logSeverityLevel: 3 }));
   check(quiet.length === 0, `logSeverityLevel 3 still warned: ${quiet.join(' | ')}`);
   await q.release();
   await s.release();
   return { detail: warnings.join(' | ') };
+}
+
+// Profiling (startProfiling / endProfiling, as onnxruntime-web's): every node
+// of SqueezeNet has a time in the Chrome trace, with its op and provider,
+// and the run's upload/run/download phases are there too.
+async function profileSqueezenet(provider) {
+  const s = await glint.InferenceSession.create(`${M}squeezenet1.1-fp16.onnx`, { executionProviders: [provider] });
+  const x = await glint.Tensor.fromImage(`${M}images/chelsea.png`, SQUEEZENET_IMAGE_OPTIONS);
+  await s.run({ data_0: x });  // not profiled
+  s.startProfiling();
+  await s.run({ data_0: x });
+  const trace = s.endProfiling();
+  check(s.profile === trace, 'endProfiling() result is not kept in session.profile');
+  const nodes = trace.filter((e) => e.cat === 'Node');
+  const names = s.placements.map((p) => p.node);
+  check(nodes.length === names.length, `${nodes.length} node events for ${names.length} nodes`);
+  for (const n of names) {
+    const e = nodes.find((ev) => ev.name === n);
+    check(e && e.ph === 'X' && Number.isFinite(e.ts) && e.dur >= 0 && e.args.op_name, `node '${n}' has no timed event`);
+  }
+  for (const phase of ['load', 'compile', 'upload', 'run', 'download'])
+    check(trace.some((e) => e.cat === 'Session' && e.name === phase), `no '${phase}' event`);
+  const onGpu = nodes.filter((e) => e.args.provider === 'webgl').length;
+  check(provider !== 'webgl' || onGpu === nodes.length, `${onGpu} of ${nodes.length} nodes on webgl`);
+  const total = nodes.reduce((a, e) => a + e.dur, 0) / 1000;
+  const slowest = [...nodes].sort((a, b) => b.dur - a.dur)[0];
+  await s.release();
+  return { detail: `${nodes.length} nodes, ${total.toFixed(1)} ms in nodes; slowest ${slowest.name} (${slowest.args.op_name}) ${(slowest.dur / 1000).toFixed(2)} ms` };
 }
 
 // toImageData / toDataURL round trip, and float16 conversions.
@@ -458,6 +488,8 @@ export const tests = {
   'ort-sample': () => ortSampleTest(),
   'ort-options': () => ortOptions(),
   'tensor-image': () => tensorImage(),
+  'profile-squeezenet-webgl': () => profileSqueezenet('webgl'),
+  'profile-squeezenet-wasm': () => profileSqueezenet('wasm'),
   'auto-provider': () => autoProvider(),
   'wasm-threads': () => wasmThreads(),
   'worker': () => worker(),

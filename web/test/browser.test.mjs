@@ -107,6 +107,9 @@ try {
                   (await page.textContent('#results .row:first-child .label') ?? '').trim()];
         };
         const reason = await page.textContent('#reason');  // the default, 'auto', and why it chose
+        // The profile chart of the last run: a bar per slowest node.
+        const profile = await page.evaluate(() => window.glintDemo.profile);
+        const bars = await page.$$eval('#profile-chart rect', (els) => els.length);
         // The webcam (Chromium's synthetic camera): frames classified one after another.
         await page.click('#webcam');
         await page.waitForFunction(() => window.glintDemo.webcam && window.glintDemo.webcam.frames >= 4, null, { timeout: 120000 });
@@ -145,8 +148,10 @@ try {
         else if (custom.state !== 'done') r = { ok: false, error: `own model (mnist): ${custom.status}` };
         else if (!/^Input3float32\[1, 1, 28, 28\]/.test(custom.inputs[0] ?? '') || !/^Plus214_Output_0float32\[1, 10\]/.test(custom.outputs[0] ?? '') || custom.placements === 0) {
           r = { ok: false, error: `own model (mnist): inputs ${JSON.stringify(custom.inputs)}, outputs ${JSON.stringify(custom.outputs)}, ${custom.placements} placements` };
+        } else if (!(profile && profile.nodes > 0 && bars > 0)) {
+          r = { ok: false, error: `profile chart: ${JSON.stringify(profile)}, ${bars} bars` };
         } else if (errors.length) r = { ok: false, error: `page errors: ${errors.join(' | ')}` };
-        else r = { ok: true, detail: `top-1 '${top1}' on ${ep} ('auto': ${reason}), then on wasm; uploaded coffee.png: '${label3}'; webcam: ${fpsText} (${cam.frames} frames, top-1 '${cam.top1}'); picker ${models.join('/')}: mnist top-1 '${label4}'; own model mnist: ${custom.status}; screenshot ${screenshot}` };
+        else r = { ok: true, detail: `top-1 '${top1}' on ${ep} ('auto': ${reason}), then on wasm; uploaded coffee.png: '${label3}'; webcam: ${fpsText} (${cam.frames} frames, top-1 '${cam.top1}'); picker ${models.join('/')}: mnist top-1 '${label4}'; own model mnist: ${custom.status}; profile: ${profile.nodes} nodes, ${profile.totalMs.toFixed(1)} ms, ${bars} bars; screenshot ${screenshot}` };
       }
     } catch (e) {
       r = { ok: false, error: e.message.split('\n')[0] };
