@@ -3,6 +3,7 @@
 #include <map>
 
 #include "bindings/native/cli.h"
+#include "engine/gl/device_limits.h"
 
 namespace glint::cli {
 
@@ -21,6 +22,9 @@ int cmd_info(int argc, char** argv) {
   std::printf("ir_version: %lld, opsets:", static_cast<long long>(g.ir_version));
   for (auto& [d, v] : g.opsets) std::printf(" %s=%lld", d.empty() ? "ai.onnx" : d.c_str(), static_cast<long long>(v));
   std::printf("\nbackend: %s, renderer: %s\n", backend_mode_name(s.backend()).c_str(), s.renderer().c_str());
+  if (auto caps = s.gpu_caps())
+    std::printf("device limits: %s%s\n", gl::describe_limits(*caps).c_str(),
+                caps->imposed_limits.empty() ? "" : (" (imposed: " + caps->imposed_limits + ")").c_str());
   for (auto& io : s.inputs()) std::printf("input  %s: %s\n", io.name.c_str(), io.info.describe().c_str());
   for (auto& io : s.outputs()) std::printf("output %s: %s\n", io.name.c_str(), io.info.describe().c_str());
   std::printf("constants: %zu initializers after folding\n", g.initializers.size());

@@ -22,6 +22,7 @@
 #include "engine/core/half.h"
 #include "engine/core/tensor.h"
 #include "engine/cpu/threadpool.h"
+#include "engine/gl/device_limits.h"
 #include "engine/runtime/session.h"
 
 using emscripten::val;
@@ -331,4 +332,7 @@ EMSCRIPTEN_BINDINGS(glint) {
   function("makeTensor", &glint::web::make_tensor);
   function("createSession", &glint::web::create_session);
   function("setNumThreads", &glint::web::set_num_threads);
+  // env.webgl.limits, as GLINT_GL_LIMITS natively: read when the page's GL
+  // context is made (engine/gl/device_limits.h).
+  function("setGlLimits", &glint::gl::set_device_limits);
 }

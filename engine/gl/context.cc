@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "engine/gl/device_limits.h"
 #include "engine/gl/objects.h"
 
 #ifdef __EMSCRIPTEN__
@@ -248,7 +249,7 @@ Status GlContext::probe() {
   caps_.max_draw_buffers = std::min(draw_buffers, color_attachments);
   GLint units = 0;
   glGetIntegerv(GL_MAX_TEXTURE_IMAGE_UNITS, &units);
-  max_texture_units_ = units > 0 ? units : 16;
+  caps_.max_texture_units = units > 0 ? units : 16;
 
   std::string exts;
   GLint num_exts = 0;
@@ -295,10 +296,22 @@ Status GlContext::probe() {
   for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
   }
 
+  // Limits imposed to behave as a smaller device (device_limits.h).
+  const std::string spec = device_limits_spec();
+  if (!spec.empty()) {
+    GLINT_ASSIGN_OR_RETURN(DeviceLimits limits, parse_device_limits(spec));
+    caps_ = apply_device_limits(caps_, limits);
+    caps_.imposed_limits = spec;
+  }
   if (!caps_.float_render) {
+    // Half-float and RGBA8 storage are not implemented: without float32
+    // render targets there is no GPU executor (sessions on the default
+    // backend then run on the CPU kernels, and say why).
     return unsupported("GL: float render targets are missing: an R32F texture is not color-renderable on '" +
                        caps_.renderer + "' (" + caps_.version + "); EXT_color_buffer_float is " +
-                       (ext_float ? "listed" : "not listed"));
+                       (ext_float ? "listed" : "not listed") +
+                       (caps_.imposed_limits.empty() ? "" : "; limits imposed: " + caps_.imposed_limits) +
+                       " (half-float and RGBA8 storage are not implemented)");
   }
   return Status::Ok();
 }

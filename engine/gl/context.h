@@ -28,7 +28,7 @@ class GlContext {
   // so (IMPLEMENTATION_COLOR_READ_FORMAT), else GL_RGBA, the combination GLES
   // guarantees for float color buffers. Type is always GL_FLOAT.
   GLenum r32f_read_format() const { return r32f_read_format_; }
-  int max_texture_units() const { return max_texture_units_; }
+  int max_texture_units() const { return caps_.max_texture_units; }
 
  private:
   GlContext() = default;
@@ -37,7 +37,6 @@ class GlContext {
 
   Capabilities caps_;
   GLenum r32f_read_format_ = GL_RGBA;
-  int max_texture_units_ = 16;
 
   // Opaque platform handles (EGLDisplay/EGLContext natively, the WebGL
   // context handle under Emscripten), kept as void*/long so this header does

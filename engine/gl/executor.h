@@ -23,6 +23,8 @@ struct Capabilities {
   bool float_render = false;   // EXT_color_buffer_float (R32F/RGBA32F render targets)
   bool half_float_render = false;
   bool parallel_compile = false;  // KHR_parallel_shader_compile
+  int max_texture_units = 16;     // samplers one fragment shader may read
+  std::string imposed_limits;     // the GLINT_GL_LIMITS / env.webgl.limits spec in force ("" = none)
 };
 
 // A tensor resident on the GPU. The layout (how elements map to texels) is

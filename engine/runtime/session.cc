@@ -161,6 +161,11 @@ std::optional<gl::MemoryStats> Session::gpu_memory() const {
   return gpu_->memory();
 }
 
+std::optional<gl::Capabilities> Session::gpu_caps() const {
+  if (gpu_ == nullptr) return std::nullopt;
+  return gpu_->caps();
+}
+
 std::string Session::renderer() const { return gpu_ ? gpu_->caps().renderer : "cpu"; }
 
 Status Session::check_feed(const IoInfo& io, const Tensor& t) const {

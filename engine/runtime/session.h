@@ -116,6 +116,9 @@ class Session {
   // GPU memory of the (process-wide) executor; nullopt on the CPU backend.
   std::optional<gl::MemoryStats> gpu_memory() const;
   std::string renderer() const;
+  // The GPU's capabilities as the engine uses them (limits imposed by
+  // GLINT_GL_LIMITS / env.webgl.limits applied); nullopt on the CPU backend.
+  std::optional<gl::Capabilities> gpu_caps() const;
   // Texture bytes this session's runs should need at most: 1.5 x (weights
   // as stored + the two largest activations live at any step). The texture
   // pool keeps idle textures within it (0 on the CPU backend).

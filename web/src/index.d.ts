@@ -241,7 +241,17 @@ export declare const env: {
     numThreads?: number;
     simd?: boolean;
   };
-  webgl: Record<string, unknown>;
+  webgl: {
+    /** Limits to behave as a smaller GPU (read when the page's first WebGL session starts); each only lowers what the device has. */
+    limits?: {
+      max_texture_size?: number;
+      max_draw_buffers?: number;
+      max_texture_units?: number;
+      float_render?: boolean | 0 | 1;
+      half_float_render?: boolean | 0 | 1;
+    };
+    [key: string]: unknown;
+  };
   logLevel: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
   readonly versions: { glint: string };
 };

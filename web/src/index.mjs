@@ -52,7 +52,13 @@ export const env = {
     initTimeout: 0,
     simd: true,
   },
-  webgl: {},
+  webgl: {
+    // Limits to behave as a smaller GPU would (read when the page's first
+    // WebGL session starts): { max_texture_size, max_draw_buffers,
+    // max_texture_units, float_render, half_float_render }, each only
+    // lowering what the device has (GLINT_GL_LIMITS natively).
+    limits: undefined,
+  },
   logLevel: 'warning',
   versions: { glint: '0.1.0' },
 };
@@ -249,6 +255,11 @@ function newCanvas() {
 
 function ensureCanvas(Module) {
   if (Module.glintCanvas) return;
+  const limits = env.webgl.limits;
+  if (limits && typeof limits === 'object') {
+    const spec = Object.entries(limits).map(([k, v]) => `${k}=${typeof v === 'boolean' ? Number(v) : v}`).join(',');
+    Module.setGlLimits(spec);
+  }
   const c = newCanvas();
   if (!c) return;  // no canvas: creating a GPU session fails with the engine's message
   Module.glintCanvas = c;
