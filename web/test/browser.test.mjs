@@ -18,7 +18,8 @@ const repoDir = resolve(webDir, '..');
 
 const IN_PAGE = ['mnist-webgl', 'mnist-wasm', 'squeezenet-webgl', 'squeezenet-wasm', 'bad-input-webgl',
   'bad-input-wasm', 'image-options', 'worker', 'no-webgl2-fallback', 'compat-ort-webgl', 'compat-ort-wasm',
-  'auto-provider', 'wasm-threads', 'ort-sample', 'ort-options', 'tensor-image', 'threads-timeout'];
+  'auto-provider', 'wasm-threads', 'ort-sample', 'ort-options', 'tensor-image', 'threads-timeout',
+  'profile-squeezenet-webgl', 'profile-squeezenet-wasm'];
 const ALL = [...IN_PAGE, 'demo-page'];
 
 const args = process.argv.slice(2);
