@@ -1,6 +1,5 @@
 // Declarations of every CPU kernel and shape-inference function; the rows
-// that bind them to ops are in engine/runtime/registry_cpu.inc and
-// registry_shapes.inc.
+// that bind them to ops are in engine/registry/op_table.cc.
 #pragma once
 #include "engine/ops/fused_activation.h"
 #include "engine/ops/cpu_kernel.h"
@@ -216,5 +215,13 @@ GLINT_CPU_KERNEL(dropout_training);
 
 #undef GLINT_CPU_KERNEL
 #undef GLINT_CPU_INFER
+
+// contrib.cc: com.microsoft ops of optimized transformer exports.
+GLINT_CPU_KERNEL(gelu_contrib);     // Gelu, FastGelu, BiasGelu, QuickGelu
+GLINT_CPU_KERNEL(bias_add);
+GLINT_CPU_KERNEL(skip_layer_norm);  // SkipLayerNormalization, SkipSimplifiedLayerNormalization, SimplifiedLayerNormalization
+GLINT_CPU_INFER(infer_skip_layer_norm);
+GLINT_CPU_KERNEL(fused_matmul);
+GLINT_CPU_INFER(infer_fused_matmul);
 
 }  // namespace glint::cpu

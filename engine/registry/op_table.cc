@@ -220,6 +220,18 @@ const std::vector<OpRow>& op_table() {
     {"Loop", "", 1, kMaxOpset, nullptr, {}, {}, {"loop", values::loop}},
     {"Scan", "", 8, kMaxOpset, nullptr, {}, {}, {"scan", values::scan}},
     {"SequenceMap", "", 17, kMaxOpset, nullptr, {}, {}, {"sequence_map", values::sequence_map}},
+
+    // com.microsoft ops of optimized transformer exports (engine/cpu/contrib.cc).
+    {"Gelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"gelu", cpu::gelu_contrib}, {}, {}},
+    {"FastGelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"fast_gelu", cpu::gelu_contrib}, {}, {}},
+    {"BiasGelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"bias_gelu", cpu::gelu_contrib}, {}, {}},
+    {"QuickGelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"quick_gelu", cpu::gelu_contrib}, {}, {}},
+    {"BiasAdd", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"bias_add", cpu::bias_add}, {}, {}},
+    {"SkipLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
+    {"SkipSimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
+    {"SimplifiedLayerNormalization", "", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
+    {"SimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
+    {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul}, {}, {}},
   };
   return table;
 }
