@@ -396,6 +396,8 @@ class GlExecutor final : public Executor {
           glUseProgram(program->program.id());
           current_program_ = program->program.id();
         }
+        for (const auto& [name, value] : pass.int_uniforms)
+          glUniform1i(glGetUniformLocation(program->program.id(), name.c_str()), value);
         for (size_t i = 0; i < bound.size(); ++i) {
           glActiveTexture(GL_TEXTURE0 + static_cast<GLenum>(i));
           glBindTexture(bound[i]->lease()->key().target(), bound[i]->texture());

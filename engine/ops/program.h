@@ -20,6 +20,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/core/status.h"
@@ -68,6 +69,11 @@ struct ProgramInfo {
   // oc[3] of 4; channels and pixels past the tensor are ignored). Used when
   // the output has planes, so that a kernel can share fetches in the tile.
   bool tile_body = false;
+  // Integers the body reads as `uniform int NAME;` (declared by the
+  // composer), set for each draw: values that differ between passes of one
+  // program (an RNN's time step) stay out of the source, so those passes
+  // share one compiled program instead of one compile each.
+  std::vector<std::pair<std::string, int>> int_uniforms;
   // A fused activation applied to the value before it is stored: a GLSL
   // float expression of `glint_v`, and the same as a vec4 expression of
   // `glint_v4` (set by the runtime from the node, not by kernels).

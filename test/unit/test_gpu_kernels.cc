@@ -1069,6 +1069,19 @@ TEST_CASE("gpu RNN GRU LSTM match cpu", "[gpu]") {
   run_all(cases);
 }
 
+// The time step is a uniform: a sequence of any length costs the same few
+// programs (init, step, outputs), not a compile per step.
+TEST_CASE("gpu LSTM compiles one step program for every time step", "[gpu]") {
+  const int64_t S = 24, B = 2, I = 3, H = 4;
+  Case c{"LSTM", {{"hidden_size", ai(H)}, {"direction", as("bidirectional")}},
+         {Rand({S, B, I}), Rand({2, 4 * H, I}, -0.7f, 0.7f), Rand({2, 4 * H, H}, -0.7f, 0.7f)}, 14, 1e-5, 3};
+  gl::Executor* ex = executor();
+  REQUIRE(ex);
+  const int64_t before = ex->memory().programs;
+  run_case(c);
+  CHECK(ex->memory().programs - before <= 5);
+}
+
 TEST_CASE("gpu NonMaxSuppression matches cpu", "[gpu]") {
   // Inputs constant: the output length comes from shape inference on them.
   std::vector<double> boxes = {0, 0, 1, 1, 0, 0.1, 1, 1.1, 0, -0.1, 1, 0.9, 0, 10, 1, 11, 0, 10.1, 1, 11.1, 0, 100, 1, 101};

@@ -419,6 +419,11 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
     }
   }
 
+  for (const auto& [name, value] : info.int_uniforms) {
+    if (!is_identifier(name) || generated.count(name) || names.count(name))
+      return invalid_argument(where + ": uniform '" + name + "' is not a usable GLSL identifier or clashes with an input");
+  }
+
   const Shape& out_shape = info.output.shape;
   const Shape out_eff = out_shape.empty() ? Shape{1} : out_shape;  // OUT_RANK >= 1
   const int64_t out_size = shape_size(out_shape);
@@ -458,6 +463,7 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
     os << "\n";
   }
 
+  for (const auto& [name, value] : info.int_uniforms) os << "uniform int " << name << ";\n";
   os << "// kernel body\n" << info.body;
   if (!info.body.empty() && info.body.back() != '\n') os << "\n";
   os << "\n";
