@@ -49,6 +49,22 @@ auto guard_allocations(F&& f) -> decltype(f()) {
   }
 }
 
+// passes::constant_nodes_to_initializers on every subgraph body, nested ones too.
+Status constants_in_bodies(ir::Graph& g) {
+  for (auto& n : g.nodes)
+    for (auto& [name, a] : n.attrs) {
+      std::vector<ir::Graph*> bodies;
+      if (a.g) bodies.push_back(a.g.get());
+      for (auto& sg : a.graphs)
+        if (sg) bodies.push_back(sg.get());
+      for (ir::Graph* body : bodies) {
+        GLINT_RETURN_IF_ERROR(passes::constant_nodes_to_initializers(*body));
+        GLINT_RETURN_IF_ERROR(constants_in_bodies(*body));
+      }
+    }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<gl::Executor*> shared_executor() {
@@ -103,6 +119,10 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
     const ir::ValueInfo* vi = graph_.info(name);
     outputs_.push_back({name, vi ? *vi : ir::ValueInfo{}});
   }
+  // Control-flow bodies are planned like the main graph (runner.h): their
+  // Constant nodes become initializers too, so the GPU steps around them
+  // read weights instead of waiting on a CPU node each run.
+  GLINT_RETURN_IF_ERROR(constants_in_bodies(graph_));
   // After the outputs' declared dtypes are recorded: they are rounded to half
   // when they leave, whatever precision computed them.
   GLINT_RETURN_IF_ERROR(passes::compute_float16_in_float32(graph_, &float16_as_float32_));
