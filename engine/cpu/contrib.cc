@@ -115,7 +115,7 @@ Tensor transposed_last2(const Tensor& t) {
   const int64_t r = s[s.size() - 2], c = s.back();
   std::swap(s[s.size() - 2], s[s.size() - 1]);
   Tensor out(t.dtype(), s);
-  const int64_t mats = r * c ? t.size() / (r * c) : 0;
+  const int64_t mats = r * c != 0 ? t.size() / (r * c) : 0;
   for (int64_t m = 0; m < mats; ++m)
     for (int64_t i = 0; i < r; ++i)
       for (int64_t j = 0; j < c; ++j) out.set_from_double(m * r * c + j * r + i, t.get_as_double(m * r * c + i * c + j));

@@ -213,9 +213,6 @@ GLINT_CPU_KERNEL(multinomial);
 GLINT_CPU_INFER(infer_multinomial);
 GLINT_CPU_KERNEL(dropout_training);
 
-#undef GLINT_CPU_KERNEL
-#undef GLINT_CPU_INFER
-
 // contrib.cc: com.microsoft ops of optimized transformer exports.
 GLINT_CPU_KERNEL(gelu_contrib);     // Gelu, FastGelu, BiasGelu, QuickGelu
 GLINT_CPU_KERNEL(bias_add);
@@ -223,5 +220,8 @@ GLINT_CPU_KERNEL(skip_layer_norm);  // SkipLayerNormalization, SkipSimplifiedLay
 GLINT_CPU_INFER(infer_skip_layer_norm);
 GLINT_CPU_KERNEL(fused_matmul);
 GLINT_CPU_INFER(infer_fused_matmul);
+
+#undef GLINT_CPU_KERNEL
+#undef GLINT_CPU_INFER
 
 }  // namespace glint::cpu
