@@ -220,9 +220,9 @@ async function renderProfile(entry, input) {
   const row = 18, label = 230, width = 560;
   const max = top.length ? top[0].dur : 1;
   const esc = (t) => String(t).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
+  // Scales with the card: the bars and labels live in the viewBox.
   svg.setAttribute('viewBox', `0 0 ${width} ${row * (top.length + 1)}`);
-  svg.setAttribute('width', width);
-  svg.setAttribute('height', row * (top.length + 1));
+  svg.setAttribute('width', '100%');
   svg.innerHTML = top.map((e, i) => {
     const w = Math.max(1, ((width - label - 70) * e.dur) / max);
     const y = i * row;
