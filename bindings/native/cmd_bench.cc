@@ -51,7 +51,7 @@ Status write_profile(Session& s, const std::map<std::string, Tensor>& feeds, con
   double total = 0;
   for (auto& [node, ms] : by_node) {
     order.push_back({percentile(ms, 0.5), node});
-    total += percentile(ms, 0.5);
+    total += order.back().first;
   }
   std::sort(order.rbegin(), order.rend());
   std::printf("profile:      %zu nodes, %.2f ms per run in all (medians of %d profiled runs; trace in %s)\n",

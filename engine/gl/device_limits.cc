@@ -7,13 +7,10 @@
 namespace glint::gl {
 
 namespace {
-std::string& imposed_spec() {
-  static std::string spec;
+// set_device_limits()'s spec; unset: GLINT_GL_LIMITS decides.
+std::optional<std::string>& imposed_spec() {
+  static std::optional<std::string> spec;
   return spec;
-}
-bool& spec_set() {
-  static bool set = false;
-  return set;
 }
 }  // namespace
 
@@ -52,13 +49,10 @@ Result<DeviceLimits> parse_device_limits(const std::string& spec) {
   return limits;
 }
 
-void set_device_limits(const std::string& spec) {
-  imposed_spec() = spec;
-  spec_set() = true;
-}
+void set_device_limits(const std::string& spec) { imposed_spec() = spec; }
 
 std::string device_limits_spec() {
-  if (spec_set()) return imposed_spec();
+  if (imposed_spec()) return *imposed_spec();
   const char* env = std::getenv("GLINT_GL_LIMITS");
   return env ? env : "";
 }

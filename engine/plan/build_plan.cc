@@ -132,8 +132,8 @@ Status place(const ir::Graph& g, const ir::Node& n, const Policy& policy, const 
   } else {
     CandidateChoice choice = choose_candidate(step.gpu, *ctx);
     winner = choice.winner;
+    if (why.empty()) why = choice.first_reason();
     step.declined = std::move(choice.declined);
-    if (why.empty() && !step.declined.empty()) why = step.declined.front().candidate + ": " + step.declined.front().reason;
   }
   if (winner) {
     step.placement = Placement::kGpu;
@@ -143,6 +143,7 @@ Status place(const ir::Graph& g, const ir::Node& n, const Policy& policy, const 
       if (!passes.ok()) return passes.status().with_context(n.describe());
       step.passes = std::move(passes).value();
       step.passes_signature = program_signature(*ctx);
+      step.passes_inputs = ctx->inputs;
     }
     return Status::Ok();
   }

@@ -66,6 +66,7 @@ struct Step {
   // the context they were built for (kernel_context.h).
   std::vector<gl::ProgramInfo> passes;
   std::string passes_signature;
+  std::vector<std::optional<gl::TensorDesc>> passes_inputs;  // the input descs they were built for
   std::vector<int> inputs;           // value ids, kNoValue for absent inputs
   std::vector<int> implicit_inputs;  // outer values a subgraph of this node reads
   std::vector<int> outputs;          // value ids, kNoValue for absent outputs

@@ -125,11 +125,8 @@ Status GraphRunner::prepare() {
   for (size_t pos = 0; pos < plan_.steps.size(); ++pos) {
     const plan::Step& step = plan_.steps[pos];
     if (step.passes.empty()) continue;
-    const ir::Node& n = graph_.nodes[step.node];
-    auto ctx = plan::static_kernel_context(graph_, n, plan_.half_exact);
-    if (!ctx) continue;
-    Status s = gpu_->prepare(step.passes, ctx->inputs);
-    if (!s.ok()) return s.with_context(n.describe());
+    Status s = gpu_->prepare(step.passes, step.passes_inputs);
+    if (!s.ok()) return s.with_context(graph_.nodes[step.node].describe());
   }
   // Weights go up now, in the layout their kernels read: the first run then
   // costs what every run costs, and the texture pool starts every run from
@@ -381,22 +378,17 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
       if (slots[id].empty()) return invalid_model(n.describe() + ": reads '" + plan_.names[id] + "', which is not defined");
       if (slots[id].other) non_tensor_input = true;
     }
+    const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    bool ran_on_gpu = false;
     if (step.placement == plan::Placement::kValue || (non_tensor_input && step.row && step.row->value.name)) {
       if (gpu_only)
         return unsupported(n.describe() + " reads a sequence or optional, which lives on the CPU, and the "
                            "backend is gpu-only");
-      const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_value_step(pos, slots); }));
-      if (profile_) {
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        profile_ms_[step.node] += ms;
-        events_.push_back({step.node, false, std::chrono::duration<double, std::milli>(t0.time_since_epoch()).count(), ms});
-      }
     } else {
       if (non_tensor_input)
         return invalid_argument(n.describe() + ": expects tensors, got a sequence or an empty optional");
       bool fell_back = false;
-      const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       const bool on_gpu = step.placement == plan::Placement::kGpu;
       if (on_gpu) GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_gpu_step(pos, slots, &fell_back); }));
       if (!on_gpu || fell_back) {
@@ -405,14 +397,13 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
                              states_[pos]->fallback_reason + ") and the backend is gpu-only");
         GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_cpu_step(pos, slots); }));
       }
-      if (profile_) {
-        if (gpu_) gpu_->finish();
-        const auto t1 = std::chrono::steady_clock::now();
-        const double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-        profile_ms_[step.node] += ms;
-        events_.push_back({step.node, on_gpu && !fell_back,
-                           std::chrono::duration<double, std::milli>(t0.time_since_epoch()).count(), ms});
-      }
+      ran_on_gpu = on_gpu && !fell_back;
+    }
+    if (profile_) {
+      if (gpu_) gpu_->finish();
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      profile_ms_[step.node] += ms;
+      events_.push_back({step.node, ran_on_gpu, std::chrono::duration<double, std::milli>(t0.time_since_epoch()).count(), ms});
     }
     // Free what no later step reads, so textures return to the pool early.
     for (int id : step.release)

@@ -287,13 +287,13 @@ Result<std::map<std::string, Value>> Session::run_values_unguarded(const std::ma
   for (int id : wanted) {
     const std::string& name = runner_->plan().names[id];
     if (slots[id].empty()) return internal_error("output '" + name + "' was not computed");
-    Result<Value> read = invalid_argument("output '" + name + "'");
+    // Reading a GPU output back allocates it: past the memory cap, say which.
+    Value v;
     try {
-      read = runner_->to_value(slots[id]);
+      GLINT_ASSIGN_OR_RETURN(v, runner_->to_value(slots[id]));
     } catch (const TensorTooLarge& e) {
       return invalid_argument("output '" + name + "': " + e.what());
     }
-    GLINT_ASSIGN_OR_RETURN(Value v, std::move(read));
     if (v.is_tensor() && output_rounds_to_half(name)) v.tensor = rounded_to_half(v.tensor);
     result[name] = std::move(v);
   }
