@@ -39,6 +39,15 @@ struct Attribute {
 
   // A stable text form, used in program cache keys and `glint info`.
   std::string cache_key() const;
+  // The subgraphs this attribute holds (a kGraph's one, a kGraphs' list).
+  std::vector<Graph*> subgraphs() const {
+    std::vector<Graph*> out;
+    if (kind == Kind::kGraph && g) out.push_back(g.get());
+    if (kind == Kind::kGraphs)
+      for (auto& sg : graphs)
+        if (sg) out.push_back(sg.get());
+    return out;
+  }
 };
 
 struct Node {

@@ -150,12 +150,7 @@ Status GraphRunner::prepare_bodies() {
     if (!step.row || !step.row->value.name) continue;
     const ir::Node& n = graph_.nodes[step.node];
     for (auto& [name, attr] : n.attrs) {
-      std::vector<const ir::Graph*> graphs;
-      if (attr.kind == ir::Attribute::Kind::kGraph && attr.g) graphs.push_back(attr.g.get());
-      if (attr.kind == ir::Attribute::Kind::kGraphs)
-        for (auto& g : attr.graphs)
-          if (g) graphs.push_back(g.get());
-      for (const ir::Graph* g : graphs) {
+      for (const ir::Graph* g : attr.subgraphs()) {
         if (!bodies_) bodies_ = std::make_unique<Bodies>(*this);
         auto runner = bodies_->runner_for(*g);
         if (!runner.ok()) return runner.status().with_context(n.describe() + " attribute '" + name + "'");

@@ -52,16 +52,11 @@ auto guard_allocations(F&& f) -> decltype(f()) {
 // passes::constant_nodes_to_initializers on every subgraph body, nested ones too.
 Status constants_in_bodies(ir::Graph& g) {
   for (auto& n : g.nodes)
-    for (auto& [name, a] : n.attrs) {
-      std::vector<ir::Graph*> bodies;
-      if (a.g) bodies.push_back(a.g.get());
-      for (auto& sg : a.graphs)
-        if (sg) bodies.push_back(sg.get());
-      for (ir::Graph* body : bodies) {
+    for (auto& [name, a] : n.attrs)
+      for (ir::Graph* body : a.subgraphs()) {
         GLINT_RETURN_IF_ERROR(passes::constant_nodes_to_initializers(*body));
         GLINT_RETURN_IF_ERROR(constants_in_bodies(*body));
       }
-    }
   return Status::Ok();
 }
 
