@@ -47,5 +47,6 @@ int cmd_info(int argc, char** argv);
 int cmd_node_tests(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_classify(int argc, char** argv);
+int cmd_zoo(int argc, char** argv);
 
 }  // namespace glint::cli

@@ -16,9 +16,9 @@
 
 #include "bindings/native/cli.h"
 #include "bindings/native/supervisor.h"
+#include "bindings/native/test_folder.h"
 #include "bindings/native/tensor_io.h"
 #include "engine/core/compare.h"
-#include "engine/core/half.h"
 #include "engine/onnx/loader.h"
 
 namespace fs = std::filesystem;
@@ -33,70 +33,6 @@ struct TestResult {
   Outcome outcome = Outcome::kPass;
   std::string reason;
 };
-
-// Every folder that holds a model.onnx, under each DIR (or DIR itself).
-std::vector<fs::path> find_tests(const std::vector<std::string>& dirs) {
-  std::vector<fs::path> out;
-  for (auto& d : dirs) {
-    fs::path p(d);
-    if (fs::exists(p / "model.onnx")) {
-      out.push_back(p);
-      continue;
-    }
-    std::error_code ec;
-    for (auto& e : fs::directory_iterator(p, ec))
-      if (e.is_directory() && fs::exists(e.path() / "model.onnx")) out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::vector<fs::path> numbered(const fs::path& dir, const std::string& prefix) {
-  std::vector<std::pair<int, fs::path>> files;
-  std::error_code ec;
-  for (auto& e : fs::directory_iterator(dir, ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && e.path().extension() == ".pb")
-      files.push_back({std::atoi(name.c_str() + prefix.size()), e.path()});
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<fs::path> out;
-  for (auto& f : files) out.push_back(f.second);
-  return out;
-}
-
-std::string one_line(std::string s) {
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  if (s.size() > 300) s = s.substr(0, 300) + "...";
-  return s;
-}
-
-// ONNX 1.12's test data stores bfloat16 tensors as their uint16 bit patterns;
-// read them as the bfloat16 the model declares (and compare outputs likewise).
-Tensor bfloat16_from_bits(const Tensor& bits) {
-  Tensor t(DataType::kBFloat16, bits.shape());
-  for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = bfloat16_to_float(bits.data<uint16_t>()[i]);
-  return t;
-}
-
-// "" when equal, else what differs. Sequences compare element by element.
-std::string compare_values(const Value& got, Value want, double rtol, double atol) {
-  if (got.is_tensor() && want.is_tensor()) {
-    if (got.tensor.dtype() == DataType::kBFloat16 && want.tensor.dtype() == DataType::kUint16)
-      want.tensor = bfloat16_from_bits(want.tensor);
-    Comparison c = compare_tensors(got.tensor, want.tensor, rtol, atol);
-    return c.equal ? "" : c.mismatch;
-  }
-  if (got.kind != want.kind) return "got " + got.describe() + ", expected " + want.describe();
-  if (got.kind == Value::Kind::kNone) return "";
-  if (got.sequence.size() != want.sequence.size())
-    return "sequence of " + std::to_string(got.sequence.size()) + ", expected " + std::to_string(want.sequence.size());
-  for (size_t i = 0; i < got.sequence.size(); ++i) {
-    Comparison c = compare_tensors(got.sequence[i], want.sequence[i], rtol, atol);
-    if (!c.equal) return "element " + std::to_string(i) + ": " + c.mismatch;
-  }
-  return "";
-}
 
 // Random ops (RandomUniform/Normal[Like], Bernoulli, Multinomial, Dropout in
 // training mode) draw from a different generator than the one that made the
@@ -164,67 +100,29 @@ TestResult run_test(const fs::path& dir, const SessionOptions& opts, double rtol
   std::optional<std::map<std::string, const ir::Node*>> random;
   auto model = onnx_loader::load_model_file((dir / "model.onnx").string());  // outlives `random`
   if (model.ok()) random = random_outputs(model.value());
-  std::vector<fs::path> sets;
-  std::error_code ec;
-  for (auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
-  std::sort(sets.begin(), sets.end());
+  std::vector<fs::path> sets = test_data_sets(dir);
   if (sets.empty()) return {Outcome::kFail, "no test_data_set_* folder"};
   for (auto& io : s.inputs())
     if (io.info.kind == ir::TypeKind::kOther)
       return {Outcome::kFail, "input '" + io.name + "' is a map or another non-tensor type (not supported)"};
-  auto kind_of = [](const std::vector<IoInfo>& ios, const std::string& name, size_t k) {
-    for (auto& io : ios) if (io.name == name) return io.info.kind;
-    return k < ios.size() ? ios[k].info.kind : ir::TypeKind::kTensor;
+  auto compare = [&](const std::string& name, const Value& got, const Value& want) {
+    if (!random) return compare_values(got, want, rtol, atol);
+    const ir::Node* op = random->count(name) ? random->at(name) : nullptr;
+    size_t index = 0;
+    if (op) index = std::find(op->outputs.begin(), op->outputs.end(), name) - op->outputs.begin();
+    return compare_random(got, want, op, index);
   };
   for (auto& set : sets) {
-    std::map<std::string, Value> feeds;
-    auto inputs = numbered(set, "input_");
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      // The proto's name picks the input; unnamed files go by position.
-      // Files are in input order; a proto name that matches an input wins.
-      std::string name;
-      auto v = onnx_loader::load_value_pb_file(inputs[k].string(), kind_of(s.inputs(), "", k), &name);
-      if (!v.ok()) return {Outcome::kFail, one_line(v.status().message())};
-      bool named = false;
-      for (auto& io : s.inputs()) if (io.name == name) named = true;
-      if (!named) {
-        if (k >= s.inputs().size()) return {Outcome::kFail, "more input files than model inputs"};
-        name = s.inputs()[k].name;
-      }
-      for (auto& io : s.inputs())
-        if (io.name == name && io.info.dtype == DataType::kBFloat16 && v->is_tensor() &&
-            v->tensor.dtype() == DataType::kUint16)
-          v->tensor = bfloat16_from_bits(v->tensor);
-      feeds[name] = std::move(v).value();
-    }
-    auto out = s.run_values(feeds);
+    auto feeds = load_feeds(s, set);
+    if (!feeds.ok()) return {Outcome::kFail, one_line(feeds.status().message())};
+    auto out = s.run_values(feeds.value());
     if (!out.ok()) {
       if (opts.backend == BackendMode::kGpu && out.status().code() == StatusCode::kUnsupported)
         return {Outcome::kSkip, one_line(out.status().message())};
       return {Outcome::kFail, "run: " + one_line(out.status().message())};
     }
-    auto outputs = numbered(set, "output_");
-    for (size_t k = 0; k < outputs.size(); ++k) {
-      std::string name;
-      auto want = onnx_loader::load_value_pb_file(outputs[k].string(), kind_of(s.outputs(), "", k), &name);
-      if (!want.ok()) return {Outcome::kFail, one_line(want.status().message())};
-      if (!out->count(name)) {
-        if (k >= s.outputs().size()) return {Outcome::kFail, "more output files than model outputs"};
-        name = s.outputs()[k].name;
-      }
-      std::string mismatch;
-      if (random) {
-        const ir::Node* op = random->count(name) ? random->at(name) : nullptr;
-        size_t index = 0;
-        if (op) index = std::find(op->outputs.begin(), op->outputs.end(), name) - op->outputs.begin();
-        mismatch = compare_random(out->at(name), want.value(), op, index);
-      } else {
-        mismatch = compare_values(out->at(name), want.value(), rtol, atol);
-      }
-      if (!mismatch.empty())
-        return {Outcome::kFail, set.filename().string() + " output '" + name + "': " + one_line(mismatch)};
-    }
+    std::string mismatch = check_outputs(s, set, out.value(), compare);
+    if (!mismatch.empty()) return {Outcome::kFail, mismatch};
   }
   return {Outcome::kPass, ""};
 }
@@ -271,7 +169,7 @@ int cmd_node_tests(int argc, char** argv) {
   }
 
   std::vector<fs::path> tests;
-  for (auto& dir : find_tests(args->positional))
+  for (auto& dir : find_model_folders(args->positional))
     if (filter.empty() || dir.filename().string().find(filter) != std::string::npos) tests.push_back(dir);
   if (tests.empty()) return fail(invalid_argument("no test folders (with model.onnx) found"));
   int passed = 0, failed = 0, skipped = 0, new_failures = 0, now_passing = 0;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -13,9 +14,9 @@ namespace glint::cli {
 
 namespace {
 
-// The worker: jobs from `first` on, each as "index\tline\n" on `fd`.
-[[noreturn]] void work(size_t first, size_t count, const std::function<std::string(size_t)>& job, int fd) {
-  for (size_t i = first; i < count; ++i) {
+// The worker: jobs [first, last), each as "index\tline\n" on `fd`.
+[[noreturn]] void work(size_t first, size_t last, const std::function<std::string(size_t)>& job, int fd) {
+  for (size_t i = first; i < last; ++i) {
     std::string line = std::to_string(i) + "\t" + job(i);
     for (char& c : line)
       if (c == '\n') c = ' ';
@@ -39,7 +40,7 @@ std::string describe_exit(int status) {
 }  // namespace
 
 void run_supervised(size_t count, double timeout_s, const std::function<std::string(size_t)>& job,
-                    const std::function<void(size_t, const SupervisedResult&)>& on_result) {
+                    const std::function<void(size_t, const SupervisedResult&)>& on_result, size_t jobs_per_worker) {
   size_t next = 0;  // the first job without a result
   while (next < count) {
     int fds[2];
@@ -52,7 +53,7 @@ void run_supervised(size_t count, double timeout_s, const std::function<std::str
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::close(fds[0]);
-      work(next, count, job, fds[1]);
+      work(next, jobs_per_worker ? std::min(count, next + jobs_per_worker) : count, job, fds[1]);
     }
     ::close(fds[1]);
     if (pid < 0) {
@@ -89,6 +90,7 @@ void run_supervised(size_t count, double timeout_s, const std::function<std::str
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (next >= count) break;
+    if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;  // its share done
     if (timed_out) {
       on_result(next, {SupervisedResult::kTimeout,
                        "timed out after " + std::to_string(static_cast<int>(timeout_s)) + " s (the worker was killed)"});

@@ -17,7 +17,10 @@ struct SupervisedResult {
 
 // job(i) runs in the worker and returns one line (no newline); on_result(i,
 // r) runs in the parent as each job ends, in order. timeout_s <= 0: no limit.
+// jobs_per_worker > 0: a fresh worker after that many jobs (1: each job in a
+// process of its own, so no job inherits another's compiled programs).
 void run_supervised(size_t count, double timeout_s, const std::function<std::string(size_t)>& job,
-                    const std::function<void(size_t, const SupervisedResult&)>& on_result);
+                    const std::function<void(size_t, const SupervisedResult&)>& on_result,
+                    size_t jobs_per_worker = 0);
 
 }  // namespace glint::cli

@@ -7,6 +7,7 @@
 
 #include "engine/core/tuning.h"
 #include "engine/plan/kernel_context.h"
+#include "engine/plan/work.h"
 
 namespace glint {
 
@@ -42,6 +43,7 @@ class GraphRunner::Bodies : public SubgraphRunner {
     auto runner = std::make_unique<GraphRunner>(g, std::move(p), owner_.gpu_, owner_.policy_);
     runner->set_profiling(owner_.profile_summary_);
     runner->set_profile_summary(owner_.profile_summary_);
+    if (owner_.tally_) runner->set_work_tally(owner_.tally_, owner_.tally_prefix_ + g.name + "/");
     GraphRunner* r = runner.get();
     runners_.emplace(&g, std::move(runner));
     order_.push_back(&g);
@@ -51,6 +53,10 @@ class GraphRunner::Bodies : public SubgraphRunner {
   Result<std::vector<Value>> run(const ir::Graph& g, const std::vector<Value>& inputs) const override {
     GLINT_ASSIGN_OR_RETURN(GraphRunner * runner, runner_for(g));
     return runner->run(inputs, scope_);
+  }
+
+  void set_work_tally(const std::shared_ptr<WorkTally>& tally, const std::string& prefix) {
+    for (auto& [g, runner] : runners_) runner->set_work_tally(tally, prefix + g->name + "/");
   }
 
   // The bodies planned so far, in the order they were first met.
@@ -393,6 +399,7 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
         GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_cpu_step(pos, slots); }));
       }
       ran_on_gpu = on_gpu && !fell_back;
+      if (tally_) tally_step(pos, slots, ran_on_gpu);
     }
     if (profile_) {
       if (gpu_) gpu_->finish();
@@ -405,6 +412,37 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
       if (!keep[id]) slots[id] = Slot{};
   }
   return Status::Ok();
+}
+
+void GraphRunner::set_work_tally(std::shared_ptr<WorkTally> tally, const std::string& label_prefix) {
+  tally_ = std::move(tally);
+  tally_prefix_ = label_prefix;
+  if (bodies_) bodies_->set_work_tally(tally_, tally_prefix_);
+}
+
+void GraphRunner::tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu) {
+  const plan::Step& step = plan_.steps[pos];
+  auto shapes = [&](const std::vector<int>& ids) {
+    std::vector<std::optional<Shape>> out;
+    for (int id : ids) {
+      if (id == plan::kNoValue || slots[id].empty() || slots[id].other) out.emplace_back();
+      else out.emplace_back(slots[id].desc().shape);
+    }
+    return out;
+  };
+  const ir::Node& n = graph_.nodes[step.node];
+  const double flops = plan::estimate_flops(n, shapes(step.inputs), shapes(step.outputs));
+  if (on_gpu) {
+    tally_->gpu_flops += flops;
+    ++tally_->gpu_steps;
+    return;
+  }
+  tally_->cpu_flops += flops;
+  ++tally_->cpu_steps;
+  WorkTally::CpuNode& c = tally_->cpu_nodes[tally_prefix_ + (n.name.empty() ? n.outputs[0] : n.name)];
+  c.op = n.op_type;
+  c.reason = step.placement == plan::Placement::kGpu ? states_[pos]->fallback_reason : step.reason;
+  c.flops += flops;
 }
 
 Result<std::vector<Value>> GraphRunner::run(const std::vector<Value>& inputs, const ScopeLookup& outer) {

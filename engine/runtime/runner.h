@@ -31,6 +31,20 @@ struct Slot {
   gl::TensorDesc desc() const;
 };
 
+// What a run's steps did, by estimated arithmetic (plan/work.h): when a
+// runner has a tally, every tensor step it runs, its bodies' steps included,
+// adds its FLOPs to the side it ran on. Control-flow steps add nothing
+// themselves: their bodies' steps count.
+struct WorkTally {
+  double gpu_flops = 0, cpu_flops = 0;
+  int64_t gpu_steps = 0, cpu_steps = 0;
+  struct CpuNode {
+    std::string op, reason;
+    double flops = 0;
+  };
+  std::map<std::string, CpuNode> cpu_nodes;  // by node label; a body's as "body/node"
+};
+
 class GraphRunner {
  public:
   // `graph` outlives the runner. `gpu` is null when the plan places nothing
@@ -78,6 +92,10 @@ class GraphRunner {
   // count within their control-flow node).
   std::vector<ProfileEvent> take_profile_events() { return std::move(events_); }
 
+  // Counts every later step into `tally` (null: stop); `label_prefix` is
+  // put before node labels (a body's path).
+  void set_work_tally(std::shared_ptr<WorkTally> tally, const std::string& label_prefix = "");
+
  private:
   struct StepState;
   Status run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fell_back);
@@ -85,6 +103,7 @@ class GraphRunner {
   Status run_value_step(size_t pos, std::vector<Slot>& slots);
   Result<gl::GpuTensorPtr> to_gpu(int id, Slot& slot);
   Status prepare_bodies();
+  void tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu);
   void set_passes(StepState& st, const ir::Node& n, std::vector<gl::ProgramInfo> passes, std::string signature);
   class Bodies;
 
@@ -99,6 +118,8 @@ class GraphRunner {
   bool profile_summary_ = false;
   std::map<size_t, double> profile_ms_;  // by node index, for the summary
   std::vector<ProfileEvent> events_;
+  std::shared_ptr<WorkTally> tally_;
+  std::string tally_prefix_;
 };
 
 // Runs `graph` once under `policy` (kCpu needs no executor): plans it, binds

@@ -160,6 +160,8 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
 
 void Session::set_profiling(bool on) { runner_->set_profiling(on); }
 
+void Session::set_work_tally(std::shared_ptr<WorkTally> tally) { runner_->set_work_tally(std::move(tally)); }
+
 std::vector<NodeProfile> Session::take_profile() {
   std::vector<NodeProfile> out;
   for (const GraphRunner::ProfileEvent& e : runner_->take_profile_events()) {

@@ -75,6 +75,7 @@ class PendingRun {
 };
 
 struct Slot;
+struct WorkTally;
 class GraphRunner;
 
 class Session {
@@ -113,6 +114,10 @@ class Session {
   // records over and clears them.
   void set_profiling(bool on);
   std::vector<NodeProfile> take_profile();
+  // Work accounting: while a tally is set, every tensor step of every run
+  // (bodies' steps included) adds its estimated FLOPs to the GPU or the CPU
+  // side of it (runner.h's WorkTally); null stops.
+  void set_work_tally(std::shared_ptr<WorkTally> tally);
   // GPU memory of the (process-wide) executor; nullopt on the CPU backend.
   std::optional<gl::MemoryStats> gpu_memory() const;
   std::string renderer() const;

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "engine/core/compare.h"
+#include "engine/runtime/runner.h"
 #include "engine/runtime/session.h"
 #include "test/unit/model_builder.h"
 
@@ -309,6 +310,88 @@ TEST_CASE("passes over constants are kept across runs; passes over inputs are no
     } else {
       CHECK(m->live_textures == after_first->live_textures);
       CHECK(m->texture_bytes == after_first->texture_bytes);
+    }
+  }
+}
+
+// The work tally (plan/work.h estimates): every step's FLOPs land on the side
+// it ran on, a forced CPU node is listed with its reason, and an If body's
+// steps count (the If itself adds nothing).
+TEST_CASE("the work tally counts each step's FLOPs where it ran, bodies included", "[session][work]") {
+  SessionOptions o;
+  o.force_cpu = {"fc"};
+  auto s = make(small_cnn().bytes(), o);
+  auto tally = std::make_shared<glint::WorkTally>();
+  s->set_work_tally(tally);
+  REQUIRE(s->run({{"x", input_x()}}).ok());
+  s->set_work_tally(nullptr);
+  // Conv: 2 x (4x6x6 outputs) x (2x3x3 products) = 5184 (the Relu is fused
+  // into it, no step of its own); MaxPool 4x3x3 outputs x 4 = 144; Flatten
+  // 36; Softmax over its 3 inputs.
+  CHECK(tally->gpu_flops == 5184 + 144 + 36 + 3);
+  CHECK(tally->gpu_steps == 4);
+  // Gemm: 2 x 3 outputs x 36.
+  CHECK(tally->cpu_flops == 216);
+  REQUIRE(tally->cpu_nodes.count("fc") == 1);
+  CHECK(tally->cpu_nodes.at("fc").op == "Gemm");
+  CHECK(tally->cpu_nodes.at("fc").reason.find("forced") != std::string::npos);
+  // Not counting any more.
+  REQUIRE(s->run({{"x", input_x()}}).ok());
+  CHECK(tally->cpu_flops == 216);
+
+  // y = If(c) then Relu(MatMul(x, w)) else MatMul(x, w); x and w from the outer scope.
+  ModelBuilder b(13);
+  b.input("c", onnx::TensorProto::BOOL, {});
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3});
+  b.initializer("w", {3, 4}, std::vector<float>(12, 0.5f));
+  auto& node = b.node("If", {"c"}, {"y"}, "branch");
+  auto body = [&](const char* attr, const char* name, bool relu) {
+    auto* a = node.add_attribute();
+    a->set_name(attr);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    onnx::GraphProto* g = a->mutable_g();
+    g->set_name(name);
+    auto* mm = g->add_node();
+    mm->set_op_type("MatMul");
+    mm->set_name("mm");
+    mm->add_input("x");
+    mm->add_input("w");
+    mm->add_output(relu ? "m" : "y_body");
+    if (relu) {
+      auto* r = g->add_node();
+      r->set_op_type("Relu");
+      r->set_name("relu");
+      r->add_input("m");
+      r->add_output("y_body");
+    }
+    auto* out = g->add_output();
+    out->set_name("y_body");
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  };
+  body("then_branch", "then", true);
+  body("else_branch", "else", false);
+  b.output("y", onnx::TensorProto::FLOAT, {2, 4});
+  SessionOptions forced;
+  forced.force_cpu = {"mm"};
+  for (const SessionOptions& opts : {SessionOptions{}, forced}) {
+    auto branchy = make(b.bytes(), opts);
+    auto t = std::make_shared<glint::WorkTally>();
+    branchy->set_work_tally(t);
+    Tensor cond(glint::DataType::kBool, {});
+    cond.data<uint8_t>()[0] = 1;
+    Tensor x(glint::DataType::kFloat32, {2, 3});
+    for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = 0.25f * static_cast<float>(i) - 0.5f;
+    auto out = branchy->run({{"c", cond}, {"x", x}});
+    INFO(out.status().message());
+    REQUIRE(out.ok());
+    // MatMul: 2 x (2x4 outputs) x 3 = 48; Relu: 8.
+    CHECK(t->gpu_flops + t->cpu_flops == 56);
+    if (opts.force_cpu.empty()) {
+      CHECK(t->gpu_flops == 56);
+      CHECK(t->cpu_nodes.empty());
+    } else {
+      CHECK(t->cpu_flops == 48);
+      CHECK(t->cpu_nodes.count("then/mm") == 1);
     }
   }
 }

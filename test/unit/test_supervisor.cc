@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <set>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -32,4 +33,21 @@ TEST_CASE("supervisor: a hanging and a crashing job are reported, the rest still
   CHECK(seen[3].second.kind == SupervisedResult::kCrash);
   CHECK(seen[3].second.line.find("signal 11") != std::string::npos);
   CHECK(seen[4].second.line == "job 4");
+}
+
+TEST_CASE("supervisor: one job per worker runs each job in a process of its own", "[supervisor]") {
+  auto job = [](size_t) { return std::to_string(::getpid()); };
+  for (size_t per_worker : {size_t{0}, size_t{1}, size_t{2}}) {
+    std::vector<std::pair<size_t, SupervisedResult>> seen;
+    glint::cli::run_supervised(
+        4, 5.0, job, [&](size_t i, const SupervisedResult& r) { seen.push_back({i, r}); }, per_worker);
+    REQUIRE(seen.size() == 4);
+    std::set<std::string> pids;
+    for (size_t i = 0; i < seen.size(); ++i) {
+      CHECK(seen[i].first == i);
+      CHECK(seen[i].second.kind == SupervisedResult::kDone);
+      pids.insert(seen[i].second.line);
+    }
+    CHECK(pids.size() == (per_worker == 0 ? 1u : 4u / per_worker));
+  }
 }
