@@ -222,15 +222,15 @@ const std::vector<OpRow>& op_table() {
     {"SequenceMap", "", 17, kMaxOpset, nullptr, {}, {}, {"sequence_map", values::sequence_map}},
 
     // com.microsoft ops of optimized transformer exports (engine/cpu/contrib.cc).
-    {"Gelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"gelu", cpu::gelu_contrib}, {}, {}},
-    {"FastGelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"fast_gelu", cpu::gelu_contrib}, {}, {}},
-    {"BiasGelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"bias_gelu", cpu::gelu_contrib}, {}, {}},
-    {"QuickGelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"quick_gelu", cpu::gelu_contrib}, {}, {}},
-    {"BiasAdd", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"bias_add", cpu::bias_add}, {}, {}},
-    {"SkipLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
-    {"SkipSimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
-    {"SimplifiedLayerNormalization", "", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
-    {"SimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
+    {"Gelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"gelu", cpu::gelu_contrib}, {{"gelu", gl::gelu_supports, gl::gelu_build}}, {}},
+    {"FastGelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"fast_gelu", cpu::gelu_contrib}, {{"fast_gelu", gl::gelu_supports, gl::gelu_build}}, {}},
+    {"BiasGelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"bias_gelu", cpu::gelu_contrib}, {{"bias_gelu", gl::gelu_supports, gl::gelu_build}}, {}},
+    {"QuickGelu", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"quick_gelu", cpu::gelu_contrib}, {{"quick_gelu", gl::gelu_supports, gl::gelu_build}}, {}},
+    {"BiasAdd", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"bias_add", cpu::bias_add}, {{"bias_add", gl::gelu_supports, gl::gelu_build}}, {}},
+    {"SkipLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
+    {"SkipSimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
+    {"SimplifiedLayerNormalization", "", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
+    {"SimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
     {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul}, {}, {}},
   };
   return table;

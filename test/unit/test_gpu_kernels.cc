@@ -523,6 +523,27 @@ TEST_CASE("gpu normalization matches cpu", "[gpu]") {
   run_all(cases);
 }
 
+// com.microsoft ops of optimized transformer exports (gelu.cc, normalization.cc)
+// against their CPU kernels (engine/cpu/contrib.cc, tested against the
+// formulas in test_contrib_ops.cc).
+TEST_CASE("gpu com.microsoft gelus, bias adds and skip norms match cpu", "[gpu]") {
+  std::vector<Case> cases = {
+      {"Gelu", {}, {Rand({2, 5, 8}, -4, 4)}, 1, 1e-5},
+      {"QuickGelu", {{"alpha", af(1.5f)}}, {Rand({3, 7}, -6, 6)}, 1, 1e-5},
+      {"FastGelu", {}, {Rand({2, 3, 8}, -4, 4)}, 1, 1e-5},
+      {"FastGelu", {}, {Rand({2, 3, 8}, -40, 40), Rand({8})}, 1, 1e-5},
+      {"BiasGelu", {}, {Rand({2, 4, 6}, -4, 4), Rand({6})}, 1, 1e-5},
+      {"BiasAdd", {}, {Rand({2, 3, 8}), Rand({8}), Rand({2, 3, 8})}, 1, 1e-6},
+      {"SkipLayerNormalization", {}, {Rand({2, 3, 8}), Rand({2, 3, 8}), Rand({8}), Rand({8}), Rand({8})}, 1, 1e-5},
+      {"SkipLayerNormalization", {{"epsilon", af(1e-5f)}}, {Rand({2, 3, 8}), Rand({3, 8}), Rand({8}), Rand({8})}, 1, 1e-5, 4},
+      {"SkipSimplifiedLayerNormalization", {}, {Rand({1, 4, 16}), Rand({1, 4, 16}), Rand({16}), Rand({16})}, 1, 1e-5, 4},
+      {"SimplifiedLayerNormalization", {{"epsilon", af(1e-6f)}}, {Rand({2, 3, 12}), Rand({12})}, 1, 1e-5, 2},
+      {"SimplifiedLayerNormalization", {{"axis", ai(1)}}, {Rand({2, 3, 4}), Rand({3, 4})}, 1, 1e-5},
+  };
+  for (auto& c : cases) c.domain = "com.microsoft";
+  run_all(cases);
+}
+
 TEST_CASE("gpu shape ops match cpu", "[gpu]") {
   std::vector<Case> cases = {
       {"Reshape", {}, {Rand({2, 3, 4}), I64({4, -1})}, 13, 0},

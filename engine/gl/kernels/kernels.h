@@ -31,6 +31,8 @@ GLINT_GPU_KERNEL(softmax);      // softmax.cc: Softmax, LogSoftmax
 GLINT_GPU_KERNEL(batchnorm);    // normalization.cc
 GLINT_GPU_KERNEL(instancenorm); // normalization.cc
 GLINT_GPU_KERNEL(layernorm);    // normalization.cc
+GLINT_GPU_KERNEL(skip_layernorm);  // normalization.cc: Skip(Simplified)LayerNormalization, SimplifiedLayerNormalization
+GLINT_GPU_KERNEL(gelu);         // gelu.cc: Gelu, FastGelu, BiasGelu, QuickGelu, BiasAdd (com.microsoft)
 GLINT_GPU_KERNEL(copy);         // shape_ops.cc: Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout
 GLINT_GPU_KERNEL(transpose);    // shape_ops.cc
 GLINT_GPU_KERNEL(concat);       // shape_ops.cc

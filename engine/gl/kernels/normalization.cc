@@ -95,25 +95,30 @@ Result<std::vector<ProgramInfo>> batchnorm_build(const KernelContext& ctx) {
 namespace {
 
 // Mean and variance passes over `rows` contiguous rows of `d` elements of
-// input 0. Pass 0 writes the means (`mean_out`: a [rows] temporary, or a node
-// output of `rows` elements), pass 1 a [rows] temporary of variances; later
-// passes read both with getMeanFlat(r) / getVarFlat(r).
+// `x_source` (a node input, or an earlier pass: ProgramInput::source), to be
+// passes `first` and `first` + 1 of the node. The first writes the means
+// (`mean_out`: a [rows] temporary, or a node output of `rows` elements), the
+// second a [rows] temporary of variances; later passes read both with
+// getMeanFlat(r) / getVarFlat(r). `rms`: the mean is taken as 0 (the
+// "variance" is the mean square, as RMS norms use) and its pass is a
+// temporary nobody reads but the variance pass.
 std::vector<ProgramInfo> row_stats(int64_t rows, int64_t d, const TensorDesc* mean_out = nullptr,
-                                   int mean_node_output = -1) {
+                                   int mean_node_output = -1, int x_source = 0, int first = 0, bool rms = false) {
   TensorDesc tmp{DataType::kFloat32, {rows}};
   std::string row = "  int r = " + std::string(mean_out ? flat_index_expr(mean_out->shape, "oc") : "oc[0]") +
                     ";\n  int base = r * " + glsl_int(d) + ";\n";
   ProgramInfo mean;
   mean.name = "row_mean";
-  mean.inputs = {{"X", 0}};
+  mean.inputs = {{"X", x_source}};
   mean.output = mean_out ? *mean_out : tmp;
   mean.node_output = mean_out ? mean_node_output : -1;
   auto at = [](const std::string& i) { return "getXFlat(base + " + i + ")"; };
-  mean.body = "float process(int oc[OUT_RANK]) {\n" + row + "  float acc = 0.0;\n" + vec4_sum(d, at, "acc") +
-              "  return acc / " + glsl_float(static_cast<double>(d)) + ";\n}\n";
+  mean.body = rms ? "float process(int oc[OUT_RANK]) {\n  return 0.0;\n}\n"
+                  : "float process(int oc[OUT_RANK]) {\n" + row + "  float acc = 0.0;\n" + vec4_sum(d, at, "acc") +
+                        "  return acc / " + glsl_float(static_cast<double>(d)) + ";\n}\n";
   ProgramInfo var;
   var.name = "row_var";
-  var.inputs = {{"X", 0}, {"Mean", -1}};
+  var.inputs = {{"X", x_source}, {"Mean", -(first + 1)}};
   var.output = tmp;
   var.node_output = -1;
   var.body = "float process(int oc[OUT_RANK]) {\n  int r = oc[0];\n  int base = r * " + glsl_int(d) +
@@ -196,6 +201,118 @@ Result<std::vector<ProgramInfo>> layernorm_build(const KernelContext& ctx) {
            ";\n  int r = fi / " + glsl_int(d) + ";\n  int j = fi - r * " + glsl_int(d) +
            ";\n  float y = (getXFlat(fi) - getMeanFlat(r)) / sqrt(getVarFlat(r) + " + glsl_float(eps) +
            ") * getScaleFlat(j);\n  return " + (has_b ? "y + getBFlat(j)" : "y") + ";\n}\n";
+  passes.push_back(p);
+  return passes;
+}
+
+// Skip ops: input, skip, gamma, beta (not Simplified), bias; outputs Y,
+// mean, inv_std_var, input_skip_bias_sum. SimplifiedLayerNormalization: X,
+// scale (axis attribute); outputs Y, inv_std_var. The norm is over the last
+// dim (or from `axis`), RMS for the Simplified ones.
+namespace {
+struct SkipNormInputs {
+  bool skip_op = false, rms = false;
+  int gamma = 1, beta = -1, bias = -1;
+  int mean_out = -1, inv_out = -1, sum_out = -1;
+};
+SkipNormInputs skip_norm_inputs(const ir::Node& n) {
+  SkipNormInputs s;
+  s.skip_op = n.op_type != "SimplifiedLayerNormalization";
+  s.rms = n.op_type != "SkipLayerNormalization";
+  if (!s.skip_op) {
+    s.inv_out = 1;
+    return s;
+  }
+  s.gamma = 2;
+  if (s.rms) {
+    s.bias = 3;
+  } else {
+    s.beta = 3;
+    s.bias = 4;
+  }
+  s.mean_out = 1;  // zeros for the RMS one, as its CPU kernel writes
+  s.inv_out = 2;
+  s.sum_out = 3;
+  return s;
+}
+bool has(const KernelContext& ctx, int i) { return i >= 0 && static_cast<size_t>(i) < ctx.inputs.size() && ctx.inputs[i]; }
+}  // namespace
+
+bool skip_layernorm_supports(const KernelContext& ctx, std::string* why) {
+  const ir::Node& n = *ctx.node;
+  if (!float_op(ctx, why)) return false;
+  const SkipNormInputs in = skip_norm_inputs(n);
+  const Shape& x = ctx.inputs[0]->shape;
+  if (x.empty()) return decline(why, "a scalar input");
+  int64_t axis = static_cast<int64_t>(x.size()) - 1;
+  if (!in.skip_op) axis = normalize_axis(n.attr_int("axis", -1), x.size());
+  if (axis < 0) return decline(why, "axis out of range");
+  const int64_t d = shape_size(Shape(x.begin() + axis, x.end()));
+  if (!has(ctx, in.gamma)) return decline(why, "gamma is missing");
+  for (int i : {in.gamma, in.beta, in.bias})
+    if (has(ctx, i) && shape_size(ctx.inputs[i]->shape) != d)
+      return decline(why, "gamma/beta/bias must hold one value per normalised element");
+  if (in.skip_op && !has(ctx, 1)) return decline(why, "skip is missing");
+  for (size_t o = 1; o < ctx.outputs.size(); ++o)
+    if (n.has_output(o) && static_cast<int>(o) != in.sum_out && ctx.outputs[o].dtype != DataType::kFloat32)
+      return decline(why, "a statistics output is " + dtype_name(ctx.outputs[o].dtype));
+  return true;
+}
+
+Result<std::vector<ProgramInfo>> skip_layernorm_build(const KernelContext& ctx) {
+  const ir::Node& n = *ctx.node;
+  const SkipNormInputs in = skip_norm_inputs(n);
+  const Shape& x = ctx.inputs[0]->shape;
+  int64_t axis = static_cast<int64_t>(x.size()) - 1;
+  if (!in.skip_op) axis = normalize_axis(n.attr_int("axis", -1), x.size());
+  const int64_t d = shape_size(Shape(x.begin() + axis, x.end()));
+  const int64_t rows = shape_size(x) / std::max<int64_t>(d, 1);
+  const float eps = n.attr_float("epsilon", in.skip_op ? 1e-12f : 1e-5f);
+  std::vector<ProgramInfo> passes;
+  int x_source = 0;
+  if (in.skip_op) {
+    // Pass 0: input + skip (+ bias), a node output when it is asked for.
+    ProgramInfo sum;
+    sum.name = "skip_sum";
+    sum.inputs = {{"X", 0}, {"Skip", 1}};
+    std::string e = "getXBroadcast(oc) + getSkipBroadcast(oc)";
+    if (has(ctx, in.bias)) {
+      sum.inputs.push_back({"Bias", in.bias});
+      e += " + getBiasBroadcast(oc)";
+    }
+    const bool want_sum = n.has_output(in.sum_out);
+    sum.output = want_sum ? ctx.outputs[in.sum_out] : TensorDesc{DataType::kFloat32, x};
+    sum.node_output = want_sum ? in.sum_out : -1;
+    sum.body = "float process(int oc[OUT_RANK]) {\n  return " + e + ";\n}\n";
+    passes.push_back(sum);
+    x_source = -1;
+  }
+  const int first = static_cast<int>(passes.size());
+  const bool want_mean = in.mean_out > 0 && n.has_output(in.mean_out);
+  for (ProgramInfo& p : row_stats(rows, d, want_mean ? &ctx.outputs[in.mean_out] : nullptr, in.mean_out, x_source,
+                                  first, in.rms))
+    passes.push_back(std::move(p));
+  const int mean_pass = -(first + 1), var_pass = -(first + 2);
+  if (n.has_output(in.inv_out)) {
+    ProgramInfo inv;
+    inv.name = "skip_layernorm_invstd";
+    inv.inputs = {{"Var", var_pass}};
+    inv.output = ctx.outputs[in.inv_out];
+    inv.node_output = in.inv_out;
+    inv.body = "float process(int oc[OUT_RANK]) {\n  return 1.0 / sqrt(getVarFlat(" +
+               flat_index_expr(ctx.outputs[in.inv_out].shape, "oc") + ") + " + glsl_float(eps) + ");\n}\n";
+    passes.push_back(inv);
+  }
+  ProgramInfo p;
+  p.name = in.rms ? "rms_norm" : "skip_layernorm";
+  p.inputs = {{"X", x_source}, {"Gamma", in.gamma}, {"Mean", mean_pass}, {"Var", var_pass}};
+  if (has(ctx, in.beta)) p.inputs.push_back({"Beta", in.beta});
+  p.output = ctx.outputs[0];
+  p.node_output = 0;
+  p.body = "float process(int oc[OUT_RANK]) {\n  int fi = " + flat_index_expr(x, "oc") + ";\n  int r = fi / " +
+           glsl_int(d) + ";\n  int j = fi - r * " + glsl_int(d) + ";\n  float y = (getXFlat(fi) - getMeanFlat(r)) / sqrt(getVarFlat(r) + " +
+           glsl_float(eps) + ") * getGammaFlat(j);\n  return " + (has(ctx, in.beta) ? "y + getBetaFlat(j)" : "y") +
+           ";\n}\n";
   passes.push_back(p);
   return passes;
 }
