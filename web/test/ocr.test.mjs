@@ -30,6 +30,40 @@ const shotDir = si >= 0 ? args.splice(si, 2)[1] : join(repoDir, 'build', 'web-te
 const selected = args.length ? args : ALL;
 for (const n of selected) if (!ALL.includes(n)) { console.error(`unknown run '${n}' (have: ${ALL.join(', ')})`); process.exit(2); }
 
+// The pipeline's pure parts, under Node (no browser, no models): the
+// dictionary, CTC decoding, boxes of a synthetic probability map.
+import * as ocr from '../demo/ocr-pipeline.mjs';
+{
+  const fail = (what) => { console.error(`ocr test: pipeline: ${what}`); process.exit(1); };
+  const classes = ocr.parseDictionary('a\nb\n');
+  if (JSON.stringify(classes) !== JSON.stringify(['', 'a', 'b', ' '])) fail(`parseDictionary gave ${JSON.stringify(classes)}`);
+  // Columns' most likely classes a a blank a b space b b: "aab b", repeats collapsed only when adjacent.
+  const seq = [1, 1, 0, 1, 2, 3, 2, 2];
+  const probs = new Float32Array(seq.length * 4).fill(0.1);
+  seq.forEach((c, t) => { probs[t * 4 + c] = 0.7; });
+  const [decoded] = ocr.ctcGreedy(probs, [1, seq.length, 4], classes);
+  if (decoded.text !== 'aab b' || Math.abs(decoded.score - 0.7) > 1e-6) fail(`ctcGreedy gave ${JSON.stringify(decoded)}`);
+  // Three bars in a 200 x 80 map: two on one line (the right one first in
+  // memory order), one below tilted by 4 degrees.
+  const W = 200, H = 80, map = new Float32Array(W * H);
+  const bar = (x0, x1, y0, h, slope) => {
+    for (let x = x0; x < x1; ++x) for (let y = 0; y < h; ++y) map[Math.round(y0 + (x - x0) * slope + y) * W + x] = 0.9;
+  };
+  bar(110, 180, 10, 6, 0);
+  bar(10, 90, 11, 6, 0);
+  bar(20, 160, 40, 6, Math.tan((4 * Math.PI) / 180));
+  const boxes = ocr.dbBoxes(map, W, H, { unclipRatio: 0 });
+  const angle = (b) => (Math.atan2(b.quad[1][1] - b.quad[0][1], b.quad[1][0] - b.quad[0][0]) * 180) / Math.PI;
+  if (boxes.length !== 3) fail(`dbBoxes found ${boxes.length} boxes, expected 3`);
+  if (!(boxes[0].x0 < 20 && boxes[1].x0 > 100 && boxes[2].y0 > 30)) fail(`reading order: ${JSON.stringify(boxes.map((b) => [b.x0, b.y0]))}`);
+  if (Math.abs(angle(boxes[2]) - 4) > 1 || Math.abs(boxes[2].w - 140) > 3 || Math.abs(boxes[2].h - 6) > 2) {
+    fail(`the tilted bar's box: angle ${angle(boxes[2]).toFixed(2)}, ${boxes[2].w.toFixed(1)} x ${boxes[2].h.toFixed(1)}`);
+  }
+  const grown = ocr.dbBoxes(map, W, H, { unclipRatio: 2 })[0];  // grown by 80 * 6 * 2 / (2 * 86) = 5.6 on each side
+  if (Math.abs(grown.w - 91.2) > 1 || Math.abs(grown.h - 17.2) > 1) fail(`unclip: ${grown.w.toFixed(1)} x ${grown.h.toFixed(1)}`);
+  console.log('ocr test: pipeline checks (dictionary, CTC, boxes, reading order, unclip) passed');
+}
+
 for (const [path, hint] of [
   [join(webDir, 'dist', 'glint.wasm'), 'build the package: make web'],
   [join(data, 'ocr', 'ch_PP-OCRv4_det_infer.onnx'), 'fetch the models: make models'],
