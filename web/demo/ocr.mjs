@@ -10,9 +10,9 @@ import * as glint from '../dist/index.mjs';
 import { parseDictionary, readText } from './ocr-pipeline.mjs';
 
 const MODELS = {
-  det: { file: '/models/ocr/ch_PP-OCRv4_det_infer.onnx', name: 'detection (PP-OCRv4 DB)' },
-  rec: { file: '/models/ocr/ch_PP-OCRv4_rec_infer.onnx', name: 'recognition (PP-OCRv4)' },
-  cls: { file: '/models/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx', name: 'direction (mobile v2.0)' },
+  det: { file: '/models/ocr/ch_PP-OCRv4_det_infer.onnx', name: 'detection', title: 'PP-OCRv4 DB text detection' },
+  rec: { file: '/models/ocr/ch_PP-OCRv4_rec_infer.onnx', name: 'recognition', title: 'PP-OCRv4 text recognition (CTC)' },
+  cls: { file: '/models/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx', name: 'direction', title: 'ch_ppocr_mobile_v2.0 0/180 degree classifier' },
 };
 const DICTIONARY = '/models/ocr/ppocr_keys_v1.txt';
 const SAMPLE = '/models/images/page.png';
@@ -87,7 +87,7 @@ async function getSession(ep, key) {
     onProgress: ({ loaded, total, done }) => {
       bytes = loaded;
       if (done) {
-        setStatus(`Compiling the ${m.name} model for ${ep} (${mb(loaded)})…`);
+        setStatus(`Compiling the ${m.name} model (${mb(loaded)}, ${ep === 'auto' ? 'auto: choosing the provider' : ep})…`);
         setProgress(undefined);
       } else {
         setStatus(`Downloading the ${m.name} model: ${mb(loaded)}${total ? ` of ${mb(total)}` : ''}…`);
@@ -207,6 +207,7 @@ function renderTimings(result, ep) {
     for (const [i, v] of [MODELS[k].name, `${mb(c.bytes)}, ${ms(c.fetchMs)}`, ms(c.compileMs), shape].entries()) {
       const cell = document.createElement(i ? 'td' : 'th');
       cell.textContent = v;
+      if (!i) cell.title = MODELS[k].title;
       tr.append(cell);
     }
     return tr;
