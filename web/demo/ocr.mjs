@@ -115,6 +115,8 @@ async function imageFrom(source) {
   }
   const c = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = c.getContext('2d', { willReadFrequently: true });
+  ctx.fillStyle = '#fff';   // a transparent PNG: its text on white, not on black
+  ctx.fillRect(0, 0, bitmap.width, bitmap.height);
   ctx.drawImage(bitmap, 0, 0);
   return { bitmap, image: ctx.getImageData(0, 0, bitmap.width, bitmap.height) };
 }
