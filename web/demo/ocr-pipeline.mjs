@@ -4,13 +4,14 @@
 // {width, height, data} (RGBA bytes), so the same code runs in a page, a
 // worker and under Node.
 //
-//   detection   PP-OCRv4 DB: photo -> [1,3,H,W] (H, W multiples of 32) ->
-//               text-probability map [1,1,H,W] -> threshold -> connected
-//               components -> one box per component, grown back by the
-//               "unclip" distance (DB trains on shrunk text regions) and
-//               scaled to the photo -> sorted into reading order.
-//   direction   (optional) the 0/180 degree classifier, [N,3,48,192]: a crop
-//               it finds upside down is turned before recognition.
+//   detection   PP-OCRv4 DB: photo -> [1,3,H,W] (H, W multiples of 32,
+//               BGR planes, ImageNet mean/std) -> text-probability map
+//               [1,1,H,W] -> threshold -> connected components -> the
+//               smallest (possibly tilted) rectangle around each, grown back
+//               by the "unclip" distance (DB trains on shrunk text regions)
+//               and scaled to the photo -> sorted into reading order.
+//   direction   (optional) the 0/180 degree classifier, [N,3,48,192]; the
+//               lines vote, and an upside-down photo is turned.
 //   recognition PP-OCRv4 SVTR-LCNet: each box cropped, resized to height 48
 //               (aspect kept), padded to the batch's widest, one batch
 //               [N,3,48,W] -> per-column class probabilities [N,W/8,C] ->
@@ -18,8 +19,8 @@
 //
 // Usage:
 //   const ocr = await readText(imageData, { det, rec, cls }, { Tensor, dictionary });
-//   ocr.lines  -> [{ text, score, box: {x0, y0, x1, y1}, angle }]
-//   ocr.times  -> { det, boxes, cls, rec, total } in milliseconds
+//   ocr.lines  -> [{ text, score, box: {quad, x0, y0, x1, y1, ...}, angle, verdict }]
+//   ocr.times  -> { det, boxes, cls, rec, decode, total } in milliseconds
 
 const now = () => (globalThis.performance ? performance.now() : Date.now());
 
