@@ -43,6 +43,10 @@ struct KernelContext {
   std::vector<std::optional<TensorDesc>> inputs;  // nullopt: absent optional input
   std::vector<TensorDesc> outputs;                // from shape inference
   std::vector<const Tensor*> constants;           // input i's value when constant, else nullptr
+  // The device's largest texture side (0: not known), for kernels whose
+  // temporaries must fit one texture: they decline, or pick another form,
+  // rather than fail at the draw.
+  int max_texture_size = 0;
 };
 
 struct ProgramInput {

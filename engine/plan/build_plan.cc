@@ -124,6 +124,7 @@ Status place(const ir::Graph& g, const ir::Node& n, const Policy& policy, const 
   // With fully known shapes the candidates can be asked now; otherwise the
   // choice is made (and kept) at the first run.
   std::optional<gl::KernelContext> ctx = static_kernel_context(g, n, half_exact);
+  if (ctx) ctx->max_texture_size = device.layout->max_texture_size;
   const GpuCandidate* winner = nullptr;
   if (!ctx) {
     winner = step.gpu.empty() ? nullptr : step.gpu.front();

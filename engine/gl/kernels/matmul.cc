@@ -31,12 +31,16 @@ std::string dot_loop(int64_t K, const std::function<std::string(const std::strin
   return s;
 }
 
-// Both operands fit the packed passes: rows and K/4 within the texture
-// size every WebGL2 / GLES 3 context has.
-bool packable(int64_t rows, int64_t n, int64_t k) {
-  constexpr int64_t kMinTextureSize = 2048;
+// Both packed operands ([rows, K, 1, 1] and [n, K, 1, 1], a row of K/4
+// texels each) fit one texture of the device (of every WebGL2 / GLES 3
+// context, 2048, when the device is not known). Without them the product
+// reads B down its columns, a texel per product: on SwiftShader and llvmpipe
+// a [714,120]x[120,6625] product (OCR recognition's classifier) took 80x
+// longer than at N = 512, against 13x the work.
+bool packable(const KernelContext& ctx, int64_t rows, int64_t n, int64_t k) {
   static const bool enabled = optimization_flags().packed_matmul;
-  return enabled && rows <= kMinTextureSize && n <= kMinTextureSize && (k + 3) / 4 <= kMinTextureSize;
+  const int64_t max = ctx.max_texture_size > 0 ? ctx.max_texture_size : 2048;
+  return enabled && rows <= max && n <= max && (k + 3) / 4 <= max;
 }
 
 // The passes of a product out[r, n] = sum_k A(r, k) * B(k, n) over packed
@@ -115,7 +119,7 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
   if (rb == 2 && ra >= 2) {
     // Every row of A (batch dims folded in) against the one matrix B.
     const int64_t rows = shape_size(a) / K, N = b[1];
-    if (packable(rows, N, K)) {
+    if (packable(ctx, rows, N, K)) {
       std::string row = "0";
       for (int64_t d = 0; d + 1 < ro; ++d) row = d == 0 ? "oc[0]" : "(" + row + ") * " + glsl_int(y[d]) + " + oc[" + std::to_string(d) + "]";
       return packed_product(ctx, rows, N, K, "getAFlat(r * " + glsl_int(K) + " + k)", "getB(k, n)", row,
@@ -151,7 +155,7 @@ Result<std::vector<ProgramInfo>> gemm_build(const KernelContext& ctx) {
   std::string r = alpha == 1.f ? "acc" : glsl_float(alpha) + " * acc";
   if (has_c) r += " + " + (beta == 1.f ? std::string() : glsl_float(beta) + " * ") + "getCBroadcast(oc)";
   const int64_t rows = ctx.outputs[0].shape[0], N = ctx.outputs[0].shape[1];
-  if (packable(rows, N, K)) {
+  if (packable(ctx, rows, N, K)) {
     std::vector<ProgramInput> extra;
     if (has_c) extra.push_back({"C", 2});
     return packed_product(ctx, rows, N, K, ta ? "getA(k, r)" : "getA(r, k)", tb ? "getB(n, k)" : "getB(k, n)",
