@@ -61,29 +61,42 @@ Result<std::vector<ProgramInfo>> conv_transpose_build(const KernelContext& ctx) 
   p.inputs = {{"X", 0}, {"W", 1}};
   if (bias) p.inputs.push_back({"B", 2});
   p.output = ctx.outputs[0];
+  // The window positions outside, the input channels inside: a position's
+  // tests are made once, not once per channel. Without dilation, only the
+  // kernel taps that land on a stride multiple are visited (k starts at
+  // (o + pad) mod stride and steps by the stride): a 2x2 stride-2 upsample
+  // makes one tap per output instead of four tested ones.
   std::string b = "float process(int oc[OUT_RANK]) {\n  int g = oc[1] / " + glsl_int(Mg) + ";\n  int ml = oc[1] - g * " +
-                  glsl_int(Mg) + ";\n  float acc = " + (bias ? std::string("getBFlat(oc[1])") : std::string("0.0")) +
-                  ";\n  for (int cl = 0; cl < " + glsl_int(Cg) + "; ++cl) {\n    int c = g * " + glsl_int(Cg) + " + cl;\n";
-  std::string indent = "    ";
+                  glsl_int(Mg) + ";\n  float acc = " + (bias ? std::string("getBFlat(oc[1])") : std::string("0.0")) + ";\n";
+  std::string indent = "  ";
   std::vector<std::string> xa = {"oc[0]", "c"}, wa = {"c", "ml"};
   for (size_t i = 0; i < k; ++i) {
     std::string K = "k" + std::to_string(i), I = "i" + std::to_string(i), T = "t" + std::to_string(i);
-    b += indent + "for (int " + K + " = 0; " + K + " < " + glsl_int(w[i + 2]) + "; ++" + K + ") {\n";
-    indent += "  ";
-    b += indent + "int " + T + " = oc[" + std::to_string(i + 2) + "] + " + glsl_int(begin[i]) + " - " + K + " * " +
-         glsl_int(dil[i]) + ";\n";
-    b += indent + "if (" + T + " < 0 || " + T + " % " + glsl_int(strides[i]) + " != 0) continue;\n";
+    const std::string o = "oc[" + std::to_string(i + 2) + "] + " + glsl_int(begin[i]);
+    if (dil[i] == 1 && begin[i] >= 0) {
+      b += indent + "for (int " + K + " = (" + o + ") % " + glsl_int(strides[i]) + "; " + K + " < " + glsl_int(w[i + 2]) +
+           "; " + K + " += " + glsl_int(strides[i]) + ") {\n";
+      indent += "  ";
+      b += indent + "int " + T + " = " + o + " - " + K + ";\n";
+      b += indent + "if (" + T + " < 0) break;\n";
+    } else {
+      b += indent + "for (int " + K + " = 0; " + K + " < " + glsl_int(w[i + 2]) + "; ++" + K + ") {\n";
+      indent += "  ";
+      b += indent + "int " + T + " = " + o + " - " + K + " * " + glsl_int(dil[i]) + ";\n";
+      b += indent + "if (" + T + " < 0 || " + T + " % " + glsl_int(strides[i]) + " != 0) continue;\n";
+    }
     b += indent + "int " + I + " = " + T + " / " + glsl_int(strides[i]) + ";\n";
     b += indent + "if (" + I + " >= " + glsl_int(x[i + 2]) + ") continue;\n";
     xa.push_back(I);
     wa.push_back(K);
   }
-  b += indent + "acc += " + getter("X", xa) + " * " + getter("W", wa) + ";\n";
+  b += indent + "for (int cl = 0; cl < " + glsl_int(Cg) + "; ++cl) {\n" + indent + "  int c = g * " + glsl_int(Cg) +
+       " + cl;\n" + indent + "  acc += " + getter("X", xa) + " * " + getter("W", wa) + ";\n" + indent + "}\n";
   for (size_t i = 0; i < k; ++i) {
     indent.resize(indent.size() - 2);
     b += indent + "}\n";
   }
-  p.body = b + "  }\n  return acc;\n}\n";
+  p.body = b + "  return acc;\n}\n";
   return std::vector<ProgramInfo>{p};
 }
 
