@@ -10,7 +10,7 @@ MODELS := models/data
 # Debian's emscripten needs Debian's node modules (acorn) on NODE_PATH.
 WEB_ENV := NODE_PATH=/usr/share/nodejs
 
-.PHONY: help deps deps-web build web docs models test demo demo-native bench asan clean
+.PHONY: help deps deps-web build web docs models zoo-models zoo test demo demo-native bench asan clean
 
 help:
 	@echo "make deps    install Debian packages (tools/deps.sh; quick when nothing is missing)"
@@ -18,7 +18,8 @@ help:
 	@echo "make web     build the web preset (Emscripten) into build/web and the npm package into web/dist"
 	@echo "make docs    API docs of the npm package (TypeDoc over web/src/index.d.ts) into web/docs/api"
 	@echo "make models  fetch models, labels and photos into $(MODELS) (tools/fetch-models.sh)"
-	@echo "make test    deps + build + web + models, then ctest (unit, models, node tests, browser tests)"
+	@echo "make test    deps + build + web + models + the zoo's fast models, then ctest (unit, models, node tests, zoo, browser tests)"
+	@echo "make zoo     the whole model zoo (tools/zoo/make_zoo.py) on default and cpu: table and chart in build/zoo/"
 	@echo "make demo    deps + web + models, then serve the demo page and classify the default photo in headless Chromium"
 	@echo "make demo-native  deps + build + models, then glint classify the default photo"
 	@echo "make bench   deps + build + web + models, then the browser benchmark (web/bench: glint vs TF.js, onnxruntime-web, ONNX.js) and glint bench natively"
@@ -53,7 +54,18 @@ docs: deps-web
 models:
 	@bash tools/fetch-models.sh
 
-test: deps-web build web models
+# The model zoo's models and references (tools/zoo/make_zoo.py; models/data/zoo,
+# cached by recipe): the fast ones for `make test`, all of them with GLINT_ZOO=full.
+zoo-models: deps build models
+	@GLINT_DEPS_ZOO=1 bash tools/deps.sh
+	@echo "==> model zoo: models and references (tools/zoo/make_zoo.py$(if $(filter full,$(GLINT_ZOO)),, --fast))"
+	@/usr/bin/python3 tools/zoo/make_zoo.py $(if $(filter full,$(GLINT_ZOO)),,--fast)
+
+zoo:
+	@$(MAKE) --no-print-directory zoo-models GLINT_ZOO=full
+	@GLINT_ZOO=full bash tools/run-zoo.sh $(GLINT) build/zoo
+
+test: deps-web build web models zoo-models
 	@echo "==> ctest (build/native)"
 	@ctest --test-dir build/native --output-on-failure
 

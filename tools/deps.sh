@@ -6,6 +6,7 @@
 #   bash tools/deps.sh            # native build + tests
 #   GLINT_DEPS_WEB=1 bash tools/deps.sh   # also the web toolchain (see below)
 #   GLINT_DEPS_BENCH=1 bash tools/deps.sh # also what the benchmark needs (see below)
+#   GLINT_DEPS_ZOO=1 bash tools/deps.sh   # also what the model zoo's references need (see below)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,6 +42,14 @@ BENCH_PACKAGES=(python3-torch python3-torchvision)
 # The engines glint is measured against, pinned in web/bench/package.json +
 # package-lock.json and installed with `npm ci` into web/bench/node_modules.
 BENCH_NPM_PACKAGES=(@tensorflow/tfjs @tensorflow/tfjs-backend-wasm onnxruntime-web onnxjs)
+
+# --- model zoo (GLINT_DEPS_ZOO=1) --------------------------------------------
+# tools/zoo/make_zoo.py exports models from torchvision / torch (the Debian
+# packages above) and computes the references of the others with
+# onnxruntime-node, pinned in tools/zoo/package-lock.json (its install script,
+# which would download a GPU provider, does not run: the CPU library is in the
+# package).
+ZOO_NPM_PACKAGES=(onnxruntime-node)
 
 log() { printf 'deps: %s\n' "$*"; }
 
@@ -110,4 +119,10 @@ fi
 if [[ "${GLINT_DEPS_BENCH:-0}" == 1 ]]; then
   install_debian "${BENCH_PACKAGES[@]}"
   npm_ci_if_changed web/bench "${BENCH_NPM_PACKAGES[@]}"
+fi
+
+if [[ "${GLINT_DEPS_ZOO:-0}" == 1 ]]; then
+  install_debian "${BENCH_PACKAGES[@]}"
+  command -v npm >/dev/null || install_debian nodejs npm
+  ONNXRUNTIME_NODE_INSTALL=skip npm_ci_if_changed tools/zoo "${ZOO_NPM_PACKAGES[@]}"
 fi

@@ -151,7 +151,7 @@ std::string share(const json& r) {
 }  // namespace
 
 int cmd_zoo(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"backend", "runs", "timeout", "json", "filter", "memory-cap"}, {});
+  auto args = parse_args(argc, argv, 2, {"backend", "runs", "timeout", "json", "filter", "memory-cap"}, {"fast"});
   if (!args.ok()) return fail(args.status());
   if (args->positional.empty()) return fail(invalid_argument("zoo needs at least one DIR"));
   std::vector<BackendMode> backends;
@@ -175,6 +175,10 @@ int cmd_zoo(int argc, char** argv) {
   const std::string filter = args->get("filter");
   for (const fs::path& dir : find_model_folders(args->positional)) {
     if (!filter.empty() && dir.filename().string().find(filter) == std::string::npos) continue;
+    if (args->has("fast")) {  // only the models zoo.json marks "fast" (make test's subset)
+      auto meta = read_meta(dir);
+      if (!meta.ok() || !meta->value("fast", false)) continue;
+    }
     for (BackendMode b : backends) {
       Args one = *args;
       one.options.erase("backend");

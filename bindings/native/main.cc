@@ -16,7 +16,7 @@ const char* kUsage =
     "                    [--filter TEXT] [--list-failures FILE] [--timeout S]   (a line per test; S per test, default 120)\n"
     "  bench MODEL.onnx [--runs N] [--warmup N] [--backend ...] [--json] [--profile TRACE.json]\n"
     "                   (create, first, median, p90, GPU memory; per-node times as a Chrome trace)\n"
-    "  zoo DIR... [--backend default,cpu,gpu] [--runs N] [--timeout S] [--filter TEXT] [--json FILE]\n"
+    "  zoo DIR... [--backend default,cpu,gpu] [--runs N] [--timeout S] [--filter TEXT] [--fast] [--json FILE]\n"
     "             (model zoo: reference check, create / first / median times, runs at new sizes, GPU share of the work)\n"
     "backend: default = GPU with per-node CPU fallback; gpu = GPU only; cpu = CPU only.\n"
     "every command: --memory-cap BYTES (K/M/G): what the session's tensors may hold together (default: half the memory)\n";
