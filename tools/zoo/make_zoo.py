@@ -73,9 +73,10 @@ class Ctx:
         self.atol = spec['atol']
         self.nsets = 0
 
-    def set_dir(self, i):
+    def set_dir(self, i, create=True):
         d = os.path.join(self.dir, f'test_data_set_{i}')
-        os.makedirs(d, exist_ok=True)
+        if create:
+            os.makedirs(d, exist_ok=True)
         return d
 
     def graph_io(self):
@@ -104,7 +105,7 @@ class Ctx:
             write_pb(os.path.join(d, f'output_{k}.pb'), np.asarray(a), name)
 
     def read_outputs(self, i):
-        d = self.set_dir(i)
+        d = self.set_dir(i, create=False)
         _, outs = self.graph_io()
         return [read_pb(os.path.join(d, f'output_{k}.pb')) for k in range(len(outs))]
 
@@ -186,9 +187,12 @@ def flatten(out):
 
 def torch_export(ctx, model, sets, input_names, output_names, opset, dynamic_axes=None, example=None, source=''):
     """Exports `model` (traced on `example` or the first set) and writes torch's outputs for every set."""
+    import warnings
     import torch
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch.onnx's tracer and shape-inference warnings drown the progress lines
+        warnings.simplefilter('ignore')
         torch.onnx.export(model, tuple(example or sets[0]), ctx.model_path, input_names=input_names,
                           output_names=output_names, dynamic_axes=dynamic_axes or {}, opset_version=opset,
                           do_constant_folding=True)
@@ -199,6 +203,14 @@ def torch_export(ctx, model, sets, input_names, output_names, opset, dynamic_axe
     ctx.reference = TORCH_REF
     ctx.source = source
     ctx.ort_check()
+    # Random weights can make a network's output all but constant; say how
+    # much it depends on the input, where a batch shows it.
+    for i in range(ctx.nsets):
+        o = ctx.read_outputs(i)[0]
+        if o.ndim >= 2 and o.shape[0] >= 2 and np.issubdtype(o.dtype, np.floating):
+            ctx.notes.append(f'set {i}: output 0 rows differ by up to {np.abs(o[0] - o[1]).max():.3g} '
+                             f'(|output| up to {np.abs(o).max():.3g})')
+            break
 
 
 def seed(n=0):
@@ -207,20 +219,47 @@ def seed(n=0):
     return np.random.default_rng(n)
 
 
-def randomize_bn(model, rng):
-    """Gives BatchNorm layers non-trivial running statistics and affine terms.
+def randomize_bn(model, rng, calibration_input=None, last_linear_std=None):
+    """Gives BatchNorm layers random affine terms and running statistics measured on random inputs.
 
-    Freshly initialised BN (mean 0, var 1, gamma 1, beta 0) folds to the
-    identity, which would hide a wrong BN/Conv fold in the engine.
+    Freshly initialised BN (mean 0, var 1, gamma 1, beta 0) is the identity,
+    which would hide a wrong BN fold in the engine, and BN statistics that do
+    not match the activations let deep random networks collapse to an output
+    that hardly depends on the input (MobileNet's did, to 1e-7), which would
+    make the test blind. So: random gamma/beta, then the running mean/var
+    re-estimated over `calibration_input()` calls with only the BN layers in
+    training mode. `last_linear_std` rescales the last Linear so the outputs
+    have about that standard deviation on the calibration input.
     """
     import torch
-    for m in model.modules():
-        if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-            n = m.num_features
-            m.running_mean.copy_(torch.from_numpy(rng.normal(0, 0.1, n).astype(np.float32)))
-            m.running_var.copy_(torch.from_numpy(rng.uniform(0.5, 1.5, n).astype(np.float32)))
-            m.weight.data.copy_(torch.from_numpy(rng.uniform(0.5, 1.5, n).astype(np.float32)))
-            m.bias.data.copy_(torch.from_numpy(rng.normal(0, 0.1, n).astype(np.float32)))
+    bns = [m for m in model.modules() if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d))]
+    for m in bns:
+        n = m.num_features
+        m.weight.data.copy_(torch.from_numpy(rng.uniform(0.5, 1.5, n).astype(np.float32)))
+        m.bias.data.copy_(torch.from_numpy(rng.normal(0, 0.1, n).astype(np.float32)))
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the calibration batches
+    model.eval()
+    if calibration_input is None:
+        calibration_input = lambda: None  # noqa: E731
+    with torch.no_grad():
+        for m in bns:
+            m.train()
+        for _ in range(3):
+            out = calibration_input()
+        model.eval()
+        if last_linear_std:
+            # the last Linear, or the last Conv for a conv-only head (SqueezeNet)
+            last = [m for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))][-1]
+            std = float(flatten(calibration_input())[0].std())
+            last.weight.mul_(last_linear_std / max(std, 1e-6))
+    return out
+
+
+def calibrate(model, rng, shape, last_linear_std=None):
+    import torch
+    return randomize_bn(model, rng, lambda: model(torch.from_numpy(rng.standard_normal(shape).astype(np.float32))),
+                        last_linear_std)
 
 
 def image_sets(rng, shapes):
@@ -233,7 +272,7 @@ def tv_classifier(ctx, ctor, size, opset, batch2=True, **kw):
     import torchvision
     rng = seed(0)
     model = getattr(torchvision.models, ctor)(weights=None, **kw)
-    randomize_bn(model, rng)
+    calibrate(model, rng, (4, 3, size, size), last_linear_std=2.0)
     shapes = [(1, 3, size, size)] + ([(2, 3, size, size)] if batch2 else [])
     extra = ', '.join(f'{k}={v}' for k, v in kw.items())
     torch_export(ctx, model, image_sets(rng, shapes), ['input'], ['logits'], opset,
@@ -309,6 +348,7 @@ def _(ctx):
     model.avgpool = torch.nn.AdaptiveAvgPool2d((2, 2))
     model.classifier = torch.nn.Sequential(torch.nn.Linear(512 * 4, 512), torch.nn.ReLU(True),
                                            torch.nn.Dropout(), torch.nn.Linear(512, 100))
+    calibrate(model, rng, (2, 3, 96, 96), last_linear_std=2.0)
     torch_export(ctx, model, image_sets(rng, [(1, 3, 96, 96)]), ['input'], ['logits'], 13,
                  source='torchvision 0.14 vgg11(weights=None) export, opset 13, 96x96 input; '
                         'avgpool 2x2 and classifier 2048-512-100 instead of 7x7 and 25088-4096-4096-1000')
@@ -316,10 +356,14 @@ def _(ctx):
 
 @recipe('vit_tiny', 'classification', 'transformer')
 def _(ctx):
+    import torch
     from torchvision.models.vision_transformer import VisionTransformer
     rng = seed(0)
     model = VisionTransformer(image_size=64, patch_size=8, num_layers=4, num_heads=4, hidden_dim=192,
                               mlp_dim=768, num_classes=100)
+    # torchvision zero-initialises the head, which would make every output 0
+    torch.nn.init.normal_(model.heads.head.weight, std=0.02)
+    calibrate(model, rng, (4, 3, 64, 64), last_linear_std=2.0)
     torch_export(ctx, model, image_sets(rng, [(1, 3, 64, 64), (2, 3, 64, 64)]), ['input'], ['logits'], 14,
                  dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}},
                  source='torchvision 0.14 VisionTransformer(image_size=64, patch_size=8, num_layers=4, num_heads=4, '
@@ -338,7 +382,7 @@ def _(ctx):
     rng = seed(0)
     model = torchvision.models.detection.ssdlite320_mobilenet_v3_large(
         weights=None, weights_backbone=None, score_thresh=0.0, detections_per_img=20, topk_candidates=50)
-    randomize_bn(model, rng)
+    randomize_bn(model, rng, lambda: model([torch.from_numpy(rng.uniform(0, 1, (3, 240, 320)).astype(np.float32))]))
 
     class Wrap(torch.nn.Module):
         # One image in, boxes/scores/labels out (the torchvision API takes a list).
@@ -410,7 +454,7 @@ def _(ctx):
             return torch.cat([self.decode(self.head4(f4), 8), self.decode(self.head5(x5), 16)], 1)
 
     model = Yolo()
-    randomize_bn(model, rng)
+    calibrate(model, rng, (4, 3, 128, 160))
     torch_export(ctx, model, image_sets(rng, [(1, 3, 128, 160)]), ['images'], ['detections'], 13,
                  source='hand-written YOLO-style detector in torch (Conv+BN+SiLU, C2f channel Split, nearest '
                         'Upsample, two heads decoded with sigmoid and a meshgrid), opset 13, 1x3x128x160')
@@ -423,7 +467,7 @@ def tv_segmentation(ctx, ctor, size, opset):
     if ctor.startswith('deeplab'):
         kw['aux_loss'] = False
     model = getattr(torchvision.models.segmentation, ctor)(num_classes=21, **kw)
-    randomize_bn(model, rng)
+    calibrate(model, rng, (2, 3, size, size))
     torch_export(ctx, model, image_sets(rng, [(1, 3, size, size)]), ['input'], ['out'], opset,
                  source=f'torchvision 0.14 segmentation.{ctor}(weights=None, weights_backbone=None, num_classes=21) '
                         f'export, opset {opset}, {size}x{size}')
@@ -518,7 +562,7 @@ def bert_module(vocab, hidden, layers, heads, inter, max_pos=512):
             super().__init__()
             self.word = nn.Embedding(vocab, hidden)
             self.pos = nn.Embedding(max_pos, hidden)
-            self.type = nn.Embedding(2, hidden)
+            self.token_type = nn.Embedding(2, hidden)
             self.ln = nn.LayerNorm(hidden, eps=1e-12)
             self.layers = nn.ModuleList(Layer() for _ in range(layers))
             self.pool = nn.Linear(hidden, hidden)
@@ -526,7 +570,7 @@ def bert_module(vocab, hidden, layers, heads, inter, max_pos=512):
         def forward(self, input_ids, attention_mask):
             s = input_ids.shape[1]
             pos = torch.arange(s, device=input_ids.device).unsqueeze(0)
-            x = self.ln(self.word(input_ids) + self.pos(pos) + self.type(torch.zeros_like(input_ids)))
+            x = self.ln(self.word(input_ids) + self.pos(pos) + self.token_type(torch.zeros_like(input_ids)))
             bias = (1.0 - attention_mask[:, None, None, :].float()) * -10000.0
             for layer in self.layers:
                 x = layer(x, bias)
@@ -1059,7 +1103,7 @@ def _(ctx):
     import torchvision
     rng = seed(0)
     model = torchvision.models.mobilenet_v3_small(weights=None)
-    randomize_bn(model, rng)
+    calibrate(model, rng, (4, 3, 128, 128), last_linear_std=2.0)
     model.eval()
     x = torch.from_numpy(rng.standard_normal((1, 3, 128, 128)).astype(np.float32))
     with torch.no_grad():
@@ -1070,6 +1114,11 @@ def _(ctx):
     save_model(ctx, m)
     ctx.write_inputs(0, [x.numpy().astype(np.float16)])
     ctx.ort_reference()
+    with torch.no_grad():
+        fp32 = model(x).numpy()
+    ctx.notes.append(f'onnxruntime-node float16 vs torch float32 on the same input: max |diff| '
+                     f'{np.abs(ctx.read_outputs(0)[0].astype(np.float32) - fp32).max():.3g} '
+                     f'(|output| up to {np.abs(fp32).max():.3g})')
     ctx.source = ('torchvision 0.14 mobilenet_v3_small(weights=None) export, opset 14, 128x128, converted to '
                   'float16 by make_zoo.py (initializers, Constant nodes, graph inputs/outputs and value_info)')
 
