@@ -7,8 +7,9 @@
 For each model: `glint node-tests <dir> --backend B --rtol R --atol A`
 (the tolerances from its zoo.json) on each backend, the first failure's
 message, the wall time, and from `glint info` how many nodes the default
-backend puts on the GPU and which heavy nodes (Conv, MatMul, Gemm, attention,
-...) it leaves on the CPU, with the reason it prints.
+backend puts on the GPU and which it leaves on the CPU, grouped by op and the
+reason it prints, heavy ones (Conv, MatMul, Gemm, attention, ...) first and
+marked '!'.
 """
 import argparse
 import json
@@ -47,18 +48,21 @@ def node_tests(glint, folder, backend, meta, timeout):
 
 
 def info(glint, model):
+    """(placement summary, CPU nodes grouped as 'Op xN: reason', heavy ones first and marked '!')."""
     rc, out, _ = run([glint, 'info', model], 300)
     m = re.search(r'(\d+) of (\d+) nodes on the GPU, (\d+) on the CPU', out)
     if not m:
         err = [l for l in out.splitlines() if 'error' in l.lower()]
         return 'info failed: ' + (err[0] if err else out.strip()[-200:]), []
-    heavy = []
+    groups = {}
     for line in out.splitlines():
         cols = line.split(None, 4)
-        if len(cols) >= 3 and cols[2] == 'CPU' and HEAVY.search(cols[1]):
-            reason = line[line.find(cols[3]) + len(cols[3]):].strip() if len(cols) > 3 else ''
-            heavy.append(f'{cols[0]} ({cols[1]}): {reason}' if reason else f'{cols[0]} ({cols[1]})')
-    return f'{m.group(1)}/{m.group(2)} on GPU', heavy
+        if len(cols) >= 3 and cols[2] == 'CPU':
+            key = (cols[1], cols[4].strip() if len(cols) > 4 else '')
+            groups[key] = groups.get(key, 0) + 1
+    cpu = sorted(groups.items(), key=lambda kv: (not HEAVY.search(kv[0][0]), -kv[1]))
+    return f'{m.group(1)}/{m.group(2)} on GPU', [
+        f'{"!" if HEAVY.search(op) else ""}{op} x{n}' + (f': {why}' if why else '') for (op, why), n in cpu]
 
 
 def main():
@@ -74,7 +78,7 @@ def main():
         d for d in os.listdir(args.zoo) if os.path.exists(os.path.join(args.zoo, d, 'zoo.json')))
     backends = args.backends.split(',')
     results = []
-    print('| model | family | nodes | ' + ' | '.join(backends) + ' | GPU placement | heavy nodes on CPU |')
+    print('| model | family | nodes | ' + ' | '.join(backends) + ' | GPU placement | CPU nodes (! = heavy) |')
     print('|---|---|---|' + '---|' * len(backends) + '---|---|', flush=True)
     for name in names:
         folder = os.path.join(args.zoo, name)
@@ -87,11 +91,11 @@ def main():
             row[b] = {'status': status, 'reason': reason, 'seconds': round(secs, 1)}
             cells.append(f'{status} {secs:.1f}s' + (f': {reason}' if reason else ''))
         placement, heavy = info(args.glint, os.path.join(folder, 'model.onnx'))
-        row['placement'], row['heavy_on_cpu'] = placement, heavy
+        row['placement'], row['cpu_nodes'] = placement, heavy
         results.append(row)
         cells = [c.replace('|', '\\|') for c in cells]
         print(f'| {name} | {meta["family"]} | {meta.get("nodes")} | ' + ' | '.join(cells) +
-              f' | {placement} | {"; ".join(heavy[:4]) + (f" (+{len(heavy) - 4})" if len(heavy) > 4 else "")} |',
+              f' | {placement} | {"; ".join(heavy[:5]) + (f"; +{len(heavy) - 5} more" if len(heavy) > 5 else "")} |',
               flush=True)
     if args.json:
         with open(args.json, 'w') as f:
