@@ -209,9 +209,10 @@ def torch_export(ctx, model, sets, input_names, output_names, opset, dynamic_axe
     ctx.ort_check()
     # Random weights can make a network's output all but constant; say how
     # much it depends on the input, where a batch shows it.
-    for i in range(ctx.nsets):
+    for i, inputs in enumerate(sets):
         o = ctx.read_outputs(i)[0]
-        if o.ndim >= 2 and o.shape[0] >= 2 and np.issubdtype(o.dtype, np.floating):
+        batch = inputs[0].shape[0] if inputs[0].dim() else 0
+        if batch >= 2 and o.ndim >= 2 and o.shape[0] == batch and np.issubdtype(o.dtype, np.floating):
             ctx.notes.append(f'set {i}: output 0 rows differ by up to {np.abs(o[0] - o[1]).max():.3g} '
                              f'(|output| up to {np.abs(o).max():.3g})')
             break
@@ -285,12 +286,12 @@ def tv_classifier(ctx, ctor, size, opset, batch2=True, **kw):
                         f'{size}x{size} input, dynamic batch')
 
 
-@recipe('resnet18', 'classification', 'cnn', fast=True)
+@recipe('resnet18', 'classification', 'cnn')
 def _(ctx):
     tv_classifier(ctx, 'resnet18', 112, 13)
 
 
-@recipe('mobilenet_v2', 'classification', 'cnn', fast=True)
+@recipe('mobilenet_v2', 'classification', 'cnn')
 def _(ctx):
     tv_classifier(ctx, 'mobilenet_v2', 128, 13)
 
@@ -300,12 +301,12 @@ def _(ctx):
     tv_classifier(ctx, 'mobilenet_v3_small', 128, 14)
 
 
-@recipe('squeezenet1_1', 'classification', 'cnn', fast=True)
+@recipe('squeezenet1_1', 'classification', 'cnn')
 def _(ctx):
     tv_classifier(ctx, 'squeezenet1_1', 128, 13)
 
 
-@recipe('shufflenet_v2_x0_5', 'classification', 'cnn', fast=True)
+@recipe('shufflenet_v2_x0_5', 'classification', 'cnn')
 def _(ctx):
     tv_classifier(ctx, 'shufflenet_v2_x0_5', 128, 14)
 
@@ -512,7 +513,7 @@ def _(ctx):
                         '(hidden 96, batch_first), mean over time, Linear to 5; opset 13, dynamic batch/sequence')
 
 
-@recipe('gru_tagger', 'rnn', 'rnn', fast=True)
+@recipe('gru_tagger', 'rnn', 'rnn')
 def _(ctx):
     import torch
     from torch import nn
@@ -781,7 +782,7 @@ def _(ctx):
     ctx.notes.append('set 0: 1x3x48x320; set 1: batch 2 x 3x48x444')
 
 
-@recipe('ppocr_mobile_v2_cls', 'ocr', 'cnn', fast=True)
+@recipe('ppocr_mobile_v2_cls', 'ocr', 'cnn')
 def _(ctx):
     copy_fetched(ctx, 'ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx')
     rng = np.random.default_rng(2)
@@ -820,7 +821,7 @@ def _(ctx):
                      'branches on sr')
 
 
-@recipe('silero_vad_legacy', 'audio', 'rnn', fast=True)
+@recipe('silero_vad_legacy', 'audio', 'rnn')
 def _(ctx):
     copy_fetched(ctx, 'vad/silero_vad_legacy.onnx')
     rng = np.random.default_rng(4)
@@ -852,7 +853,7 @@ def oww_model(ctx, f):
     ctx.source = OWW_SOURCE.format(f=f)
 
 
-@recipe('oww_melspectrogram', 'audio', 'other', fast=True)
+@recipe('oww_melspectrogram', 'audio', 'other')
 def _(ctx):
     oww_model(ctx, 'melspectrogram')
     audio = oww_audio()
@@ -862,7 +863,7 @@ def _(ctx):
     ctx.notes.append('set 0: 3x1280 samples (three of openWakeWord\'s 80 ms chunks); set 1: 2 s of audio')
 
 
-@recipe('oww_embedding', 'audio', 'cnn', fast=True)
+@recipe('oww_embedding', 'audio', 'cnn')
 def _(ctx):
     oww_model(ctx, 'embedding_model')
     mel = oww_mel()
@@ -890,7 +891,7 @@ def oww_windows(mel, n):
     return np.stack([mel[8 * i:8 * i + 76] for i in range(n)])[..., None].astype(np.float32)
 
 
-@recipe('oww_hey_jarvis', 'audio', 'other', fast=True)
+@recipe('oww_hey_jarvis', 'audio', 'other')
 def _(ctx):
     oww_model(ctx, 'hey_jarvis_v0.1')
     with tempfile.TemporaryDirectory() as tmp:
@@ -999,7 +1000,7 @@ def _(ctx):
                   'int8 per-channel (axis 0), the MatMul weight uint8 per-tensor with a non-zero zero point')
 
 
-@recipe('dynamic_int8_mlp', 'quantized', 'other', fast=True)
+@recipe('dynamic_int8_mlp', 'quantized', 'other')
 def _(ctx):
     """What onnxruntime's quantize_dynamic writes for MatMul: DynamicQuantizeLinear + MatMulInteger + Cast/Mul."""
     rng = np.random.default_rng(8)
@@ -1088,7 +1089,7 @@ def pack_nbits(w, block=32, bits=4, with_zp=True):
     return packed, scale.astype(np.float32).reshape(-1), zps
 
 
-@recipe('matmulnbits_mlp', 'quantized', 'transformer', fast=True)
+@recipe('matmulnbits_mlp', 'quantized', 'transformer')
 def _(ctx):
     rng = np.random.default_rng(9)
     F = TensorProto.FLOAT
@@ -1123,7 +1124,7 @@ def _(ctx):
     ctx.notes.append('set 0: one token (GEMV, the decode case); set 1: batch 2 x 16 tokens')
 
 
-@recipe('mobilenet_v3_small_fp16', 'half', 'cnn', fast=True, rtol=1e-2, atol=1e-2)
+@recipe('mobilenet_v3_small_fp16', 'half', 'cnn', rtol=1e-2, atol=1e-2, fast=True)
 def _(ctx):
     """MobileNetV3-small exported in float32, then every float tensor in the graph made float16."""
     import torch
@@ -1196,35 +1197,35 @@ I64 = TensorProto.INT64
 I32 = TensorProto.INT32
 
 
-@recipe('ms_gelu', 'contrib', 'other', fast=True)
+@recipe('ms_gelu', 'contrib', 'other')
 def _(ctx):
     rng = np.random.default_rng(10)
     single_op(ctx, 'Gelu', ['X'], [('X', F32, ['b', 's', 3072])], {}, [('Y', F32, ['b', 's', 3072])],
               [[rnd(rng, 1, 16, 3072, scale=2)], [rnd(rng, 2, 9, 3072, scale=2)]])
 
 
-@recipe('ms_fastgelu', 'contrib', 'other', fast=True)
+@recipe('ms_fastgelu', 'contrib', 'other')
 def _(ctx):
     rng = np.random.default_rng(11)
     single_op(ctx, 'FastGelu', ['X', 'bias'], [('X', F32, ['b', 's', 1024])], {'bias': rnd(rng, 1024, scale=0.5)},
               [('Y', F32, ['b', 's', 1024])], [[rnd(rng, 2, 32, 1024, scale=2)]], note='bias an initializer [1024]')
 
 
-@recipe('ms_biasgelu', 'contrib', 'other', fast=True)
+@recipe('ms_biasgelu', 'contrib', 'other')
 def _(ctx):
     rng = np.random.default_rng(12)
     single_op(ctx, 'BiasGelu', ['A', 'B'], [('A', F32, ['b', 's', 768])], {'B': rnd(rng, 768, scale=0.5)},
               [('C', F32, ['b', 's', 768])], [[rnd(rng, 1, 24, 768, scale=2)]], note='bias an initializer [768]')
 
 
-@recipe('ms_quickgelu', 'contrib', 'other', fast=True)
+@recipe('ms_quickgelu', 'contrib', 'other')
 def _(ctx):
     rng = np.random.default_rng(13)
     single_op(ctx, 'QuickGelu', ['X'], [('X', F32, ['b', 's', 512])], {}, [('Y', F32, ['b', 's', 512])],
               [[rnd(rng, 2, 50, 512, scale=3)]], attrs={'alpha': 1.702})
 
 
-@recipe('ms_skiplayernorm', 'contrib', 'other', fast=True)
+@recipe('ms_skiplayernorm', 'contrib', 'other')
 def _(ctx):
     rng = np.random.default_rng(14)
     h = 768
@@ -1237,7 +1238,7 @@ def _(ctx):
               note='gamma, beta, bias initializers; all four outputs')
 
 
-@recipe('ms_skipsimplifiedlayernorm', 'contrib', 'other', fast=True)
+@recipe('ms_skipsimplifiedlayernorm', 'contrib', 'other')
 def _(ctx):
     rng = np.random.default_rng(15)
     h = 512
@@ -1249,7 +1250,7 @@ def _(ctx):
               note='RMSNorm of input+skip as LLaMA-style models use; outputs output, (mean), inv_std_var, sum')
 
 
-@recipe('ms_simplifiedlayernorm', 'contrib', 'other', fast=True)
+@recipe('ms_simplifiedlayernorm', 'contrib', 'other')
 def _(ctx):
     # onnxruntime registers SimplifiedLayerNormalization in the ONNX domain
     # (version 1), not com.microsoft: that is how its optimizer writes it.
@@ -1270,7 +1271,7 @@ def rope_cache(max_pos, rot_dim, base=10000.0):
     return np.cos(f).astype(np.float32), np.sin(f).astype(np.float32)
 
 
-@recipe('ms_rotary_embedding', 'contrib', 'other', fast=True)
+@recipe('ms_rotary_embedding', 'contrib', 'other')
 def _(ctx):
     rng = np.random.default_rng(17)
     heads, d, s = 8, 64, 12
@@ -1284,7 +1285,7 @@ def _(ctx):
                    'by 5), cos/sin caches [256, 32] initializers, non-interleaved (GPT-NeoX/LLaMA half rotation)')
 
 
-@recipe('ms_multihead_attention', 'contrib', 'transformer', fast=True)
+@recipe('ms_multihead_attention', 'contrib', 'transformer')
 def _(ctx):
     rng = np.random.default_rng(18)
     b, s, p, n, d = 2, 8, 24, 8, 64
@@ -1348,7 +1349,7 @@ def _(ctx):
                    'raw 2-D attention mask (row 1 padded after 20 tokens)')
 
 
-@recipe('ms_attention_causal_past', 'contrib', 'transformer', fast=True)
+@recipe('ms_attention_causal_past', 'contrib', 'transformer')
 def _(ctx):
     rng = np.random.default_rng(21)
     b, s, p, n, h = 1, 4, 12, 4, 256
@@ -1361,7 +1362,7 @@ def _(ctx):
                    'present out')
 
 
-@recipe('ms_matmulnbits', 'contrib', 'transformer', fast=True)
+@recipe('ms_matmulnbits', 'contrib', 'transformer')
 def _(ctx):
     rng = np.random.default_rng(22)
     K, N = 1024, 768
@@ -1393,7 +1394,7 @@ def _(ctx):
                   '(Stable-Diffusion-like channels), bias [640] initializer')
 
 
-@recipe('ms_fusedmatmul', 'contrib', 'other', fast=True)
+@recipe('ms_fusedmatmul', 'contrib', 'other')
 def _(ctx):
     rng = np.random.default_rng(24)
     single_op(ctx, 'FusedMatMul', ['A', 'B'], [('A', F32, [2, 8, 32, 64]), ('B', F32, [2, 8, 48, 64])], {},
@@ -1408,7 +1409,8 @@ def recipe_hash(spec):
     """Changes when the recipe's code, or a module-level helper it calls (transitively), changes."""
     h = hashlib.sha256()
     h.update(str(GENERATOR_VERSION).encode())
-    h.update(json.dumps({k: v for k, v in spec.items() if k != 'fn'}, sort_keys=True).encode())
+    # name only: family/kind/fast/tolerances are metadata, refreshed in zoo.json without a rebuild
+    h.update(spec['name'].encode())
     module = sys.modules[__name__]
     seen, todo = set(), [inspect.getsource(spec['fn'])]
     while todo:
@@ -1434,8 +1436,15 @@ def build(spec, out):
     meta_path = os.path.join(folder, 'zoo.json')
     if os.path.exists(meta_path) and os.path.exists(os.path.join(folder, 'model.onnx')):
         with open(meta_path) as f:
-            if json.load(f).get('generator') == gen:
-                return 'cached'
+            meta = json.load(f)
+        if meta.get('generator') == gen:
+            fresh = {k: spec[k] for k in ('family', 'kind', 'fast', 'rtol', 'atol')}
+            if any(meta.get(k) != v for k, v in fresh.items()):
+                meta.update(fresh)
+                with open(meta_path, 'w') as f:
+                    json.dump(meta, f, indent=1)
+                    f.write('\n')
+            return 'cached'
     if os.path.isdir(folder):
         shutil.rmtree(folder)
     os.makedirs(folder)
