@@ -1089,6 +1089,24 @@ def pack_nbits(w, block=32, bits=4, with_zp=True):
     return packed, scale.astype(np.float32).reshape(-1), zps
 
 
+def dequant_nbits(B, scales, zero_points, K, N, block):
+    """The float weight [K, N] a 4-bit MatMulNBits B/scales/zero_points stand for (default zero point 8)."""
+    nb = (K + block - 1) // block
+    q = np.empty((N, nb, block), np.float64)
+    q[..., 0::2] = B & 15
+    q[..., 1::2] = B >> 4
+    if zero_points is None:
+        zp = np.full((N, nb), 8.0)
+    else:
+        packed = zero_points.reshape(N, -1)
+        zp = np.empty((N, packed.shape[1] * 2))
+        zp[:, 0::2] = packed & 15
+        zp[:, 1::2] = packed >> 4
+        zp = zp[:, :nb]
+    w = (q - zp[..., None]) * scales.reshape(N, nb)[..., None].astype(np.float64)
+    return w.reshape(N, nb * block)[:, :K].T
+
+
 @recipe('matmulnbits_mlp', 'quantized', 'transformer')
 def _(ctx):
     rng = np.random.default_rng(9)
@@ -1374,6 +1392,94 @@ def _(ctx):
               attrs={'K': K, 'N': N, 'bits': 4, 'block_size': 32},
               note='1024 -> 768, 4-bit blocks of 32 with packed uint8 zero points and a bias; '
                    'set 0 one token, set 1 2x7 tokens')
+    w = dequant_nbits(B, s, zp, K, N, 32)
+    worst = 0.0
+    for i in range(ctx.nsets):
+        a = read_pb(os.path.join(ctx.set_dir(i), 'input_0.pb')).astype(np.float64)
+        bias = numpy_helper.to_array(onnx.load(ctx.model_path).graph.initializer[-1])
+        worst = max(worst, float(np.abs(a @ w + bias - ctx.read_outputs(i)[0]).max()))
+    ctx.notes.append(f'onnxruntime-node agrees with numpy A @ dequantized B + bias to {worst:.3g}')
+
+
+@recipe('ms_rotary_embedding_interleaved', 'contrib', 'other')
+def _(ctx):
+    rng = np.random.default_rng(25)
+    heads, d, rot, s = 4, 64, 32, 10
+    cos, sin = rope_cache(128, rot)
+    single_op(ctx, 'RotaryEmbedding', ['input', 'position_ids', 'cos_cache', 'sin_cache'],
+              [('input', F32, [1, 's', heads * d]), ('position_ids', I64, [1, 's'])],
+              {'cos_cache': cos, 'sin_cache': sin}, [('output', F32, [1, 's', heads * d])],
+              [[rnd(rng, 1, s, heads * d), (np.arange(s) + 20).astype(np.int64)[None]],
+               [rnd(rng, 1, 1, heads * d), np.array([[57]], np.int64)]],
+              attrs={'num_heads': heads, 'interleaved': 1, 'rotary_embedding_dim': rot},
+              note='GPT-J style: interleaved pairs, partial rotation (first 32 of each 64-wide head), caches '
+                   '[128, 16]; set 0: 10 tokens at positions 20-29, set 1: one token at position 57')
+
+
+@recipe('ms_multihead_attention_cross', 'contrib', 'transformer')
+def _(ctx):
+    rng = np.random.default_rng(26)
+    b, s, t, n, d = 2, 16, 40, 4, 64
+    h = n * d
+    single_op(ctx, 'MultiHeadAttention', ['query', 'key', 'value', '', '', 'attention_bias'],
+              [('query', F32, [b, 's', h]), ('key', F32, [b, 't', h]), ('value', F32, [b, 't', h]),
+               ('attention_bias', F32, [1, n, 's', 't'])], {},
+              [('output', F32, [b, 's', h])],
+              [[rnd(rng, b, s, h), rnd(rng, b, t, h), rnd(rng, b, t, h), rnd(rng, 1, n, s, t)],
+               [rnd(rng, b, 1, h), rnd(rng, b, t, h), rnd(rng, b, t, h), rnd(rng, 1, n, 1, t)]],
+              attrs={'num_heads': n, 'scale': 0.1},
+              note='cross attention (decoder over 40 encoder frames, as Whisper), no bias, no past, an additive '
+                   'attention_bias [1, heads, S, 40] broadcast over the batch, custom scale 0.1; set 0: 16 '
+                   'queries, set 1: one query')
+
+
+@recipe('ms_group_query_attention_batch2', 'contrib', 'transformer')
+def _(ctx):
+    rng = np.random.default_rng(27)
+    b, n, kvn, d, past = 2, 8, 4, 32, 12
+    cos, sin = rope_cache(64, d)
+    seqlens = np.array([12, 7], np.int32)  # valid cached tokens: 12 in row 0, 7 in row 1 (right-padded)
+    single_op(ctx, 'GroupQueryAttention',
+              ['query', 'key', 'value', 'past_key', 'past_value', 'seqlens_k', 'total_sequence_length',
+               'cos_cache', 'sin_cache'],
+              [('query', F32, [b, 1, n * d]), ('key', F32, [b, 1, kvn * d]), ('value', F32, [b, 1, kvn * d]),
+               ('past_key', F32, [b, kvn, past, d]), ('past_value', F32, [b, kvn, past, d]),
+               ('seqlens_k', I32, [b]), ('total_sequence_length', I32, [])],
+              {'cos_cache': cos, 'sin_cache': sin},
+              [('output', F32, [b, 1, n * d]), ('present_key', F32, [b, kvn, past + 1, d]),
+               ('present_value', F32, [b, kvn, past + 1, d])],
+              [[rnd(rng, b, 1, n * d), rnd(rng, b, 1, kvn * d), rnd(rng, b, 1, kvn * d), rnd(rng, b, kvn, past, d),
+                rnd(rng, b, kvn, past, d), seqlens, np.array(past + 1, np.int32)]],
+              attrs={'num_heads': n, 'kv_num_heads': kvn, 'do_rotary': 1, 'rotary_interleaved': 1},
+              note='batched decoding step with unequal lengths: seqlens_k [12, 7] = total length - 1 per row, so '
+                   'row 1 has 7 valid cached tokens (cache right-padded to 12) and its new token goes to position 7 '
+                   '(rotary position and slot in present); total_sequence_length 13, past [2, 4, 12, 32], '
+                   'interleaved rotary in the op. A numpy evaluation of that reading matches onnxruntime to 4e-7')
+
+
+@recipe('ms_matmulnbits_bs128', 'contrib', 'transformer')
+def _(ctx):
+    rng = np.random.default_rng(28)
+    K, N = 2048, 512
+    w = rng.normal(0, 1 / np.sqrt(K), (K, N)).astype(np.float32)
+    B, s, _ = pack_nbits(w, 128, 4, False)
+    single_op(ctx, 'MatMulNBits', ['A', 'B', 'scales'], [('A', F32, ['b', 's', K])],
+              {'B': B, 'scales': s}, [('Y', F32, ['b', 's', N])], [[rnd(rng, 1, 1, K)], [rnd(rng, 1, 5, K)]],
+              attrs={'K': K, 'N': N, 'bits': 4, 'block_size': 128, 'accuracy_level': 4},
+              note='2048 -> 512, 4-bit blocks of 128, no zero points (default 8), accuracy_level 4 as '
+                   'onnxruntime-genai\'s model builder writes it')
+    # accuracy_level 4 lets onnxruntime quantize A to int8 on the fly; its
+    # result is then ~0.025 from the product with the dequantized weight.
+    # The op's meaning is that product, so the reference is computed here.
+    w = dequant_nbits(B, s, None, K, N, 128)
+    worst = 0.0
+    for i in range(ctx.nsets):
+        a = read_pb(os.path.join(ctx.set_dir(i), 'input_0.pb')).astype(np.float64)
+        y = (a @ w).astype(np.float32)
+        worst = max(worst, float(np.abs(y - ctx.read_outputs(i)[0]).max()))
+        ctx.write_outputs(i, [y])
+    ctx.reference = 'numpy (A @ dequantized B, float64)'
+    ctx.notes.append(f'onnxruntime-node 1.30.0 at accuracy_level 4 (int8 A) differs from it by up to {worst:.3g}')
 
 
 @recipe('ms_biasadd', 'contrib', 'other')
