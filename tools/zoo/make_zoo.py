@@ -1215,6 +1215,182 @@ I64 = TensorProto.INT64
 I32 = TensorProto.INT32
 
 
+# --- small models in the form onnxruntime's tools write them --------------
+
+class GraphBuilder:
+    """Collects nodes and initializers with generated names."""
+
+    def __init__(self, rng):
+        self.rng, self.nodes, self.inits, self.n = rng, [], [], 0
+
+    def const(self, name, array):
+        self.inits.append(init(name, array))
+        return name
+
+    def op(self, op_type, inputs, n_out=1, name=None, domain='', **attrs):
+        self.n += 1
+        base = name or f'{op_type.lower()}_{self.n}'
+        outs = [base] if n_out == 1 else [f'{base}_{k}' for k in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, name=base, domain=domain, **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    def ms(self, op_type, inputs, n_out=1, name=None, **attrs):
+        return self.op(op_type, inputs, n_out, name, domain='com.microsoft', **attrs)
+
+    def nbits(self, x, name, K, N):
+        w = self.rng.normal(0, 1 / np.sqrt(K), (K, N)).astype(np.float32)
+        B, sc, zp = pack_nbits(w, 32, 4, True)
+        return self.ms('MatMulNBits', [x, self.const(f'{name}.qweight', B), self.const(f'{name}.scales', sc),
+                                       self.const(f'{name}.qzeros', zp)], name=name, K=K, N=N, bits=4, block_size=32)
+
+
+@recipe('genai_llama_decoder', 'transformer', 'transformer')
+def _(ctx):
+    """A LLaMA-style decoder as onnxruntime-genai's model builder writes it (int4 weights, GQA with rotary)."""
+    rng = np.random.default_rng(30)
+    vocab, hidden, layers, heads, kv_heads, inter = 2000, 256, 2, 8, 2, 512
+    d = hidden // heads
+    g = GraphBuilder(rng)
+    # seqlens_k = sum(attention_mask) - 1, total_sequence_length = its width, as the builder computes them
+    one = g.const('one', np.array([1], np.int64))
+    msum = g.op('ReduceSum', ['attention_mask', one], name='mask_sum', keepdims=0)
+    seqlens = g.op('Cast', [g.op('Sub', [msum, one], name='mask_sum_minus_1')], name='seqlens_k', to=I32)
+    width = g.op('Gather', [g.op('Shape', ['attention_mask'], name='mask_shape'), g.const('idx1', np.array(1, np.int64))],
+                 name='total_len_i64', axis=0)
+    total = g.op('Cast', [width], name='total_sequence_length', to=I32)
+    cos, sin = rope_cache(256, d)
+    g.const('cos_cache', cos)
+    g.const('sin_cache', sin)
+    x = g.op('Gather', [g.const('embed_tokens', rng.normal(0, 1, (vocab, hidden)).astype(np.float32)), 'input_ids'],
+             name='embed')
+    residual = None
+    for i in range(layers):
+        ln_w = g.const(f'layers.{i}.input_layernorm.weight', 1 + rnd(rng, hidden, scale=0.1))
+        if residual is None:
+            h = g.op('SimplifiedLayerNormalization', [x, ln_w], name=f'layers.{i}.input_layernorm', axis=-1,
+                     epsilon=1e-5)
+            residual = x
+        else:
+            h, _, _, residual = g.ms('SkipSimplifiedLayerNormalization', [h, residual, ln_w], n_out=4,
+                                     name=f'layers.{i}.input_layernorm', epsilon=1e-5)
+        q = g.nbits(h, f'layers.{i}.attn.q_proj', hidden, heads * d)
+        k = g.nbits(h, f'layers.{i}.attn.k_proj', hidden, kv_heads * d)
+        v = g.nbits(h, f'layers.{i}.attn.v_proj', hidden, kv_heads * d)
+        g.nodes.append(helper.make_node(
+            'GroupQueryAttention', [q, k, v, f'past_key_values.{i}.key', f'past_key_values.{i}.value', seqlens, total,
+                                    'cos_cache', 'sin_cache'],
+            [f'layers.{i}.attn.out', f'present.{i}.key', f'present.{i}.value'], name=f'layers.{i}.attn.gqa',
+            domain='com.microsoft', num_heads=heads, kv_num_heads=kv_heads, do_rotary=1, rotary_interleaved=0))
+        o = g.nbits(f'layers.{i}.attn.out', f'layers.{i}.attn.o_proj', heads * d, hidden)
+        ln2 = g.const(f'layers.{i}.post_attention_layernorm.weight', 1 + rnd(rng, hidden, scale=0.1))
+        h, _, _, residual = g.ms('SkipSimplifiedLayerNormalization', [o, residual, ln2], n_out=4,
+                                 name=f'layers.{i}.post_attention_layernorm', epsilon=1e-5)
+        gate = g.nbits(h, f'layers.{i}.mlp.gate_proj', hidden, inter)
+        up = g.nbits(h, f'layers.{i}.mlp.up_proj', hidden, inter)
+        act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate], name=f'layers.{i}.mlp.sigmoid')],
+                                name=f'layers.{i}.mlp.silu'), up], name=f'layers.{i}.mlp.gated')
+        h = g.nbits(act, f'layers.{i}.mlp.down_proj', inter, hidden)
+    h, _, _, _ = g.ms('SkipSimplifiedLayerNormalization', [h, residual, g.const('norm.weight', 1 + rnd(rng, hidden, scale=0.1))],
+                      n_out=4, name='final_norm', epsilon=1e-5)
+    # the unused outputs of the last SkipSimplifiedLayerNormalization are dropped from the node
+    g.nodes[-1].output[1] = ''
+    g.nodes[-1].output[2] = ''
+    g.nodes[-1].output[3] = ''
+    logits = g.nbits(h, 'lm_head', hidden, vocab)
+    g.nodes.append(helper.make_node('Identity', [logits], ['logits'], name='logits'))
+    inputs = [vinfo('input_ids', I64, ['batch', 'sequence']), vinfo('attention_mask', I64, ['batch', 'total'])]
+    outputs = [vinfo('logits', F32, ['batch', 'sequence', vocab])]
+    for i in range(layers):
+        for kv in ('key', 'value'):
+            inputs.append(vinfo(f'past_key_values.{i}.{kv}', F32, ['batch', kv_heads, 'past', d]))
+            outputs.append(vinfo(f'present.{i}.{kv}', F32, ['batch', kv_heads, 'total', d]))
+    make_model(ctx, g.nodes, inputs, outputs, g.inits, opset=17, ms=True, name='genai_llama_decoder')
+    # A prompt with an empty cache, then two greedy steps, each set's past = the previous set's present.
+    ids = rng.integers(0, vocab, (1, 8)).astype(np.int64)
+    past = [np.zeros((1, kv_heads, 0, d), np.float32) for _ in range(2 * layers)]
+    for i in range(3):
+        total_len = past[0].shape[2] + ids.shape[1]
+        ctx.write_inputs(i, [ids, np.ones((1, total_len), np.int64), *past])
+        ctx.ort_reference([i])
+        out = ctx.read_outputs(i)
+        ids = out[0][:, -1:].argmax(-1).astype(np.int64)
+        past = out[1:]
+    ctx.source = ('hand-built with onnx.helper in the form onnxruntime-genai\'s model builder writes a LLaMA-style '
+                  f'int4 decoder: vocab {vocab}, hidden {hidden}, {layers} layers, {heads} query / {kv_heads} KV heads '
+                  f'of {d}, SiLU-gated MLP {inter}; Gather embedding, SimplifiedLayerNormalization / '
+                  'SkipSimplifiedLayerNormalization, MatMulNBits (4-bit, block 32, zero points) for every projection '
+                  'and the LM head, GroupQueryAttention with rotary in the op; seqlens_k and total_sequence_length '
+                  'computed from attention_mask; past_key_values.<i>.key/value in, present.<i>.key/value out')
+    ctx.notes.append('set 0: 8-token prompt with empty (length 0) past; sets 1, 2: one greedy token each, past = the '
+                     'previous set\'s present (8, then 9)')
+
+
+@recipe('ort_fused_bert', 'transformer', 'transformer')
+def _(ctx):
+    """A BERT encoder in the form onnxruntime's transformers optimizer leaves it (contrib Attention etc.)."""
+    rng = np.random.default_rng(31)
+    vocab, hidden, layers, heads, inter, max_pos = 1000, 256, 2, 4, 1024, 128
+    g = GraphBuilder(rng)
+    word = g.const('word_embeddings', rnd(rng, vocab, hidden))
+    pos = g.const('position_embeddings', rnd(rng, max_pos, hidden, scale=0.5))
+    seq = g.op('Gather', [g.op('Shape', ['input_ids'], name='ids_shape'), g.const('idx1', np.array(1, np.int64))],
+               name='seq_len', axis=0)
+    seq1 = g.op('Unsqueeze', [seq, g.const('axes0', np.array([0], np.int64))], name='seq_len_1d')
+    pos_rows = g.op('Slice', [pos, g.const('zero1', np.array([0], np.int64)), seq1, g.const('axis0', np.array([0], np.int64))],
+                    name='pos_rows')
+    emb = g.op('Add', [g.op('Gather', [word, 'input_ids'], name='word_emb'), pos_rows], name='emb_sum')
+    x = g.op('LayerNormalization', [emb, g.const('emb_ln_g', 1 + rnd(rng, hidden, scale=0.1)),
+                                    g.const('emb_ln_b', rnd(rng, hidden, scale=0.1))], name='emb_ln', axis=-1,
+             epsilon=1e-12)
+    mask = g.op('Cast', ['attention_mask'], name='mask_index', to=I32)
+    for i in range(layers):
+        att = g.ms('Attention', [x, g.const(f'l{i}.qkv_w', rnd(rng, hidden, 3 * hidden, scale=1 / np.sqrt(hidden))),
+                                 g.const(f'l{i}.qkv_b', rnd(rng, 3 * hidden, scale=0.1)), mask],
+                   name=f'l{i}.attention', num_heads=heads)
+        o = g.op('MatMul', [att, g.const(f'l{i}.o_w', rnd(rng, hidden, hidden, scale=1 / np.sqrt(hidden)))],
+                 name=f'l{i}.o_proj')
+        x = g.ms('SkipLayerNormalization', [o, x, g.const(f'l{i}.ln1_g', 1 + rnd(rng, hidden, scale=0.1)),
+                                            g.const(f'l{i}.ln1_b', rnd(rng, hidden, scale=0.1)),
+                                            g.const(f'l{i}.o_b', rnd(rng, hidden, scale=0.1))],
+                 name=f'l{i}.skip_ln1', epsilon=1e-12)
+        f1 = g.op('MatMul', [x, g.const(f'l{i}.ff1_w', rnd(rng, hidden, inter, scale=1 / np.sqrt(hidden)))],
+                  name=f'l{i}.ff1')
+        act = g.ms('BiasGelu' if i == 0 else 'FastGelu', [f1, g.const(f'l{i}.ff1_b', rnd(rng, inter, scale=0.1))],
+                   name=f'l{i}.gelu')
+        f2 = g.op('MatMul', [act, g.const(f'l{i}.ff2_w', rnd(rng, inter, hidden, scale=1 / np.sqrt(inter)))],
+                  name=f'l{i}.ff2')
+        x = g.ms('SkipLayerNormalization', [f2, x, g.const(f'l{i}.ln2_g', 1 + rnd(rng, hidden, scale=0.1)),
+                                            g.const(f'l{i}.ln2_b', rnd(rng, hidden, scale=0.1)),
+                                            g.const(f'l{i}.ff2_b', rnd(rng, hidden, scale=0.1))],
+                 name=f'l{i}.skip_ln2', epsilon=1e-12)
+    g.nodes.append(helper.make_node('Identity', [x], ['last_hidden_state'], name='output'))
+    make_model(ctx, g.nodes, [vinfo('input_ids', I64, ['batch', 'sequence']),
+                              vinfo('attention_mask', I64, ['batch', 'sequence'])],
+               [vinfo('last_hidden_state', F32, ['batch', 'sequence', hidden])], g.inits, opset=17, ms=True,
+               name='ort_fused_bert')
+    for i, (ids, m) in enumerate(bert_sets_np(rng, vocab, [(1, 16), (2, 24)])):
+        ctx.write_inputs(i, [ids, m])
+    ctx.ort_reference()
+    ctx.source = ('hand-built with onnx.helper in the form onnxruntime\'s transformers optimizer leaves a BERT '
+                  f'encoder: vocab {vocab}, hidden {hidden}, {layers} layers, {heads} heads, FFN {inter}; '
+                  'embeddings Gather + sliced position table + LayerNormalization, then per layer com.microsoft '
+                  'Attention (fused QKV, raw int32 mask), MatMul, SkipLayerNormalization (with bias), MatMul, '
+                  'BiasGelu (layer 0) / FastGelu with bias (layer 1), MatMul, SkipLayerNormalization')
+    ctx.notes.append('sets: 1x16 and 2x24 (row 1 end-padded by 3)')
+
+
+def bert_sets_np(rng, vocab, shapes):
+    sets = []
+    for b, s in shapes:
+        ids = rng.integers(1, vocab, (b, s)).astype(np.int64)
+        mask = np.ones((b, s), np.int64)
+        for r in range(1, b):
+            mask[r, s - 3 * r:] = 0
+            ids[r, s - 3 * r:] = 0
+        sets.append((ids, mask))
+    return sets
+
+
 @recipe('ms_gelu', 'contrib', 'other')
 def _(ctx):
     rng = np.random.default_rng(10)
