@@ -810,7 +810,7 @@ def _(ctx):
     audio = speech_like(rng, 64 + 3 * 512)
     state = np.zeros((2, 1, 128), np.float32)
     for i in range(3):
-        # 512 new samples with the previous 64 in front, as vad-web feeds it
+        # 512 new samples with the previous 64 in front, as Silero's own Python wrapper (OnnxWrapper) feeds v5
         chunk = audio[i * 512:i * 512 + 576][None]
         ctx.write_inputs(i, [chunk, state, np.array(16000, np.int64)])
         ctx.ort_reference([i])
