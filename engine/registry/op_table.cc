@@ -1,5 +1,6 @@
 #include "engine/registry/op_table.h"
 
+#include "engine/cpu/contrib_attention.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/value_ops.h"
 #include "engine/gl/kernels/kernels.h"
@@ -232,6 +233,12 @@ const std::vector<OpRow>& op_table() {
     {"SimplifiedLayerNormalization", "", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
     {"SimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
     {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul}, {}, {}},
+    // Attention family and weight-only 4-bit matmuls (engine/cpu/contrib_attention.cc, matmul_nbits.cc).
+    {"RotaryEmbedding", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"rotary_embedding", cpu::rotary_embedding}, {}, {}},
+    {"MultiHeadAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_multi_head_attention, {"multi_head_attention", cpu::multi_head_attention}, {}, {}},
+    {"GroupQueryAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_group_query_attention, {"group_query_attention", cpu::group_query_attention}, {}, {}},
+    {"Attention", "com.microsoft", 1, kMaxOpset, cpu::infer_attention_contrib, {"attention_contrib", cpu::attention_contrib}, {}, {}},
+    {"MatMulNBits", "com.microsoft", 1, kMaxOpset, cpu::infer_matmul_nbits, {"matmul_nbits", cpu::matmul_nbits}, {}, {}},
   };
   return table;
 }
