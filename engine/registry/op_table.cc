@@ -4,6 +4,7 @@
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/value_ops.h"
 #include "engine/gl/kernels/kernels.h"
+#include "engine/gl/kernels/matmul_nbits.h"
 
 namespace glint {
 
@@ -238,7 +239,7 @@ const std::vector<OpRow>& op_table() {
     {"MultiHeadAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_multi_head_attention, {"multi_head_attention", cpu::multi_head_attention}, {}, {}},
     {"GroupQueryAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_group_query_attention, {"group_query_attention", cpu::group_query_attention}, {}, {}},
     {"Attention", "com.microsoft", 1, kMaxOpset, cpu::infer_attention_contrib, {"attention_contrib", cpu::attention_contrib}, {}, {}},
-    {"MatMulNBits", "com.microsoft", 1, kMaxOpset, cpu::infer_matmul_nbits, {"matmul_nbits", cpu::matmul_nbits}, {}, {}},
+    {"MatMulNBits", "com.microsoft", 1, kMaxOpset, cpu::infer_matmul_nbits, {"matmul_nbits", cpu::matmul_nbits}, {{"matmul_nbits", gl::matmul_nbits_supports, gl::matmul_nbits_build}}, {}},
   };
   return table;
 }

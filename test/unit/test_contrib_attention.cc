@@ -11,6 +11,10 @@
 #include <random>
 #include <vector>
 
+#include "engine/core/compare.h"
+#include "engine/gl/executor.h"
+#include "engine/gl/layout/texture_layout.h"
+#include "engine/plan/kernel_context.h"
 #include "test/unit/cpu_test_util.h"
 #include "test/unit/random_util.h"
 
@@ -671,3 +675,68 @@ TEST_CASE("contrib: MatMulNBits 4-bit with block sizes 16/32/128, zero points, r
   }
 }
 
+namespace {
+
+// Runs `node` with the first GPU candidate that supports it (llvmpipe
+// natively) and compares with its CPU kernel: |gpu - cpu| <= tol * (1 + |cpu|).
+// `constant[i]`: input i is a model constant (an initializer).
+void check_gpu_matches_cpu(ir::Node node, const std::vector<const Tensor*>& in, const std::vector<bool>& constant,
+                           double tol) {
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!in[i]) node.inputs[i] = "";
+  std::vector<Tensor> want;
+  Status st = run_cpu_kernel(node, in, &want, true);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  gl::KernelContext ctx;
+  ctx.node = &node;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i]) ctx.inputs.push_back(gl::TensorDesc{in[i]->dtype(), in[i]->shape()});
+    else ctx.inputs.push_back(std::nullopt);
+    ctx.constants.push_back(in[i] && constant[i] ? in[i] : nullptr);
+  }
+  for (auto& w : want) ctx.outputs.push_back(gl::TensorDesc{w.dtype(), w.shape()});
+  const plan::CandidateChoice choice = plan::choose_candidate(find_gpu_kernels(node), ctx);
+  INFO(choice.first_reason());
+  REQUIRE(choice.winner != nullptr);
+  auto passes = plan::build_passes(*choice.winner, ctx);
+  REQUIRE(passes.ok());
+  static auto ex = gl::create_executor();
+  INFO((ex.ok() ? std::string() : ex.status().message()));
+  REQUIRE(ex.ok());
+  std::vector<gl::GpuTensorPtr> gin;
+  for (const Tensor* t : in) {
+    if (!t) { gin.push_back(nullptr); continue; }
+    auto up = ex.value()->upload(*t);
+    INFO((up.ok() ? std::string() : up.status().message()));
+    REQUIRE(up.ok());
+    gin.push_back(up.value());
+  }
+  auto outs = ex.value()->run(passes.value(), gin, node.outputs.size());
+  INFO((outs.ok() ? std::string() : outs.status().message() + "\n" + passes.value()[0].body));
+  REQUIRE(outs.ok());
+  auto got = ex.value()->download(*outs.value()[0]);
+  REQUIRE(got.ok());
+  const Comparison cmp = compare_tensors(got.value(), want[0], tol, tol);
+  INFO(cmp.mismatch << " (max |diff| " << cmp.max_abs_diff << ")");
+  CHECK(cmp.equal);
+}
+
+}  // namespace
+
+TEST_CASE("contrib: MatMulNBits on the GPU dequantizes the packed bytes in the shader", "[gpu][contrib]") {
+  using Z = NBitsCase;
+  uint32_t seed = 500;
+  for (const NBitsCase& c : {NBitsCase{64, 10, 16, 4, Z::kNone, false, false},
+                             NBitsCase{40, 9, 16, 4, Z::kPacked, true, false},  // a partial last block
+                             NBitsCase{96, 17, 32, 4, Z::kFloat, true, false},
+                             NBitsCase{300, 6, 128, 4, Z::kPacked, false, false},
+                             NBitsCase{40, 7, 16, 8, Z::kPacked, true, false},
+                             NBitsCase{72, 5, 32, 2, Z::kPacked, false, false}}) {
+    INFO("K " << c.K << " N " << c.N << " block " << c.block << " bits " << c.bits << " zp " << c.zp);
+    auto d = make_nbits(c, seed += 10, false);
+    check_gpu_matches_cpu(d->node, d->in, {false, true, true, true, true, true}, 1e-4);
+  }
+  auto d16 = make_nbits(NBitsCase{64, 9, 32, 4, Z::kPacked, true, false}, 777, true);
+  check_gpu_matches_cpu(d16->node, d16->in, {false, true, true, true, true, true}, 2e-3);
+}
