@@ -191,8 +191,9 @@ Status use_attention_bias(const ir::Node& node, const Tensor* ab, int64_t B, int
 // The additive mask of Attention / MultiHeadAttention, [B, S, T], from a
 // mask input (int) and / or the causal rule. Mask forms: (B) right-padding
 // end positions, (2B) ends then left-padding starts (Attention only),
-// (B, T) and (B, S, T) raw 0/1, (B, 1, M, M) raw with M >= T (Attention
-// only, Megatron GPT-2: row past + s). `what` names the input in errors.
+// (B, T) and (B, S, T) raw 0/1, (B, T - P) raw over the new keys when there
+// is a past, (B, 1, M, M) raw with M >= T (Attention only, Megatron GPT-2:
+// row past + s). `what` names the input in errors.
 Status build_mask(const ir::Node& node, const Tensor* m, const char* what, bool allow_attention_forms, int64_t B,
                   int64_t S, int64_t P, int64_t T, bool causal, float filter, std::vector<float>* mask) {
   mask->clear();
@@ -218,11 +219,13 @@ Status build_mask(const ir::Node& node, const Tensor* m, const char* what, bool 
           for (int64_t t = 0; t < T; ++t)
             if (t >= end || t < start) (*mask)[(b * S + s) * T + t] = filter;
       }
-    } else if (m->rank() == 2 && d[0] == B && d[1] == T) {
+    } else if (m->rank() == 2 && d[0] == B && (d[1] == T || (P > 0 && d[1] == T - P))) {
+      // (B, T), or (B, kv_seq) over the new keys only (the past ones stay visible).
+      const int64_t W = d[1], off = T - W;
       for (int64_t b = 0; b < B; ++b)
         for (int64_t s = 0; s < S; ++s)
-          for (int64_t t = 0; t < T; ++t)
-            if (v[b * T + t] == 0) (*mask)[(b * S + s) * T + t] = filter;
+          for (int64_t t = off; t < T; ++t)
+            if (v[b * W + t - off] == 0) (*mask)[(b * S + s) * T + t] = filter;
     } else if (m->rank() == 3 && d[0] == B && d[1] == S && d[2] == T) {
       for (int64_t i = 0; i < B * S * T; ++i)
         if (v[i] == 0) (*mask)[i] = filter;

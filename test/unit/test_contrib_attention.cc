@@ -273,6 +273,15 @@ TEST_CASE("contrib: MultiHeadAttention masks, past / present and causal", "[cpu]
     check_tensor_values(out[2], DataType::kFloat32, {B, N, T, H}, flat(vh), 1e-6);
   }
 
+  SECTION("2-D key padding mask over the new keys only (batch, kv_seq): the past stays visible") {
+    const std::vector<int64_t> mv = {1, 0, 1, /**/ 1, 1, 0};
+    Tensor mask = I32({B, S}, mv);
+    auto add = [&](int64_t b, int64_t, int64_t, int64_t t) { return t >= P && !mv[b * S + t - P] ? filter : 0.0; };
+    auto node = ms_node("MultiHeadAttention", 8, {{"num_heads", ai(N)}});
+    check_tensor_values(run_cpu_kernel_ok(node, {&q, &k, &v, nullptr, &mask, nullptr, &pk, &pv}, true)[0],
+                        DataType::kFloat32, {B, S, D}, ref_attention(B, S, qh, kh, vh, scale, add, all_visible), 1e-5);
+  }
+
   SECTION("1-D key lengths and a 3-D mask") {
     Tensor lens = I32({B}, {4, 2});
     auto add1 = [&](int64_t b, int64_t, int64_t, int64_t t) { return t >= (b ? 2 : 4) ? filter : 0.0; };
