@@ -4,6 +4,7 @@
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/value_ops.h"
 #include "engine/gl/kernels/kernels.h"
+#include "engine/gl/kernels/contrib_attention.h"
 #include "engine/gl/kernels/matmul_nbits.h"
 
 namespace glint {
@@ -236,9 +237,9 @@ const std::vector<OpRow>& op_table() {
     {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul}, {}, {}},
     // Attention family and weight-only 4-bit matmuls (engine/cpu/contrib_attention.cc, matmul_nbits.cc).
     {"RotaryEmbedding", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"rotary_embedding", cpu::rotary_embedding}, {}, {}},
-    {"MultiHeadAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_multi_head_attention, {"multi_head_attention", cpu::multi_head_attention}, {}, {}},
+    {"MultiHeadAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_multi_head_attention, {"multi_head_attention", cpu::multi_head_attention}, {{"multi_head_attention", gl::multi_head_attention_supports, gl::multi_head_attention_build}}, {}},
     {"GroupQueryAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_group_query_attention, {"group_query_attention", cpu::group_query_attention}, {}, {}},
-    {"Attention", "com.microsoft", 1, kMaxOpset, cpu::infer_attention_contrib, {"attention_contrib", cpu::attention_contrib}, {}, {}},
+    {"Attention", "com.microsoft", 1, kMaxOpset, cpu::infer_attention_contrib, {"attention_contrib", cpu::attention_contrib}, {{"attention_contrib", gl::attention_contrib_supports, gl::attention_contrib_build}}, {}},
     {"MatMulNBits", "com.microsoft", 1, kMaxOpset, cpu::infer_matmul_nbits, {"matmul_nbits", cpu::matmul_nbits}, {{"matmul_nbits", gl::matmul_nbits_supports, gl::matmul_nbits_build}}, {}},
   };
   return table;
