@@ -801,3 +801,49 @@ TEST_CASE("contrib: MultiHeadAttention and Attention on the GPU match the CPU ke
     check_gpu_matches_cpu(with_past, {&x, &w, &bias, nullptr, &past}, {false, true, true, false, false}, 1e-4);
   }
 }
+
+TEST_CASE("contrib: GroupQueryAttention on the GPU matches the CPU kernel", "[gpu][contrib]") {
+  const int64_t N = 4, kvN = 2, H = 8, D = N * H, Dkv = kvN * H;
+  auto rnd = [](Shape s, uint32_t seed) { return F(s, random_floats(static_cast<size_t>(shape_size(s)), seed)); };
+  // total_sequence_length (input 6) is known when the passes are built.
+  const std::vector<bool> consts = {false, false, false, false, false, false, true, true, true, false, false, false};
+
+  SECTION("first prompt, separate Q/K/V; a local window with softcap and smooth softmax") {
+    const int64_t B = 2, S = 4;
+    Tensor q = rnd({B, S, D}, 1), k = rnd({B, S, Dkv}, 2), v = rnd({B, S, Dkv}, 3);
+    Tensor seqlens = I32({B}, {S - 1, S - 1}), total = I32({1}, {S});
+    auto node = ms_node("GroupQueryAttention", 7, {{"num_heads", ai(N)}, {"kv_num_heads", ai(kvN)}}, 3);
+    check_gpu_matches_cpu(node, {&q, &k, &v, nullptr, nullptr, &seqlens, &total}, consts, 1e-4);
+    auto windowed = ms_node("GroupQueryAttention", 7,
+                            {{"num_heads", ai(N)}, {"kv_num_heads", ai(kvN)}, {"local_window_size", ai(2)},
+                             {"softcap", af(0.7f)}, {"smooth_softmax", ai(1)}}, 3);
+    check_gpu_matches_cpu(windowed, {&q, &k, &v, nullptr, nullptr, &seqlens, &total}, consts, 1e-4);
+  }
+
+  SECTION("token generation after ragged pasts, with a head_sink") {
+    const int64_t B = 2, S = 1, P = 4;
+    Tensor q = rnd({B, S, D}, 4), k = rnd({B, S, Dkv}, 5), v = rnd({B, S, Dkv}, 6), pk = rnd({B, kvN, P, H}, 7),
+           pv = rnd({B, kvN, P, H}, 8), sink = rnd({N}, 9);
+    Tensor seqlens = I32({B}, {2, 4}), total = I32({1}, {5});
+    auto node = ms_node("GroupQueryAttention", 12, {{"num_heads", ai(N)}, {"kv_num_heads", ai(kvN)}}, 3);
+    check_gpu_matches_cpu(node, {&q, &k, &v, &pk, &pv, &seqlens, &total}, consts, 1e-4);
+    check_gpu_matches_cpu(node, {&q, &k, &v, &pk, &pv, &seqlens, &total, nullptr, nullptr, nullptr, nullptr, &sink},
+                          consts, 1e-4);
+  }
+
+  SECTION("packed QKV with rotary, a later chunk of a prompt; position_ids") {
+    const int64_t B = 1, S = 3, P = 2, T = P + S, max_pos = 8;
+    std::vector<float> cs, sn;
+    rope_caches(max_pos, H / 2, &cs, &sn);
+    Tensor cos = F({max_pos, H / 2}, cs), sin = F({max_pos, H / 2}, sn);
+    Tensor qkv = rnd({B, S, D + 2 * Dkv}, 10), pk = rnd({B, kvN, P, H}, 11), pv = rnd({B, kvN, P, H}, 12);
+    Tensor seqlens = I32({B}, {T - 1}), total = I32({1}, {T}), pos = I64({B, S}, {3, 5, 7});
+    for (int interleaved : {0, 1}) {
+      auto node = ms_node("GroupQueryAttention", 10,
+                          {{"num_heads", ai(N)}, {"kv_num_heads", ai(kvN)}, {"do_rotary", ai(1)},
+                           {"rotary_interleaved", ai(interleaved)}}, 3);
+      check_gpu_matches_cpu(node, {&qkv, nullptr, nullptr, &pk, &pv, &seqlens, &total, &cos, &sin}, consts, 1e-4);
+      check_gpu_matches_cpu(node, {&qkv, nullptr, nullptr, &pk, &pv, &seqlens, &total, &cos, &sin, &pos}, consts, 1e-4);
+    }
+  }
+}
