@@ -847,3 +847,23 @@ TEST_CASE("contrib: GroupQueryAttention on the GPU matches the CPU kernel", "[gp
     }
   }
 }
+
+TEST_CASE("contrib: RotaryEmbedding on the GPU matches the CPU kernel", "[gpu][contrib]") {
+  const int64_t B = 2, S = 3, N = 2, H = 8, max_pos = 12;
+  std::vector<float> cs, sn, c2, s2;
+  rope_caches(max_pos, H / 2, &cs, &sn);
+  rope_caches(max_pos, 2, &c2, &s2);
+  Tensor cos = F({max_pos, H / 2}, cs), sin = F({max_pos, H / 2}, sn), cos2 = F({max_pos, 2}, c2), sin2 = F({max_pos, 2}, s2);
+  Tensor x3 = F({B, S, N * H}, random_floats(B * S * N * H, 1)), x4 = F({B, N, S, H}, random_floats(B * S * N * H, 2));
+  Tensor per_token = I64({B, S}, {0, 1, 2, 5, 7, 11}), start = I64({1}, {4});
+  const std::vector<bool> consts = {false, false, true, true};
+  for (int interleaved : {0, 1}) {
+    INFO("interleaved " << interleaved);
+    auto node = ms_node("RotaryEmbedding", 4, {{"interleaved", ai(interleaved)}});
+    check_gpu_matches_cpu(node, {&x3, &per_token, &cos, &sin}, consts, 1e-5);
+    check_gpu_matches_cpu(node, {&x4, &start, &cos, &sin}, consts, 1e-5);
+    auto partial = ms_node("RotaryEmbedding", 4,
+                           {{"interleaved", ai(interleaved)}, {"rotary_embedding_dim", ai(4)}, {"num_heads", ai(N)}});
+    check_gpu_matches_cpu(partial, {&x3, &start, &cos2, &sin2}, consts, 1e-5);
+  }
+}
