@@ -867,3 +867,29 @@ TEST_CASE("contrib: RotaryEmbedding on the GPU matches the CPU kernel", "[gpu][c
     check_gpu_matches_cpu(partial, {&x3, &start, &cos2, &sin2}, consts, 1e-5);
   }
 }
+
+TEST_CASE("contrib: float16 attention on the GPU matches the CPU kernels", "[gpu][contrib]") {
+  const int64_t B = 2, S = 3, N = 4, kvN = 2, H = 8;
+  auto h16 = [](Shape s, uint32_t seed) { return F16(s, random_floats(static_cast<size_t>(shape_size(s)), seed)); };
+  SECTION("MultiHeadAttention with past, present outputs") {
+    const int64_t P = 2;
+    Tensor q = h16({B, S, N * H}, 1), k = h16({B, S, N * H}, 2), v = h16({B, S, N * H}, 3), pk = h16({B, N, P, H}, 4),
+           pv = h16({B, N, P, H}, 5);
+    auto node = ms_node("MultiHeadAttention", 8, {{"num_heads", ai(N)}, {"unidirectional", ai(1)}}, 3);
+    check_gpu_matches_cpu(node, {&q, &k, &v, nullptr, nullptr, nullptr, &pk, &pv},
+                          {false, false, false, false, false, false, false, false}, 3e-3);
+  }
+  SECTION("GroupQueryAttention token generation with rotary") {
+    const int64_t P = 4, max_pos = 8;
+    std::vector<float> cs, sn;
+    rope_caches(max_pos, H / 2, &cs, &sn);
+    Tensor cos = F16({max_pos, H / 2}, cs), sin = F16({max_pos, H / 2}, sn);
+    Tensor q = h16({B, 1, N * H}, 6), k = h16({B, 1, kvN * H}, 7), v = h16({B, 1, kvN * H}, 8),
+           pk = h16({B, kvN, P, H}, 9), pv = h16({B, kvN, P, H}, 10);
+    Tensor seqlens = I32({B}, {3, 4}), total = I32({1}, {5});
+    auto node = ms_node("GroupQueryAttention", 9,
+                        {{"num_heads", ai(N)}, {"kv_num_heads", ai(kvN)}, {"do_rotary", ai(1)}}, 3);
+    check_gpu_matches_cpu(node, {&q, &k, &v, &pk, &pv, &seqlens, &total, &cos, &sin},
+                          {false, false, false, false, false, false, true, true, true}, 3e-3);
+  }
+}
