@@ -6,8 +6,8 @@
 //   present K and V: past rows, then the new keys / values
 //     (MultiHeadAttention: [B, N, T, H] each; Attention: [2, B, N, T, H])
 //   scores = scale * q.k + attention_bias + mask          [B, N, S, T]
-//   probabilities: softmax over T                        [B, N, S, T]
-//   output = probabilities . v                           [B, S, N * Hv]
+//   softmax statistics per row: max, sum of exp           [B, N, S, 2]
+//   output = softmax(scores) . v                         [B, S, N * Hv]
 // Shapes are static here (no run-time lengths, unlike GroupQueryAttention's
 // seqlens_k), so every loop bound is baked. Declined (CPU): packed QKV / KV,
 // shared past buffers, rotary, and mask forms the CPU kernel also lacks.
@@ -108,29 +108,34 @@ void attention_passes(const AttnSpec& a, std::vector<ProgramInfo>* passes) {
   const int sc_index = static_cast<int>(passes->size());
   passes->push_back(sc);
 
-  ProgramInfo pr;
-  pr.name = "attention_softmax";
-  pr.inputs = {{"Sc", -(sc_index + 1)}};
-  pr.output = TensorDesc{DataType::kFloat32, {g.B, g.N, g.S, g.T}};
-  pr.node_output = -1;
-  pr.body = "float process(int oc[OUT_RANK]) {\n  int b = oc[0], n = oc[1], s = oc[2];\n"
+  // Softmax statistics per row, [B, N, S, 2]: the max and the sum of
+  // exp(score - max), so that the output pass weighs each key in O(1)
+  // instead of every probability costing a pass over its row.
+  ProgramInfo st;
+  st.name = "attention_softmax_stats";
+  st.inputs = {{"Sc", -(sc_index + 1)}};
+  st.output = TensorDesc{DataType::kFloat32, {g.B, g.N, g.S, 2}};
+  st.node_output = -1;
+  st.body = "float process(int oc[OUT_RANK]) {\n  int b = oc[0], n = oc[1], s = oc[2];\n"
             "  float mx = getSc(b, n, s, 0);\n"
             "  for (int u = 1; u < " + gi(g.T) + "; ++u) mx = max(mx, getSc(b, n, s, u));\n"
+            "  if (oc[3] == 0) return mx;\n"
             "  float sum = 0.0;\n"
             "  for (int u = 0; u < " + gi(g.T) + "; ++u) sum += exp(getSc(b, n, s, u) - mx);\n"
-            "  return exp(getSc(b, n, s, oc[3]) - mx) / sum;\n}\n";
-  const int pr_index = static_cast<int>(passes->size());
-  passes->push_back(pr);
+            "  return sum;\n}\n";
+  const int st_index = static_cast<int>(passes->size());
+  passes->push_back(st);
 
   ProgramInfo o;
   o.name = "attention_output";
   o.inputs = a.qkv_inputs;
-  o.inputs.push_back({"Pr", -(pr_index + 1)});
+  o.inputs.push_back({"Sc", -(sc_index + 1)});
+  o.inputs.push_back({"St", -(st_index + 1)});
   o.output = a.out;
   o.node_output = 0;
   o.body = "float process(int oc[OUT_RANK]) {\n  int b = oc[0], s = oc[1], n = oc[2] / " + gi(g.Hv) + ", h = oc[2] - n * " +
-           gi(g.Hv) + ";\n  float acc = 0.0;\n  for (int t = 0; t < " + gi(g.T) + "; ++t) acc += getPr(b, n, s, t) * " +
-           a.v_at + ";\n  return acc;\n}\n";
+           gi(g.Hv) + ";\n  float mx = getSt(b, n, s, 0), acc = 0.0;\n  for (int t = 0; t < " + gi(g.T) +
+           "; ++t) acc += exp(getSc(b, n, s, t) - mx) * " + a.v_at + ";\n  return acc / getSt(b, n, s, 1);\n}\n";
   passes->push_back(o);
 }
 

@@ -7,8 +7,8 @@
 // kernel validates seqlens_k; the GPU trusts it.
 // Passes: rotated Q [B, N, S, H]; present K and V [B, kvN, R, H] (past rows,
 // the new (rotated) rows, zeros); scores [B, N, S, R] with the keys a query
-// may not see at -3e38; softmax (with smooth_softmax / head_sink's extra
-// logit); output [B, S, N * H].
+// may not see at -3e38; softmax statistics [B, N, S, 2] (max, sum; with
+// smooth_softmax / head_sink's extra logit); output [B, S, N * H].
 #include <algorithm>
 #include <string>
 
@@ -214,34 +214,38 @@ Result<std::vector<ProgramInfo>> group_query_attention_build(const KernelContext
   passes.push_back(sc);
   const int sc_src = -static_cast<int>(passes.size());
 
-  ProgramInfo pr;
-  pr.name = "gqa_softmax";
-  pr.inputs = {{"Sc", sc_src}};
+  // Softmax statistics per row, [B, N, S, 2]: max and sum of exp over the
+  // visible keys (and the extra logit of smooth_softmax / head_sink).
+  ProgramInfo st;
+  st.name = "gqa_softmax_stats";
+  st.inputs = {{"Sc", sc_src}};
   const bool sink = present(ctx, 11), smooth = node.attr_int("smooth_softmax", 0) != 0;
-  if (sink) pr.inputs.push_back({"Sink", 11});
-  pr.output = TensorDesc{DataType::kFloat32, {g.B, g.N, g.S, g.R}};
-  pr.node_output = -1;
+  if (sink) st.inputs.push_back({"Sink", 11});
+  st.output = TensorDesc{DataType::kFloat32, {g.B, g.N, g.S, 2}};
+  st.node_output = -1;
   s = "float process(int oc[OUT_RANK]) {\n  int b = oc[0], n = oc[1], s = oc[2];\n";
-  s += "  float x = getSc(b, n, s, oc[3]);\n  if (x <= -3.0e38) return 0.0;\n";
   s += "  float mx = -3.0e38;\n";
   s += "  for (int u = 0; u < " + gi(g.R) + "; ++u) mx = max(mx, getSc(b, n, s, u));\n";
   const std::string extra = sink ? "getSinkFlat(n)" : "0.0";
   if (sink || smooth) s += "  mx = max(mx, " + extra + ");\n";
+  s += "  if (oc[3] == 0) return mx;\n";
   s += "  float sum = " + ((sink || smooth) ? "exp(" + extra + " - mx)" : std::string("0.0")) + ";\n";
   s += "  for (int u = 0; u < " + gi(g.R) + "; ++u) { float y = getSc(b, n, s, u); if (y > -3.0e38) sum += exp(y - mx); }\n";
-  s += "  return exp(x - mx) / sum;\n}\n";
-  pr.body = s;
-  passes.push_back(pr);
-  const int pr_src = -static_cast<int>(passes.size());
+  s += "  return sum;\n}\n";
+  st.body = s;
+  passes.push_back(st);
+  const int st_src = -static_cast<int>(passes.size());
 
   ProgramInfo o;
   o.name = "gqa_output";
-  o.inputs = {{"Pr", pr_src}, {"VP", vp}};
+  o.inputs = {{"Sc", sc_src}, {"St", st_src}, {"VP", vp}};
   o.output = ctx.outputs[0];
   o.node_output = 0;
   o.body = "float process(int oc[OUT_RANK]) {\n  int b = oc[0], s = oc[1], n = oc[2] / " + gi(g.H) + ", h = oc[2] - n * " +
-           gi(g.H) + ";\n  float acc = 0.0;\n  for (int t = 0; t < " + gi(g.R) + "; ++t) acc += getPr(b, n, s, t) * getVP(b, n / " +
-           gi(group) + ", t, h);\n  return acc;\n}\n";
+           gi(g.H) + ";\n  float mx = getSt(b, n, s, 0), sum = getSt(b, n, s, 1), acc = 0.0;\n" +
+           "  for (int t = 0; t < " + gi(g.R) + "; ++t) { float y = getSc(b, n, s, t);\n" +
+           "    if (y > -3.0e38) acc += exp(y - mx) * getVP(b, n / " + gi(group) + ", t, h); }\n" +
+           "  return sum > 0.0 ? acc / sum : 0.0;\n}\n";
   passes.push_back(o);
   return passes;
 }
