@@ -3,7 +3,8 @@
 // optimized web transformer models carry them (decoders with 4-bit
 // MatMulNBits + GroupQueryAttention + RotaryEmbedding, BERT / GPT-2 /
 // Whisper exports with Attention or MultiHeadAttention). CPU kernels and
-// shape functions; the rows binding them are in engine/registry/op_table.cc.
+// shape functions (what the attention ops share: attention_core.h); the rows
+// binding them are in engine/registry/op_table.cc.
 #pragma once
 #include <vector>
 
@@ -18,13 +19,12 @@ namespace glint::cpu {
   Status name(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs, \
               const std::vector<const Tensor*>& constants, std::vector<ir::ValueInfo>& outputs)
 
-// contrib_attention.cc
-GLINT_CONTRIB_KERNEL(rotary_embedding);  // shape: infer_same
-GLINT_CONTRIB_KERNEL(multi_head_attention);
+GLINT_CONTRIB_KERNEL(rotary_embedding);  // rotary_embedding.cc; shape: infer_same
+GLINT_CONTRIB_KERNEL(multi_head_attention);  // multi_head_attention.cc
 GLINT_CONTRIB_INFER(infer_multi_head_attention);
-GLINT_CONTRIB_KERNEL(group_query_attention);
+GLINT_CONTRIB_KERNEL(group_query_attention);  // group_query_attention.cc
 GLINT_CONTRIB_INFER(infer_group_query_attention);
-GLINT_CONTRIB_KERNEL(attention_contrib);  // com.microsoft Attention (fused QKV weights)
+GLINT_CONTRIB_KERNEL(attention_contrib);  // attention_contrib.cc: com.microsoft Attention (fused QKV weights)
 GLINT_CONTRIB_INFER(infer_attention_contrib);
 
 // matmul_nbits.cc

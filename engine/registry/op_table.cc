@@ -235,7 +235,8 @@ const std::vector<OpRow>& op_table() {
     {"SimplifiedLayerNormalization", "", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
     {"SimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {}, {}},
     {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul}, {}, {}},
-    // Attention family and weight-only 4-bit matmuls (engine/cpu/contrib_attention.cc, matmul_nbits.cc).
+    // Attention family and weight-only 4-bit matmuls (engine/cpu/contrib_attention.h; GPU in
+    // engine/gl/kernels/contrib_attention.h, matmul_nbits.h).
     {"RotaryEmbedding", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"rotary_embedding", cpu::rotary_embedding}, {{"rotary_embedding", gl::rotary_embedding_supports, gl::rotary_embedding_build}}, {}},
     {"MultiHeadAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_multi_head_attention, {"multi_head_attention", cpu::multi_head_attention}, {{"multi_head_attention", gl::multi_head_attention_supports, gl::multi_head_attention_build}}, {}},
     {"GroupQueryAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_group_query_attention, {"group_query_attention", cpu::group_query_attention}, {{"group_query_attention", gl::group_query_attention_supports, gl::group_query_attention_build}}, {}},
