@@ -748,7 +748,10 @@ TEST_CASE("contrib: MatMulNBits on the GPU dequantizes the packed bytes in the s
                              NBitsCase{96, 17, 32, 4, Z::kFloat, true, false},
                              NBitsCase{300, 6, 128, 4, Z::kPacked, false, false},
                              NBitsCase{40, 7, 16, 8, Z::kPacked, true, false},
-                             NBitsCase{72, 5, 32, 2, Z::kPacked, false, false}}) {
+                             NBitsCase{72, 5, 32, 2, Z::kPacked, false, false},
+                             // K / 4 past 2048 texels: A is read unpacked (the one-value-per-fetch path)
+                             NBitsCase{8224, 3, 32, 4, Z::kPacked, true, false},
+                             NBitsCase{8200, 2, 16, 8, Z::kNone, false, false}}) {
     INFO("K " << c.K << " N " << c.N << " block " << c.block << " bits " << c.bits << " zp " << c.zp);
     auto d = make_nbits(c, seed += 10, false);
     check_gpu_matches_cpu(d->node, d->in, {false, true, true, true, true, true}, 1e-4);

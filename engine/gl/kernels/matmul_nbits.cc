@@ -3,7 +3,8 @@
 // is read, block by block: with q the block's quantized values,
 //   sum_k A[k] * (q[k] - zp) * scale = scale * (sum_k A[k] q[k] - zp * sum_k A[k]),
 // so a block costs one scale and one zero-point fetch, and each byte fetch
-// yields 8 / bits weights. One output element per fragment.
+// yields 8 / bits weights. One output element per fragment; a first pass
+// lays A out four activations to a texel when it fits (as matmul.cc does).
 //
 // Memory: B stays packed, but the texture layout (texture_layout.h) holds a
 // uint8 tensor as one exact float per R32F texel, so a 4-bit weight costs 2
@@ -19,6 +20,10 @@
 namespace glint::gl {
 
 namespace {
+
+// What every WebGL2 / GLES 3 context holds in one texture dimension (the
+// packed-A pass needs rows and K / 4 within it, as matmul.cc's packing).
+constexpr int64_t kMinTextureSize = 2048;
 
 struct NBitsDims {
   int64_t K = 0, N = 0, bits = 4, block = 0, k_blocks = 0, blob = 0, zp_row = 0;
@@ -96,6 +101,60 @@ Result<std::vector<ProgramInfo>> matmul_nbits_build(const KernelContext& ctx) {
   else if (zp_packed) zp = "float(" + value_at("Z", "n * " + glsl_int(d.zp_row), "kb", d.bits) + ")";
   else zp = "getZFlat(n * " + KB + " + kb)";
   const int64_t per_byte = 8 / d.bits, full = d.K / d.block, tail = d.K - full * d.block;
+  const int64_t rows = shape_size(lead);
+  if (d.block % 4 == 0 && rows <= kMinTextureSize && (d.K + 3) / 4 <= kMinTextureSize) {
+    // A laid out first as [rows, K, 1, 1], four k to a texel (zero past K):
+    // the product then reads four activations per fetch and the weights
+    // for them from 4 * bits / 8 bytes, a whole block (the partial last
+    // one too: its padding meets zero activations) in one loop.
+    ProgramInfo pk;
+    pk.name = "matmul_nbits_pack_a";
+    pk.inputs = {{"A", 0}};
+    pk.output = TensorDesc{DataType::kFloat32, {rows, d.K, 1, 1}};
+    pk.node_output = -1;
+    pk.body = "float process(int oc[OUT_RANK]) { return getAFlat(oc[0] * " + K + " + oc[1]); }\n";
+    p.inputs[0] = {"AP", -1};
+    std::string q;  // vec4 of the 4 quantized values from byte index j4 * 4 * bits / 8 of the block
+    const std::string bq = "int(getBFlat(kq + ";
+    if (d.bits == 8) {
+      q = "vec4(getBFlat(kq + j4 * 4), getBFlat(kq + j4 * 4 + 1), getBFlat(kq + j4 * 4 + 2), getBFlat(kq + j4 * 4 + 3))";
+    } else if (d.bits == 4) {
+      q = "nib(" + bq + "j4 * 2)), " + bq + "j4 * 2 + 1)))";
+    } else {
+      q = "crumbs(" + bq + "j4)))";
+    }
+    std::string s;
+    s += "vec4 nib(int b0, int b1) { return vec4(float(b0 & 15), float(b0 >> 4), float(b1 & 15), float(b1 >> 4)); }\n";
+    s += "vec4 crumbs(int b) { return vec4(float(b & 3), float((b >> 2) & 3), float((b >> 4) & 3), float(b >> 6)); }\n";
+    s += "float block_sum(int n, int kb, float qa, float sa) {\n";
+    s += "  return getSFlat(n * " + KB + " + kb) * (qa - " + zp + " * sa);\n}\n";
+    // The a . q sum of block kb over its first `quads` groups of four.
+    s += "vec2 block_dot(int r, int n, int kb, int quads) {\n";
+    s += "  int k4 = kb * " + glsl_int(d.block / 4) + ", kq = n * " + glsl_int(d.k_blocks * d.blob) + " + kb * " + BLOB + ";\n";
+    s += "  float qa = 0.0, sa = 0.0;\n";
+    s += "  for (int j4 = 0; j4 < " + glsl_int(d.block / 4) + "; ++j4) {\n";
+    s += "    if (j4 >= quads) break;\n";
+    s += "    vec4 a = getAP4(r, k4 + j4, 0, 0);\n";
+    s += "    qa += dot(a, " + q + ");\n    sa += dot(a, vec4(1.0));\n  }\n";
+    s += "  return vec2(qa, sa);\n}\n";
+    s += "float process(int oc[OUT_RANK]) {\n";
+    s += "  int n = oc[OUT_RANK - 1];\n";
+    s += "  int r = " + flat_index_expr(lead, "oc") + ";\n";
+    s += "  float acc = 0.0;\n";
+    if (full > 0) {
+      s += "  for (int kb = 0; kb < " + glsl_int(full) + "; ++kb) {\n";
+      s += "    vec2 d = block_dot(r, n, kb, " + glsl_int(d.block / 4) + ");\n";
+      s += "    acc += block_sum(n, kb, d.x, d.y);\n  }\n";
+    }
+    if (tail > 0) {
+      s += "  { vec2 d = block_dot(r, n, " + glsl_int(full) + ", " + glsl_int((tail + 3) / 4) + ");\n";
+      s += "    acc += block_sum(n, " + glsl_int(full) + ", d.x, d.y); }\n";
+    }
+    if (has_bias) s += "  acc += getBiasFlat(n);\n";
+    s += "  return acc;\n}\n";
+    p.body = s;
+    return std::vector<ProgramInfo>{pk, p};
+  }
 
   std::string s;
   s += "float block_sum(int n, int kb, float qa, float sa) {\n";
