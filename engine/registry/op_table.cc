@@ -1,8 +1,11 @@
 #include "engine/registry/op_table.h"
 
+#include "engine/cpu/contrib_attention.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/value_ops.h"
 #include "engine/gl/kernels/kernels.h"
+#include "engine/gl/kernels/contrib_attention.h"
+#include "engine/gl/kernels/matmul_nbits.h"
 
 namespace glint {
 
@@ -232,6 +235,13 @@ const std::vector<OpRow>& op_table() {
     {"SimplifiedLayerNormalization", "", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
     {"SimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
     {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul}, {}, {}},
+    // Attention family and weight-only 4-bit matmuls (engine/cpu/contrib_attention.h; GPU in
+    // engine/gl/kernels/contrib_attention.h, matmul_nbits.h).
+    {"RotaryEmbedding", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"rotary_embedding", cpu::rotary_embedding}, {{"rotary_embedding", gl::rotary_embedding_supports, gl::rotary_embedding_build}}, {}},
+    {"MultiHeadAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_multi_head_attention, {"multi_head_attention", cpu::multi_head_attention}, {{"multi_head_attention", gl::multi_head_attention_supports, gl::multi_head_attention_build}}, {}},
+    {"GroupQueryAttention", "com.microsoft", 1, kMaxOpset, cpu::infer_group_query_attention, {"group_query_attention", cpu::group_query_attention}, {{"group_query_attention", gl::group_query_attention_supports, gl::group_query_attention_build}}, {}},
+    {"Attention", "com.microsoft", 1, kMaxOpset, cpu::infer_attention_contrib, {"attention_contrib", cpu::attention_contrib}, {{"attention_contrib", gl::attention_contrib_supports, gl::attention_contrib_build}}, {}},
+    {"MatMulNBits", "com.microsoft", 1, kMaxOpset, cpu::infer_matmul_nbits, {"matmul_nbits", cpu::matmul_nbits}, {{"matmul_nbits", gl::matmul_nbits_supports, gl::matmul_nbits_build}}, {}},
   };
   return table;
 }
