@@ -139,6 +139,13 @@ Status place(const ir::Graph& g, const ir::Node& n, const Policy& policy, const 
   if (winner) {
     step.placement = Placement::kGpu;
     step.kernel = winner->name;
+    if (!ctx && step.gpu.size() > 1) {
+      // Shapes known only at run time: the first candidate that accepts them
+      // then wins; say so rather than name one that may decline.
+      step.kernel.clear();
+      for (const GpuCandidate* c : step.gpu) step.kernel += (step.kernel.empty() ? "" : "|") + std::string(c->name);
+      step.kernel += " (at run)";
+    }
     if (ctx) {
       auto passes = build_passes(*winner, *ctx);
       if (!passes.ok()) return passes.status().with_context(n.describe());

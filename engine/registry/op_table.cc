@@ -234,7 +234,7 @@ const std::vector<OpRow>& op_table() {
     {"SkipSimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
     {"SimplifiedLayerNormalization", "", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
     {"SimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
-    {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul}, {}, {}},
+    {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul}, {{"fused_matmul", gl::matmul_supports, gl::matmul_build}}, {}},
     // Attention family and weight-only 4-bit matmuls (engine/cpu/contrib_attention.h; GPU in
     // engine/gl/kernels/contrib_attention.h, matmul_nbits.h).
     {"RotaryEmbedding", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"rotary_embedding", cpu::rotary_embedding}, {{"rotary_embedding", gl::rotary_embedding_supports, gl::rotary_embedding_build}}, {}},

@@ -539,6 +539,10 @@ TEST_CASE("gpu com.microsoft gelus, bias adds and skip norms match cpu", "[gpu]"
       {"SkipSimplifiedLayerNormalization", {}, {Rand({1, 4, 16}), Rand({1, 4, 16}), Rand({16}), Rand({16})}, 1, 1e-5, 4},
       {"SimplifiedLayerNormalization", {{"epsilon", af(1e-6f)}}, {Rand({2, 3, 12}), Rand({12})}, 1, 1e-5, 2},
       {"SimplifiedLayerNormalization", {{"axis", ai(1)}}, {Rand({2, 3, 4}), Rand({3, 4})}, 1, 1e-5},
+      {"FusedMatMul", {{"alpha", af(0.125f)}, {"transB", ai(1)}}, {Rand({2, 4, 5, 8}), Rand({2, 4, 6, 8})}, 1, 1e-5},
+      {"FusedMatMul", {{"transA", ai(1)}}, {Rand({3, 8, 5}), Rand({8, 6})}, 1, 1e-5},
+      {"FusedMatMul", {{"transA", ai(1)}, {"transB", ai(1)}, {"alpha", af(2.f)}}, {Rand({8, 5}), Rand({6, 8})}, 1, 1e-5},
+      {"FusedMatMul", {{"transB", ai(1)}}, {Rand({2, 7, 16}), Rand({12, 16})}, 1, 1e-5},
   };
   for (auto& c : cases) c.domain = "com.microsoft";
   run_all(cases);

@@ -75,11 +75,19 @@ std::vector<ProgramInfo> packed_product(const KernelContext& ctx, int64_t rows, 
 
 }  // namespace
 
+// MatMul, and com.microsoft FusedMatMul: alpha * op(A) * op(B), op a swap
+// of the last two dims when transA / transB are set.
 bool matmul_supports(const KernelContext& ctx, std::string* why) {
   if (!float_op(ctx, why)) return false;
   if (ctx.inputs.size() < 2 || !ctx.inputs[0] || !ctx.inputs[1]) return decline(why, "A and B are required");
   if (ctx.inputs[0]->shape.empty() || ctx.inputs[1]->shape.empty())
     return decline(why, "MatMul operands must have rank >= 1");
+  const ir::Node& n = *ctx.node;
+  if (n.attr_int("transBatchA", 0) || n.attr_int("transBatchB", 0))
+    return decline(why, "transBatchA / transBatchB are not supported");
+  if ((n.attr_int("transA", 0) && ctx.inputs[0]->shape.size() < 2) ||
+      (n.attr_int("transB", 0) && ctx.inputs[1]->shape.size() < 2))
+    return decline(why, "transA / transB need operands of rank >= 2");
   return true;
 }
 
@@ -90,8 +98,12 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
   int64_t ra = a.size(), rb = b.size(), ro = y.size();
   int64_t ob = ro - (ra >= 2) - (rb >= 2);  // output batch rank
   if (ob < 0) return internal_error("MatMul output rank does not fit its operands");
-  int64_t K = a.back();
-  if ((rb == 1 ? b[0] : b[rb - 2]) != K) return invalid_argument("MatMul: inner dimensions differ");
+  // FusedMatMul's attributes (absent on MatMul: plain product).
+  const bool ta = ctx.node->attr_int("transA", 0) != 0, tb = ctx.node->attr_int("transB", 0) != 0;
+  const float alpha = ctx.node->attr_float("alpha", 1.f);
+  const std::string finish = alpha == 1.f ? "acc" : glsl_float(alpha) + " * acc";
+  int64_t K = ta ? a[ra - 2] : a.back();
+  if ((rb == 1 ? b[0] : tb ? b[rb - 1] : b[rb - 2]) != K) return invalid_argument("MatMul: inner dimensions differ");
   std::string m = ra >= 2 ? "oc[" + std::to_string(ob) + "]" : "";
   std::string n = rb >= 2 ? "oc[" + std::to_string(ro - 1) + "]" : "";
 
@@ -105,25 +117,25 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
   auto a_at = [&](const std::string& k) {
     if (ra == 1) return getter("A", {k});
     auto args = batch_args(a);
-    args.push_back(m);
-    args.push_back(k);
+    args.push_back(ta ? k : m);
+    args.push_back(ta ? m : k);
     return getter("A", args);
   };
   auto b_at = [&](const std::string& k) {
     if (rb == 1) return getter("B", {k});
     auto args = batch_args(b);
-    args.push_back(k);
-    args.push_back(n);
+    args.push_back(tb ? n : k);
+    args.push_back(tb ? k : n);
     return getter("B", args);
   };
-  if (rb == 2 && ra >= 2) {
+  if (rb == 2 && ra >= 2 && !ta) {
     // Every row of A (batch dims folded in) against the one matrix B.
-    const int64_t rows = shape_size(a) / K, N = b[1];
+    const int64_t rows = shape_size(a) / K, N = tb ? b[0] : b[1];
     if (packable(ctx, rows, N, K)) {
       std::string row = "0";
       for (int64_t d = 0; d + 1 < ro; ++d) row = d == 0 ? "oc[0]" : "(" + row + ") * " + glsl_int(y[d]) + " + oc[" + std::to_string(d) + "]";
-      return packed_product(ctx, rows, N, K, "getAFlat(r * " + glsl_int(K) + " + k)", "getB(k, n)", row,
-                            "oc[" + std::to_string(ro - 1) + "]", "acc", {});
+      return packed_product(ctx, rows, N, K, "getAFlat(r * " + glsl_int(K) + " + k)", tb ? "getB(n, k)" : "getB(k, n)",
+                            row, "oc[" + std::to_string(ro - 1) + "]", finish, {});
     }
   }
   ProgramInfo p;
@@ -131,7 +143,7 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
   p.inputs = {{"A", 0}, {"B", 1}};
   p.output = ctx.outputs[0];
   p.body = "float process(int oc[OUT_RANK]) {\n  float acc = 0.0;\n" + dot_loop(K, a_at, b_at) +
-           "  return acc;\n}\n";
+           "  return " + finish + ";\n}\n";
   return std::vector<ProgramInfo>{p};
 }
 
