@@ -95,20 +95,9 @@ Status attention_contrib(const ir::Node& node, const std::vector<const Tensor*>&
     copy_to_bnsh(bnsh_view(pd, N, P, H), B, P, N, H, nullptr, kt.data<float>(), T, 0);
     copy_to_bnsh(bnsh_view(pd + B * N * P * H, N, P, H), B, P, N, H, nullptr, vt.data<float>(), T, 0);
   }
-  round_to_dtype(qt);
-  round_to_dtype(kt);
-  round_to_dtype(vt);
-
-  const bool causal = node.attr_int("unidirectional", 0) != 0 && S > 1;
   std::vector<float> mask;
-  GLINT_RETURN_IF_ERROR(build_mask(node, present(in, 3) ? in[3] : nullptr, "mask_index", true, B, S, P, T, causal,
-                                   node.attr_float("mask_filter_value", -10000.f), &mask));
   AttnProblem p;
-  p.batch = B, p.heads = N, p.kv_heads = N, p.q_len = S, p.kv_rows = T, p.head_size = H, p.v_head_size = Hv;
-  p.q = qt.data<float>(), p.k = kt.data<float>(), p.v = vt.data<float>();
-  p.scale = attention_scale(node, H);
-  p.mask = mask.empty() ? nullptr : mask.data();
-  GLINT_RETURN_IF_ERROR(use_attention_bias(node, present(in, 5) ? in[5] : nullptr, B, N, S, T, &p));
+  GLINT_RETURN_IF_ERROR(prepare_mha(node, in, qt, kt, vt, 3, "mask_index", true, B, N, S, P, T, H, Hv, &mask, &p));
   out.assign(node.outputs.size(), Tensor());
   out[0] = Tensor(x.dtype(), {B, S, a.Dv});
   p.out = out[0].data<float>();

@@ -69,6 +69,16 @@ Status use_attention_bias(const ir::Node& node, const Tensor* ab, int64_t B, int
 // mask input (int) and / or the causal rule (see contrib_attention.cc).
 Status build_mask(const ir::Node& node, const Tensor* m, const char* what, bool allow_attention_forms, int64_t B,
                   int64_t S, int64_t P, int64_t T, bool causal, float filter, std::vector<float>* mask);
+// The part MultiHeadAttention and Attention share once q, k, v are laid out
+// as BNSH (k, v with the past rows first): the three rounded to the I/O dtype
+// (in float16 the sums with the bias are float16 values too), the additive
+// mask from `mask` (the op's `mask_name` input) and the causal rule
+// (`unidirectional` with more than one query), the scale and the
+// attention_bias (input 5). The caller sets p->out (and scores) and runs it;
+// `mask_storage` holds the mask for as long as p is used.
+Status prepare_mha(const ir::Node& node, const std::vector<const Tensor*>& in, Tensor& qt, Tensor& kt, Tensor& vt,
+                   int mask_input, const char* mask_name, bool attention_mask_forms, int64_t B, int64_t N, int64_t S,
+                   int64_t P, int64_t T, int64_t H, int64_t Hv, std::vector<float>* mask_storage, AttnProblem* p);
 // past_key / past_value: both or neither, (B, N, P, H) and (B, N, P, Hv); *P = 0 without.
 Status past_pair(const ir::Node& node, const Tensor* pk, const Tensor* pv, int64_t B, int64_t N, int64_t H,
                  int64_t Hv, int64_t* P);

@@ -252,6 +252,23 @@ Status require_heads(const ir::Node& node, const char* name, int64_t* out) {
   return Status::Ok();
 }
 
+Status prepare_mha(const ir::Node& node, const std::vector<const Tensor*>& in, Tensor& qt, Tensor& kt, Tensor& vt,
+                   int mask_input, const char* mask_name, bool attention_mask_forms, int64_t B, int64_t N, int64_t S,
+                   int64_t P, int64_t T, int64_t H, int64_t Hv, std::vector<float>* mask_storage, AttnProblem* p) {
+  round_to_dtype(qt);
+  round_to_dtype(kt);
+  round_to_dtype(vt);
+  auto input = [&](size_t i) { return i < in.size() ? in[i] : nullptr; };
+  const bool causal = node.attr_int("unidirectional", 0) != 0 && S > 1;
+  GLINT_RETURN_IF_ERROR(build_mask(node, input(mask_input), mask_name, attention_mask_forms, B, S, P, T, causal,
+                                   node.attr_float("mask_filter_value", -10000.f), mask_storage));
+  p->batch = B, p->heads = N, p->kv_heads = N, p->q_len = S, p->kv_rows = T, p->head_size = H, p->v_head_size = Hv;
+  p->q = qt.data<float>(), p->k = kt.data<float>(), p->v = vt.data<float>();
+  p->scale = attention_scale(node, H);
+  p->mask = mask_storage->empty() ? nullptr : mask_storage->data();
+  return use_attention_bias(node, input(5), B, N, S, T, p);
+}
+
 float attention_scale(const ir::Node& node, int64_t head_size) {
   const float s = node.attr_float("scale", 0.f);
   return s != 0.f ? s : static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_size)));

@@ -34,6 +34,13 @@ inline ir::Node make_node(const std::string& op, int opset, size_t n_in, Attrs a
 // named "" in the node). The infer function, given the inputs as constants,
 // must agree with the kernel's outputs: dtypes always, shapes exactly with
 // `exact_shapes`, else wherever it knows the whole shape.
+// A com.microsoft node (opset 1) of `op`.
+inline ir::Node ms_node(const std::string& op, size_t n_in, Attrs attrs = {}, size_t n_out = 1) {
+  ir::Node n = make_node(op, 1, n_in, std::move(attrs), n_out);
+  n.domain = "com.microsoft";
+  return n;
+}
+
 inline Status run_cpu_kernel(ir::Node node, const std::vector<const Tensor*>& in, std::vector<Tensor>* out,
                              bool exact_shapes) {
   for (size_t i = 0; i < in.size() && i < node.inputs.size(); ++i)

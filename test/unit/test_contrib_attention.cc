@@ -23,11 +23,6 @@ using namespace glint::test;
 
 namespace {
 
-ir::Node ms_node(const std::string& op, size_t n_in, Attrs attrs = {}, size_t n_out = 1) {
-  ir::Node n = make_node(op, 1, n_in, std::move(attrs), n_out);
-  n.domain = "com.microsoft";
-  return n;
-}
 
 Tensor I32(const Shape& s, const std::vector<int64_t>& v) {
   Tensor t(DataType::kInt32, s);

@@ -13,11 +13,6 @@ using namespace glint::test;
 
 namespace {
 
-ir::Node ms_node(const std::string& op, size_t n_in, Attrs attrs = {}, size_t n_out = 1) {
-  ir::Node n = make_node(op, 1, n_in, std::move(attrs), n_out);
-  n.domain = "com.microsoft";
-  return n;
-}
 
 std::vector<double> as_doubles(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
