@@ -285,6 +285,23 @@ Status GraphRunner::run_cpu_step(size_t pos, std::vector<Slot>& slots) {
   return Status::Ok();
 }
 
+namespace {
+
+// Integer inputs at most this long may be shapes, axes or starts a shape
+// function reads as values.
+constexpr int64_t kShapeLikeElements = 64;
+
+bool outputs_known(const gl::KernelContext& ctx) {
+  for (size_t i = 0; i < ctx.outputs.size(); ++i) {
+    if (ctx.node && !ctx.node->has_output(i)) continue;
+    for (int64_t d : ctx.outputs[i].shape)
+      if (d < 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fell_back) {
   const plan::Step& step = plan_.steps[pos];
   const ir::Node& n = graph_.nodes[step.node];
@@ -312,6 +329,28 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
     return Status::Ok();
   }
   GLINT_RETURN_IF_ERROR(plan::infer_outputs(n, infer, ctx));
+  if (!outputs_known(ctx)) {
+    // The output shape hangs on a value only the GPU holds: a Reshape's
+    // shape or a Slice's starts computed on the GPU from Shape nodes. Read
+    // the small integer inputs back and infer again; that costs a read-back
+    // of a few values instead of sending the node, and its data, to the CPU.
+    // The values serve the shape function only: kernels may bake constant
+    // inputs into programs kept across runs, and these values change.
+    std::vector<size_t> read_back;
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      if (step.inputs[i] == plan::kNoValue || ctx.constants[i]) continue;
+      Slot& slot = slots[step.inputs[i]];
+      const gl::TensorDesc d = slot.desc();
+      if (!is_integer(d.dtype) || shape_size(d.shape) > kShapeLikeElements) continue;
+      if (!to_cpu(slot).ok()) continue;
+      ctx.constants[i] = &*slot.cpu;
+      read_back.push_back(i);
+    }
+    if (!read_back.empty()) {
+      GLINT_RETURN_IF_ERROR(plan::infer_outputs(n, infer, ctx));
+      for (size_t i : read_back) ctx.constants[i] = nullptr;
+    }
+  }
   std::string sig = plan::program_signature(ctx);
   if (st.passes.empty() || st.signature != sig) {
     set_passes(st, n, {}, "");

@@ -82,6 +82,13 @@ struct Window {
 Result<Window> resolve_window(const ir::Node& node, const Shape& in_spatial,
                               const Shape& out_spatial, const std::vector<int64_t>& kernel);
 
+// The most loop iterations one fragment may run, all of its loops together:
+// llvmpipe (gallivm) stops every loop past 65535 iterations counted over the
+// whole invocation, so a longer loop gives a wrong answer there, not a slow
+// one (and a real GPU's watchdog may reset the context). A kernel whose work
+// per output grows past this declines and the node runs on its CPU kernel.
+constexpr int64_t kMaxFragmentLoopIterations = 65535;
+
 inline bool decline(std::string* why, const std::string& reason) {
   if (why) *why = reason;
   return false;

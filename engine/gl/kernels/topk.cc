@@ -14,6 +14,12 @@ bool topk_supports(const KernelContext& ctx, std::string* why) {
   if (x.empty()) return decline(why, "a scalar input");
   if (normalize_axis(ctx.node->attr_int("axis", -1), x.size()) < 0) return decline(why, "axis out of range");
   if (ctx.outputs[0].shape.size() != x.size()) return decline(why, "output rank differs");
+  // The rank search loops len x len times per output element.
+  const int64_t len = x[normalize_axis(ctx.node->attr_int("axis", -1), x.size())];
+  if (len * len > kMaxFragmentLoopIterations)
+    return decline(why, "an axis of " + std::to_string(len) + ": the rank search would loop " +
+                            std::to_string(len * len) + " times per output (at most " +
+                            std::to_string(kMaxFragmentLoopIterations) + ")");
   return true;
 }
 
