@@ -51,17 +51,15 @@ int64_t programs_of(const Session& s) {
   return mem ? mem->programs : 0;
 }
 
-// One model on one backend: the figures as one JSON object.
-json run_model(const fs::path& dir, SessionOptions opts, int runs) {
+// One model on one backend (`meta`: its zoo.json): the figures as one JSON object.
+json run_model(const fs::path& dir, const json& meta, SessionOptions opts, int runs) {
   json r = {{"model", dir.filename().string()}, {"backend", backend_mode_name(opts.backend)}};
   auto fail = [&](const std::string& verdict, const std::string& why) {
     r["verdict"] = verdict;
     r["reason"] = one_line(why);
     return r;
   };
-  auto meta = read_meta(dir);
-  if (!meta.ok()) return fail("fail", meta.status().message());
-  const double rtol = meta->value("rtol", 1e-3), atol = meta->value("atol", 1e-3);
+  const double rtol = meta.value("rtol", 1e-3), atol = meta.value("atol", 1e-3);
 
   double t0 = now_ms();
   auto session = Session::create_from_file((dir / "model.onnx").string(), opts);
@@ -171,21 +169,26 @@ int cmd_zoo(int argc, char** argv) {
   const int runs = std::max(1, static_cast<int>(*runs_d));
 
   // session_options() reads --backend as one name: build it per backend.
-  std::vector<std::pair<fs::path, SessionOptions>> jobs;
+  struct Job {
+    fs::path dir;
+    json meta;  // its zoo.json, read once here (the workers inherit it)
+    SessionOptions opts;
+  };
+  std::vector<Job> jobs;
   const std::string filter = args->get("filter");
   for (const fs::path& dir : find_model_folders(args->positional)) {
     if (!filter.empty() && dir.filename().string().find(filter) == std::string::npos) continue;
-    if (args->has("fast")) {  // only the models zoo.json marks "fast" (make test's subset)
-      auto meta = read_meta(dir);
-      if (!meta.ok() || !meta->value("fast", false)) continue;
-    }
+    auto meta = read_meta(dir);
+    if (!meta.ok()) return fail(meta.status());
+    // --fast: only the models zoo.json marks "fast" (make test's subset).
+    if (args->has("fast") && !meta->value("fast", false)) continue;
     for (BackendMode b : backends) {
       Args one = *args;
       one.options.erase("backend");
       one.options.insert({"backend", backend_mode_name(b)});
       auto opts = session_options(one);
       if (!opts.ok()) return fail(opts.status());
-      jobs.push_back({dir, opts.value()});
+      jobs.push_back({dir, meta.value(), opts.value()});
     }
   }
   if (jobs.empty()) return fail(invalid_argument("no model folders (with model.onnx) found"));
@@ -194,7 +197,7 @@ int cmd_zoo(int argc, char** argv) {
   int passed = 0, failed = 0, skipped = 0;
   std::printf("%-8s %-8s %-34s %9s %9s %9s %7s  %s\n", "verdict", "backend", "model", "create ms", "first ms",
               "median ms", "GPU work", "max |diff| / reason");
-  auto job = [&](size_t i) { return run_model(jobs[i].first, jobs[i].second, runs).dump(); };
+  auto job = [&](size_t i) { return run_model(jobs[i].dir, jobs[i].meta, jobs[i].opts, runs).dump(); };
   auto on_result = [&](size_t i, const SupervisedResult& sr) {
     json r;
     if (sr.kind == SupervisedResult::kDone) {
@@ -203,19 +206,18 @@ int cmd_zoo(int argc, char** argv) {
     } else {
       r = {{"verdict", "fail"}, {"reason", sr.line}};
     }
-    r["model"] = jobs[i].first.filename().string();
-    r["backend"] = backend_mode_name(jobs[i].second.backend);
-    auto meta = read_meta(jobs[i].first);
-    if (meta.ok()) r["meta"] = meta.value();
+    r["model"] = jobs[i].dir.filename().string();
+    r["backend"] = backend_mode_name(jobs[i].opts.backend);
+    r["meta"] = jobs[i].meta;
     const std::string verdict = r.value("verdict", "fail");
     (verdict == "pass" ? passed : verdict == "skip" ? skipped : failed)++;
     std::string tail = verdict == "pass" ? "max |diff| " + std::to_string(r.value("max_abs_diff", 0.0)) : r.value("reason", "");
     if (verdict == "pass" && !r["cpu_nodes"].empty() && r["cpu_nodes"][0].value("flops", 0.0) > 0 &&
-        jobs[i].second.backend != BackendMode::kCpu)
+        jobs[i].opts.backend != BackendMode::kCpu)
       tail += "; heaviest CPU node " + r["cpu_nodes"][0].value("node", "") + " (" + r["cpu_nodes"][0].value("op", "") + ")";
     std::printf("%-8s %-8s %-34s %9.1f %9.1f %9.2f %7s  %s\n", verdict.c_str(), r["backend"].get<std::string>().c_str(),
                 r["model"].get<std::string>().c_str(), r.value("create_ms", 0.0), r.value("first_ms", 0.0),
-                r.value("median_ms", 0.0), jobs[i].second.backend == BackendMode::kCpu ? "-" : share(r).c_str(),
+                r.value("median_ms", 0.0), jobs[i].opts.backend == BackendMode::kCpu ? "-" : share(r).c_str(),
                 tail.c_str());
     std::fflush(stdout);
     results.push_back(std::move(r));

@@ -11,6 +11,7 @@
 // data-provider (where it ran) and data-bench ("done" once the median runs
 // are in); #custom's data-state ("done" | "error") for your own model.
 import * as glint from '../dist/index.mjs';
+import { bitmapFrom } from './bitmap.mjs';
 
 // Used when models/models.json cannot be read.
 const SQUEEZENET = {
@@ -126,19 +127,6 @@ async function getSession(ep) {
   const entry = { session, firstRunMs: {}, runs: {}, lastMs: undefined };
   state.sessions[key] = entry;
   return entry;
-}
-
-async function bitmapFrom(source) {
-  if (typeof source === 'string') {
-    const r = await fetch(source);
-    if (!r.ok) throw new Error(`could not load ${source} (HTTP ${r.status})`);
-    source = await r.blob();
-  }
-  try {
-    return await createImageBitmap(source);
-  } catch {
-    throw new Error('that file is not an image this browser can decode');
-  }
 }
 
 // The preview shows exactly the crop the model sees.

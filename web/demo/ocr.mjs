@@ -8,6 +8,7 @@
 // data-state ("loading" | "running" | "done" | "error") and data-provider.
 import * as glint from '../dist/index.mjs';
 import { parseDictionary, readText } from './ocr-pipeline.mjs';
+import { bitmapFrom } from './bitmap.mjs';
 
 const MODELS = {
   det: { file: '/models/ocr/ch_PP-OCRv4_det_infer.onnx', name: 'detection', title: 'PP-OCRv4 DB text detection' },
@@ -102,17 +103,7 @@ async function getSession(ep, key) {
 }
 
 async function imageFrom(source) {
-  if (typeof source === 'string') {
-    const r = await fetch(source);
-    if (!r.ok) throw new Error(`could not load ${source} (HTTP ${r.status})`);
-    source = await r.blob();
-  }
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(source);
-  } catch {
-    throw new Error('that file is not an image this browser can decode');
-  }
+  const bitmap = await bitmapFrom(source);
   const c = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = c.getContext('2d', { willReadFrequently: true });
   ctx.fillStyle = '#fff';   // a transparent PNG: its text on white, not on black

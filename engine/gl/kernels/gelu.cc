@@ -15,6 +15,13 @@ namespace {
 const char* kGeluErf = "0.5 * v * (1.0 + glint_erf(v * 0.7071067811865476))";
 const char* kGeluTanh = "0.5 * v * (1.0 + tanh(clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0)))";
 
+// Gelu and QuickGelu take X alone; FastGelu an optional bias; BiasGelu and
+// BiasAdd a bias (BiasAdd then a skip).
+bool takes_bias(const KernelContext& ctx) {
+  const std::string& op = ctx.node->op_type;
+  return op != "QuickGelu" && op != "Gelu" && ctx.inputs.size() > 1 && ctx.inputs[1];
+}
+
 }  // namespace
 
 bool gelu_supports(const KernelContext& ctx, std::string* why) {
@@ -26,8 +33,7 @@ bool gelu_supports(const KernelContext& ctx, std::string* why) {
   // Bias: one value per last-dim element; skip: the input's shape.
   const Shape& x = ctx.inputs[0]->shape;
   if (x.empty()) return decline(why, "a scalar input");
-  if (op != "QuickGelu" && op != "Gelu" && ctx.inputs.size() > 1 && ctx.inputs[1] &&
-      ctx.inputs[1]->shape != Shape{x.back()})
+  if (takes_bias(ctx) && ctx.inputs[1]->shape != Shape{x.back()})
     return decline(why, "the bias is not one value per last-dim element");
   if (op == "BiasAdd" && ctx.inputs[2]->shape != x) return decline(why, "skip does not have the input's shape");
   return true;
@@ -36,7 +42,7 @@ bool gelu_supports(const KernelContext& ctx, std::string* why) {
 Result<std::vector<ProgramInfo>> gelu_build(const KernelContext& ctx) {
   const ir::Node& n = *ctx.node;
   const std::string& op = n.op_type;
-  const bool has_bias = op != "QuickGelu" && op != "Gelu" && ctx.inputs.size() > 1 && ctx.inputs[1];
+  const bool has_bias = takes_bias(ctx);
   ProgramInfo p;
   p.name = "contrib_" + op;
   p.output = ctx.outputs[0];
