@@ -289,7 +289,17 @@ Status GlContext::probe() {
   };
   auto [r32f_ok, read_format] = renderable(GL_R32F);
   auto [r16f_ok, unused] = renderable(GL_R16F);
+  // GLES 3.0 and WebGL2 make R32UI color-renderable everywhere: the float
+  // bits storage needs nothing else (texture_layout.h, TextureLayout::bits).
+  auto [r32ui_ok, unused_ui] = renderable(GL_R32UI);
   (void)unused;
+  (void)unused_ui;
+  // Every program computes in highp; a fragment stage without 32-bit floats
+  // (some old mobile GPUs) would give wrong answers, not errors.
+  // (GLES 3.0 requires highp there, but WebGL reports what the GPU has.)
+  GLint range[2] = {0, 0}, float_bits = 0;
+  glGetShaderPrecisionFormat(GL_FRAGMENT_SHADER, GL_HIGH_FLOAT, range, &float_bits);
+  caps_.fragment_highp = float_bits >= 23;
   caps_.float_render = r32f_ok;
   caps_.half_float_render = r16f_ok || ext_half || ext_float;
   r32f_read_format_ = read_format;
@@ -303,15 +313,17 @@ Status GlContext::probe() {
     caps_ = apply_device_limits(caps_, limits);
     caps_.imposed_limits = spec;
   }
-  if (!caps_.float_render) {
-    // Half-float and RGBA8 storage are not implemented: without float32
-    // render targets there is no GPU executor (sessions on the default
-    // backend then run on the CPU kernels, and say why).
-    return unsupported("GL: float render targets are missing: an R32F texture is not color-renderable on '" +
-                       caps_.renderer + "' (" + caps_.version + "); EXT_color_buffer_float is " +
-                       (ext_float ? "listed" : "not listed") +
-                       (caps_.imposed_limits.empty() ? "" : "; limits imposed: " + caps_.imposed_limits) +
-                       " (half-float and RGBA8 storage are not implemented)");
+  const std::string imposed = caps_.imposed_limits.empty() ? "" : "; limits imposed: " + caps_.imposed_limits;
+  if (!caps_.fragment_highp) {
+    const std::string probed = float_bits >= 23 ? "fragment_highp=0 imposed"
+                                                 : std::to_string(float_bits) + " bits of precision";
+    return unsupported("GL: fragment shaders on '" + caps_.renderer + "' have no highp float (" + probed + ")" +
+                       imposed + "; glint's shaders need 32-bit floats");
+  }
+  if (!caps_.float_render && !r32ui_ok) {
+    return unsupported("GL: neither an R32F nor an R32UI texture is color-renderable on '" + caps_.renderer + "' (" +
+                       caps_.version + "); EXT_color_buffer_float is " + (ext_float ? "listed" : "not listed") +
+                       imposed);
   }
   return Status::Ok();
 }

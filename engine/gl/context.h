@@ -1,6 +1,7 @@
 // The GL context glint draws with: EGL surfaceless (Mesa) natively, a WebGL2
 // context under Emscripten. Probes the capabilities the executor depends on
-// and refuses to start without float render targets.
+// and refuses to start on a device it cannot compute exactly on (no highp
+// float in fragment shaders, or neither R32F nor R32UI render targets).
 #pragma once
 #include <memory>
 #include <string>

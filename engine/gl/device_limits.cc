@@ -40,10 +40,12 @@ Result<DeviceLimits> parse_device_limits(const std::string& spec) {
       limits.float_render = n != 0;
     } else if (key == "half_float_render") {
       limits.half_float_render = n != 0;
+    } else if (key == "fragment_highp") {
+      limits.fragment_highp = n != 0;
     } else {
       return invalid_argument("GL limits: unknown key '" + key +
                               "' (known: max_texture_size, max_draw_buffers, max_texture_units, float_render, "
-                              "half_float_render)");
+                              "half_float_render, fragment_highp)");
     }
   }
   return limits;
@@ -63,6 +65,7 @@ Capabilities apply_device_limits(Capabilities caps, const DeviceLimits& limits) 
   if (limits.max_texture_units) caps.max_texture_units = std::min(caps.max_texture_units, *limits.max_texture_units);
   if (limits.float_render) caps.float_render = caps.float_render && *limits.float_render;
   if (limits.half_float_render) caps.half_float_render = caps.half_float_render && *limits.half_float_render;
+  if (limits.fragment_highp) caps.fragment_highp = caps.fragment_highp && *limits.fragment_highp;
   return caps;
 }
 
@@ -70,7 +73,8 @@ std::string describe_limits(const Capabilities& caps) {
   std::ostringstream os;
   os << "max_texture_size " << caps.max_texture_size << ", max_draw_buffers " << caps.max_draw_buffers
      << ", max_texture_units " << caps.max_texture_units << ", float_render " << caps.float_render
-     << ", half_float_render " << caps.half_float_render;
+     << ", half_float_render " << caps.half_float_render << ", fragment_highp " << caps.fragment_highp
+     << "; textures hold " << (caps.float_render ? "float32" : "float32 bits as uint32 (R32UI/RGBA32UI)");
   return os.str();
 }
 

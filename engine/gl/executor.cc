@@ -46,6 +46,13 @@ inline Status debug_check(const char*) { return Status::Ok(); }
 
 
 
+// How a layout's texels travel in uploads and reads: floats as GL_FLOAT;
+// float bits (TextureLayout::bits) as GL_UNSIGNED_INT of the same bytes, so
+// the host buffers stay float either way.
+GLenum pixel_type(const TextureLayout& l) { return l.bits ? GL_UNSIGNED_INT : GL_FLOAT; }
+GLenum rgba_format(const TextureLayout& l) { return l.bits ? GL_RGBA_INTEGER : GL_RGBA; }
+GLenum red_format(const TextureLayout& l) { return l.bits ? GL_RED_INTEGER : GL_RED; }
+
 class GlTensor : public GpuTensor {
  public:
   GlTensor(TensorDesc desc, TextureLayout layout, std::shared_ptr<PooledTexture> texture, const void* owner)
@@ -134,18 +141,20 @@ class GlExecutor final : public Executor {
       std::vector<uint32_t> texels(static_cast<size_t>(layout.texels() * 4));
       pack_half8(layout, data, texels.data());
       glBindTexture(GL_TEXTURE_2D, gt->texture());
-      glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, texels.data());
+      glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, rgba_format(layout), pixel_type(layout),
+                      texels.data());
       GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
     } else if (layout.channel_packed()) {
       staging_.resize(static_cast<size_t>(layout.texels() * 4));
       pack_channels(layout, data, staging_.data());
       if (layout.layers > 1) {
         glBindTexture(GL_TEXTURE_2D_ARRAY, gt->texture());
-        glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, 0, layout.width, layout.height, layout.layers, GL_RGBA,
-                        GL_FLOAT, staging_.data());
+        glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, 0, layout.width, layout.height, layout.layers,
+                        rgba_format(layout), pixel_type(layout), staging_.data());
       } else {
         glBindTexture(GL_TEXTURE_2D, gt->texture());
-        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, staging_.data());
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, rgba_format(layout), pixel_type(layout),
+                        staging_.data());
       }
       GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
     } else if (layout.elements > 0) {
@@ -156,10 +165,11 @@ class GlExecutor final : public Executor {
       const int full_rows = static_cast<int>(layout.elements / w);
       const int rest = static_cast<int>(layout.elements % w);
       if (full_rows > 0) {
-        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, full_rows, GL_RED, GL_FLOAT, data);
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, full_rows, red_format(layout), pixel_type(layout), data);
       }
       if (rest > 0) {
-        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, full_rows, rest, 1, GL_RED, GL_FLOAT, data + full_rows * w);
+        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, full_rows, rest, 1, red_format(layout), pixel_type(layout),
+                        data + full_rows * w);
       }
       GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
     }
@@ -179,7 +189,8 @@ class GlExecutor final : public Executor {
       attach_output(*gt, layout.layers);
       for (int layer = 0; layer < layout.layers; ++layer) {
         glReadBuffer(GL_COLOR_ATTACHMENT0 + layer);
-        glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, staging_.data() + layer * layer_floats);
+        glReadPixels(0, 0, layout.width, layout.height, rgba_format(layout), pixel_type(layout),
+                     staging_.data() + layer * layer_floats);
       }
       glReadBuffer(GL_COLOR_ATTACHMENT0);
       GLINT_RETURN_IF_ERROR(debug_check("GL download"));
@@ -196,7 +207,7 @@ class GlExecutor final : public Executor {
     const bool float_storage = is_float_storage(gt->desc().dtype);
     if (layout.half_packed()) {  // constants only; read back for completeness
       std::vector<uint32_t> texels(static_cast<size_t>(layout.texels() * 4));
-      glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, texels.data());
+      glReadPixels(0, 0, layout.width, layout.height, rgba_format(layout), pixel_type(layout), texels.data());
       GLINT_RETURN_IF_ERROR(debug_check("GL download"));
       unpack_half8(layout, texels.data(), out.data<float>());
       GLINT_RETURN_IF_ERROR(decode_texels(out.data<float>(), layout.elements, &out));
@@ -207,22 +218,24 @@ class GlExecutor final : public Executor {
     const int64_t w = layout.width;
     const int full_rows = static_cast<int>(layout.elements / w);
     const int rest = static_cast<int>(layout.elements % w);
-    if (read_format_ == GL_RED) {
+    if (read_components(layout) == 1) {
       if (full_rows > 0) glReadPixels(0, 0, layout.width, full_rows, GL_RED, GL_FLOAT, dst);
       if (rest > 0) glReadPixels(0, full_rows, rest, 1, GL_RED, GL_FLOAT, dst + full_rows * w);
     } else {
-      // RGBA/FLOAT is what GLES guarantees for float color buffers; keep .r.
+      // RGBA/FLOAT is what GLES guarantees for float color buffers (and
+      // RGBA_INTEGER/UNSIGNED_INT for the float bits' uint ones); keep .r.
       // Read in bands to bound the staging memory.
       const int64_t band_rows = std::max<int64_t>(1, (int64_t{1} << 20) / w);
       staging_.resize(static_cast<size_t>(std::min<int64_t>(band_rows, std::max(full_rows, 1)) * w * 4));
       for (int64_t y = 0; y < full_rows; y += band_rows) {
         const int rows = static_cast<int>(std::min<int64_t>(band_rows, full_rows - y));
-        glReadPixels(0, static_cast<GLint>(y), layout.width, rows, GL_RGBA, GL_FLOAT, staging_.data());
+        glReadPixels(0, static_cast<GLint>(y), layout.width, rows, rgba_format(layout), pixel_type(layout),
+                     staging_.data());
         float* d = dst + y * w;
         for (int64_t i = 0, n = rows * w; i < n; ++i) d[i] = staging_[i * 4];
       }
       if (rest > 0) {
-        glReadPixels(0, full_rows, rest, 1, GL_RGBA, GL_FLOAT, staging_.data());
+        glReadPixels(0, full_rows, rest, 1, rgba_format(layout), pixel_type(layout), staging_.data());
         float* d = dst + full_rows * w;
         for (int i = 0; i < rest; ++i) d[i] = staging_[i * 4];
       }
@@ -250,7 +263,8 @@ class GlExecutor final : public Executor {
 #endif
     // Same reads as download(), into a pixel-pack buffer; then a fence.
     const bool packed = layout.channel_packed();
-    const int components = packed || read_format_ != GL_RED ? 4 : 1;
+    const int components = packed ? 4 : read_components(layout);
+    const GLenum format = components == 1 ? red_format(layout) : rgba_format(layout);
     const int64_t w = layout.width;
     const int full_rows = static_cast<int>(layout.elements / w);
     const int rest = static_cast<int>(layout.elements % w);
@@ -260,12 +274,12 @@ class GlExecutor final : public Executor {
     glBufferData(GL_PIXEL_PACK_BUFFER, static_cast<GLsizeiptr>(read_texels * components * sizeof(float)),
                  nullptr, GL_STREAM_READ);
     if (packed) {
-      glReadPixels(0, 0, layout.width, layout.height, GL_RGBA, GL_FLOAT, nullptr);
+      glReadPixels(0, 0, layout.width, layout.height, format, pixel_type(layout), nullptr);
     } else {
-      if (full_rows > 0) glReadPixels(0, 0, layout.width, full_rows, read_format_, GL_FLOAT, nullptr);
+      if (full_rows > 0) glReadPixels(0, 0, layout.width, full_rows, format, pixel_type(layout), nullptr);
       if (rest > 0) {
         const intptr_t offset = static_cast<intptr_t>(full_rows * w * components * sizeof(float));
-        glReadPixels(0, full_rows, rest, 1, read_format_, GL_FLOAT, reinterpret_cast<void*>(offset));
+        glReadPixels(0, full_rows, rest, 1, format, pixel_type(layout), reinterpret_cast<void*>(offset));
       }
     }
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
@@ -421,8 +435,9 @@ class GlExecutor final : public Executor {
     if (!ctx_->make_current().ok()) return;
     glFinish();
     if (glCheckFramebufferStatus(GL_READ_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) return;
-    float pixel[4];
-    glReadPixels(0, 0, 1, 1, GL_RGBA, GL_FLOAT, pixel);
+    float pixel[4];  // every texture holds floats, or every one float bits (layout_policy)
+    const bool bits = layout_policy().float_bits;
+    glReadPixels(0, 0, 1, 1, bits ? GL_RGBA_INTEGER : GL_RGBA, bits ? GL_UNSIGNED_INT : GL_FLOAT, pixel);
   }
 
   MemoryStats memory() const override {
@@ -493,6 +508,11 @@ class GlExecutor final : public Executor {
     if (!l.ok()) return l.status().with_context(where(pass, k) + " output");
     return l;
   }
+
+  // Components per texel an unpacked layout is read back with: GL_RED when
+  // the driver offers it for float buffers; otherwise the RGBA forms GLES
+  // guarantees (also for the float bits' uint buffers).
+  int read_components(const TextureLayout& l) const { return !l.bits && read_format_ == GL_RED ? 1 : 4; }
 
   Status check_units(const ProgramInfo& pass, size_t k) const {
     if (static_cast<int>(pass.inputs.size()) > ctx_->max_texture_units()) {

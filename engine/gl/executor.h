@@ -20,8 +20,11 @@ struct Capabilities {
   std::string version;      // GL_VERSION
   int max_texture_size = 0;
   int max_draw_buffers = 0;    // render targets one draw writes (WebGL2 promises 4)
-  bool float_render = false;   // EXT_color_buffer_float (R32F/RGBA32F render targets)
+  // EXT_color_buffer_float (R32F/RGBA32F render targets); without them every
+  // texture holds float bits in R32UI / RGBA32UI (LayoutPolicy::float_bits).
+  bool float_render = false;
   bool half_float_render = false;
+  bool fragment_highp = true;     // fragment shaders have highp (32-bit) float
   bool parallel_compile = false;  // KHR_parallel_shader_compile
   int max_texture_units = 16;     // samplers one fragment shader may read
   std::string imposed_limits;     // the GLINT_GL_LIMITS / env.webgl.limits spec in force ("" = none)
@@ -106,7 +109,8 @@ class Executor {
   // optimizations of the process (engine/core/tuning.h).
   LayoutPolicy layout_policy() const {
     const OptimizationFlags& flags = optimization_flags();
-    return {caps().max_texture_size, caps().max_draw_buffers, flags.packed, flags.planes, flags.half_weights};
+    return {caps().max_texture_size, caps().max_draw_buffers, flags.packed, flags.planes, flags.half_weights,
+            !caps().float_render};
   }
 
   // CPU -> GPU. float16 tensors arrive widened to float (see dtype.h).

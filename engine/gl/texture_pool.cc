@@ -37,8 +37,10 @@ int64_t TexturePool::budget() const { return state_->budget; }
 
 int64_t TextureKey::byte_size() const {
   switch (format) {
-    case TextureFormat::kR32F: return static_cast<int64_t>(width) * height * layers * 4;
-    case TextureFormat::kRGBA32F: return static_cast<int64_t>(width) * height * layers * 16;
+    case TextureFormat::kR32F:
+    case TextureFormat::kR32UI: return static_cast<int64_t>(width) * height * layers * 4;
+    case TextureFormat::kRGBA32F:
+    case TextureFormat::kRGBA32UI: return static_cast<int64_t>(width) * height * layers * 16;
   }
   return 0;
 }
@@ -47,6 +49,8 @@ GLenum gl_internal_format(TextureFormat f) {
   switch (f) {
     case TextureFormat::kR32F: return GL_R32F;
     case TextureFormat::kRGBA32F: return GL_RGBA32F;
+    case TextureFormat::kR32UI: return GL_R32UI;
+    case TextureFormat::kRGBA32UI: return GL_RGBA32UI;
   }
   return GL_R32F;
 }

@@ -10,6 +10,7 @@
 #include "engine/core/half.h"
 #include "engine/gl/codegen/embedded_shaders.h"
 #include "engine/gl/codegen/shader_composer.h"
+#include "engine/gl/device_limits.h"
 #include "engine/gl/executor.h"
 #include "engine/gl/executor_options.h"
 #include "engine/gl/layout/texture_layout.h"
@@ -98,7 +99,7 @@ TEST_CASE("gl: context creation and capabilities", "[gl]") {
   CHECK(!caps.renderer.empty());
   CHECK(caps.version.find("OpenGL ES 3") != std::string::npos);
   CHECK(caps.max_texture_size >= 2048);
-  CHECK(caps.float_render);
+  CHECK((caps.float_render || caps.imposed_limits.find("float_render=0") != std::string::npos));
   WARN("GL renderer: " << caps.renderer << "; " << caps.version << "; max texture " << caps.max_texture_size
                        << "; half float render " << caps.half_float_render << "; parallel compile "
                        << caps.parallel_compile);
@@ -562,6 +563,8 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
   const int max = executor().caps().max_texture_size;
   const LayoutPolicy limits = executor().layout_policy();
   SECTION("choice") {
+    // A desktop's policy, whatever limits the test's executor runs under.
+    const LayoutPolicy limits{max, kPlanes};
     auto act = choose_layout({DataType::kFloat32, {1, 10, 5, 7}}, limits).value();
     CHECK(act.kind == LayoutKind::kChannelsPlanes);
     CHECK(act.width == 2);   // 7 pixels, 4 per texel position
@@ -640,5 +643,53 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
       }
     }
   }
+  }
+}
+
+TEST_CASE("gl: without float render targets, textures hold float bits and give the same results", "[gl]") {
+  // An executor made while float_render=0 is imposed (as on a phone without
+  // EXT_color_buffer_float) keeps every value in R32UI / RGBA32UI texels.
+  const std::string previous = device_limits_spec();
+  set_device_limits("float_render=0");
+  auto made = create_executor();
+  set_device_limits(previous);
+  REQUIRE(made.ok());
+  Executor& bits = *made.value();
+  CHECK(!bits.caps().float_render);
+  REQUIRE(bits.layout_policy().float_bits);
+  auto through = [](Executor& ex, const Tensor& t, const std::vector<ProgramInfo>& passes) {
+    auto g = ex.upload(t);
+    REQUIRE(g.ok());
+    auto out = ex.run(passes, {g.value()}, 1);
+    INFO(out.status().message());
+    REQUIRE(out.ok());
+    auto back = ex.download(*out.value()[0]);
+    REQUIRE(back.ok());
+    return back.value();
+  };
+  for (const Shape& s : {Shape{7}, Shape{33, 65}, Shape{2, 7, 3, 5}, Shape{2, 10, 3, 13}}) {
+    DYNAMIC_SECTION("shape " << shape_str(s)) {
+      Tensor x = random_tensor(s, 21);
+      const float specials[] = {0.f, -0.f, INFINITY, -INFINITY, 1e-40f, 3.4e38f, -1.5f};
+      for (size_t i = 0; i < std::size(specials); ++i) x.data<float>()[i] = specials[i];
+      auto layout = choose_layout({DataType::kFloat32, s}, bits.layout_policy()).value();
+      CHECK(layout.bits);
+      CHECK((layout.format() == TextureFormat::kR32UI || layout.format() == TextureFormat::kRGBA32UI));
+      // Upload and download keep every bit.
+      auto g = bits.upload(x);
+      REQUIRE(g.ok());
+      auto back = bits.download(*g.value());
+      REQUIRE(back.ok());
+      CHECK(same_bytes(back.value(), x));
+      // A program reads and writes them as floats: the same bits as with
+      // float textures.
+      ProgramInfo p = program("scale", {{"X", 0}}, s, "float process(int oc[OUT_RANK]) { "
+                              "int i = 0; for (int d = 0; d < OUT_RANK; ++d) i = i * OUT_SHAPE[d] + oc[d]; "
+                              "return getXFlat(i) * 3.0 - 1.0; }\n");
+      Tensor with_bits = through(bits, x, {p});
+      Tensor with_floats = through(executor(), x, {p});
+      CHECK(same_bytes(with_bits, with_floats));
+      CHECK(with_bits.data<float>()[6] == -5.5f);
+    }
   }
 }

@@ -395,3 +395,56 @@ TEST_CASE("the work tally counts each step's FLOPs where it ran, bodies included
     }
   }
 }
+
+// Tensors larger than one texture of the device (a 20,000,000-element
+// activation; BERT's 30522x768 word embedding table): on the default
+// backend the nodes that cannot hold them run on the CPU, named with the
+// reason, and the results are those of the CPU backend. (Under the
+// small-device profile, max_texture_size=4096 holds 16.7M texels: CTest
+// unit-small-device.)
+TEST_CASE("tensors larger than a texture run on the default backend", "[session]") {
+  const int64_t n = 20000000, vocab = 30522, hidden = 768;
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {n});
+  b.input("ids", onnx::TensorProto::INT64, {1, 8});
+  b.initializer("two", {1}, {2.f});
+  std::mt19937 rng(5);
+  b.initializer("table", {vocab, hidden}, uniform_floats(rng, static_cast<size_t>(vocab * hidden)));
+  b.node("Mul", {"x", "two"}, {"m"}, "scale");
+  b.node("Relu", {"m"}, {"r"}, "relu");
+  b.node("ReduceMax", {"r"}, {"y"}, "max");
+  b.node("Gather", {"table", "ids"}, {"e"}, "embed");
+  b.output("y", onnx::TensorProto::FLOAT, {1});
+  b.output("e", onnx::TensorProto::FLOAT, {1, 8, hidden});
+  std::string bytes = b.bytes();
+  Tensor x(glint::DataType::kFloat32, {n});
+  for (int64_t i = 0; i < n; ++i) x.data<float>()[i] = static_cast<float>((i * 7919) % 100003) / 1000.f - 50.f;
+  Tensor ids = Tensor::from_int64s({1, 8}, {0, 101, 2054, vocab - 1, 7, 999, 15000, 1});
+
+  SessionOptions cpu_options;
+  cpu_options.backend = BackendMode::kCpu;
+  auto expected = make(bytes, cpu_options)->run({{"x", x}, {"ids", ids}});
+  REQUIRE(expected.ok());
+  auto session = make(bytes, SessionOptions{});
+  auto got = session->run({{"x", x}, {"ids", ids}});
+  INFO(got.status().message());
+  REQUIRE(got.ok());
+  for (const char* name : {"y", "e"}) {
+    INFO("output " << name);
+    CHECK(glint::compare_tensors(got.value().at(name), expected.value().at(name), 0.0, 0.0).equal);
+  }
+  float largest = 0.f;
+  for (int64_t i = 0; i < n; ++i) largest = std::max(largest, 2.f * x.data<float>()[i]);
+  CHECK(got.value().at("y").data<float>()[0] == largest);
+  CHECK(got.value().at("e").data<float>()[3 * hidden + 5] == b.proto().graph().initializer(1).float_data(
+                                                                   static_cast<int>((vocab - 1) * hidden + 5)));
+  auto caps = session->gpu_caps();
+  REQUIRE(caps);
+  const bool fits = int64_t{caps->max_texture_size} * caps->max_texture_size >= n;
+  for (const auto& p : session->placements()) {
+    if (p.node != "scale" && p.node != "relu") continue;
+    INFO(p.node << ": " << p.reason);
+    CHECK(p.gpu == fits);
+    if (!fits) CHECK_THAT(p.reason, Catch::Contains("20000000 elements does not fit"));
+  }
+}

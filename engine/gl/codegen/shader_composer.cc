@@ -94,6 +94,12 @@ std::string flat_of_fragment(const TextureLayout& l) {
   return "glint_px.y * " + std::to_string(l.width) + " + glint_px.x";
 }
 
+// What a main() writes to a render target for the vec4 `value`: the value,
+// or with float bits (TextureLayout::bits) its bit pattern.
+std::string stored(const TextureLayout& out, const std::string& value) {
+  return out.bits ? "floatBitsToUint(" + value + ")" : value;
+}
+
 // The same rounding as output_store() on each lane of `glint_v4`.
 std::string output_store4(DataType t, const std::string& in) {
   switch (t) {
@@ -152,7 +158,9 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   const size_t r = s.size();
   const std::string u = sampler_uniform_name(X);
   os << "// input " << X << ": " << desc_str(in.desc) << ", " << layout_str(in.layout) << "\n";
-  os << "uniform " << (in.layout.planar() ? "highp sampler2DArray " : "sampler2D ") << u << ";\n";
+  const char* sampler = in.layout.bits ? (in.layout.planar() ? "highp usampler2DArray " : "highp usampler2D ")
+                                       : (in.layout.planar() ? "highp sampler2DArray " : "sampler2D ");
+  os << "uniform " << sampler << u << ";\n";
   os << "const int " << X << "_RANK = " << r << ";\n";
   os << "const int " << X << "_SIZE = " << shape_size(s) << ";\n";
   if (r > 0) os << "const int " << X << "_SHAPE[" << r << "] = int[" << r << "](" << int_list(s) << ");\n";
@@ -169,15 +177,19 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   // glint_inv_size_X from textureSize() first.
   const std::string texel_fn = "glint_texel_" + X, inv = inv_size_name(X);
   os << "vec2 " << inv << ";\n";
+  // Float bits in uint texels (TextureLayout::bits) become floats here, so
+  // that nothing past this function knows about them.
   static const bool texture_reads = optimization_flags().texture_reads;
+  const std::string open = in.layout.bits ? "uintBitsToFloat(" : "", close = in.layout.bits ? ")" : "";
   if (!texture_reads) {
-    os << "vec4 " << texel_fn << "(" << (in.layout.planar() ? "ivec3" : "ivec2") << " t) { return texelFetch(" << u
-       << ", t, 0); }\n";
+    os << "vec4 " << texel_fn << "(" << (in.layout.planar() ? "ivec3" : "ivec2") << " t) { return " << open
+       << "texelFetch(" << u << ", t, 0)" << close << "; }\n";
   } else if (in.layout.planar()) {
-    os << "vec4 " << texel_fn << "(ivec3 t) { return texture(" << u << ", vec3((vec2(t.xy) + 0.5) * " << inv
-       << ", float(t.z))); }\n";
+    os << "vec4 " << texel_fn << "(ivec3 t) { return " << open << "texture(" << u << ", vec3((vec2(t.xy) + 0.5) * "
+       << inv << ", float(t.z)))" << close << "; }\n";
   } else {
-    os << "vec4 " << texel_fn << "(ivec2 t) { return texture(" << u << ", (vec2(t) + 0.5) * " << inv << "); }\n";
+    os << "vec4 " << texel_fn << "(ivec2 t) { return " << open << "texture(" << u << ", (vec2(t) + 0.5) * " << inv
+       << ")" << close << "; }\n";
   }
   std::vector<std::string> idx;
   for (size_t d = 0; d < r; ++d) idx.push_back("i" + std::to_string(d));
@@ -337,7 +349,7 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const s
   if (!planes) {
     one_pixel("  ");
     finish("  ");
-    os << "  glint_out = glint_v4;\n";
+    os << "  glint_out = " << stored(l, "glint_v4") << ";\n";
     os << "}\n";
     return;
   }
@@ -369,7 +381,7 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const s
       }
       finish(ind);
       if (!guard.empty()) os << "  }\n";
-      os << "  glint_out" << target << " = glint_v4;\n";
+      os << "  glint_out" << target << " = " << stored(l, "glint_v4") << ";\n";
     }
   }
   os << "}\n";
@@ -437,12 +449,15 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   os << "const int OUT_SIZE = " << out_size << ";\n";
   os << "const int OUT_SHAPE[" << out_eff.size() << "] = int[" << out_eff.size() << "](" << int_list(out_eff)
      << ");\n";
+  // The render targets; with float bits (TextureLayout::bits) uint textures.
+  const char* target_type = output_layout.bits ? "highp uvec4" : "vec4";
   if (output_layout.planar()) {
-    for (int p = 0; p < kPlanes; ++p) os << "layout(location = " << p << ") out vec4 glint_out" << p << ";\n";
-    os << "\n";
+    for (int p = 0; p < kPlanes; ++p)
+      os << "layout(location = " << p << ") out " << target_type << " glint_out" << p << ";\n";
   } else {
-    os << "layout(location = 0) out vec4 glint_out;\n\n";
+    os << "layout(location = 0) out " << target_type << " glint_out;\n";
   }
+  os << "\n";
 
   for (const auto& in : inputs) emit_input(os, in, out_eff);
 
@@ -486,7 +501,7 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   os << set_inv_sizes(inputs);
   os << "  ivec2 glint_px = ivec2(gl_FragCoord.xy);\n";
   os << "  int glint_index = " << flat_of_fragment(output_layout) << ";\n";
-  os << "  if (glint_index >= OUT_SIZE) { glint_out = vec4(0.0); return; }\n";
+  os << "  if (glint_index >= OUT_SIZE) { glint_out = " << stored(output_layout, "vec4(0.0)") << "; return; }\n";
   os << "  int oc[OUT_RANK];\n";
   if (out_shape.empty()) {
     os << "  oc[0] = 0;\n";
@@ -506,7 +521,7 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   os << "  float glint_v = process(oc);\n";
   if (!info.activation.empty()) os << "  glint_v = " << info.activation << ";\n";
   os << output_store(info.output.dtype);
-  os << "  glint_out = vec4(glint_v, 0.0, 0.0, 0.0);\n";
+  os << "  glint_out = " << stored(output_layout, "vec4(glint_v, 0.0, 0.0, 0.0)") << ";\n";
   os << "}\n";
   return os.str();
 }

@@ -21,7 +21,7 @@ const char* layout_kind_name(LayoutKind k) {
 std::string layout_str(const TextureLayout& l) {
   return std::string(layout_kind_name(l.kind)) + " " + std::to_string(l.width) + "x" +
          std::to_string(l.height) + (l.layers > 1 ? "x" + std::to_string(l.layers) : "") + " (" +
-         std::to_string(l.elements) + " elements)";
+         std::to_string(l.elements) + " elements" + (l.bits ? ", float bits in uint32" : "") + ")";
 }
 
 Result<TextureLayout> unpacked_r32f_layout(int64_t elements, int max_texture_size) {
@@ -58,7 +58,9 @@ bool gpu_holds_dtype(DataType t) {
   }
 }
 
-Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutPolicy& limits) {
+namespace {
+
+Result<TextureLayout> choose_arrangement(const TensorDesc& desc, const LayoutPolicy& limits) {
   const int max_texture_size = limits.max_texture_size;
   if (!gpu_holds_dtype(desc.dtype)) {
     return unsupported("texture layout: dtype " + dtype_name(desc.dtype) +
@@ -85,6 +87,14 @@ Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutPolicy& 
     if (auto l = channels_rgba_layout(desc.shape, limits)) return *l;
   }
   return unpacked_r32f_layout(shape_size(desc.shape), max_texture_size);
+}
+
+}  // namespace
+
+Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutPolicy& limits) {
+  GLINT_ASSIGN_OR_RETURN(TextureLayout l, choose_arrangement(desc, limits));
+  l.bits = limits.float_bits;
+  return l;
 }
 
 std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const LayoutPolicy& limits) {

@@ -50,7 +50,9 @@ enum class LayoutKind {
   kChannelsHalf8,
 };
 
-enum class TextureFormat { kR32F, kRGBA32F };
+// The GL storage of a layout's texels. The *32UI formats hold the same
+// float32 values as their bit patterns (TextureLayout::bits).
+enum class TextureFormat { kR32F, kRGBA32F, kR32UI, kRGBA32UI };
 
 // A kChannelsPlanes texel position: kPlaneBlocks channel blocks x
 // kPlanePixels pixels, one layer (and render target) each.
@@ -67,6 +69,10 @@ struct LayoutPolicy {
   bool packed = true;        // channel-packed RGBA for rank-4 floats
   bool planes = true;        // kChannelsPlanes where it fits
   bool half_weights = false; // kChannelsHalf8 for exact-half constants
+  // The device cannot render to float32 textures (no EXT_color_buffer_float,
+  // or float_render=0 imposed): every layout holds its float32 values as
+  // their bit patterns in R32UI / RGBA32UI textures (TextureLayout::bits).
+  bool float_bits = false;
 };
 
 struct TextureLayout {
@@ -77,6 +83,15 @@ struct TextureLayout {
   int layers = 1;        // > 1: a 2-D array texture (kChannelsPlanes)
   // For the channel-packed kinds: N, C, H, W of the tensor (else zeros).
   int64_t dims[4] = {0, 0, 0, 0};
+  // The texels are 32-bit unsigned integers holding the float32 values'
+  // bits (floatBitsToUint when a shader stores, uintBitsToFloat when it
+  // reads), for devices without float32 render targets. Why not half-float
+  // or RGBA8 targets, as TF.js and ONNX.js do there: R32UI and RGBA32UI are
+  // color-renderable and fetchable on every GLES 3.0 / WebGL2 device, so
+  // every value (int64 indices, large sums, NaN payloads) stays exactly what
+  // float32 storage gives, with the same texel count, and no kernel changes:
+  // the accessors and the output store are the only code that sees it.
+  bool bits = false;
 
   // Four float channels per RGBA32F texel (the two kChannels*RGBA kinds).
   bool channel_packed() const {
@@ -89,13 +104,15 @@ struct TextureLayout {
   int64_t plane_rows() const { return (channel_blocks() + kPlaneBlocks - 1) / kPlaneBlocks; }  // C8
   int64_t half_blocks() const { return (dims[1] + 7) / 8; }     // C8
   TextureFormat format() const {
-    return channel_packed() || half_packed() ? TextureFormat::kRGBA32F : TextureFormat::kR32F;
+    const bool four = channel_packed() || half_packed();
+    if (bits) return four ? TextureFormat::kRGBA32UI : TextureFormat::kR32UI;
+    return four ? TextureFormat::kRGBA32F : TextureFormat::kR32F;
   }
   int channels() const { return kind == LayoutKind::kUnpackedR32F ? 1 : 4; }
   int64_t texels() const { return static_cast<int64_t>(width) * height * layers; }
   int64_t byte_size() const { return texels() * channels() * 4; }
   bool operator==(const TextureLayout& o) const {
-    return kind == o.kind && width == o.width && height == o.height && layers == o.layers && elements == o.elements &&
+    return kind == o.kind && bits == o.bits && width == o.width && height == o.height && layers == o.layers && elements == o.elements &&
            dims[0] == o.dims[0] && dims[1] == o.dims[1] && dims[2] == o.dims[2] && dims[3] == o.dims[3];
   }
   bool operator!=(const TextureLayout& o) const { return !(*this == o); }
