@@ -419,6 +419,7 @@ TEST_CASE("tensors larger than a texture run on the default backend", "[session]
   std::string bytes = b.bytes();
   Tensor x(glint::DataType::kFloat32, {n});
   for (int64_t i = 0; i < n; ++i) x.data<float>()[i] = static_cast<float>((i * 7919) % 100003) / 1000.f - 50.f;
+  x.data<float>()[n - 1] = 1000.f;  // last, where a loop stopped early would not look
   Tensor ids = Tensor::from_int64s({1, 8}, {0, 101, 2054, vocab - 1, 7, 999, 15000, 1});
 
   SessionOptions cpu_options;
@@ -446,5 +447,64 @@ TEST_CASE("tensors larger than a texture run on the default backend", "[session]
     INFO(p.node << ": " << p.reason);
     CHECK(p.gpu == fits);
     if (!fits) CHECK_THAT(p.reason, Catch::Contains("20000000 elements does not fit"));
+  }
+}
+
+// Work per output past what one fragment may loop (kMaxFragmentLoopIterations:
+// llvmpipe silently stops longer loops, a real GPU's watchdog may reset):
+// the node runs on its CPU kernel, with the reason, and the answer is the
+// CPU backend's. The decisive value sits at the end of each block, where a
+// loop stopped early would miss it.
+TEST_CASE("reductions longer than a fragment may loop run on the CPU, correctly", "[session]") {
+  struct Case {
+    const char* op;
+    std::vector<int64_t> shape;
+    int opset;
+  };
+  const std::vector<Case> cases = {
+      {"GlobalAveragePool", {1, 2, 300, 300}, 13}, {"GlobalMaxPool", {1, 2, 300, 300}, 13},
+      {"ReduceSum", {2, 90000}, 13},               {"ArgMax", {2, 90000}, 13},
+      {"Softmax", {2, 90000}, 13},                 {"LayerNormalization", {2, 90000}, 17},
+  };
+  for (const Case& c : cases) {
+    INFO(c.op);
+    ModelBuilder b(c.opset);
+    const bool arg = std::string(c.op) == "ArgMax";
+    b.input("x", onnx::TensorProto::FLOAT, c.shape);
+    std::vector<std::string> inputs = {"x"};
+    const int64_t row = c.shape.back() * (c.shape.size() == 4 ? c.shape[2] : 1);
+    if (std::string(c.op) == "ReduceSum") {
+      b.initializer_i64("axes", {1}, {1});
+      inputs.push_back("axes");
+    }
+    if (std::string(c.op) == "LayerNormalization") {
+      b.initializer("scale", {row}, std::vector<float>(static_cast<size_t>(row), 1.f));
+      inputs.push_back("scale");
+    }
+    auto& node = b.node(c.op, inputs, {"y"}, "long");
+    if (arg) ModelBuilder::attr_int(node, "axis", 1);
+    b.output("y", arg ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT, {});
+    std::string bytes = b.bytes();
+    Tensor x(glint::DataType::kFloat32, c.shape);
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = u(rng);
+    for (int64_t end = row - 1; end < x.size(); end += row) x.data<float>()[end] = 50.f;
+    SessionOptions cpu_options;
+    cpu_options.backend = BackendMode::kCpu;
+    auto want = make(bytes, cpu_options)->run({{"x", x}});
+    REQUIRE(want.ok());
+    auto session = make(bytes, SessionOptions{});
+    auto got = session->run({{"x", x}});
+    INFO(got.status().message());
+    REQUIRE(got.ok());
+    auto cmp = glint::compare_tensors(got.value().at("y"), want.value().at("y"), 1e-5, 1e-6);
+    INFO(cmp.mismatch);
+    CHECK(cmp.equal);
+    for (const auto& p : session->placements()) {
+      INFO(p.reason);
+      CHECK(!p.gpu);
+      CHECK_THAT(p.reason, Catch::Contains("times in one fragment"));
+    }
   }
 }

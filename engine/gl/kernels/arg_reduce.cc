@@ -14,7 +14,7 @@ bool arg_reduce_supports(const KernelContext& ctx, std::string* why) {
   int64_t axis = normalize_axis(ctx.node->attr_int("axis", 0), rank);
   if (axis < 0) return decline(why, "axis out of range");
   if (ctx.inputs[0]->shape[axis] == 0) return decline(why, "an empty axis");
-  return true;
+  return loop_fits(ctx.inputs[0]->shape[axis], "the search along the axis", why);
 }
 
 Result<std::vector<ProgramInfo>> arg_reduce_build(const KernelContext& ctx) {

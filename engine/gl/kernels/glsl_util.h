@@ -94,4 +94,13 @@ inline bool decline(std::string* why, const std::string& reason) {
   return false;
 }
 
+// True when one fragment's loops, `iterations` in all, stay within
+// kMaxFragmentLoopIterations; otherwise declines naming `what` loops.
+// (Unknown sizes, negative, are asked again at run time.)
+inline bool loop_fits(int64_t iterations, const std::string& what, std::string* why) {
+  if (iterations <= kMaxFragmentLoopIterations) return true;
+  return decline(why, what + " would loop " + std::to_string(iterations) + " times in one fragment (more than " +
+                          std::to_string(kMaxFragmentLoopIterations) + ")");
+}
+
 }  // namespace glint::gl

@@ -88,7 +88,9 @@ bool matmul_supports(const KernelContext& ctx, std::string* why) {
   if ((n.attr_int("transA", 0) && ctx.inputs[0]->shape.size() < 2) ||
       (n.attr_int("transB", 0) && ctx.inputs[1]->shape.size() < 2))
     return decline(why, "transA / transB need operands of rank >= 2");
-  return true;
+  const Shape& a = ctx.inputs[0]->shape;
+  const int64_t k = n.attr_int("transA", 0) ? a[a.size() - 2] : a.back();
+  return loop_fits(k, "the inner product of length " + std::to_string(k), why);
 }
 
 Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
@@ -152,7 +154,8 @@ bool gemm_supports(const KernelContext& ctx, std::string* why) {
   if (ctx.inputs.size() < 2 || !ctx.inputs[0] || !ctx.inputs[1]) return decline(why, "A and B are required");
   if (ctx.inputs[0]->shape.size() != 2 || ctx.inputs[1]->shape.size() != 2)
     return decline(why, "Gemm operands must be 2-D");
-  return true;
+  const int64_t k = ctx.inputs[0]->shape[ctx.node->attr_int("transA", 0) ? 0 : 1];
+  return loop_fits(k, "the inner product of length " + std::to_string(k), why);
 }
 
 Result<std::vector<ProgramInfo>> gemm_build(const KernelContext& ctx) {

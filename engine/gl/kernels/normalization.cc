@@ -133,7 +133,8 @@ bool instancenorm_supports(const KernelContext& ctx, std::string* why) {
   if (!float_op(ctx, why)) return false;
   if (ctx.inputs.size() < 3 || !ctx.inputs[1] || !ctx.inputs[2]) return decline(why, "scale and B are required");
   if (ctx.inputs[0]->shape.size() < 3) return decline(why, "X must have rank >= 3");
-  return true;
+  const Shape& x = ctx.inputs[0]->shape;
+  return loop_fits(shape_size(Shape(x.begin() + 2, x.end())), "the statistics of a channel", why);
 }
 
 Result<std::vector<ProgramInfo>> instancenorm_build(const KernelContext& ctx) {
@@ -168,7 +169,7 @@ bool layernorm_supports(const KernelContext& ctx, std::string* why) {
     if (i < ctx.inputs.size() && ctx.inputs[i] && shape_size(ctx.inputs[i]->shape) != d)
       return decline(why, "Scale/B must cover the whole normalised block (no broadcasting)");
   if (ctx.inputs.size() < 2 || !ctx.inputs[1]) return decline(why, "Scale is required");
-  return true;
+  return loop_fits(d, "the statistics of a block of " + std::to_string(d), why);
 }
 
 Result<std::vector<ProgramInfo>> layernorm_build(const KernelContext& ctx) {
@@ -256,7 +257,7 @@ bool skip_layernorm_supports(const KernelContext& ctx, std::string* why) {
   for (size_t o = 1; o < ctx.outputs.size(); ++o)
     if (n.has_output(o) && static_cast<int>(o) != in.sum_out && ctx.outputs[o].dtype != DataType::kFloat32)
       return decline(why, "a statistics output is " + dtype_name(ctx.outputs[o].dtype));
-  return true;
+  return loop_fits(d, "the statistics of a block of " + std::to_string(d), why);
 }
 
 Result<std::vector<ProgramInfo>> skip_layernorm_build(const KernelContext& ctx) {

@@ -163,7 +163,9 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
 }
 
 bool global_pool_supports(const KernelContext& ctx, std::string* why) {
-  return spatial_ok(ctx, why);
+  if (!spatial_ok(ctx, why)) return false;
+  const Shape& x = ctx.inputs[0]->shape;
+  return loop_fits(shape_size(Shape(x.begin() + 2, x.end())), "the pool over every pixel", why);
 }
 
 Result<std::vector<ProgramInfo>> global_pool_build(const KernelContext& ctx) {

@@ -87,7 +87,11 @@ bool reduce_supports(const KernelContext& ctx, std::string* why) {
   if (ctx.inputs[0]->dtype != t) return decline(why, "output dtype differs from the input's");
   std::vector<int64_t> axes;
   bool noop;
-  return reduced_axes(ctx, &axes, &noop, why);
+  if (!reduced_axes(ctx, &axes, &noop, why)) return false;
+  int64_t count = 1;
+  for (int64_t a : axes) count *= noop ? 1 : ctx.inputs[0]->shape[a];
+  return loop_fits(op == "ReduceLogSumExp" ? 2 * count : count, "the reduction over " + std::to_string(count) +
+                   " elements", why);
 }
 
 Result<std::vector<ProgramInfo>> reduce_build(const KernelContext& ctx) {

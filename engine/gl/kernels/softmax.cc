@@ -33,7 +33,7 @@ bool rows_of(const KernelContext& ctx, Rows* r, std::string* why) {
 bool softmax_supports(const KernelContext& ctx, std::string* why) {
   if (!float_op(ctx, why)) return false;
   Rows r;
-  return rows_of(ctx, &r, why);
+  return rows_of(ctx, &r, why) && loop_fits(r.d, "a row of " + std::to_string(r.d), why);
 }
 
 Result<std::vector<ProgramInfo>> softmax_build(const KernelContext& ctx) {
