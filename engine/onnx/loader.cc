@@ -71,6 +71,15 @@ ir::ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v) {
   return info;
 }
 
+// A declared elem_type past the ONNX enum (44, say) would reach the kernels
+// as a dtype of no size; refuse it where the model declares it.
+Status check_declared_dtype(const ir::ValueInfo& info, const std::string& what) {
+  const int code = static_cast<int>(info.dtype);
+  if (code < 0 || code > static_cast<int>(DataType::kBFloat16))
+    return invalid_model(what + " declares elem_type " + std::to_string(code) + ", which is not an ONNX data type");
+  return Status::Ok();
+}
+
 Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
                                    int depth);
 
@@ -176,14 +185,17 @@ Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<st
     if (g.initializers.count(in.name())) continue;
     g.inputs.push_back(in.name());
     g.values[in.name()] = value_info_from_proto(in);
+    GLINT_RETURN_IF_ERROR(check_declared_dtype(g.values[in.name()], "graph input '" + in.name() + "'"));
   }
   for (const auto& out : gp.output()) {
     g.outputs.push_back(out.name());
     auto info = value_info_from_proto(out);
+    GLINT_RETURN_IF_ERROR(check_declared_dtype(info, "graph output '" + out.name() + "'"));
     if (info.dtype != DataType::kUndefined && !g.values.count(out.name())) g.values[out.name()] = info;
   }
   for (const auto& vi : gp.value_info()) {
     auto info = value_info_from_proto(vi);
+    GLINT_RETURN_IF_ERROR(check_declared_dtype(info, "value_info '" + vi.name() + "'"));
     if (info.dtype != DataType::kUndefined && !g.values.count(vi.name())) g.values[vi.name()] = info;
   }
   std::set<std::string> produced;

@@ -275,6 +275,16 @@ TEST_CASE("malformed models give clear errors", "[loader][bad-input]") {
     REQUIRE_FALSE(g.ok());
     CHECK_THAT(g.status().message(), Catch::Contains("initializer 'w'") && Catch::Contains("12 bytes"));
   }
+  SECTION("an input whose elem_type is not an ONNX data type") {
+    // Found by the fuzzer: a Trilu node test with elem_type 44 reached the kernel.
+    ModelBuilder b(14);
+    b.input("x", 44, {2, 3});
+    b.node("Trilu", {"x"}, {"y"}, "trilu");
+    b.output("y", onnx::TensorProto::FLOAT, {2, 3});
+    auto g = load(b.bytes());
+    REQUIRE_FALSE(g.ok());
+    CHECK_THAT(g.status().message(), Catch::Contains("graph input 'x'") && Catch::Contains("elem_type 44"));
+  }
   SECTION("an undeclared domain") {
     ModelBuilder b(13);
     b.input("x", onnx::TensorProto::FLOAT, {2});
