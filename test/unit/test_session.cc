@@ -339,6 +339,17 @@ TEST_CASE("held-out hostile models give errors naming the node and the problem",
          b.node("Range", {"start", "limit", "delta"}, {"y"}, "hostile");
        },
        {"'hostile'", "range is too long"}},
+      {"a Constant whose 'value' is declared a GRAPH (found by the fuzzer)",
+       [&](ModelBuilder& b) {
+         auto& n = b.node("Constant", {}, {"y"}, "hostile");
+         auto* a = n.add_attribute();
+         a->set_name("value");
+         a->set_type(onnx::AttributeProto::GRAPH);
+         a->mutable_t()->set_data_type(TensorProto::INT64);
+         a->mutable_t()->add_dims(1);
+         a->mutable_t()->add_int64_data(-1);
+       },
+       {"'hostile'", "'value' is not declared TENSOR"}},
       {"an initializer with a negative dim",
        initializer([](TensorProto& t) {
          t.set_data_type(TensorProto::FLOAT);
