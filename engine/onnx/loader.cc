@@ -274,7 +274,7 @@ int subgraph_depth_on_wire(const void* data, size_t size) {
     }
     if (!in.ConsumedEntireMessage() || in.CurrentPosition() != span.size) return -1;
   }
-  return deepest;
+  return std::max(0, deepest - 1);  // the main graph is not a subgraph
 }
 
 }  // namespace
