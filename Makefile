@@ -10,7 +10,12 @@ MODELS := models/data
 # Debian's emscripten needs Debian's node modules (acorn) on NODE_PATH.
 WEB_ENV := NODE_PATH=/usr/share/nodejs
 
-.PHONY: help deps deps-web build web docs models zoo-models zoo test demo demo-native bench asan clean
+# Seeds of the fuzz runs (tools/fuzz.sh): the ONNX node tests and models/data.
+NODE_TESTS := /usr/share/libonnx-testdata/data/node
+FUZZER := build/fuzz/test/fuzz/glint_fuzz_model
+FUZZ_SECONDS ?= 600
+
+.PHONY: help deps deps-web build web docs models zoo-models zoo test demo demo-native bench asan fuzz-build fuzz clean
 
 help:
 	@echo "make deps    install Debian packages (tools/deps.sh; quick when nothing is missing)"
@@ -24,6 +29,7 @@ help:
 	@echo "make demo-native  deps + build + models, then glint classify the default photo"
 	@echo "make bench   deps + build + web + models, then the browser benchmark (web/bench: glint vs TF.js, onnxruntime-web, ONNX.js) and glint bench natively"
 	@echo "make asan    deps + models, build the native-asan preset and run its tests"
+	@echo "make fuzz    deps + models, build the fuzz preset (clang, libFuzzer, ASan + UBSan) and fuzz model loading + a CPU run for FUZZ_SECONDS (600)"
 	@echo "make clean   remove the preset build directories"
 
 deps:
@@ -65,9 +71,11 @@ zoo:
 	@$(MAKE) --no-print-directory zoo-models GLINT_ZOO=full
 	@GLINT_ZOO=full bash tools/run-zoo.sh $(GLINT) build/zoo
 
-test: deps-web build web models zoo-models
+test: deps-web build web models zoo-models fuzz-build
 	@echo "==> ctest (build/native)"
 	@ctest --test-dir build/native --output-on-failure
+	@echo "==> ctest (build/fuzz: fuzz-short, a minute of fuzzing)"
+	@ctest --test-dir build/fuzz --output-on-failure
 
 demo: deps-web web models
 	@echo "==> demo page (web/demo) in headless Chromium"
@@ -98,6 +106,16 @@ asan: deps models
 	@echo "==> ctest (build/native-asan)"
 	@ctest --test-dir build/native-asan --output-on-failure
 
+# The fuzz preset builds only the engine (without GL) and the fuzz target.
+fuzz-build: deps
+	@echo "==> configure + build (preset fuzz, $(NPROC) jobs)"
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j$(NPROC)
+
+fuzz: fuzz-build models
+	@echo "==> fuzz $(FUZZ_SECONDS) s (corpus and findings in build/fuzz/fuzz-work)"
+	@bash tools/fuzz.sh $(FUZZER) build/fuzz/fuzz-work $(FUZZ_SECONDS) $(NODE_TESTS) $(MODELS)
+
 clean:
-	@echo "==> removing build/native build/native-asan build/web web/dist"
-	@rm -rf build/native build/native-asan build/web web/dist
+	@echo "==> removing build/native build/native-asan build/fuzz build/web web/dist"
+	@rm -rf build/native build/native-asan build/fuzz build/web web/dist

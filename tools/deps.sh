@@ -20,6 +20,7 @@ NATIVE_PACKAGES=(
   libonnx-dev libonnx-testdata python3-onnx python3-numpy
   libglm-dev catch2 libstb-dev nlohmann-json3-dev
   libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri
+  clang libclang-rt-14-dev  # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
 )
 
 # --- web build and browser tests (GLINT_DEPS_WEB=1) ---------------------------

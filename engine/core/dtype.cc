@@ -58,7 +58,9 @@ bool is_integer(DataType t) {
 }
 
 bool is_supported_storage(DataType t) {
-  return t != DataType::kUndefined && t != DataType::kComplex64 && t != DataType::kComplex128;
+  // Past the enum (a model's elem_type 44) storage_size() is 0: not storable either.
+  if (t == DataType::kString) return true;
+  return storage_size(t) != 0 && t != DataType::kComplex64 && t != DataType::kComplex128;
 }
 
 }  // namespace glint

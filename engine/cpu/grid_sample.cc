@@ -72,6 +72,11 @@ Status grid_sample(const ir::Node& node, const std::vector<const Tensor*>& input
     return node_error(node, "unknown padding_mode '" + pad + "'");
   const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
   const int64_t HO = grid.shape()[1], WO = grid.shape()[2];
+  // An empty X has no pixel to clamp or reflect to (the fuzzer found
+  // reflection reading X[-1]); under zeros every sample is outside: all zeros.
+  if ((H == 0 || W == 0) && pad != "zeros")
+    return node_error(node, "padding_mode '" + pad + "' has no pixel to take in an empty X " + tensor_desc(x));
+  if (H == 0 || W == 0) return Status::Ok();  // outputs[0] is allocated zero-filled
   const double xmin = align ? 0 : -0.5, xmax = align ? W - 1 : W - 0.5;
   const double ymin = align ? 0 : -0.5, ymax = align ? H - 1 : H - 0.5;
   Tensor& y = outputs[0];

@@ -5,6 +5,8 @@
 // other runtimes' generators, so tests compare them by dtype, shape and range.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <random>
 
 #include "engine/cpu/kernels.h"
@@ -16,8 +18,14 @@ namespace {
 
 std::mt19937 make_rng(const ir::Node& node) {
   if (node.has_attr("seed")) {
-    // The seed is a float attribute; its bits are as good a seed as its value.
-    return std::mt19937(static_cast<uint32_t>(static_cast<int64_t>(node.attr_float("seed", 0.f))));
+    // The seed is a float attribute. Its value seeds while it fits an int64
+    // (seed 1.0 draws as it always has); casting a NaN or a huge value is
+    // undefined (the fuzzer found seed NaN), so then its bits seed instead.
+    const float seed = node.attr_float("seed", 0.f);
+    if (std::fabs(seed) < 9.2e18f) return std::mt19937(static_cast<uint32_t>(static_cast<int64_t>(seed)));
+    uint32_t bits;
+    std::memcpy(&bits, &seed, sizeof bits);
+    return std::mt19937(bits);
   }
   std::random_device rd;
   return std::mt19937(rd());

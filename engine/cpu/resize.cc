@@ -6,6 +6,7 @@
 // clamping).
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/util.h"
@@ -21,6 +22,20 @@ struct ResizeParams {
 };
 
 bool is_upsample(const ir::Node& node) { return node.op_type == "Upsample"; }
+
+// floor(v) as a dim, or false when it is past what an int64 holds (casting
+// such a double is undefined behaviour: hostile scales like 1e30 get here).
+bool dim_from_double(double v, int64_t* dim) {
+  if (!(v >= 0 && v < 9.2e18)) return false;
+  *dim = static_cast<int64_t>(v);
+  return true;
+}
+
+std::string scale_str(double scale) {
+  std::ostringstream os;
+  os << scale;  // 1e+30, inf: what the model gave, short
+  return os.str();
+}
 
 // Reads scales / sizes (attribute for Upsample-7, inputs otherwise); `*known`
 // false when they are not constant.
@@ -61,10 +76,14 @@ Status resize_params(const ir::Node& node, const std::vector<const ir::ValueInfo
   for (int64_t i = 0; i < rank; ++i) p->out[i] = x.dims[i].value;
   if (!scales.empty()) {
     for (size_t i = 0; i < n; ++i) {
-      if (!(scales[i] > 0)) return node_error(node, "scales must be positive");
+      if (!(scales[i] > 0) || !std::isfinite(scales[i]))
+        return node_error(node, "scales must be positive and finite, given " + scale_str(scales[i]));
       const int64_t a = axes[i];
       p->scales[a] = scales[i];
-      p->out[a] = x.dims[a].known() ? static_cast<int64_t>(std::floor(x.dims[a].value * scales[i] + 1e-9)) : -1;
+      p->out[a] = -1;
+      if (x.dims[a].known() && !dim_from_double(std::floor(x.dims[a].value * scales[i] + 1e-9), &p->out[a]))
+        return node_error(node, "scale " + scale_str(scales[i]) + " makes axis " + std::to_string(a) + " of " +
+                                    x.describe() + " longer than an int64 can count");
     }
   } else {
     const std::string policy = node.attr_string("keep_aspect_ratio_policy", "stretch");
@@ -83,7 +102,10 @@ Status resize_params(const ir::Node& node, const std::vector<const ir::ValueInfo
         return node_error(node, "unknown keep_aspect_ratio_policy '" + policy + "'");
       for (int64_t a : axes) {
         p->scales[a] = common;
-        if (x.dims[a].known()) p->out[a] = static_cast<int64_t>(std::round(x.dims[a].value * common));
+        if (x.dims[a].known() && !dim_from_double(std::round(x.dims[a].value * common), &p->out[a]))
+          return node_error(node, "sizes " + shape_str(sizes) + " with keep_aspect_ratio_policy " + policy +
+                                      " make axis " + std::to_string(a) + " of " + x.describe() +
+                                      " longer than an int64 can count");
       }
     }
   }

@@ -183,8 +183,11 @@ Status infer_tile(const ir::Node& node, const std::vector<const ir::ValueInfo*>&
   for (size_t i = 0; i < reps.size(); ++i) {
     if (reps[i] < 0) return node_error(node, "repeats must be non-negative, given " + shape_str(reps));
     ir::Dim& d = outputs[0].dims[i];
-    if (d.known()) d.value *= reps[i];
-    else if (reps[i] != 1) d = ir::Dim{};
+    // Checked: a hostile repeat (2^62 of 4) wraps to 0 and would be a silent empty result.
+    if (d.known() && __builtin_mul_overflow(d.value, reps[i], &d.value))
+      return node_error(node, "repeats " + shape_str(reps) + " make axis " + std::to_string(i) + " of " +
+                                  x.describe() + " longer than an int64 can count");
+    if (!d.known() && reps[i] != 1) d = ir::Dim{};
   }
   return Status::Ok();
 }
@@ -257,7 +260,10 @@ Status infer_pad(const ir::Node& node, const std::vector<const ir::ValueInfo*>& 
   for (int64_t i = 0; i < rank; ++i) {
     ir::Dim& d = outputs[0].dims[i];
     if (!known || !d.known()) { d = ir::Dim{}; continue; }
-    d.value += pads[i] + pads[i + rank];
+    // Checked: pads near 2^62 wrap the sum, which would read as a crop below zero.
+    if (__builtin_add_overflow(d.value, pads[i], &d.value) || __builtin_add_overflow(d.value, pads[i + rank], &d.value))
+      return node_error(node, "pads " + shape_str(pads) + " make axis " + std::to_string(i) + " of " +
+                                  x.describe() + " longer than an int64 can count");
     if (d.value < 0)
       return node_error(node, "pads " + shape_str(pads) + " crop axis " + std::to_string(i) + " of " +
                                   x.describe() + " below zero");

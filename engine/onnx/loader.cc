@@ -1,8 +1,10 @@
 #include "engine/onnx/loader.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "engine/onnx/tensor_proto.h"
 #include "onnx/onnx.pb.h"
@@ -67,6 +69,15 @@ ir::ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v) {
     info.kind = ir::TypeKind::kOther;
   }
   return info;
+}
+
+// A declared elem_type past the ONNX enum (44, say) would reach the kernels
+// as a dtype of no size; refuse it where the model declares it.
+Status check_declared_dtype(const ir::ValueInfo& info, const std::string& what) {
+  const int code = static_cast<int>(info.dtype);
+  if (code < 0 || code > static_cast<int>(DataType::kBFloat16))
+    return invalid_model(what + " declares elem_type " + std::to_string(code) + ", which is not an ONNX data type");
+  return Status::Ok();
 }
 
 Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
@@ -174,14 +185,17 @@ Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<st
     if (g.initializers.count(in.name())) continue;
     g.inputs.push_back(in.name());
     g.values[in.name()] = value_info_from_proto(in);
+    GLINT_RETURN_IF_ERROR(check_declared_dtype(g.values[in.name()], "graph input '" + in.name() + "'"));
   }
   for (const auto& out : gp.output()) {
     g.outputs.push_back(out.name());
     auto info = value_info_from_proto(out);
+    GLINT_RETURN_IF_ERROR(check_declared_dtype(info, "graph output '" + out.name() + "'"));
     if (info.dtype != DataType::kUndefined && !g.values.count(out.name())) g.values[out.name()] = info;
   }
   for (const auto& vi : gp.value_info()) {
     auto info = value_info_from_proto(vi);
+    GLINT_RETURN_IF_ERROR(check_declared_dtype(info, "value_info '" + vi.name() + "'"));
     if (info.dtype != DataType::kUndefined && !g.values.count(vi.name())) g.values[vi.name()] = info;
   }
   std::set<std::string> produced;
@@ -217,6 +231,52 @@ Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<st
   return g;
 }
 
+// How deep subgraphs nest (If / Loop / Scan bodies within bodies), read from
+// the wire without recursion, for models too deep for protobuf to parse. It
+// follows only ModelProto.graph (7) -> GraphProto.node (1) ->
+// NodeProto.attribute (5) -> AttributeProto.g (6) / graphs (11) -> GraphProto
+// and skips every other field; each byte is read once, whatever the depth.
+// -1 when those messages are not well-formed wire data.
+int subgraph_depth_on_wire(const void* data, size_t size) {
+  enum class Kind { kModel, kGraph, kNode, kAttribute };
+  struct Span {
+    const uint8_t* begin;
+    int size;
+    Kind kind;
+    int depth;  // graphs above and including this message
+  };
+  std::vector<Span> todo = {{static_cast<const uint8_t*>(data), static_cast<int>(size), Kind::kModel, 0}};
+  int deepest = 0;
+  while (!todo.empty()) {
+    Span span = todo.back();
+    todo.pop_back();
+    google::protobuf::io::CodedInputStream in(span.begin, span.size);
+    while (uint32_t tag = in.ReadTag()) {
+      const uint32_t field = tag >> 3;
+      const bool followed = (tag & 7) == 2 &&
+                            ((span.kind == Kind::kModel && field == 7) || (span.kind == Kind::kGraph && field == 1) ||
+                             (span.kind == Kind::kNode && field == 5) ||
+                             (span.kind == Kind::kAttribute && (field == 6 || field == 11)));
+      if (!followed) {
+        if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) return -1;
+        continue;
+      }
+      uint32_t length;
+      if (!in.ReadVarint32(&length) || length > static_cast<uint32_t>(span.size - in.CurrentPosition())) return -1;
+      const uint8_t* begin = span.begin + in.CurrentPosition();
+      if (!in.Skip(static_cast<int>(length))) return -1;
+      Kind kind = span.kind == Kind::kGraph ? Kind::kNode
+                  : span.kind == Kind::kNode ? Kind::kAttribute
+                                             : Kind::kGraph;
+      int depth = kind == Kind::kGraph ? span.depth + 1 : span.depth;
+      deepest = std::max(deepest, depth);
+      todo.push_back({begin, static_cast<int>(length), kind, depth});
+    }
+    if (!in.ConsumedEntireMessage() || in.CurrentPosition() != span.size) return -1;
+  }
+  return std::max(0, deepest - 1);  // the main graph is not a subgraph
+}
+
 }  // namespace
 
 Result<ir::Graph> load_model(const void* data, size_t size) {
@@ -236,6 +296,12 @@ Result<ir::Graph> load_model(const void* data, size_t size) {
     if (probe.MergeFromCodedStream(&deeper) && deeper.ConsumedEntireMessage())
       return invalid_model("the model nests deeper than the parser's limit of 100 nested messages (about 33 "
                            "subgraphs within subgraphs); glint does not read models nested that deep");
+    // Deeper still: the wire data along the subgraph path tells nesting from garbage.
+    const int depth = subgraph_depth_on_wire(data, size);
+    if (depth > kMaxSubgraphDepth)
+      return invalid_model("the model nests deeper than the parser's limit of 100 nested messages: its subgraphs "
+                           "nest " + std::to_string(depth) + " levels deep (about 33 can be read); glint does not "
+                           "read models nested that deep");
     return invalid_model("not an ONNX model: the " + std::to_string(size) +
                          " bytes do not parse as an onnx.ModelProto (truncated, another format, or nested deeper "
                          "than " + std::to_string(kDeeperLimit) + " messages)" + describe_bytes(data, size));

@@ -1,5 +1,8 @@
 #include "engine/passes/passes.h"
 
+#include <map>
+#include <utility>
+
 namespace glint::passes {
 
 namespace {
@@ -8,6 +11,20 @@ Result<Tensor> constant_value(const ir::Node& n) {
     return invalid_model(n.describe() + ": Constant needs exactly one value attribute, has " +
                          std::to_string(n.attrs.size()));
   const auto& [name, a] = *n.attrs.begin();
+  // The value is read by the attribute's name, so its declared type must
+  // match (as the Constant kernel checks): a 'value' declared a GRAPH holds
+  // no tensor, and the fuzzer found one whose storage-less tensor then
+  // reached Reshape as its shape.
+  using K = ir::Attribute::Kind;
+  const std::map<std::string, std::pair<K, const char*>> kinds = {
+      {"value", {K::kTensor, "TENSOR"}}, {"value_float", {K::kFloat, "FLOAT"}},
+      {"value_floats", {K::kFloats, "FLOATS"}}, {"value_int", {K::kInt, "INT"}},
+      {"value_ints", {K::kInts, "INTS"}}, {"value_string", {K::kString, "STRING"}},
+      {"value_strings", {K::kStrings, "STRINGS"}}};
+  auto kind = kinds.find(name);
+  if (kind != kinds.end() && a.kind != kind->second.first)
+    return invalid_model(n.describe() + ": Constant attribute '" + name + "' is not declared " +
+                         kind->second.second + " (its type field says otherwise)");
   if (name == "value") return a.t;
   if (name == "value_float") return Tensor::scalar_f32(a.f);
   if (name == "value_floats") return Tensor::from_floats({static_cast<int64_t>(a.floats.size())}, a.floats);

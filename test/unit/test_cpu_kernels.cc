@@ -831,6 +831,16 @@ TEST_CASE("cpu: quantization, linear algebra, detection and sampling ops", "[cpu
     Tensor grid = F({1, 1, 2, 2}, {-1, -1, 0, 0});
     check_values(run_ok(make_node("GridSample", 16, 2, {{"align_corners", ai(1)}}), {&x, &grid})[0], DataType::kFloat32,
                  {1, 1, 1, 2}, {0, 1.5});
+    // An empty X (found by the fuzzer: reflection read X[-1]): zeros samples
+    // nothing, border and reflection have no pixel to take.
+    Tensor empty(DataType::kFloat32, {1, 1, 0, 2});
+    check_values(run_ok(make_node("GridSample", 16, 2), {&empty, &grid})[0], DataType::kFloat32, {1, 1, 1, 2}, {0, 0});
+    for (const char* pad : {"border", "reflection"}) {
+      std::vector<Tensor> out;
+      Status st = run(make_node("GridSample", 16, 2, {{"padding_mode", as(pad)}}), {&empty, &grid}, &out);
+      REQUIRE_FALSE(st.ok());
+      CHECK_THAT(st.message(), Catch::Contains("no pixel to take in an empty X"));
+    }
     Tensor v = F({1, 1, 1, 1}, {7});
     Tensor idx = I64({1, 1, 1, 1}, {3});
     check_values(run_ok(make_node("MaxUnpool", 11, 2, {{"kernel_shape", ais({2, 2})}, {"strides", ais({2, 2})}}), {&v, &idx})[0],

@@ -1,6 +1,8 @@
 // The session: placement (GPU, CPU fallback, forced CPU), feeds checked
 // against the model, and unsupported nodes named at creation.
 #include <catch2/catch.hpp>
+#include <functional>
+#include <limits>
 #include <random>
 
 #include "engine/core/compare.h"
@@ -260,6 +262,143 @@ TEST_CASE("hostile shapes and the memory cap give errors naming the node", "[ses
       // is what passes the cap: then the error names the output.
       CHECK_THAT(r.status().message(), Catch::Contains("'hostile'") || Catch::Contains("output 'y'"));
       CHECK_THAT(r.status().message(), Catch::Contains("bytes") || Catch::Contains("elements"));
+    }
+  }
+}
+
+// Held-out hostile models (issue 12): outputs too large for memory or for an
+// int64 (ConstantOfShape, Expand, Tile, Range, Resize, Pad), negative dims and
+// shapes, initializers whose data does not match their dims. Each model holds
+// only constants, as `glint run MODEL` would take it; each is an error naming
+// the node (or initializer) and the problem, at creation or at the run, on
+// every backend: no crash, no hang, no silent result.
+TEST_CASE("held-out hostile models give errors naming the node and the problem", "[session][bad-input]") {
+  using onnx::TensorProto;
+  const int64_t big = int64_t{1} << 31, huge = int64_t{1} << 32, wraps = int64_t{1} << 62;
+  const std::vector<float> x16(16, 1.f);
+  struct Case {
+    const char* what;
+    std::function<void(ModelBuilder&)> build;  // makes y, by a node named 'hostile' where there is one
+    std::vector<const char*> expect;           // in the error message
+  };
+  // `op`(x, k): x all ones, [4,4] (or [1,1] to expand), k an int64 constant.
+  auto with_k = [&](const char* op, std::vector<int64_t> k) {
+    return [=](ModelBuilder& b) {
+      const bool expand = std::string(op) == "Expand";
+      b.initializer("x", expand ? std::vector<int64_t>{1, 1} : std::vector<int64_t>{4, 4},
+                    expand ? std::vector<float>{1.f} : x16);
+      b.initializer_i64("k", {static_cast<int64_t>(k.size())}, k);
+      b.node(op, {"x", "k"}, {"y"}, "hostile");
+    };
+  };
+  auto resize_scales = [&](float scale) {
+    return [=](ModelBuilder& b) {
+      b.initializer("x", {1, 1, 4, 4}, x16);
+      b.initializer("scales", {4}, {1, 1, scale, scale});
+      b.node("Resize", {"x", "", "scales"}, {"y"}, "hostile");
+    };
+  };
+  auto initializer = [&](std::function<void(TensorProto&)> fill) {
+    return [=](ModelBuilder& b) {
+      auto* t = b.proto().mutable_graph()->add_initializer();
+      t->set_name("w");
+      fill(*t);
+      b.node("Neg", {"w"}, {"y"}, "neg");
+    };
+  };
+  const std::vector<Case> cases = {
+      {"Expand to [2^31, 2^31] floats: bytes overflow", with_k("Expand", {big, big}), {"'hostile'", "bytes"}},
+      {"Expand to [2^32, 2^32]: elements overflow", with_k("Expand", {huge, huge}), {"'hostile'", "elements"}},
+      {"Tile by [2^62, 2^62]: the dims wrap to 0", with_k("Tile", {wraps, wraps}), {"'hostile'", "longer than an int64"}},
+      {"Tile by a negative repeat", with_k("Tile", {-1, 2}), {"'hostile'", "non-negative"}},
+      {"Pad by 2^31 each side: bytes over the cap", with_k("Pad", {0, big, 0, big}), {"'hostile'", "bytes"}},
+      {"Pad by 2^62 each side: the dim wraps", with_k("Pad", {0, wraps, 0, wraps}), {"'hostile'", "longer than an int64"}},
+      {"Pad cropping below zero", with_k("Pad", {0, -9, 0, 0}), {"'hostile'", "below zero"}},
+      {"Reshape to a negative dim", with_k("Reshape", {-2, 8}), {"'hostile'", "invalid dim -2"}},
+      {"Resize by 1e5: bytes over the cap", resize_scales(1e5f), {"'hostile'", "bytes"}},
+      {"Resize by 1e30: past an int64", resize_scales(1e30f), {"'hostile'", "longer than an int64"}},
+      {"Resize by infinity", resize_scales(std::numeric_limits<float>::infinity()), {"'hostile'", "finite"}},
+      {"Resize to sizes [1, 1, 2^32, 2^32]",
+       [&](ModelBuilder& b) {
+         b.initializer("x", {1, 1, 4, 4}, x16);
+         b.initializer_i64("sizes", {4}, {1, 1, huge, huge});
+         b.node("Resize", {"x", "", "", "sizes"}, {"y"}, "hostile");
+       },
+       {"'hostile'", "elements"}},
+      {"ConstantOfShape with a negative dim",
+       [&](ModelBuilder& b) {
+         b.initializer_i64("k", {2}, {-3, 4});
+         b.node("ConstantOfShape", {"k"}, {"y"}, "hostile");
+       },
+       {"'hostile'", "negative dim"}},
+      {"Range over 10^18 int64s",
+       [&](ModelBuilder& b) {
+         b.initializer_i64("start", {}, {0});
+         b.initializer_i64("limit", {}, {1000000000000000000});
+         b.initializer_i64("delta", {}, {1});
+         b.node("Range", {"start", "limit", "delta"}, {"y"}, "hostile");
+       },
+       {"'hostile'", "range is too long"}},
+      {"a Constant whose 'value' is declared a GRAPH (found by the fuzzer)",
+       [&](ModelBuilder& b) {
+         auto& n = b.node("Constant", {}, {"y"}, "hostile");
+         auto* a = n.add_attribute();
+         a->set_name("value");
+         a->set_type(onnx::AttributeProto::GRAPH);
+         a->mutable_t()->set_data_type(TensorProto::INT64);
+         a->mutable_t()->add_dims(1);
+         a->mutable_t()->add_int64_data(-1);
+       },
+       {"'hostile'", "'value' is not declared TENSOR"}},
+      {"an initializer with a negative dim",
+       initializer([](TensorProto& t) {
+         t.set_data_type(TensorProto::FLOAT);
+         t.add_dims(-1);
+       }),
+       {"initializer 'w'", "negative dimension"}},
+      {"an initializer with fewer floats than its dims",
+       initializer([](TensorProto& t) {
+         t.set_data_type(TensorProto::FLOAT);
+         t.add_dims(2), t.add_dims(3);
+         for (float v : {1.f, 2.f, 3.f, 4.f}) t.add_float_data(v);
+       }),
+       {"initializer 'w'", "float_data holds 4 elements, dims say 6"}},
+      {"an initializer with fewer int64s than its dims",
+       initializer([](TensorProto& t) {
+         t.set_data_type(TensorProto::INT64);
+         t.add_dims(3);
+         t.add_int64_data(1), t.add_int64_data(2);
+       }),
+       {"initializer 'w'", "int64_data holds 2 elements, dims say 3"}},
+      {"an initializer whose dims overflow",
+       initializer([&](TensorProto& t) {
+         t.set_data_type(TensorProto::FLOAT);
+         t.add_dims(huge), t.add_dims(huge);
+         t.set_raw_data(std::string(16, '\0'));
+       }),
+       {"initializer 'w'", "too large"}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    ModelBuilder b(13);
+    c.build(b);
+    b.output("y", TensorProto::FLOAT, {});
+    b.proto().mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+    std::string bytes = b.bytes();
+    for (auto mode : {BackendMode::kCpu, BackendMode::kDefault}) {
+      SessionOptions o;
+      o.backend = mode;
+      auto s = Session::create(bytes.data(), bytes.size(), o);
+      std::string message;
+      if (s.ok()) {
+        auto r = s.value()->run({});
+        REQUIRE_FALSE(r.ok());
+        message = r.status().message();
+      } else {
+        message = s.status().message();
+      }
+      INFO(message);
+      for (const char* part : c.expect) CHECK_THAT(message, Catch::Contains(part));
     }
   }
 }
