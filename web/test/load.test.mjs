@@ -73,7 +73,8 @@ function table(checkpoints) {
 
 const t0 = Date.now();
 const server = await startServer({ port: 0 });
-const { browser, version } = await launchChromium({ extraArgs: ['--js-flags=--expose-gc'] });
+// gc() for the page, and exact heap figures (performance.memory is coarse and cached otherwise).
+const { browser, version } = await launchChromium({ extraArgs: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
 console.log(`load test: ${version}, ${runs} SqueezeNet runs (webgl), an MNIST session created and released every 50`);
 const failures = [];
 let result = null;
