@@ -145,9 +145,25 @@ val make_tensor(const std::string& type, val dims_js) {
   return o;
 }
 
+namespace {
+// Sessions alive on the process-wide GL executor (not the CPU backend), so
+// that releaseGpu() can refuse while one still points at it.
+int live_gpu_sessions = 0;
+
+bool uses_gpu(const Session& s) { return s.backend() != BackendMode::kCpu; }
+}  // namespace
+
 class WasmSession {
  public:
-  explicit WasmSession(std::unique_ptr<Session> s) : s_(std::move(s)) {}
+  explicit WasmSession(std::unique_ptr<Session> s) : s_(std::move(s)) {
+    if (s_ && uses_gpu(*s_)) ++live_gpu_sessions;
+  }
+  // Moved, never copied (embind moves the object into its own heap cell); a
+  // moved-from session holds nothing and counts for nothing.
+  WasmSession(WasmSession&&) = default;
+  ~WasmSession() {
+    if (s_ && uses_gpu(*s_)) --live_gpu_sessions;
+  }
 
   val inputs() const { return io_list(s_->inputs()); }
   val outputs() const { return io_list(s_->outputs()); }
@@ -276,6 +292,13 @@ class WasmSession {
 val create_session(uintptr_t ptr, double size, const std::string& backend) {
   auto mode = parse_backend_mode(backend);
   if (!mode.ok()) return error_object(mode.status());
+  if (mode.value() != BackendMode::kCpu) {
+    // A GPU that cannot start here (no WebGL2, no float render targets, ...)
+    // says so with kGlError whatever the cause, so that the JS layer tries
+    // the next execution provider instead of blaming the model.
+    auto gpu = shared_executor();
+    if (!gpu.ok()) return error_object(gl_error(gpu.status().message()));
+  }
   SessionOptions opts;
   opts.backend = mode.value();
   auto s = Session::create(reinterpret_cast<const void*>(ptr), static_cast<size_t>(size), opts);
@@ -283,6 +306,19 @@ val create_session(uintptr_t ptr, double size, const std::string& backend) {
   val o = val::object();
   o.set("session", val(WasmSession(std::move(s).value())));
   return o;
+}
+
+// After a lost WebGL context: destroys the process-wide GL executor (every
+// GL object made before the loss, the context handle too) so that the next
+// GPU session makes a fresh one on the restored context. The JS layer deletes
+// every GPU session first; returns {} or {error} when one is still alive.
+val release_gpu() {
+  if (live_gpu_sessions > 0) {
+    return error_object(internal_error(std::to_string(live_gpu_sessions) +
+                                       " GPU session(s) still alive; delete them before releasing the GL executor"));
+  }
+  release_shared_executor();
+  return val::object();
 }
 
 // Threads of the CPU kernels (the wasm provider) from now on, the caller
@@ -332,6 +368,7 @@ EMSCRIPTEN_BINDINGS(glint) {
   function("makeTensor", &glint::web::make_tensor);
   function("createSession", &glint::web::create_session);
   function("setNumThreads", &glint::web::set_num_threads);
+  function("releaseGpu", &glint::web::release_gpu);
   // env.webgl.limits, as GLINT_GL_LIMITS natively: read when the page's GL
   // context is made (engine/gl/device_limits.h).
   function("setGlLimits", &glint::gl::set_device_limits);

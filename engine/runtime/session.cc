@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <limits>
 #include <new>
+#include <optional>
 #include <stdexcept>
 
 #include "engine/core/half.h"
@@ -62,11 +63,24 @@ Status constants_in_bodies(ir::Graph& g) {
 
 }  // namespace
 
-Result<gl::Executor*> shared_executor() {
-  static Result<std::unique_ptr<gl::Executor>> executor = gl::create_executor();
-  if (!executor.ok()) return executor.status();
-  return executor.value().get();
+namespace {
+// The process-wide executor, or why it could not start: made on first use and
+// kept (a failure too, so that a machine without GL tries once), until
+// release_shared_executor() empties it.
+std::optional<Result<std::unique_ptr<gl::Executor>>>& executor_slot() {
+  static std::optional<Result<std::unique_ptr<gl::Executor>>> slot;
+  return slot;
 }
+}  // namespace
+
+Result<gl::Executor*> shared_executor() {
+  auto& slot = executor_slot();
+  if (!slot) slot.emplace(gl::create_executor());
+  if (!slot->ok()) return slot->status();
+  return slot->value().get();
+}
+
+void release_shared_executor() { executor_slot().reset(); }
 
 Session::~Session() = default;
 

@@ -161,5 +161,10 @@ class Session {
 
 // The process-wide GL executor (one context per process, made on first use).
 Result<gl::Executor*> shared_executor();
+// Destroys the process-wide executor (its context and every GL object it
+// made), so that the next GPU session makes a fresh one: after a lost WebGL
+// context nothing made before the loss can be used again. No session made on
+// the old executor may be alive (each holds a pointer to it).
+void release_shared_executor();
 
 }  // namespace glint

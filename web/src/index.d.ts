@@ -108,6 +108,17 @@ export declare namespace InferenceSession {
   /** @deprecated use ExecutionProviderConfig */
   type ExecutionProvider = ExecutionProviderConfig;
   type OnnxValueDataLocation = 'none' | 'cpu' | 'cpu-pinned' | 'texture' | 'gpu-buffer' | 'ml-tensor';
+  /** session.gpuMemory: the page's GL executor (shared by its webgl sessions). */
+  interface GpuMemory {
+    /** Textures holding tensors now (weights, and outputs of the run in progress). */
+    readonly liveTextures: number;
+    /** Textures kept for reuse by later runs and sessions. */
+    readonly pooledTextures: number;
+    /** Bytes of the live and pooled textures. */
+    readonly textureBytes: number;
+    /** Compiled shader programs. */
+    readonly programs: number;
+  }
   interface SessionOptions {
     /**
      * Tried in order; default ['auto']. 'webgl' = GPU with per-node wasm fallback, 'wasm' = CPU only,
@@ -206,7 +217,13 @@ export declare class InferenceSession {
   readonly lastRunMs?: number;
   readonly placements: readonly InferenceSession.NodePlacement[];
   readonly renderer: string;
-  readonly gpuMemory: { liveTextures: number; pooledTextures: number; textureBytes: number; programs: number } | null;
+  /**
+   * The GPU memory of the page's GL executor, which every webgl session of the page shares:
+   * textures in use (`liveTextures`), kept in the pool for reuse (`pooledTextures`), the bytes of
+   * both (`textureBytes`) and compiled programs (`programs`). Null on wasm, after release(), and
+   * while the WebGL context is lost. Steady under repeated runs (the load test checks it).
+   */
+  readonly gpuMemory: InferenceSession.GpuMemory | null;
   run(feeds: InferenceSession.FeedsType, options?: InferenceSession.RunOptions): Promise<InferenceSession.ReturnType>;
   run(feeds: InferenceSession.FeedsType, fetches: InferenceSession.FetchesType,
       options?: InferenceSession.RunOptions): Promise<InferenceSession.ReturnType>;
@@ -242,7 +259,10 @@ export declare const env: {
     simd?: boolean;
   };
   webgl: {
-    /** Limits to behave as a smaller GPU (read when the page's first WebGL session starts); each only lowers what the device has. */
+    /**
+     * Limits to behave as a smaller GPU (read when the page's first WebGL session starts); each only lowers
+     * what the device has, e.g. { max_texture_size: 4096, max_draw_buffers: 4, float_render: 0 }.
+     */
     limits?: {
       max_texture_size?: number;
       max_draw_buffers?: number;
@@ -250,6 +270,12 @@ export declare const env: {
       float_render?: boolean | 0 | 1;
       half_float_render?: boolean | 0 | 1;
     };
+    /**
+     * Milliseconds to wait for a lost WebGL context to be restored (read when it is lost; default 5000).
+     * Runs reject while it is lost; past this, sessions whose executionProviders list 'wasm' continue
+     * on wasm, the others keep rejecting until the browser restores the context (then they rebuild).
+     */
+    contextRestoreTimeout?: number;
     [key: string]: unknown;
   };
   logLevel: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';

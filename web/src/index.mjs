@@ -58,6 +58,10 @@ export const env = {
     // max_texture_units, float_render, half_float_render }, each only
     // lowering what the device has (GLINT_GL_LIMITS natively).
     limits: undefined,
+    // Milliseconds to wait for a lost WebGL context to come back (read when
+    // it is lost): past this, sessions that list 'wasm' continue on it and
+    // the others reject their runs until the browser restores the context.
+    contextRestoreTimeout: 5000,
   },
   logLevel: 'warning',
   versions: { glint: '0.1.0' },
@@ -264,6 +268,113 @@ function ensureCanvas(Module) {
   if (!c) return;  // no canvas: creating a GPU session fails with the engine's message
   Module.glintCanvas = c;
   Module.specialHTMLTargets['#glint-canvas'] = c;
+  Module.glintGpu = newGpuState(Module, c);
+}
+
+// ---------------------------------------------------------------------------
+// The engine's WebGL context: lost, restored, or without highp.
+// ---------------------------------------------------------------------------
+// Every webgl session of a module runs on one GL executor (one context on
+// Module.glintCanvas, engine/runtime/session.cc shared_executor), so a loss
+// is the module's: every webgl session on it rejects its runs until the
+// context is back, then makes a fresh engine session from the model bytes it
+// kept, on a fresh executor (nothing made before the loss is used again).
+//
+// Where a loss is seen: the engine issues a run's draws synchronously inside
+// one wasm call, so the page's 'webglcontextlost' event can arrive only
+// between awaits: before a run starts, while its readback is polled, or
+// between runs. A loss the browser notices while the engine is inside a call
+// (a GPU reset) turns the remaining GL calls into no-ops, whose reads give
+// zeros: so gl.isContextLost() and the loss count are checked again after
+// the outputs are read, and such a run rejects instead of answering wrong.
+
+// The attributes engine/gl/context.cc asks for: getContext() returns the
+// context made first, so glint's own probes ask for the same.
+const ENGINE_CONTEXT_ATTRIBUTES = {
+  alpha: false, depth: false, stencil: false, antialias: false, premultipliedAlpha: false,
+  preserveDrawingBuffer: false, powerPreference: 'high-performance',
+};
+
+function newGpuState(Module, canvas) {
+  const g = {
+    canvas,
+    sessions: new Set(),   // webgl sessions on this module
+    lost: null,            // the loss's message while lost
+    losses: 0,             // incremented on every loss: a run compares it before and after
+    restoreTimer: null,
+    // Settles when the sessions of the last loss have let go of their engine
+    // sessions and the executor made before it is gone.
+    settled: Promise.resolve(),
+  };
+  canvas.addEventListener('webglcontextlost', (e) => {
+    e.preventDefault();  // without it the browser never restores the context
+    onContextLost(Module, g, e.statusMessage);
+  }, false);
+  canvas.addEventListener('webglcontextrestored', () => onContextRestored(Module, g), false);
+  return g;
+}
+
+// The engine's context (made with the engine's attributes when glint asks
+// first), or null without WebGL2.
+function engineGl(g) {
+  try {
+    return g.canvas.getContext('webgl2', ENGINE_CONTEXT_ATTRIBUTES);
+  } catch {
+    return null;
+  }
+}
+
+// Why the webgl provider cannot start on this module now, or null (also null
+// without WebGL2: the engine reports that itself).
+function gpuUnusableReason(g) {
+  const gl = engineGl(g);
+  if (g.lost || (gl && gl.isContextLost())) return `${g.lost ?? 'WebGL context lost'}; not restored yet`;
+  if (!gl) return null;
+  const highp = gl.getShaderPrecisionFormat(gl.FRAGMENT_SHADER, gl.HIGH_FLOAT);
+  if (!highp || highp.precision === 0) {
+    return 'this device has no highp float in fragment shaders (getShaderPrecisionFormat(FRAGMENT_SHADER, ' +
+      "HIGH_FLOAT).precision is 0); glint's WebGL kernels compute in 32-bit float";
+  }
+  return null;
+}
+
+function restoreTimeoutMs() {
+  const ms = Number(env.webgl.contextRestoreTimeout);
+  return Number.isFinite(ms) && ms >= 0 ? ms : 5000;
+}
+
+function onContextLost(Module, g, statusMessage) {
+  if (g.lost) return;
+  g.losses += 1;
+  g.lost = `WebGL context lost${statusMessage ? ` (${statusMessage})` : ''}`;
+  for (const s of g.sessions) s._lost = `${g.lost}: runs reject until the browser restores it, then the session rebuilds itself`;
+  // Each session lets go of its engine session once a run in flight has
+  // rejected; then the executor goes, with every GL object made before the
+  // loss (on a lost context deleting them is a no-op).
+  g.settled = Promise.all([...g.sessions].map((s) => s._dropEngineSession())).then(() => {
+    checkCall(Module.releaseGpu(), 'glint: releasing the GL executor of the lost context');
+  });
+  g.settled.catch((e) => warnOnce(`release-gpu:${e.message}`, e.message));
+  clearTimeout(g.restoreTimer);
+  const ms = restoreTimeoutMs();
+  g.restoreTimer = setTimeout(() => {
+    if (!g.lost) return;
+    for (const s of g.sessions) s._onRestoreTimeout(ms);
+  }, ms);
+}
+
+function onContextRestored(Module, g) {
+  clearTimeout(g.restoreTimer);
+  g.restoreTimer = null;
+  if (!g.lost) return;
+  g.lost = null;
+  const gl = engineGl(g);
+  g.settled = g.settled.catch(() => {}).then(() => {
+    // Deleting objects of the lost context after the restore raises
+    // INVALID_OPERATION; the new executor must start with no error pending.
+    for (let i = 0; gl && i < 32 && gl.getError() !== gl.NO_ERROR; ++i) {}
+  });
+  for (const s of g.sessions) s._rebuildAfterRestore();
 }
 
 function glintError(message) {
@@ -756,6 +867,18 @@ function overrideFreeDimensions(bytes, overrides, severity) {
   return patched.bytes;
 }
 
+// The engine's session of `bytes` on `backend` ('default', 'cpu'):
+// {session} or {error, code}.
+function createEngineSession(Module, bytes, backend) {
+  const ptr = Module._malloc(bytes.length);
+  try {
+    Module.HEAPU8.set(bytes, ptr);
+    return Module.createSession(ptr, bytes.length, backend);
+  } finally {
+    Module._free(ptr);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // InferenceSession
 // ---------------------------------------------------------------------------
@@ -779,6 +902,10 @@ export class InferenceSession {
     // weight upload), create (the whole of create()).
     this.timings = timings;
     this._createdAt = now();
+    this._released = false;
+    // While the WebGL context is lost (or was not restored in time): the
+    // message runs reject with.
+    this._lost = null;
   }
 
   // create(urlOrBytes, options) or create(buffer, byteOffset, byteLength, options)
@@ -809,36 +936,49 @@ export class InferenceSession {
     const fetchMs = now() - t0;
     if (loaded.length === 0) throw glintError('InferenceSession.create: the model is empty (0 bytes)');
     const bytes = overrideFreeDimensions(loaded, options.freeDimensionOverrides, severity);
-    const ptr = Module._malloc(bytes.length);
-    try {
-      Module.HEAPU8.set(bytes, ptr);
-      const failures = [];
-      for (const name of names) {
-        if (PROVIDERS[name] === 'default') ensureCanvas(Module);
-        const r = Module.createSession(ptr, bytes.length, PROVIDERS[name]);
-        if (r.session) {
-          const t = r.session.timings();
-          const timings = { fetchMs, loadMs: t.loadMs, optimizeMs: t.optimizeMs, compileMs: t.compileMs, createMs: now() - t0 };
-          let reason = autoReason ?? `executionProviders asked for '${name}'`;
-          if (failures.length) reason += `; ${failures.join('; ')}: fell back to '${name}'`;
-          const n = Module.setNumThreads(threads, Module.glintMaxThreads);
-          const session = new InferenceSession(Module, r.session, name, reason, n, timings);
-          session._severity = severity;
-          if (options.enableProfiling) session.startProfiling();
-          return session;
-        }
-        // A provider that cannot start here (no WebGL2) gives way to the next
-        // one; a problem with the model itself is reported at once.
-        failures.push(`${name}: ${r.error}`);
-        if (r.code !== GL_ERROR_CODE) break;
-        if (!names.includes('wasm') && !names.includes('cpu')) {
-          failures[failures.length - 1] += " (WebGL2 is unavailable here; add 'wasm' to executionProviders to run on the CPU instead)";
+    const failures = [];
+    const cpuListed = names.includes('wasm') || names.includes('cpu');
+    for (const name of names) {
+      if (PROVIDERS[name] === 'default') {
+        ensureCanvas(Module);
+        if (Module.glintGpu) {
+          await Module.glintGpu.settled.catch(() => {});  // a lost context's executor is gone first
+          const why = gpuUnusableReason(Module.glintGpu);
+          if (why) {
+            failures.push(`${name}: ${why}${cpuListed ? '' : "; add 'wasm' to executionProviders to run on the CPU instead"}`);
+            continue;
+          }
         }
       }
-      throw glintError(failures.length === 1 ? failures[0].replace(/^\w+: /, '') : failures.join('; '));
-    } finally {
-      Module._free(ptr);
+      const r = createEngineSession(Module, bytes, PROVIDERS[name]);
+      if (r.session) {
+        const t = r.session.timings();
+        const timings = { fetchMs, loadMs: t.loadMs, optimizeMs: t.optimizeMs, compileMs: t.compileMs, createMs: now() - t0 };
+        let reason = autoReason ?? `executionProviders asked for '${name}'`;
+        if (failures.length) reason += `; ${failures.join('; ')}: fell back to '${name}'`;
+        const n = Module.setNumThreads(threads, Module.glintMaxThreads);
+        const session = new InferenceSession(Module, r.session, name, reason, n, timings);
+        session._severity = severity;
+        if (name === 'webgl') {
+          // Kept to rebuild the session after a lost context (the caller's
+          // array may change after create() returns).
+          const fetched = typeof source === 'string' || (typeof URL !== 'undefined' && source instanceof URL);
+          session._model = fetched || bytes !== loaded ? bytes : bytes.slice();
+          session._cpuListed = cpuListed;
+          Module.glintGpu?.sessions.add(session);
+        }
+        if (options.enableProfiling) session.startProfiling();
+        return session;
+      }
+      // A provider that cannot start here (no WebGL2) gives way to the next
+      // one; a problem with the model itself is reported at once.
+      failures.push(`${name}: ${r.error}`);
+      if (r.code !== GL_ERROR_CODE) break;
+      if (!cpuListed) {
+        failures[failures.length - 1] += " (WebGL2 is unavailable here; add 'wasm' to executionProviders to run on the CPU instead)";
+      }
     }
+    throw glintError(failures.length === 1 ? failures[0].replace(/^\w+: /, '') : failures.join('; '));
   }
 
   // run(feeds[, fetches][, options]) -> Promise<{name: Tensor}>. `fetches`: an
@@ -850,7 +990,7 @@ export class InferenceSession {
   }
 
   async _run(feeds, fetches, options) {
-    if (!this._h) throw glintError('InferenceSession.run: the session was released');
+    if (this._released) throw glintError('InferenceSession.run: the session was released');
     if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || feeds instanceof Tensor) {
       throw glintError("InferenceSession.run: feeds must be an object mapping input names to Tensors, e.g. { [session.inputNames[0]]: tensor }");
     }
@@ -880,8 +1020,11 @@ export class InferenceSession {
         throw glintError(`${what}: unknown output '${n}'; the model's outputs are ${this.outputNames.map((o) => `'${o}'`).join(', ')}`);
       }
     }
+    const gpu = this.executionProvider === 'webgl' ? this._m.glintGpu : null;
+    if (this._lost) throw glintError(`${what}: ${this._lost}`);
     const M = this._m;
     const h = this._h;
+    if (!h) throw glintError(`${what}: the session has no engine session (internal error)`);
     const tUpload = now();
     h.clearFeeds();
     for (const [name, t] of Object.entries(feeds)) {
@@ -898,6 +1041,14 @@ export class InferenceSession {
     }
     // Let the page paint before the engine takes the thread.
     await nextTick();
+    // A loss seen now, or by the end of the run (see "Where a loss is seen"),
+    // rejects the run: whatever the GPU computed is gone.
+    const losses = gpu ? gpu.losses : 0;
+    const gl = gpu ? engineGl(gpu) : null;
+    const lostDuringRun = () => gpu && (gpu.losses !== losses || (gl && gl.isContextLost()));
+    const lostError = () => glintError(`${what}: ${gpu.lost ?? 'WebGL context lost'} during the run: ` +
+      'the session rebuilds itself when the browser restores the context');
+    if (lostDuringRun() || this._lost) throw lostError();
     M.setNumThreads(this.numThreads, M.glintMaxThreads);  // threads are per module; sessions may differ
     const tRun = now();
     const started = h.runStart(names);
@@ -906,9 +1057,16 @@ export class InferenceSession {
     if (started.error !== undefined) throw glintError(tagged(started.error));
     // The GPU outputs are on their way back (pixel-pack buffer + fence): poll
     // from the event loop instead of stalling the page in readPixels.
-    for (let i = 0; !h.poll(); ++i) await (i < 4 ? nextTick() : sleep(Math.min(16, 1 << (i - 4))));
+    for (let i = 0; !h.poll(); ++i) {
+      await (i < 4 ? nextTick() : sleep(Math.min(16, 1 << (i - 4))));
+      if (lostDuringRun()) throw lostError();  // a lost fence may never signal
+    }
     const r = h.runFinish();
     if (r.error !== undefined) throw glintError(tagged(r.error));
+    if (lostDuringRun()) {
+      for (const o of r.outputs) o.tensor.delete();
+      throw lostError();
+    }
     const out = {};
     for (const o of r.outputs) out[o.name] = fromWasm(M, o.tensor);
     this.lastRunMs = r.runMs;
@@ -988,11 +1146,82 @@ export class InferenceSession {
   }
 
   async release() {
-    await this._queue;
+    await this._queue;  // runs queued before release() still run
+    this._released = true;
+    if (this._m.glintGpu) this._m.glintGpu.sessions.delete(this);
+    this._model = null;
     if (this._h) {
       this._h.delete();
       this._h = null;
     }
+  }
+
+  // Runs `fn` after the runs queued so far (and keeps later ones behind it).
+  _enqueue(fn) {
+    const job = this._queue.then(fn);
+    this._queue = job.catch(() => {});
+    return job;
+  }
+
+  // The context is lost: the engine session goes once a run in flight has
+  // rejected (its GL objects are gone with the context).
+  _dropEngineSession() {
+    return this._enqueue(() => {
+      if (this._h && this.executionProvider === 'webgl') {
+        this._h.delete();
+        this._h = null;
+      }
+    });
+  }
+
+  // The context is back: a fresh engine session from the kept model bytes,
+  // before any run queued after this point.
+  _rebuildAfterRestore() {
+    const g = this._m.glintGpu;
+    const settled = g.settled;
+    return this._enqueue(async () => {
+      await settled;
+      if (this._released || this.executionProvider !== 'webgl' || this._h || g.lost) return;
+      const why = gpuUnusableReason(g);
+      const r = why ? { error: why } : createEngineSession(this._m, this._model, 'default');
+      if (r.session) {
+        this._h = r.session;
+        this._lost = null;
+        if (this._profiling) r.session.setProfiling(true);
+        return;
+      }
+      this._fallBackToWasm(`the WebGL context was restored but the session could not be rebuilt on it: ${r.error}`);
+    });
+  }
+
+  // The context did not come back within `ms`.
+  _onRestoreTimeout(ms) {
+    return this._enqueue(() => {
+      if (this._released || this.executionProvider !== 'webgl' || this._h) return;
+      this._fallBackToWasm(`${this._m.glintGpu.lost} and not restored within ${ms} ms (env.webgl.contextRestoreTimeout)`);
+    });
+  }
+
+  // Continues on wasm when executionProviders listed it; else runs reject
+  // with `why` (and the session rebuilds if the context comes back later).
+  _fallBackToWasm(why) {
+    if (!this._cpuListed) {
+      this._lost = `${why}; add 'wasm' to executionProviders to continue on the CPU instead`;
+      return;
+    }
+    const r = createEngineSession(this._m, this._model, 'cpu');
+    if (!r.session) {
+      this._lost = `${why}; and the wasm session failed: ${r.error}`;
+      return;
+    }
+    this._h = r.session;
+    this._lost = null;
+    this._model = null;
+    this._m.glintGpu.sessions.delete(this);
+    this.executionProvider = 'wasm';
+    this.executionProviderReason += `; ${why}: fell back to 'wasm'`;
+    if (this._profiling) r.session.setProfiling(true);
+    warnOnce(`context-fallback:${why}`, `${why}: sessions that list 'wasm' continue on it`, this._severity);
   }
 }
 

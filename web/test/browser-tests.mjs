@@ -3,6 +3,7 @@
 // failure and returns {detail, metrics}.
 import * as glint from '../dist/index.mjs';
 import { runCompat } from './compat.mjs';
+import { deviceTests } from './device-tests.mjs';
 import { classify as ortSample } from './ort-sample.mjs';
 import {
   SQUEEZENET_IMAGE_OPTIONS, fetchBytes, floatsOf, halfToFloat, loadLabels, maxAbsDiff, median,
@@ -503,6 +504,7 @@ export const tests = {
   'image-options': () => imageOptions(),
   'compat-ort-webgl': () => compat('webgl'),
   'compat-ort-wasm': () => compat('wasm'),
+  ...deviceTests,
 };
 
 export async function run(name) {

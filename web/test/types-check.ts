@@ -47,6 +47,11 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
   const texts: string[] = words.data;
   env.wasm.initTimeout = 5000;
   env.wasm.wasmBinary = new Uint8Array(8);
+  // A small device's limits, the wait for a lost context, the GPU memory figures.
+  env.webgl.limits = { max_texture_size: 4096, max_draw_buffers: 4, float_render: 0 };
+  env.webgl.contextRestoreTimeout = 2000;
+  const gpu: InferenceSession.GpuMemory | null = session.gpuMemory;
+  if (gpu) console.log(gpu.liveTextures, gpu.pooledTextures, gpu.textureBytes, gpu.programs);
   console.log(r, r2, pixels.width, url.length, floats.length, h.size, texts.length);
   return y.size + data.length + out2['Plus214_Output_0'].dims[1] + why.length + threads;
 }

@@ -14,12 +14,13 @@ export const CHROMIUM_ARGS = [
   '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
 ];
 
-export async function launchChromium() {
+// `extraArgs`: more flags for this launch (the load test adds --js-flags=--expose-gc).
+export async function launchChromium({ extraArgs = [] } = {}) {
   const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
     throw new Error(`${executablePath} not found: apt-get install chromium (or set CHROMIUM)`);
   }
   // playwright-core makes (and removes) a fresh temporary profile for the launch.
-  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
   return { browser, version: `Chromium ${browser.version()}` };
 }
