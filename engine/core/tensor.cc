@@ -138,6 +138,23 @@ int64_t Tensor::get_as_int64(int64_t i) const {
   }
 }
 
+namespace {
+// A double as an int64 without undefined behaviour: NaN is 0 and values past
+// the range saturate. Narrower integers then take its low bits (a defined
+// conversion), so an int8 Pow of 2^7 wraps to -128 (the fuzzer found the
+// direct cast of 128 to int8, which is undefined).
+int64_t double_to_int64(double v) {
+  if (std::isnan(v)) return 0;
+  if (v >= 9223372036854775807.0) return INT64_MAX;
+  if (v <= -9223372036854775808.0) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+uint64_t double_to_uint64(double v) {
+  if (v >= 0 && v < 18446744073709551616.0) return static_cast<uint64_t>(v);
+  return v >= 0 ? UINT64_MAX : static_cast<uint64_t>(double_to_int64(v));
+}
+}  // namespace
+
 void Tensor::set_from_double(int64_t i, double v) {
   switch (dtype_) {
     case DataType::kFloat32: data<float>()[i] = static_cast<float>(v); break;
@@ -146,15 +163,15 @@ void Tensor::set_from_double(int64_t i, double v) {
       data<float>()[i] = bfloat16_to_float(float_to_bfloat16(static_cast<float>(v)));
       break;
     case DataType::kFloat64: data<double>()[i] = v; break;
-    case DataType::kUint8: data<uint8_t>()[i] = static_cast<uint8_t>(v); break;
+    case DataType::kUint8: data<uint8_t>()[i] = static_cast<uint8_t>(double_to_int64(v)); break;
     case DataType::kBool: data<uint8_t>()[i] = v != 0.0 ? 1 : 0; break;
-    case DataType::kInt8: data<int8_t>()[i] = static_cast<int8_t>(v); break;
-    case DataType::kUint16: data<uint16_t>()[i] = static_cast<uint16_t>(v); break;
-    case DataType::kInt16: data<int16_t>()[i] = static_cast<int16_t>(v); break;
-    case DataType::kInt32: data<int32_t>()[i] = static_cast<int32_t>(v); break;
-    case DataType::kUint32: data<uint32_t>()[i] = static_cast<uint32_t>(v); break;
-    case DataType::kInt64: data<int64_t>()[i] = static_cast<int64_t>(v); break;
-    case DataType::kUint64: data<uint64_t>()[i] = static_cast<uint64_t>(v); break;
+    case DataType::kInt8: data<int8_t>()[i] = static_cast<int8_t>(double_to_int64(v)); break;
+    case DataType::kUint16: data<uint16_t>()[i] = static_cast<uint16_t>(double_to_int64(v)); break;
+    case DataType::kInt16: data<int16_t>()[i] = static_cast<int16_t>(double_to_int64(v)); break;
+    case DataType::kInt32: data<int32_t>()[i] = static_cast<int32_t>(double_to_int64(v)); break;
+    case DataType::kUint32: data<uint32_t>()[i] = static_cast<uint32_t>(double_to_int64(v)); break;
+    case DataType::kInt64: data<int64_t>()[i] = static_cast<int64_t>(double_to_int64(v)); break;
+    case DataType::kUint64: data<uint64_t>()[i] = double_to_uint64(v); break;
     default: break;
   }
 }

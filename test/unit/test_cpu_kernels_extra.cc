@@ -274,3 +274,20 @@ TEST_CASE("Dropout in training mode zeroes or scales each element", "[cpu]") {
   CHECK(inf[0].get_as_double(5) == 3.0);
   CHECK(inf[1].get_as_double(5) == 1.0);
 }
+
+TEST_CASE("integer results past their dtype's range wrap, and NaN is 0, without undefined casts", "[cpu]") {
+  // Found by the fuzzer: an int8 Pow of 2^7 cast 128 to int8 directly.
+  Tensor x(DataType::kInt8, {1}), e(DataType::kInt8, {1});
+  x.data<int8_t>()[0] = 2, e.data<int8_t>()[0] = 7;
+  check_values(run_ok(make_node("Pow", 15, 2), {&x, &e})[0], DataType::kInt8, {1}, {-128});
+  Tensor t(DataType::kInt8, {4});
+  for (int64_t i = 0; i < 4; ++i) t.set_from_double(i, std::vector<double>{-129, std::nan(""), 1e30, -1e30}[i]);
+  CHECK(t.data<int8_t>()[0] == 127);
+  CHECK(t.data<int8_t>()[1] == 0);
+  CHECK(t.data<int8_t>()[2] == -1);  // saturated to INT64_MAX, whose low byte is 0xff
+  CHECK(t.data<int8_t>()[3] == 0);   // INT64_MIN's low byte
+  Tensor u(DataType::kUint64, {2});
+  u.set_from_double(0, 1e30), u.set_from_double(1, -1);
+  CHECK(u.data<uint64_t>()[0] == UINT64_MAX);
+  CHECK(u.data<uint64_t>()[1] == UINT64_MAX);  // -1 wraps
+}
