@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Runs a libFuzzer target for SECONDS over a seed corpus gathered from model
+# Runs a libFuzzer target for SECONDS (or, with FUZZ_RUNS=N, for N inputs
+# from a fixed seed and an empty corpus: the same run on every machine, so
+# `make test` cannot fail on a finding that depends on the day) over a seed
+# corpus gathered from model
 # folders: every model.onnx / *.onnx under them up to 1 MiB (the ONNX node
 # tests, the small models in models/data). Seeds are copied into WORK/seeds
 # (never committed); what the fuzzer finds grows WORK/corpus, and a crash,
@@ -9,6 +12,12 @@
 set -euo pipefail
 fuzzer=$1 work=$2 seconds=$3
 shift 3
+if [[ -n ${FUZZ_RUNS:-} ]]; then
+  rm -rf "$work/corpus"
+  budget=(-runs="$FUZZ_RUNS" -seed=1)
+else
+  budget=(-max_total_time="$seconds")
+fi
 mkdir -p "$work/seeds" "$work/corpus" "$work/artifacts"
 n=0
 for dir in "$@"; do
@@ -24,5 +33,5 @@ echo "fuzz: $n seed models in $work/seeds, $(ls "$work/corpus" | wc -l) found be
 # -timeout: a run of one input past 20 s is a hang; -rss_limit_mb: libFuzzer's
 # default, stated; the session itself caps its tensors at 256 MiB.
 export UBSAN_OPTIONS=print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
-exec "$fuzzer" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+exec "$fuzzer" "${budget[@]}" -timeout=20 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "$work/seeds"
