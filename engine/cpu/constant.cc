@@ -1,56 +1,57 @@
 // Ops that make values from attributes or scalars: Constant (every value_*
 // attribute form) and Range.
 #include <cmath>
+#include <map>
+#include <utility>
 
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/util.h"
 
 namespace glint::cpu {
 
-namespace {
-
-Status constant_value(const ir::Node& node, Tensor* out) {
+Result<Tensor> constant_value(const ir::Node& node) {
   using K = ir::Attribute::Kind;
   if (node.attrs.size() != 1)
     return node_error(node, "Constant needs exactly one value attribute, given " +
                                 std::to_string(node.attrs.size()));
   const std::string& name = node.attrs.begin()->first;
   const ir::Attribute& a = node.attrs.begin()->second;
-  if (name == "value" && a.kind == K::kTensor) {
-    *out = a.t;
-  } else if (name == "value_float" && a.kind == K::kFloat) {
-    *out = Tensor::scalar_f32(a.f);
-  } else if (name == "value_floats" && a.kind == K::kFloats) {
-    *out = Tensor::from_floats({static_cast<int64_t>(a.floats.size())}, a.floats);
-  } else if (name == "value_int" && a.kind == K::kInt) {
-    *out = Tensor::from_int64s({}, {a.i});
-  } else if (name == "value_ints" && a.kind == K::kInts) {
-    *out = Tensor::from_int64s({static_cast<int64_t>(a.ints.size())}, a.ints);
-  } else if (name == "value_string" && a.kind == K::kString) {
-    *out = Tensor(DataType::kString, {});
-    out->strings()[0] = a.s;
-  } else if (name == "value_strings" && a.kind == K::kStrings) {
-    *out = Tensor(DataType::kString, {static_cast<int64_t>(a.strings.size())});
-    out->strings() = a.strings;
-  } else {
-    return node_unsupported(node, "Constant attribute '" + name + "' is not supported");
-  }
-  return Status::Ok();
+  // The value is read by the attribute's name, so its declared type must
+  // match: a 'value' declared a GRAPH holds no tensor (the fuzzer found one
+  // whose storage-less tensor then reached Reshape as its shape).
+  static const std::map<std::string, std::pair<K, const char*>> kinds = {
+      {"value", {K::kTensor, "TENSOR"}},        {"value_float", {K::kFloat, "FLOAT"}},
+      {"value_floats", {K::kFloats, "FLOATS"}}, {"value_int", {K::kInt, "INT"}},
+      {"value_ints", {K::kInts, "INTS"}},       {"value_string", {K::kString, "STRING"}},
+      {"value_strings", {K::kStrings, "STRINGS"}}};
+  auto kind = kinds.find(name);
+  if (kind == kinds.end()) return node_unsupported(node, "Constant attribute '" + name + "' is not supported");
+  if (a.kind != kind->second.first)
+    return node_error(node, "Constant attribute '" + name + "' is not declared " + kind->second.second +
+                                " (its type field says otherwise)");
+  if (name == "value") return a.t;
+  if (name == "value_float") return Tensor::scalar_f32(a.f);
+  if (name == "value_floats") return Tensor::from_floats({static_cast<int64_t>(a.floats.size())}, a.floats);
+  if (name == "value_int") return Tensor::from_int64s({}, {a.i});
+  if (name == "value_ints") return Tensor::from_int64s({static_cast<int64_t>(a.ints.size())}, a.ints);
+  const bool scalar = name == "value_string";
+  Tensor t(DataType::kString, scalar ? Shape{} : Shape{static_cast<int64_t>(a.strings.size())});
+  if (scalar) t.strings()[0] = a.s;
+  else t.strings() = a.strings;
+  return t;
 }
-
-}  // namespace
 
 Status infer_constant(const ir::Node& node, const std::vector<const ir::ValueInfo*>&,
                       const std::vector<const Tensor*>&, std::vector<ir::ValueInfo>& outputs) {
-  Tensor t;
-  GLINT_RETURN_IF_ERROR(constant_value(node, &t));
+  GLINT_ASSIGN_OR_RETURN(Tensor t, constant_value(node));
   outputs[0] = ir::ValueInfo::of(t);
   return Status::Ok();
 }
 
 Status constant(const ir::Node& node, const std::vector<const Tensor*>&,
                 std::vector<Tensor>& outputs) {
-  return constant_value(node, &outputs[0]);
+  GLINT_ASSIGN_OR_RETURN(outputs[0], constant_value(node));
+  return Status::Ok();
 }
 
 namespace {

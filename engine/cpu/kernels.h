@@ -170,6 +170,10 @@ GLINT_CPU_KERNEL(pad);
 GLINT_CPU_INFER(infer_pad);
 
 // constant.cc
+// A Constant node's value, from whichever value_* attribute it has (the
+// kernel, its shape function and the pass that turns Constants into
+// initializers all read it here).
+Result<Tensor> constant_value(const ir::Node& node);
 GLINT_CPU_KERNEL(constant);
 GLINT_CPU_INFER(infer_constant);
 GLINT_CPU_KERNEL(range);

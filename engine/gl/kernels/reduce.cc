@@ -89,7 +89,7 @@ bool reduce_supports(const KernelContext& ctx, std::string* why) {
   bool noop;
   if (!reduced_axes(ctx, &axes, &noop, why)) return false;
   int64_t count = 1;
-  for (int64_t a : axes) count *= noop ? 1 : ctx.inputs[0]->shape[a];
+  for (int64_t a : axes) count *= ctx.inputs[0]->shape[a];  // none when noop
   return loop_fits(op == "ReduceLogSumExp" ? 2 * count : count, "the reduction over " + std::to_string(count) +
                    " elements", why);
 }
