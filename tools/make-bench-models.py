@@ -2,19 +2,25 @@
 """Makes the benchmark's workloads in models/data/bench/ (web/bench/README.md).
 
 Run with Debian's python (/usr/bin/python3: onnx, numpy; torch + torchvision
-for MobileNetV2, installed by GLINT_DEPS_BENCH=1 bash tools/deps.sh):
+for MobileNetV2, torch for the transformers, installed by
+GLINT_DEPS_BENCH=1 bash tools/deps.sh):
 
     /usr/bin/python3 tools/make-bench-models.py [--force] [--out DIR]
 
 Per workload W it writes
-    W.onnx        the model every ONNX engine loads (float32)
-    W.input.bin   the input, float32, NCHW (the same bytes for every engine)
+    W.onnx        the model every ONNX engine loads (float32 weights)
+    W.input.bin   the input of a one-input workload, float32, NCHW (the same
+                  bytes for every engine); a workload with several inputs has
+                  one W.input.NAME.bin per input instead, raw little-endian
+                  float32 or int64 as the model declares it
     W.tf.json     the same network as a list of TensorFlow.js ops in NHWC, with
     W.tf.bin      its weights (float32, already in TF layouts: conv HWIO,
-                  depthwise HW C 1, matmul [K, N])
-and manifest.json, which lists the workloads with the sha256 of every file,
-of this script and of the source models. When the manifest matches, nothing
-is made again (a rerun takes well under a second).
+                  depthwise HW C 1, matmul [K, N]); only for the workloads
+                  with a TF.js port (TF_SKIP names the others, and why)
+and manifest.json, which lists the workloads (their inputs: name, shape,
+dtype, file; their outputs: name, shape) with the sha256 of every file, of
+this script and of the source models. When the manifest matches, nothing is
+made again (a rerun takes well under a second).
 
 The TF.js op list is translated from the ONNX graph itself, node by node, so
 the two are the same math; a node this translator does not know is an error,
@@ -36,7 +42,7 @@ DATA = os.path.join(REPO, 'models', 'data')
 SQUEEZENET_FP16 = os.path.join(DATA, 'squeezenet1.1-fp16.onnx')
 MNIST = os.path.join(DATA, 'mnist', 'model.onnx')
 
-WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'matmul', 'conv3x3', 'depthwise3x3']
+WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'matmul', 'conv3x3', 'depthwise3x3', 'bert', 'gpt-decode']
 DESCRIPTIONS = {
     'squeezenet': 'SqueezeNet 1.1, fp32 (the fp16 model\'s weights widened), 1x3x224x224',
     'mobilenetv2': 'MobileNetV2 1.0 224 (torchvision, random weights seed 0, BatchNorm folded), opset 13',
@@ -44,7 +50,15 @@ DESCRIPTIONS = {
     'matmul': 'MatMul [256x1024] x [1024x1024] (B a constant)',
     'conv3x3': 'Conv 3x3 pad 1, 1x32x112x112 -> 64 channels, + bias',
     'depthwise3x3': 'Depthwise Conv 3x3 pad 1, 1x96x56x56, group 96, + bias',
+    'bert': 'BERT encoder shaped like MiniLM-L6-H384 (6 layers, hidden 384, 12 heads, FFN 1536, '
+            'vocab 30522; torch, random weights seed 10), batch 1 x seq 128, opset 13',
+    'gpt-decode': 'GPT-2-style decoder, one decode step with a KV cache (6 layers, hidden 384, 6 heads x 64, '
+                  'FFN 1536, vocab 8192, tied LM head; torch, random weights seed 20): 1 token + past 127, opset 13',
 }
+# Workloads with no TF.js port, and why: their rows say so instead of a time.
+_NO_TF_PORT = ('no fair TF.js port (TF.js loads no ONNX, and the ONNX-to-TF.js op translator here covers '
+               'the conv nets only)')
+TF_SKIP = {'bert': _NO_TF_PORT, 'gpt-decode': _NO_TF_PORT}
 
 
 def log(msg):
@@ -176,8 +190,188 @@ def depthwise3x3():
     return m, rng.uniform(-1, 1, size=(1, 96, 56, 56)).astype(np.float32)
 
 
+# ----------------------------------------------------------------------------
+# Transformers: small nn.Modules written here (no HF transformers), random
+# weights from fixed seeds, exported by torch.onnx at opset 13 as plain ONNX
+# ops (MatMul/Gemm, Add, Softmax, LayerNorm decomposed into ReduceMean/Sub/
+# Pow/Sqrt/Div, GELU through Erf, Gather, Reshape/Transpose, Split, Concat).
+# ----------------------------------------------------------------------------
+
+def seeded_init(model, seed):
+    """Every parameter from one seeded generator: matrices and biases N(0, 0.02)
+    (BERT's and GPT-2's init), LayerNorm scales 1 + N(0, 0.1)."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.ndim == 1 and not name.endswith('bias'):
+                p.copy_(1 + torch.randn(p.shape, generator=g) * 0.1)
+            else:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.02)
+
+
+def torch_export(model, args, input_names, output_names):
+    import io
+    import warnings
+    import torch
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        torch.onnx.export(model, args, buf, opset_version=13, input_names=input_names,
+                          output_names=output_names, do_constant_folding=True)
+    return onnx.load_from_string(buf.getvalue())
+
+
+def attention(q, k, v, mask):
+    """softmax(q k^T / sqrt(d) + mask) v, q k v [batch, heads, tokens, d]."""
+    import math
+    import torch
+    a = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1]) + mask
+    return torch.matmul(torch.softmax(a, -1), v)
+
+
+def bert():
+    """A BERT encoder shaped like MiniLM-L6-H384 (all-MiniLM-L6-v2's shape):
+    embeddings (word + position + token type, LayerNorm), then 6 post-LN
+    layers of 12-head self-attention and a GELU FFN. Inputs input_ids,
+    attention_mask, token_type_ids (int64 [1, 128]); output the last hidden
+    state [1, 128, 384]. The mask pads the tail (seeded length), the token
+    types split the sequence into two segments, as for a sentence pair."""
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+    torch.set_num_threads(2)
+    vocab, hidden, layers, heads, ffn, positions, seq = 30522, 384, 6, 12, 1536, 512, 128
+
+    class Layer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q, self.k, self.v, self.o = (nn.Linear(hidden, hidden) for _ in range(4))
+            self.ln1, self.ln2 = nn.LayerNorm(hidden, eps=1e-12), nn.LayerNorm(hidden, eps=1e-12)
+            self.up, self.down = nn.Linear(hidden, ffn), nn.Linear(ffn, hidden)
+
+        def split_heads(self, x):
+            return x.view(x.shape[0], x.shape[1], heads, hidden // heads).transpose(1, 2)
+
+        def forward(self, x, mask):
+            a = attention(self.split_heads(self.q(x)), self.split_heads(self.k(x)), self.split_heads(self.v(x)), mask)
+            x = self.ln1(x + self.o(a.transpose(1, 2).reshape(x.shape)))
+            return self.ln2(x + self.down(F.gelu(self.up(x))))
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.word, self.position = nn.Embedding(vocab, hidden), nn.Embedding(positions, hidden)
+            self.token_type = nn.Embedding(2, hidden)
+            self.ln = nn.LayerNorm(hidden, eps=1e-12)
+            self.layers = nn.ModuleList(Layer() for _ in range(layers))
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            pos = torch.arange(input_ids.shape[1], dtype=torch.long).unsqueeze(0)
+            x = self.ln(self.word(input_ids) + self.position(pos) + self.token_type(token_type_ids))
+            mask = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * -10000.0
+            for layer in self.layers:
+                x = layer(x, mask)
+            return x
+
+    torch.manual_seed(0)
+    model = Encoder().eval()
+    seeded_init(model, 10)
+    rng = np.random.default_rng(11)
+    length = int(rng.integers(96, seq))        # real tokens; the rest is padding
+    first = int(rng.integers(32, length - 16))  # where the second segment starts
+    ids = rng.integers(1000, vocab, size=(1, seq)).astype(np.int64)
+    ids[0, 0], ids[0, first - 1], ids[0, length - 1], ids[0, length:] = 101, 102, 102, 0  # [CLS] [SEP] [SEP] [PAD]
+    mask = (np.arange(seq) < length).astype(np.int64).reshape(1, seq)
+    types = ((np.arange(seq) >= first) & (np.arange(seq) < length)).astype(np.int64).reshape(1, seq)
+    feeds = {'input_ids': ids, 'attention_mask': mask, 'token_type_ids': types}
+    m = torch_export(model, tuple(torch.from_numpy(a) for a in feeds.values()), list(feeds),
+                     ['last_hidden_state'])
+    return m, feeds
+
+
+def gpt_decode():
+    """A GPT-2-style decoder (pre-LN blocks: fused QKV projection, 6 heads of
+    64, GELU FFN, final LayerNorm, LM head tied to the token embedding as a
+    Gemm with transB) running ONE decode step: input_ids [1, 1], attention_mask
+    [1, 128] and past_key_L / past_value_L [1, 6, 127, 64] per layer L in;
+    logits [1, 1, 8192] and present_key_L / present_value_L [1, 6, 128, 64]
+    (the past with this token's key/value concatenated) out. The past is
+    the model's own cache of a seeded random 127-token prompt, and the step's
+    logits are checked against a full 128-token pass here."""
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+    torch.set_num_threads(2)
+    vocab, hidden, layers, heads, ffn, positions, past_len = 8192, 384, 6, 6, 1536, 1024, 127
+    head_dim = hidden // heads
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(hidden), nn.LayerNorm(hidden)
+            self.qkv, self.proj = nn.Linear(hidden, 3 * hidden), nn.Linear(hidden, hidden)
+            self.up, self.down = nn.Linear(hidden, ffn), nn.Linear(ffn, hidden)
+
+        def split_heads(self, x):
+            return x.view(x.shape[0], x.shape[1], heads, head_dim).transpose(1, 2)
+
+        def forward(self, x, mask, past_k, past_v):
+            q, k, v = self.qkv(self.ln1(x)).split(hidden, dim=2)
+            k = torch.cat([past_k, self.split_heads(k)], dim=2)
+            v = torch.cat([past_v, self.split_heads(v)], dim=2)
+            a = attention(self.split_heads(q), k, v, mask)
+            x = x + self.proj(a.transpose(1, 2).reshape(x.shape))
+            return x + self.down(F.gelu(self.up(self.ln2(x)))), k, v
+
+    class Decoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(vocab, hidden), nn.Embedding(positions, hidden)
+            self.blocks = nn.ModuleList(Block() for _ in range(layers))
+            self.ln_f = nn.LayerNorm(hidden)
+            self.lm_bias = nn.Parameter(torch.zeros(vocab))
+
+        def forward(self, input_ids, attention_mask, *past):
+            b, t = input_ids.shape
+            p = past[0].shape[2]
+            x = self.wte(input_ids) + self.wpe(torch.arange(p, p + t, dtype=torch.long).unsqueeze(0))
+            mask = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * -10000.0
+            if t > 1:  # a prompt: causal (a decode step's one query sees every key; not in the export)
+                mask = mask.masked_fill(torch.ones(t, p + t).tril(p) == 0, -10000.0)
+            presents = []
+            for i, block in enumerate(self.blocks):
+                x, k, v = block(x, mask, past[2 * i], past[2 * i + 1])
+                presents += [k, v]
+            # Tied LM head: F.linear on 2-D with a bias exports as Gemm(x, wte, bias, transB=1),
+            # so the embedding is stored once.
+            logits = F.linear(self.ln_f(x).reshape(b * t, hidden), self.wte.weight, self.lm_bias)
+            return (logits.reshape(b, t, vocab), *presents)
+
+    torch.manual_seed(0)
+    model = Decoder().eval()
+    seeded_init(model, 20)
+    rng = np.random.default_rng(21)
+    prompt = torch.from_numpy(rng.integers(0, vocab, size=(1, past_len + 1)).astype(np.int64))
+    ones = lambda n: torch.ones(1, n, dtype=torch.long)
+    empty = [torch.zeros(1, heads, 0, head_dim) for _ in range(2 * layers)]
+    with torch.no_grad():
+        past = model(prompt[:, :past_len], ones(past_len), *empty)[1:]
+        step_args = (prompt[:, past_len:], ones(past_len + 1), *past)
+        step = model(*step_args)
+        full = model(prompt, ones(past_len + 1), *empty)
+    err = max(float((step[0][0, 0] - full[0][0, -1]).abs().max()),
+              max(float((a - b).abs().max()) for a, b in zip(step[1:], full[1:])))
+    if err > 1e-4:
+        raise SystemExit(f'bench-models: gpt-decode: the KV-cache step differs from the full pass by {err}')
+    names = ['input_ids', 'attention_mask'] + [f'past_{kv}_{i}' for i in range(layers) for kv in ('key', 'value')]
+    outs = ['logits'] + [f'present_{kv}_{i}' for i in range(layers) for kv in ('key', 'value')]
+    m = torch_export(model, step_args, names, outs)
+    return m, {n: a.numpy() for n, a in zip(names, step_args)}
+
+
 MAKERS = {'squeezenet': squeezenet_fp32, 'mobilenetv2': mobilenetv2, 'mnist': mnist, 'matmul': matmul,
-          'conv3x3': conv3x3, 'depthwise3x3': depthwise3x3}
+          'conv3x3': conv3x3, 'depthwise3x3': depthwise3x3, 'bert': bert, 'gpt-decode': gpt_decode}
 
 
 # ----------------------------------------------------------------------------
@@ -590,6 +784,24 @@ def tf_spec(model, name):
     return spec, b''.join(blobs)
 
 
+ONNX_DTYPES = {TensorProto.FLOAT: 'float32', TensorProto.INT64: 'int64'}
+
+
+def graph_io(model, name):
+    """The graph's inputs (initializers aside) and outputs as
+    [{name, shape, dtype}]: static shapes, float32 or int64 only."""
+    inits = {t.name for t in model.graph.initializer}
+    def spec(vi, kind):
+        tt = vi.type.tensor_type
+        shape = [d.dim_value if d.HasField('dim_value') else None for d in tt.shape.dim]
+        if any(d is None for d in shape) or tt.elem_type not in ONNX_DTYPES:
+            raise SystemExit(f'bench-models: {name}: {kind} {vi.name} is {TensorProto.DataType.Name(tt.elem_type)} '
+                             f'{shape}; the harness feeds static float32 / int64 tensors')
+        return {'name': vi.name, 'shape': shape, 'dtype': ONNX_DTYPES[tt.elem_type]}
+    return ([spec(i, 'input') for i in model.graph.input if i.name not in inits],
+            [spec(o, 'output') for o in model.graph.output])
+
+
 # ----------------------------------------------------------------------------
 
 def script_sha():
@@ -640,25 +852,47 @@ def main():
     entries = []
     for name in WORKLOADS:
         t0 = time.time()
-        model, x = MAKERS[name]()
+        model, feeds = MAKERS[name]()
         onnx.checker.check_model(model)
-        spec, blob = tf_spec(model, name)
-        if list(x.shape) != spec['input']['shape']:
-            raise SystemExit(f'bench-models: {name}: input shape {list(x.shape)} != model {spec["input"]["shape"]}')
-        files = {f'{name}.onnx': model.SerializeToString(), f'{name}.input.bin': x.astype('<f4').tobytes(),
-                 f'{name}.tf.json': (json.dumps(spec, indent=1) + '\n').encode(), f'{name}.tf.bin': blob}
+        inputs, outputs = graph_io(model, name)
+        if not isinstance(feeds, dict):  # a one-input maker returns the array alone
+            feeds = {inputs[0]['name']: feeds}
+        if [i['name'] for i in inputs] != list(feeds):
+            raise SystemExit(f'bench-models: {name}: inputs {list(feeds)} != model {[i["name"] for i in inputs]}')
+        files = {f'{name}.onnx': model.SerializeToString()}
+        for i in inputs:
+            x = feeds[i['name']]
+            if list(x.shape) != i['shape'] or x.dtype != np.dtype(i['dtype']):
+                raise SystemExit(f'bench-models: {name}: input {i["name"]} is {x.dtype} {list(x.shape)}, '
+                                 f'the model says {i["dtype"]} {i["shape"]}')
+            i['file'] = f'{name}.input.bin' if len(inputs) == 1 else f'{name}.input.{i["name"]}.bin'
+            files[i['file']] = x.astype(np.dtype(i['dtype']).newbyteorder('<')).tobytes()
+        entry = {'name': name, 'description': DESCRIPTIONS[name], 'opset': None, 'onnxOps': None}
+        if name in TF_SKIP:
+            entry.update(tfOps=None, tfSkip=TF_SKIP[name])
+            what = f'no TF.js port, {len(files[f"{name}.onnx"]) / 1e6:.1f} MB model'
+        else:
+            spec, blob = tf_spec(model, name)
+            if inputs[0]['shape'] != spec['input']['shape']:
+                raise SystemExit(f'bench-models: {name}: input shape {inputs[0]["shape"]} != {spec["input"]["shape"]}')
+            inputs[0].update(tfShape=spec['input']['tfShape'], nhwc=spec['input']['nhwc'])
+            outputs[0].update(tfShape=spec['output']['tfShape'], tfValue=spec['output']['tfValue'],
+                              nhwc=spec['output']['nhwc'])
+            files[f'{name}.tf.json'] = (json.dumps(spec, indent=1) + '\n').encode()
+            files[f'{name}.tf.bin'] = blob
+            entry['tfOps'] = sorted({op['op'] for op in spec['ops']})
+            what = f'{len(spec["ops"])} TF.js ops, {len(blob) / 1e6:.1f} MB weights'
         digests = {}
         for fname, data in files.items():
             with open(os.path.join(out_dir, fname), 'wb') as f:
                 f.write(data)
             digests[fname] = hashlib.sha256(data).hexdigest()
-        ops = sorted({n.op_type for n in model.graph.node})
-        opset = next((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')), None)
-        entries.append({'name': name, 'description': DESCRIPTIONS[name], 'opset': opset, 'onnxOps': ops,
-                        'tfOps': sorted({op['op'] for op in spec['ops']}), 'input': spec['input'],
-                        'output': spec['output'], 'files': digests})
-        log(f'{name}: {len(model.graph.node)} ONNX nodes -> {len(spec["ops"])} TF.js ops, '
-            f'{len(blob) / 1e6:.1f} MB weights ({time.time() - t0:.1f} s)')
+        entry['onnxOps'] = sorted({n.op_type for n in model.graph.node})
+        entry['opset'] = next((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')), None)
+        entry.update(inputs=inputs, outputs=outputs, files=digests)
+        entries.append(entry)
+        log(f'{name}: {len(model.graph.node)} ONNX nodes, {len(inputs)} input(s), {len(outputs)} output(s) -> '
+            f'{what} ({time.time() - t0:.1f} s)')
     manifest = {'generator': os.path.relpath(os.path.abspath(__file__), REPO), 'generator_sha256': generator_sha256,
                 'sources': source_shas, 'workloads': entries}
     with open(manifest_path, 'w') as f:

@@ -2,11 +2,14 @@
 // &backend=webgl|wasm&threads=N. The driver (run.mjs) calls window.bench:
 //   init()            load the engine, apply the global settings (threads)
 //   create(workload)  fetch the files (not timed), then time the session create
-//   run(keepOutput)   one timed run: input in, output read back to the CPU
+//   run(keepOutput)   one timed run: inputs in, outputs read back to the CPU
 //   memory()          GPU memory figures after the runs (where the engine has them)
 //   release()         free the workload's session
-// Every engine gets the same input bytes (NCHW; NHWC for TF.js) and its
-// output is handed back in NCHW, so the driver compares like with like.
+// A workload (its manifest.json entry) lists its inputs ({name, shape, dtype
+// float32|int64, file}) and outputs ({name, shape}). Every engine gets the
+// same input bytes (NCHW; NHWC for TF.js, whose workloads have one float32
+// input) and hands every output back as float32 in NCHW, in the order of
+// the list, so the driver compares like with like.
 import { fetchBytes } from '/test/util.mjs';
 import { buildTfModel } from './tf-builder.mjs';
 
@@ -56,7 +59,9 @@ function errorText(e) {
 }
 
 // ---------------------------------------------------------------------------
-// Engines: each { init, create(files, w), run(handle, w, input), memory, release }
+// Engines: each { init, create(files, w), run(handle, w, feeds), memory, release };
+// feeds: [{name, dtype, shape, data}] in w.inputs' order; run resolves to the
+// outputs' data in w.outputs' order.
 // ---------------------------------------------------------------------------
 const ENGINES = {
   glint: {
@@ -76,9 +81,9 @@ const ENGINES = {
       if (s.executionProvider !== BACKEND) throw new Error(`started on ${s.executionProvider}, not ${BACKEND}`);
       return s;
     },
-    async run(s, w, input) {
-      const out = await s.run({ [w.input.name]: new this.glint.Tensor('float32', input, w.input.shape) });
-      return out[w.output.name].data;
+    async run(s, w, feeds) {
+      const out = await s.run(Object.fromEntries(feeds.map((f) => [f.name, new this.glint.Tensor(f.dtype, f.data, f.shape)])));
+      return w.outputs.map((o) => out[o.name].data);
     },
     memory(s) {
       const m = s.gpuMemory;
@@ -102,10 +107,9 @@ const ENGINES = {
     async create(files) {
       return this.ort.InferenceSession.create(files.onnx, { executionProviders: [BACKEND], graphOptimizationLevel: 'all' });
     },
-    async run(s, w, input) {
-      const out = await s.run({ [w.input.name]: new this.ort.Tensor('float32', input, w.input.shape) });
-      const t = out[w.output.name];
-      return t.data;  // a CPU tensor on both EPs (the default output location)
+    async run(s, w, feeds) {
+      const out = await s.run(Object.fromEntries(feeds.map((f) => [f.name, new this.ort.Tensor(f.dtype, f.data, f.shape)])));
+      return w.outputs.map((o) => out[o.name].data);  // CPU tensors on both EPs (the default output location)
     },
     memory() { return null; },  // no API for it
     async release(s) { await s.release(); },
@@ -131,11 +135,11 @@ const ENGINES = {
     // create = building the weight tensors (TF.js uploads and compiles lazily:
     // both fall into the first run).
     async create(files) { return buildTfModel(this.tf, files.spec, files.weights); },
-    async run(model, w, input) {
+    async run(model, w, [feed]) {
       const tf = this.tf;
-      const y = tf.tidy(() => model.predict(tf.tensor(input, w.input.tfShape, 'float32')));
+      const y = tf.tidy(() => model.predict(tf.tensor(feed.data, w.inputs[0].tfShape, 'float32')));
       try {
-        return await y.data();
+        return [await y.data()];
       } finally {
         y.dispose();
       }
@@ -157,15 +161,17 @@ const ENGINES = {
       this.onnx = globalThis.onnx;
       return { version: undefined, notes: [] };
     },
-    async create(files) {
+    async create(files, w) {
       const s = new this.onnx.InferenceSession({ backendHint: 'webgl' });
       await s.loadModel(files.onnx);
+      const int64 = w?.inputs.find((i) => i.dtype !== 'float32');  // no w: init()'s warm-up
+      if (int64) throw new Error(`ONNX.js has no ${int64.dtype} tensors (input '${int64.name}')`);
       return s;
     },
-    async run(s, w, input) {
-      const out = await s.run([new this.onnx.Tensor(input, 'float32', w.input.shape)]);
-      const t = out.get(w.output.name) ?? out.values().next().value;
-      return t.data;  // reads the texture back
+    async run(s, w, feeds) {
+      const out = await s.run(feeds.map((f) => new this.onnx.Tensor(f.data, 'float32', f.shape)));
+      // Its outputs by name (one output: whatever it calls it); reading data reads the texture back.
+      return w.outputs.map((o) => (out.get(o.name) ?? (w.outputs.length === 1 ? out.values().next().value : undefined))?.data);
     },
     memory() { return null; },
     async release() {},  // ONNX.js has no release; the session is dropped
@@ -177,7 +183,9 @@ ENGINES['glint-base'] = { ...ENGINES.glint, dist: '/base/index.mjs' };
 
 // ---------------------------------------------------------------------------
 const engine = ENGINES[ENGINE];
-let current = null;  // { w, handle, input }
+let current = null;  // { w, handle, feeds }
+
+const TYPED = { float32: Float32Array, int64: BigInt64Array };
 
 function rendererString() {
   try {
@@ -214,30 +222,43 @@ window.bench = {
 
   async create(w) {
     const files = {};
-    const input = new Float32Array((await fetchBytes(MODELS + `${w.name}.input.bin`)).buffer);
     if (ENGINE === 'tfjs') {
+      if (w.tfSkip) throw new Error(w.tfSkip);  // run.mjs does not ask; say why if asked
       files.spec = JSON.parse(new TextDecoder().decode(await fetchBytes(MODELS + `${w.name}.tf.json`)));
       files.weights = new Float32Array((await fetchBytes(MODELS + `${w.name}.tf.bin`)).buffer);
     } else {
       files.onnx = await fetchBytes(MODELS + `${w.name}.onnx`);
     }
-    const feed = ENGINE === 'tfjs' && w.input.nhwc ? toLayout(input, w.input.shape, 'NHWC') : input;
+    const feeds = [];
+    for (const i of w.inputs) {
+      const Typed = TYPED[i.dtype];
+      if (!Typed) throw new Error(`input '${i.name}': dtype ${i.dtype} is not one the harness feeds`);
+      const bytes = await fetchBytes(MODELS + i.file);
+      let data = new Typed(bytes.buffer, bytes.byteOffset, bytes.byteLength / Typed.BYTES_PER_ELEMENT);
+      if (ENGINE === 'tfjs' && i.nhwc) data = toLayout(data, i.shape, 'NHWC');
+      feeds.push({ name: i.name, dtype: i.dtype, shape: i.shape, data });
+    }
     const t0 = performance.now();
     const handle = await engine.create(files, w);
     const createMs = performance.now() - t0;
-    current = { w, handle, input: feed };
+    current = { w, handle, feeds };
     return { createMs };
   },
 
   async run(keepOutput) {
-    const { w, handle, input } = current;
+    const { w, handle, feeds } = current;
     const t0 = performance.now();
-    const data = await engine.run(handle, w, input);
+    const data = await engine.run(handle, w, feeds);
     const ms = performance.now() - t0;
     if (!keepOutput) return { ms };
-    let out = data instanceof Float32Array ? data : Float32Array.from(data);
-    if (ENGINE === 'tfjs' && w.output.nhwc) out = toLayout(out, w.output.shape, 'NCHW');
-    return { ms, length: out.length, output: toBase64(out) };
+    const outputs = w.outputs.map((o, k) => {
+      const d = data[k];
+      if (!d) throw new Error(`output '${o.name}' is missing`);
+      let out = d instanceof Float32Array ? d : Float32Array.from(d, Number);  // BigInt64Array too
+      if (ENGINE === 'tfjs' && o.nhwc) out = toLayout(out, o.shape, 'NCHW');
+      return toBase64(out);
+    });
+    return { ms, outputs };
   },
 
   memory() { return current ? engine.memory(current.handle) : null; },

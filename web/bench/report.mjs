@@ -3,11 +3,14 @@
 export const TOLERANCE = 1e-3;
 
 // Rows (a workload's, in bench.json) name their configuration: config (the
-// id, e.g. 'ort-wasm-2t'), engine, backend and threads.
+// id, e.g. 'ort-wasm-2t'), engine, backend and threads. A row's maxAbsDiff is
+// the largest over the workload's outputs (diffs: each output's; worstOutput
+// names the largest when there are several); skipped says why a
+// configuration does not run the workload at all (TF.js without a port).
 
 // The reference output: onnxruntime-web on wasm (1 thread first).
 export function referenceFor(rows) {
-  const ok = rows.filter((r) => r.output && r.engine === 'ort' && r.backend === 'wasm');
+  const ok = rows.filter((r) => r.outputs && r.engine === 'ort' && r.backend === 'wasm');
   ok.sort((a, b) => a.threads - b.threads);
   return ok[0];
 }
@@ -31,7 +34,8 @@ function diffText(row) {
   if (row.maxAbsDiff === null) return 'no reference';
   if (row.config === row.reference) return 'reference';
   const ok = row.maxAbsDiff <= TOLERANCE;
-  return `${row.maxAbsDiff === 0 ? '0' : row.maxAbsDiff.toExponential(1)} ${ok ? '✓' : '✗'}`;
+  const worst = row.worstOutput ? ` (${row.worstOutput})` : '';
+  return `${row.maxAbsDiff === 0 ? '0' : row.maxAbsDiff.toExponential(1)} ${ok ? '✓' : '✗'}${worst}`;
 }
 
 // The glint rows each of a workload's rows is compared with: glint webgl;
@@ -83,13 +87,17 @@ export function markdownReport(results) {
     L.push('');
     L.push(`## ${w.name}: ${w.description}`);
     L.push('');
+    if (w.outputs?.length > 1) {
+      L.push(`Outputs compared: ${w.outputs.join(', ')}; "max abs diff" is the largest over them (the output in brackets).`);
+      L.push('');
+    }
     L.push('| engine | backend | threads | create | first run | median | p90 | runs | GPU memory | max abs diff | ÷ glint webgl | ÷ glint wasm |');
     L.push('|---|---|--:|--:|--:|--:|--:|--:|---|---|--:|--:|');
     for (const row of w.rows) {
       const { engine, backend, threads } = row;
       const th = backend === 'wasm' ? String(threads) : '';
       if (row.medianMs === undefined) {
-        const why = row.error ?? 'no timed runs';
+        const why = row.skipped ? `n/a: ${row.skipped}` : row.error ?? 'no timed runs';
         L.push(`| ${engine} | ${backend} | ${th} | ${fmtMs(row.createMs)} | ${fmtMs(row.firstMs)} | ${why.replace(/\|/g, '\\|')} | | | | ${diffText(row)} | | |`);
         continue;
       }

@@ -21,7 +21,7 @@ const webDir = resolve(benchDir, '..');
 const repoDir = resolve(webDir, '..');
 const modelsDir = join(repoDir, 'models', 'data', 'bench');
 
-const ALL_WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'matmul', 'conv3x3', 'depthwise3x3'];
+const ALL_WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'matmul', 'conv3x3', 'depthwise3x3', 'bert', 'gpt-decode'];
 const HELP = `usage: node web/bench/run.mjs [options]
   --runs N        timed runs per configuration and workload (default 20; at least 20 for a report)
   --warmup N      warm-up runs before them (default 3)
@@ -137,7 +137,10 @@ async function main() {
   const manifest = JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8'));
   const workloads = opts.only.map((n) => {
     const w = manifest.workloads.find((x) => x.name === n);
-    if (!w) throw new Error(`workload ${n} is not in ${relative(repoDir, modelsDir)}/manifest.json: rerun tools/make-bench-models.py`);
+    if (!w || !w.inputs || !w.outputs) {
+      throw new Error(`workload ${n} is not in ${relative(repoDir, modelsDir)}/manifest.json (or in an older format): ` +
+        'rerun tools/make-bench-models.py');
+    }
     return w;
   });
 
@@ -159,7 +162,8 @@ async function main() {
   const results = { env, options: { ...opts, out: relative(repoDir, opts.out) }, configs: [], workloads: [] };
   try {
     const context = await browser.newContext();
-    for (const c of configs) {
+    for (const [order, c] of configs.entries()) {
+      c.order = order;
       const page = await context.newPage();
       c.page = page;
       c.console = [];
@@ -228,10 +232,18 @@ async function runWorkload(w, live, dead, opts) {
   const tag = `[${w.name}]`;
   const wt0 = Date.now();
   log(`bench: ${tag} ${w.description}`);
-  const rows = new Map();
+  const rows = new Map([...live, ...dead].sort((a, b) => a.order - b.order).map((c) => [c.id, undefined]));  // the rows in configuration order
   // Each row names its configuration (id, engine, backend, threads), for the report.
   const rowOf = (c, fields) => ({ config: c.id, engine: c.engine, backend: c.backend, threads: c.threads, ...fields });
   for (const c of dead) rows.set(c.id, rowOf(c, { error: c.error, times: [] }));
+  // TF.js runs the workloads make-bench-models.py translated (tfOps); for
+  // the others the row says why not (tfSkip), and nothing is timed.
+  const skipped = live.filter((c) => c.engine === 'tfjs' && !w.tfOps);
+  for (const c of skipped) {
+    rows.set(c.id, rowOf(c, { skipped: w.tfSkip ?? 'no TF.js port of this workload', times: [] }));
+    log(`bench: ${tag} ${c.id}: n/a: ${rows.get(c.id).skipped}`);
+  }
+  live = live.filter((c) => !skipped.includes(c));
   const call = (c, fn, arg, what) => withTimeout(c.page.evaluate(fn, arg), opts.timeout, `${c.id} ${what}`);
   // A configuration that fails or hangs is dropped for this workload (its
   // page is loaded afresh for the next one).
@@ -247,7 +259,8 @@ async function runWorkload(w, live, dead, opts) {
     rows.set(c.id, row);
     c.console.length = 0;
     try {
-      const r = await call(c, (wl) => window.bench.create(wl), { name: w.name, input: w.input, output: w.output }, 'create');
+      const r = await call(c, (wl) => window.bench.create(wl),
+        { name: w.name, inputs: w.inputs, outputs: w.outputs, tfSkip: w.tfSkip }, 'create');
       row.createMs = r.createMs;
     } catch (e) {
       fail(c, row, e, 'cannot load');
@@ -256,7 +269,7 @@ async function runWorkload(w, live, dead, opts) {
     try {
       const r = await call(c, () => window.bench.run(true), undefined, 'first run');
       row.firstMs = r.ms;
-      row.output = Buffer.from(r.output, 'base64');
+      row.outputs = r.outputs.map((b64) => Buffer.from(b64, 'base64'));
       log(`bench: ${tag} ${c.id}: create ${fmtMs(row.createMs)} ms, first run ${fmtMs(row.firstMs)} ms`);
     } catch (e) {
       fail(c, row, e, 'first run failed');
@@ -315,28 +328,41 @@ async function runWorkload(w, live, dead, opts) {
     }
   }
 
-  // Correctness: each output against onnxruntime-web wasm's.
+  // Correctness: every output against onnxruntime-web wasm's. maxAbsDiff is
+  // the largest over the outputs, diffs each output's (by name).
   const ref = referenceFor([...rows.values()]);
+  const f32 = (buf) => new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   for (const row of rows.values()) {
     if (row.times.length) {
       row.medianMs = median(row.times);
       row.p90Ms = percentile(row.times, 0.9);
     }
-    if (!row.output) continue;
+    if (!row.outputs) continue;
     if (!ref) { row.maxAbsDiff = null; continue; }
-    const a = new Float32Array(row.output.buffer, row.output.byteOffset, row.output.byteLength / 4);
-    const b = new Float32Array(ref.output.buffer, ref.output.byteOffset, ref.output.byteLength / 4);
-    if (a.length !== b.length) {
-      row.maxAbsDiff = null;
-      row.diffNote = `output has ${a.length} values, reference ${b.length}`;
-    } else {
-      row.maxAbsDiff = maxAbsDiff(a, b);
+    row.diffs = {};
+    const notes = [];
+    for (const [k, o] of w.outputs.entries()) {
+      const a = f32(row.outputs[k]);
+      const b = f32(ref.outputs[k]);
+      if (a.length !== b.length) {
+        row.diffs[o.name] = null;
+        notes.push(`${w.outputs.length > 1 ? `${o.name}: ` : ''}output has ${a.length} values, reference ${b.length}`);
+      } else {
+        row.diffs[o.name] = maxAbsDiff(a, b);
+      }
+    }
+    const diffs = Object.values(row.diffs);
+    // NaN (a NaN in an output) counts as the worst.
+    row.maxAbsDiff = notes.length ? null : diffs.reduce((m, d) => (Number.isNaN(d) || d > m ? d : m), 0);
+    if (notes.length) row.diffNote = notes.join('; ');
+    if (w.outputs.length > 1 && row.maxAbsDiff) {
+      row.worstOutput = w.outputs[diffs.findIndex((d) => d === row.maxAbsDiff || Number.isNaN(d))].name;
     }
     row.reference = ref.config;
   }
-  const out = { name: w.name, description: w.description, rows: [] };
+  const out = { name: w.name, description: w.description, outputs: w.outputs.map((o) => o.name), rows: [] };
   for (const row of rows.values()) {
-    const { output, spent, ...keep } = row;
+    const { outputs, spent, ...keep } = row;
     out.rows.push(keep);
     if (row.maxAbsDiff !== undefined && row.maxAbsDiff !== null && !(row.maxAbsDiff <= TOLERANCE)) {
       log(`bench: ${tag} ${row.config}: output differs from ${row.reference} by ${row.maxAbsDiff} (> ${TOLERANCE})`);
