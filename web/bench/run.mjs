@@ -355,7 +355,7 @@ async function runWorkload(w, live, dead, opts) {
     // NaN (a NaN in an output) counts as the worst.
     row.maxAbsDiff = notes.length ? null : diffs.reduce((m, d) => (Number.isNaN(d) || d > m ? d : m), 0);
     if (notes.length) row.diffNote = notes.join('; ');
-    if (w.outputs.length > 1 && row.maxAbsDiff) {
+    if (w.outputs.length > 1 && row.maxAbsDiff !== null && row.maxAbsDiff !== 0) {  // NaN included
       row.worstOutput = w.outputs[diffs.findIndex((d) => d === row.maxAbsDiff || Number.isNaN(d))].name;
     }
     row.reference = ref.config;
