@@ -128,7 +128,8 @@ class WasmTensor {
   Tensor t_;
 };
 
-// Returns {tensor} or {error}; the tensor's storage is zero-filled.
+// Returns {tensor} or {error}; the tensor's bytes are not zero-filled: the
+// caller (toWasm in web/src) writes every one of them.
 val make_tensor(const std::string& type, val dims_js) {
   auto dt = parse_dtype(type);
   if (!dt.ok()) return error_object(dt.status());
@@ -141,7 +142,7 @@ val make_tensor(const std::string& type, val dims_js) {
     shape.push_back(static_cast<int64_t>(d));
   }
   val o = val::object();
-  o.set("tensor", val(WasmTensor(Tensor(dt.value(), std::move(shape)))));
+  o.set("tensor", val(WasmTensor(Tensor(dt.value(), std::move(shape), Tensor::kUninitialized))));
   return o;
 }
 

@@ -60,7 +60,11 @@ std::vector<int64_t> shape_strides(const Shape& s) {
   return st;
 }
 
-Tensor::Tensor(DataType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DataType dtype, Shape shape) : Tensor(dtype, std::move(shape), true) {}
+
+Tensor::Tensor(DataType dtype, Shape shape, Uninitialized) : Tensor(dtype, std::move(shape), false) {}
+
+Tensor::Tensor(DataType dtype, Shape shape, bool zero) : dtype_(dtype), shape_(std::move(shape)) {
   bool unknown = false;
   for (int64_t d : shape_) unknown = unknown || d < 0;
   int64_t n = 0;
@@ -81,14 +85,14 @@ Tensor::Tensor(DataType dtype, Shape shape) : dtype_(dtype), shape_(std::move(sh
   if (dtype_ == DataType::kString) {
     strings_ = std::make_shared<std::vector<std::string>>(static_cast<size_t>(n));
   } else if (budget && bytes > 0) {
-    auto* storage = new std::vector<uint8_t>(static_cast<size_t>(bytes));
+    auto* storage = zero ? new Bytes(static_cast<size_t>(bytes), 0) : new Bytes(static_cast<size_t>(bytes));
     budget->live += bytes;
-    bytes_ = std::shared_ptr<std::vector<uint8_t>>(storage, [budget, bytes](std::vector<uint8_t>* v) {
+    bytes_ = std::shared_ptr<Bytes>(storage, [budget, bytes](Bytes* v) {
       budget->live -= bytes;
       delete v;
     });
   } else {
-    bytes_ = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(bytes));
+    bytes_ = zero ? std::make_shared<Bytes>(static_cast<size_t>(bytes), 0) : std::make_shared<Bytes>(static_cast<size_t>(bytes));
   }
 }
 
@@ -106,7 +110,7 @@ Tensor Tensor::retagged(DataType dtype) const {
 
 Tensor Tensor::clone() const {
   Tensor t = *this;
-  if (bytes_) t.bytes_ = std::make_shared<std::vector<uint8_t>>(*bytes_);
+  if (bytes_) t.bytes_ = std::make_shared<Bytes>(*bytes_);
   if (strings_) t.strings_ = std::make_shared<std::vector<std::string>>(*strings_);
   return t;
 }

@@ -222,7 +222,7 @@ bool conv_epilogue_applies(const FusedActivation& a, DataType out) {
 Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
   GLINT_RETURN_IF_ERROR(check_float(node, *inputs[0], "X"));
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_conv, node, inputs, outputs));
+  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_conv, node, inputs, outputs, OutputFill::kUnfilled));
   const Tensor& x = *inputs[0];
   const Tensor& w = *inputs[1];
   const Tensor* bias = inputs.size() > 2 ? inputs[2] : nullptr;

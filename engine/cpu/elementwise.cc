@@ -79,10 +79,26 @@ void broadcast_apply(const std::vector<const Tensor*>& ins, Tensor& out, F f) {
     return;
   }
   if (ins.size() == 2) {
-    const T* a = ptr[0];
-    const T* b = ptr[1];
-    for_each_broadcast(out.shape(), shapes,
-                       [&](int64_t i, const int64_t* off) { o[i] = f(a[off[0]], b[off[1]]); });
+    // Row by row, with the common strides as their own loops so that they
+    // vectorize: a bias or a scalar broadcast over a row (step 0) beside a
+    // contiguous one (step 1).
+    for_each_broadcast_row(out.shape(), shapes, [&](int64_t i, const int64_t* off, int64_t len,
+                                                    const int64_t* step) {
+      const T* a = ptr[0] + off[0];
+      const T* b = ptr[1] + off[1];
+      R* r = o + i;
+      if (step[0] == 1 && step[1] == 1) {
+        for (int64_t j = 0; j < len; ++j) r[j] = f(a[j], b[j]);
+      } else if (step[0] == 1 && step[1] == 0) {
+        const T bv = *b;
+        for (int64_t j = 0; j < len; ++j) r[j] = f(a[j], bv);
+      } else if (step[0] == 0 && step[1] == 1) {
+        const T av = *a;
+        for (int64_t j = 0; j < len; ++j) r[j] = f(av, b[j]);
+      } else {
+        for (int64_t j = 0; j < len; ++j) r[j] = f(a[j * step[0]], b[j * step[1]]);
+      }
+    });
     return;
   }
   // Variadic: fold left to right.
@@ -149,7 +165,7 @@ Status binary_arith(const ir::Node& node, const std::vector<const Tensor*>& inpu
     return node_unsupported(node, "dtype " + dtype_name(dt) + " is not supported (numeric types only)");
   if (op == "Mean" && !is_float(dt))
     return node_unsupported(node, "Mean needs a float dtype, given " + dtype_name(dt));
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_broadcast, node, inputs, outputs));
+  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_broadcast, node, inputs, outputs, OutputFill::kUnfilled));
   Tensor& out = outputs[0];
   const bool fmod = node.attr_int("fmod", 0) != 0;
   if (op == "Mod" && is_float(dt) && !fmod)
@@ -214,11 +230,26 @@ Status pow_kernel(const ir::Node& node, const std::vector<const Tensor*>& inputs
   if (!is_numeric(x.dtype()) || !is_numeric(y.dtype()))
     return node_unsupported(node, "Pow of " + dtype_name(x.dtype()) + " and " +
                                       dtype_name(y.dtype()) + " is not supported");
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_broadcast, node, inputs, outputs));
+  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_broadcast, node, inputs, outputs, OutputFill::kUnfilled));
   Tensor& out = outputs[0];
   const Tensor yb = y.reshaped(legacy_broadcast_shape(node, x.rank(), y.shape()));
   const float* xf = x.dtype() == DataType::kFloat32 || x.dtype() == DataType::kFloat16 ? x.data<float>() : nullptr;
   const float* yf = y.dtype() == DataType::kFloat32 || y.dtype() == DataType::kFloat16 ? y.data<float>() : nullptr;
+  if (xf && yf && out.dtype() == DataType::kFloat32 && y.size() == 1 && (yf[0] == 2.f || yf[0] == 1.f)) {
+    // x^2 (a variance in a decomposed LayerNorm) and x^1: a correctly
+    // rounded pow gives exactly x * x and x, at a fraction of its cost.
+    const bool square = yf[0] == 2.f;
+    float* o = out.data<float>();
+    for_each_broadcast_row(out.shape(), {x.shape(), yb.shape()},
+                           [&](int64_t i, const int64_t* off, int64_t len, const int64_t* step) {
+                             const float* xr = xf + off[0];
+                             for (int64_t j = 0; j < len; ++j) {
+                               const float v = xr[j * step[0]];
+                               o[i + j] = square ? v * v : v;
+                             }
+                           });
+    return Status::Ok();
+  }
   for_each_broadcast(out.shape(), {x.shape(), yb.shape()}, [&](int64_t i, const int64_t* off) {
     if (xf && yf && out.dtype() == DataType::kFloat32) {
       out.data<float>()[i] = std::pow(xf[off[0]], yf[off[1]]);

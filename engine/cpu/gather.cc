@@ -1,5 +1,6 @@
 // Index-mapping ops on any dtype: Transpose, Concat, Split, Gather.
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "engine/cpu/kernels.h"
@@ -8,6 +9,29 @@
 namespace glint::cpu {
 
 namespace {
+// Visits the rows of a permuted copy: f(out_offset, src_offset, len, step)
+// for output elements [out_offset, out_offset + len), element j of the row
+// read at src_offset + j * step (step: the input stride of the last output
+// dim).
+template <class F>
+void for_each_permuted_row(const Shape& os, const Shape& src_strides, F&& f) {
+  const int64_t rank = static_cast<int64_t>(os.size());
+  const int64_t total = shape_size(os);
+  if (total == 0) return;
+  const int64_t inner = rank ? os[rank - 1] : 1, step = rank ? src_strides[rank - 1] : 0;
+  std::vector<int64_t> idx(rank, 0);
+  int64_t off = 0;
+  for (int64_t o = 0; o < total; o += inner) {
+    f(o, off, inner, step);
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      off += src_strides[d];
+      if (++idx[d] < os[d]) break;
+      off -= src_strides[d] * os[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 Status perm_of(const ir::Node& node, int64_t rank, std::vector<int64_t>* perm) {
   if (!node.has_attr("perm")) {
     perm->resize(rank);
@@ -43,28 +67,43 @@ Status infer_transpose(const ir::Node& node, const std::vector<const ir::ValueIn
 Status transpose(const ir::Node& node, const std::vector<const Tensor*>& inputs,
                  std::vector<Tensor>& outputs) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_transpose, node, inputs, outputs));
+  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_transpose, node, inputs, outputs, OutputFill::kUnfilled));
   const Tensor& x = *inputs[0];
   std::vector<int64_t> perm;
   GLINT_RETURN_IF_ERROR(perm_of(node, x.rank(), &perm));
   const Shape& os = outputs[0].shape();
   auto xst = shape_strides(x.shape());
-  // Input strides seen in output order; an odometer over the output.
+  // Input strides seen in output order; an odometer over the output's
+  // rows, each row read with the input stride of the last output dim (a
+  // memcpy where that is 1).
   Shape src_strides;
   for (int64_t p : perm) src_strides.push_back(xst[p]);
-  std::vector<int64_t> index(static_cast<size_t>(outputs[0].size()));
-  std::vector<int64_t> idx(os.size(), 0);
-  int64_t off = 0;
-  for (int64_t i = 0; i < static_cast<int64_t>(index.size()); ++i) {
-    index[i] = off;
-    for (int64_t d = static_cast<int64_t>(os.size()) - 1; d >= 0; --d) {
-      off += src_strides[d];
-      if (++idx[d] < os[d]) break;
-      off -= src_strides[d] * os[d];
-      idx[d] = 0;
-    }
+  const size_t es = x.dtype() == DataType::kString ? 0 : storage_size(x.dtype());
+  if (es != 1 && es != 2 && es != 4 && es != 8) {
+    std::vector<int64_t> index;
+    index.reserve(static_cast<size_t>(outputs[0].size()));
+    for_each_permuted_row(os, src_strides, [&](int64_t, int64_t off, int64_t len, int64_t step) {
+      for (int64_t j = 0; j < len; ++j) index.push_back(off + j * step);
+    });
+    gather_by_index(x, outputs[0], index);
+    return Status::Ok();
   }
-  gather_by_index(x, outputs[0], index);
+  auto copy = [&](auto tag) {
+    using T = decltype(tag);
+    const T* s = static_cast<const T*>(x.raw());
+    T* d = static_cast<T*>(outputs[0].raw());
+    for_each_permuted_row(os, src_strides, [&](int64_t o, int64_t off, int64_t len, int64_t step) {
+      if (step == 1) {
+        std::memcpy(d + o, s + off, sizeof(T) * len);
+        return;
+      }
+      for (int64_t j = 0; j < len; ++j) d[o + j] = s[off + j * step];
+    });
+  };
+  if (es == 1) copy(uint8_t{});
+  else if (es == 2) copy(uint16_t{});
+  else if (es == 4) copy(uint32_t{});
+  else copy(uint64_t{});
   return Status::Ok();
 }
 
@@ -111,7 +150,7 @@ Status infer_concat(const ir::Node& node, const std::vector<const ir::ValueInfo*
 Status concat(const ir::Node& node, const std::vector<const Tensor*>& inputs,
               std::vector<Tensor>& outputs) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_concat, node, inputs, outputs));
+  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_concat, node, inputs, outputs, OutputFill::kUnfilled));
   Tensor& y = outputs[0];
   int64_t axis;
   GLINT_RETURN_IF_ERROR(normalize_axis(node, node.attr_int("axis", 1), y.rank(), &axis));

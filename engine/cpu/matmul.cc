@@ -58,7 +58,7 @@ Status infer_matmul(const ir::Node& node, const std::vector<const ir::ValueInfo*
 Status matmul(const ir::Node& node, const std::vector<const Tensor*>& inputs,
               std::vector<Tensor>& outputs) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_matmul, node, inputs, outputs));
+  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_matmul, node, inputs, outputs, OutputFill::kUnfilled));
   const Tensor& a = *inputs[0];
   const Tensor& b = *inputs[1];
   Tensor& y = outputs[0];

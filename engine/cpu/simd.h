@@ -9,6 +9,7 @@ namespace glint::cpu::simd {
 typedef float v4 __attribute__((vector_size(16)));
 // Unaligned access: packed buffers and tensor rows are only 4-byte aligned.
 typedef float v4u __attribute__((vector_size(16), aligned(4)));
+typedef int i4 __attribute__((vector_size(16)));
 
 inline v4 load(const float* p) { return *reinterpret_cast<const v4u*>(p); }
 inline void store(float* p, v4 v) { *reinterpret_cast<v4u*>(p) = v; }
@@ -25,9 +26,38 @@ inline v4 load_even(const float* p) {
 #if defined(__clang__)
   return __builtin_shufflevector(a, b, 0, 2, 4, 6);
 #else
-  typedef int i4 __attribute__((vector_size(16)));
   return __builtin_shuffle(a, b, i4{0, 2, 4, 6});
 #endif
+}
+
+// e^x lane-wise, within 2 ulp of expf (Cephes' range reduction and degree-6
+// polynomial): x = n ln2 + r with |r| <= ln2 / 2, e^r by the polynomial,
+// 2^n by building the exponent bits of 2^(n-1) and doubling (so n = 128
+// does not overflow the bits). Below -86.6 it is 0 (expf's result there is
+// under 2.6e-38), above 88.72 +inf, NaN stays NaN. For the
+// Softmax rows of an attention, where a libm call per element cost more than
+// the matrix products around it.
+inline v4 exp(v4 x) {
+  const v4 hi = splat(88.72f), lo = splat(-86.6f);
+  v4 xc = x > hi ? hi : x;
+  xc = xc < lo ? lo : xc;
+  const v4 t = xc * splat(1.44269504088896341f) + splat(0.5f);
+  v4 n = __builtin_convertvector(__builtin_convertvector(t, i4), v4);
+  n = n > t ? n - splat(1.f) : n;  // floor
+  const v4 r = xc - n * splat(0.693359375f) - n * splat(-2.12194440e-4f);
+  v4 p = splat(1.9875691500e-4f);
+  p = p * r + splat(1.3981999507e-3f);
+  p = p * r + splat(8.3334519073e-3f);
+  p = p * r + splat(4.1665795894e-2f);
+  p = p * r + splat(1.6666665459e-1f);
+  p = p * r + splat(5.0000001201e-1f);
+  const v4 e = p * (r * r) + r + splat(1.f);
+  const i4 bits = (__builtin_convertvector(n, i4) + 126) << 23;
+  v4 scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  v4 y = e * scale * splat(2.f);
+  y = x > hi ? splat(__builtin_inff()) : y;
+  return x < lo ? splat(0.f) : y;
 }
 
 }  // namespace glint::cpu::simd

@@ -152,7 +152,7 @@ std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
 
 
 Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<const Tensor*>& inputs,
-                     std::vector<Tensor>& outputs) {
+                     std::vector<Tensor>& outputs, OutputFill fill) {
   std::vector<ir::ValueInfo> infos(inputs.size());
   std::vector<const ir::ValueInfo*> ptrs(inputs.size(), nullptr);
   for (size_t i = 0; i < inputs.size(); ++i)
@@ -173,7 +173,9 @@ Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<cons
     if (!outs[i].fully_known())
       return internal_error(node.describe() + ": output " + std::to_string(i) + " inferred as " +
                             outs[i].describe() + " from concrete inputs");
-    outputs[i] = Tensor(outs[i].dtype, outs[i].concrete());
+    outputs[i] = fill == OutputFill::kZero || outs[i].dtype == DataType::kString
+                     ? Tensor(outs[i].dtype, outs[i].concrete())
+                     : Tensor(outs[i].dtype, outs[i].concrete(), Tensor::kUninitialized);
   }
   return Status::Ok();
 }

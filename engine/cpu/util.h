@@ -52,35 +52,68 @@ const ir::ValueInfo* legacy_broadcast_info(const ir::Node& node,
 // (0 where `in` is broadcast). `in` must be broadcastable to `out`.
 std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
 
+// Visits a broadcast row by row: f(out_index, offsets, len, steps) covers
+// output elements [out_index, out_index + len), input k's element j of the
+// row being at offsets[k] + j * steps[k] (steps are 0 where input k is
+// broadcast along the row, 1 where it is contiguous). Adjacent dims that every
+// input walks contiguously are merged first, so a same-shape or trailing-dim
+// broadcast ([128, 384] + [384]) has long rows and the callers' inner loops
+// vectorize.
+template <class F>
+void for_each_broadcast_row(const Shape& out, const std::vector<Shape>& ins, F&& f) {
+  const size_t n = ins.size();
+  const int64_t total = shape_size(out);
+  if (total == 0) return;
+  std::vector<std::vector<int64_t>> full(n);
+  for (size_t k = 0; k < n; ++k) full[k] = broadcast_strides(ins[k], out);
+  // Merge dim d into the row dim below it while every input allows it.
+  Shape dims;
+  std::vector<std::vector<int64_t>> strides(n);
+  for (size_t d = 0; d < out.size(); ++d) {
+    if (out[d] == 1) continue;
+    bool merge = !dims.empty();
+    for (size_t k = 0; k < n && merge; ++k)
+      merge = strides[k].back() == full[k][d] * out[d];
+    if (merge) {
+      dims.back() *= out[d];
+      for (size_t k = 0; k < n; ++k) strides[k].back() = full[k][d];
+    } else {
+      dims.push_back(out[d]);
+      for (size_t k = 0; k < n; ++k) strides[k].push_back(full[k][d]);
+    }
+  }
+  if (dims.empty()) {
+    dims.push_back(1);
+    for (size_t k = 0; k < n; ++k) strides[k].push_back(0);
+  }
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  const int64_t inner = dims[rank - 1];
+  std::vector<int64_t> off(n, 0), idx(rank, 0), steps(n);
+  for (size_t k = 0; k < n; ++k) steps[k] = strides[k][rank - 1];
+  for (int64_t o = 0; o < total; o += inner) {
+    f(o, off.data(), inner, steps.data());
+    // Advance the odometer over the outer dims.
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      for (size_t k = 0; k < n; ++k) off[k] += strides[k][d];
+      if (++idx[d] < dims[d]) break;
+      for (size_t k = 0; k < n; ++k) off[k] -= strides[k][d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 // Visits every output element of a broadcast: f(out_index, offsets) where
 // offsets[k] is the element offset in input k.
 template <class F>
 void for_each_broadcast(const Shape& out, const std::vector<Shape>& ins, F&& f) {
-  const size_t n = ins.size();
-  const int64_t total = shape_size(out);
-  if (total == 0) return;
-  std::vector<std::vector<int64_t>> strides(n);
-  for (size_t k = 0; k < n; ++k) strides[k] = broadcast_strides(ins[k], out);
-  const int64_t rank = static_cast<int64_t>(out.size());
-  std::vector<int64_t> off(n, 0), idx(rank, 0);
-  const int64_t inner = rank ? out[rank - 1] : 1;
-  std::vector<int64_t> inner_stride(n, 0);
-  for (size_t k = 0; k < n; ++k) inner_stride[k] = rank ? strides[k][rank - 1] : 0;
-  std::vector<int64_t> cur(n);
-  for (int64_t o = 0; o < total; o += inner) {
-    for (size_t k = 0; k < n; ++k) cur[k] = off[k];
-    for (int64_t j = 0; j < inner; ++j) {
+  std::vector<int64_t> cur(ins.size());
+  for_each_broadcast_row(out, ins, [&](int64_t o, const int64_t* off, int64_t len, const int64_t* steps) {
+    for (size_t k = 0; k < cur.size(); ++k) cur[k] = off[k];
+    for (int64_t j = 0; j < len; ++j) {
       f(o + j, cur.data());
-      for (size_t k = 0; k < n; ++k) cur[k] += inner_stride[k];
+      for (size_t k = 0; k < cur.size(); ++k) cur[k] += steps[k];
     }
-    // Advance the odometer over the outer dims.
-    for (int64_t d = rank - 2; d >= 0; --d) {
-      for (size_t k = 0; k < n; ++k) off[k] += strides[k][d];
-      if (++idx[d] < out[d]) break;
-      for (size_t k = 0; k < n; ++k) off[k] -= strides[k][d] * out[d];
-      idx[d] = 0;
-    }
-  }
+  });
 }
 
 // Conv / pool window geometry: engine/ops/window.h, shared with the GPU kernels.
@@ -91,8 +124,11 @@ using ops::window_geometry;
 
 // Runs `infer` on the concrete shapes of `inputs` (which are also passed as
 // known constants) and allocates `outputs` with the inferred dtypes/shapes.
+// kUnfilled leaves the outputs' bytes as allocated: for kernels that write
+// every element of every output.
+enum class OutputFill { kZero, kUnfilled };
 Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<const Tensor*>& inputs,
-                     std::vector<Tensor>& outputs);
+                     std::vector<Tensor>& outputs, OutputFill fill = OutputFill::kZero);
 
 // Rounds float storage through float16 / bfloat16 when the tensor has that
 // dtype, so it holds only values its dtype can represent.
