@@ -43,6 +43,15 @@ Status fold_batch_norm(ir::Graph& g, const std::set<std::string>& keep = {});
 // Activations named in `keep` (as for fold_batch_norm) stay nodes.
 Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep = {});
 
+// ReduceMean / Sub / Pow / ReduceMean / Add / Sqrt / Div over the last axis
+// (torch's LayerNorm below opset 17), with the Mul and Add by [C] constants
+// after it when they are there, becomes one LayerNormalization (opset 17).
+// Chains with a node named in `keep` stay as they are.
+Status fuse_layer_norm(ir::Graph& g, const std::set<std::string>& keep = {});
+// x * 0.5 * (1 + Erf(x / sqrt 2)) (either order of the two Muls; the
+// division may be a Mul by 1 / sqrt 2) becomes com.microsoft Gelu.
+Status fuse_gelu(ir::Graph& g, const std::set<std::string>& keep = {});
+
 struct OptimizeOptions {
   bool fold = true;  // constant folding; off means no folding passes at all
   bool fold_batch_norm = true;
