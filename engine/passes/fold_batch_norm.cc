@@ -112,4 +112,60 @@ Status fold_batch_norm(ir::Graph& g, const std::set<std::string>& keep) {
   return Status::Ok();
 }
 
+// Conv → Add of a per-output-channel constant ([M, 1, 1] or [1, M, 1, 1]: a
+// bias the exporter wrote as its own node, as in the ONNX zoo's MNIST)
+// becomes the Conv's bias, so the Relu after it can fuse too.
+Status fold_conv_add(ir::Graph& g, const std::set<std::string>& keep) {
+  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
+  ValueIndex index(g);
+  std::set<std::string> replaced;
+  std::vector<bool> removed(g.nodes.size(), false);
+  for (size_t idx : order) {
+    const ir::Node& add = g.nodes[idx];
+    if (add.op_type != "Add" || !add.domain.empty() || add.inputs.size() != 2 || add.outputs.size() != 1 ||
+        is_kept(add, keep))
+      continue;
+    for (int side = 0; side < 2; ++side) {
+      const std::string& x = add.inputs[side];
+      const std::string& c = add.inputs[1 - side];
+      if (!g.is_constant(c) || x == c) continue;
+      const size_t p = private_producer(g, index, x);
+      if (p == ValueIndex::kNone) continue;
+      ir::Node& conv = g.nodes[p];
+      if (conv.op_type != "Conv" || !conv.domain.empty() || !conv.has_input(1) || conv.outputs.size() != 1) continue;
+      const ir::ValueInfo* y = g.info(x);
+      const Tensor& add_c = g.initializers.at(c);
+      if (y == nullptr || !y->has_shape || y->dims.size() < 3 || !y->dims[1].known() ||
+          !held_as_float(add_c.dtype()) || add_c.dtype() != y->dtype)
+        continue;
+      // The constant must vary along the channel axis alone.
+      const int64_t channels = y->dims[1].value;
+      const Shape& cs = add_c.shape();
+      if (cs.size() > y->dims.size() || cs.size() + 1 < y->dims.size() || add_c.size() != channels) continue;
+      bool per_channel = true;
+      const size_t channel_axis = cs.size() - (y->dims.size() - 1);  // axis 1 of y in c's dims
+      for (size_t i = 0; i < cs.size(); ++i) per_channel = per_channel && (i == channel_axis || cs[i] == 1);
+      if (!per_channel) continue;
+      const Tensor* b = conv.has_input(2) ? (g.is_constant(conv.inputs[2]) ? &g.initializers.at(conv.inputs[2]) : nullptr)
+                                          : nullptr;
+      if (conv.has_input(2) && (b == nullptr || b->dtype() != add_c.dtype() || b->size() != channels)) continue;
+      Tensor b2(add_c.dtype(), {channels});
+      for (int64_t m = 0; m < channels; ++m)
+        b2.data<float>()[m] = stored(add_c.dtype(), (b ? b->get_as_double(m) : 0.0) + add_c.get_as_double(m));
+      const std::string b_name = index.fresh_name((b ? conv.inputs[2] : conv.outputs[0] + "_bias") + "_add");
+      if (b) replaced.insert(conv.inputs[2]);
+      replaced.insert(c);
+      g.values[b_name] = ir::ValueInfo::of(b2);
+      g.initializers[b_name] = std::move(b2);
+      conv.inputs.resize(3);
+      conv.inputs[2] = b_name;
+      absorb_into_producer(g, index, p, idx, removed);
+      break;
+    }
+  }
+  erase_nodes(g, removed);
+  erase_unread_initializers(g, replaced);
+  return Status::Ok();
+}
+
 }  // namespace glint::passes

@@ -35,6 +35,9 @@ Status compute_float16_in_float32(ir::Graph& g, bool* applied);
 // Nodes named in `keep` (by name, or first output when unnamed; e.g.
 // SessionOptions::force_cpu) are never removed.
 Status fold_batch_norm(ir::Graph& g, const std::set<std::string>& keep = {});
+// Conv followed by an Add of a constant that varies along the output
+// channels alone ([M,1,1], [1,M,1,1]) takes it into its bias.
+Status fold_conv_add(ir::Graph& g, const std::set<std::string>& keep = {});
 // Conv / ConvTranspose / Gemm / MatMul whose output only an activation reads
 // (Relu, Clip with constant bounds, LeakyRelu, Sigmoid, HardSigmoid, Tanh)
 // takes the activation as internal attributes (engine/ops/fused_activation.h)

@@ -40,7 +40,11 @@ Status optimize(ir::Graph& g, const OptimizeOptions& options) {
     GLINT_RETURN_IF_ERROR(infer_shapes(g));  // static shapes let Shape/Size fold
     GLINT_RETURN_IF_ERROR(fold_constants(g));
     // After folding, so that statistics computed by Constant subgraphs count.
-    if (options.fold_batch_norm) GLINT_RETURN_IF_ERROR(fold_batch_norm(g, options.keep_nodes));
+    if (options.fold_batch_norm) {
+      GLINT_RETURN_IF_ERROR(fold_batch_norm(g, options.keep_nodes));
+      GLINT_RETURN_IF_ERROR(infer_shapes(g));  // the Add's channel count comes from the conv's output
+      GLINT_RETURN_IF_ERROR(fold_conv_add(g, options.keep_nodes));
+    }
   }
   GLINT_RETURN_IF_ERROR(remove_dead_nodes(g));
   GLINT_RETURN_IF_ERROR(infer_shapes(g));

@@ -190,3 +190,52 @@ TEST_CASE("a session folds BN at creation and still gives the unfolded result", 
     CHECK(cmp.equal);
   }
 }
+
+// passes::fold_conv_add: Conv + Add of a per-channel constant becomes the
+// Conv's bias; other constants, and conv outputs read elsewhere, stay.
+TEST_CASE("fold_conv_add takes a per-channel Add into the Conv's bias", "[passes][fold_conv_add]") {
+  using glint::test::random_floats;
+  struct Case {
+    const char* what;
+    std::vector<int64_t> add_shape;
+    bool conv_bias, constant_first, conv_output_is_graph_output, folds;
+  };
+  const std::vector<Case> cases = {
+      {"[M,1,1] after a Conv without bias", {4, 1, 1}, false, false, false, true},
+      {"[1,M,1,1] after a Conv with bias, constant first", {1, 4, 1, 1}, true, true, false, true},
+      {"a constant that varies over the pixels stays", {1, 4, 5, 5}, false, false, false, false},
+      {"a constant over the width stays", {5}, false, false, false, false},
+      {"the conv output is also a graph output", {4, 1, 1}, false, false, true, false},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.what) {
+      ModelBuilder b(13);
+      b.input("x", onnx::TensorProto::FLOAT, {1, 3, 5, 5});
+      b.initializer("w", {4, 3, 3, 3}, random_floats(4 * 3 * 9, 1));
+      std::vector<std::string> conv_in = {"x", "w"};
+      if (c.conv_bias) {
+        b.initializer("b", {4}, random_floats(4, 2));
+        conv_in.push_back("b");
+      }
+      ModelBuilder::attr_ints(b.node("Conv", conv_in, {"c"}, "conv"), "pads", {1, 1, 1, 1});
+      int64_t n = 1;
+      for (int64_t d : c.add_shape) n *= d;
+      b.initializer("k", c.add_shape, random_floats(n, 3));
+      b.node("Add", c.constant_first ? std::vector<std::string>{"k", "c"} : std::vector<std::string>{"c", "k"}, {"y"});
+      b.output("y", onnx::TensorProto::FLOAT, {1, 4, 5, 5});
+      if (c.conv_output_is_graph_output) b.output("c", onnx::TensorProto::FLOAT, {1, 4, 5, 5});
+      ir::Graph before = glint::test::load_graph(b);
+      ir::Graph after = before;
+      REQUIRE(glint::passes::fold_conv_add(after).ok());
+      CHECK(after.nodes.size() == (c.folds ? 1u : 2u));
+      if (c.folds) {
+        CHECK(after.nodes[0].outputs == std::vector<std::string>{"y"});
+        CHECK(after.nodes[0].inputs.size() == 3);
+        CHECK_FALSE(after.initializers.count("k"));
+      }
+      std::map<std::string, Tensor> feeds;
+      feeds["x"] = Tensor::from_floats({1, 3, 5, 5}, random_floats(75, 7));
+      glint::test::check_same_outputs(before, after, feeds);
+    }
+  }
+}
