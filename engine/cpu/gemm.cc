@@ -203,41 +203,39 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
         }
       }, 16);
     } else {
-      // C row i = sum_k A[i, k] * B row k, B read row after row as it lies
-      // in memory (a decode step's MatMuls stream every weight once, so this
-      // is bound by memory bandwidth when the reads are sequential; column
-      // blocks read each row in 128-byte pieces 6 KB apart and ran at half
-      // the speed under V8). Four rows of B per pass over C's chunk, which
-      // stays in L1; threads take column chunks.
-      const int64_t chunks = std::max<int64_t>((N + 2047) / 2048, std::min<int64_t>(num_threads(), std::max<int64_t>(1, N / 256)));
-      const int64_t width = ((N + chunks - 1) / chunks + 3) / 4 * 4;
-      parallel_for(chunks, [&](int64_t chunk) {
-        const int64_t j0 = chunk * width, j1 = std::min(N, j0 + width);
-        if (j0 >= j1) return;
+      // C row i = sum_k A[i, k] * B row k over blocks of 32 columns held in
+      // 8 vector accumulators (a decode step's MatMuls: the weights stream
+      // past once, so this is bound by memory as long as the accumulators
+      // stay in registers). Measured under V8 on a GPT decode step: a
+      // 64-float array accumulator 12.6 ms a step, these blocks 7.7 ms, and
+      // streaming B row by row into C (faster natively) 14 ms.
+      constexpr int64_t kCols = 32;
+      parallel_for((N + kCols - 1) / kCols, [&](int64_t blk) {
+        const int64_t j0 = blk * kCols, w = std::min(kCols, N - j0);
         for (int64_t i = 0; i < M; ++i) {
           const float* ai = A + i * lda;
-          float* ci = C + i * ldc;
-          if (!accumulate) std::fill(ci + j0, ci + j1, 0.f);
-          int64_t k = 0;
-          for (; k + 4 <= K; k += 4) {
-            const float* b0 = B + k * ldb;
-            const float *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-            const v4 a0 = simd::splat(ai[k]), a1 = simd::splat(ai[k + 1]);
-            const v4 a2 = simd::splat(ai[k + 2]), a3 = simd::splat(ai[k + 3]);
-            int64_t j = j0;
-            for (; j + 4 <= j1; j += 4)
-              simd::store(ci + j, simd::load(ci + j) + ((a0 * simd::load(b0 + j) + a1 * simd::load(b1 + j)) +
-                                                        (a2 * simd::load(b2 + j) + a3 * simd::load(b3 + j))));
-            for (; j < j1; ++j)
-              ci[j] += (ai[k] * b0[j] + ai[k + 1] * b1[j]) + (ai[k + 2] * b2[j] + ai[k + 3] * b3[j]);
+          float* ci = C + i * ldc + j0;
+          if (w == kCols) {
+            v4 acc[kCols / 4];
+            for (int v = 0; v < kCols / 4; ++v) acc[v] = accumulate ? simd::load(ci + 4 * v) : simd::splat(0.f);
+            const float* bk = B + j0;
+            for (int64_t k = 0; k < K; ++k, bk += ldb) {
+              const v4 a = simd::splat(ai[k]);
+              for (int v = 0; v < kCols / 4; ++v) acc[v] += a * simd::load(bk + 4 * v);
+            }
+            for (int v = 0; v < kCols / 4; ++v) simd::store(ci + 4 * v, acc[v]);
+            continue;
           }
-          for (; k < K; ++k) {
+          float acc[kCols];
+          for (int64_t j = 0; j < w; ++j) acc[j] = accumulate ? ci[j] : 0.f;
+          for (int64_t k = 0; k < K; ++k) {
             const float a = ai[k];
-            const float* bk = B + k * ldb;
-            for (int64_t j = j0; j < j1; ++j) ci[j] += a * bk[j];
+            const float* bk = B + k * ldb + j0;
+            for (int64_t j = 0; j < w; ++j) acc[j] += a * bk[j];
           }
+          for (int64_t j = 0; j < w; ++j) ci[j] = acc[j];
         }
-      });
+      }, 4);
     }
     return;
   }
