@@ -147,7 +147,7 @@ void depthwise3x3(const float* x, const float* w, const float* bias, float* y, i
       depthwise3x3_plane<1>(x + plane * in_pix, w + c * 9, b, y + plane * out_pix, g, clamp);
     else
       depthwise3x3_plane<2>(x + plane * in_pix, w + c * 9, b, y + plane * out_pix, g, clamp);
-  });
+  }, grain_for(9 * out_pix));
 }
 
 }  // namespace

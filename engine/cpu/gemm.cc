@@ -39,6 +39,16 @@ using simd::v4;
 // under V8 (wasm GEMM 256x1024x1024: 39.8 GFLOP/s with 4 rows, 31.7 with 6)
 // and are no faster natively (34.5 vs 33.9).
 constexpr int kMr = 4;
+
+// Below this many multiply-adds a product runs on the calling thread alone:
+// waking the pool's workers costs more than they save (in the browser a
+// worker wakes through a futex in tens of microseconds). A GPT decode step's
+// 384x1536 GEMVs ran slower on 2 threads than on 1 (14.5 against 10.9 ms);
+// MNIST's convs are ~0.6M.
+constexpr int64_t kParallelMinWork = int64_t{1} << 20;
+bool worth_threads(int64_t M, int64_t N, int64_t K) {
+  return static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) >= kParallelMinWork;
+}
 constexpr int kNr = static_cast<int>(kGemmNr);
 
 // C[0:mr, 0:nr] = A[0:mr, 0:K] * Bpanel (+ bias) (+ C).
@@ -134,7 +144,7 @@ void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, 
   // A block of B panels of about 128 KiB stays in L2 while the rows of A
   // stream past it; when that gives too few tasks for the threads, rows are
   // split too (each row block then packs its own copy of the B block).
-  const int64_t threads = num_threads();
+  const int64_t threads = worth_threads(M, N, K) ? num_threads() : 1;
   const int64_t nb = std::max<int64_t>(1, std::min<int64_t>({np, 16, 32768 / std::max<int64_t>(1, K * kNr)}));
   const int64_t tn = (np + nb - 1) / nb;
   const int64_t want = threads > 1 ? 3 * threads : 1;
@@ -142,8 +152,9 @@ void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, 
   const int64_t mb = (mp + tm - 1) / tm;
   const int64_t tmr = (mp + mb - 1) / mb;
   const int64_t block = nb * K * kNr;
-  float* scratch = gemm_scratch(block * threads);
-  parallel_for(tmr * tn, [&](int64_t t) {
+  float* scratch = gemm_scratch(block * num_threads());  // indexed by thread_index()
+  const int64_t tasks = tmr * tn;
+  parallel_for(tasks, [&](int64_t t) {
     const int64_t p0 = (t / tn) * mb, p1 = std::min(mp, p0 + mb);
     const int64_t q0 = (t % tn) * nb, q1 = std::min(np, q0 + nb);
     float* bp = scratch + thread_index() * block;
@@ -158,7 +169,7 @@ void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, 
                           accumulate, lo, hi);
       }
     }
-  });
+  }, threads > 1 ? 1 : tasks);  // one chunk: inline on the calling thread
 }
 
 // C = alpha * op(A) op(B) + beta * C (util.h).
@@ -201,7 +212,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           for (; k < K; ++k) s += ai[k] * bj[k];
           C[i * ldc + j] = accumulate ? C[i * ldc + j] + s : s;
         }
-      }, 16);
+      }, worth_threads(M, N, K) ? 16 : N);
     } else {
       // C row i = sum_k A[i, k] * B row k over blocks of 32 columns held in
       // 8 vector accumulators (a decode step's MatMuls: the weights stream
@@ -210,7 +221,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
       // 64-float array accumulator 12.6 ms a step, these blocks 7.7 ms, and
       // streaming B row by row into C (faster natively) 14 ms.
       constexpr int64_t kCols = 32;
-      parallel_for((N + kCols - 1) / kCols, [&](int64_t blk) {
+      const int64_t blocks = (N + kCols - 1) / kCols;
+      parallel_for(blocks, [&](int64_t blk) {
         const int64_t j0 = blk * kCols, w = std::min(kCols, N - j0);
         for (int64_t i = 0; i < M; ++i) {
           const float* ai = A + i * lda;
@@ -235,7 +247,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           }
           for (int64_t j = 0; j < w; ++j) ci[j] = acc[j];
         }
-      }, 4);
+      }, worth_threads(M, N, K) ? 4 : blocks);
     }
     return;
   }

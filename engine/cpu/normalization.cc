@@ -228,7 +228,7 @@ Status layer_norm(const ir::Node& node, const std::vector<const Tensor*>& inputs
       var /= inner;
       const double inv = 1.0 / std::sqrt(var + eps);
       for (int64_t j = 0; j < inner; ++j) yr[j] = static_cast<float>((xr[j] - mean) * inv * sv[j] + bv[j]);
-    }, std::max<int64_t>(1, 4096 / std::max<int64_t>(inner, 1)));
+    }, grain_for(3 * inner));
     return Status::Ok();
   }
   for (int64_t o = 0; o < outer; ++o) {

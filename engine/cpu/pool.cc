@@ -104,7 +104,7 @@ void pool_loop(const T* x, T* y, int64_t* idx, int64_t NC, const Window3& g, Poo
             acc = std::pow(acc, 1.0 / p);
           y[out_at] = static_cast<T>(acc);
         }
-  });
+  }, grain_for(in_pix));
 }
 
 // MaxPool over 2-D float planes without Indices and dilation (SqueezeNet's
@@ -173,7 +173,7 @@ void maxpool2d(const float* x, float* y, int64_t NC, const Window3& g) {
     if (g.s[2] == 1) maxpool2d_plane<1>(x + nc * in_pix, y + nc * out_pix, g);
     else if (g.s[2] == 2) maxpool2d_plane<2>(x + nc * in_pix, y + nc * out_pix, g);
     else maxpool2d_plane<0>(x + nc * in_pix, y + nc * out_pix, g);
-  });
+  }, grain_for(in_pix));
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ void float_rows(const float* x, float* y, int64_t rows, int64_t len, bool log_so
       const float inv = 1.f / sum;
       for (int64_t k = 0; k < len; ++k) yr[k] *= inv;
     }
-  }, std::max<int64_t>(1, 4096 / std::max<int64_t>(len, 1)));
+  }, grain_for(4 * len));
 }
 
 }  // namespace

@@ -46,4 +46,13 @@ void parallel_for(int64_t count, F&& f, int64_t grain = 1) {
                             const_cast<void*>(static_cast<const void*>(&f)));
 }
 
+// A grain for parallel_for whose index each costs about `work_per_index`
+// element operations: enough indices per chunk that a chunk is worth handing
+// to another thread (~32K operations; waking a worker costs tens of
+// microseconds in the browser), so small tensors run inline.
+inline int64_t grain_for(int64_t work_per_index) {
+  constexpr int64_t kMinTaskWork = int64_t{1} << 15;
+  return work_per_index >= kMinTaskWork ? 1 : kMinTaskWork / (work_per_index > 0 ? work_per_index : 1);
+}
+
 }  // namespace glint::cpu
