@@ -71,21 +71,33 @@ bool is_op(const ir::Node& n, const char* op, size_t inputs) {
   return n.op_type == op && n.domain.empty() && n.inputs.size() == inputs && n.outputs.size() == 1;
 }
 
+// The one node reading a value, when nothing else reads it (no other node,
+// no graph output), else kNone: what lets a chain be followed forward.
+class SoleConsumer {
+ public:
+  SoleConsumer(const ir::Graph& g, const ValueIndex& index) : index_(index) {
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      for (const std::string& in : g.nodes[i].inputs)
+        if (!in.empty()) consumers_[in].push_back(i);
+  }
+  size_t operator()(const std::string& v) const {
+    auto it = consumers_.find(v);
+    if (index_.readers(v) != 1 || it == consumers_.end() || it->second.size() != 1) return kNone;
+    return it->second[0];
+  }
+
+ private:
+  const ValueIndex& index_;
+  std::map<std::string, std::vector<size_t>> consumers_;
+};
+
 }  // namespace
 
 Status fuse_layer_norm(ir::Graph& g, const std::set<std::string>& keep) {
   GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
   ValueIndex index(g);
-  // Who reads a value (to extend past the Div to the affine Mul and Add).
-  std::map<std::string, std::vector<size_t>> consumers;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (const std::string& in : g.nodes[i].inputs)
-      if (!in.empty()) consumers[in].push_back(i);
-  auto sole_consumer = [&](const std::string& v) -> size_t {
-    auto it = consumers.find(v);
-    if (index.readers(v) != 1 || it == consumers.end() || it->second.size() != 1) return kNone;
-    return it->second[0];
-  };
+  // Extends the chain forward, past the Div to the affine Mul and Add.
+  const SoleConsumer sole_consumer(g, index);
   // The node writing `v` when only `readers` reads of v exist.
   auto producer_of = [&](const std::string& v, int readers) -> size_t {
     return index.readers(v) == readers ? index.producer(v) : kNone;
@@ -189,15 +201,7 @@ Status fuse_layer_norm(ir::Graph& g, const std::set<std::string>& keep) {
 Status fuse_gelu(ir::Graph& g, const std::set<std::string>& keep) {
   GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
   ValueIndex index(g);
-  std::map<std::string, std::vector<size_t>> consumers;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (const std::string& in : g.nodes[i].inputs)
-      if (!in.empty()) consumers[in].push_back(i);
-  auto sole_consumer = [&](const std::string& v) -> size_t {
-    auto it = consumers.find(v);
-    if (index.readers(v) != 1 || it == consumers.end() || it->second.size() != 1) return kNone;
-    return it->second[0];
-  };
+  const SoleConsumer sole_consumer(g, index);
   auto near = [](double a, double b) { return std::fabs(a - b) <= 1e-6 * std::fabs(b); };
   std::vector<bool> removed(g.nodes.size(), false);
   std::set<std::string> dropped_constants;
