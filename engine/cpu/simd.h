@@ -60,4 +60,20 @@ inline v4 exp(v4 x) {
   return x < lo ? splat(0.f) : y;
 }
 
+// erf(x) lane-wise within 2e-7 (Abramowitz & Stegun 7.1.26 on |x|:
+// 1 - t (a1 + a2 t + ... + a5 t^4) e^(-x^2), t = 1 / (1 + p |x|), odd in x).
+// For the erf GELU of transformer MLPs, where a libm erf per element cost as
+// much as a sixth of a BERT layer in wasm.
+inline v4 erf(v4 x) {
+  const v4 z = x < splat(0.f) ? -x : x;
+  const v4 t = splat(1.f) / (splat(1.f) + splat(0.3275911f) * z);
+  v4 p = splat(1.061405429f);
+  p = p * t + splat(-1.453152027f);
+  p = p * t + splat(1.421413741f);
+  p = p * t + splat(-0.284496736f);
+  p = p * t + splat(0.254829592f);
+  const v4 e = splat(1.f) - p * t * exp(-(z * z));
+  return x < splat(0.f) ? -e : e;
+}
+
 }  // namespace glint::cpu::simd
