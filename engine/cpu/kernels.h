@@ -224,6 +224,10 @@ GLINT_CPU_KERNEL(skip_layer_norm);  // SkipLayerNormalization, SkipSimplifiedLay
 GLINT_CPU_INFER(infer_skip_layer_norm);
 GLINT_CPU_KERNEL(fused_matmul);
 GLINT_CPU_INFER(infer_fused_matmul);
+// alpha * op(A) op(B) for float-storage A and B (FusedMatMul): the GEMM
+// reads a transposed operand in place instead of a transposed copy.
+Status matmul_float_trans(const ir::Node& node, const std::vector<const Tensor*>& inputs,
+                          std::vector<Tensor>& outputs, InferFn infer, bool ta, bool tb, float alpha);
 
 #undef GLINT_CPU_KERNEL
 #undef GLINT_CPU_INFER

@@ -55,17 +55,23 @@ Status infer_matmul(const ir::Node& node, const std::vector<const ir::ValueInfo*
   return Status::Ok();
 }
 
-Status matmul(const ir::Node& node, const std::vector<const Tensor*>& inputs,
-              std::vector<Tensor>& outputs) {
+namespace {
+
+// y = alpha * op(A) op(B) over numpy batches, op a swap of the last two dims
+// where ta / tb (float storage only: the GEMM reads the operands transposed
+// in place; other dtypes take neither).
+Status product(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs,
+               InferFn infer, bool ta, bool tb, float alpha) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_matmul, node, inputs, outputs, OutputFill::kUnfilled));
+  GLINT_RETURN_IF_ERROR(alloc_outputs(infer, node, inputs, outputs, OutputFill::kUnfilled));
   const Tensor& a = *inputs[0];
   const Tensor& b = *inputs[1];
   Tensor& y = outputs[0];
   Shape as = a.shape(), bs = b.shape();
   if (as.size() == 1) as.insert(as.begin(), 1);
   if (bs.size() == 1) bs.push_back(1);
-  const int64_t M = as[as.size() - 2], K = as.back(), N = bs.back();
+  const int64_t M = as[as.size() - (ta ? 1 : 2)], K = as[as.size() - (ta ? 2 : 1)];
+  const int64_t N = bs[bs.size() - (tb ? 2 : 1)];
   Shape abatch(as.begin(), as.end() - 2), bbatch(bs.begin(), bs.end() - 2), batch;
   GLINT_RETURN_IF_ERROR(broadcast_shapes(node, {abatch, bbatch}, &batch));
   Status st;
@@ -83,7 +89,9 @@ Status matmul(const ir::Node& node, const std::vector<const Tensor*>& inputs,
         const T* mb = pb + off[1] * K * N;
         T* mc = pc + i * M * N;
         if constexpr (std::is_same_v<T, float>)
-          gemm(false, false, M, N, K, 1.f, ma, K, mb, N, 0.f, mc, N);
+          gemm(ta, tb, M, N, K, alpha, ma, ta ? M : K, mb, tb ? K : N, 0.f, mc, N);
+        else if (ta || tb || alpha != 1.f)
+          st = internal_error(node.describe() + ": transposed or scaled product of " + dtype_name(dt));
         else
           naive_matmul(ma, mb, mc, M, N, K);
       });
@@ -93,6 +101,18 @@ Status matmul(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   GLINT_RETURN_IF_ERROR(st);
   round_to_dtype(y);
   return Status::Ok();
+}
+
+}  // namespace
+
+Status matmul(const ir::Node& node, const std::vector<const Tensor*>& inputs,
+              std::vector<Tensor>& outputs) {
+  return product(node, inputs, outputs, infer_matmul, false, false, 1.f);
+}
+
+Status matmul_float_trans(const ir::Node& node, const std::vector<const Tensor*>& inputs,
+                          std::vector<Tensor>& outputs, InferFn infer, bool ta, bool tb, float alpha) {
+  return product(node, inputs, outputs, infer, ta, tb, alpha);
 }
 
 Status infer_gemm(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,

@@ -55,6 +55,10 @@ Status fuse_layer_norm(ir::Graph& g, const std::set<std::string>& keep = {});
 // division may be a Mul by 1 / sqrt 2) becomes com.microsoft Gelu.
 Status fuse_gelu(ir::Graph& g, const std::set<std::string>& keep = {});
 
+// MatMul reading a Transpose of the last two dims that nothing else reads
+// becomes com.microsoft FusedMatMul with transA / transB on that operand.
+Status fuse_matmul_transpose(ir::Graph& g, const std::set<std::string>& keep = {});
+
 struct OptimizeOptions {
   bool fold = true;  // constant folding; off means no folding passes at all
   bool fold_batch_norm = true;

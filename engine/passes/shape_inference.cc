@@ -51,6 +51,7 @@ Status optimize(ir::Graph& g, const OptimizeOptions& options) {
   // Need the inferred dtypes (and the normalized input's last dim).
   GLINT_RETURN_IF_ERROR(fuse_layer_norm(g, options.keep_nodes));
   GLINT_RETURN_IF_ERROR(fuse_gelu(g, options.keep_nodes));
+  GLINT_RETURN_IF_ERROR(fuse_matmul_transpose(g, options.keep_nodes));
   // Last: it needs every value's dtype, and it leaves shapes as they are.
   if (options.fuse_activations) GLINT_RETURN_IF_ERROR(fuse_activations(g, options.keep_nodes));
   return Status::Ok();
