@@ -200,14 +200,25 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     // A few rows (a vector times a matrix): packing B would cost as much as
     // the product, so read B in place.
     if (trans_b) {
-      // C[i, j] = dot(A row i, B row j), vectorized over k.
+      // C[i, j] = dot(A row i, B row j): B's rows are read one after
+      // another, as they lie in memory (the CPU backend stores constant
+      // MatMul weights transposed for this: passes::transpose_matmul_weights),
+      // with four independent vector sums so the adds do not wait on each
+      // other.
       parallel_for(N, [&](int64_t j) {
         const float* bj = B + j * ldb;
         for (int64_t i = 0; i < M; ++i) {
           const float* ai = A + i * lda;
-          v4 acc = simd::splat(0.f);
+          v4 acc0 = simd::splat(0.f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
           int64_t k = 0;
-          for (; k + 4 <= K; k += 4) acc += simd::load(ai + k) * simd::load(bj + k);
+          for (; k + 16 <= K; k += 16) {
+            acc0 += simd::load(ai + k) * simd::load(bj + k);
+            acc1 += simd::load(ai + k + 4) * simd::load(bj + k + 4);
+            acc2 += simd::load(ai + k + 8) * simd::load(bj + k + 8);
+            acc3 += simd::load(ai + k + 12) * simd::load(bj + k + 12);
+          }
+          for (; k + 4 <= K; k += 4) acc0 += simd::load(ai + k) * simd::load(bj + k);
+          const v4 acc = (acc0 + acc1) + (acc2 + acc3);
           float s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
           for (; k < K; ++k) s += ai[k] * bj[k];
           C[i * ldc + j] = accumulate ? C[i * ldc + j] + s : s;

@@ -4,6 +4,17 @@
 // the GPU sampler's swapped coordinates) instead of a copy made first. An
 // attention's Q K^T is the common case: a GPT decode step transposes every
 // layer's whole key cache for it.
+//
+// transpose_matmul_weights, for the CPU backend alone: a MatMul's constant
+// 2-D B is stored transposed and read through FusedMatMul transB, so a
+// matrix-vector product (a decode step) reads each output's weights as one
+// contiguous row; B in place is read in 128-byte pieces a row apart, about
+// 30% slower under V8 (24 GEMVs of 384x1536: 3.6 against 2.5 ms).
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
 #include "engine/passes/pass_util.h"
 #include "engine/passes/passes.h"
 
@@ -58,6 +69,58 @@ Status fuse_matmul_transpose(ir::Graph& g, const std::set<std::string>& keep) {
     }
   }
   erase_nodes(g, removed);
+  return Status::Ok();
+}
+
+}  // namespace glint::passes
+
+namespace glint::passes {
+
+Status transpose_matmul_weights(ir::Graph& g, const std::set<std::string>& keep) {
+  // Readers of each constant: it is rewritten only when every reader is a
+  // MatMul taking it as B, so the transposed copy replaces it (no second
+  // copy of the weights stays alive).
+  std::map<std::string, std::vector<size_t>> readers;
+  std::set<std::string> other_use(g.outputs.begin(), g.outputs.end());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      if (n.inputs[k].empty() || !g.is_constant(n.inputs[k])) continue;
+      const bool as_b = k == 1 && n.op_type == "MatMul" && n.domain.empty() && n.inputs[0] != n.inputs[1] &&
+                        !is_kept(n, keep);
+      if (as_b) readers[n.inputs[k]].push_back(i);
+      else other_use.insert(n.inputs[k]);
+    }
+    for (const std::string& in : n.implicit_inputs) other_use.insert(in);
+  }
+  ValueIndex index(g);
+  for (auto& [name, nodes] : readers) {
+    if (other_use.count(name)) continue;
+    const Tensor& w = g.initializers.at(name);
+    if (w.dtype() != DataType::kFloat32 || w.rank() != 2) continue;
+    const int64_t K = w.shape()[0], N = w.shape()[1];
+    Tensor wt(DataType::kFloat32, {N, K}, Tensor::kUninitialized);
+    const float* src = w.data<float>();
+    float* dst = wt.data<float>();
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < N; ++j) dst[j * K + k] = src[k * N + j];
+    const std::string t_name = index.fresh_name(name + "_t");
+    g.values[t_name] = ir::ValueInfo::of(wt);
+    g.initializers[t_name] = std::move(wt);
+    for (size_t i : nodes) {
+      ir::Node& mm = g.nodes[i];
+      mm.inputs[1] = t_name;
+      mm.op_type = "FusedMatMul";
+      mm.domain = "com.microsoft";
+      mm.opset = 1;
+      ir::Attribute on;
+      on.kind = ir::Attribute::Kind::kInt;
+      on.i = 1;
+      mm.attrs["transB"] = on;
+    }
+    g.initializers.erase(name);
+    g.values.erase(name);
+  }
   return Status::Ok();
 }
 

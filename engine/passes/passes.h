@@ -59,12 +59,20 @@ Status fuse_gelu(ir::Graph& g, const std::set<std::string>& keep = {});
 // becomes com.microsoft FusedMatMul with transA / transB on that operand.
 Status fuse_matmul_transpose(ir::Graph& g, const std::set<std::string>& keep = {});
 
+// On the CPU backend: a constant 2-D float32 B read only by MatMuls is
+// stored transposed and the MatMuls become FusedMatMul transB (the GEMV
+// streams contiguous rows).
+Status transpose_matmul_weights(ir::Graph& g, const std::set<std::string>& keep = {});
+
 struct OptimizeOptions {
   bool fold = true;  // constant folding; off means no folding passes at all
   bool fold_batch_norm = true;
   // Only for a runtime that applies fused activations (Session does, CPU
   // and GPU: it turns this on unless GLINT_DISABLE=fuse).
   bool fuse_activations = false;
+  // Only for the CPU backend (transpose_matmul_weights): the GPU kernels
+  // read B as the model lays it out.
+  bool transpose_matmul_weights = false;
   // Nodes (name, or first output when unnamed) the rewrites must not remove,
   // e.g. SessionOptions::force_cpu.
   std::set<std::string> keep_nodes;

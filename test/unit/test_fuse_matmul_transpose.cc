@@ -79,3 +79,36 @@ TEST_CASE("fuse_matmul_transpose reads a swapped operand in place", "[passes][fu
     }
   }
 }
+
+TEST_CASE("transpose_matmul_weights stores constant MatMul weights transposed", "[passes][fuse_matmul_transpose]") {
+  using glint::test::random_floats;
+  for (bool shared_with_add : {false, true}) {
+    SECTION(shared_with_add ? "a weight another op reads stays" : "a weight two MatMuls read is transposed once") {
+      ModelBuilder b(13);
+      b.input("x", onnx::TensorProto::FLOAT, {3, 6});
+      b.initializer("w", {6, 6}, random_floats(36, 1));
+      b.node("MatMul", {"x", "w"}, {"h"});
+      b.node("MatMul", {"h", "w"}, {"y"});
+      b.output("y", onnx::TensorProto::FLOAT, {3, 6});
+      if (shared_with_add) {
+        b.node("Neg", {"w"}, {"z"});
+        b.output("z", onnx::TensorProto::FLOAT, {6, 6});
+      }
+      ir::Graph before = glint::test::load_graph(b);
+      ir::Graph after = before;
+      REQUIRE(glint::passes::transpose_matmul_weights(after).ok());
+      int fused = 0;
+      for (auto& n : after.nodes)
+        if (n.op_type == "FusedMatMul") {
+          ++fused;
+          CHECK(n.attr_int("transB", 0) == 1);
+          CHECK(n.inputs[1] != "w");
+        }
+      CHECK(fused == (shared_with_add ? 0 : 2));
+      CHECK(after.initializers.count("w") == (shared_with_add ? 1u : 0u));
+      std::map<std::string, Tensor> feeds;
+      feeds["x"] = Tensor::from_floats({3, 6}, random_floats(18, 2));
+      glint::test::check_same_outputs(before, after, feeds);
+    }
+  }
+}
