@@ -300,9 +300,14 @@ async function runWorkload(w, live, dead, opts) {
     }
     log(`bench: ${tag} warm-up ${i + 1}/${opts.warmup}: ${line.join(' · ')}`);
   }
+  // Each round starts one configuration further on (A B C, B C A, C A B, …):
+  // no configuration always runs right after the same other one, whose
+  // after-effects (a thread pool still spinning, caches it filled) would
+  // otherwise fall on it alone.
   for (let r = 0; r < opts.runs && active.length; ++r) {
     const line = [];
-    for (const c of [...active]) {
+    const k = r % active.length;
+    for (const c of [...active.slice(k), ...active.slice(0, k)]) {
       const row = rows.get(c.id);
       const ms = await runOnce(c, 'run');
       if (ms === undefined) continue;

@@ -836,28 +836,39 @@ function nextTick() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Whether the event loop has had a turn since the last run() ended. A run
-// yields a macrotask first only when it has not: a loop of back-to-back runs
-// (a webcam classifying frame after frame on wasm, where nothing else in a
-// run awaits a task) must still let the page paint and handle input, while a
-// run that starts from an event (a click, a frame callback, a benchmark's
-// call) skips the yield, which cost a tiny model more than its compute
-// (MNIST on wasm: 0.8 ms a run with it, 0.26 without).
-const loopTurn = { seen: true, port: null };
+// Runs and the page's event loop. After each run a message is posted to
+// ourselves; it arrives once the event loop has had a turn. A run that
+// starts before it arrived is back to back with the previous one (a loop
+// awaiting run after run: a webcam classifying frames on wasm, where nothing
+// inside a run waits for a task), and yields a macrotask when 16 ms have
+// passed without a turn, so the page still paints and takes input about once
+// a frame. Any other run starts at once: a yield per run cost a tiny model
+// more than its compute (MNIST on wasm: 0.8 ms a run with it, 0.26 without),
+// and onnxruntime-web does not yield either.
+const runPacing = { turned: true, lastTurn: 0, port: null };
+function loopTurned() {
+  runPacing.turned = true;
+  runPacing.lastTurn = now();
+}
 function runEnded() {
-  loopTurn.seen = false;
+  runPacing.turned = false;
   if (typeof MessageChannel === 'undefined') {
-    setTimeout(() => { loopTurn.seen = true; }, 0);
+    setTimeout(loopTurned, 0);
     return;
   }
-  if (!loopTurn.port) {
+  if (!runPacing.port) {
     const ch = new MessageChannel();
-    ch.port1.onmessage = () => { loopTurn.seen = true; };
+    ch.port1.onmessage = loopTurned;
     ch.port1.unref?.();  // Node: the channel must not keep the process alive
     ch.port2.unref?.();
-    loopTurn.port = ch.port2;
+    runPacing.port = ch.port2;
   }
-  loopTurn.port.postMessage(null);
+  runPacing.port.postMessage(null);
+}
+async function yieldIfBusy() {
+  if (runPacing.turned || now() - runPacing.lastTurn <= 16) return;
+  await nextTick();
+  loopTurned();
 }
 
 function now() {
@@ -1063,8 +1074,7 @@ export class InferenceSession {
         wt.delete();
       }
     }
-    // Back-to-back runs give the page a turn (see runEnded); others start at once.
-    if (!loopTurn.seen) await nextTick();
+    await yieldIfBusy();  // back-to-back runs give the page a turn now and then
     // A loss seen now, or by the end of the run (see "Where a loss is seen"),
     // rejects the run: whatever the GPU computed is gone.
     const losses = gpu ? gpu.losses : 0;
@@ -1083,6 +1093,7 @@ export class InferenceSession {
     // from the event loop instead of stalling the page in readPixels.
     for (let i = 0; !h.poll(); ++i) {
       await (i < 4 ? nextTick() : sleep(Math.min(16, 1 << (i - 4))));
+      loopTurned();
       if (lostDuringRun()) throw lostError();  // a lost fence may never signal
     }
     const r = h.runFinish();
