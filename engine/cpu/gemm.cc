@@ -226,11 +226,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
       }, worth_threads(M, N, K) ? 16 : N);
     } else {
       // C row i = sum_k A[i, k] * B row k over blocks of 32 columns held in
-      // 8 vector accumulators (a decode step's MatMuls: the weights stream
-      // past once, so this is bound by memory as long as the accumulators
-      // stay in registers). Measured under V8 on a GPT decode step: a
-      // 64-float array accumulator 12.6 ms a step, these blocks 7.7 ms, and
-      // streaming B row by row into C (faster natively) 14 ms.
+      // 8 vector accumulators: B streams past once, so this is bound by
+      // memory as long as the accumulators stay in registers. On the CPU
+      // backend constant weights take the transB path above; this one serves
+      // B computed at run time (an attention's probabilities x V) and the
+      // GPU backend's CPU fallbacks. Measured under V8 on a GPT decode step
+      // before the weights were transposed: a 64-float array accumulator
+      // 12.6 ms a step, these blocks 7.7 ms, streaming B row by row into C
+      // (faster natively) 14 ms.
       constexpr int64_t kCols = 32;
       const int64_t blocks = (N + kCols - 1) / kCols;
       parallel_for(blocks, [&](int64_t blk) {
