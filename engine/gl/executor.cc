@@ -122,6 +122,22 @@ class GlExecutor final : public Executor {
     TensorDesc desc{t.dtype(), t.shape()};
     desc.half_exact = half_exact && is_float_storage(t.dtype()) && values_half_exact(t.data<float>(), t.size());
     GLINT_ASSIGN_OR_RETURN(TextureLayout layout, choose_layout(desc, layout_policy()));
+    return upload_in(t, std::move(desc), layout);
+  }
+
+  Result<GpuTensorPtr> upload_as_output(const Tensor& t, const ProgramInfo& pass) override {
+    GLINT_RETURN_IF_ERROR(ctx_->make_current());
+    if (t.dtype() != pass.output.dtype || t.shape() != pass.output.shape || !gpu_holds_dtype(t.dtype())) {
+      return invalid_argument("GL upload of " + tensor_desc(t) + " as the output of program '" + pass.name +
+                              "' (" + dtype_name(pass.output.dtype) + shape_str(pass.output.shape) +
+                              "): dtype or shape differ");
+    }
+    GLINT_ASSIGN_OR_RETURN(TextureLayout layout, output_layout(pass, 0));
+    return upload_in(t, pass.output, layout);
+  }
+
+  // `t` into a new texture of `layout` (chosen for `desc`).
+  Result<GpuTensorPtr> upload_in(const Tensor& t, TensorDesc desc, const TextureLayout& layout) {
     if (t.byte_size() != static_cast<size_t>(layout.elements) * storage_size(t.dtype())) {
       return invalid_argument("GL upload of " + tensor_desc(t) + ": storage holds " +
                               std::to_string(t.byte_size()) + " bytes, expected " +
@@ -289,14 +305,15 @@ class GlExecutor final : public Executor {
     return make_pending_download(ctx_.get(), gt->desc(), layout, components, std::move(pbo), std::move(fence));
   }
 
-  Status prepare(const std::vector<ProgramInfo>& passes,
-                 const std::vector<std::optional<TensorDesc>>& inputs) override {
+  Status prepare(const std::vector<ProgramInfo>& passes, const std::vector<std::optional<TensorDesc>>& inputs,
+                 const std::vector<bool>& uploaded) override {
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
     std::vector<std::string> sources(passes.size());
     std::vector<ProgramRequest> requests;
     requests.reserve(passes.size());
     for (size_t k = 0; k < passes.size(); ++k) {
       const ProgramInfo& pass = passes[k];
+      if (k < uploaded.size() && uploaded[k]) continue;
       std::vector<ComposerInput> cin;
       for (const ProgramInput& pi : pass.inputs) {
         const TensorDesc* d = nullptr;

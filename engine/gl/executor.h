@@ -118,6 +118,10 @@ class Executor {
   // `half_exact`: the caller vouches that t is a constant whose values are
   // all exact float16 values (TensorDesc::half_exact); checked again here.
   virtual Result<GpuTensorPtr> upload(const Tensor& t, bool half_exact) = 0;
+  // Uploads `t` as the texture `pass` would have drawn (a pass with
+  // ProgramInfo::reshape_of, whose input is a constant): `t` holds the
+  // pass's output values, in the pass output's layout.
+  virtual Result<GpuTensorPtr> upload_as_output(const Tensor& t, const ProgramInfo& pass) = 0;
   // GPU -> CPU; the result carries the GpuTensor's dtype tag.
   virtual Result<Tensor> download(const GpuTensor& t) = 0;
   // Starts a GPU -> CPU read without waiting for the GPU (the web build polls
@@ -126,11 +130,14 @@ class Executor {
     return std::unique_ptr<PendingDownload>(new CompletedDownload(download(t)));
   }
 
-  // Compiles (or finds in the cache) every pass; no drawing. `inputs` are the
-  // node's input descs (nullopt for absent ones). Used at session creation so
-  // that the first run does not pay for compiling.
+  // Compiles (or finds in the cache) every pass but those `uploaded` marks
+  // (their outputs will come from upload_as_output; empty: none); no
+  // drawing. `inputs` are the node's input descs (nullopt for absent ones).
+  // Used at session creation so that the first run does not pay for
+  // compiling.
   virtual Status prepare(const std::vector<ProgramInfo>& passes,
-                         const std::vector<std::optional<TensorDesc>>& inputs) = 0;
+                         const std::vector<std::optional<TensorDesc>>& inputs,
+                         const std::vector<bool>& uploaded) = 0;
 
   // Runs the passes of one node. `inputs[i]` is the node's input i (nullptr when
   // absent). Returns the node outputs, indexed as ProgramInfo::node_output says

@@ -78,6 +78,13 @@ struct ProgramInfo {
   // program (an RNN's time step) stay out of the source, so those passes
   // share one compiled program instead of one compile each.
   std::vector<std::pair<std::string, int>> int_uniforms;
+  // >= 0: this pass only lays node input `reshape_of` out as `output`'s
+  // shape (the same elements in the same order, in the layout the passes
+  // after it read). When that input is a constant of the model the runtime
+  // uploads it so laid out instead of drawing the pass: no program to
+  // compile for it (a compile costs tens of milliseconds of a browser's
+  // first run; MobileNetV2 had 20 such passes among its 60 programs).
+  int reshape_of = -1;
   // A fused activation applied to the value before it is stored: a GLSL
   // float expression of `glint_v`, and the same as a vec4 expression of
   // `glint_v4` (set by the runtime from the node, not by kernels).

@@ -123,6 +123,30 @@ void GraphRunner::set_passes(StepState& st, const ir::Node& n, std::vector<gl::P
     }
     st.pass_cache.constant[k] = constant;
   }
+  // Constants that a pass only lays out go up laid out, without a draw (and
+  // without the program prepare() did not compile). Should the upload fail,
+  // the executor draws the pass instead.
+  for (size_t k = 0; k < st.passes.size(); ++k) {
+    const Tensor* t = uploaded_reshape(n, st.passes, k);
+    if (!t) continue;
+    auto up = gpu_->upload_as_output(t->reshaped(st.passes[k].output.shape), st.passes[k]);
+    if (up.ok()) st.pass_cache.outputs[k] = std::move(up).value();
+  }
+}
+
+const Tensor* GraphRunner::uploaded_reshape(const ir::Node& n, const std::vector<gl::ProgramInfo>& passes,
+                                            size_t k) const {
+  const gl::ProgramInfo& pass = passes[k];
+  // Only with the pass cache, which keeps the upload for every run.
+  if (pass.reshape_of < 0 || !optimization_flags().pass_cache) return nullptr;
+  if (pass.inputs.size() != 1 || pass.inputs[0].source != pass.reshape_of) return nullptr;
+  const size_t i = static_cast<size_t>(pass.reshape_of);
+  if (i >= n.inputs.size() || n.inputs[i].empty()) return nullptr;
+  auto it = graph_.initializers.find(n.inputs[i]);
+  if (it == graph_.initializers.end()) return nullptr;
+  const Tensor& t = it->second;
+  if (t.dtype() != pass.output.dtype || t.size() != shape_size(pass.output.shape)) return nullptr;
+  return &t;
 }
 
 Status GraphRunner::prepare() {
@@ -131,7 +155,10 @@ Status GraphRunner::prepare() {
   for (size_t pos = 0; pos < plan_.steps.size(); ++pos) {
     const plan::Step& step = plan_.steps[pos];
     if (step.passes.empty()) continue;
-    Status s = gpu_->prepare(step.passes, step.passes_inputs);
+    std::vector<bool> uploaded(step.passes.size());
+    for (size_t k = 0; k < step.passes.size(); ++k)
+      uploaded[k] = uploaded_reshape(graph_.nodes[step.node], step.passes, k) != nullptr;
+    Status s = gpu_->prepare(step.passes, step.passes_inputs, uploaded);
     if (!s.ok()) return s.with_context(graph_.nodes[step.node].describe());
   }
   // Weights go up now, in the layout their kernels read: the first run then

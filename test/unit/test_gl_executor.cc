@@ -329,6 +329,43 @@ TEST_CASE("gl: transposed read with explicit indices", "[gl]") {
       for (int j = 0; j < 5; ++j) REQUIRE(r.data<float>()[(k * 3 + i) * 5 + j] == a.data<float>()[(i * 5 + j) * 7 + k]);
 }
 
+TEST_CASE("gl: a constant uploaded as a layout pass's output reads as the drawn pass", "[gl]") {
+  // The runtime uploads a model constant that a pass only lays out
+  // (ProgramInfo::reshape_of) instead of compiling and drawing the pass.
+  const Tensor b = random_tensor({12}, 21);
+  ProgramInfo lay = program("lay_channels", {{"B", 0}}, {1, 12, 1, 1},
+                            "float process(int oc[OUT_RANK]) { return getB(oc[1]); }", -1);
+  lay.reshape_of = 0;
+  ProgramInfo read = program("read_channels", {{"T", -1}}, {12},
+                             "float process(int oc[OUT_RANK]) { return getT(0, oc[0], 0, 0) * 2.0 + 1.0; }");
+  const int64_t programs = executor().memory().programs;
+  REQUIRE(executor().prepare({lay, read}, {TensorDesc{DataType::kFloat32, {12}}}, {true, false}).ok());
+  CHECK(executor().memory().programs == programs + 1);  // read_channels only
+
+  PassCache cache;
+  cache.resize(2);
+  cache.constant = {true, false};
+  auto laid = executor().upload_as_output(b.reshaped({1, 12, 1, 1}), lay);
+  INFO(laid.status().message());
+  REQUIRE(laid.ok());
+  cache.outputs[0] = laid.value();
+  auto uploaded = executor().run({lay, read}, {up(b)}, 1, &cache);
+  INFO(uploaded.status().message());
+  REQUIRE(uploaded.ok());
+  CHECK(executor().memory().programs == programs + 1);  // nothing compiled for the layout pass
+  const Tensor from_upload = down(uploaded.value()[0]);
+  for (int64_t i = 0; i < 12; ++i) REQUIRE(from_upload.data<float>()[i] == b.data<float>()[i] * 2.f + 1.f);
+
+  // Drawn, the same values.
+  const Tensor drawn = down(run_ok({lay, read}, {up(b)})[0]);
+  CHECK(same_bytes(drawn, from_upload));
+
+  // A tensor that is not the pass's output is refused, naming the program.
+  auto wrong = executor().upload_as_output(b, lay);
+  REQUIRE(!wrong.ok());
+  CHECK(wrong.status().message().find("lay_channels") != std::string::npos);
+}
+
 TEST_CASE("gl: two passes through a temporary, rank-0 reduction", "[gl]") {
   Tensor a = random_tensor({4, 6}, 9);
   // pass 0: T[i] = sum of row i (temporary); pass 1: out[] = sum of T + A[0][0]
@@ -343,7 +380,7 @@ TEST_CASE("gl: two passes through a temporary, rank-0 reduction", "[gl]") {
                               "  float s = 0.0;\n"
                               "  for (int i = 0; i < T_SIZE; ++i) s += getTFlat(i);\n"
                               "  return s + getA(0, 0);\n}\n");
-  REQUIRE(executor().prepare({rows, total}, {TensorDesc{DataType::kFloat32, {4, 6}}}).ok());
+  REQUIRE(executor().prepare({rows, total}, {TensorDesc{DataType::kFloat32, {4, 6}}}, {}).ok());
   const int64_t programs = executor().memory().programs;
   auto outs = run_ok({rows, total}, {up(a)}, 2);
   CHECK(executor().memory().programs == programs);  // prepare compiled them
@@ -404,7 +441,7 @@ TEST_CASE("gl: errors name the program and show the GLSL", "[gl]") {
   CHECK(m.find("undefined_thing") != std::string::npos);  // info log and source line
   CHECK(m.find("> ") != std::string::npos);               // the marked line
   const int64_t programs = executor().memory().programs;
-  auto prep = executor().prepare({p}, {TensorDesc{DataType::kFloat32, {2}}});
+  auto prep = executor().prepare({p}, {TensorDesc{DataType::kFloat32, {2}}}, {});
   CHECK(!prep.ok());
   CHECK(executor().memory().programs == programs);  // failures are not cached
   // A good program still runs after a failed compile.

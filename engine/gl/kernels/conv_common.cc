@@ -174,6 +174,7 @@ ProgramInfo bias_pass(const KernelContext& ctx) {
   b.output = {ctx.inputs[2]->dtype, Shape{1, ctx.inputs[2]->shape[0], 1, 1}};
   b.node_output = -1;
   b.body = "float process(int oc[OUT_RANK]) { return getB(oc[1]); }\n";
+  b.reshape_of = 2;
   return b;
 }
 

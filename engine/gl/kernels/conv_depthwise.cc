@@ -27,6 +27,7 @@ Result<std::vector<ProgramInfo>> conv_depthwise_build(const KernelContext& ctx) 
   taps.output = {ctx.inputs[1]->dtype, Shape{1, m_out, w[2], w[3]}};
   taps.node_output = -1;
   taps.body = "float process(int oc[OUT_RANK]) { return getW(oc[1], 0, oc[2], oc[3]); }\n";
+  taps.reshape_of = 1;
   std::vector<ProgramInfo> passes = {taps};
   ProgramInfo p;
   p.name = "conv2d_depthwise";
