@@ -155,6 +155,10 @@ void depthwise3x3(const float* x, const float* w, const float* bias, float* y, i
 Status infer_conv(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
                   const std::vector<const Tensor*>&, std::vector<ir::ValueInfo>& outputs) {
   GLINT_RETURN_IF_ERROR(check_infer_inputs(node, inputs, 2));
+  // A Conv's fourth input is only ever glint's own fused residual (the
+  // quantized convs that share this inference have more inputs).
+  if (node.op_type == "Conv" && node.has_input(3) && fused_residual_input(node) < 0)
+    return node_error(node, "takes at most 3 inputs (X, W, B), given " + std::to_string(node.inputs.size()));
   const ir::ValueInfo& x = *inputs[0];
   const ir::ValueInfo& w = *inputs[1];
   const ir::ValueInfo* b = inputs.size() > 2 ? inputs[2] : nullptr;
@@ -211,6 +215,15 @@ Status infer_conv(const ir::Node& node, const std::vector<const ir::ValueInfo*>&
   outputs[0].has_shape = true;
   outputs[0].dims = {x.dims[0], m};
   for (int64_t o : g.out) outputs[0].dims.push_back(ir::Dim{o, ""});
+  if (fused_residual_input(node) >= 0 && inputs.size() > 3 && inputs[3]) {
+    const ir::ValueInfo& r = *inputs[3];
+    bool same = r.dtype == x.dtype && (!r.has_shape || r.dims.size() == outputs[0].dims.size());
+    for (size_t i = 0; same && r.has_shape && i < r.dims.size(); ++i)
+      same = !r.dims[i].known() || !outputs[0].dims[i].known() || r.dims[i].value == outputs[0].dims[i].value;
+    if (!same)
+      return node_error(node, "the fused residual " + r.describe() + " is not of the output's dtype and shape " +
+                                  outputs[0].describe());
+  }
   return Status::Ok();
 }
 
@@ -226,7 +239,15 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
   const Tensor& x = *inputs[0];
   const Tensor& w = *inputs[1];
   const Tensor* bias = inputs.size() > 2 ? inputs[2] : nullptr;
+  // A residual fused into this Conv (passes::fuse_residual_add) starts the
+  // output, and the products accumulate onto it: (conv + bias) + residual,
+  // the unfused Add's sum, before the epilogue's activation.
+  const Tensor* residual = fused_residual_input(node) >= 0 && inputs.size() > 3 ? inputs[3] : nullptr;
   Tensor& y = outputs[0];
+  if (fused_residual_input(node) >= 0 &&
+      (!residual || residual->dtype() != y.dtype() || residual->shape() != y.shape()))
+    return node_error(node, "the fused residual " + (residual ? tensor_desc(*residual) : std::string("(absent)")) +
+                                " does not match the output " + tensor_desc(y));
   if (x.rank() > 5) return node_unsupported(node, "Conv beyond 3 spatial dims is not supported");
   std::vector<int64_t> in(x.shape().begin() + 2, x.shape().end());
   std::vector<int64_t> kernel(w.shape().begin() + 2, w.shape().end());
@@ -248,6 +269,7 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
     round_to_dtype(y);
     return Status::Ok();
   }
+  if (residual) std::memcpy(py, residual->data<float>(), static_cast<size_t>(y.size()) * sizeof(float));
   // A Relu / Clip fused into this node (passes::fuse_activations) is applied
   // in the kernels' epilogue on float32 outputs; the runtime applies the
   // others (conv_epilogue_applies in the registry row).
@@ -257,7 +279,7 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
     if (act.kind == FusedActivation::kRelu) clamp.lo = 0.f;
     if (act.kind == FusedActivation::kClip) { clamp.lo = act.alpha; clamp.hi = act.beta; }
   }
-  if (depthwise3x3_applies(x, w, group, g)) {
+  if (!residual && depthwise3x3_applies(x, w, group, g)) {
     depthwise3x3(px, pw, pbias, py, N * C, C, g, clamp);
     round_to_dtype(y);
     return Status::Ok();
@@ -274,7 +296,7 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
       gemm_packing(Mg, out_pix, K, wg_, K, [&](int64_t q0, int64_t q1, float* dst) {
         if (direct) pack_b_panels(false, K, out_pix, xg, out_pix, q0, q1, dst);
         else im2col_panels(xg, Cg, g, q0, q1, dst);
-      }, yg, out_pix, bg, false, clamp);
+      }, yg, out_pix, bg, residual != nullptr, clamp);
     }
   round_to_dtype(y);
   return Status::Ok();

@@ -85,6 +85,21 @@ FusedActivation fused_activation_of(const ir::Node& n) {
   return a;
 }
 
+int fused_residual_input(const ir::Node& n) {
+  const ir::Attribute* r = n.attr(kFusedResidualAttr);
+  if (r == nullptr || r->kind != ir::Attribute::Kind::kInt || r->i != 1 || !n.has_input(3)) return -1;
+  return 3;
+}
+
+void set_fused_residual(ir::Node& n, const std::string& residual) {
+  n.inputs.resize(3);  // an absent bias stays "" (absent)
+  n.inputs.push_back(residual);
+  ir::Attribute flag;
+  flag.kind = ir::Attribute::Kind::kInt;
+  flag.i = 1;
+  n.attrs[kFusedResidualAttr] = flag;
+}
+
 void set_fused_activation(ir::Node& n, const FusedActivation& a) {
   n.attrs.erase(kFusedActivationAttr);
   n.attrs.erase(kFusedActivationAlphaAttr);

@@ -73,6 +73,18 @@ T activation_value(T v, double alpha, double beta) {
   }
 }
 
+// A residual Add folded into the Conv that produces one of its operands
+// (passes::fuse_residual_add): the Conv reads the Add's other operand, of
+// the output's shape, as input 3 and adds it to its result (bias included)
+// before a fused activation, so the Conv writes the Add's output. Marked by
+// an internal attribute, like the activation, so that a model's own Conv
+// with a fourth input is still refused.
+inline constexpr const char* kFusedResidualAttr = "glint.residual";
+// The input index of the residual, or -1 when `n` has none.
+int fused_residual_input(const ir::Node& n);
+// Makes `residual` input 3 of Conv `n` (an absent bias stays absent).
+void set_fused_residual(ir::Node& n, const std::string& residual);
+
 // In place on float data, as the CPU activation kernels compute it.
 void apply_fused_activation(const FusedActivation& a, float* data, int64_t n);
 // The same on a kernel's output `y` when it holds floats (float32, float16,

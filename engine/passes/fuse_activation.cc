@@ -2,6 +2,9 @@
 // reads its output: the activation node goes, and the producer carries it as
 // internal attributes (engine/ops/fused_activation.h), which the runtime
 // applies to output 0. One node and one texture round trip fewer per layer.
+// Likewise a residual Add after a Conv (fuse_residual_add): the Conv adds the
+// other operand in its epilogue.
+#include <algorithm>
 #include <set>
 
 #include "engine/ops/fused_activation.h"
@@ -29,6 +32,46 @@ bool clip_input_bounds(const ir::Graph& g, const ir::Node& clip, FusedActivation
 }
 
 }  // namespace
+
+Status fuse_residual_add(ir::Graph& g, const std::set<std::string>& keep) {
+  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
+  ValueIndex index(g);
+  std::vector<bool> removed(g.nodes.size(), false);
+  for (size_t idx : order) {
+    const ir::Node& add = g.nodes[idx];
+    if (add.op_type != "Add" || !add.domain.empty() || add.inputs.size() != 2 || !add.has_input(0) ||
+        !add.has_input(1) || add.outputs.size() != 1 || !add.has_output(0) || is_kept(add, keep))
+      continue;
+    // Both operands float32 of one fully known shape: no broadcasting.
+    const ir::ValueInfo* a = g.info(add.inputs[0]);
+    const ir::ValueInfo* b = g.info(add.inputs[1]);
+    if (a == nullptr || b == nullptr || a->dtype != DataType::kFloat32 || b->dtype != DataType::kFloat32 ||
+        !a->has_shape || !b->has_shape)
+      continue;
+    const Shape sa = a->concrete(), sb = b->concrete();
+    if (sa != sb || std::find(sa.begin(), sa.end(), int64_t{-1}) != sa.end()) continue;
+    for (int side = 0; side < 2; ++side) {
+      const std::string& y = add.inputs[side];
+      const std::string& residual = add.inputs[1 - side];
+      if (y == residual) break;  // x + x: the conv would read its own output
+      // A graph output or a value with other readers must stay as it is.
+      const size_t p = private_producer(g, index, y);
+      if (p == ValueIndex::kNone) continue;
+      ir::Node& conv = g.nodes[p];
+      if (conv.op_type != "Conv" || !conv.domain.empty() || conv.outputs.size() != 1 || conv.inputs.size() > 3 ||
+          fused_activation_of(conv).kind != FusedActivation::kNone || fused_residual_input(conv) >= 0)
+        continue;
+      // The residual cannot depend on the conv's output: that output's one
+      // reader is this Add. (The index goes on counting the Add as the
+      // residual's reader in place of the conv: the same count.)
+      set_fused_residual(conv, residual);
+      absorb_into_producer(g, index, p, idx, removed);
+      break;
+    }
+  }
+  erase_nodes(g, removed);
+  return Status::Ok();
+}
 
 Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep) {
   GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));

@@ -45,6 +45,14 @@ Status fold_conv_add(ir::Graph& g, const std::set<std::string>& keep = {});
 // valid where the runtime applies fused_activation_of() to output 0.
 // Activations named in `keep` (as for fold_batch_norm) stay nodes.
 Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep = {});
+// A float32 Add without broadcasting whose one operand only a Conv writes
+// and only the Add reads: the Conv takes the other operand as a fused
+// residual (input 3, engine/ops/fused_activation.h) and writes the Add's
+// output; the Add is removed. Run before fuse_activations, so that an
+// activation after the Add fuses too (applied after the residual). Only
+// valid where the runtime's Conv kernels read the residual (Session: CPU
+// and GPU). Adds named in `keep` stay nodes.
+Status fuse_residual_add(ir::Graph& g, const std::set<std::string>& keep = {});
 
 // ReduceMean / Sub / Pow / ReduceMean / Add / Sqrt / Div over the last axis
 // (torch's LayerNorm below opset 17), with the Mul and Add by [C] constants

@@ -52,8 +52,12 @@ Status optimize(ir::Graph& g, const OptimizeOptions& options) {
   GLINT_RETURN_IF_ERROR(fuse_layer_norm(g, options.keep_nodes));
   GLINT_RETURN_IF_ERROR(fuse_gelu(g, options.keep_nodes));
   GLINT_RETURN_IF_ERROR(fuse_matmul_transpose(g, options.keep_nodes));
-  // It needs every value's dtype, and it leaves shapes as they are.
-  if (options.fuse_activations) GLINT_RETURN_IF_ERROR(fuse_activations(g, options.keep_nodes));
+  // They need every value's dtype, and they leave shapes as they are; the
+  // residual first, so that a Relu after the Add then fuses into the Conv.
+  if (options.fuse_activations) {
+    GLINT_RETURN_IF_ERROR(fuse_residual_add(g, options.keep_nodes));
+    GLINT_RETURN_IF_ERROR(fuse_activations(g, options.keep_nodes));
+  }
   // After the fusions, which match MatMul: the rewritten node keeps its
   // fused activation (the runner applies it after the FusedMatMul kernel).
   if (options.transpose_matmul_weights) GLINT_RETURN_IF_ERROR(transpose_matmul_weights(g, options.keep_nodes));

@@ -7,6 +7,7 @@
 
 #include "engine/gl/kernels/kernels.h"
 #include "engine/gl/layout/texture_layout.h"
+#include "engine/ops/fused_activation.h"
 
 namespace glint::gl::conv {
 
@@ -54,6 +55,12 @@ Result<ConvShape> conv_shape(const KernelContext& ctx) {
   c.cg = c.w[1];
   c.mg = c.w[0] / c.group;
   c.bias = node.has_input(2) && ctx.inputs.size() > 2 && ctx.inputs[2];
+  if (fused_residual_input(node) >= 0) {
+    if (ctx.inputs.size() <= 3 || !ctx.inputs[3] || ctx.inputs[3]->shape != c.y ||
+        ctx.inputs[3]->dtype != ctx.outputs[0].dtype)
+      return invalid_argument(node.describe() + ": the fused residual does not match the output " + shape_str(c.y));
+    c.residual = true;
+  }
   c.vec4_ok = c.k == 2 && !is_int_like(ctx.outputs[0].dtype);
   return c;
 }
@@ -100,7 +107,8 @@ using ColumnFn = std::function<std::string(int b, int p)>;
 // the two blocks' starting values.
 std::string tile_body(const Window& win, const Shape& in_sp, const std::string& prologue,
                       const std::string& channel_loop, const std::vector<std::string>& x_blocks,
-                      const std::function<std::vector<std::string>(int64_t kx, const ColumnFn& x)>& tap) {
+                      const std::function<std::vector<std::string>(int64_t kx, const ColumnFn& x)>& tap,
+                      bool residual) {
   std::string s = "void processTile(int oc[4]";
   for (int t = 0; t < kPlanes; ++t) s += ", out vec4 q" + std::to_string(t);
   s += ") {\n" + prologue;
@@ -153,8 +161,18 @@ std::string tile_body(const Window& win, const Shape& in_sp, const std::string& 
     for (const std::string& statement : tap(kx, [&](int b, int p) { return x_name(b, p * sx + kx * dx); }))
       s += ind + statement + "\n";
   s += close;
-  for (int t = 0; t < kPlanes; ++t) s += "  q" + std::to_string(t) + " = a" + std::to_string(t) + ";\n";
+  for (int g = 0; g < kPlaneBlocks; ++g)
+    for (int p = 0; p < kPlanePixels; ++p) {
+      const std::string t = std::to_string(g * kPlanePixels + p);
+      s += "  q" + t + " = a" + t +
+           residual4(residual, g ? "m + " + std::to_string(4 * g) : "m", p ? "oc[3] + " + std::to_string(p) : "oc[3]") +
+           ";\n";
+    }
   return s + "}\n";
+}
+
+std::string residual4(bool residual, const std::string& m0, const std::string& w) {
+  return residual ? " + getR4(n, (" + m0 + ") >> 2, oc[2], " + w + ")" : "";
 }
 
 // vec4 of the bias for channels m0 .. m0+3 (m0 a multiple of 4, a GLSL int

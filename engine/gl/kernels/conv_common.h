@@ -18,6 +18,7 @@ struct ConvShape {
   Window win;
   int64_t group = 1, cg = 0, mg = 0;  // input / output channels per group
   bool bias = false;
+  bool residual = false;  // a fused residual (input 3) added before the activation
   bool vec4_ok = false;  // the vec4 bodies: 2-D and a float output
   bool depthwise() const { return group == x[1] && cg == 1 && w[0] == x[1]; }
 };
@@ -45,9 +46,16 @@ using ColumnFn = std::function<std::string(int b, int p)>;
 // not empty), each input column that a pixel's taps touch is fetched once
 // per block in `x_blocks`, and the statements of tap `tap(kx, x)` fetch each
 // weight once for the tile. The prologue declares acc0 and acc1.
+// With `residual`, each output adds the fused residual R at its channels
+// and pixel (the prologue declares n and m).
 std::string tile_body(const Window& win, const Shape& in_sp, const std::string& prologue,
                       const std::string& channel_loop, const std::vector<std::string>& x_blocks,
-                      const std::function<std::vector<std::string>(int64_t kx, const ColumnFn& x)>& tap);
+                      const std::function<std::vector<std::string>(int64_t kx, const ColumnFn& x)>& tap,
+                      bool residual);
+
+// " + getR4(...)": the fused residual at channels m0 .. m0+3 (m0 a multiple
+// of 4) of output pixel (oc[2], w), or "" without one.
+std::string residual4(bool residual, const std::string& m0 = "m", const std::string& w = "oc[3]");
 
 // vec4 of the bias for channels m0 .. m0+3 (m0 a multiple of 4, a GLSL int
 // expression), or zero without a bias.

@@ -36,12 +36,13 @@ Result<std::vector<ProgramInfo>> conv_depthwise_build(const KernelContext& ctx) 
     passes.push_back(conv::bias_pass(ctx));
     p.inputs.push_back({"Bias", -2});
   }
+  if (c.residual) p.inputs.push_back({"R", 3});
   p.output = ctx.outputs[0];
   p.vec4_body = true;
   std::string s = "vec4 process4(int oc[4]) {\n  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n";
   s += "  vec4 acc = " + conv::bias4(bias) + ";\n";
   s += conv::window_loops_2d(win, in_sp, "      acc += getX4(n, m4, ih, iw) * getT4(0, m4, ky, kx);\n");
-  p.body = s + "  return acc;\n}\n";
+  p.body = s + "  return acc" + conv::residual4(c.residual) + ";\n}\n";
   p.tile_body = true;
   p.body += conv::tile_body(win, in_sp,
                       "  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n  vec4 acc0 = " + conv::bias4(bias) +
@@ -55,7 +56,7 @@ Result<std::vector<ProgramInfo>> conv_depthwise_build(const KernelContext& ctx) 
                             t.push_back("a" + std::to_string(g * kPlanePixels + p) + " += " + x(g, p) + " * " + tg + ";");
                         }
                         return t;
-                      });
+                      }, c.residual);
   passes.push_back(p);
   return passes;
 }

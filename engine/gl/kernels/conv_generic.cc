@@ -25,6 +25,7 @@ Result<std::vector<ProgramInfo>> conv_generic_build(const KernelContext& ctx) {
   p.name = "conv" + std::to_string(k) + "d";
   p.inputs = {{"X", 0}, {"W", 1}};
   if (bias) p.inputs.push_back({"B", 2});
+  if (c.residual) p.inputs.push_back({"R", 3});
   p.output = ctx.outputs[0];
   std::string s = "float process(int oc[OUT_RANK]) {\n  int n = oc[0];\n  int m = oc[1];\n";
   s += group == 1 ? "  int c0 = 0;\n" : "  int c0 = (m / " + glsl_int(mg) + ") * " + glsl_int(cg) + ";\n";
@@ -60,7 +61,7 @@ Result<std::vector<ProgramInfo>> conv_generic_build(const KernelContext& ctx) {
     ind.resize(ind.size() - 2);
     s += ind + "}\n";
   }
-  p.body = s + "  return acc;\n}\n";
+  p.body = s + "  return acc" + (c.residual ? " + getRBroadcast(oc)" : "") + ";\n}\n";
   return std::vector<ProgramInfo>{p};
 
 }

@@ -30,6 +30,7 @@ Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
     passes.push_back(conv::bias_pass(ctx));
     p.inputs.push_back({"Bias", -1});
   }
+  if (c.residual) p.inputs.push_back({"R", 3});
   p.output = ctx.outputs[0];
   p.vec4_body = true;
   const int64_t cg4 = (cg + 3) / 4;
@@ -61,7 +62,7 @@ Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
     inner += "      }\n";
   }
   s += conv::window_loops_2d(win, in_sp, inner);
-  p.body = s + "  return acc;\n}\n";
+  p.body = s + "  return acc" + conv::residual4(c.residual) + ";\n}\n";
   // A planes tile per fragment: each input fetch then serves eight output
   // channels and each weight fetch four pixels. Not with half weights
   // (they pay off only against one-texel fragments), nor when the tile's
@@ -88,7 +89,7 @@ Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
                               t.push_back("a" + std::to_string(g * kPlanePixels + p) + " += " + x(0, p) + " * " + w + ";");
                           }
                           return t;
-                        });
+                        }, c.residual);
   }
   passes.push_back(p);
   return passes;
