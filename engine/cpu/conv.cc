@@ -155,9 +155,10 @@ void depthwise3x3(const float* x, const float* w, const float* bias, float* y, i
 Status infer_conv(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
                   const std::vector<const Tensor*>&, std::vector<ir::ValueInfo>& outputs) {
   GLINT_RETURN_IF_ERROR(check_infer_inputs(node, inputs, 2));
+  const bool fused_residual = fused_residual_input(node) >= 0;
   // A Conv's fourth input is only ever glint's own fused residual (the
   // quantized convs that share this inference have more inputs).
-  if (node.op_type == "Conv" && node.has_input(3) && fused_residual_input(node) < 0)
+  if (node.op_type == "Conv" && node.has_input(3) && !fused_residual)
     return node_error(node, "takes at most 3 inputs (X, W, B), given " + std::to_string(node.inputs.size()));
   const ir::ValueInfo& x = *inputs[0];
   const ir::ValueInfo& w = *inputs[1];
@@ -215,7 +216,7 @@ Status infer_conv(const ir::Node& node, const std::vector<const ir::ValueInfo*>&
   outputs[0].has_shape = true;
   outputs[0].dims = {x.dims[0], m};
   for (int64_t o : g.out) outputs[0].dims.push_back(ir::Dim{o, ""});
-  if (fused_residual_input(node) >= 0 && inputs.size() > 3 && inputs[3]) {
+  if (fused_residual && inputs.size() > 3 && inputs[3]) {
     const ir::ValueInfo& r = *inputs[3];
     bool same = r.dtype == x.dtype && (!r.has_shape || r.dims.size() == outputs[0].dims.size());
     for (size_t i = 0; same && r.has_shape && i < r.dims.size(); ++i)
@@ -242,10 +243,10 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
   // A residual fused into this Conv (passes::fuse_residual_add) starts the
   // output, and the products accumulate onto it: (conv + bias) + residual,
   // the unfused Add's sum, before the epilogue's activation.
-  const Tensor* residual = fused_residual_input(node) >= 0 && inputs.size() > 3 ? inputs[3] : nullptr;
+  const bool fused_residual = fused_residual_input(node) >= 0;
+  const Tensor* residual = fused_residual && inputs.size() > 3 ? inputs[3] : nullptr;
   Tensor& y = outputs[0];
-  if (fused_residual_input(node) >= 0 &&
-      (!residual || residual->dtype() != y.dtype() || residual->shape() != y.shape()))
+  if (fused_residual && (!residual || residual->dtype() != y.dtype() || residual->shape() != y.shape()))
     return node_error(node, "the fused residual " + (residual ? tensor_desc(*residual) : std::string("(absent)")) +
                                 " does not match the output " + tensor_desc(y));
   if (x.rank() > 5) return node_unsupported(node, "Conv beyond 3 spatial dims is not supported");

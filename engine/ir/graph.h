@@ -37,6 +37,13 @@ struct Attribute {
   std::vector<Tensor> tensors;
   std::vector<std::shared_ptr<Graph>> graphs;
 
+  // An int attribute (what the rewriting passes set on nodes).
+  static Attribute of_int(int64_t v) {
+    Attribute a;
+    a.kind = Kind::kInt;
+    a.i = v;
+    return a;
+  }
   // A stable text form, used in program cache keys and `glint info`.
   std::string cache_key() const;
   // The subgraphs this attribute holds (a kGraph's one, a kGraphs' list).

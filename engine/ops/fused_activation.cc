@@ -94,10 +94,7 @@ int fused_residual_input(const ir::Node& n) {
 void set_fused_residual(ir::Node& n, const std::string& residual) {
   n.inputs.resize(3);  // an absent bias stays "" (absent)
   n.inputs.push_back(residual);
-  ir::Attribute flag;
-  flag.kind = ir::Attribute::Kind::kInt;
-  flag.i = 1;
-  n.attrs[kFusedResidualAttr] = flag;
+  n.attrs[kFusedResidualAttr] = ir::Attribute::of_int(1);
 }
 
 void set_fused_activation(ir::Node& n, const FusedActivation& a) {

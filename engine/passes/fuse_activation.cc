@@ -4,7 +4,6 @@
 // applies to output 0. One node and one texture round trip fewer per layer.
 // Likewise a residual Add after a Conv (fuse_residual_add): the Conv adds the
 // other operand in its epilogue.
-#include <algorithm>
 #include <set>
 
 #include "engine/ops/fused_activation.h"
@@ -46,10 +45,8 @@ Status fuse_residual_add(ir::Graph& g, const std::set<std::string>& keep) {
     const ir::ValueInfo* a = g.info(add.inputs[0]);
     const ir::ValueInfo* b = g.info(add.inputs[1]);
     if (a == nullptr || b == nullptr || a->dtype != DataType::kFloat32 || b->dtype != DataType::kFloat32 ||
-        !a->has_shape || !b->has_shape)
+        !a->fully_known() || !b->fully_known() || a->concrete() != b->concrete())
       continue;
-    const Shape sa = a->concrete(), sb = b->concrete();
-    if (sa != sb || std::find(sa.begin(), sa.end(), int64_t{-1}) != sa.end()) continue;
     for (int side = 0; side < 2; ++side) {
       const std::string& y = add.inputs[side];
       const std::string& residual = add.inputs[1 - side];

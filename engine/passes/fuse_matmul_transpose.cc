@@ -35,6 +35,15 @@ bool swaps_last_two(const ir::Node& t) {
   return perm[r - 2] == r - 1 && perm[r - 1] == r - 2;
 }
 
+// `mm` (a MatMul, or a FusedMatMul already) becomes com.microsoft FusedMatMul
+// reading operand `side` (0: A, 1: B) transposed.
+void read_transposed(ir::Node& mm, int side) {
+  mm.op_type = "FusedMatMul";
+  mm.domain = "com.microsoft";
+  mm.opset = 1;
+  mm.attrs[side == 0 ? "transA" : "transB"] = ir::Attribute::of_int(1);
+}
+
 }  // namespace
 
 Status fuse_matmul_transpose(ir::Graph& g, const std::set<std::string>& keep) {
@@ -48,33 +57,19 @@ Status fuse_matmul_transpose(ir::Graph& g, const std::set<std::string>& keep) {
       continue;
     const ir::ValueInfo* y = g.info(mm.outputs[0]);
     if (y == nullptr || (y->dtype != DataType::kFloat32 && y->dtype != DataType::kFloat16)) continue;
-    bool fused = false;
     for (int side = 0; side < 2; ++side) {
       const std::string& v = mm.inputs[side];
       if (mm.inputs[0] == mm.inputs[1] || index.readers(v) != 1) continue;
       const size_t t = index.producer(v);
       if (t == ValueIndex::kNone || removed[t] || !swaps_last_two(g.nodes[t]) || is_kept(g.nodes[t], keep)) continue;
       mm.inputs[side] = g.nodes[t].inputs[0];
-      ir::Attribute on;
-      on.kind = ir::Attribute::Kind::kInt;
-      on.i = 1;
-      mm.attrs[side == 0 ? "transA" : "transB"] = on;
+      read_transposed(mm, side);
       removed[t] = true;
-      fused = true;
-    }
-    if (fused) {
-      mm.op_type = "FusedMatMul";
-      mm.domain = "com.microsoft";
-      mm.opset = 1;
     }
   }
   erase_nodes(g, removed);
   return Status::Ok();
 }
-
-}  // namespace glint::passes
-
-namespace glint::passes {
 
 Status transpose_matmul_weights(ir::Graph& g, const std::set<std::string>& keep) {
   // Readers of each constant: it is rewritten only when every reader is a
@@ -108,15 +103,8 @@ Status transpose_matmul_weights(ir::Graph& g, const std::set<std::string>& keep)
     g.values[t_name] = ir::ValueInfo::of(wt);
     g.initializers[t_name] = std::move(wt);
     for (size_t i : nodes) {
-      ir::Node& mm = g.nodes[i];
-      mm.inputs[1] = t_name;
-      mm.op_type = "FusedMatMul";
-      mm.domain = "com.microsoft";
-      mm.opset = 1;
-      ir::Attribute on;
-      on.kind = ir::Attribute::Kind::kInt;
-      on.i = 1;
-      mm.attrs["transB"] = on;
+      g.nodes[i].inputs[1] = t_name;
+      read_transposed(g.nodes[i], 1);
     }
     g.initializers.erase(name);
     g.values.erase(name);
