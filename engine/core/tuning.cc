@@ -15,6 +15,7 @@ const std::vector<OptimizationSwitch>& optimization_switches() {
       {"texture-reads", &OptimizationFlags::texture_reads, "texture() at texel centres"},
       {"pass-cache", &OptimizationFlags::pass_cache, "constant passes drawn once"},
       {"packed-matmul", &OptimizationFlags::packed_matmul, "MatMul operands four to a texel"},
+      {"shape-uniforms", &OptimizationFlags::shape_uniforms, "programs shared across sizes"},
       {"half-weights", &OptimizationFlags::half_weights, "exact-half weights eight to a texel (off by default)"},
   };
   return table;

@@ -20,6 +20,7 @@ struct OptimizationFlags {
   bool texture_reads = true;  // texture() at texel centres (off: texelFetch)
   bool pass_cache = true;     // passes over constants drawn once, programs found once per node
   bool packed_matmul = true;  // MatMul/Gemm operands four to a texel along K
+  bool shape_uniforms = true; // conv programs shared across sizes (extents as uniforms)
   // Exact-half conv weights eight to a texel: measured 1.15x slower on
   // SwiftShader and 1.18x on llvmpipe, where fetches are not bandwidth-bound;
   // kept for GPUs that are.

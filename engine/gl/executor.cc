@@ -3,11 +3,13 @@
 // (cached) and drawing them.
 #include "engine/gl/executor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
+#include <unordered_map>
 
 #include "engine/core/half.h"
 #include "engine/core/tuning.h"
@@ -308,7 +310,7 @@ class GlExecutor final : public Executor {
   Status prepare(const std::vector<ProgramInfo>& passes, const std::vector<std::optional<TensorDesc>>& inputs,
                  const std::vector<bool>& uploaded) override {
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
-    std::vector<std::string> sources(passes.size());
+    std::vector<ComposedShader> sources(passes.size());
     std::vector<ProgramRequest> requests;
     requests.reserve(passes.size());
     for (size_t k = 0; k < passes.size(); ++k) {
@@ -338,8 +340,8 @@ class GlExecutor final : public Executor {
         const char* e = std::getenv("GLINT_DUMP_SHADERS");
         return e && *e && *e != '0';
       }();
-      if (dump) std::fprintf(stderr, "=== program '%s'\n%s\n", pass.name.c_str(), sources[k].c_str());
-      requests.push_back({&sources[k], pass.name, sampler_names(pass)});
+      if (dump) std::fprintf(stderr, "=== program '%s'\n%s\n", pass.name.c_str(), sources[k].source.c_str());
+      requests.push_back({&sources[k].source, pass.name, sampler_names(pass)});
     }
     current_program_ = 0;  // compiling changes the bound program
     return programs_->compile_all(requests);
@@ -394,20 +396,31 @@ class GlExecutor final : public Executor {
         for (size_t i = 0; i < cin.size() && program; ++i)
           if (cin[i].layout != cached->input_layouts[i]) program = nullptr;
       }
+      PassCache::Program fresh;  // without a cache: this draw's uniforms
       if (!program) {
-        GLINT_ASSIGN_OR_RETURN(std::string source, compose_fragment_shader(pass, cin, out_layout));
-        program = programs_->find(source);
+        GLINT_ASSIGN_OR_RETURN(ComposedShader composed, compose_fragment_shader(pass, cin, out_layout));
+        program = programs_->find(composed.source);
         if (!program) {
           GLINT_RETURN_IF_ERROR(check_units(pass, k));
           current_program_ = 0;  // compiling changes the bound program
-          GLINT_ASSIGN_OR_RETURN(program, programs_->get({&source, pass.name, sampler_names(pass)}));
+          GLINT_ASSIGN_OR_RETURN(program, programs_->get({&composed.source, pass.name, sampler_names(pass)}));
         }
-        if (cached) {
-          cached->program = program;
-          cached->input_layouts.clear();
-          for (const ComposerInput& c : cin) cached->input_layouts.push_back(c.layout);
-        }
+        PassCache::Program& entry = cached ? *cached : fresh;
+        entry.program = program;
+        entry.input_layouts.clear();
+        for (const ComposerInput& c : cin) entry.input_layouts.push_back(c.layout);
+        // A program's uniforms hold what the last pass drawing it set, so
+        // each pass sets its own every draw. Uniforms the compiler dropped
+        // (location -1) are left out.
+        entry.uniforms.clear();
+        using Uniforms = std::vector<std::pair<std::string, int>>;
+        for (const Uniforms* list : {&pass.int_uniforms, static_cast<const Uniforms*>(&composed.uniforms)})
+          for (const auto& [name, value] : *list) {
+            const GLint location = glGetUniformLocation(program->program.id(), name.c_str());
+            if (location >= 0) entry.uniforms.emplace_back(location, value);
+          }
       }
+      const PassCache::Program& draw = cached ? *cached : fresh;
       GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
       auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), this);
       if (out_layout.elements > 0) {
@@ -427,8 +440,7 @@ class GlExecutor final : public Executor {
           glUseProgram(program->program.id());
           current_program_ = program->program.id();
         }
-        for (const auto& [name, value] : pass.int_uniforms)
-          glUniform1i(glGetUniformLocation(program->program.id(), name.c_str()), value);
+        set_uniforms(program->program.id(), draw.uniforms);
         for (size_t i = 0; i < bound.size(); ++i) {
           glActiveTexture(GL_TEXTURE0 + static_cast<GLenum>(i));
           glBindTexture(bound[i]->lease()->key().target(), bound[i]->texture());
@@ -558,6 +570,29 @@ class GlExecutor final : public Executor {
   std::vector<float> encoded_;  // integer/bool tensors as exact floats, on their way up or down
   // GL state this executor last set (its context draws nothing else).
   GLuint current_program_ = 0;
+  // Each program's integer uniforms as last set (location, value): passes
+  // sharing a program (ProgramInfo::shape_uniforms) set what differs from
+  // the pass drawn with it before, not every value (each is a validated
+  // call in WebGL).
+  std::unordered_map<GLuint, std::vector<std::pair<int, int>>> uniform_values_;
+
+  // Sets `uniforms` on the bound program `id`, skipping those it holds.
+  void set_uniforms(GLuint id, const std::vector<std::pair<int, int>>& uniforms) {
+    if (uniforms.empty()) return;
+    std::vector<std::pair<int, int>>& held = uniform_values_[id];
+    for (const auto& [location, value] : uniforms) {
+      const int at = location;  // a structured binding cannot be captured in C++17
+      auto it = std::find_if(held.begin(), held.end(), [at](const std::pair<int, int>& h) { return h.first == at; });
+      if (it == held.end()) {
+        held.emplace_back(location, value);
+      } else if (it->second == value) {
+        continue;
+      } else {
+        it->second = value;
+      }
+      glUniform1i(location, value);
+    }
+  }
   int viewport_w_ = -1;
   int viewport_h_ = -1;
   int attached_layers_ = 1;  // color attachments (and draw buffers) in use

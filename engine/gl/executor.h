@@ -83,12 +83,15 @@ struct CompiledProgram;
 //  - constant[k]: pass k reads only the model's constants (weights re-laid
 //    for the kernel that reads them, say), so its output never changes;
 //    outputs[k] holds it once drawn.
-//  - programs[k]: the program pass k last ran and the input layouts its
-//    source was composed for, so that a run composes no shader source.
+//  - programs[k]: the program pass k last ran, the input layouts its
+//    source was composed for and its integer uniforms' locations and values
+//    (ProgramInfo::int_uniforms and the shape uniforms), so that a run
+//    composes no shader source and looks no uniform up.
 struct PassCache {
   struct Program {
     const CompiledProgram* program = nullptr;
     std::vector<TextureLayout> input_layouts;
+    std::vector<std::pair<int, int>> uniforms;  // (location, value); only the active ones
   };
   std::vector<bool> constant;
   std::vector<GpuTensorPtr> outputs;

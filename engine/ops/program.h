@@ -16,7 +16,8 @@
 // Rank-4 inputs also get `vec4 getX4(int n, int c4, int h, int w)`: channels
 // 4*c4 .. 4*c4+3 at (n, h, w), zero past the channel count (one texel fetch
 // when X is channel-packed). Shapes and loop bounds are literals in the
-// source (baked), so a program's cache key is its full source.
+// source (baked), or uniforms (shape_uniforms below); either way a
+// program's cache key is its full source.
 #pragma once
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ struct KernelContext {
   // temporaries must fit one texture: they decline, or pick another form,
   // rather than fail at the draw.
   int max_texture_size = 0;
+  // ProgramInfo::shape_uniforms for the kernels that can: on unless
+  // GLINT_DISABLE=shape-uniforms (engine/core/tuning.h).
+  bool shape_uniforms = false;
 };
 
 struct ProgramInput {
@@ -78,6 +82,14 @@ struct ProgramInfo {
   // program (an RNN's time step) stay out of the source, so those passes
   // share one compiled program instead of one compile each.
   std::vector<std::pair<std::string, int>> int_uniforms;
+  // The extents of the inputs' and the output's layouts become uniforms set
+  // for each draw instead of literals (shader_composer.h), and the body
+  // writes its own shape-dependent integers with shape_int() (kernels), so
+  // that nodes of one structure but different sizes share a program: in a
+  // browser each program costs a compile at creation and a pipeline JIT at
+  // its first draw. Such a body may not use X_SIZE, X_SHAPE, getXFlat of a
+  // packed input, getXBroadcast, OUT_SIZE or OUT_SHAPE: not generated then.
+  bool shape_uniforms = false;
   // >= 0: this pass only lays node input `reshape_of` out as `output`'s
   // shape (the same elements in the same order, in the layout the passes
   // after it read). When that input is a constant of the model the runtime

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "engine/core/tuning.h"
 #include "engine/plan/kernel_context.h"
 #include "engine/plan/plan.h"
 
@@ -124,7 +125,10 @@ Status place(const ir::Graph& g, const ir::Node& n, const Policy& policy, const 
   // With fully known shapes the candidates can be asked now; otherwise the
   // choice is made (and kept) at the first run.
   std::optional<gl::KernelContext> ctx = static_kernel_context(g, n, half_exact);
-  if (ctx) ctx->max_texture_size = device.layout->max_texture_size;
+  if (ctx) {
+    ctx->max_texture_size = device.layout->max_texture_size;
+    ctx->shape_uniforms = optimization_flags().shape_uniforms;
+  }
   const GpuCandidate* winner = nullptr;
   if (!ctx) {
     winner = step.gpu.empty() ? nullptr : step.gpu.front();

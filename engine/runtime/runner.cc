@@ -337,6 +337,7 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
   gl::KernelContext ctx;
   ctx.node = &n;
   ctx.max_texture_size = gpu_->layout_policy().max_texture_size;
+  ctx.shape_uniforms = optimization_flags().shape_uniforms;
   for (size_t i = 0; i < step.inputs.size(); ++i) {
     if (step.inputs[i] == plan::kNoValue) {
       ctx.inputs.push_back(std::nullopt);

@@ -251,7 +251,7 @@ TEST_CASE("gl: composer generates the documented accessors", "[gl]") {
   auto src = compose_fragment_shader(p, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"S", {DataType::kFloat32, {}}, ls}},
                                      lx);
   REQUIRE(src.ok());
-  const std::string& s = src.value();
+  const std::string& s = src.value().source;
   INFO(s);
   CHECK(s.rfind("#version 300 es\n", 0) == 0);
   for (const char* needle :
@@ -562,10 +562,10 @@ TEST_CASE("gl: snippets are included once, in order", "[gl]") {
   auto src = compose_fragment_shader(p, {}, lo);
   REQUIRE(src.ok());
   const std::string marker = "// snippet " + name + "\n";
-  const size_t first = src.value().find(marker);
+  const size_t first = src.value().source.find(marker);
   REQUIRE(first != std::string::npos);
-  CHECK(src.value().find(marker, first + 1) == std::string::npos);
-  CHECK(first < src.value().find("// kernel body"));
+  CHECK(src.value().source.find(marker, first + 1) == std::string::npos);
+  CHECK(first < src.value().source.find("// kernel body"));
   auto r = executor().run({p}, {}, 1);  // and it compiles
   INFO(r.status().message());
   CHECK(r.ok());
@@ -583,9 +583,9 @@ TEST_CASE("gl: a scalar body is called once per texel, in a loop", "[gl]") {
   auto src = compose_fragment_shader(p, {}, layout);
   REQUIRE(src.ok());
   size_t calls = 0;
-  for (size_t at = src.value().find("= process("); at != std::string::npos; at = src.value().find("= process(", at + 1))
+  for (size_t at = src.value().source.find("= process("); at != std::string::npos; at = src.value().source.find("= process(", at + 1))
     ++calls;
-  INFO(src.value());
+  INFO(src.value().source);
   CHECK(calls == 1);
   auto out = run_ok({p}, {});
   auto got = executor().download(*out[0]);

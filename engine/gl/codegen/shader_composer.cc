@@ -57,11 +57,54 @@ std::string set_inv_sizes(const std::vector<ComposerInput>& inputs) {
   return s;
 }
 
+// The integers of the shapes in a program's source. Baked, each is a
+// literal. With ProgramInfo::shape_uniforms each is the name of a uniform
+// the executor sets for each draw, so that passes whose shapes differ only
+// in these extents share one program (one compile, and in a browser one
+// JIT of the pipeline at its first draw). Which extents are 1, and
+// remainders that decide guards, shape the text either way, so the source
+// stays the program's cache key.
+class ShapeInts {
+ public:
+  explicit ShapeInts(bool as_uniforms) : as_uniforms_(as_uniforms) {}
+  bool as_uniforms() const { return as_uniforms_; }
+  // `value` as GLSL: the literal, or the uniform `name` (declared later).
+  std::string operator()(const std::string& name, int64_t value) {
+    if (!as_uniforms_) return std::to_string(value);
+    for (const auto& [n, v] : uniforms_)
+      if (n == name) return name;
+    uniforms_.push_back({name, static_cast<int>(value)});
+    return name;
+  }
+  const std::vector<std::pair<std::string, int>>& uniforms() const { return uniforms_; }
+
+ private:
+  bool as_uniforms_;
+  std::vector<std::pair<std::string, int>> uniforms_;
+};
+
+// Statements setting `target` to `rest` % `extent` and `rest` to
+// `rest` / `extent` (non-negative ints; `extent` a literal or a uniform).
+// By a literal the compiler divides with a multiply; by a uniform an int
+// division is scalar code per lane on a CPU rasterizer (SwiftShader ran
+// MobileNetV2's convs 7% slower with it), so the quotient comes from a
+// float division instead: exact while `rest` < 2^20 (the true quotient is
+// at least 0.5 / extent from an integer; highp division errs by a few
+// ulps): callers pass a texel row or column, below 2^15.
+std::string split_off(const std::string& target, const std::string& rest, const std::string& extent, bool uniform) {
+  if (!uniform) return target + " = " + rest + " % " + extent + "; " + rest + " /= " + extent + ";";
+  return "{ int glint_q = int((float(" + rest + ") + 0.5) / float(" + extent + ")); " + target + " = " + rest +
+         " - glint_q * " + extent + "; " + rest + " = glint_q; }";
+}
+
+// The uniform holding extent `what` of input X (or of the output, "OUT").
+std::string extent_name(const std::string& tensor, const char* what) { return "glint_" + tensor + "_" + what; }
+
 // a * b + c with literal folding; a, b and c are GLSL int expressions or
-// literals ("0" and "1" fold away).
-std::string mul_add(const std::string& a, int64_t b, const std::string& c) {
+// literals ("0" and "1" fold away); `b_text` is b as the source writes it.
+std::string mul_add(const std::string& a, int64_t b, const std::string& b_text, const std::string& c) {
   std::string prod;
-  if (a != "0" && b != 0) prod = b == 1 ? a : "(" + a + ") * " + std::to_string(b);
+  if (a != "0" && b != 0) prod = b == 1 ? a : "(" + a + ") * " + b_text;
   if (prod.empty()) return c;
   if (c == "0") return prod;
   return prod + " + " + c;
@@ -70,28 +113,33 @@ std::string mul_add(const std::string& a, int64_t b, const std::string& c) {
 // The texel of channel block c4 at (n, h, w) under a channel-packed layout.
 // Every (n, c4, h, w) -> texel mapping the shaders use is written here.
 std::string channels_texel(const TextureLayout& l, const std::string& n, const std::string& c4,
-                           const std::string& h, const std::string& w) {
+                           const std::string& h, const std::string& w, const std::string& tensor, ShapeInts& ints) {
   const int64_t N = l.dims[0], C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
   const std::string nn = N == 1 ? "0" : n, cc = C4 == 1 ? "0" : c4, hh = H == 1 ? "0" : h,
                     ww = W == 1 ? "0" : w;
+  auto H_ = [&] { return ints(extent_name(tensor, "H"), H); };
   if (l.kind == LayoutKind::kChannelsRGBA) {
     // (w, (n*C4 + c4)*H + h)
-    return "ivec2(" + ww + ", " + mul_add(mul_add(nn, C4, cc), H, hh) + ")";
+    const std::string c4_ = nn == "0" ? "" : ints(extent_name(tensor, "C4"), C4);
+    return "ivec2(" + ww + ", " + mul_add(mul_add(nn, C4, c4_, cc), H, H > 1 ? H_() : "", hh) + ")";
   }
   if (l.kind == LayoutKind::kChannelsPlanes) {
     static_assert(kPlanePixels == 4 && kPlaneBlocks == 2, "planes are addressed with >> 2, & 3, >> 1 and & 1");
     // (w / 4, (n*C8 + c4/2)*H + h, (c4 % 2) * 4 + w % 4)
-    return "ivec3((" + w + ") >> 2, " + mul_add(mul_add(nn, l.plane_rows(), "((" + c4 + ") >> 1)"), H, hh) + ", (((" +
-           c4 + ") & 1) << 2) + ((" + w + ") & 3))";
+    const std::string c8_ = nn == "0" ? "" : ints(extent_name(tensor, "C8"), l.plane_rows());
+    return "ivec3((" + w + ") >> 2, " + mul_add(mul_add(nn, l.plane_rows(), c8_, "((" + c4 + ") >> 1)"), H, H > 1 ? H_() : "", hh) +
+           ", (((" + c4 + ") & 1) << 2) + ((" + w + ") & 3))";
   }
   // ((c4*H + h)*W + w, n)
-  return "ivec2(" + mul_add(mul_add(cc, H, hh), W, ww) + ", " + nn + ")";
+  const std::string h_ = cc == "0" ? "" : (H > 1 ? H_() : "");
+  const std::string w_ = W > 1 ? ints(extent_name(tensor, "W"), W) : "";
+  return "ivec2(" + mul_add(mul_add(cc, H, h_, hh), W, w_, ww) + ", " + nn + ")";
 }
 
 // The flat element index of the fragment being shaded under the unpacked
 // layout `l` (inverse of texel_of_flat; packed outputs: emit_channels_main).
-std::string flat_of_fragment(const TextureLayout& l) {
-  return "glint_px.y * " + std::to_string(l.width) + " + glint_px.x";
+std::string flat_of_fragment(const TextureLayout& l, ShapeInts& ints) {
+  return "glint_px.y * " + ints(extent_name("OUT", "TEXELS_W"), l.width) + " + glint_px.x";
 }
 
 // What a main() writes to a render target for the vec4 `value`: the value,
@@ -152,18 +200,27 @@ std::string linear_index(const Shape& shape, const std::vector<std::string>& idx
   return out.empty() ? "0" : out;
 }
 
-void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& out_shape_eff) {
+void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& out_shape_eff, ShapeInts& ints) {
   const std::string& X = in.name;
   const Shape& s = in.desc.shape;
   const size_t r = s.size();
   const std::string u = sampler_uniform_name(X);
-  os << "// input " << X << ": " << desc_str(in.desc) << ", " << layout_str(in.layout) << "\n";
+  if (ints.as_uniforms()) {
+    os << "// input " << X << ": " << dtype_name(in.desc.dtype) << " of rank " << r << ", "
+       << layout_kind_name(in.layout.kind) << (in.layout.bits ? " (float bits)" : "") << " (extents are uniforms)\n";
+  } else {
+    os << "// input " << X << ": " << desc_str(in.desc) << ", " << layout_str(in.layout) << "\n";
+  }
   const char* sampler = in.layout.bits ? (in.layout.planar() ? "highp usampler2DArray " : "highp usampler2D ")
                                        : (in.layout.planar() ? "highp sampler2DArray " : "sampler2D ");
   os << "uniform " << sampler << u << ";\n";
   os << "const int " << X << "_RANK = " << r << ";\n";
-  os << "const int " << X << "_SIZE = " << shape_size(s) << ";\n";
-  if (r > 0) os << "const int " << X << "_SHAPE[" << r << "] = int[" << r << "](" << int_list(s) << ");\n";
+  if (ints.as_uniforms()) {
+    os << "// " << X << "_SIZE and " << X << "_SHAPE: not in a program whose shapes are uniforms\n";
+  } else {
+    os << "const int " << X << "_SIZE = " << shape_size(s) << ";\n";
+    if (r > 0) os << "const int " << X << "_SHAPE[" << r << "] = int[" << r << "](" << int_list(s) << ");\n";
+  }
 
   // Every read of X goes through glint_texel_X(texel): a nearest-filtered
   // texture() at the texel's centre, not texelFetch. Same value: coordinates
@@ -199,8 +256,10 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
     const int64_t H = s[2], W = s[3], C8 = in.layout.half_blocks();
     const std::string nn = s[0] == 1 ? "0" : "n", cc = C8 == 1 ? "0" : "c8", hh = H == 1 ? "0" : "h",
                       ww = W == 1 ? "0" : "w";
+    const std::string h_ = cc != "0" && H > 1 ? ints(extent_name(X, "H"), H) : "";
+    const std::string w_ = W > 1 ? ints(extent_name(X, "W"), W) : "";
     os << "mat2x4 get" << X << "8(int n, int c8, int h, int w) { uvec4 t = floatBitsToUint(" << texel_fn << "(ivec2("
-       << mul_add(mul_add(cc, H, hh), W, ww) << ", " << nn << "))) ^ uvec4(" << kHalf8Flip << "u); return mat2x4(vec4(unpackHalf2x16(t.x), "
+       << mul_add(mul_add(cc, H, h_, hh), W, w_, ww) << ", " << nn << "))) ^ uvec4(" << kHalf8Flip << "u); return mat2x4(vec4(unpackHalf2x16(t.x), "
        << "unpackHalf2x16(t.y)), vec4(unpackHalf2x16(t.z), unpackHalf2x16(t.w))); }\n";
     os << "vec4 get" << X << "4(int n, int c4, int h, int w) { mat2x4 m = get" << X
        << "8(n, c4 >> 1, h, w); return (c4 & 1) == 0 ? m[0] : m[1]; }\n";
@@ -211,13 +270,18 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
     const int64_t C = s[1], H = s[2], W = s[3];
     if (in.layout.channel_packed()) {
       os << "vec4 get" << X << "4(int n, int c4, int h, int w) { return " << texel_fn << "("
-         << channels_texel(in.layout, "n", "c4", "h", "w") << "); }\n";
+         << channels_texel(in.layout, "n", "c4", "h", "w", X, ints) << "); }\n";
     }
     os << "float get" << X << "(int i0, int i1, int i2, int i3) { return get" << X
        << "4(i0, i1 >> 2, i2, i3)[i1 & 3]; }\n";
-    os << "float get" << X << "Flat(int i) { int w = i % " << W << "; i /= " << W << "; int h = i % " << H
-       << "; i /= " << H << "; int c = i % " << C << "; return get" << X << "(i / " << C
-       << ", c, h, w); }\n";
+    if (ints.as_uniforms()) {
+      // Flat reads are for scalar bodies; a shape-generic body does without.
+      os << "// get" << X << "Flat: not in a program whose shapes are uniforms\n";
+    } else {
+      os << "float get" << X << "Flat(int i) { int w = i % " << W << "; i /= " << W << "; int h = i % " << H
+         << "; i /= " << H << "; int c = i % " << C << "; return get" << X << "(i / " << C
+         << ", c, h, w); }\n";
+    }
   } else {
     os << "float get" << X << "Flat(int i) { return " << texel_fn << "(" << texel_of_flat(in.layout, "i")
        << ").r; }\n";
@@ -245,13 +309,15 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
     // past the channel count).
     const int64_t C4 = (s[1] + 3) / 4;
     os << "mat2x4 get" << X << "8(int n, int c8, int h, int w) { return mat2x4(get" << X
-       << "4(n, 2 * c8, h, w), 2 * c8 + 1 < " << C4 << " ? get" << X << "4(n, 2 * c8 + 1, h, w) : vec4(0.0)); }\n";
+       << "4(n, 2 * c8, h, w), 2 * c8 + 1 < " << ints(extent_name(X, "C4"), C4) << " ? get" << X << "4(n, 2 * c8 + 1, h, w) : vec4(0.0)); }\n";
   }
   // getXBroadcast(oc): numpy broadcasting, X aligned to the output's trailing
   // dims. Only generated when X does broadcast to the output; a kernel using
   // it otherwise gets a compile error naming the missing function.
   const size_t R = out_shape_eff.size();
-  bool compatible = r <= R;
+  // Whether X broadcasts depends on the extents, so a program whose
+  // extents are uniforms has no getXBroadcast either way.
+  bool compatible = r <= R && !ints.as_uniforms();
   for (size_t d = 0; compatible && d < r; ++d) {
     compatible = s[d] == 1 || s[d] == out_shape_eff[R - r + d];
   }
@@ -267,7 +333,10 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
          << linear_index(s, bidx) << "); }\n";
     }
   } else {
-    os << "// get" << X << "Broadcast: not generated, " << shape_str(s) << " does not broadcast to the output\n";
+    if (ints.as_uniforms())
+      os << "// get" << X << "Broadcast: not in a program whose shapes are uniforms\n";
+    else
+      os << "// get" << X << "Broadcast: not generated, " << shape_str(s) << " does not broadcast to the output\n";
   }
   os << "\n";
 }
@@ -278,21 +347,23 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
 // a scalar one once per channel that exists. Padding lanes are stored as 0
 // (vec4 kernels reading this tensor rely on it).
 void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const std::vector<ComposerInput>& inputs,
-                        const TextureLayout& l) {
+                        const TextureLayout& l, ShapeInts& ints) {
   const int64_t C = l.dims[1], C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
   const bool planes = l.planar();
+  auto out_int = [&](const char* what, int64_t v) { return ints(extent_name("OUT", what), v); };
   os << "void main() {\n";
   os << set_inv_sizes(inputs);
   os << "  ivec2 glint_px = ivec2(gl_FragCoord.xy);\n";
   os << "  int oc[4];\n";
   os << "  int glint_r;\n";
-  auto split = [&](const char* target, int64_t extent, bool last) {
+  auto split = [&](const char* target, const char* what, int64_t extent, bool last) {
     if (extent == 1 && !last) {
       os << "  " << target << " = 0;\n";
     } else if (last) {
       os << "  " << target << " = glint_r;\n";
     } else {
-      os << "  " << target << " = glint_r % " << extent << "; glint_r /= " << extent << ";\n";
+      const std::string e = out_int(what, extent);
+      os << "  " << split_off(target, "glint_r", e, ints.as_uniforms()) << "\n";
     }
   };
   if (planes) {
@@ -301,23 +372,23 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const s
     os << "  int glint_c8;\n";
     os << "  oc[3] = glint_px.x * " << kPlanePixels << ";\n";
     os << "  glint_r = glint_px.y;\n";
-    split("oc[2]", H, false);
-    split("glint_c8", l.plane_rows(), false);
-    split("oc[0]", l.dims[0], true);
+    split("oc[2]", "H", H, false);
+    split("glint_c8", "C8", l.plane_rows(), false);
+    split("oc[0]", "N", l.dims[0], true);
     os << "  oc[1] = glint_c8 * " << 4 * kPlaneBlocks << ";\n";
   } else {
     os << "  int glint_c4;\n";
     if (l.kind == LayoutKind::kChannelsRGBA) {
       os << "  oc[3] = glint_px.x;\n";
       os << "  glint_r = glint_px.y;\n";
-      split("oc[2]", H, false);
-      split("glint_c4", C4, false);
-      split("oc[0]", l.dims[0], true);
+      split("oc[2]", "H", H, false);
+      split("glint_c4", "C4", C4, false);
+      split("oc[0]", "N", l.dims[0], true);
     } else {
       os << "  oc[0] = glint_px.y;\n  glint_r = glint_px.x;\n";
-      split("oc[3]", W, false);
-      split("oc[2]", H, false);
-      split("glint_c4", C4, true);
+      split("oc[3]", "W", W, false);
+      split("oc[2]", "H", H, false);
+      split("glint_c4", "C4", C4, true);
     }
     os << "  oc[1] = glint_c4 * 4;\n";
   }
@@ -332,16 +403,18 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const s
       // the body (a MatMul body copied four times, each with its own
       // unrolled inner loop, took a driver minutes to compile).
       os << indent << "glint_v4 = vec4(0.0);\n";
-      os << indent << "{ int glint_o[4] = oc; int glint_n = min(4, " << C << " - oc[1]);\n";
+      os << indent << "{ int glint_o[4] = oc; int glint_n = min(4, " << out_int("C", C) << " - oc[1]);\n";
       os << indent << "  for (int glint_j = 0; glint_j < glint_n; ++glint_j) { glint_o[1] = oc[1] + glint_j; "
          << "glint_v4[glint_j] = process(glint_o); } }\n";
     }
   };
   auto finish = [&](const std::string& indent) {
     if (!info.activation4.empty()) os << indent << "glint_v4 = " << info.activation4 << ";\n";
-    if (C % 4 != 0) {
-      os << indent << "glint_v4 = mix(vec4(0.0), glint_v4, lessThan(ivec4(oc[1]) + ivec4(0, 1, 2, 3), ivec4(" << C
-         << ")));\n";
+    // With uniform extents the mask is there whatever C is: C % 4 would
+    // otherwise split programs.
+    if (C % 4 != 0 || ints.as_uniforms()) {
+      os << indent << "glint_v4 = mix(vec4(0.0), glint_v4, lessThan(ivec4(oc[1]) + ivec4(0, 1, 2, 3), ivec4("
+         << out_int("C", C) << ")));\n";
     }
     os << output_store4(info.output.dtype, indent);
   };
@@ -369,8 +442,13 @@ void emit_channels_main(std::ostringstream& os, const ProgramInfo& info, const s
       os << "  oc[1] = glint_m0 + " << 4 * g << ";\n";
       os << "  oc[3] = glint_w0 + " << p << ";\n";
       std::string guard;
-      if ((W % kPlanePixels) != 0 && p >= W % kPlanePixels) guard = "oc[3] < " + std::to_string(W);
-      if (g > 0 && C4 % kPlaneBlocks != 0) guard += (guard.empty() ? "" : " && ") + std::string("oc[1] < ") + std::to_string(C);
+      // The guards depend on remainders; with uniform extents they are
+      // there whenever they could be needed, so that the remainders do not
+      // split programs.
+      const bool uniform = ints.as_uniforms();
+      if ((uniform && p > 0) || ((W % kPlanePixels) != 0 && p >= W % kPlanePixels))
+        guard = "oc[3] < " + out_int("W", W);
+      if (g > 0 && (uniform || C4 % kPlaneBlocks != 0)) guard += (guard.empty() ? "" : " && ") + std::string("oc[1] < ") + out_int("C", C);
       os << "  glint_v4 = vec4(0.0);\n";
       if (!guard.empty()) os << "  if (" << guard << ") {\n";
       const std::string ind = guard.empty() ? "  " : "    ";
@@ -399,9 +477,9 @@ const std::string& quad_vertex_shader() {
   return text;
 }
 
-Result<std::string> compose_fragment_shader(const ProgramInfo& info,
-                                            const std::vector<ComposerInput>& inputs,
-                                            const TextureLayout& output_layout) {
+Result<ComposedShader> compose_fragment_shader(const ProgramInfo& info,
+                                               const std::vector<ComposerInput>& inputs,
+                                               const TextureLayout& output_layout) {
   const std::string where = "program '" + info.name + "'";
   const auto& library = embedded_shaders();
   auto preamble = library.find("preamble");
@@ -440,15 +518,25 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   const Shape out_eff = out_shape.empty() ? Shape{1} : out_shape;  // OUT_RANK >= 1
   const int64_t out_size = shape_size(out_shape);
 
-  std::ostringstream os;
-  os << preamble->second;
-  if (!preamble->second.empty() && preamble->second.back() != '\n') os << "\n";
-  os << "// glint program '" << info.name << "'\n";
-  os << "// output: " << desc_str(info.output) << ", " << layout_str(output_layout) << "\n";
-  os << "const int OUT_RANK = " << out_eff.size() << ";\n";
-  os << "const int OUT_SIZE = " << out_size << ";\n";
-  os << "const int OUT_SHAPE[" << out_eff.size() << "] = int[" << out_eff.size() << "](" << int_list(out_eff)
-     << ");\n";
+  ShapeInts ints(info.shape_uniforms);
+  // The head, then (below) the shape uniforms, then `os`: every use of a
+  // uniform follows its declaration.
+  std::ostringstream head, os;
+  head << preamble->second;
+  if (!preamble->second.empty() && preamble->second.back() != '\n') head << "\n";
+  head << "// glint program '" << info.name << "'\n";
+  if (ints.as_uniforms()) {
+    head << "// output: " << dtype_name(info.output.dtype) << " of rank " << out_shape.size() << ", "
+         << layout_kind_name(output_layout.kind) << " (extents are uniforms)\n";
+  } else {
+    head << "// output: " << desc_str(info.output) << ", " << layout_str(output_layout) << "\n";
+  }
+  head << "const int OUT_RANK = " << out_eff.size() << ";\n";
+  if (!ints.as_uniforms()) {
+    head << "const int OUT_SIZE = " << out_size << ";\n";
+    head << "const int OUT_SHAPE[" << out_eff.size() << "] = int[" << out_eff.size() << "](" << int_list(out_eff)
+         << ");\n";
+  }
   // The render targets; with float bits (TextureLayout::bits) uint textures.
   const char* target_type = output_layout.bits ? "highp uvec4" : "vec4";
   if (output_layout.planar()) {
@@ -459,7 +547,7 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   }
   os << "\n";
 
-  for (const auto& in : inputs) emit_input(os, in, out_eff);
+  for (const auto& in : inputs) emit_input(os, in, out_eff, ints);
 
   std::set<std::string> included;
   for (const auto& name : info.snippets) {
@@ -478,7 +566,12 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
     os << "\n";
   }
 
-  for (const auto& [name, value] : info.int_uniforms) os << "uniform int " << name << ";\n";
+  for (const auto& [name, value] : info.int_uniforms) {
+    if (ints.as_uniforms())
+      ints(name, value);  // declared with the shape uniforms, below
+    else
+      os << "uniform int " << name << ";\n";
+  }
   os << "// kernel body\n" << info.body;
   if (!info.body.empty() && info.body.back() != '\n') os << "\n";
   os << "\n";
@@ -486,9 +579,29 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   if (info.vec4_body && out_shape.size() != 4) {
     return invalid_argument(where + ": a vec4 body (process4) needs a rank-4 output, not " + shape_str(out_shape));
   }
+  // The shape uniforms go between the head and the rest.
+  // Each shape int NAME is a global that main() first sets from the
+  // uniform glint_set_NAME: SwiftShader ran MobileNetV2's convs 9-19%
+  // slower reading the uniforms themselves at each use (a uniform block
+  // load per use, and a body uses them dozens of times per fragment).
+  auto composed = [&]() {
+    ComposedShader c;
+    std::string decls, sets;
+    for (const auto& [name, value] : ints.uniforms()) {
+      decls += "uniform int glint_set_" + name + ";\nint " + name + ";\n";
+      sets += "  " + name + " = glint_set_" + name + ";\n";
+      c.uniforms.push_back({"glint_set_" + name, value});
+    }
+    std::string rest = os.str();
+    const std::string main_open = "void main() {\n";
+    const size_t at = rest.rfind(main_open);
+    if (at != std::string::npos) rest.insert(at + main_open.size(), sets);
+    c.source = head.str() + decls + rest;
+    return c;
+  };
   if (output_layout.channel_packed()) {
-    emit_channels_main(os, info, inputs, output_layout);
-    return os.str();
+    emit_channels_main(os, info, inputs, output_layout, ints);
+    return composed();
   }
   if (info.vec4_body) {
     // An unpacked output: one lane of process4 per fragment.
@@ -500,8 +613,9 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   os << "void main() {\n";
   os << set_inv_sizes(inputs);
   os << "  ivec2 glint_px = ivec2(gl_FragCoord.xy);\n";
-  os << "  int glint_index = " << flat_of_fragment(output_layout) << ";\n";
-  os << "  if (glint_index >= OUT_SIZE) { glint_out = " << stored(output_layout, "vec4(0.0)") << "; return; }\n";
+  os << "  int glint_index = " << flat_of_fragment(output_layout, ints) << ";\n";
+  os << "  if (glint_index >= " << (ints.as_uniforms() ? ints(extent_name("OUT", "SIZE"), out_size) : "OUT_SIZE")
+     << ") { glint_out = " << stored(output_layout, "vec4(0.0)") << "; return; }\n";
   os << "  int oc[OUT_RANK];\n";
   if (out_shape.empty()) {
     os << "  oc[0] = 0;\n";
@@ -514,7 +628,9 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
       } else if (e == 1) {
         os << "  oc[" << d << "] = 0;\n";
       } else {
-        os << "  oc[" << d << "] = glint_rem % " << e << "; glint_rem /= " << e << ";\n";
+        const std::string et = ints(extent_name("OUT", "D") + std::to_string(d), e);
+        // A flat index may pass 2^20: int division, by a uniform or not.
+        os << "  " << split_off("oc[" + std::to_string(d) + "]", "glint_rem", et, false) << "\n";
       }
     }
   }
@@ -523,7 +639,7 @@ Result<std::string> compose_fragment_shader(const ProgramInfo& info,
   os << output_store(info.output.dtype);
   os << "  glint_out = " << stored(output_layout, "vec4(glint_v, 0.0, 0.0, 0.0)") << ";\n";
   os << "}\n";
-  return os.str();
+  return composed();
 }
 
 }  // namespace glint::gl

@@ -4,7 +4,9 @@
 // getXFlat, getXBroadcast, X_RANK, X_SIZE, X_SHAPE) from X's layout, the
 // OUT_* constants, the requested snippets, then the kernel body and a main()
 // that maps gl_FragCoord to the output coordinates `oc` and calls process(oc).
-// Shapes are literals, so the source is the program cache key.
+// Shapes are literals, or with ProgramInfo::shape_uniforms uniforms (then
+// only which extents are 1 and the remainders that decide guards shape the
+// text); either way the source is the program cache key.
 //
 // Reserved in bodies and snippets: identifiers starting with `glint_` (the
 // composer's own), OUT_* and the per-input names above. Snippets are the
@@ -30,11 +32,19 @@ struct ComposerInput {
 // The text of the one vertex shader (a full-screen quad at location 0).
 const std::string& quad_vertex_shader();
 
+// A fragment shader and the values of the uniforms its shapes became
+// (ProgramInfo::shape_uniforms; empty when they are literals), which the
+// executor sets for each draw alongside ProgramInfo::int_uniforms.
+struct ComposedShader {
+  std::string source;
+  std::vector<std::pair<std::string, int>> uniforms;
+};
+
 // `inputs` in ProgramInfo::inputs order. Fails (kInvalidArgument) on a bad or
 // duplicate input name or an unknown snippet; messages name info.name.
-Result<std::string> compose_fragment_shader(const ProgramInfo& info,
-                                            const std::vector<ComposerInput>& inputs,
-                                            const TextureLayout& output_layout);
+Result<ComposedShader> compose_fragment_shader(const ProgramInfo& info,
+                                               const std::vector<ComposerInput>& inputs,
+                                               const TextureLayout& output_layout);
 
 // Sampler name for input X: the body never references it directly.
 std::string sampler_uniform_name(const std::string& input_name);

@@ -69,7 +69,15 @@ Result<ConvShape> conv_shape(const KernelContext& ctx) {
 // and skipping taps in the padding; `inner` is the loop body. Per axis: a
 // loop over the taps, or none for a 1-wide window; the bounds check only
 // where a tap can fall into the padding.
-std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::string& inner) {
+std::vector<std::string> input_extents(ProgramInfo& p, const ConvShape& c) {
+  std::vector<std::string> e(2);
+  const char* names[2] = {"CONV_IN_H", "CONV_IN_W"};
+  for (int d = 0; d < 2; ++d)
+    if (c.win.pad_begin[d] > 0 || c.win.pad_end[d] > 0) e[d] = shape_int(p, names[d], c.in_sp[d]);
+  return e;
+}
+
+std::string window_loops_2d(const Window& win, const std::vector<std::string>& in_extent, const std::string& inner) {
   std::string s, close;
   std::string ind = "  ";
   const char* tap[2] = {"ky", "kx"};
@@ -87,7 +95,7 @@ std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::st
       pos += " + " + std::string(tap[d]) + " * " + glsl_int(win.dilations[d]);
     }
     s += ind + "int " + idx[d] + " = " + pos + " - " + glsl_int(win.pad_begin[d]) + ";\n";
-    if (may_pad) s += ind + "if (" + idx[d] + " < 0 || " + idx[d] + " >= " + glsl_int(in_sp[d]) + ") continue;\n";
+    if (may_pad) s += ind + "if (" + idx[d] + " < 0 || " + idx[d] + " >= " + in_extent[d] + ") continue;\n";
   }
   // `inner` is written for six spaces of indent; it is valid at any depth.
   return s + inner + close;
@@ -105,7 +113,7 @@ using ColumnFn = std::function<std::string(int b, int p)>;
 // columns, not 12), and the statements of tap `tap(kx, x)` (kx a literal)
 // fetch each weight once for the tile. The prologue declares acc0 and acc1,
 // the two blocks' starting values.
-std::string tile_body(const Window& win, const Shape& in_sp, const std::string& prologue,
+std::string tile_body(const Window& win, const std::vector<std::string>& in_extent, const std::string& prologue,
                       const std::string& channel_loop, const std::vector<std::string>& x_blocks,
                       const std::function<std::vector<std::string>(int64_t kx, const ColumnFn& x)>& tap,
                       bool residual) {
@@ -129,7 +137,7 @@ std::string tile_body(const Window& win, const Shape& in_sp, const std::string& 
   }
   s += ind + "int ih = oc[2] * " + glsl_int(win.strides[0]) + " + ky * " + glsl_int(win.dilations[0]) + " - " +
        glsl_int(win.pad_begin[0]) + ";\n";
-  if (pad_y) s += ind + "if (ih < 0 || ih >= " + glsl_int(in_sp[0]) + ") continue;\n";
+  if (pad_y) s += ind + "if (ih < 0 || ih >= " + in_extent[0] + ") continue;\n";
   s += ind + "int iw = oc[3] * " + glsl_int(win.strides[1]) + " - " + glsl_int(win.pad_begin[1]) + ";\n";
   // The columns (offsets from iw) the row's taps read.
   const int64_t sx = win.strides[1], dx = win.dilations[1], kw = win.kernel[1];
@@ -144,7 +152,7 @@ std::string tile_body(const Window& win, const Shape& in_sp, const std::string& 
   if (guard)
     for (int64_t j : columns)
       s += ind + "bvec4 in" + std::to_string(j) + " = bvec4(" + col(j) + " >= 0 && " + col(j) + " < " +
-           glsl_int(in_sp[1]) + ");\n";
+           in_extent[1] + ");\n";
   if (!channel_loop.empty()) {
     s += ind + channel_loop + "\n";
     close = ind + "}\n" + close;

@@ -34,7 +34,13 @@ bool supports_if(const KernelContext& ctx, std::string* why, bool (*accepts)(con
 // and skipping taps in the padding; `inner` is the loop body. Per axis: a
 // loop over the taps, or none for a 1-wide window; the bounds check only
 // where a tap can fall into the padding.
-std::string window_loops_2d(const Window& win, const Shape& in_sp, const std::string& inner);
+// `in_extent`: the input's height and width as GLSL (input_extents()).
+std::string window_loops_2d(const Window& win, const std::vector<std::string>& in_extent, const std::string& inner);
+
+// The input's height and width as the bounds checks of window_loops_2d and
+// tile_body write them: shape_int()s, only for an axis with padding (the
+// others are never read, "").
+std::vector<std::string> input_extents(ProgramInfo& p, const ConvShape& c);
 
 // The GLSL vec4 of input channel block `b` (an index into tile_body's
 // `x_blocks`) under pixel p of the tile at the current tap.
@@ -48,7 +54,7 @@ using ColumnFn = std::function<std::string(int b, int p)>;
 // weight once for the tile. The prologue declares acc0 and acc1.
 // With `residual`, each output adds the fused residual R at its channels
 // and pixel (the prologue declares n and m).
-std::string tile_body(const Window& win, const Shape& in_sp, const std::string& prologue,
+std::string tile_body(const Window& win, const std::vector<std::string>& in_extent, const std::string& prologue,
                       const std::string& channel_loop, const std::vector<std::string>& x_blocks,
                       const std::function<std::vector<std::string>(int64_t kx, const ColumnFn& x)>& tap,
                       bool residual);

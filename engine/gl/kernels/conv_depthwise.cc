@@ -16,7 +16,6 @@ bool conv_depthwise_supports(const KernelContext& ctx, std::string* why) {
 Result<std::vector<ProgramInfo>> conv_depthwise_build(const KernelContext& ctx) {
   GLINT_ASSIGN_OR_RETURN(const conv::ConvShape c, conv::conv_shape(ctx));
   const Shape& w = c.w;
-  const Shape& in_sp = c.in_sp;
   const Window& win = c.win;
   const int64_t m_out = c.w[0];
   const bool bias = c.bias;
@@ -39,12 +38,14 @@ Result<std::vector<ProgramInfo>> conv_depthwise_build(const KernelContext& ctx) 
   if (c.residual) p.inputs.push_back({"R", 3});
   p.output = ctx.outputs[0];
   p.vec4_body = true;
+  p.shape_uniforms = ctx.shape_uniforms;
+  const std::vector<std::string> in_extent = conv::input_extents(p, c);
   std::string s = "vec4 process4(int oc[4]) {\n  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n";
   s += "  vec4 acc = " + conv::bias4(bias) + ";\n";
-  s += conv::window_loops_2d(win, in_sp, "      acc += getX4(n, m4, ih, iw) * getT4(0, m4, ky, kx);\n");
+  s += conv::window_loops_2d(win, in_extent, "      acc += getX4(n, m4, ih, iw) * getT4(0, m4, ky, kx);\n");
   p.body = s + "  return acc" + conv::residual4(c.residual) + ";\n}\n";
   p.tile_body = true;
-  p.body += conv::tile_body(win, in_sp,
+  p.body += conv::tile_body(win, in_extent,
                       "  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n  vec4 acc0 = " + conv::bias4(bias) +
                           ", acc1 = " + conv::bias4(bias, "m + 4") + ";\n",
                       "", {"m4", "m4 + 1"}, [](int64_t kx, const conv::ColumnFn& x) {

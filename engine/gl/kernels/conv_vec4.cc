@@ -18,7 +18,6 @@ bool conv_vec4_supports(const KernelContext& ctx, std::string* why) {
 
 Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
   GLINT_ASSIGN_OR_RETURN(const conv::ConvShape c, conv::conv_shape(ctx));
-  const Shape& in_sp = c.in_sp;
   const Window& win = c.win;
   const int64_t group = c.group, cg = c.cg, mg = c.mg;
   const bool bias = c.bias;
@@ -33,9 +32,14 @@ Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
   if (c.residual) p.inputs.push_back({"R", 3});
   p.output = ctx.outputs[0];
   p.vec4_body = true;
+  p.shape_uniforms = ctx.shape_uniforms;
+  const std::vector<std::string> in_extent = conv::input_extents(p, c);
   const int64_t cg4 = (cg + 3) / 4;
-  std::string s = "vec4 process4(int oc[4]) {\n  int n = oc[0];\n  int m = oc[1];\n";
-  s += group == 1 ? "  int cb = 0;\n" : "  int cb = (m / " + glsl_int(mg) + ") * " + glsl_int(cg / 4) + ";\n";
+  // The first input channel block of output channel m's group.
+  const std::string group_block =
+      group == 1 ? "  int cb = 0;\n"
+                 : "  int cb = (m / " + shape_int(p, "CONV_MG", mg) + ") * " + shape_int(p, "CONV_CG4", cg / 4) + ";\n";
+  std::string s = "vec4 process4(int oc[4]) {\n  int n = oc[0];\n  int m = oc[1];\n" + group_block;
   s += "  vec4 acc = " + conv::bias4(bias) + ";\n";
   std::string inner;
   if (ctx.inputs[1]->half_exact) {
@@ -44,10 +48,10 @@ Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
     p.name = "conv2d_vec4_half_weights";
     const int64_t cg8 = (cg + 7) / 8;
     const bool odd_tail = cg4 % 2 == 1;  // the last step's second block is past the group
-    inner += "      for (int c8 = 0; c8 < " + glsl_int(cg8) + "; ++c8) {\n";
+    inner += "      for (int c8 = 0; c8 < " + shape_int(p, "CONV_CG8", cg8) + "; ++c8) {\n";
     inner += "        vec4 x0 = getX4(n, cb + 2 * c8, ih, iw);\n";
     inner += std::string("        vec4 x1 = ") +
-             (odd_tail ? "2 * c8 + 1 < " + glsl_int(cg4) + " ? getX4(n, cb + 2 * c8 + 1, ih, iw) : vec4(0.0)"
+             (odd_tail ? "2 * c8 + 1 < " + shape_int(p, "CONV_CG4", cg4) + " ? getX4(n, cb + 2 * c8 + 1, ih, iw) : vec4(0.0)"
                        : "getX4(n, cb + 2 * c8 + 1, ih, iw)") + ";\n";
     inner += "        mat2x4 w0 = getW8(m, c8, ky, kx), w1 = getW8(m + 1, c8, ky, kx);\n";
     inner += "        mat2x4 w2 = getW8(m + 2, c8, ky, kx), w3 = getW8(m + 3, c8, ky, kx);\n";
@@ -55,13 +59,13 @@ Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
     inner += "                    dot(w2[0], x0) + dot(w2[1], x1), dot(w3[0], x0) + dot(w3[1], x1));\n";
     inner += "      }\n";
   } else {
-    inner += "      for (int c4 = 0; c4 < " + glsl_int(cg4) + "; ++c4) {\n";
+    inner += "      for (int c4 = 0; c4 < " + shape_int(p, "CONV_CG4", cg4) + "; ++c4) {\n";
     inner += "        vec4 xv = getX4(n, cb + c4, ih, iw);\n";
     inner += "        acc += vec4(dot(getW4(m, c4, ky, kx), xv), dot(getW4(m + 1, c4, ky, kx), xv),\n";
     inner += "                    dot(getW4(m + 2, c4, ky, kx), xv), dot(getW4(m + 3, c4, ky, kx), xv));\n";
     inner += "      }\n";
   }
-  s += conv::window_loops_2d(win, in_sp, inner);
+  s += conv::window_loops_2d(win, in_extent, inner);
   p.body = s + "  return acc" + conv::residual4(c.residual) + ";\n}\n";
   // A planes tile per fragment: each input fetch then serves eight output
   // channels and each weight fetch four pixels. Not with half weights
@@ -69,13 +73,10 @@ Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
   // two channel blocks may fall in different groups.
   if (!ctx.inputs[1]->half_exact && (group == 1 || mg % (4 * kPlaneBlocks) == 0)) {
     p.tile_body = true;
-    const std::string prologue = "  int n = oc[0];\n  int m = oc[1];\n" +
-                                 std::string(group == 1 ? "  int cb = 0;\n"
-                                                        : "  int cb = (m / " + glsl_int(mg) + ") * " +
-                                                              glsl_int(cg / 4) + ";\n") +
+    const std::string prologue = "  int n = oc[0];\n  int m = oc[1];\n" + group_block +
                                  "  vec4 acc0 = " + conv::bias4(bias) + ", acc1 = " + conv::bias4(bias, "m + 4") +
                                  ";\n";
-    p.body += conv::tile_body(win, in_sp, prologue, "for (int c4 = 0; c4 < " + glsl_int(cg4) + "; ++c4) {", {"cb + c4"},
+    p.body += conv::tile_body(win, in_extent, prologue, "for (int c4 = 0; c4 < " + shape_int(p, "CONV_CG4", cg4) + "; ++c4) {", {"cb + c4"},
                         [](int64_t kx, const conv::ColumnFn& x) {
                           const std::string k = glsl_int(kx);
                           std::vector<std::string> t;

@@ -53,6 +53,14 @@ std::string glsl_int(int64_t v) {
   return s;
 }
 
+std::string shape_int(ProgramInfo& p, const std::string& name, int64_t v) {
+  if (!p.shape_uniforms) return glsl_int(v);
+  for (const auto& [n, value] : p.int_uniforms)
+    if (n == name) return name;
+  p.int_uniforms.push_back({name, static_cast<int>(v)});
+  return name;
+}
+
 std::string flat_index_expr(const Shape& shape, const std::string& arr) {
   if (shape.empty()) return "0";
   auto strides = shape_strides(shape);

@@ -16,6 +16,10 @@ namespace glint::gl {
 // become bit-pattern expressions (GLSL ES has no literals for them).
 std::string glsl_float(double v);
 std::string glsl_int(int64_t v);
+// A shape-dependent integer `v` of p's body: glsl_int(v), or with
+// p.shape_uniforms the uniform `name`, added to p.int_uniforms (once) so
+// that the executor sets it for each draw.
+std::string shape_int(ProgramInfo& p, const std::string& name, int64_t v);
 
 // Row-major flat index of the coordinate array `arr` (e.g. "oc") in `shape`,
 // with the strides as literals: "oc[0] * 12 + oc[1] * 4 + oc[2]". "0" for rank 0.

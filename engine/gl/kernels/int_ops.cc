@@ -114,6 +114,7 @@ Result<std::vector<ProgramInfo>> int_op_build(const KernelContext& ctx) {
   if (bias) fnode.inputs.push_back("bias");
   KernelContext fctx;
   fctx.node = &fnode;
+  fctx.shape_uniforms = ctx.shape_uniforms;
   fctx.inputs = {TensorDesc{DataType::kFloat32, as}, TensorDesc{DataType::kFloat32, bs}};
   if (bias) fctx.inputs.push_back(TensorDesc{DataType::kFloat32, ctx.inputs[8]->shape});
   fctx.constants.assign(fctx.inputs.size(), nullptr);

@@ -73,6 +73,13 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
   const bool v4 = k == 2 && !is_lp && !is_int_like(ctx.outputs[0].dtype);
   const std::string T = v4 ? "vec4" : "float";
   p.vec4_body = v4;
+  // The vec4 body reads X through getX4 only, so its extents can be uniforms.
+  p.shape_uniforms = v4 && ctx.shape_uniforms;
+  const char* const extent_names[2] = {"POOL_IN_H", "POOL_IN_W"};
+  auto in_extent = [&](size_t d, int64_t plus) {
+    return d < 2 ? shape_int(p, std::string(extent_names[d]) + (plus ? "_PADDED" : ""), in_sp[d] + plus)
+                 : glsl_int(in_sp[d] + plus);
+  };
   std::string s = v4 ? "vec4 process4(int oc[4]) {\n" : "float process(int oc[OUT_RANK]) {\n";
   s += is_max ? "  " + T + " acc = " + T + "(uintBitsToFloat(0xff800000u));\n"
               : "  " + T + " acc = " + T + "(0.0);\n  int count = 0;\n";
@@ -87,7 +94,7 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
       s += "  int " + kv + " = 0;\n";
       s += "  for (int k = 0; k < " + glsl_int(win.kernel[d]) + "; ++k) { int i = " + lo + " + k * " +
            glsl_int(win.dilations[d]) + "; if (i >= " + glsl_int(-win.pad_begin[d]) + " && i < " +
-           glsl_int(in_sp[d] + win.pad_end[d]) + ") ++" + kv + "; }\n";
+           in_extent(d, win.pad_end[d]) + ") ++" + kv + "; }\n";
       cnt += " * " + kv;
     }
     s += "  count = " + cnt + ";\n";
@@ -100,7 +107,7 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
     ind += "  ";
     s += ind + "int " + i + " = oc[" + std::to_string(d + 2) + "] * " + glsl_int(win.strides[d]) +
          " + " + kv + " * " + glsl_int(win.dilations[d]) + " - " + glsl_int(win.pad_begin[d]) + ";\n";
-    s += ind + "if (" + i + " < 0 || " + i + " >= " + glsl_int(in_sp[d]) + ") continue;\n";
+    s += ind + "if (" + i + " < 0 || " + i + " >= " + in_extent(d, 0) + ") continue;\n";
     xi.push_back(i);
   }
   const std::string x_at = v4 ? "getX4(oc[0], oc[1] / 4, i0, i1)" : getter("X", xi);

@@ -108,7 +108,7 @@ struct ConcatPart {
 
 // One pass concatenating `parts` along `axis` into `out`. Inputs are named
 // X<i>s: the suffix keeps X1's generated getX1s4 apart from X14's getX14s.
-ProgramInfo concat_pass(const TensorDesc& out, size_t axis, const std::vector<ConcatPart>& parts) {
+ProgramInfo concat_pass(const TensorDesc& out, size_t axis, const std::vector<ConcatPart>& parts, bool shape_uniforms) {
   const size_t rank = out.shape.size();
   ProgramInfo p;
   p.name = "concat";
@@ -120,12 +120,17 @@ ProgramInfo concat_pass(const TensorDesc& out, size_t axis, const std::vector<Co
     // Channel concat at multiples of four: one texel copy per fragment.
     p.name = "concat_channels";
     p.vec4_body = true;
+    p.shape_uniforms = shape_uniforms;
+    // The channel block where part j starts.
+    auto block = [&](size_t j) {
+      return j == 0 ? std::string("0") : shape_int(p, "CONCAT_BLOCK" + std::to_string(j), parts[j].offset / 4);
+    };
     std::string b = "vec4 process4(int oc[4]) {\n  int c4 = oc[1] / 4;\n";
     for (size_t j = 0; j < parts.size(); ++j) {
       p.inputs.push_back({name_of(j), parts[j].source});
-      std::string get = "get" + name_of(j) + "4(oc[0], c4 - " + glsl_int(parts[j].offset / 4) + ", oc[2], oc[3])";
+      std::string get = "get" + name_of(j) + "4(oc[0], c4 - " + block(j) + ", oc[2], oc[3])";
       if (j + 1 == parts.size()) b += "  return " + get + ";\n";
-      else b += "  if (c4 < " + glsl_int(parts[j + 1].offset / 4) + ") return " + get + ";\n";
+      else b += "  if (c4 < " + block(j + 1) + ") return " + get + ";\n";
     }
     p.body = b + "}\n";
     return p;
@@ -177,7 +182,7 @@ Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
       }
       TensorDesc out = y;
       out.shape[axis] = len;
-      ProgramInfo p = concat_pass(out, axis, group);
+      ProgramInfo p = concat_pass(out, axis, group, ctx.shape_uniforms);
       p.name += "_group";
       p.node_output = -1;
       passes.push_back(std::move(p));
@@ -185,7 +190,7 @@ Result<std::vector<ProgramInfo>> concat_build(const KernelContext& ctx) {
     }
     parts = std::move(next);
   }
-  passes.push_back(concat_pass(y, axis, parts));
+  passes.push_back(concat_pass(y, axis, parts, ctx.shape_uniforms));
   return passes;
 }
 
