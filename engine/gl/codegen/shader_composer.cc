@@ -71,26 +71,33 @@ class ShapeInts {
   // `value` as GLSL: the literal, or the uniform `name` (declared later).
   std::string operator()(const std::string& name, int64_t value) {
     if (!as_uniforms_) return std::to_string(value);
-    for (const auto& [n, v] : uniforms_)
-      if (n == name) return name;
+    for (const auto& [n, v] : uniforms_) {
+      if (n != name) continue;
+      if (v != value && conflict_.empty())
+        conflict_ = name + " is both " + std::to_string(v) + " and " + std::to_string(value);
+      return name;
+    }
     uniforms_.push_back({name, static_cast<int>(value)});
     return name;
   }
   const std::vector<std::pair<std::string, int>>& uniforms() const { return uniforms_; }
+  // A name given two values (a composer or kernel bug), or "".
+  const std::string& conflict() const { return conflict_; }
 
  private:
   bool as_uniforms_;
   std::vector<std::pair<std::string, int>> uniforms_;
+  std::string conflict_;
 };
 
 // Statements setting `target` to `rest` % `extent` and `rest` to
 // `rest` / `extent` (non-negative ints; `extent` a literal or a uniform).
 // By a literal the compiler divides with a multiply; by a uniform an int
-// division is scalar code per lane on a CPU rasterizer (SwiftShader ran
-// MobileNetV2's convs 7% slower with it), so the quotient comes from a
-// float division instead: exact while `rest` < 2^20 (the true quotient is
+// division is scalar code per lane on a CPU rasterizer (no SIMD integer
+// divide), so the quotient comes from a float division instead: exact while `rest` < 2^20 (the true quotient is
 // at least 0.5 / extent from an integer; highp division errs by a few
-// ulps): callers pass a texel row or column, below 2^15.
+// ulps): callers pass a texel row or column, below the largest texture
+// side (16384 here, 65536 anywhere).
 std::string split_off(const std::string& target, const std::string& rest, const std::string& extent, bool uniform) {
   if (!uniform) return target + " = " + rest + " % " + extent + "; " + rest + " /= " + extent + ";";
   return "{ int glint_q = int((float(" + rest + ") + 0.5) / float(" + extent + ")); " + target + " = " + rest +
@@ -581,10 +588,13 @@ Result<ComposedShader> compose_fragment_shader(const ProgramInfo& info,
   }
   // The shape uniforms go between the head and the rest.
   // Each shape int NAME is a global that main() first sets from the
-  // uniform glint_set_NAME: SwiftShader ran MobileNetV2's convs 9-19%
-  // slower reading the uniforms themselves at each use (a uniform block
-  // load per use, and a body uses them dozens of times per fragment).
-  auto composed = [&]() {
+  // uniform glint_set_NAME: a body uses them dozens of times per fragment,
+  // and SwiftShader's JIT reads a uniform through the uniform block at each
+  // use (per-node profiles of MobileNetV2 looked better this way, within
+  // this machine's noise: web/bench/README.md).
+  auto composed = [&]() -> Result<ComposedShader> {
+    if (!ints.conflict().empty())
+      return internal_error(where + ": shape uniform " + ints.conflict() + " (one name, two sizes)");
     ComposedShader c;
     std::string decls, sets;
     for (const auto& [name, value] : ints.uniforms()) {

@@ -38,7 +38,7 @@ Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
   // The first input channel block of output channel m's group.
   const std::string group_block =
       group == 1 ? "  int cb = 0;\n"
-                 : "  int cb = (m / " + shape_int(p, "CONV_MG", mg) + ") * " + shape_int(p, "CONV_CG4", cg / 4) + ";\n";
+                 : "  int cb = (m / " + shape_int(p, "CONV_MG", mg) + ") * " + shape_int(p, "CONV_GROUP_BLOCKS", cg / 4) + ";\n";
   std::string s = "vec4 process4(int oc[4]) {\n  int n = oc[0];\n  int m = oc[1];\n" + group_block;
   s += "  vec4 acc = " + conv::bias4(bias) + ";\n";
   std::string inner;

@@ -56,7 +56,9 @@ std::string glsl_int(int64_t v) {
 std::string shape_int(ProgramInfo& p, const std::string& name, int64_t v) {
   if (!p.shape_uniforms) return glsl_int(v);
   for (const auto& [n, value] : p.int_uniforms)
-    if (n == name) return name;
+    if (n == name && value == v) return name;
+  // A name given twice with different values is a kernel bug: both entries
+  // stay, and the composer refuses the program naming it.
   p.int_uniforms.push_back({name, static_cast<int>(v)});
   return name;
 }
