@@ -3,13 +3,11 @@
 // (cached) and drawing them.
 #include "engine/gl/executor.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
-#include <unordered_map>
 
 #include "engine/core/half.h"
 #include "engine/core/tuning.h"
@@ -20,6 +18,7 @@
 #include "engine/gl/layout/texture_layout.h"
 #include "engine/gl/objects.h"
 #include "engine/gl/program_cache.h"
+#include "engine/gl/program_uniforms.h"
 #include "engine/gl/readback.h"
 #include "engine/gl/texture_pool.h"
 #include "engine/gl/views.h"
@@ -409,16 +408,7 @@ class GlExecutor final : public Executor {
         entry.program = program;
         entry.input_layouts.clear();
         for (const ComposerInput& c : cin) entry.input_layouts.push_back(c.layout);
-        // A program's uniforms hold what the last pass drawing it set, so
-        // each pass sets its own every draw. Uniforms the compiler dropped
-        // (location -1) are left out.
-        entry.uniforms.clear();
-        using Uniforms = std::vector<std::pair<std::string, int>>;
-        for (const Uniforms* list : {&pass.int_uniforms, static_cast<const Uniforms*>(&composed.uniforms)})
-          for (const auto& [name, value] : *list) {
-            const GLint location = glGetUniformLocation(program->program.id(), name.c_str());
-            if (location >= 0) entry.uniforms.emplace_back(location, value);
-          }
+        entry.uniforms = locate_uniforms(program->program.id(), composed.uniforms);
       }
       const PassCache::Program& draw = cached ? *cached : fresh;
       GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
@@ -440,7 +430,7 @@ class GlExecutor final : public Executor {
           glUseProgram(program->program.id());
           current_program_ = program->program.id();
         }
-        set_uniforms(program->program.id(), draw.uniforms);
+        uniforms_.set(program->program.id(), draw.uniforms);
         for (size_t i = 0; i < bound.size(); ++i) {
           glActiveTexture(GL_TEXTURE0 + static_cast<GLenum>(i));
           glBindTexture(bound[i]->lease()->key().target(), bound[i]->texture());
@@ -570,29 +560,7 @@ class GlExecutor final : public Executor {
   std::vector<float> encoded_;  // integer/bool tensors as exact floats, on their way up or down
   // GL state this executor last set (its context draws nothing else).
   GLuint current_program_ = 0;
-  // Each program's integer uniforms as last set (location, value): passes
-  // sharing a program (ProgramInfo::shape_uniforms) set what differs from
-  // the pass drawn with it before, not every value (each is a validated
-  // call in WebGL).
-  std::unordered_map<GLuint, std::vector<std::pair<int, int>>> uniform_values_;
-
-  // Sets `uniforms` on the bound program `id`, skipping those it holds.
-  void set_uniforms(GLuint id, const std::vector<std::pair<int, int>>& uniforms) {
-    if (uniforms.empty()) return;
-    std::vector<std::pair<int, int>>& held = uniform_values_[id];
-    for (const auto& [location, value] : uniforms) {
-      const int at = location;  // a structured binding cannot be captured in C++17
-      auto it = std::find_if(held.begin(), held.end(), [at](const std::pair<int, int>& h) { return h.first == at; });
-      if (it == held.end()) {
-        held.emplace_back(location, value);
-      } else if (it->second == value) {
-        continue;
-      } else {
-        it->second = value;
-      }
-      glUniform1i(location, value);
-    }
-  }
+  ProgramUniforms uniforms_;  // what each program's integer uniforms hold
   int viewport_w_ = -1;
   int viewport_h_ = -1;
   int attached_layers_ = 1;  // color attachments (and draw buffers) in use

@@ -91,7 +91,7 @@ struct PassCache {
   struct Program {
     const CompiledProgram* program = nullptr;
     std::vector<TextureLayout> input_layouts;
-    std::vector<std::pair<int, int>> uniforms;  // (location, value); only the active ones
+    std::vector<std::pair<int, int>> uniforms;  // (location, value): locate_uniforms(), program_uniforms.h
   };
   std::vector<bool> constant;
   std::vector<GpuTensorPtr> outputs;

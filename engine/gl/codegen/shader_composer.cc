@@ -3,8 +3,9 @@
 #include <set>
 #include <sstream>
 
-#include "engine/core/tuning.h"
 #include "engine/gl/codegen/embedded_shaders.h"
+#include "engine/gl/codegen/input_accessors.h"
+#include "engine/gl/codegen/shape_ints.h"
 
 namespace glint::gl {
 
@@ -28,119 +29,12 @@ bool is_identifier(const std::string& s) {
   return true;
 }
 
-std::string int_list(const Shape& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out;
-}
-
-std::string desc_str(const TensorDesc& d) { return dtype_name(d.dtype) + shape_str(d.shape); }
-
-// The texel address of flat element `idx` (a GLSL int expression) under the
-// unpacked layout `l` (the packed kinds are addressed by (n, c4, h, w): see
-// channels_texel()). Every flat-index -> texel mapping the shaders use is
-// written here.
-std::string texel_of_flat(const TextureLayout& l, const std::string& idx) {
-  if (l.height == 1) return "ivec2(" + idx + ", 0)";
-  if (l.width == 1) return "ivec2(0, " + idx + ")";
-  return "ivec2(" + idx + " % " + std::to_string(l.width) + ", " + idx + " / " + std::to_string(l.width) + ")";
-}
-
-// The global holding 1 / the size of input X's texture (set by main()).
-std::string inv_size_name(const std::string& input) { return "glint_inv_size_" + input; }
-
 // main()'s first statements: every input's inverse texture size.
 std::string set_inv_sizes(const std::vector<ComposerInput>& inputs) {
   std::string s;
   for (const auto& in : inputs)
     s += "  " + inv_size_name(in.name) + " = 1.0 / vec2(textureSize(" + sampler_uniform_name(in.name) + ", 0).xy);\n";
   return s;
-}
-
-// The integers of the shapes in a program's source. Baked, each is a
-// literal. With ProgramInfo::shape_uniforms each is the name of a uniform
-// the executor sets for each draw, so that passes whose shapes differ only
-// in these extents share one program (one compile, and in a browser one
-// JIT of the pipeline at its first draw). Which extents are 1, and
-// remainders that decide guards, shape the text either way, so the source
-// stays the program's cache key.
-class ShapeInts {
- public:
-  explicit ShapeInts(bool as_uniforms) : as_uniforms_(as_uniforms) {}
-  bool as_uniforms() const { return as_uniforms_; }
-  // `value` as GLSL: the literal, or the uniform `name` (declared later).
-  std::string operator()(const std::string& name, int64_t value) {
-    if (!as_uniforms_) return std::to_string(value);
-    for (const auto& [n, v] : uniforms_) {
-      if (n != name) continue;
-      if (v != value && conflict_.empty())
-        conflict_ = name + " is both " + std::to_string(v) + " and " + std::to_string(value);
-      return name;
-    }
-    uniforms_.push_back({name, static_cast<int>(value)});
-    return name;
-  }
-  const std::vector<std::pair<std::string, int>>& uniforms() const { return uniforms_; }
-  // A name given two values (a composer or kernel bug), or "".
-  const std::string& conflict() const { return conflict_; }
-
- private:
-  bool as_uniforms_;
-  std::vector<std::pair<std::string, int>> uniforms_;
-  std::string conflict_;
-};
-
-// Statements setting `target` to `rest` % `extent` and `rest` to
-// `rest` / `extent` (non-negative ints; `extent` a literal or a uniform).
-// By a literal the compiler divides with a multiply; by a uniform an int
-// division is scalar code per lane on a CPU rasterizer (no SIMD integer
-// divide), so the quotient comes from a float division instead: exact while `rest` < 2^20 (the true quotient is
-// at least 0.5 / extent from an integer; highp division errs by a few
-// ulps): callers pass a texel row or column, below the largest texture
-// side (16384 here, 65536 anywhere).
-std::string split_off(const std::string& target, const std::string& rest, const std::string& extent, bool uniform) {
-  if (!uniform) return target + " = " + rest + " % " + extent + "; " + rest + " /= " + extent + ";";
-  return "{ int glint_q = int((float(" + rest + ") + 0.5) / float(" + extent + ")); " + target + " = " + rest +
-         " - glint_q * " + extent + "; " + rest + " = glint_q; }";
-}
-
-// The uniform holding extent `what` of input X (or of the output, "OUT").
-std::string extent_name(const std::string& tensor, const char* what) { return "glint_" + tensor + "_" + what; }
-
-// a * b + c with literal folding; a, b and c are GLSL int expressions or
-// literals ("0" and "1" fold away); `b_text` is b as the source writes it.
-std::string mul_add(const std::string& a, int64_t b, const std::string& b_text, const std::string& c) {
-  std::string prod;
-  if (a != "0" && b != 0) prod = b == 1 ? a : "(" + a + ") * " + b_text;
-  if (prod.empty()) return c;
-  if (c == "0") return prod;
-  return prod + " + " + c;
-}
-
-// The texel of channel block c4 at (n, h, w) under a channel-packed layout.
-// Every (n, c4, h, w) -> texel mapping the shaders use is written here.
-std::string channels_texel(const TextureLayout& l, const std::string& n, const std::string& c4,
-                           const std::string& h, const std::string& w, const std::string& tensor, ShapeInts& ints) {
-  const int64_t N = l.dims[0], C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
-  const std::string nn = N == 1 ? "0" : n, cc = C4 == 1 ? "0" : c4, hh = H == 1 ? "0" : h,
-                    ww = W == 1 ? "0" : w;
-  auto H_ = [&] { return ints(extent_name(tensor, "H"), H); };
-  if (l.kind == LayoutKind::kChannelsRGBA) {
-    // (w, (n*C4 + c4)*H + h)
-    const std::string c4_ = nn == "0" ? "" : ints(extent_name(tensor, "C4"), C4);
-    return "ivec2(" + ww + ", " + mul_add(mul_add(nn, C4, c4_, cc), H, H > 1 ? H_() : "", hh) + ")";
-  }
-  if (l.kind == LayoutKind::kChannelsPlanes) {
-    static_assert(kPlanePixels == 4 && kPlaneBlocks == 2, "planes are addressed with >> 2, & 3, >> 1 and & 1");
-    // (w / 4, (n*C8 + c4/2)*H + h, (c4 % 2) * 4 + w % 4)
-    const std::string c8_ = nn == "0" ? "" : ints(extent_name(tensor, "C8"), l.plane_rows());
-    return "ivec3((" + w + ") >> 2, " + mul_add(mul_add(nn, l.plane_rows(), c8_, "((" + c4 + ") >> 1)"), H, H > 1 ? H_() : "", hh) +
-           ", (((" + c4 + ") & 1) << 2) + ((" + w + ") & 3))";
-  }
-  // ((c4*H + h)*W + w, n)
-  const std::string h_ = cc == "0" ? "" : (H > 1 ? H_() : "");
-  const std::string w_ = W > 1 ? ints(extent_name(tensor, "W"), W) : "";
-  return "ivec2(" + mul_add(mul_add(cc, H, h_, hh), W, w_, ww) + ", " + nn + ")";
 }
 
 // The flat element index of the fragment being shaded under the unpacked
@@ -191,161 +85,6 @@ std::string output_store(DataType t) {
     case DataType::kInt16: return wrap("65536.0", "32768.0");
     default: return "";
   }
-}
-
-// Row-major linear combination of index expressions with literal strides;
-// dims of extent 1 contribute nothing and are skipped.
-std::string linear_index(const Shape& shape, const std::vector<std::string>& idx) {
-  std::vector<int64_t> strides = shape_strides(shape);
-  std::string out;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    if (!out.empty()) out += " + ";
-    out += idx[d];
-    if (strides[d] != 1) out += " * " + std::to_string(strides[d]);
-  }
-  return out.empty() ? "0" : out;
-}
-
-void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& out_shape_eff, ShapeInts& ints) {
-  const std::string& X = in.name;
-  const Shape& s = in.desc.shape;
-  const size_t r = s.size();
-  const std::string u = sampler_uniform_name(X);
-  if (ints.as_uniforms()) {
-    os << "// input " << X << ": " << dtype_name(in.desc.dtype) << " of rank " << r << ", "
-       << layout_kind_name(in.layout.kind) << (in.layout.bits ? " (float bits)" : "") << " (extents are uniforms)\n";
-  } else {
-    os << "// input " << X << ": " << desc_str(in.desc) << ", " << layout_str(in.layout) << "\n";
-  }
-  const char* sampler = in.layout.bits ? (in.layout.planar() ? "highp usampler2DArray " : "highp usampler2D ")
-                                       : (in.layout.planar() ? "highp sampler2DArray " : "sampler2D ");
-  os << "uniform " << sampler << u << ";\n";
-  os << "const int " << X << "_RANK = " << r << ";\n";
-  if (ints.as_uniforms()) {
-    os << "// " << X << "_SIZE and " << X << "_SHAPE: not in a program whose shapes are uniforms\n";
-  } else {
-    os << "const int " << X << "_SIZE = " << shape_size(s) << ";\n";
-    if (r > 0) os << "const int " << X << "_SHAPE[" << r << "] = int[" << r << "](" << int_list(s) << ");\n";
-  }
-
-  // Every read of X goes through glint_texel_X(texel): a nearest-filtered
-  // texture() at the texel's centre, not texelFetch. Same value: coordinates
-  // are exact to 1e-3 texel up to 16384, and with one level and NEAREST for
-  // both minification and magnification any level of detail picks the same
-  // texel, so implicit derivatives (undefined in non-uniform control flow)
-  // do not matter. SwiftShader runs MobileNetV2 1.17x and SqueezeNet 1.25x
-  // faster with it: its texelFetch pays a robustness bounds check per lane.
-  // (TF.js reads every texture this way too.) The texture may be larger
-  // than the layout (the pool reuses textures), so main() sets
-  // glint_inv_size_X from textureSize() first.
-  const std::string texel_fn = "glint_texel_" + X, inv = inv_size_name(X);
-  os << "vec2 " << inv << ";\n";
-  // Float bits in uint texels (TextureLayout::bits) become floats here, so
-  // that nothing past this function knows about them.
-  static const bool texture_reads = optimization_flags().texture_reads;
-  const std::string open = in.layout.bits ? "uintBitsToFloat(" : "", close = in.layout.bits ? ")" : "";
-  if (!texture_reads) {
-    os << "vec4 " << texel_fn << "(" << (in.layout.planar() ? "ivec3" : "ivec2") << " t) { return " << open
-       << "texelFetch(" << u << ", t, 0)" << close << "; }\n";
-  } else if (in.layout.planar()) {
-    os << "vec4 " << texel_fn << "(ivec3 t) { return " << open << "texture(" << u << ", vec3((vec2(t.xy) + 0.5) * "
-       << inv << ", float(t.z)))" << close << "; }\n";
-  } else {
-    os << "vec4 " << texel_fn << "(ivec2 t) { return " << open << "texture(" << u << ", (vec2(t) + 0.5) * " << inv
-       << ")" << close << "; }\n";
-  }
-  std::vector<std::string> idx;
-  for (size_t d = 0; d < r; ++d) idx.push_back("i" + std::to_string(d));
-  if (in.layout.half_packed()) {
-    // getX8(n, c8, h, w): channels 8*c8 .. 8*c8+7 (columns 0 and 1 of the
-    // mat2x4) in one fetch of four half pairs; the rest as for four channels.
-    const int64_t H = s[2], W = s[3], C8 = in.layout.half_blocks();
-    const std::string nn = s[0] == 1 ? "0" : "n", cc = C8 == 1 ? "0" : "c8", hh = H == 1 ? "0" : "h",
-                      ww = W == 1 ? "0" : "w";
-    const std::string h_ = cc != "0" && H > 1 ? ints(extent_name(X, "H"), H) : "";
-    const std::string w_ = W > 1 ? ints(extent_name(X, "W"), W) : "";
-    os << "mat2x4 get" << X << "8(int n, int c8, int h, int w) { uvec4 t = floatBitsToUint(" << texel_fn << "(ivec2("
-       << mul_add(mul_add(cc, H, h_, hh), W, w_, ww) << ", " << nn << "))) ^ uvec4(" << kHalf8Flip << "u); return mat2x4(vec4(unpackHalf2x16(t.x), "
-       << "unpackHalf2x16(t.y)), vec4(unpackHalf2x16(t.z), unpackHalf2x16(t.w))); }\n";
-    os << "vec4 get" << X << "4(int n, int c4, int h, int w) { mat2x4 m = get" << X
-       << "8(n, c4 >> 1, h, w); return (c4 & 1) == 0 ? m[0] : m[1]; }\n";
-  }
-  if (in.layout.channel_packed() || in.layout.half_packed()) {
-    // getX4(n, c4, h, w): channels 4*c4 .. 4*c4+3 in one fetch; getX picks a
-    // lane; getXFlat decodes the row-major index first.
-    const int64_t C = s[1], H = s[2], W = s[3];
-    if (in.layout.channel_packed()) {
-      os << "vec4 get" << X << "4(int n, int c4, int h, int w) { return " << texel_fn << "("
-         << channels_texel(in.layout, "n", "c4", "h", "w", X, ints) << "); }\n";
-    }
-    os << "float get" << X << "(int i0, int i1, int i2, int i3) { return get" << X
-       << "4(i0, i1 >> 2, i2, i3)[i1 & 3]; }\n";
-    if (ints.as_uniforms()) {
-      // Flat reads are for scalar bodies; a shape-generic body does without.
-      os << "// get" << X << "Flat: not in a program whose shapes are uniforms\n";
-    } else {
-      os << "float get" << X << "Flat(int i) { int w = i % " << W << "; i /= " << W << "; int h = i % " << H
-         << "; i /= " << H << "; int c = i % " << C << "; return get" << X << "(i / " << C
-         << ", c, h, w); }\n";
-    }
-  } else {
-    os << "float get" << X << "Flat(int i) { return " << texel_fn << "(" << texel_of_flat(in.layout, "i")
-       << ").r; }\n";
-    // getX(i0, ..., i{r-1})
-    os << "float get" << X << "(";
-    for (size_t d = 0; d < r; ++d) os << (d ? ", " : "") << "int i" << d;
-    os << ") { return get" << X << "Flat(" << linear_index(s, idx) << "); }\n";
-    if (r == 4) {
-      // The four-channel accessor for unpacked rank-4 inputs too, so that
-      // vec4 kernels work whatever layout their input got.
-      const int64_t C = s[1];
-      os << "vec4 get" << X << "4(int n, int c4, int h, int w) { int c = c4 * 4; return vec4(";
-      for (int j = 0; j < 4; ++j) {
-        std::string cj = j ? "c + " + std::to_string(j) : "c";
-        std::string g = "get" + X + "(n, " + cj + ", h, w)";
-        os << (j ? ", " : "") << (C % 4 == 0 ? g : "(" + cj + " < " + std::to_string(C) + " ? " + g + " : 0.0)");
-      }
-      os << "); }\n";
-    }
-  }
-
-  if (r == 4 && !in.layout.half_packed()) {
-    // Eight channels as two four-channel blocks, so that kernels written
-    // against getX8 work whatever layout X got (the second block is zero
-    // past the channel count).
-    const int64_t C4 = (s[1] + 3) / 4;
-    os << "mat2x4 get" << X << "8(int n, int c8, int h, int w) { return mat2x4(get" << X
-       << "4(n, 2 * c8, h, w), 2 * c8 + 1 < " << ints(extent_name(X, "C4"), C4) << " ? get" << X << "4(n, 2 * c8 + 1, h, w) : vec4(0.0)); }\n";
-  }
-  // getXBroadcast(oc): numpy broadcasting, X aligned to the output's trailing
-  // dims. Only generated when X does broadcast to the output; a kernel using
-  // it otherwise gets a compile error naming the missing function.
-  const size_t R = out_shape_eff.size();
-  // Whether X broadcasts depends on the extents, so a program whose
-  // extents are uniforms has no getXBroadcast either way.
-  bool compatible = r <= R && !ints.as_uniforms();
-  for (size_t d = 0; compatible && d < r; ++d) {
-    compatible = s[d] == 1 || s[d] == out_shape_eff[R - r + d];
-  }
-  if (compatible) {
-    std::vector<std::string> bidx;
-    for (size_t d = 0; d < r; ++d) bidx.push_back("oc[" + std::to_string(R - r + d) + "]");
-    if (in.layout.channel_packed() || in.layout.half_packed()) {
-      std::string args;
-      for (size_t d = 0; d < r; ++d) args += (d ? ", " : "") + (s[d] == 1 ? std::string("0") : bidx[d]);
-      os << "float get" << X << "Broadcast(int oc[OUT_RANK]) { return get" << X << "(" << args << "); }\n";
-    } else {
-      os << "float get" << X << "Broadcast(int oc[OUT_RANK]) { return get" << X << "Flat("
-         << linear_index(s, bidx) << "); }\n";
-    }
-  } else {
-    if (ints.as_uniforms())
-      os << "// get" << X << "Broadcast: not in a program whose shapes are uniforms\n";
-    else
-      os << "// get" << X << "Broadcast: not generated, " << shape_str(s) << " does not broadcast to the output\n";
-  }
-  os << "\n";
 }
 
 
@@ -596,6 +335,7 @@ Result<ComposedShader> compose_fragment_shader(const ProgramInfo& info,
     if (!ints.conflict().empty())
       return internal_error(where + ": shape uniform " + ints.conflict() + " (one name, two sizes)");
     ComposedShader c;
+    if (!ints.as_uniforms()) c.uniforms = info.int_uniforms;
     std::string decls, sets;
     for (const auto& [name, value] : ints.uniforms()) {
       decls += "uniform int glint_set_" + name + ";\nint " + name + ";\n";

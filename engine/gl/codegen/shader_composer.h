@@ -32,9 +32,10 @@ struct ComposerInput {
 // The text of the one vertex shader (a full-screen quad at location 0).
 const std::string& quad_vertex_shader();
 
-// A fragment shader and the values of the uniforms its shapes became
-// (ProgramInfo::shape_uniforms; empty when they are literals), which the
-// executor sets for each draw alongside ProgramInfo::int_uniforms.
+// A fragment shader and every integer uniform the executor sets for each
+// draw of it: ProgramInfo::int_uniforms, or with ProgramInfo::shape_uniforms
+// the glint_set_NAME uniforms of the shape ints (the int_uniforms among
+// them).
 struct ComposedShader {
   std::string source;
   std::vector<std::pair<std::string, int>> uniforms;
