@@ -12,9 +12,18 @@ namespace glint::gl {
 namespace {
 // Idle textures are kept for reuse — at their size, or a larger one that
 // wastes at most 2x (best fit) — so that later runs allocate nothing: a new
-// WebGL texture costs an allocation and a clear. Only when a new texture
-// would take the total past the budget (set by the session from its graph:
-// Session::memory_budget) do idle textures go, least recently released first.
+// WebGL texture costs an allocation, a clear and two synchronous glGetError
+// calls. Only when a new texture would take the total past the budget (set
+// by the session from its graph: Session::memory_budget) is it avoided or
+// made room for:
+//  - first, the smallest idle texture that holds the layout is taken
+//    whatever it wastes: it adds no bytes, where a new one would;
+//  - else idle textures go, the most recently released first. Every run
+//    asks for the same textures in the same order, so a pool a little
+//    smaller than a run's working set evicting the least recently released
+//    (what it did before) threw out just the texture the next run wanted
+//    first, and again for each after it: SqueezeNet re-created 19 textures a
+//    run, MobileNetV2 28. With both rules: 0 and 6.
 
 struct IdleTexture {
   Texture texture;
@@ -74,6 +83,13 @@ Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& ke
       if (it == s.idle.end() || k.byte_size() < it->first.byte_size()) it = i;
     }
   }
+  if (it == s.idle.end() && fit && s.live_bytes + s.idle_bytes + key.byte_size() > s.budget) {
+    for (auto i = s.idle.begin(); i != s.idle.end(); ++i) {
+      const TextureKey& k = i->first;
+      if (k.format != key.format || k.layers != key.layers || k.width < key.width || k.height < key.height) continue;
+      if (it == s.idle.end() || k.byte_size() < it->first.byte_size()) it = i;
+    }
+  }
   Texture tex;
   TextureKey got = key;
   if (it != s.idle.end()) {
@@ -82,15 +98,17 @@ Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& ke
     s.idle.erase(it);
     s.idle_bytes -= got.byte_size();
   } else {
-    // Over the budget, idle textures go, least recently released first.
-    // (pool-fit off: the earlier policy, idle bytes at most a quarter of those in use.)
+    // Over the budget, idle textures go, the most recently released first.
+    // (pool-fit off: the earlier policy, idle bytes at most a quarter of
+    // those in use, least recently released first.)
     while (!s.idle.empty() && (fit ? s.live_bytes + s.idle_bytes + got.byte_size() > s.budget
                                    : s.idle_bytes * 4 > s.live_bytes + got.byte_size())) {
-      auto oldest = s.idle.begin();
+      auto victim = s.idle.begin();
       for (auto i = s.idle.begin(); i != s.idle.end(); ++i)
-        if (i->second.released < oldest->second.released) oldest = i;
-      s.idle_bytes -= oldest->first.byte_size();
-      s.idle.erase(oldest);  // deletes the GL texture (the context is current here)
+        if (fit ? i->second.released > victim->second.released : i->second.released < victim->second.released)
+          victim = i;
+      s.idle_bytes -= victim->first.byte_size();
+      s.idle.erase(victim);  // deletes the GL texture (the context is current here)
     }
     // Clear stale errors (bounded: a lost context may keep reporting).
     for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
