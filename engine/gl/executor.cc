@@ -459,6 +459,10 @@ class GlExecutor final : public Executor {
     glReadPixels(0, 0, 1, 1, bits ? GL_RGBA_INTEGER : GL_RGBA, bits ? GL_UNSIGNED_INT : GL_FLOAT, pixel);
   }
 
+  void discard(const GpuTensor& t) override {
+    if (auto gt = own(&t, "GL discard"); gt.ok()) gt.value()->lease()->discard_on_release();
+  }
+
   MemoryStats memory() const override {
     MemoryStats m;
     m.live_textures = pool_->live_textures();

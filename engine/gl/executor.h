@@ -155,6 +155,10 @@ class Executor {
     return run(passes, inputs, node_output_count, nullptr);
   }
 
+  // `t`'s texture is deleted when its last holder lets go, instead of going
+  // back to the pool: for weights that will not be read again.
+  virtual void discard(const GpuTensor& t) { (void)t; }
+
   virtual MemoryStats memory() const = 0;
   // Starts peak_texture_bytes again from the bytes that exist now.
   virtual void reset_peak_memory() = 0;

@@ -166,6 +166,7 @@ PooledTexture::~PooledTexture() {
   if (auto pool = pool_.lock()) {
     pool->live -= 1;
     pool->live_bytes -= key_.byte_size();
+    if (discard_) return;  // texture_ deletes the GL texture
     pool->idle_bytes += key_.byte_size();
     pool->idle.emplace(key_, IdleTexture{std::move(texture_), ++pool->clock});
   } else {

@@ -78,6 +78,10 @@ class PooledTexture {
   PooledTexture& operator=(const PooledTexture&) = delete;
   GLuint id() const { return texture_.id(); }
   const TextureKey& key() const { return key_; }
+  // When the last holder lets go, the texture is deleted instead of going
+  // idle (a weight no pass will read again: idle it would only take room
+  // from textures that get reused).
+  void discard_on_release() { discard_ = true; }
 
  private:
   friend class TexturePool;
@@ -86,6 +90,7 @@ class PooledTexture {
   Texture texture_;
   TextureKey key_;
   std::weak_ptr<TexturePool::State> pool_;
+  bool discard_ = false;
 };
 
 }  // namespace glint::gl

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <new>
+#include <set>
 
 #include "engine/core/tuning.h"
 #include "engine/plan/kernel_context.h"
@@ -408,19 +409,24 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
     *fell_back = true;
     return Status::Ok();
   };
+  // Inputs of the passes that draw: a pass whose output the cache holds
+  // reads nothing (and its weights may be gone: release_cached_constants).
+  const bool pass_cache = optimization_flags().pass_cache;
   std::vector<gl::GpuTensorPtr> ins(step.inputs.size());
-  for (auto& pass : st.passes)
-    for (auto& pi : pass.inputs)
+  for (size_t k = 0; k < st.passes.size(); ++k) {
+    if (pass_cache && st.pass_cache.outputs[k]) continue;
+    for (auto& pi : st.passes[k].inputs)
       if (pi.source >= 0 && !ins[pi.source]) {
         if (static_cast<size_t>(pi.source) >= step.inputs.size() || step.inputs[pi.source] == plan::kNoValue)
-          return internal_error(n.describe() + ": program '" + pass.name + "' reads absent input " +
+          return internal_error(n.describe() + ": program '" + st.passes[k].name + "' reads absent input " +
                                 std::to_string(pi.source));
         const int id = step.inputs[pi.source];
         auto uploaded = to_gpu(id, slots[id]);
         if (!uploaded.ok()) return decline(uploaded.status());
         ins[pi.source] = uploaded.value();
       }
-  auto outs = gpu_->run(st.passes, ins, n.outputs.size(), optimization_flags().pass_cache ? &st.pass_cache : nullptr);
+  }
+  auto outs = gpu_->run(st.passes, ins, n.outputs.size(), pass_cache ? &st.pass_cache : nullptr);
   if (!outs.ok()) return decline(outs.status());
   for (size_t i = 0; i < step.outputs.size(); ++i) {
     if (step.outputs[i] == plan::kNoValue) continue;
@@ -479,7 +485,40 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
     for (int id : step.release)
       if (!keep[id]) slots[id] = Slot{};
   }
+  release_cached_constants();
   return Status::Ok();
+}
+
+// A weight that only passes with cached outputs read (a conv bias laid out
+// once, a MatMul operand packed once) is not read again: its texture is deleted
+// (MobileNetV2's classifier weights: 5 MB). Should new
+// passes need it, to_gpu uploads it again. A GPU step without passes yet
+// keeps all its inputs.
+void GraphRunner::release_cached_constants() {
+  if (gpu_constants_.empty() || !optimization_flags().pass_cache) return;
+  std::set<int> read;
+  for (size_t pos = 0; pos < plan_.steps.size(); ++pos) {
+    const plan::Step& step = plan_.steps[pos];
+    if (step.placement != plan::Placement::kGpu) continue;
+    const StepState* st = states_[pos].get();
+    if (!st || st->passes.empty()) {
+      read.insert(step.inputs.begin(), step.inputs.end());
+      continue;
+    }
+    for (size_t k = 0; k < st->passes.size(); ++k) {
+      if (st->pass_cache.outputs[k]) continue;
+      for (const gl::ProgramInput& pi : st->passes[k].inputs)
+        if (pi.source >= 0 && static_cast<size_t>(pi.source) < step.inputs.size()) read.insert(step.inputs[pi.source]);
+    }
+  }
+  for (auto it = gpu_constants_.begin(); it != gpu_constants_.end();) {
+    if (read.count(it->first)) {
+      ++it;
+      continue;
+    }
+    gpu_->discard(*it->second);  // its shape rarely fits another tensor: no use idle
+    it = gpu_constants_.erase(it);
+  }
 }
 
 void GraphRunner::set_work_tally(std::shared_ptr<WorkTally> tally, const std::string& label_prefix) {

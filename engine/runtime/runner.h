@@ -102,6 +102,7 @@ class GraphRunner {
   Status run_cpu_step(size_t pos, std::vector<Slot>& slots);
   Status run_value_step(size_t pos, std::vector<Slot>& slots);
   Result<gl::GpuTensorPtr> to_gpu(int id, Slot& slot);
+  void release_cached_constants();
   Status prepare_bodies();
   void tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu);
   void set_passes(StepState& st, const ir::Node& n, std::vector<gl::ProgramInfo> passes, std::string signature);
