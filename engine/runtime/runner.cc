@@ -24,6 +24,9 @@ struct GraphRunner::StepState {
   std::vector<gl::ProgramInfo> passes;
   gl::PassCache pass_cache;
   std::string fallback_reason;
+  // Runs in a row with these passes (0 when they were just built): weights
+  // are let go only under passes that stay (release_cached_constants).
+  int runs_with_passes = 0;
 };
 
 // The runners of the subgraph bodies a graph's control-flow nodes run, one
@@ -110,6 +113,7 @@ void GraphRunner::set_passes(StepState& st, const ir::Node& n, std::vector<gl::P
                              std::string signature) {
   st.passes = std::move(passes);
   st.signature = std::move(signature);
+  st.runs_with_passes = 0;
   st.pass_cache.resize(st.passes.size());
   for (size_t k = 0; k < st.passes.size(); ++k) {
     bool constant = st.passes[k].node_output < 0 && !st.passes[k].inputs.empty();
@@ -381,6 +385,7 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
     }
   }
   std::string sig = plan::program_signature(ctx);
+  if (!st.passes.empty() && st.signature == sig) ++st.runs_with_passes;
   if (st.passes.empty() || st.signature != sig) {
     set_passes(st, n, {}, "");
     // New shapes: do they still fit the textures? (The plan checked those it knew.)
@@ -490,10 +495,17 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
 }
 
 // A weight that only passes with cached outputs read (a conv bias laid out
-// once, a MatMul operand packed once) is not read again: its texture is deleted
-// (MobileNetV2's classifier weights: 5 MB). Should new
-// passes need it, to_gpu uploads it again. A GPU step without passes yet
-// keeps all its inputs.
+// once, a MatMul operand packed once) is not read again: its texture is
+// deleted (MobileNetV2's classifier weights: 5 MB). Should new passes need
+// it (new shapes), to_gpu uploads it again; so weights are let go only under
+// passes that have run twice in a row, and shapes that change from run to
+// run (text lengths, image widths) keep theirs. A GPU step without passes
+// yet keeps all its inputs.
+namespace {
+constexpr int kRunsBeforeRelease = 2;  // runs with the same passes, after the one that built them
+static_assert(kGpuMemorySettleRuns >= kRunsBeforeRelease + 3, "the pool needs a run or two after the release");
+}  // namespace
+
 void GraphRunner::release_cached_constants() {
   if (gpu_constants_.empty() || !optimization_flags().pass_cache) return;
   std::set<int> read;
@@ -501,7 +513,7 @@ void GraphRunner::release_cached_constants() {
     const plan::Step& step = plan_.steps[pos];
     if (step.placement != plan::Placement::kGpu) continue;
     const StepState* st = states_[pos].get();
-    if (!st || st->passes.empty()) {
+    if (!st || st->passes.empty() || st->runs_with_passes < kRunsBeforeRelease) {
       read.insert(step.inputs.begin(), step.inputs.end());
       continue;
     }

@@ -45,6 +45,12 @@ struct WorkTally {
   std::map<std::string, CpuNode> cpu_nodes;  // by node label; a body's as "body/node"
 };
 
+// Runs after which a session's GPU memory no longer changes while its input
+// shapes do not: the first draws the passes over constants, weights only
+// those read are let go after two more (release_cached_constants), and the
+// texture pool settles in the runs after that (texture_pool.cc).
+inline constexpr int kGpuMemorySettleRuns = 5;
+
 class GraphRunner {
  public:
   // `graph` outlives the runner. `gpu` is null when the plan places nothing

@@ -12,6 +12,7 @@
 
 #include "engine/core/tuning.h"
 #include "engine/gl/layout/texture_layout.h"
+#include "engine/runtime/runner.h"
 #include "engine/runtime/session.h"
 
 namespace gl = glint::gl;
@@ -100,12 +101,10 @@ TEST_CASE("GPU memory stays flat over 200 SqueezeNet runs and within its bound",
   Tensor x(io.info.dtype, {1, 3, 224, 224});
   for (int64_t i = 0; i < x.size(); ++i) x.set_from_double(i, 100.0 * std::sin(0.01 * static_cast<double>(i)));
 
-  // The pool settles in the first runs: the first allocates as it goes and
-  // then gives back the weights only its cached passes read
-  // (GraphRunner::release_cached_constants); the next ones may trade
-  // textures for others in that room while the budget binds
-  // (texture_pool.cc). From then on nothing may change.
-  constexpr int kSettleRuns = 5;
+  // GPU memory settles in the first runs (glint::kGpuMemorySettleRuns: the
+  // weights only cached passes read are let go, and the pool trades textures
+  // in that room while the budget binds); from then on nothing may change.
+  constexpr int kSettleRuns = glint::kGpuMemorySettleRuns;
   for (int run = 1; run <= kSettleRuns; ++run) {
     auto r = session.run({{io.name, x}});
     INFO("run " << run << ": " << r.status().message());
