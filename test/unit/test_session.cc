@@ -63,6 +63,12 @@ std::unique_ptr<Session> make(const std::string& bytes, SessionOptions o) {
   return std::move(s).value();
 }
 
+std::unique_ptr<Session> make(const std::string& bytes, BackendMode backend) {
+  SessionOptions o;
+  o.backend = backend;
+  return make(bytes, o);
+}
+
 }  // namespace
 
 TEST_CASE("default, gpu-only and cpu backends agree on a small CNN", "[session]") {
@@ -423,12 +429,8 @@ TEST_CASE("passes over constants are kept across runs; passes over inputs are no
   b.node("Conv", {"h", "pw", "bias"}, {"y"}, "pointwise");
   b.output("y", onnx::TensorProto::FLOAT, {1, 20, 6, 12});
   std::string bytes = b.bytes();
-  SessionOptions cpu_opts;
-  cpu_opts.backend = BackendMode::kCpu;
-  auto cpu = make(bytes, cpu_opts);
-  SessionOptions gpu_opts;
-  gpu_opts.backend = BackendMode::kGpu;
-  auto gpu = make(bytes, gpu_opts);
+  auto cpu = make(bytes, BackendMode::kCpu);
+  auto gpu = make(bytes, BackendMode::kGpu);
   std::optional<glint::gl::MemoryStats> settled;
   for (int run = 0; run < glint::kGpuMemorySettleRuns + 3; ++run) {
     Tensor x(glint::DataType::kFloat32, {1, 8, 6, 12}), bias(glint::DataType::kFloat32, {20});
@@ -468,12 +470,8 @@ TEST_CASE("weights only cached passes read are let go, and come back for new pas
   b.node("MatMul", {"x", "w"}, {"y"});
   b.output("y", onnx::TensorProto::FLOAT, {-1, 20});
   std::string bytes = b.bytes();
-  SessionOptions cpu_opts;
-  cpu_opts.backend = BackendMode::kCpu;
-  auto cpu = make(bytes, cpu_opts);
-  SessionOptions gpu_opts;
-  gpu_opts.backend = BackendMode::kGpu;
-  auto gpu = make(bytes, gpu_opts);
+  auto cpu = make(bytes, BackendMode::kCpu);
+  auto gpu = make(bytes, BackendMode::kGpu);
   for (int64_t rows : {2, 2, 2, 2, 5, 5, 5, 5, 2, 2}) {
     Tensor x(glint::DataType::kFloat32, {rows, 12});
     const auto xs = rnd(x.size());
