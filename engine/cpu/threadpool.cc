@@ -22,8 +22,9 @@ namespace glint::cpu {
 namespace {
 
 // Tells the core this thread is spin-waiting, so a sibling hardware thread
-// gets its execution units (no such hint in wasm).
-#if defined(__x86_64__) || defined(__i386__)
+// gets its execution units (no such hint in wasm). Only the pool spins.
+#if !GLINT_HAVE_THREADS
+#elif defined(__x86_64__) || defined(__i386__)
 constexpr bool kCpuRelaxes = true;
 inline void cpu_relax() { __builtin_ia32_pause(); }
 #elif defined(__aarch64__)

@@ -4,11 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <new>
-#include <set>
 
 #include "engine/core/tuning.h"
 #include "engine/plan/kernel_context.h"
 #include "engine/plan/work.h"
+#include "engine/runtime/step_state.h"
 
 namespace glint {
 
@@ -16,18 +16,6 @@ gl::TensorDesc Slot::desc() const {
   if (gpu) return gpu->desc();
   return gl::TensorDesc{cpu->dtype(), cpu->shape()};
 }
-
-// What a step keeps between runs: the passes built for the last signature
-// its inputs had, what the executor keeps of them, and why it last fell back.
-struct GraphRunner::StepState {
-  std::string signature;
-  std::vector<gl::ProgramInfo> passes;
-  gl::PassCache pass_cache;
-  std::string fallback_reason;
-  // Runs in a row with these passes (0 when they were just built): weights
-  // are let go only under passes that stay (release_cached_constants).
-  int runs_with_passes = 0;
-};
 
 // The runners of the subgraph bodies a graph's control-flow nodes run, one
 // per body, planned like the main graph (the same policy, the same device:
@@ -492,45 +480,6 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
   }
   release_cached_constants();
   return Status::Ok();
-}
-
-// A weight that only passes with cached outputs read (a conv bias laid out
-// once, a MatMul operand packed once) is not read again: its texture is
-// deleted (MobileNetV2's classifier weights: 5 MB). Should new passes need
-// it (new shapes), to_gpu uploads it again; so weights are let go only under
-// passes that have run twice in a row, and shapes that change from run to
-// run (text lengths, image widths) keep theirs. A GPU step without passes
-// yet keeps all its inputs.
-namespace {
-constexpr int kRunsBeforeRelease = 2;  // runs with the same passes, after the one that built them
-static_assert(kGpuMemorySettleRuns >= kRunsBeforeRelease + 3, "the pool needs a run or two after the release");
-}  // namespace
-
-void GraphRunner::release_cached_constants() {
-  if (gpu_constants_.empty() || !optimization_flags().pass_cache) return;
-  std::set<int> read;
-  for (size_t pos = 0; pos < plan_.steps.size(); ++pos) {
-    const plan::Step& step = plan_.steps[pos];
-    if (step.placement != plan::Placement::kGpu) continue;
-    const StepState* st = states_[pos].get();
-    if (!st || st->passes.empty() || st->runs_with_passes < kRunsBeforeRelease) {
-      read.insert(step.inputs.begin(), step.inputs.end());
-      continue;
-    }
-    for (size_t k = 0; k < st->passes.size(); ++k) {
-      if (st->pass_cache.outputs[k]) continue;
-      for (const gl::ProgramInput& pi : st->passes[k].inputs)
-        if (pi.source >= 0 && static_cast<size_t>(pi.source) < step.inputs.size()) read.insert(step.inputs[pi.source]);
-    }
-  }
-  for (auto it = gpu_constants_.begin(); it != gpu_constants_.end();) {
-    if (read.count(it->first)) {
-      ++it;
-      continue;
-    }
-    gpu_->discard(*it->second);  // its shape rarely fits another tensor: no use idle
-    it = gpu_constants_.erase(it);
-  }
 }
 
 void GraphRunner::set_work_tally(std::shared_ptr<WorkTally> tally, const std::string& label_prefix) {

@@ -1,0 +1,25 @@
+// GraphRunner's per-step state, shared by the files that define its members
+// (runner.cc; runner_constants.cc).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "engine/gl/executor.h"
+#include "engine/ops/program.h"
+#include "engine/runtime/runner.h"
+
+namespace glint {
+
+// What a step keeps between runs: the passes built for the last signature
+// its inputs had, what the executor keeps of them, and why it last fell back.
+struct GraphRunner::StepState {
+  std::string signature;
+  std::vector<gl::ProgramInfo> passes;
+  gl::PassCache pass_cache;
+  std::string fallback_reason;
+  // Runs in a row with these passes (0 when they were just built): weights
+  // are let go only under passes that stay (release_cached_constants).
+  int runs_with_passes = 0;
+};
+
+}  // namespace glint
