@@ -85,12 +85,18 @@ Tensor::Tensor(DataType dtype, Shape shape, bool zero) : dtype_(dtype), shape_(s
   if (dtype_ == DataType::kString) {
     strings_ = std::make_shared<std::vector<std::string>>(static_cast<size_t>(n));
   } else if (budget && bytes > 0) {
-    auto* storage = zero ? new Bytes(static_cast<size_t>(bytes), 0) : new Bytes(static_cast<size_t>(bytes));
-    budget->live += bytes;
-    bytes_ = std::shared_ptr<Bytes>(storage, [budget, bytes](Bytes* v) {
-      budget->live -= bytes;
-      delete v;
-    });
+    // One allocation for the vector and its control block (make_shared),
+    // the budget's charge given back when the bytes go.
+    struct Charged : Bytes {
+      Charged(size_t n, bool zero, std::shared_ptr<MemoryBudget> b)
+          : Bytes(zero ? Bytes(n, 0) : Bytes(n)), budget(std::move(b)), charged(static_cast<int64_t>(n)) {
+        budget->live += charged;
+      }
+      ~Charged() { budget->live -= charged; }
+      std::shared_ptr<MemoryBudget> budget;
+      const int64_t charged;
+    };
+    bytes_ = std::make_shared<Charged>(static_cast<size_t>(bytes), zero, budget);
   } else {
     bytes_ = zero ? std::make_shared<Bytes>(static_cast<size_t>(bytes), 0) : std::make_shared<Bytes>(static_cast<size_t>(bytes));
   }

@@ -62,13 +62,17 @@ template <class T> T wmod(T a, T b, bool fmod) {
 // out[o] = f(in0[o0], in1[o1], ...) over the broadcast of all inputs.
 template <class T, class R, class F>
 void broadcast_apply(const std::vector<const Tensor*>& ins, Tensor& out, F f) {
-  std::vector<Shape> shapes;
   std::vector<const T*> ptr;
+  ptr.reserve(ins.size());
   bool same = true;
   for (auto* t : ins) {
-    shapes.push_back(t->shape());
     ptr.push_back(t->data<T>());
     same = same && t->shape() == out.shape();
+  }
+  std::vector<Shape> shapes;  // for the broadcast walks only
+  if (!same || ins.size() != 2) {
+    shapes.reserve(ins.size());
+    for (auto* t : ins) shapes.push_back(t->shape());
   }
   R* o = out.data<R>();
   const int64_t n = out.size();
@@ -153,10 +157,11 @@ Status binary_arith(const ir::Node& node, const std::vector<const Tensor*>& inpu
   const bool variadic = op == "Max" || op == "Min" || op == "Sum" || op == "Mean";
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, variadic ? 1 : 2));
   std::vector<const Tensor*> ins;
+  ins.reserve(inputs.size());
   for (auto* t : inputs) if (t) ins.push_back(t);
   GLINT_RETURN_IF_ERROR(check_same_dtype(node, ins));
   Tensor legacy_b;
-  if (ins.size() == 2) {
+  if (ins.size() == 2 && node.opset < 7) {
     legacy_b = ins[1]->reshaped(legacy_broadcast_shape(node, ins[0]->rank(), ins[1]->shape()));
     ins[1] = &legacy_b;
   }
@@ -209,6 +214,7 @@ Status binary_arith(const ir::Node& node, const std::vector<const Tensor*>& inpu
             if (uint64_t(b) >= sizeof(T) * 8) return T(0);
             return left ? T(a << b) : T(a >> b);
           } else {
+            (void)left;  // BitShift is integral only (checked above)
             return a;
           }
         });

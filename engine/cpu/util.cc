@@ -113,7 +113,7 @@ Status broadcast_dims(const ir::Node& node, const std::vector<const ir::ValueInf
     }
   }
   out->has_shape = true;
-  out->dims = r;
+  out->dims = std::move(r);
   return Status::Ok();
 }
 
@@ -141,15 +141,6 @@ const ir::ValueInfo* legacy_broadcast_info(const ir::Node& node,
   storage->dims.resize(storage->dims.size() + pad, ir::Dim{1, ""});
   return storage;
 }
-
-std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out) {
-  std::vector<int64_t> st(out.size(), 0);
-  auto in_st = shape_strides(in);
-  size_t off = out.size() - in.size();
-  for (size_t i = 0; i < in.size(); ++i) st[off + i] = in[i] == 1 ? 0 : in_st[i];
-  return st;
-}
-
 
 Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<const Tensor*>& inputs,
                      std::vector<Tensor>& outputs, OutputFill fill) {

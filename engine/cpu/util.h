@@ -3,6 +3,7 @@
 // pool window geometry, dtype dispatch and the "size outputs by running the
 // infer function on concrete shapes" bridge.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -48,9 +49,6 @@ const ir::ValueInfo* legacy_broadcast_info(const ir::Node& node,
                                            const std::vector<const ir::ValueInfo*>& inputs,
                                            ir::ValueInfo* storage);
 
-// Strides (in elements) of `in` aligned to the broadcast output shape `out`
-// (0 where `in` is broadcast). `in` must be broadcastable to `out`.
-std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
 
 // Visits a broadcast row by row: f(out_index, offsets, len, steps) covers
 // output elements [out_index, out_index + len), input k's element j of the
@@ -59,44 +57,76 @@ std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
 // input walks contiguously are merged first, so a same-shape or trailing-dim
 // broadcast ([128, 384] + [384]) has long rows and the callers' inner loops
 // vectorize.
+// n elements of scratch, in the object when n <= N, else on the heap. The
+// broadcast walk below runs for every elementwise node of every run, and a
+// heap vector per stride table was most of a small node's cost.
+template <class T, size_t N>
+class ScratchArray {
+ public:
+  explicit ScratchArray(size_t n) : heap_(n > N ? n : 0), p_(n > N ? heap_.data() : inline_) {
+    std::fill(p_, p_ + n, T{});
+  }
+  ScratchArray(const ScratchArray&) = delete;
+  ScratchArray& operator=(const ScratchArray&) = delete;
+  T* data() { return p_; }
+  T& operator[](size_t i) { return p_[i]; }
+
+ private:
+  T inline_[N];
+  std::vector<T> heap_;
+  T* p_;
+};
+
 template <class F>
 void for_each_broadcast_row(const Shape& out, const std::vector<Shape>& ins, F&& f) {
   const size_t n = ins.size();
+  const size_t r = out.size();
   const int64_t total = shape_size(out);
   if (total == 0) return;
-  std::vector<std::vector<int64_t>> full(n);
-  for (size_t k = 0; k < n; ++k) full[k] = broadcast_strides(ins[k], out);
-  // Merge dim d into the row dim below it while every input allows it.
-  Shape dims;
-  std::vector<std::vector<int64_t>> strides(n);
-  for (size_t d = 0; d < out.size(); ++d) {
-    if (out[d] == 1) continue;
-    bool merge = !dims.empty();
-    for (size_t k = 0; k < n && merge; ++k)
-      merge = strides[k].back() == full[k][d] * out[d];
-    if (merge) {
-      dims.back() *= out[d];
-      for (size_t k = 0; k < n; ++k) strides[k].back() = full[k][d];
-    } else {
-      dims.push_back(out[d]);
-      for (size_t k = 0; k < n; ++k) strides[k].push_back(full[k][d]);
+  // full[k * r + d]: input k's stride along output dim d (0 where broadcast).
+  ScratchArray<int64_t, 32> full(n * r);
+  for (size_t k = 0; k < n; ++k) {
+    const Shape& in = ins[k];
+    int64_t st = 1;
+    for (size_t i = in.size(); i-- > 0;) {
+      full[k * r + (r - in.size()) + i] = in[i] == 1 ? 0 : st;
+      st *= in[i];
     }
   }
-  if (dims.empty()) {
-    dims.push_back(1);
-    for (size_t k = 0; k < n; ++k) strides[k].push_back(0);
+  // Merge dim d into the row dim below it while every input allows it.
+  // strides[k * (r + 1) + j]: input k's stride along merged dim j.
+  const size_t sr = r + 1;
+  ScratchArray<int64_t, 40> strides(n * sr);
+  ScratchArray<int64_t, 9> dims(sr);
+  size_t rank = 0;
+  for (size_t d = 0; d < r; ++d) {
+    if (out[d] == 1) continue;
+    bool merge = rank > 0;
+    for (size_t k = 0; k < n && merge; ++k) merge = strides[k * sr + rank - 1] == full[k * r + d] * out[d];
+    if (merge) {
+      dims[rank - 1] *= out[d];
+      for (size_t k = 0; k < n; ++k) strides[k * sr + rank - 1] = full[k * r + d];
+    } else {
+      dims[rank] = out[d];
+      for (size_t k = 0; k < n; ++k) strides[k * sr + rank] = full[k * r + d];
+      ++rank;
+    }
   }
-  const int64_t rank = static_cast<int64_t>(dims.size());
+  if (rank == 0) {
+    dims[0] = 1;  // every dim is 1: one row of one element, strides 0
+    rank = 1;
+  }
   const int64_t inner = dims[rank - 1];
-  std::vector<int64_t> off(n, 0), idx(rank, 0), steps(n);
-  for (size_t k = 0; k < n; ++k) steps[k] = strides[k][rank - 1];
+  ScratchArray<int64_t, 8> off(n), steps(n);
+  ScratchArray<int64_t, 9> idx(sr);
+  for (size_t k = 0; k < n; ++k) steps[k] = strides[k * sr + rank - 1];
   for (int64_t o = 0; o < total; o += inner) {
     f(o, off.data(), inner, steps.data());
     // Advance the odometer over the outer dims.
-    for (int64_t d = rank - 2; d >= 0; --d) {
-      for (size_t k = 0; k < n; ++k) off[k] += strides[k][d];
+    for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; --d) {
+      for (size_t k = 0; k < n; ++k) off[k] += strides[k * sr + d];
       if (++idx[d] < dims[d]) break;
-      for (size_t k = 0; k < n; ++k) off[k] -= strides[k][d] * dims[d];
+      for (size_t k = 0; k < n; ++k) off[k] -= strides[k * sr + d] * dims[d];
       idx[d] = 0;
     }
   }

@@ -20,28 +20,28 @@ std::string Attribute::cache_key() const {
   return os.str();
 }
 
-const Attribute* Node::attr(const std::string& n) const {
+const Attribute* Node::attr(std::string_view n) const {
   auto it = attrs.find(n);
   return it == attrs.end() ? nullptr : &it->second;
 }
 
-int64_t Node::attr_int(const std::string& n, int64_t dflt) const {
+int64_t Node::attr_int(std::string_view n, int64_t dflt) const {
   auto* a = attr(n);
   return a ? a->i : dflt;
 }
-float Node::attr_float(const std::string& n, float dflt) const {
+float Node::attr_float(std::string_view n, float dflt) const {
   auto* a = attr(n);
   return a ? a->f : dflt;
 }
-std::string Node::attr_string(const std::string& n, const std::string& dflt) const {
+std::string Node::attr_string(std::string_view n, const std::string& dflt) const {
   auto* a = attr(n);
   return a ? a->s : dflt;
 }
-std::vector<int64_t> Node::attr_ints(const std::string& n, std::vector<int64_t> dflt) const {
+std::vector<int64_t> Node::attr_ints(std::string_view n, std::vector<int64_t> dflt) const {
   auto* a = attr(n);
   return a ? a->ints : dflt;
 }
-std::vector<float> Node::attr_floats(const std::string& n, std::vector<float> dflt) const {
+std::vector<float> Node::attr_floats(std::string_view n, std::vector<float> dflt) const {
   auto* a = attr(n);
   return a ? a->floats : dflt;
 }
@@ -61,6 +61,7 @@ bool ValueInfo::fully_known() const {
 
 Shape ValueInfo::concrete() const {
   Shape s;
+  s.reserve(dims.size());
   for (auto& d : dims) s.push_back(d.value);
   return s;
 }
@@ -90,7 +91,8 @@ ValueInfo ValueInfo::of(DataType dtype, const Shape& shape) {
   ValueInfo v;
   v.dtype = dtype;
   v.has_shape = true;
-  for (int64_t d : shape) v.dims.push_back(Dim{d, ""});
+  v.dims.reserve(shape.size());
+  for (int64_t d : shape) v.dims.push_back(Dim{d, {}});
   return v;
 }
 

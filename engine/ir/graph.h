@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/status.h"
@@ -57,6 +58,10 @@ struct Attribute {
   }
 };
 
+// By name; std::less<>: looked up by string_view, so that a lookup by a
+// literal (kernels read their attributes on every run) builds no string.
+using Attributes = std::map<std::string, Attribute, std::less<>>;
+
 struct Node {
   std::string name;
   std::string op_type;
@@ -64,19 +69,19 @@ struct Node {
   int opset = 0;       // the model's opset for `domain`, resolved at load
   std::vector<std::string> inputs;   // "" = absent optional input
   std::vector<std::string> outputs;  // "" = unused optional output
-  std::map<std::string, Attribute> attrs;
+  Attributes attrs;
   // Outer-scope values that subgraph attributes (Loop/If/Scan bodies) read
   // without naming them as inputs; filled by the loader, used for ordering and
   // liveness.
   std::vector<std::string> implicit_inputs;
 
-  bool has_attr(const std::string& n) const { return attrs.count(n) != 0; }
-  int64_t attr_int(const std::string& n, int64_t dflt) const;
-  float attr_float(const std::string& n, float dflt) const;
-  std::string attr_string(const std::string& n, const std::string& dflt) const;
-  std::vector<int64_t> attr_ints(const std::string& n, std::vector<int64_t> dflt = {}) const;
-  std::vector<float> attr_floats(const std::string& n, std::vector<float> dflt = {}) const;
-  const Attribute* attr(const std::string& n) const;
+  bool has_attr(std::string_view n) const { return attrs.find(n) != attrs.end(); }
+  int64_t attr_int(std::string_view n, int64_t dflt) const;
+  float attr_float(std::string_view n, float dflt) const;
+  std::string attr_string(std::string_view n, const std::string& dflt) const;
+  std::vector<int64_t> attr_ints(std::string_view n, std::vector<int64_t> dflt = {}) const;
+  std::vector<float> attr_floats(std::string_view n, std::vector<float> dflt = {}) const;
+  const Attribute* attr(std::string_view n) const;
 
   bool has_input(size_t i) const { return i < inputs.size() && !inputs[i].empty(); }
   bool has_output(size_t i) const { return i < outputs.size() && !outputs[i].empty(); }

@@ -285,15 +285,15 @@ Status GraphRunner::run_cpu_step(size_t pos, std::vector<Slot>& slots) {
   const CpuCandidate* cpu = step.row && step.row->cpu.name ? &step.row->cpu : nullptr;
   if (!cpu) return unsupported(n.describe() + ": no CPU kernel");
   // Inputs that live on the GPU are read back (and kept in their slot, so a
-  // value read by several CPU steps crosses the edge once).
-  std::vector<Tensor> held(step.inputs.size());
+  // value read by several CPU steps crosses the edge once). The kernel reads
+  // them in their slots: no step writes a slot another step's input is in.
   std::vector<const Tensor*> ins(step.inputs.size(), nullptr);
   for (size_t i = 0; i < step.inputs.size(); ++i) {
     if (step.inputs[i] == plan::kNoValue) continue;
     Slot& slot = slots[step.inputs[i]];
     if (slot.empty()) return invalid_model(n.describe() + ": reads '" + n.inputs[i] + "', which is not defined");
-    GLINT_ASSIGN_OR_RETURN(held[i], to_cpu(slot));
-    ins[i] = &held[i];
+    if (!slot.cpu) GLINT_RETURN_IF_ERROR(to_cpu(slot).status());
+    ins[i] = &*slot.cpu;
   }
   std::vector<Tensor> outs(n.outputs.size());
   Status s = cpu->run(n, ins, outs);

@@ -11,7 +11,7 @@
 
 namespace glint::test {
 
-using Attrs = std::map<std::string, ir::Attribute>;
+using Attrs = ir::Attributes;
 
 inline ir::Attribute ai(int64_t v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kInt; a.i = v; return a; }
 inline ir::Attribute af(float v) { ir::Attribute a; a.kind = ir::Attribute::Kind::kFloat; a.f = v; return a; }
