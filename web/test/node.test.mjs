@@ -144,6 +144,21 @@ test('freeDimensionOverrides fixes a symbolic dimension', async () => {
     /freeDimensionOverrides\['batch'\] = -1 is not a non-negative integer/);
 });
 
+// Feeds cross in one engine call (feedBuffer); what it checks still names
+// the input.
+test('feeds: empty tensors, data that does not fill the dims, bad dims', async () => {
+  const s = await glint.InferenceSession.create(reluModel());
+  const empty = (await s.run({ x: new glint.Tensor('float32', new Float32Array(0), [0, 3]) })).y;
+  assert.deepEqual(empty.dims, [0, 3]);
+  const short = { type: 'float32', data: new Float32Array(5), dims: [2, 3] };
+  await assert.rejects(s.run({ x: short }), /input 'x': float32 data of 20 bytes does not fill 24 bytes/);
+  const fractional = { type: 'float32', data: new Float32Array(6), dims: [2, 1.5] };
+  await assert.rejects(s.run({ x: fractional }), /input 'x': dimension 1 is not a non-negative integer/);
+  const y = (await s.run({ x: new glint.Tensor('float32', Float32Array.from([1, -2, 3]), [1, 3]) })).y;
+  assert.deepEqual(Array.from(y.data), [1, 0, 3]);
+  await s.release();
+});
+
 // String tensors in and out: an ONNX node test (StringNormalizer, lower case).
 test('string tensors: StringNormalizer from the ONNX node tests', async (t) => {
   const dir = '/usr/share/libonnx-testdata/data/node/test_strnormalizer_export_monday_casesensintive_lower';
