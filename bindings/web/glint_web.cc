@@ -1,8 +1,9 @@
 // Embind glue between the JavaScript package (web/src) and glint::Session.
 //
 // Data crosses the boundary once each way: JS writes a feed straight into the
-// storage of a WasmTensor that C++ allocated (HEAPU8.set at data_ptr()), and
-// reads an output with one slice of the heap. float16 is the exception only
+// storage of a tensor that C++ allocated (HEAPU8.set at the address
+// WasmSession.feedBuffer returns; string and float16 feeds through a
+// WasmTensor), and reads an output with one slice of the heap. float16 is the exception only
 // in form: the engine holds it widened to float32, so JS hands over the halves
 // in a scratch buffer and they are widened (or narrowed) here with half.h.
 //
