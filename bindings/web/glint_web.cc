@@ -3,8 +3,8 @@
 // Data crosses the boundary once each way: JS writes a feed straight into the
 // storage of a tensor that C++ allocated (HEAPU8.set at the address
 // WasmSession.feedBuffer returns; string and float16 feeds through a
-// WasmTensor), and reads an output with one slice of the heap. float16 is the exception only
-// in form: the engine holds it widened to float32, so JS hands over the halves
+// WasmTensor), and reads an output with one slice of the heap. float16 is
+// the exception only in form: the engine holds it widened to float32, so JS hands over the halves
 // in a scratch buffer and they are widened (or narrowed) here with half.h.
 //
 // Nothing here throws: failures come back as {error: "..."} objects whose
@@ -64,6 +64,14 @@ val io_list(const std::vector<IoInfo>& ios) {
     list.call<void>("push", o);
   }
   return list;
+}
+
+// Dim i of a feed as JS gave it (a double): a non-negative integer, else an
+// error naming it.
+Result<int64_t> feed_dim(double d, size_t i) {
+  if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d)))
+    return invalid_argument("dimension " + std::to_string(i) + " is not a non-negative integer");
+  return static_cast<int64_t>(d);
 }
 
 Result<DataType> parse_dtype(const std::string& s) {
@@ -130,17 +138,16 @@ class WasmTensor {
 };
 
 // Returns {tensor} or {error}; the tensor's bytes are not zero-filled: the
-// caller (toWasm in web/src) writes every one of them.
+// caller (toWasm in web/src, for string and float16 feeds) writes every one.
 val make_tensor(const std::string& type, val dims_js) {
   auto dt = parse_dtype(type);
   if (!dt.ok()) return error_object(dt.status());
   Shape shape;
   const unsigned n = dims_js["length"].as<unsigned>();
   for (unsigned i = 0; i < n; ++i) {
-    double d = dims_js[i].as<double>();
-    if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d)))
-      return error_object(invalid_argument("dimension " + std::to_string(i) + " is not a non-negative integer"));
-    shape.push_back(static_cast<int64_t>(d));
+    auto d = feed_dim(dims_js[i].as<double>(), i);
+    if (!d.ok()) return error_object(d.status());
+    shape.push_back(d.value());
   }
   val o = val::object();
   o.set("tensor", val(WasmTensor(Tensor(dt.value(), std::move(shape), Tensor::kUninitialized))));
@@ -244,12 +251,12 @@ class WasmSession {
     const auto* dims = reinterpret_cast<const double*>(dims_ptr);
     Shape shape;
     for (int i = 0; i < rank; ++i) {
-      const double d = dims[i];
-      if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) {
-        last_error_ = "dimension " + std::to_string(i) + " is not a non-negative integer";
+      auto d = feed_dim(dims[i], i);
+      if (!d.ok()) {
+        last_error_ = d.status().message();
         return 0;
       }
-      shape.push_back(static_cast<int64_t>(d));
+      shape.push_back(d.value());
     }
     Tensor& t = feeds_[name] = Tensor(dt.value(), std::move(shape), Tensor::kUninitialized);
     return reinterpret_cast<uintptr_t>(t.raw());

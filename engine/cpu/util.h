@@ -49,14 +49,6 @@ const ir::ValueInfo* legacy_broadcast_info(const ir::Node& node,
                                            const std::vector<const ir::ValueInfo*>& inputs,
                                            ir::ValueInfo* storage);
 
-
-// Visits a broadcast row by row: f(out_index, offsets, len, steps) covers
-// output elements [out_index, out_index + len), input k's element j of the
-// row being at offsets[k] + j * steps[k] (steps are 0 where input k is
-// broadcast along the row, 1 where it is contiguous). Adjacent dims that every
-// input walks contiguously are merged first, so a same-shape or trailing-dim
-// broadcast ([128, 384] + [384]) has long rows and the callers' inner loops
-// vectorize.
 // n elements of scratch, in the object when n <= N, else on the heap. The
 // broadcast walk below runs for every elementwise node of every run, and a
 // heap vector per stride table was most of a small node's cost.
@@ -77,6 +69,13 @@ class ScratchArray {
   T* p_;
 };
 
+// Visits a broadcast row by row: f(out_index, offsets, len, steps) covers
+// output elements [out_index, out_index + len), input k's element j of the
+// row being at offsets[k] + j * steps[k] (steps are 0 where input k is
+// broadcast along the row, 1 where it is contiguous). Adjacent dims that every
+// input walks contiguously are merged first, so a same-shape or trailing-dim
+// broadcast ([128, 384] + [384]) has long rows and the callers' inner loops
+// vectorize.
 template <class F>
 void for_each_broadcast_row(const Shape& out, const std::vector<Shape>& ins, F&& f) {
   const size_t n = ins.size();

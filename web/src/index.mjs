@@ -551,7 +551,8 @@ function checkCall(result, context) {
   return result;
 }
 
-// Copies `t` into a WasmTensor (the caller deletes it).
+// Copies a string or float16 feed `t` into a WasmTensor (the caller deletes
+// it); every other type goes through feedToWasm's one call.
 function toWasm(Module, t, name) {
   const dims = t.dims;
   const r = checkCall(Module.makeTensor(t.type, dims), `input '${name}'`);
@@ -559,9 +560,10 @@ function toWasm(Module, t, name) {
   try {
     if (t.type === 'string') {
       if (!wt.setStrings(t.data)) throw glintError(`input '${name}': ${t.data.length} strings do not fill dims [${dims.join(',')}]`);
-    } else if (t.type === 'float16') {
-      // IEEE half bits: a Uint16Array already holds them, a Float16Array too
-      // (the same bytes); a plain array became a Uint16Array in the constructor.
+    } else {
+      // float16, as IEEE half bits: a Uint16Array already holds them, a
+      // Float16Array too (the same bytes); a plain array became a Uint16Array
+      // in the constructor.
       const bytes = t.data.length * 2;
       const tmp = Module._malloc(Math.max(bytes, 1));
       try {
@@ -570,13 +572,6 @@ function toWasm(Module, t, name) {
       } finally {
         Module._free(tmp);
       }
-    } else {
-      const ptr = wt.dataPtr();
-      const len = wt.byteLength();
-      if (len !== t.data.byteLength) {
-        throw glintError(`input '${name}': ${t.type} data of ${t.data.byteLength} bytes does not fill ${len} bytes`);
-      }
-      if (len > 0) Module.HEAPU8.set(new Uint8Array(t.data.buffer, t.data.byteOffset, len), ptr);
     }
   } catch (e) {
     wt.delete();
@@ -585,8 +580,15 @@ function toWasm(Module, t, name) {
   return wt;
 }
 
-// Feeds of rank up to this go through feedBuffer's dims scratch.
-const MAX_FEED_RANK = 32;
+// A module's scratch for feed dims (doubles), grown to the largest rank fed.
+function feedDimsScratch(Module, rank) {
+  if (!Module.glintFeedDims || Module.glintFeedDimsRank < rank) {
+    if (Module.glintFeedDims) Module._free(Module.glintFeedDims);
+    Module.glintFeedDimsRank = Math.max(rank, 8);
+    Module.glintFeedDims = Module._malloc(8 * Module.glintFeedDimsRank);
+  }
+  return Module.glintFeedDims;
+}
 
 // Copies feed `t` into session `h`'s feeds. Every type but string and
 // float16 takes one engine call (feedBuffer: the dims go through a scratch
@@ -594,8 +596,7 @@ const MAX_FEED_RANK = 32;
 // two go through a WasmTensor (toWasm), whose handle and JS objects cost
 // 60-95 us on a run that follows an idle page.
 function feedToWasm(Module, h, t, name) {
-  const Ctor = TYPED_ARRAYS[t.type];
-  if (t.type === 'string' || t.type === 'float16' || !Ctor || t.dims.length > MAX_FEED_RANK) {
+  if (t.type === 'string' || t.type === 'float16') {
     const wt = toWasm(Module, t, name);
     try {
       h.setFeed(name, wt);
@@ -604,14 +605,14 @@ function feedToWasm(Module, h, t, name) {
     }
     return;
   }
-  Module.glintFeedDims ??= Module._malloc(8 * MAX_FEED_RANK);
-  Module.HEAPF64.set(t.dims, Module.glintFeedDims >> 3);
-  const ptr = h.feedBuffer(name, t.type, Module.glintFeedDims, t.dims.length);
+  const dims = feedDimsScratch(Module, t.dims.length);
+  Module.HEAPF64.set(t.dims, dims >> 3);
+  const ptr = h.feedBuffer(name, t.type, dims, t.dims.length);
   if (ptr === 0) {
-    const error = h.lastError();
+    const error = h.lastError();  // an unknown type or a bad dim
     if (error) throw glintError(`input '${name}': ${error}`);
   }
-  const bytes = t.dims.reduce((a, d) => a * d, 1) * Ctor.BYTES_PER_ELEMENT;
+  const bytes = t.dims.reduce((a, d) => a * d, 1) * TYPED_ARRAYS[t.type].BYTES_PER_ELEMENT;
   if (bytes !== t.data.byteLength) {
     throw glintError(`input '${name}': ${t.type} data of ${t.data.byteLength} bytes does not fill ${bytes} bytes`);
   }
