@@ -15,7 +15,13 @@
 // and for the output: OUT_RANK (array length, >=1), OUT_SIZE, OUT_SHAPE[OUT_RANK].
 // Rank-4 inputs also get `vec4 getX4(int n, int c4, int h, int w)`: channels
 // 4*c4 .. 4*c4+3 at (n, h, w), zero past the channel count (one texel fetch
-// when X is channel-packed). Shapes and loop bounds are literals in the
+// when X is channel-packed); and a cursor for reading a neighbourhood,
+// `vec4 getXCursor(int n, int c4, int h, int w)` then
+// `vec4 getX4At(vec4 cursor, int dn, int dc4, int dw)`: block c4 + dc4 at
+// (n + dn, h, w + dw), with offsets that are literals at each call (they
+// fold, so a fetch costs no index arithmetic). Cursor rules: w a multiple
+// of 4, and an odd dc4 only from an even c4 (input_accessors.cc says why).
+// Shapes and loop bounds are literals in the
 // source (baked), or uniforms (shape_uniforms below); either way a
 // program's cache key is its full source.
 #pragma once

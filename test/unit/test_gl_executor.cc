@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "engine/core/half.h"
 #include "engine/gl/codegen/embedded_shaders.h"
@@ -258,7 +259,7 @@ TEST_CASE("gl: composer generates the documented accessors", "[gl]") {
        {"uniform sampler2D", "const int X_RANK = 2;", "const int X_SIZE = 6;", "const int X_SHAPE[2] = int[2](2, 3);",
         "float getXFlat(int i)", "float getX(int i0, int i1)", "float getXBroadcast(int oc[OUT_RANK])",
         "const int S_RANK = 0;", "float getS()", "float getSBroadcast(int oc[OUT_RANK])", "const int OUT_RANK = 2;",
-        "const int OUT_SIZE = 6;", "const int OUT_SHAPE[2] = int[2](2, 3);", "texture(glint_u_X, (vec2(t) + 0.5) * glint_inv_size_X)", "textureSize(glint_u_X, 0)", "process(oc)"}) {
+        "const int OUT_SIZE = 6;", "const int OUT_SHAPE[2] = int[2](2, 3);", "texture(glint_u_X, p)", "(vec2(t) + 0.5) * glint_inv_size_X", "textureSize(glint_u_X, 0)", "process(oc)"}) {
     CHECK(s.find(needle) != std::string::npos);
   }
   CHECK(s.find("S_SHAPE") == std::string::npos);  // no zero-size arrays
@@ -681,6 +682,48 @@ TEST_CASE("gl: channel-packed layouts", "[gl]") {
     }
   }
   }
+}
+
+// A cursor body: output (n, c4, h, w) read as getX4At(cursor, dn, dc4, dw)
+// from a cursor at an even image, an even block and a multiple-of-4 pixel
+// (plus `w_shift`), every offset a literal as the conv tiles write them.
+std::string cursor_body(int w_shift) {
+  std::string reads;
+  for (int dn = 0; dn < 2; ++dn)
+    for (int dc4 = 0; dc4 < 2; ++dc4)
+      for (int p = 0; p < 4; ++p)
+        reads += std::string(reads.empty() ? "" : ", ") + "getX4At(c, " + std::to_string(dn) + ", " +
+                 std::to_string(dc4) + ", " + std::to_string(p - w_shift) + ")";
+  return "vec4 process4(int oc[4]) {\n  int c4 = oc[1] / 4;\n"
+         "  vec4 c = getXCursor(oc[0] - oc[0] % 2, c4 - c4 % 2, oc[2], oc[3] - oc[3] % 4 + " + std::to_string(w_shift) +
+         ");\n  vec4 v[16] = vec4[16](" + reads + ");\n  return v[(oc[0] % 2) * 8 + (c4 % 2) * 4 + oc[3] % 4];\n}\n";
+}
+
+TEST_CASE("gl: cursor reads (getXCursor, getX4At) give what getX4 gives, on every layout", "[gl]") {
+  const int max = executor().caps().max_texture_size;
+  std::set<LayoutKind> kinds;
+  // rgba; planes; planes with an odd block count; rows (too tall for rgba)
+  for (const Shape& s : {Shape{2, 7, 3, 5}, Shape{2, 7, 3, 13}, Shape{2, 10, 3, 13}, Shape{max, 8, 1, 2}}) {
+    Tensor x = random_tensor(s, 13, DataType::kFloat16).retagged(DataType::kFloat32);
+    for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = round_to_half(x.data<float>()[i] / 8.f);
+    for (bool half : {false, true}) {
+      auto gx = executor().upload(x, half);
+      REQUIRE(gx.ok());
+      const TextureLayout layout = choose_layout(gx.value()->desc(), executor().layout_policy()).value();
+      kinds.insert(layout.kind);
+      for (int w_shift : {0, 4}) {  // offsets 0..3 and -4..-1
+        const std::string body = cursor_body(w_shift);
+        INFO(shape_str(s) << ", " << layout_str(layout) << "\n" << body);
+        ProgramInfo p = program("cursor", {{"X", 0}}, s, body);
+        p.vec4_body = true;
+        CHECK(same_bytes(down(run_ok({p}, {gx.value()})[0]), x));
+      }
+    }
+  }
+  const bool planes = executor().layout_policy().planes && executor().layout_policy().max_draw_buffers >= kPlanes;
+  for (LayoutKind k : {LayoutKind::kChannelsRGBA, LayoutKind::kChannelsRowsRGBA, LayoutKind::kChannelsHalf8})
+    CHECK(kinds.count(k));
+  CHECK(kinds.count(LayoutKind::kChannelsPlanes) == (planes ? 1u : 0u));
 }
 
 TEST_CASE("gl: without float render targets, textures hold float bits and give the same results", "[gl]") {

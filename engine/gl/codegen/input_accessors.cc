@@ -62,6 +62,57 @@ std::string channels_texel(const TextureLayout& l, const std::string& n, const s
   return "ivec2(" + mul_add(mul_add(cc, H, h_, hh), W, w_, ww) + ", " + nn + ")";
 }
 
+// getXCursor(n, c4, h, w) and getX4At(cursor, dn, dc4, dw) (the contract is
+// in engine/ops/program.h). The cursor holds the texture coordinate of
+// (n, c4, h, w) and the steps a fetch adds, so a fetch at literal offsets
+// is one texture() once the offsets fold: each `cond ? c : c + step` below
+// has a condition on literals only. Why: a conv tile reads 12-90 texels
+// per step through getX4, each paying its own index arithmetic (shifts,
+// multiplies, int-to-float); SwiftShader does not share the common parts
+// between fetches, and a depthwise tile ran 8-10% faster, a 1x1 conv tile
+// about 10%, with the arithmetic done once per cursor. On a planes layout
+// the cursor points at a texel position's first layer: w must be a
+// multiple of 4 (so dw picks the layer and the column), and an odd dc4
+// needs an even c4 (so the block stays in that texel position). Other
+// layouts, and texelFetch reads, keep the indices and call getX4.
+void emit_cursor(std::ostringstream& os, const ComposerInput& in, ShapeInts& ints, bool texture_reads,
+                 const std::string& texel_at_fn) {
+  const std::string& X = in.name;
+  const TextureLayout& l = in.layout;
+  const std::string inv = inv_size_name(X);
+  const int64_t N = l.dims[0], C4 = l.channel_blocks(), H = l.dims[2], W = l.dims[3];
+  auto extent = [&](const char* what, int64_t v) { return v == 1 ? std::string("1") : ints(extent_name(X, what), v); };
+  const std::string head = "vec4 get" + X + "Cursor(int n, int c4, int h, int w) { ";
+  const std::string at = "vec4 get" + X + "4At(vec4 c, int dn, int dc4, int dw) { ";
+  if (!texture_reads || !l.channel_packed()) {
+    os << head << "return vec4(n, c4, h, w); }\n";
+    os << at << "return get" << X << "4(int(c.x) + dn, int(c.y) + dc4, int(c.z), int(c.w) + dw); }\n";
+    return;
+  }
+  const std::string dn_rows = N == 1 ? "0" : "dn";  // a single image: dn is never anything but 0
+  if (l.kind == LayoutKind::kChannelsPlanes) {
+    // (u, v, first layer, H rows in v)
+    const std::string c8 = N == 1 ? "0" : extent("C8", l.plane_rows());
+    os << head << "ivec3 t = " << channels_texel(l, "n", "c4", "h", "w", X, ints) << "; return vec4((vec2(t.xy) + 0.5) * "
+       << inv << ", float(t.z), float(" << extent("H", H) << ") * " << inv << ".y); }\n";
+    os << at << "return " << texel_at_fn << "(vec3(dw >> 2 == 0 ? c.x : c.x + float(dw >> 2) * " << inv
+       << ".x, " << dn_rows << " == 0 && dc4 >> 1 == 0 ? c.y : c.y + float(" << dn_rows << " * " << c8
+       << " + (dc4 >> 1)) * c.w, c.z + float(((dc4 & 1) << 2) + (dw & 3)))); }\n";
+  } else if (l.kind == LayoutKind::kChannelsRGBA) {
+    // (u, v, H rows in v)
+    os << head << "ivec2 t = " << channels_texel(l, "n", "c4", "h", "w", X, ints) << "; return vec4((vec2(t) + 0.5) * "
+       << inv << ", float(" << extent("H", H) << ") * " << inv << ".y, 0.0); }\n";
+    os << at << "return " << texel_at_fn << "(vec2(dw == 0 ? c.x : c.x + float(dw) * " << inv << ".x, " << dn_rows
+       << " == 0 && dc4 == 0 ? c.y : c.y + float(" << dn_rows << " * " << extent("C4", C4) << " + dc4) * c.z)); }\n";
+  } else {
+    // kChannelsRowsRGBA: (u, v, H*W columns in u)
+    os << head << "ivec2 t = " << channels_texel(l, "n", "c4", "h", "w", X, ints) << "; return vec4((vec2(t) + 0.5) * "
+       << inv << ", float(" << extent("H", H) << " * " << extent("W", W) << ") * " << inv << ".x, 0.0); }\n";
+    os << at << "return " << texel_at_fn << "(vec2(dc4 == 0 && dw == 0 ? c.x : c.x + float(dc4) * c.z + float(dw) * "
+       << inv << ".x, dn == 0 ? c.y : c.y + float(dn) * " << inv << ".y)); }\n";
+  }
+}
+
 // Row-major linear combination of index expressions with literal strides;
 // dims of extent 1 contribute nothing and are skipped.
 std::string linear_index(const Shape& shape, const std::vector<std::string>& idx) {
@@ -110,7 +161,7 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   // (TF.js reads every texture this way too.) The texture may be larger
   // than the layout (the pool reuses textures), so main() sets
   // glint_inv_size_X from textureSize() first.
-  const std::string texel_fn = "glint_texel_" + X, inv = inv_size_name(X);
+  const std::string texel_fn = "glint_texel_" + X, texel_at_fn = "glint_texel_at_" + X, inv = inv_size_name(X);
   os << "vec2 " << inv << ";\n";
   // Float bits in uint texels (TextureLayout::bits) become floats here, so
   // that nothing past this function knows about them.
@@ -120,11 +171,12 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
     os << "vec4 " << texel_fn << "(" << (in.layout.planar() ? "ivec3" : "ivec2") << " t) { return " << open
        << "texelFetch(" << u << ", t, 0)" << close << "; }\n";
   } else if (in.layout.planar()) {
-    os << "vec4 " << texel_fn << "(ivec3 t) { return " << open << "texture(" << u << ", vec3((vec2(t.xy) + 0.5) * "
-       << inv << ", float(t.z)))" << close << "; }\n";
+    os << "vec4 " << texel_at_fn << "(vec3 p) { return " << open << "texture(" << u << ", p)" << close << "; }\n";
+    os << "vec4 " << texel_fn << "(ivec3 t) { return " << texel_at_fn << "(vec3((vec2(t.xy) + 0.5) * " << inv
+       << ", float(t.z))); }\n";
   } else {
-    os << "vec4 " << texel_fn << "(ivec2 t) { return " << open << "texture(" << u << ", (vec2(t) + 0.5) * " << inv
-       << ")" << close << "; }\n";
+    os << "vec4 " << texel_at_fn << "(vec2 p) { return " << open << "texture(" << u << ", p)" << close << "; }\n";
+    os << "vec4 " << texel_fn << "(ivec2 t) { return " << texel_at_fn << "((vec2(t) + 0.5) * " << inv << "); }\n";
   }
   std::vector<std::string> idx;
   for (size_t d = 0; d < r; ++d) idx.push_back("i" + std::to_string(d));
@@ -181,6 +233,7 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
     }
   }
 
+  if (r == 4) emit_cursor(os, in, ints, texture_reads, texel_at_fn);
   if (r == 4 && !in.layout.half_packed()) {
     // Eight channels as two four-channel blocks, so that kernels written
     // against getX8 work whatever layout X got (the second block is zero

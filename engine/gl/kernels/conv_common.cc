@@ -116,7 +116,7 @@ using ColumnFn = std::function<std::string(int b, int p)>;
 std::string tile_body(const Window& win, const std::vector<std::string>& in_extent, const std::string& prologue,
                       const std::string& channel_loop, const std::vector<std::string>& x_blocks,
                       const std::function<std::vector<std::string>(int64_t kx, const ColumnFn& x)>& tap,
-                      bool residual) {
+                      bool residual, const std::string& pad) {
   std::string s = "void processTile(int oc[4]";
   for (int t = 0; t < kPlanes; ++t) s += ", out vec4 q" + std::to_string(t);
   s += ") {\n" + prologue;
@@ -144,7 +144,7 @@ std::string tile_body(const Window& win, const std::vector<std::string>& in_exte
   std::set<int64_t> columns;
   for (int p = 0; p < kPlanePixels; ++p)
     for (int64_t kx = 0; kx < kw; ++kx) columns.insert(p * sx + kx * dx);
-  // Columns in the padding read zero: a select, not a branch, which a SIMD
+  // Columns in the padding read `pad`: a select, not a branch, which a SIMD
   // rasterizer would run for every pixel anyway. Pixels past the output
   // row's end are computed from whatever lies there and never stored.
   const bool guard = win.pad_begin[1] > 0 || win.pad_end[1] > 0;
@@ -158,13 +158,18 @@ std::string tile_body(const Window& win, const std::vector<std::string>& in_exte
     close = ind + "}\n" + close;
     ind += "  ";
   }
+  // One cursor per block at the tile's first column (oc[3] * stride, a
+  // multiple of 4 as a planes cursor needs), each column a literal from it.
   auto x_name = [](size_t b, int64_t j) { return "x" + std::to_string(b) + "_" + std::to_string(j); };
-  for (size_t b = 0; b < x_blocks.size(); ++b)
+  for (size_t b = 0; b < x_blocks.size(); ++b) {
+    const std::string cursor = "xc" + std::to_string(b);
+    s += ind + "vec4 " + cursor + " = getXCursor(n, " + x_blocks[b] + ", ih, oc[3] * " + glsl_int(win.strides[1]) + ");\n";
     for (int64_t j : columns) {
-      const std::string g = "getX4(n, " + x_blocks[b] + ", ih, " + col(j) + ")";
+      const std::string g = "getX4At(" + cursor + ", 0, 0, " + glsl_int(j - win.pad_begin[1]) + ")";
       s += ind + "vec4 " + x_name(b, j) + " = " +
-           (guard ? "mix(vec4(0.0), " + g + ", in" + std::to_string(j) + ")" : g) + ";\n";
+           (guard ? "mix(" + pad + ", " + g + ", in" + std::to_string(j) + ")" : g) + ";\n";
     }
+  }
   for (int64_t kx = 0; kx < kw; ++kx)
     for (const std::string& statement : tap(kx, [&](int b, int p) { return x_name(b, p * sx + kx * dx); }))
       s += ind + statement + "\n";

@@ -50,14 +50,16 @@ using ColumnFn = std::function<std::string(int b, int p)>;
 // the 4 pixels x 2 channel blocks of a planes texel position (q{g * 4 + p}).
 // Per window row (and input channel block, inside `channel_loop` when it is
 // not empty), each input column that a pixel's taps touch is fetched once
-// per block in `x_blocks`, and the statements of tap `tap(kx, x)` fetch each
-// weight once for the tile. The prologue declares acc0 and acc1.
-// With `residual`, each output adds the fused residual R at its channels
-// and pixel (the prologue declares n and m).
+// per block in `x_blocks` (through one cursor per block, getX4At at literal
+// columns), and the statements of tap `tap(kx, x)` fetch each weight once
+// for the tile. The prologue declares n and the accumulators' starting
+// values acc0 and acc1. Columns in the padding read `pad` (a vec4; rows in
+// the padding are skipped). With `residual`, each output adds the fused
+// residual R at its channels and pixel (the prologue declares m).
 std::string tile_body(const Window& win, const std::vector<std::string>& in_extent, const std::string& prologue,
                       const std::string& channel_loop, const std::vector<std::string>& x_blocks,
                       const std::function<std::vector<std::string>(int64_t kx, const ColumnFn& x)>& tap,
-                      bool residual);
+                      bool residual, const std::string& pad = "vec4(0.0)");
 
 // " + getR4(...)": the fused residual at channels m0 .. m0+3 (m0 a multiple
 // of 4) of output pixel (oc[2], w), or "" without one.

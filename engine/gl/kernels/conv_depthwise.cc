@@ -49,10 +49,12 @@ Result<std::vector<ProgramInfo>> conv_depthwise_build(const KernelContext& ctx) 
                       "  int n = oc[0];\n  int m = oc[1];\n  int m4 = m / 4;\n  vec4 acc0 = " + conv::bias4(bias) +
                           ", acc1 = " + conv::bias4(bias, "m + 4") + ";\n",
                       "", {"m4", "m4 + 1"}, [](int64_t kx, const conv::ColumnFn& x) {
+                        // The window row's taps through one cursor (m4 is even).
                         std::vector<std::string> t;
+                        if (kx == 0) t.push_back("vec4 tc = getTCursor(0, m4, ky, 0);");
                         for (int g = 0; g < kPlaneBlocks; ++g) {
                           const std::string tg = "t" + std::to_string(g) + "_" + std::to_string(kx);
-                          t.push_back("vec4 " + tg + " = getT4(0, m4 + " + std::to_string(g) + ", ky, " + glsl_int(kx) + ");");
+                          t.push_back("vec4 " + tg + " = getT4At(tc, 0, " + std::to_string(g) + ", " + glsl_int(kx) + ");");
                           for (int p = 0; p < kPlanePixels; ++p)
                             t.push_back("a" + std::to_string(g * kPlanePixels + p) + " += " + x(g, p) + " * " + tg + ";");
                         }

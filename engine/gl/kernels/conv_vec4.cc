@@ -79,12 +79,15 @@ Result<std::vector<ProgramInfo>> conv_vec4_build(const KernelContext& ctx) {
     p.body += conv::tile_body(win, in_extent, prologue, "for (int c4 = 0; c4 < " + shape_int(p, "CONV_CG4", cg4) + "; ++c4) {", {"cb + c4"},
                         [](int64_t kx, const conv::ColumnFn& x) {
                           const std::string k = glsl_int(kx);
+                          // The window row's weights through one cursor: output
+                          // channel m + j, tap kx.
                           std::vector<std::string> t;
+                          if (kx == 0) t.push_back("vec4 wc = getWCursor(m, c4, ky, 0);");
                           for (int g = 0; g < kPlaneBlocks; ++g) {
                             const std::string w = "w" + std::to_string(g) + "_" + k;
                             std::string decl = "mat4 " + w + " = mat4(";
                             for (int j = 0; j < 4; ++j)
-                              decl += std::string(j ? ", " : "") + "getW4(m + " + std::to_string(4 * g + j) + ", c4, ky, " + k + ")";
+                              decl += std::string(j ? ", " : "") + "getW4At(wc, " + std::to_string(4 * g + j) + ", 0, " + k + ")";
                             t.push_back(decl + ");");
                             for (int p = 0; p < kPlanePixels; ++p)
                               t.push_back("a" + std::to_string(g * kPlanePixels + p) + " += " + x(0, p) + " * " + w + ";");
