@@ -443,6 +443,16 @@ TEST_CASE("gpu pools match cpu", "[gpu]") {
   }
   cases.push_back({"MaxPool", attrs({{"kernel_shape", ais({2, 2})}, {"dilations", ais({2, 2})}, {"pads", ais({1, 0, 1, 0})}}),
                    {Rand({1, 2, 8, 8})}, 12, 0});
+  // Enough channels for a planes output, so the MaxPool tile runs: a
+  // ceil_mode window past the end, padding, dilation; all-negative values,
+  // so that a column read as zero instead of padding would win.
+  cases.push_back({"MaxPool", attrs({{"kernel_shape", ais({3, 3})}, {"strides", ais({2, 2})}, {"ceil_mode", ai(1)}}),
+                   {Rand({1, 12, 14, 14}, -3, -1)}, 12, 0});
+  cases.push_back({"MaxPool", attrs({{"kernel_shape", ais({3, 3})}, {"pads", ais({1, 1, 1, 1})}}), {Rand({2, 8, 9, 16}, -3, -1)},
+                   12, 0});
+  cases.push_back({"MaxPool", attrs({{"kernel_shape", ais({2, 2})}, {"dilations", ais({2, 2})}, {"pads", ais({1, 0, 1, 0})},
+                                     {"strides", ais({2, 1})}}),
+                   {Rand({1, 16, 8, 16}, -3, -1)}, 12, 0});
   cases.push_back({"AveragePool", attrs({{"kernel_shape", ais({3, 3})}, {"pads", ais({1, 1, 1, 1})}, {"count_include_pad", ai(1)}}),
                    {Rand({1, 2, 6, 5})}, 11, 1e-6});
   cases.push_back({"AveragePool", attrs({{"kernel_shape", ais({3, 3})}, {"strides", ais({2, 2})}, {"pads", ais({1, 1, 1, 1})},

@@ -1,9 +1,15 @@
 // MaxPool / AveragePool / LpPool (1-D to 3-D windows: pads, auto_pad,
 // strides, dilations, ceil_mode via the inferred output shape,
 // count_include_pad) and GlobalAveragePool / GlobalMaxPool / GlobalLpPool.
-// One output element per fragment.
+// One output element per fragment, or for a 2-D float MaxPool into a planes
+// output a tile of 4 pixels x 8 channels (conv::tile_body: neighbouring
+// windows share their columns' fetches).
+#include <algorithm>
+
+#include "engine/gl/kernels/conv_common.h"
 #include "engine/gl/kernels/glsl_util.h"
 #include "engine/gl/kernels/kernels.h"
+#include "engine/gl/layout/texture_layout.h"
 
 namespace glint::gl {
 
@@ -126,6 +132,32 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
   if (is_lp) s += "  return " + lp_root(lp_p(node), "acc") + ";\n}\n";
   else s += is_max ? "  return acc;\n}\n" : "  return count > 0 ? acc / float(count) : " + T + "(0.0);\n}\n";
   p.body = s;
+  if (is_max && v4) {
+    // A ceil_mode window may run past the end padding: the tile guards
+    // those columns and rows as padding too.
+    Window tile_win = win;
+    for (size_t d = 0; d < 2; ++d)
+      tile_win.pad_end[d] = std::max(tile_win.pad_end[d], (out_sp[d] - 1) * win.strides[d] +
+                                                             (win.kernel[d] - 1) * win.dilations[d] + 1 -
+                                                             win.pad_begin[d] - in_sp[d]);
+    std::vector<std::string> extents(2);
+    for (size_t d = 0; d < 2; ++d)
+      if (tile_win.pad_begin[d] > 0 || tile_win.pad_end[d] > 0) extents[d] = in_extent(d, 0);
+    const std::string lowest = "vec4(uintBitsToFloat(0xff800000u))";
+    p.tile_body = true;
+    p.body += conv::tile_body(tile_win, extents,
+                              "  int n = oc[0];\n  int m4 = oc[1] / 4;\n  vec4 acc0 = " + lowest + ", acc1 = acc0;\n", "",
+                              {"m4", "m4 + 1"},
+                              [](int64_t, const conv::ColumnFn& x) {
+                                std::vector<std::string> t;
+                                for (int g = 0; g < kPlaneBlocks; ++g)
+                                  for (int q = 0; q < kPlanePixels; ++q) {
+                                    const std::string a = "a" + std::to_string(g * kPlanePixels + q);
+                                    t.push_back(a + " = max(" + a + ", " + x(g, q) + ");");
+                                  }
+                                return t;
+                              }, false, lowest);
+  }
   std::vector<ProgramInfo> passes{p};
   if (is_max && node.has_output(1) && ctx.outputs.size() > 1) {
     // Indices: the flat input index of the first maximum (row-major, or with
