@@ -578,6 +578,12 @@ TEST_CASE("gpu shape ops match cpu", "[gpu]") {
       {"Concat", {{"axis", ai(1)}}, std::vector<In>(20, Rand({1, 4, 3, 3})), 13, 0},
       {"Concat", {{"axis", ai(1)}}, std::vector<In>(33, Rand({1, 2, 2, 3})), 13, 0},
       {"Concat", {{"axis", ai(0)}}, std::vector<In>(16, Rand({2, 3})), 13, 0},
+      // Channel concats into a planes output at multiples of 8: an odd
+      // block count at the end; two images; a last part of one block, which
+      // is not planes itself.
+      {"Concat", {{"axis", ai(1)}}, {Rand({1, 8, 5, 16}), Rand({1, 16, 5, 16}), Rand({1, 12, 5, 16})}, 13, 0},
+      {"Concat", {{"axis", ai(1)}}, {Rand({2, 8, 3, 13}), Rand({2, 8, 3, 13})}, 13, 0},
+      {"Concat", {{"axis", ai(1)}}, {Rand({1, 8, 5, 16}), Rand({1, 4, 5, 16})}, 13, 0},
       {"Identity", {}, {Rand({3, 4})}, 13, 0},
       {"Squeeze", {}, {Rand({1, 3, 1, 4}), I64({0, 2})}, 13, 0},
       {"Squeeze", {{"axes", ais({-2})}}, {Rand({3, 1, 4})}, 11, 0},
