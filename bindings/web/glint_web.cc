@@ -3,9 +3,11 @@
 // Data crosses the boundary once each way: JS writes a feed straight into the
 // storage of a tensor that C++ allocated (HEAPU8.set at the address
 // WasmSession.feedBuffer returns; string and float16 feeds through a
-// WasmTensor), and reads an output with one slice of the heap. float16 is
-// the exception only in form: the engine holds it widened to float32, so JS hands over the halves
-// in a scratch buffer and they are widened (or narrowed) here with half.h.
+// WasmTensor), and reads an output with one slice of the heap at the
+// address runFinish's table gives (string and float16 outputs through a
+// WasmTensor). float16 is the exception only in form: the engine holds it
+// widened to float32, so JS hands over the halves in a scratch buffer and
+// they are widened (or narrowed) here with half.h.
 //
 // Nothing here throws: failures come back as {error: "..."} objects whose
 // message the JS layer turns into an Error.
@@ -89,7 +91,17 @@ Result<DataType> parse_dtype(const std::string& s) {
 
 }  // namespace
 
-// A tensor owned by the wasm heap. JS fills or reads it at data_ptr().
+// dtype_name() of every DataType, indexed by its value: how JS reads the
+// dtype column of WasmSession.runFinish()'s table.
+val dtype_names() {
+  val list = val::array();
+  for (int i = 0; i <= static_cast<int>(DataType::kBFloat16); ++i)  // kBFloat16: the last DataType
+    list.call<void>("push", dtype_name(static_cast<DataType>(i)));
+  return list;
+}
+
+// A string or float16 tensor crossing the boundary (the other dtypes cross
+// as bytes: feedBuffer, runFinish's table).
 class WasmTensor {
  public:
   explicit WasmTensor(Tensor t) : t_(std::move(t)) {}
@@ -101,8 +113,6 @@ class WasmTensor {
     return d;
   }
   double size() const { return static_cast<double>(t_.size()); }
-  uintptr_t data_ptr() { return reinterpret_cast<uintptr_t>(t_.raw()); }
-  double byte_length() const { return static_cast<double>(t_.byte_size()); }
 
   // float16: widen `count` halves at `src` into the float32 storage.
   void set_halves(uintptr_t src) {
@@ -292,29 +302,53 @@ class WasmSession {
   // True once runFinish() can read the outputs without stalling on the GPU.
   bool poll() { return !pending_ || pending_->ready(); }
 
-  // {outputs: [{name, tensor}], runMs, dispatchMs} or {error}.
+  // {table, count, runMs, dispatchMs} or {error}. The outputs, in the
+  // order of the fetches (all outputs when none were named), stay held here
+  // until releaseOutputs(); `table` is the heap address of doubles that
+  // describe them one after another: dtype (an index into dtypeNames()),
+  // rank, the dims, the data's address and its byte length. JS slices each
+  // output's bytes out of the heap with that, and fetches string and
+  // float16 outputs through heldOutput(i). Why a table: a WasmTensor per
+  // output with its type, dims, address and length asked for one call at a
+  // time made ~8 boundary crossings per output, each slow on a run that
+  // follows an idle page (13 outputs for a decoder step with a KV cache).
   val run_finish() {
     if (!pending_) return error_object(internal_error("runFinish without a started run"));
     auto r = pending_->finish();
     pending_.reset();
     if (!r.ok()) return error_object(r.status());
-    val list = val::array();
     std::vector<std::string> order = fetches_;
     if (order.empty())
       for (auto& io : s_->outputs()) order.push_back(io.name);
+    held_.clear();
+    table_.clear();
     for (auto& name : order) {
       auto it = r.value().find(name);
-      if (it == r.value().end()) continue;
-      val o = val::object();
-      o.set("name", name);
-      o.set("tensor", val(WasmTensor(it->second)));
-      list.call<void>("push", o);
+      if (it == r.value().end()) return error_object(internal_error("the run did not produce output '" + name + "'"));
+      const Tensor& t = it->second;
+      table_.push_back(static_cast<double>(static_cast<int>(t.dtype())));
+      table_.push_back(static_cast<double>(t.shape().size()));
+      for (int64_t d : t.shape()) table_.push_back(static_cast<double>(d));
+      table_.push_back(static_cast<double>(reinterpret_cast<uintptr_t>(t.raw())));
+      table_.push_back(static_cast<double>(t.byte_size()));
+      held_.push_back(t);
     }
     val o = val::object();
-    o.set("outputs", list);
+    o.set("table", reinterpret_cast<uintptr_t>(table_.data()));
+    o.set("count", static_cast<double>(held_.size()));
     o.set("runMs", now_ms() - t0_);
     o.set("dispatchMs", dispatch_ms_);
     return o;
+  }
+  // Output i of the last runFinish() as a WasmTensor (the string and
+  // float16 outputs, whose values need converting on the way out).
+  val held_output(int i) const {
+    if (i < 0 || static_cast<size_t>(i) >= held_.size()) return val::null();
+    return val(WasmTensor(held_[i]));
+  }
+  void release_outputs() {
+    held_.clear();
+    table_.clear();
   }
 
  private:
@@ -322,6 +356,8 @@ class WasmSession {
   std::map<std::string, Tensor> feeds_;
   std::string last_error_;
   std::vector<std::string> fetches_;
+  std::vector<Tensor> held_;   // the last run's outputs until releaseOutputs()
+  std::vector<double> table_;  // runFinish()'s description of them
   std::unique_ptr<PendingRun> pending_;
   double t0_ = 0, dispatch_ms_ = 0;
 };
@@ -382,8 +418,6 @@ EMSCRIPTEN_BINDINGS(glint) {
       .function("type", &WasmTensor::type)
       .function("dims", &WasmTensor::dims)
       .function("size", &WasmTensor::size)
-      .function("dataPtr", &WasmTensor::data_ptr)
-      .function("byteLength", &WasmTensor::byte_length)
       .function("setHalves", &WasmTensor::set_halves)
       .function("getHalves", &WasmTensor::get_halves)
       .function("setStrings", &WasmTensor::set_strings)
@@ -405,7 +439,10 @@ EMSCRIPTEN_BINDINGS(glint) {
       .function("run", &WasmSession::run)
       .function("runStart", &WasmSession::run_start)
       .function("poll", &WasmSession::poll)
-      .function("runFinish", &WasmSession::run_finish);
+      .function("runFinish", &WasmSession::run_finish)
+      .function("heldOutput", &WasmSession::held_output)
+      .function("releaseOutputs", &WasmSession::release_outputs);
+  function("dtypeNames", &glint::web::dtype_names);
   function("makeTensor", &glint::web::make_tensor);
   function("createSession", &glint::web::create_session);
   function("setNumThreads", &glint::web::set_num_threads);

@@ -619,17 +619,16 @@ function feedToWasm(Module, h, t, name) {
   if (bytes > 0) Module.HEAPU8.set(new Uint8Array(t.data.buffer, t.data.byteOffset, bytes), ptr);
 }
 
-// Copies a WasmTensor out into a Tensor (and deletes it).
-function fromWasm(Module, wt) {
+// Copies a string or float16 WasmTensor (values converted on the way out)
+// into a Tensor, and deletes it. Other outputs: outputsFromWasm.
+function convertFromWasm(Module, wt) {
   try {
     const type = wt.type();
     const dims = wt.dims();
-    const Ctor = TYPED_ARRAYS[type];
-    if (!Ctor) throw glintError(`output of type ${type} cannot be returned to JavaScript`);
     let data;
     if (type === 'string') {
       data = wt.getStrings();
-    } else if (type === 'float16') {
+    } else {
       const n = wt.size();
       const tmp = Module._malloc(Math.max(n * 2, 1));
       try {
@@ -641,15 +640,38 @@ function fromWasm(Module, wt) {
       } finally {
         Module._free(tmp);
       }
-    } else {
-      const ptr = wt.dataPtr();
-      const len = wt.byteLength();
-      data = new Ctor(Module.HEAPU8.slice(ptr, ptr + len).buffer);
     }
     return new Tensor(type, data, dims);
   } finally {
     wt.delete();
   }
+}
+
+// The outputs of WasmSession.runFinish() as {name: Tensor}: `names` in the
+// order the engine was asked for them, each described in the table of
+// doubles at r.table (dtype index, rank, dims, address, byte length), so
+// that the bytes come out in one slice each without a call per field.
+let dtypeNames = null;
+function outputsFromWasm(Module, h, r, names) {
+  dtypeNames = dtypeNames ?? Module.dtypeNames();
+  const table = new Float64Array(Module.HEAPU8.buffer, r.table);
+  const out = {};
+  let k = 0;
+  for (let i = 0; i < r.count; ++i) {
+    const type = dtypeNames[table[k]];
+    const rank = table[k + 1];
+    const dims = Array.from(table.subarray(k + 2, k + 2 + rank));
+    const ptr = table[k + 2 + rank], len = table[k + 3 + rank];
+    k += 4 + rank;
+    if (type === 'string' || type === 'float16') {
+      out[names[i]] = convertFromWasm(Module, h.heldOutput(i));
+      continue;
+    }
+    const Ctor = TYPED_ARRAYS[type];
+    if (!Ctor) throw glintError(`output of type ${type} cannot be returned to JavaScript`);
+    out[names[i]] = new Tensor(type, new Ctor(Module.HEAPU8.slice(ptr, ptr + len).buffer), dims);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -1131,12 +1153,13 @@ export class InferenceSession {
     }
     const r = h.runFinish();
     if (r.error !== undefined) throw glintError(tagged(r.error));
-    if (lostDuringRun()) {
-      for (const o of r.outputs) o.tensor.delete();
-      throw lostError();
+    let out;
+    try {
+      if (lostDuringRun()) throw lostError();
+      out = outputsFromWasm(M, h, r, names.length ? names : this.outputNames);
+    } finally {
+      h.releaseOutputs();
     }
-    const out = {};
-    for (const o of r.outputs) out[o.name] = fromWasm(M, o.tensor);
     runEnded();
     this.lastRunMs = r.runMs;
     if (this._profiling) this._profileRun(tUpload, tRun, tDownload, now());
