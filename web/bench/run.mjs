@@ -2,8 +2,9 @@
 // ONNX.js in one headless Chromium, every engine served by the same local
 // page server (web/tools/server.mjs: COOP/COEP, so SharedArrayBuffer exists).
 // One page per engine × backend × threads configuration; the rounds are
-// interleaved (A B C … A B C …) so that machine drift hits every
-// configuration alike. README.md beside this file says how to read it.
+// interleaved (each round runs every configuration once, in a shuffled
+// order) so that machine drift and one page's after-effects on the next hit
+// every configuration alike. README.md beside this file says how to read it.
 //
 //   node web/bench/run.mjs [--runs N] [--warmup N] [--only W,...] [--engines E,...]
 //                          [--threads 1,2] [--budget S] [--out DIR] [--no-models] [--baseline DIR]
@@ -228,6 +229,26 @@ async function main() {
       ` (${results.totalSeconds.toFixed(0)} s in all)`);
 }
 
+// `list` in an order drawn from `seed` (a string): the same every time the
+// bench runs, different from round to round (mulberry32 over a string hash,
+// then Fisher-Yates).
+function shuffled(list, seed) {
+  let h = 2166136261;
+  for (let i = 0; i < seed.length; ++i) h = Math.imul(h ^ seed.charCodeAt(i), 16777619);
+  const random = () => {
+    h = (h + 0x6d2b79f5) | 0;
+    let t = Math.imul(h ^ (h >>> 15), 1 | h);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; --i) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 async function runWorkload(w, live, dead, opts) {
   const tag = `[${w.name}]`;
   const wt0 = Date.now();
@@ -300,14 +321,17 @@ async function runWorkload(w, live, dead, opts) {
     }
     log(`bench: ${tag} warm-up ${i + 1}/${opts.warmup}: ${line.join(' · ')}`);
   }
-  // Each round starts one configuration further on (A B C, B C A, C A B, …):
-  // no configuration always runs right after the same other one, whose
-  // after-effects (a thread pool still spinning, caches it filled) would
-  // otherwise fall on it alone.
+  // Each round runs the configurations in its own order, shuffled with a
+  // fixed seed: no configuration always runs right after the same other
+  // one, whose after-effects (a thread pool still spinning, SwiftShader's
+  // GPU-process threads finishing a webgl run, caches it filled) would
+  // otherwise fall on it alone. Rotating the start (A B C, B C A, …) was not
+  // enough: B still followed A in every round but one in three, and on the
+  // transformer workloads, where ORT's webgl cannot load, glint wasm 1t was
+  // the run right after every glint webgl run.
   for (let r = 0; r < opts.runs && active.length; ++r) {
     const line = [];
-    const k = r % active.length;
-    for (const c of [...active.slice(k), ...active.slice(0, k)]) {
+    for (const c of shuffled(active, `${tag} ${r}`)) {
       const row = rows.get(c.id);
       const ms = await runOnce(c, 'run');
       if (ms === undefined) continue;
