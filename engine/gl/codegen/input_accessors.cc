@@ -103,7 +103,8 @@ void emit_cursor(std::ostringstream& os, const ComposerInput& in, ShapeInts& int
     os << head << "ivec2 t = " << channels_texel(l, "n", "c4", "h", "w", X, ints) << "; return vec4((vec2(t) + 0.5) * "
        << inv << ", float(" << extent("H", H) << ") * " << inv << ".y, 0.0); }\n";
     os << at << "return " << texel_at_fn << "(vec2(dw == 0 ? c.x : c.x + float(dw) * " << inv << ".x, " << dn_rows
-       << " == 0 && dc4 == 0 ? c.y : c.y + float(" << dn_rows << " * " << extent("C4", C4) << " + dc4) * c.z)); }\n";
+       << " == 0 && dc4 == 0 ? c.y : c.y + float(" << dn_rows << " * " << (N == 1 ? std::string("0") : extent("C4", C4))
+       << " + dc4) * c.z)); }\n";
   } else {
     // kChannelsRowsRGBA: (u, v, H*W columns in u)
     os << head << "ivec2 t = " << channels_texel(l, "n", "c4", "h", "w", X, ints) << "; return vec4((vec2(t) + 0.5) * "

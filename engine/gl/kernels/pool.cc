@@ -15,6 +15,9 @@ namespace glint::gl {
 
 namespace {
 
+// -infinity as GLSL: where a max starts, and what padding reads in the tile.
+const std::string kMinusInf = "uintBitsToFloat(0xff800000u)";
+
 bool spatial_ok(const KernelContext& ctx, std::string* why) {
   // MaxPool is exact on integers (a max of exact floats) and writes int64
   // Indices; the other pools average.
@@ -87,7 +90,7 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
                  : glsl_int(in_sp[d] + plus);
   };
   std::string s = v4 ? "vec4 process4(int oc[4]) {\n" : "float process(int oc[OUT_RANK]) {\n";
-  s += is_max ? "  " + T + " acc = " + T + "(uintBitsToFloat(0xff800000u));\n"
+  s += is_max ? "  " + T + " acc = " + T + "(" + kMinusInf + ");\n"
               : "  " + T + " acc = " + T + "(0.0);\n  int count = 0;\n";
   if (!is_max && include_pad) {
     // The divisor counts window positions inside the padded input (a ceil_mode
@@ -143,7 +146,7 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
     std::vector<std::string> extents(2);
     for (size_t d = 0; d < 2; ++d)
       if (tile_win.pad_begin[d] > 0 || tile_win.pad_end[d] > 0) extents[d] = in_extent(d, 0);
-    const std::string lowest = "vec4(uintBitsToFloat(0xff800000u))";
+    const std::string lowest = "vec4(" + kMinusInf + ")";
     p.tile_body = true;
     p.body += conv::tile_body(tile_win, extents,
                               "  int n = oc[0];\n  int m4 = oc[1] / 4;\n  vec4 acc0 = " + lowest + ", acc1 = acc0;\n", "",
@@ -174,7 +177,7 @@ Result<std::vector<ProgramInfo>> pool_build(const KernelContext& ctx) {
     }
     std::string flat = "(oc[0] * " + glsl_int(x[1]) + " + oc[1]) * " + glsl_int(acc);
     for (size_t d = 0; d < k; ++d) flat += " + i" + std::to_string(d) + " * " + glsl_int(st[d]);
-    std::string t = "float process(int oc[OUT_RANK]) {\n  float acc = uintBitsToFloat(0xff800000u);\n  int best = -1;\n";
+    std::string t = "float process(int oc[OUT_RANK]) {\n  float acc = " + kMinusInf + ";\n  int best = -1;\n";
     std::string in2 = "  ";
     for (size_t d = 0; d < k; ++d) {
       std::string i = "i" + std::to_string(d), kv = "k" + std::to_string(d);
@@ -221,7 +224,7 @@ Result<std::vector<ProgramInfo>> global_pool_build(const KernelContext& ctx) {
     // Four channels per fragment, one fetch per pixel.
     p.vec4_body = true;
     std::string s = "vec4 process4(int oc[4]) {\n  int c4 = oc[1] / 4;\n";
-    s += is_max ? "  vec4 acc = vec4(uintBitsToFloat(0xff800000u));\n" : "  vec4 acc = vec4(0.0);\n";
+    s += is_max ? "  vec4 acc = vec4(" + kMinusInf + ");\n" : "  vec4 acc = vec4(0.0);\n";
     s += "  for (int h = 0; h < " + glsl_int(x[2]) + "; ++h) {\n    for (int w = 0; w < " + glsl_int(x[3]) +
          "; ++w) {\n";
     s += is_max ? "      acc = max(acc, getX4(oc[0], c4, h, w));\n" : "      acc += getX4(oc[0], c4, h, w);\n";
@@ -234,7 +237,7 @@ Result<std::vector<ProgramInfo>> global_pool_build(const KernelContext& ctx) {
   std::string base = "(oc[0] * " + glsl_int(x[1]) + " + oc[1]) * " + glsl_int(area);
   std::string s = "float process(int oc[OUT_RANK]) {\n  int base = " + base + ";\n";
   if (is_max) {
-    s += "  float acc = uintBitsToFloat(0xff800000u);\n";
+    s += "  float acc = " + kMinusInf + ";\n";
     s += "  for (int i = 0; i < " + glsl_int(area) + "; ++i) acc = max(acc, getXFlat(base + i));\n";
     s += "  return acc;\n}\n";
   } else if (is_lp) {
