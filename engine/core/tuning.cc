@@ -17,6 +17,7 @@ const std::vector<OptimizationSwitch>& optimization_switches() {
       {"packed-matmul", &OptimizationFlags::packed_matmul, "MatMul operands four to a texel"},
       {"shape-uniforms", &OptimizationFlags::shape_uniforms, "programs shared across sizes"},
       {"half-weights", &OptimizationFlags::half_weights, "exact-half weights eight to a texel (off by default)"},
+      {"winograd", &OptimizationFlags::winograd, "3x3 stride-1 convs as Winograd F(2x2,3x3) on the CPU backend"},
   };
   return table;
 }

@@ -25,6 +25,9 @@ struct OptimizationFlags {
   // SwiftShader and 1.18x on llvmpipe, where fetches are not bandwidth-bound;
   // kept for GPUs that are.
   bool half_weights = false;
+  // CPU backend: 3x3 stride-1 convs as Winograd F(2x2, 3x3) (4/9 of the
+  // multiply-adds; cpu/conv_winograd.h).
+  bool winograd = true;
 };
 
 struct OptimizationSwitch {

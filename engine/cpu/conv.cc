@@ -1,12 +1,15 @@
 // Conv (1-D to 3-D, groups, pads / auto_pad, strides, dilations, bias) as
 // im2col written straight into the packed panels of the SIMD GEMM (gemm.cc),
 // bias added in the GEMM's epilogue; a 1x1 stride-1 unpadded conv packs the
-// input itself; depthwise 3x3 (MobileNet's) has its own vector kernel.
+// input itself; depthwise 3x3 (MobileNet's) has its own vector kernel; a
+// 3x3 stride-1 conv whose weights the CPU backend transformed runs as
+// Winograd F(2x2, 3x3) (conv_winograd.cc).
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "engine/ops/fused_activation.h"
+#include "engine/cpu/conv_winograd.h"
 #include "engine/cpu/gemm.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/simd.h"
@@ -171,14 +174,21 @@ Status infer_conv(const ir::Node& node, const std::vector<const ir::ValueInfo*>&
     outputs[0].has_shape = false;
     return Status::Ok();
   }
-  if (x.dims.size() < 3 || x.dims.size() != w.dims.size())
+  // Winograd weights (passes::winograd_conv_weights) are [16, M, C] for a
+  // 2-D 3x3 kernel.
+  const bool winograd = node.attr_int(kWinogradAttr, 0) != 0;
+  if (winograd && (x.dims.size() != 4 || w.dims.size() != 3 || (w.dims[0].known() && w.dims[0].value != 16)))
+    return node_error(node, "Winograd weights " + w.describe() + " must be [16, M, C] for a 2-D X, given X " +
+                                x.describe());
+  if (!winograd && (x.dims.size() < 3 || x.dims.size() != w.dims.size()))
     return node_error(node, "X " + x.describe() + " and W " + w.describe() +
                                 " must have the same rank >= 3");
   const int64_t group = node.attr_int("group", 1);
   if (group <= 0) return node_error(node, "group must be positive, given " + std::to_string(group));
+  if (winograd && group != 1) return node_error(node, "Winograd weights need group 1, given " + std::to_string(group));
   const ir::Dim& c = x.dims[1];
-  const ir::Dim& m = w.dims[0];
-  const ir::Dim& wc = w.dims[1];
+  const ir::Dim& m = w.dims[winograd ? 1 : 0];
+  const ir::Dim& wc = w.dims[winograd ? 2 : 1];
   if (c.known() && wc.known() && c.value != wc.value * group)
     return node_error(node, "X has " + std::to_string(c.value) + " channels but W " +
                                 w.describe() + " with group " + std::to_string(group) +
@@ -194,7 +204,7 @@ Status infer_conv(const ir::Node& node, const std::vector<const ir::ValueInfo*>&
   std::vector<int64_t> in, kernel;
   for (size_t i = 2; i < x.dims.size(); ++i) {
     in.push_back(x.dims[i].value);
-    kernel.push_back(w.dims[i].value);
+    kernel.push_back(winograd ? 3 : w.dims[i].value);
   }
   if (node.has_attr("kernel_shape")) {
     auto ks = node.attr_ints("kernel_shape");
@@ -250,12 +260,13 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
     return node_error(node, "the fused residual " + (residual ? tensor_desc(*residual) : std::string("(absent)")) +
                                 " does not match the output " + tensor_desc(y));
   if (x.rank() > 5) return node_unsupported(node, "Conv beyond 3 spatial dims is not supported");
+  const bool winograd = node.attr_int(kWinogradAttr, 0) != 0;  // W is [16, M, C] (infer_conv checked)
   std::vector<int64_t> in(x.shape().begin() + 2, x.shape().end());
-  std::vector<int64_t> kernel(w.shape().begin() + 2, w.shape().end());
+  std::vector<int64_t> kernel = winograd ? std::vector<int64_t>{3, 3} : Shape(w.shape().begin() + 2, w.shape().end());
   WindowGeometry wg;
   GLINT_RETURN_IF_ERROR(window_geometry(node, in, kernel, false, &wg));
   const Window3 g = to_window3(in, wg);
-  const int64_t N = x.shape()[0], C = x.shape()[1], M = w.shape()[0];
+  const int64_t N = x.shape()[0], C = x.shape()[1], M = w.shape()[winograd ? 1 : 0];
   const int64_t group = node.attr_int("group", 1);
   const int64_t Cg = C / group, Mg = M / group;
   const int64_t in_pix = g.in[0] * g.in[1] * g.in[2];
@@ -279,6 +290,11 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
   if (conv_epilogue_applies(act, y.dtype())) {
     if (act.kind == FusedActivation::kRelu) clamp.lo = 0.f;
     if (act.kind == FusedActivation::kClip) { clamp.lo = act.alpha; clamp.hi = act.beta; }
+  }
+  if (winograd) {
+    conv3x3_winograd(px, N, C, g, pw, M, pbias, residual != nullptr, clamp, py);
+    round_to_dtype(y);
+    return Status::Ok();
   }
   if (!residual && depthwise3x3_applies(x, w, group, g)) {
     depthwise3x3(px, pw, pbias, py, N * C, C, g, clamp);

@@ -135,41 +135,62 @@ void pack_b_panels(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb
   }
 }
 
-void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, PackPanelsFn pack,
-                  const void* ctx, float* C, int64_t ldc, const float* bias, bool accumulate,
-                  GemmClamp clamp) {
-  if (M <= 0 || N <= 0) return;
+void gemm_packing_batched(int64_t batch, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                          int64_t a_stride, PackBatchPanelsFn pack, const void* ctx, float* C, int64_t ldc,
+                          int64_t c_stride, const float* bias, bool accumulate, GemmClamp clamp) {
+  if (batch <= 0 || M <= 0 || N <= 0) return;
   const v4 lo = simd::splat(clamp.lo), hi = simd::splat(clamp.hi);
   const int64_t mp = (M + kMr - 1) / kMr, np = (N + kNr - 1) / kNr;
   // A block of B panels of about 128 KiB stays in L2 while the rows of A
   // stream past it; when that gives too few tasks for the threads, rows are
-  // split too (each row block then packs its own copy of the B block).
-  const int64_t threads = worth_threads(M, N, K) ? num_threads() : 1;
+  // split too (each row block then packs its own copy of the B block). The
+  // products of a batch share one parallel_for: a Winograd conv's 16 small
+  // GEMMs, each its own, spent more on waking the pool than they saved.
+  const int64_t threads = worth_threads(batch * M, N, K) ? num_threads() : 1;
   const int64_t nb = std::max<int64_t>(1, std::min<int64_t>({np, 16, 32768 / std::max<int64_t>(1, K * kNr)}));
   const int64_t tn = (np + nb - 1) / nb;
   const int64_t want = threads > 1 ? 3 * threads : 1;
-  const int64_t tm = std::min(mp, std::max<int64_t>(1, (want + tn - 1) / tn));
+  const int64_t tm = std::min(mp, std::max<int64_t>(1, (want + tn * batch - 1) / (tn * batch)));
   const int64_t mb = (mp + tm - 1) / tm;
   const int64_t tmr = (mp + mb - 1) / mb;
   const int64_t block = nb * K * kNr;
   float* scratch = gemm_scratch(block * num_threads());  // indexed by thread_index()
-  const int64_t tasks = tmr * tn;
-  parallel_for(tasks, [&](int64_t t) {
+  const int64_t per_batch = tmr * tn;
+  parallel_for(batch * per_batch, [&](int64_t task) {
+    const int64_t b = task / per_batch, t = task % per_batch;
+    const float* Ab = A + b * a_stride;
+    float* Cb = C + b * c_stride;
     const int64_t p0 = (t / tn) * mb, p1 = std::min(mp, p0 + mb);
     const int64_t q0 = (t % tn) * nb, q1 = std::min(np, q0 + nb);
     float* bp = scratch + thread_index() * block;
-    pack(ctx, q0, q1, bp);
+    pack(ctx, b, q0, q1, bp);
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t i = p * kMr;
       const int mr = static_cast<int>(std::min<int64_t>(kMr, M - i));
       for (int64_t q = q0; q < q1; ++q) {
         const int64_t j = q * kNr;
-        micro_kernel(K, A + i * lda, lda, mr, bp + (q - q0) * K * kNr, C + i * ldc + j, ldc,
+        micro_kernel(K, Ab + i * lda, lda, mr, bp + (q - q0) * K * kNr, Cb + i * ldc + j, ldc,
                           static_cast<int>(std::min<int64_t>(kNr, N - j)), bias ? bias + i : nullptr,
                           accumulate, lo, hi);
       }
     }
-  }, threads > 1 ? 1 : tasks);  // one chunk: inline on the calling thread
+  }, threads > 1 ? 1 : batch * per_batch);  // one chunk: inline on the calling thread
+}
+
+void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, PackPanelsFn pack,
+                  const void* ctx, float* C, int64_t ldc, const float* bias, bool accumulate,
+                  GemmClamp clamp) {
+  struct One {
+    PackPanelsFn pack;
+    const void* ctx;
+  } one{pack, ctx};
+  gemm_packing_batched(
+      1, M, N, K, A, lda, 0,
+      [](const void* c, int64_t, int64_t q0, int64_t q1, float* dst) {
+        const One& o = *static_cast<const One*>(c);
+        o.pack(o.ctx, q0, q1, dst);
+      },
+      &one, C, ldc, 0, bias, accumulate, clamp);
 }
 
 // C = alpha * op(A) op(B) + beta * C (util.h).

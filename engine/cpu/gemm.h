@@ -38,6 +38,26 @@ void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, 
       &pack, C, ldc, bias, accumulate, clamp);
 }
 
+// `batch` independent products in one parallel_for: product b multiplies
+// A + b * a_stride by the B whose panels pack(ctx, b, q0, q1, dst) writes,
+// into C + b * c_stride (same M, N, K, lda, ldc, bias, clamp for all).
+using PackBatchPanelsFn = void (*)(const void* ctx, int64_t b, int64_t q0, int64_t q1, float* dst);
+void gemm_packing_batched(int64_t batch, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                          int64_t a_stride, PackBatchPanelsFn pack, const void* ctx, float* C, int64_t ldc,
+                          int64_t c_stride, const float* bias, bool accumulate, GemmClamp clamp = {});
+
+template <class F>  // F: void(int64_t b, int64_t q0, int64_t q1, float* dst)
+void gemm_packing_batched(int64_t batch, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                          int64_t a_stride, const F& pack, float* C, int64_t ldc, int64_t c_stride,
+                          const float* bias, bool accumulate, GemmClamp clamp = {}) {
+  gemm_packing_batched(
+      batch, M, N, K, A, lda, a_stride,
+      [](const void* ctx, int64_t b, int64_t q0, int64_t q1, float* dst) {
+        (*static_cast<const F*>(ctx))(b, q0, q1, dst);
+      },
+      &pack, C, ldc, c_stride, bias, accumulate, clamp);
+}
+
 // Panels [q0, q1) of op(B) (K x N; B is N x K when trans).
 void pack_b_panels(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb, int64_t q0,
                    int64_t q1, float* dst);

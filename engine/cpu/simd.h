@@ -20,15 +20,17 @@ inline v4 clamp(v4 v, v4 lo, v4 hi) {
   v4 t = v > hi ? hi : v;
   return v < lo ? lo : t;
 }
-// Lanes p[0], p[2], p[4], p[6] (stride-2 windows).
-inline v4 load_even(const float* p) {
-  v4 a = load(p), b = load(p + 4);
+// Lanes I0..I3 of the eight lanes a[0..3], b[0..3] (indices 4..7 are b's).
+template <int I0, int I1, int I2, int I3>
+inline v4 shuffle(v4 a, v4 b) {
 #if defined(__clang__)
-  return __builtin_shufflevector(a, b, 0, 2, 4, 6);
+  return __builtin_shufflevector(a, b, I0, I1, I2, I3);
 #else
-  return __builtin_shuffle(a, b, i4{0, 2, 4, 6});
+  return __builtin_shuffle(a, b, i4{I0, I1, I2, I3});
 #endif
 }
+// Lanes p[0], p[2], p[4], p[6] (stride-2 windows).
+inline v4 load_even(const float* p) { return shuffle<0, 2, 4, 6>(load(p), load(p + 4)); }
 
 // e^x lane-wise, within 2 ulp of expf (Cephes' range reduction and degree-6
 // polynomial): x = n ln2 + r with |r| <= ln2 / 2, e^r by the polynomial,

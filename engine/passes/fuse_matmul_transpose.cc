@@ -72,25 +72,13 @@ Status fuse_matmul_transpose(ir::Graph& g, const std::set<std::string>& keep) {
 }
 
 Status transpose_matmul_weights(ir::Graph& g, const std::set<std::string>& keep) {
-  // Readers of each constant: it is rewritten only when every reader is a
-  // MatMul taking it as B, so the transposed copy replaces it (no second
-  // copy of the weights stays alive).
-  std::map<std::string, std::vector<size_t>> readers;
-  std::set<std::string> other_use(g.outputs.begin(), g.outputs.end());
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const ir::Node& n = g.nodes[i];
-    for (size_t k = 0; k < n.inputs.size(); ++k) {
-      if (n.inputs[k].empty() || !g.is_constant(n.inputs[k])) continue;
-      const bool as_b = k == 1 && n.op_type == "MatMul" && n.domain.empty() && n.inputs[0] != n.inputs[1] &&
-                        !is_kept(n, keep);
-      if (as_b) readers[n.inputs[k]].push_back(i);
-      else other_use.insert(n.inputs[k]);
-    }
-    for (const std::string& in : n.implicit_inputs) other_use.insert(in);
-  }
+  // Rewritten only when every reader is a MatMul taking it as B, so the
+  // transposed copy replaces it (no second copy of the weights stays alive).
+  const auto readers = constants_read_only_by(g, [&](const ir::Node& n, size_t k) {
+    return k == 1 && n.op_type == "MatMul" && n.domain.empty() && n.inputs[0] != n.inputs[1] && !is_kept(n, keep);
+  });
   ValueIndex index(g);
   for (auto& [name, nodes] : readers) {
-    if (other_use.count(name)) continue;
     const Tensor& w = g.initializers.at(name);
     if (w.dtype() != DataType::kFloat32 || w.rank() != 2) continue;
     const int64_t K = w.shape()[0], N = w.shape()[1];

@@ -82,4 +82,21 @@ void erase_unread_initializers(ir::Graph& g, const std::set<std::string>& names)
     }
 }
 
+std::map<std::string, std::vector<size_t>> constants_read_only_by(
+    const ir::Graph& g, const std::function<bool(const ir::Node&, size_t input)>& takes) {
+  std::map<std::string, std::vector<size_t>> readers;
+  std::set<std::string> other_use(g.outputs.begin(), g.outputs.end());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      if (n.inputs[k].empty() || !g.is_constant(n.inputs[k])) continue;
+      if (takes(n, k)) readers[n.inputs[k]].push_back(i);
+      else other_use.insert(n.inputs[k]);
+    }
+    for (const std::string& in : n.implicit_inputs) other_use.insert(in);
+  }
+  for (const std::string& name : other_use) readers.erase(name);
+  return readers;
+}
+
 }  // namespace glint::passes

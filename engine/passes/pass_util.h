@@ -3,6 +3,7 @@
 // and fresh names for new constants.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -48,5 +49,12 @@ bool is_kept(const ir::Node& n, const std::set<std::string>& keep);
 void erase_nodes(ir::Graph& g, const std::vector<bool>& removed);
 // Erases those of `names` that are initializers nothing reads any more.
 void erase_unread_initializers(ir::Graph& g, const std::set<std::string>& names);
+
+// The constants every reader of which is an input `takes(node, input index)`
+// accepts, each with those readers (indices in g.nodes): a pass may swap
+// such a constant for a rewritten copy without a second copy staying alive.
+// A graph output or a subgraph's read is a reader no pass may rewrite for.
+std::map<std::string, std::vector<size_t>> constants_read_only_by(
+    const ir::Graph& g, const std::function<bool(const ir::Node&, size_t input)>& takes);
 
 }  // namespace glint::passes

@@ -72,6 +72,11 @@ Status fuse_matmul_transpose(ir::Graph& g, const std::set<std::string>& keep = {
 // streams contiguous rows).
 Status transpose_matmul_weights(ir::Graph& g, const std::set<std::string>& keep = {});
 
+// On the CPU backend: a constant float32 W read only by 3x3 stride-1 Convs
+// (cpu::winograd_conv_applies) is stored as Winograd F(2x2, 3x3) weights
+// [16, M, C] and the Convs carry cpu::kWinogradAttr.
+Status winograd_conv_weights(ir::Graph& g, const std::set<std::string>& keep = {});
+
 struct OptimizeOptions {
   bool fold = true;  // constant folding; off means no folding passes at all
   bool fold_batch_norm = true;
@@ -81,6 +86,9 @@ struct OptimizeOptions {
   // Only for the CPU backend (transpose_matmul_weights): the GPU kernels
   // read B as the model lays it out.
   bool transpose_matmul_weights = false;
+  // Only for the CPU backend too (winograd_conv_weights): the GPU convs read
+  // W as the model lays it out.
+  bool winograd_conv_weights = false;
   // Nodes (name, or first output when unnamed) the rewrites must not remove,
   // e.g. SessionOptions::force_cpu.
   std::set<std::string> keep_nodes;

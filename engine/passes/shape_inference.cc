@@ -61,6 +61,8 @@ Status optimize(ir::Graph& g, const OptimizeOptions& options) {
   // After the fusions, which match MatMul: the rewritten node keeps its
   // fused activation (the runner applies it after the FusedMatMul kernel).
   if (options.transpose_matmul_weights) GLINT_RETURN_IF_ERROR(transpose_matmul_weights(g, options.keep_nodes));
+  // After the residual and activation fusions, which match a plain Conv.
+  if (options.winograd_conv_weights) GLINT_RETURN_IF_ERROR(winograd_conv_weights(g, options.keep_nodes));
   return Status::Ok();
 }
 

@@ -123,6 +123,7 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   popts.fuse_activations = optimization_flags().fuse;  // the runner applies what its kernels do not
   popts.keep_nodes = options.force_cpu;                 // a node forced onto the CPU keeps its identity
   popts.transpose_matmul_weights = options.backend == BackendMode::kCpu;
+  popts.winograd_conv_weights = options.backend == BackendMode::kCpu && optimization_flags().winograd;
   GLINT_RETURN_IF_ERROR(passes::optimize(graph_, popts));
   timings_.optimize_ms = ms_since(t0);
   for (auto& name : graph_.outputs) {

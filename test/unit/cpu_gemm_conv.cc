@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/ops/fused_activation.h"
+#include "engine/cpu/conv_winograd.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/threadpool.h"
 #include "engine/cpu/util.h"
@@ -132,6 +133,83 @@ TEST_CASE("cpu conv: a fused Relu / Clip is applied in the kernels' epilogue", "
         REQUIRE(std::fabs(out[0].data<float>()[j] - want[j]) <= 1e-4f * (1.f + std::fabs(want[j])));
     }
   }
+}
+
+TEST_CASE("cpu conv: Winograd F(2x2, 3x3) against a direct loop", "[cpu][conv]") {
+  // Output sizes odd and even, below, at and past a vector of four tiles;
+  // asymmetric pads (t, l, b, r); two images; a residual and a Clip.
+  struct Case { Shape xs; int64_t M; std::vector<int64_t> p; bool residual; FusedActivation act; };
+  const FusedActivation none{}, clip{FusedActivation::kClip, -0.5f, 0.75f}, relu{FusedActivation::kRelu, 0.f, 0.f};
+  const std::vector<Case> cases = {
+      {{1, 8, 7, 7}, 8, {1, 1, 1, 1}, false, none},     // 4 x 4 tiles, the last row and column half used
+      {{2, 16, 14, 13}, 9, {1, 1, 1, 1}, false, none},  // two images, odd width, M not a multiple of 4
+      {{1, 12, 9, 20}, 20, {0, 1, 2, 0}, false, none},  // asymmetric pads
+      {{1, 8, 3, 3}, 5, {0, 0, 0, 0}, false, none},     // a single output pixel
+      {{1, 8, 2, 2}, 4, {1, 1, 1, 1}, false, none},     // input smaller than a patch
+      {{1, 10, 30, 33}, 16, {1, 1, 1, 1}, true, relu},  // several vectors and a partial one, residual + Relu
+      {{1, 9, 6, 17}, 7, {2, 0, 0, 2}, true, clip},     // residual + Clip
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    INFO("case " << i);
+    const Shape ws{c.M, c.xs[1], 3, 3};
+    Tensor x = F(c.xs, random_floats(shape_size(c.xs), 110 + i));
+    Tensor w = F(ws, random_floats(shape_size(ws), 120 + i));
+    Tensor b = F({c.M}, random_floats(c.M, 130 + i));
+    Tensor ref = reference_conv2d(x, w, &b, 1, {1, 1}, {1, 1}, c.p);
+    Tensor r = F(ref.shape(), random_floats(ref.size(), 140 + i));
+    float* want = ref.data<float>();
+    if (c.residual)
+      for (int64_t j = 0; j < ref.size(); ++j) want[j] += r.data<float>()[j];
+    apply_fused_activation(c.act, want, ref.size());
+    ir::Node node = make_node("Conv", 11, 3, {{"pads", ais(c.p)}});
+    REQUIRE(cpu::winograd_conv_applies(node, ws));
+    node.attrs[cpu::kWinogradAttr] = ir::Attribute::of_int(1);
+    if (c.residual) set_fused_residual(node, "in3");
+    set_fused_activation(node, c.act);
+    Tensor u = cpu::winograd_weights(w);
+    REQUIRE(u.shape() == Shape{16, c.M, c.xs[1]});
+    std::vector<const Tensor*> in{&x, &u, &b};
+    if (c.residual) in.push_back(&r);
+    Tensor y1, y3;
+    {
+      Threads t(1);
+      y1 = run_cpu_kernel_ok(node, in, true)[0];
+    }
+    {
+      Threads t(3);
+      y3 = run_cpu_kernel_ok(node, in, true)[0];
+    }
+    REQUIRE(y1.shape() == ref.shape());
+    for (int64_t j = 0; j < ref.size(); ++j) {
+      REQUIRE(std::fabs(y1.data<float>()[j] - want[j]) <= 1e-4f * (1.f + std::fabs(want[j])));
+      REQUIRE(y1.data<float>()[j] == y3.data<float>()[j]);
+    }
+  }
+}
+
+TEST_CASE("cpu conv: which convs Winograd takes, and its weights' errors", "[cpu][conv]") {
+  const Shape w{16, 8, 3, 3};
+  CHECK(cpu::winograd_conv_applies(make_node("Conv", 11, 2), w));
+  CHECK(cpu::winograd_conv_applies(make_node("Conv", 11, 2, {{"strides", ais({1, 1})}, {"pads", ais({1, 0, 1, 0})}}), w));
+  CHECK_FALSE(cpu::winograd_conv_applies(make_node("Conv", 11, 2, {{"strides", ais({2, 2})}}), w));
+  CHECK_FALSE(cpu::winograd_conv_applies(make_node("Conv", 11, 2, {{"dilations", ais({2, 2})}}), w));
+  CHECK_FALSE(cpu::winograd_conv_applies(make_node("Conv", 11, 2, {{"group", ai(2)}}), Shape{16, 4, 3, 3}));
+  CHECK_FALSE(cpu::winograd_conv_applies(make_node("Conv", 11, 2), Shape{16, 3, 3, 3}));   // too few channels
+  CHECK_FALSE(cpu::winograd_conv_applies(make_node("Conv", 11, 2), Shape{16, 8, 5, 5}));   // 5x5
+  CHECK_FALSE(cpu::winograd_conv_applies(make_node("Conv", 11, 2), Shape{16, 8, 3}));      // 1-D
+  CHECK_FALSE(cpu::winograd_conv_applies(make_node("ConvInteger", 10, 2), w));
+  CHECK(cpu::winograd_conv_applies(make_node("Conv", 11, 2), w, cpu::kWinogradMinOutputPixels));
+  CHECK_FALSE(cpu::winograd_conv_applies(make_node("Conv", 11, 2), w, 13 * 13));  // few tiles
+  // Transformed weights of the wrong shape are refused, naming the node.
+  ir::Node node = make_node("Conv", 11, 2, {{"pads", ais({1, 1, 1, 1})}});
+  node.attrs[cpu::kWinogradAttr] = ir::Attribute::of_int(1);
+  Tensor x = F({1, 8, 5, 5}, random_floats(200, 1));
+  Tensor u = F({9, 4, 8}, random_floats(288, 2));
+  std::vector<Tensor> out;
+  Status st = run_cpu_kernel(node, {&x, &u}, &out, true);
+  REQUIRE_FALSE(st.ok());
+  CHECK_THAT(st.message(), Catch::Contains("n_Conv") && Catch::Contains("[16, M, C]"));
 }
 
 TEST_CASE("cpu threadpool: every index once, nested calls inline", "[cpu][threads]") {
