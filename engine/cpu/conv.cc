@@ -176,8 +176,9 @@ Status infer_conv(const ir::Node& node, const std::vector<const ir::ValueInfo*>&
   }
   // Winograd weights (passes::winograd_conv_weights) are [16, M, C] for a
   // 2-D 3x3 kernel.
-  const bool winograd = node.attr_int(kWinogradAttr, 0) != 0;
-  if (winograd && (x.dims.size() != 4 || w.dims.size() != 3 || (w.dims[0].known() && w.dims[0].value != 16)))
+  const bool winograd = is_winograd(node);
+  if (winograd && (x.dims.size() != 4 || w.dims.size() != 3 ||
+                   (w.dims[0].known() && w.dims[0].value != kWinogradPoints)))
     return node_error(node, "Winograd weights " + w.describe() + " must be [16, M, C] for a 2-D X, given X " +
                                 x.describe());
   if (!winograd && (x.dims.size() < 3 || x.dims.size() != w.dims.size()))
@@ -260,7 +261,7 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
     return node_error(node, "the fused residual " + (residual ? tensor_desc(*residual) : std::string("(absent)")) +
                                 " does not match the output " + tensor_desc(y));
   if (x.rank() > 5) return node_unsupported(node, "Conv beyond 3 spatial dims is not supported");
-  const bool winograd = node.attr_int(kWinogradAttr, 0) != 0;  // W is [16, M, C] (infer_conv checked)
+  const bool winograd = is_winograd(node);  // W is [16, M, C] (infer_conv checked)
   std::vector<int64_t> in(x.shape().begin() + 2, x.shape().end());
   std::vector<int64_t> kernel = winograd ? std::vector<int64_t>{3, 3} : Shape(w.shape().begin() + 2, w.shape().end());
   WindowGeometry wg;

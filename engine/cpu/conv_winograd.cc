@@ -10,7 +10,6 @@
 #include "engine/cpu/conv_winograd.h"
 
 #include <algorithm>
-#include <memory>
 
 #include "engine/cpu/simd.h"
 #include "engine/cpu/threadpool.h"
@@ -21,7 +20,7 @@ namespace glint::cpu {
 namespace {
 
 using simd::v4;
-constexpr int kPoints = 16;  // transformed values per tile (4 x 4)
+constexpr int kPoints = static_cast<int>(kWinogradPoints);
 constexpr int64_t kLanes = 4;  // tiles per vector
 
 // B^T d B for the patches whose column j of row r is d[r][j] (one tile per
@@ -147,7 +146,7 @@ bool winograd_conv_applies(const ir::Node& conv, const Shape& w, int64_t out_pix
   if (conv.op_type != "Conv" || !(conv.domain.empty() || conv.domain == "ai.onnx")) return false;
   if (out_pixels >= 0 && out_pixels < kWinogradMinOutputPixels) return false;
   if (w.size() != 4 || w[2] != 3 || w[3] != 3 || w[0] < 1 || w[1] < kWinogradMinChannels) return false;
-  if (conv.attr_int("group", 1) != 1 || conv.has_attr(kWinogradAttr)) return false;
+  if (conv.attr_int("group", 1) != 1 || is_winograd(conv)) return false;
   if (conv.has_attr("kernel_shape") && conv.attr_ints("kernel_shape") != std::vector<int64_t>{3, 3}) return false;
   return all_ones(conv, "strides") && all_ones(conv, "dilations");
 }
@@ -184,26 +183,27 @@ void conv3x3_winograd(const float* x, int64_t N, int64_t C, const ops::Window3& 
   // Tiles are padded to whole vectors in the row scratch: lane l of the last
   // group reads up to padded column 2 (tw + 3) + 3 + 7.
   const int64_t row_len = 2 * ((tw + kLanes - 1) / kLanes) * kLanes + 8;
-  // Allocated here, on the calling thread (worker threads must not grow the
-  // wasm heap), and reused by every image.
-  std::unique_ptr<float[]> v(new float[static_cast<size_t>(kPoints * C * tiles)]);
-  std::unique_ptr<float[]> p(new float[static_cast<size_t>(kPoints * M * tiles)]);
-  std::unique_ptr<float[]> rows(new float[static_cast<size_t>(num_threads() * 4 * row_len)]);
+  // The transformed input V [16][C][tiles], the products P [16][M][tiles]
+  // and each thread's padded rows, in one scratch buffer taken here, on the
+  // calling thread, and reused by every image and run.
+  float* const v = scratch_floats(Scratch::kWinograd, kPoints * (C + M) * tiles + num_threads() * 4 * row_len);
+  float* const p = v + kPoints * C * tiles;
+  float* const rows = p + kPoints * M * tiles;
   for (int64_t n = 0; n < N; ++n) {
     const float* xn = x + n * C * H * W;
     float* yn = y + n * M * OH * OW;
     parallel_for(C, [&](int64_t c) {
       transform_plane(xn + c * H * W, H, W, g.pb[1], g.pb[2], th, tw, row_len,
-                      rows.get() + thread_index() * 4 * row_len, v.get() + c * tiles, C * tiles);
+                      rows + thread_index() * 4 * row_len, v + c * tiles, C * tiles);
     }, grain_for(kPoints * tiles));
     gemm_packing_batched(
         kPoints, M, tiles, C, u, C, M * C,
         [&](int64_t k, int64_t q0, int64_t q1, float* dst) {
-          pack_b_panels(false, C, tiles, v.get() + k * C * tiles, tiles, q0, q1, dst);
+          pack_b_panels(false, C, tiles, v + k * C * tiles, tiles, q0, q1, dst);
         },
-        p.get(), tiles, M * tiles, nullptr, false);
+        p, tiles, M * tiles, nullptr, false);
     parallel_for(M, [&](int64_t m) {
-      untransform_plane(p.get() + m * tiles, M * tiles, th, tw, OH, OW, bias ? bias[m] : 0.f, accumulate, clamp,
+      untransform_plane(p + m * tiles, M * tiles, th, tw, OH, OW, bias ? bias[m] : 0.f, accumulate, clamp,
                         yn + m * OH * OW);
     }, grain_for(kPoints * tiles));
   }

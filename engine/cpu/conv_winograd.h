@@ -15,8 +15,11 @@
 
 namespace glint::cpu {
 
-// On a Conv whose W input holds the transformed weights [16, M, C].
+// On a Conv whose W input holds the transformed weights [kWinogradPoints,
+// M, C] (a 3x3 kernel).
 inline constexpr const char* kWinogradAttr = "glint.winograd";
+inline constexpr int64_t kWinogradPoints = 16;  // 4 x 4 transformed values per tile
+inline bool is_winograd(const ir::Node& conv) { return conv.attr_int(kWinogradAttr, 0) != 0; }
 
 // Fewer input channels than this keep the im2col GEMM: the 16 GEMMs would
 // each sum over too few products to keep the micro-kernel busy (a network's

@@ -102,14 +102,18 @@ inline void micro_kernel(int64_t K, const float* a, int64_t lda, int mr, const f
 
 }  // namespace
 
-float* gemm_scratch(int64_t n) {
-  thread_local std::unique_ptr<float[]> buf;
-  thread_local int64_t cap = 0;
-  if (n > cap) {
-    cap = std::max(n, cap + cap / 2);
-    buf.reset(new float[static_cast<size_t>(cap)]);
+float* scratch_floats(Scratch use, int64_t n) {
+  struct Buffer {
+    std::unique_ptr<float[]> data;
+    int64_t cap = 0;
+  };
+  thread_local Buffer buffers[static_cast<int>(Scratch::kCount)];
+  Buffer& b = buffers[static_cast<int>(use)];
+  if (n > b.cap) {
+    b.cap = std::max(n, b.cap + b.cap / 2);
+    b.data.reset(new float[static_cast<size_t>(b.cap)]);
   }
-  return buf.get();
+  return b.data.get();
 }
 
 void pack_b_panels(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb, int64_t q0,
@@ -154,7 +158,7 @@ void gemm_packing_batched(int64_t batch, int64_t M, int64_t N, int64_t K, const 
   const int64_t mb = (mp + tm - 1) / tm;
   const int64_t tmr = (mp + mb - 1) / mb;
   const int64_t block = nb * K * kNr;
-  float* scratch = gemm_scratch(block * num_threads());  // indexed by thread_index()
+  float* scratch = scratch_floats(Scratch::kGemmPanels, block * num_threads());  // indexed by thread_index()
   const int64_t per_batch = tmr * tn;
   parallel_for(batch * per_batch, [&](int64_t task) {
     const int64_t b = task / per_batch, t = task % per_batch;
@@ -175,22 +179,6 @@ void gemm_packing_batched(int64_t batch, int64_t M, int64_t N, int64_t K, const 
       }
     }
   }, threads > 1 ? 1 : batch * per_batch);  // one chunk: inline on the calling thread
-}
-
-void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, PackPanelsFn pack,
-                  const void* ctx, float* C, int64_t ldc, const float* bias, bool accumulate,
-                  GemmClamp clamp) {
-  struct One {
-    PackPanelsFn pack;
-    const void* ctx;
-  } one{pack, ctx};
-  gemm_packing_batched(
-      1, M, N, K, A, lda, 0,
-      [](const void* c, int64_t, int64_t q0, int64_t q1, float* dst) {
-        const One& o = *static_cast<const One*>(c);
-        o.pack(o.ctx, q0, q1, dst);
-      },
-      &one, C, ldc, 0, bias, accumulate, clamp);
 }
 
 // C = alpha * op(A) op(B) + beta * C (util.h).

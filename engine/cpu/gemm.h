@@ -10,9 +10,6 @@ namespace glint::cpu {
 // zero-padded past N.
 constexpr int64_t kGemmNr = 8;
 
-// Writes panels [q0, q1) of B, one after another, at dst.
-using PackPanelsFn = void (*)(const void* ctx, int64_t q0, int64_t q1, float* dst);
-
 // Clamps the result to [lo, hi] (v < lo ? lo : v > hi ? hi : v, NaN kept):
 // a fused Relu or Clip.
 struct GemmClamp {
@@ -25,22 +22,11 @@ struct GemmClamp {
 // thread's scratch with `pack` and multiplies it by all (or a block of) rows
 // of A. Each element of C is summed over k in order by one task, so the
 // result does not depend on the thread count.
-void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, PackPanelsFn pack,
-                  const void* ctx, float* C, int64_t ldc, const float* bias, bool accumulate,
-                  GemmClamp clamp = {});
-
-template <class F>  // F: void(int64_t q0, int64_t q1, float* dst)
-void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const F& pack,
-                  float* C, int64_t ldc, const float* bias, bool accumulate, GemmClamp clamp = {}) {
-  gemm_packing(
-      M, N, K, A, lda,
-      [](const void* ctx, int64_t q0, int64_t q1, float* dst) { (*static_cast<const F*>(ctx))(q0, q1, dst); },
-      &pack, C, ldc, bias, accumulate, clamp);
-}
-
-// `batch` independent products in one parallel_for: product b multiplies
-// A + b * a_stride by the B whose panels pack(ctx, b, q0, q1, dst) writes,
-// into C + b * c_stride (same M, N, K, lda, ldc, bias, clamp for all).
+//
+// `batch` independent products share one parallel_for: product b
+// multiplies A + b * a_stride by the B whose panels pack(ctx, b, q0, q1,
+// dst) writes (panels [q0, q1), one after another, at dst), into
+// C + b * c_stride (same M, N, K, lda, ldc, bias, clamp for all).
 using PackBatchPanelsFn = void (*)(const void* ctx, int64_t b, int64_t q0, int64_t q1, float* dst);
 void gemm_packing_batched(int64_t batch, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                           int64_t a_stride, PackBatchPanelsFn pack, const void* ctx, float* C, int64_t ldc,
@@ -58,14 +44,27 @@ void gemm_packing_batched(int64_t batch, int64_t M, int64_t N, int64_t K, const 
       &pack, C, ldc, c_stride, bias, accumulate, clamp);
 }
 
+// One product: F is void(int64_t q0, int64_t q1, float* dst).
+template <class F>
+void gemm_packing(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const F& pack,
+                  float* C, int64_t ldc, const float* bias, bool accumulate, GemmClamp clamp = {}) {
+  gemm_packing_batched(
+      1, M, N, K, A, lda, 0, [&pack](int64_t, int64_t q0, int64_t q1, float* dst) { pack(q0, q1, dst); }, C, ldc,
+      0, bias, accumulate, clamp);
+}
+
 // Panels [q0, q1) of op(B) (K x N; B is N x K when trans).
 void pack_b_panels(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb, int64_t q0,
                    int64_t q1, float* dst);
 
-// A per-thread scratch buffer of at least n floats, uninitialised, reused
-// across calls (packing buffers would otherwise be allocated and zeroed on
-// every run); valid until the next call on the same thread. Call it on the
-// thread that starts the parallel work, never inside a task.
-float* gemm_scratch(int64_t n);
+// Per-thread scratch buffers, one per use, so that a kernel's buffer
+// survives the GEMM it calls.
+enum class Scratch { kGemmPanels, kWinograd, kCount };
+// Scratch buffer `use` of at least n floats, uninitialised, reused across
+// calls (packing and transform buffers would otherwise be allocated, and
+// natively page-faulted in, on every run); valid until the next call for the
+// same use on the same thread. Call it on the thread that starts the
+// parallel work, never inside a task (wasm workers must not grow the heap).
+float* scratch_floats(Scratch use, int64_t n);
 
 }  // namespace glint::cpu

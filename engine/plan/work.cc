@@ -42,7 +42,7 @@ double estimate_flops(const ir::Node& n, const std::vector<std::optional<Shape>>
     for (size_t i = 1; i < w->size(); ++i) per_output *= static_cast<double>((*w)[i]);
     // Winograd weights [16, M, C] (cpu/conv_winograd.h): count the direct
     // conv's C x 3 x 3 products, the work the node stands for.
-    if (n.attr_int(cpu::kWinogradAttr, 0) && w->size() == 3) per_output = 9 * static_cast<double>((*w)[2]);
+    if (cpu::is_winograd(n) && w->size() == 3) per_output = 9 * static_cast<double>((*w)[2]);
     return 2 * out0 * per_output;
   }
   // Each input element scatters into C_out/group x kernel outputs.
