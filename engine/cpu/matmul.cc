@@ -1,7 +1,9 @@
 // MatMul (numpy semantics: batched, broadcast batch dims, 1-D operands) and
 // Gemm (transA/transB, alpha, beta, optional broadcast C).
 #include <type_traits>
+#include <vector>
 
+#include "engine/cpu/gemm.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/util.h"
 
@@ -57,6 +59,35 @@ Status infer_matmul(const ir::Node& node, const std::vector<const ir::ValueInfo*
 
 namespace {
 
+// A batch of float products C_i = A_i op(B_i) with at least 4 rows each, in
+// one parallel region (gemm_packing_batched): an attention's Q K^T and P V
+// are 12 heads of ~1M multiply-adds, and a region per head spent more on
+// waking the pool than it saved (BERT at 2 threads in Chromium: these
+// MatMuls took longer than at 1). Needs A_i at a constant stride (the
+// batch dims equal or A broadcast whole) and A as stored (no transA, alpha
+// 1); false when the product does not fit that, and nothing was written.
+bool batched_float_product(const Shape& batch, const Shape& abatch, const Shape& bbatch, int64_t M, int64_t N,
+                           int64_t K, bool ta, bool tb, float alpha, const float* pa, const float* pb, float* pc) {
+  const int64_t count = shape_size(batch);
+  if (count < 2 || ta || alpha != 1.f || M < 4 || N <= 0 || K <= 0) return false;
+  std::vector<int64_t> a_off, b_off;
+  a_off.reserve(static_cast<size_t>(count));
+  b_off.reserve(static_cast<size_t>(count));
+  for_each_broadcast(batch, {abatch, bbatch}, [&](int64_t, const int64_t* off) {
+    a_off.push_back(off[0]);
+    b_off.push_back(off[1]);
+  });
+  const int64_t a_step = a_off[1] - a_off[0];
+  for (int64_t i = 0; i < count; ++i)
+    if (a_off[i] != a_off[0] + i * a_step) return false;
+  gemm_packing_batched(count, M, N, K, pa + a_off[0] * M * K, K, a_step * M * K,
+                       [&](int64_t i, int64_t q0, int64_t q1, float* dst) {
+                         pack_b_panels(tb, K, N, pb + b_off[i] * K * N, tb ? K : N, q0, q1, dst);
+                       },
+                       pc, N, M * N, nullptr, false);
+  return true;
+}
+
 // y = alpha * op(A) op(B) over numpy batches, op a swap of the last two dims
 // where ta / tb (float storage only: the GEMM reads the operands transposed
 // in place; other dtypes take neither).
@@ -84,6 +115,9 @@ Status product(const ir::Node& node, const std::vector<const Tensor*>& inputs, s
       const T* pa = a.data<T>();
       const T* pb = b.data<T>();
       T* pc = y.data<T>();
+      if constexpr (std::is_same_v<T, float>) {
+        if (batched_float_product(batch, abatch, bbatch, M, N, K, ta, tb, alpha, pa, pb, pc)) return;
+      }
       for_each_broadcast(batch, {abatch, bbatch}, [&](int64_t i, const int64_t* off) {
         const T* ma = pa + off[0] * M * K;
         const T* mb = pb + off[1] * K * N;

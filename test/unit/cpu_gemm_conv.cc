@@ -76,6 +76,71 @@ TEST_CASE("cpu gemm: SIMD tiles, transposes, alpha/beta and few-row paths", "[cp
   }
 }
 
+TEST_CASE("cpu MatMul: batched float products, broadcast batches and transposed operands", "[cpu][gemm]") {
+  // Batches of products with at least 4 rows run in one parallel region
+  // (matmul.cc: batched_float_product) when A's batches lie at one stride;
+  // the others, one product at a time. Both against a double loop per batch,
+  // and 1 vs 3 threads bit for bit.
+  struct Case { Shape a, b; bool ta, tb; float alpha; };
+  const std::vector<Case> cases = {
+      {{2, 3, 5, 7}, {2, 3, 7, 9}, false, false, 1.f},  // equal batches
+      {{4, 6, 8}, {8, 5}, false, false, 1.f},           // B one matrix for every batch
+      {{1, 6, 8}, {3, 8, 5}, false, false, 1.f},        // A one matrix for every batch
+      {{2, 1, 6, 8}, {1, 3, 8, 5}, false, false, 1.f},  // A's batches not at one stride
+      {{3, 5, 8}, {3, 9, 8}, false, true, 1.f},         // transB (FusedMatMul)
+      {{3, 8, 5}, {3, 8, 9}, true, false, 1.f},         // transA: one at a time
+      {{2, 7, 8}, {2, 8, 4}, false, false, 0.25f},      // alpha: one at a time
+      {{5, 3, 8}, {5, 8, 6}, false, false, 1.f},        // 3 rows: the few-row path
+  };
+  for (const Case& c : cases) {
+    INFO("A " << shape_str(c.a) << " B " << shape_str(c.b) << " ta=" << c.ta << " tb=" << c.tb << " alpha=" << c.alpha);
+    const Tensor a = Tensor::from_floats(c.a, random_floats(shape_size(c.a), 11));
+    const Tensor b = Tensor::from_floats(c.b, random_floats(shape_size(c.b), 12));
+    const bool fused = c.ta || c.tb || c.alpha != 1.f;
+    const ir::Node node = fused ? ms_node("FusedMatMul", 2, {{"alpha", af(c.alpha)}, {"transA", ai(c.ta)}, {"transB", ai(c.tb)}})
+                                : make_node("MatMul", 13, 2);
+    Tensor got1, got3;
+    {
+      Threads t(1);
+      got1 = run_cpu_kernel_ok(node, {&a, &b}, true)[0];
+    }
+    {
+      Threads t(3);
+      got3 = run_cpu_kernel_ok(node, {&a, &b}, true)[0];
+    }
+    const int64_t ra = c.a.size(), rb = c.b.size();
+    const int64_t M = c.a[ra - (c.ta ? 1 : 2)], K = c.a[ra - (c.ta ? 2 : 1)], N = c.b[rb - (c.tb ? 2 : 1)];
+    const Shape& y = got1.shape();
+    REQUIRE(y.size() >= 2);
+    REQUIRE(y[y.size() - 2] == M);
+    REQUIRE(y[y.size() - 1] == N);
+    // Batch index i of the output -> the batch of A and of B it reads (numpy broadcast).
+    const Shape yb(y.begin(), y.end() - 2);
+    auto batch_of = [&](const Shape& s, int64_t i) {
+      const Shape sb(s.begin(), s.end() - 2);
+      int64_t off = 0, stride = 1;
+      for (size_t d = yb.size(); d-- > 0;) {
+        const int64_t idx = i % yb[d];
+        i /= yb[d];
+        const size_t sd = d + sb.size();
+        if (sd < yb.size()) continue;  // s has no such dim
+        const int64_t ext = sb[sd - yb.size()];
+        if (ext != 1) off += idx * stride;
+        stride *= ext;
+      }
+      return off;
+    };
+    std::vector<float> want(static_cast<size_t>(got1.size()));
+    for (int64_t i = 0; i < shape_size(yb); ++i)
+      gemm_ref(c.ta, c.tb, M, N, K, c.alpha, a.data<float>() + batch_of(c.a, i) * M * K, c.ta ? M : K,
+               b.data<float>() + batch_of(c.b, i) * K * N, c.tb ? K : N, 0.f, want.data() + i * M * N, N);
+    for (size_t i = 0; i < want.size(); ++i) {
+      REQUIRE(std::fabs(got1.data<float>()[i] - want[i]) <= 1e-4f * (1.f + std::fabs(want[i])));
+      REQUIRE(got1.data<float>()[i] == got3.data<float>()[i]);
+    }
+  }
+}
+
 TEST_CASE("cpu conv: depthwise 3x3, im2col-packed and 1x1 paths against a direct loop", "[cpu][conv]") {
   struct Case { Shape xs, ws; int64_t group; std::vector<int64_t> s, p; };
   const std::vector<Case> cases = {
