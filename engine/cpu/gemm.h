@@ -59,7 +59,7 @@ void pack_b_panels(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb
 
 // Per-thread scratch buffers, one per use, so that a kernel's buffer
 // survives the GEMM it calls.
-enum class Scratch { kGemmPanels, kWinograd, kCount };
+enum class Scratch { kGemmPanels, kWinograd, kConvInput, kCount };
 // Scratch buffer `use` of at least n floats, uninitialised, reused across
 // calls (packing and transform buffers would otherwise be allocated, and
 // natively page-faulted in, on every run); valid until the next call for the

@@ -142,7 +142,7 @@ TEST_CASE("cpu MatMul: batched float products, broadcast batches and transposed 
 }
 
 TEST_CASE("cpu conv: depthwise 3x3, im2col-packed and 1x1 paths against a direct loop", "[cpu][conv]") {
-  struct Case { Shape xs, ws; int64_t group; std::vector<int64_t> s, p; };
+  struct Case { Shape xs, ws; int64_t group; std::vector<int64_t> s, p, d = {1, 1}; };
   const std::vector<Case> cases = {
       {{1, 8, 7, 7}, {8, 1, 3, 3}, 8, {1, 1}, {1, 1, 1, 1}},       // depthwise, stride 1
       {{2, 5, 13, 11}, {5, 1, 3, 3}, 5, {2, 2}, {1, 1, 1, 1}},     // depthwise, stride 2, odd sizes
@@ -153,6 +153,10 @@ TEST_CASE("cpu conv: depthwise 3x3, im2col-packed and 1x1 paths against a direct
       {{1, 24, 9, 9}, {13, 24, 1, 1}, 1, {1, 1}, {0, 0, 0, 0}},    // 1x1 direct
       {{1, 6, 8, 8}, {9, 2, 3, 3}, 3, {1, 1}, {1, 1, 1, 1}},       // grouped
       {{1, 6, 8, 8}, {12, 1, 3, 3}, 6, {1, 1}, {1, 1, 1, 1}},      // depthwise multiplier 2 (GEMM path)
+      // Padded im2col (the input is zero-padded into scratch first):
+      {{2, 8, 14, 14}, {16, 8, 5, 5}, 1, {1, 1}, {2, 2, 2, 2}},    // MNIST's 5x5 pad 2, two images
+      {{1, 4, 11, 12}, {6, 2, 3, 3}, 2, {2, 2}, {0, 2, 1, 0}},     // grouped, stride 2, asymmetric pads
+      {{1, 3, 10, 9}, {5, 3, 3, 3}, 1, {1, 2}, {2, 1, 2, 3}, {2, 2}},  // dilation 2, pads past the window
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
@@ -160,7 +164,7 @@ TEST_CASE("cpu conv: depthwise 3x3, im2col-packed and 1x1 paths against a direct
     Tensor x = F(c.xs, random_floats(shape_size(c.xs), 10 + i));
     Tensor w = F(c.ws, random_floats(shape_size(c.ws), 20 + i));
     Tensor b = F({c.ws[0]}, random_floats(c.ws[0], 30 + i));
-    Attrs attrs = {{"group", ai(c.group)}, {"strides", ais(c.s)}, {"pads", ais(c.p)}};
+    Attrs attrs = {{"group", ai(c.group)}, {"strides", ais(c.s)}, {"pads", ais(c.p)}, {"dilations", ais(c.d)}};
     Tensor y1, y3;
     {
       Threads t(1);
@@ -170,7 +174,7 @@ TEST_CASE("cpu conv: depthwise 3x3, im2col-packed and 1x1 paths against a direct
       Threads t(3);
       y3 = conv_run(x, w, &b, attrs);
     }
-    Tensor ref = reference_conv2d(x, w, &b, c.group, c.s, {1, 1}, c.p);
+    Tensor ref = reference_conv2d(x, w, &b, c.group, c.s, c.d, c.p);
     const float* want = ref.data<float>();
     REQUIRE(y1.size() == ref.size());
     for (int64_t j = 0; j < ref.size(); ++j) {
@@ -178,6 +182,50 @@ TEST_CASE("cpu conv: depthwise 3x3, im2col-packed and 1x1 paths against a direct
       REQUIRE(y1.data<float>()[j] == y3.data<float>()[j]);
     }
   }
+}
+
+TEST_CASE("cpu conv: 3-D im2col, padded and strided, against a direct loop", "[cpu][conv]") {
+  // x [1, 3, 5, 6, 7], w [4, 3, 3, 2, 3], strides (2, 1, 2), dilations (1, 2, 1),
+  // pads begin (1, 0, 2) end (0, 1, 1).
+  const Shape xs{1, 3, 5, 6, 7}, ws{4, 3, 3, 2, 3};
+  const int64_t s[3] = {2, 1, 2}, dl[3] = {1, 2, 1}, pb[3] = {1, 0, 2}, pe[3] = {0, 1, 1};
+  Tensor x = F(xs, random_floats(shape_size(xs), 41)), w = F(ws, random_floats(shape_size(ws), 42));
+  Tensor b = F({4}, random_floats(4, 43));
+  Attrs attrs = {{"strides", ais({s[0], s[1], s[2]})}, {"dilations", ais({dl[0], dl[1], dl[2]})},
+                 {"pads", ais({pb[0], pb[1], pb[2], pe[0], pe[1], pe[2]})}};
+  Tensor y1, y3;
+  {
+    Threads t(1);
+    y1 = conv_run(x, w, &b, attrs);
+  }
+  {
+    Threads t(3);
+    y3 = conv_run(x, w, &b, attrs);
+  }
+  int64_t out[3];
+  for (int i = 0; i < 3; ++i) out[i] = (xs[2 + i] + pb[i] + pe[i] - dl[i] * (ws[2 + i] - 1) - 1) / s[i] + 1;
+  REQUIRE(y1.shape() == Shape{1, 4, out[0], out[1], out[2]});
+  const float* px = x.data<float>();
+  const float* pw = w.data<float>();
+  int64_t j = 0;
+  for (int64_t m = 0; m < 4; ++m)
+    for (int64_t od = 0; od < out[0]; ++od)
+      for (int64_t oh = 0; oh < out[1]; ++oh)
+        for (int64_t ow = 0; ow < out[2]; ++ow, ++j) {
+          double acc = b.data<float>()[m];
+          for (int64_t c = 0; c < 3; ++c)
+            for (int64_t kd = 0; kd < ws[2]; ++kd)
+              for (int64_t kh = 0; kh < ws[3]; ++kh)
+                for (int64_t kw = 0; kw < ws[4]; ++kw) {
+                  const int64_t id = od * s[0] - pb[0] + kd * dl[0], ih = oh * s[1] - pb[1] + kh * dl[1],
+                                iw = ow * s[2] - pb[2] + kw * dl[2];
+                  if (id < 0 || id >= xs[2] || ih < 0 || ih >= xs[3] || iw < 0 || iw >= xs[4]) continue;
+                  acc += double(px[((c * xs[2] + id) * xs[3] + ih) * xs[4] + iw]) *
+                         pw[(((m * 3 + c) * ws[2] + kd) * ws[3] + kh) * ws[4] + kw];
+                }
+          REQUIRE(std::fabs(y1.data<float>()[j] - acc) <= 1e-4 * (1.0 + std::fabs(acc)));
+          REQUIRE(y1.data<float>()[j] == y3.data<float>()[j]);
+        }
 }
 
 TEST_CASE("cpu conv: a fused Relu / Clip is applied in the kernels' epilogue", "[cpu][conv]") {
