@@ -112,18 +112,22 @@ void im2col_panels(const float* x, int64_t C, const Window3& g, int64_t q0, int6
   }
 }
 
-// The input of one group, C channels of g.in, zero-padded by g's pads into
-// `d` (C x (in + pb + pe) per axis): the window of every output then lies
-// inside, and im2col_panels takes its unpadded path (a 5x5 pad-2 conv on a
-// 14x14 image, MNIST's, has a border in most of its runs). Returns the
-// geometry of the padded input.
-Window3 pad_input(const float* x, int64_t C, const Window3& g, float* d) {
+// g's input grown by its pads, the pads gone: the geometry im2col_panels
+// reads a zero-padded copy of the input with (pad_input), every window then
+// inside the image, so it takes its unpadded path (a 5x5 pad-2 conv on a
+// 14x14 image, MNIST's, has a border in most of its runs).
+Window3 padded_window(const Window3& g) {
   Window3 p = g;
   for (int i = 0; i < 3; ++i) {
     p.in[i] = g.in[i] + g.pb[i] + g.pe[i];
     p.pb[i] = p.pe[i] = 0;
   }
-  std::fill(d, d + C * p.in[0] * p.in[1] * p.in[2], 0.f);
+  return p;
+}
+
+// Copies C channels of g.in into the interior of `d` (C channels of p.in,
+// p = padded_window(g)); the border, zeroed once by the caller, stays zero.
+void pad_input(const float* x, int64_t C, const Window3& g, const Window3& p, float* d) {
   for (int64_t c = 0; c < C; ++c)
     for (int64_t id = 0; id < g.in[0]; ++id)
       for (int64_t ih = 0; ih < g.in[1]; ++ih) {
@@ -131,7 +135,6 @@ Window3 pad_input(const float* x, int64_t C, const Window3& g, float* d) {
         float* dst = d + ((c * p.in[0] + id + g.pb[0]) * p.in[1] + ih + g.pb[1]) * p.in[2] + g.pb[2];
         std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(g.in[2]));
       }
-  return p;
 }
 
 // Depthwise 2-D conv (group == C == M) with a 3x3 kernel, dilation 1, stride
@@ -370,17 +373,20 @@ Status conv(const ir::Node& node, const std::vector<const Tensor*>& inputs, std:
     pads_valid = pads_valid && g.pb[i] >= 0 && g.pe[i] >= 0;
   }
   const bool pad_first = !direct && pads && pads_valid;
-  float* padded = pad_first ? scratch_floats(Scratch::kConvInput, Cg * (g.in[0] + g.pb[0] + g.pe[0]) *
-                                                                     (g.in[1] + g.pb[1] + g.pe[1]) *
-                                                                     (g.in[2] + g.pb[2] + g.pe[2]))
-                            : nullptr;
+  const Window3 gx = pad_first ? padded_window(g) : g;  // what im2col reads
+  float* padded = nullptr;
+  if (pad_first) {
+    const int64_t n = Cg * gx.in[0] * gx.in[1] * gx.in[2];
+    padded = scratch_floats(Scratch::kConvInput, n);
+    std::fill(padded, padded + n, 0.f);  // the border, for every image and group
+  }
   for (int64_t n = 0; n < N; ++n)
     for (int64_t gi = 0; gi < group; ++gi) {
       const float* xg = px + (n * C + gi * Cg) * in_pix;
       float* yg = py + (n * M + gi * Mg) * out_pix;
       const float* wg_ = pw + gi * Mg * K;
       const float* bg = pbias ? pbias + gi * Mg : nullptr;
-      const Window3 gx = pad_first ? pad_input(xg, Cg, g, padded) : g;
+      if (pad_first) pad_input(xg, Cg, g, gx, padded);
       const float* xs = pad_first ? padded : xg;
       gemm_packing(Mg, out_pix, K, wg_, K, [&](int64_t q0, int64_t q1, float* dst) {
         if (direct) pack_b_panels(false, K, out_pix, xg, out_pix, q0, q1, dst);
