@@ -160,6 +160,9 @@ class Executor {
   virtual void discard(const GpuTensor& t) { (void)t; }
 
   virtual MemoryStats memory() const = 0;
+  // Passes done by copying texels instead of drawing
+  // (ProgramInfo::concat_channel_offsets), since creation.
+  virtual int64_t copy_passes() const { return 0; }
   // Starts peak_texture_bytes again from the bytes that exist now.
   virtual void reset_peak_memory() = 0;
 

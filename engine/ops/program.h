@@ -103,6 +103,13 @@ struct ProgramInfo {
   // compile for it (a compile costs tens of milliseconds of a browser's
   // first run; MobileNetV2 had 20 such passes among its 60 programs).
   int reshape_of = -1;
+  // A channel concat (rank 4, axis 1, vec4 body): pass input j holds the
+  // output's channels from concat_channel_offsets[j] on. Where the layouts
+  // line up (texture_layout.h: plane_rows_in) the runtime copies the inputs'
+  // texels instead of drawing the body, which stays the general form: on a
+  // software rasterizer a copy costs a tenth of the draw (SqueezeNet's fire
+  // concats). Empty: always drawn.
+  std::vector<int64_t> concat_channel_offsets;
   // A fused activation applied to the value before it is stored: a GLSL
   // float expression of `glint_v`, and the same as a vec4 expression of
   // `glint_v4` (set by the runtime from the node, not by kernels).

@@ -726,6 +726,70 @@ TEST_CASE("gl: cursor reads (getXCursor, getX4At) give what getX4 gives, on ever
   CHECK(kinds.count(LayoutKind::kChannelsPlanes) == (planes ? 1u : 0u));
 }
 
+// A channel concat pass with concat_channel_offsets: copied texel rows when
+// every part lines up with the planes output (plane_rows_in), drawn
+// otherwise; bit for bit the concatenation either way, read back whole and
+// through a later pass's accessor.
+TEST_CASE("gl: channel concats into planes are texel copies where the layouts line up", "[gl]") {
+  struct ConcatCase {
+    std::vector<int64_t> channels;
+    int64_t n;
+    bool copied;  // when this context has planes and float layer copies
+  };
+  const ConcatCase cases[] = {
+      {{8, 16, 12}, 2, true},   // two images; the last part ends in a padding block
+      {{8, 8}, 1, true},
+      {{12, 8}, 1, false},      // the second part starts inside a plane row
+      {{8, 4}, 1, false},       // a one-block part is not planes
+  };
+  const int64_t H = 3, W = 13;
+  const LayoutPolicy policy = executor().layout_policy();
+  const bool planes = policy.planes && policy.max_draw_buffers >= kPlanes && !policy.float_bits;
+  for (const ConcatCase& c : cases) {
+    int64_t total = 0;
+    std::vector<Tensor> parts;
+    std::vector<GpuTensorPtr> inputs;
+    std::vector<ProgramInput> pins;
+    std::vector<int64_t> offsets;
+    std::string body = "vec4 process4(int oc[4]) {\n  int c4 = oc[1] / 4;\n";
+    for (size_t j = 0; j < c.channels.size(); ++j) {
+      parts.push_back(random_tensor({c.n, c.channels[j], H, W}, 40 + static_cast<uint32_t>(j)));
+      inputs.push_back(up(parts.back()));
+      const std::string name = "P" + std::to_string(j);
+      pins.push_back({name, static_cast<int>(j)});
+      const std::string get = "get" + name + "4(oc[0], c4 - " + std::to_string(total / 4) + ", oc[2], oc[3])";
+      body += j + 1 == c.channels.size() ? "  return " + get + ";\n"
+                                         : "  if (c4 < " + std::to_string((total + c.channels[j]) / 4) + ") return " + get + ";\n";
+      offsets.push_back(total);
+      total += c.channels[j];
+    }
+    body += "}\n";
+    Tensor want(DataType::kFloat32, {c.n, total, H, W});
+    for (int64_t n = 0, at = 0; n < c.n; ++n)
+      for (const Tensor& t : parts) {
+        const int64_t image = t.size() / c.n;
+        std::memcpy(want.data<float>() + at, t.data<float>() + n * image, image * sizeof(float));
+        at += image;
+      }
+    INFO("channels " << c.channels.size() << " parts, " << total << " in all, N " << c.n);
+    ProgramInfo concat = program("concat_channels", pins, {c.n, total, H, W}, body);
+    concat.vec4_body = true;
+    concat.concat_channel_offsets = offsets;
+    const int64_t copies_before = executor().copy_passes();
+    CHECK(same_bytes(down(run_ok({concat}, inputs)[0]), want));
+    CHECK(executor().copy_passes() - copies_before == (c.copied && planes ? 1 : 0));
+    // Read by a later pass as its input, through getX4.
+    ProgramInfo first = concat;
+    first.node_output = -1;
+    ProgramInfo plus = program("plus_one", {{"X", -1}}, {c.n, total, H, W},
+                               "vec4 process4(int oc[4]) { return getX4(oc[0], oc[1] / 4, oc[2], oc[3]) + 1.0; }");
+    plus.vec4_body = true;
+    Tensor want_plus = want;
+    for (int64_t i = 0; i < want_plus.size(); ++i) want_plus.data<float>()[i] += 1.f;
+    CHECK(same_bytes(down(run_ok({first, plus}, inputs)[0]), want_plus));
+  }
+}
+
 TEST_CASE("gl: without float render targets, textures hold float bits and give the same results", "[gl]") {
   // An executor made while float_render=0 is imposed (as on a phone without
   // EXT_color_buffer_float) keeps every value in R32UI / RGBA32UI texels.

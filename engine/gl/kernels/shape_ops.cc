@@ -133,6 +133,7 @@ ProgramInfo concat_pass(const TensorDesc& out, size_t axis, const std::vector<Co
       else b += "  if (c4 < " + block(j + 1) + ") return " + get + ";\n";
     }
     p.body = b + "}\n";
+    for (const ConcatPart& part : parts) p.concat_channel_offsets.push_back(part.offset);
     return p;
   }
   std::string s = "float process(int oc[OUT_RANK]) {\n  int a = oc[" + std::to_string(axis) + "];\n";

@@ -134,6 +134,23 @@ std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const Layo
   return std::nullopt;
 }
 
+std::optional<std::vector<RowCopy>> plane_rows_in(const TextureLayout& src, const TextureLayout& dst,
+                                                  int64_t channel_offset) {
+  constexpr int64_t kRowChannels = 4 * kPlaneBlocks;
+  if (!src.planar() || !dst.planar() || src.bits || dst.bits) return std::nullopt;
+  if (src.dims[0] != dst.dims[0] || src.dims[2] != dst.dims[2] || src.dims[3] != dst.dims[3]) return std::nullopt;
+  if (src.width != dst.width || src.layers != dst.layers) return std::nullopt;
+  if (channel_offset < 0 || channel_offset % kRowChannels != 0 || channel_offset + src.dims[1] > dst.dims[1])
+    return std::nullopt;
+  const int64_t H = src.dims[2], src_rows = src.plane_rows() * H;
+  std::vector<RowCopy> copies;
+  for (int64_t n = 0; n < src.dims[0]; ++n) {
+    const int64_t dst_row = (n * dst.plane_rows() + channel_offset / kRowChannels) * H;
+    copies.push_back({static_cast<int>(n * src_rows), static_cast<int>(dst_row), static_cast<int>(src_rows)});
+  }
+  return copies;
+}
+
 namespace {
 // Index of the first float of texel (n, c4, h, w) in a texel array.
 int64_t texel_offset(const TextureLayout& l, int64_t n, int64_t c4, int64_t h, int64_t w) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/core/status.h"
 #include "engine/ops/program.h"
@@ -156,6 +157,24 @@ std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const Layo
 // other dtypes are unsupported (named in the message). This must stay a pure
 // function of (desc, limits) while Executor::prepare only receives descs.
 Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutPolicy& limits);
+
+// Where the texels of `src` lie in `dst` when src's channels are dst's
+// channels [channel_offset, channel_offset + C): both kChannelsPlanes of one
+// batch, height and width, float storage, and channel_offset a whole plane
+// row (a multiple of 4 * kPlaneBlocks channels), so that src's plane rows are
+// a run of dst's rows in every layer alike. One rectangle of whole texture
+// rows per image; nullopt when the layouts do not line up so. A channel
+// concat is then texel copies instead of a draw (GlExecutor::copy_rows).
+// src's padding (channels past C in its last plane row, pixels past W) lands
+// on dst's rows of the same channels and pixels: a later part's rows, which
+// its own copy writes after, or dst's padding.
+struct RowCopy {
+  int src_row = 0;
+  int dst_row = 0;
+  int rows = 0;
+};
+std::optional<std::vector<RowCopy>> plane_rows_in(const TextureLayout& src, const TextureLayout& dst,
+                                                  int64_t channel_offset);
 
 // Host-side conversion between a tensor's row-major floats and the texels of
 // a channel-packed layout (texels() * 4 floats; padding channels are zero).
