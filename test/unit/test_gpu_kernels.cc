@@ -11,6 +11,7 @@
 #include <memory>
 #include <random>
 #include <sstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -493,8 +494,33 @@ TEST_CASE("gpu matmul and gemm match cpu", "[gpu]") {
       {"Gemm", {{"transA", ai(1)}, {"transB", ai(1)}}, {Rand({9, 2}), Rand({7, 9}), Rand({})}, 9, 1e-5},
       {"Gemm", {{"beta", af(0.f)}}, {Rand({2, 4}), Rand({4, 3}), Rand({2, 3})}, 13, 1e-5},
       {"Gemm", {{"transB", ai(1)}}, {Rand({1, 32}), Rand({10, 32}), Rand({10})}, 7, 1e-5},
+      // Enough rows and columns for the tiled product (4 rows x 8 columns a
+      // fragment): rows, columns and depth that fill no tile evenly, batches
+      // folded into rows, B transposed, Gemm's alpha, beta and C.
+      {"MatMul", {}, {Rand({18, 10}), Rand({10, 13})}, 13, 1e-5},
+      {"MatMul", {}, {Rand({2, 17, 12}), Rand({12, 16})}, 13, 1e-5},
+      {"Gemm", {{"alpha", af(0.5f)}, {"beta", af(2.f)}}, {Rand({16, 5}), Rand({5, 9}), Rand({9})}, 13, 1e-5},
+      {"Gemm", {{"transA", ai(1)}, {"transB", ai(1)}}, {Rand({33, 20}), Rand({40, 33}), Rand({20, 1})}, 13, 1e-5},
   };
   run_all(cases);
+}
+
+TEST_CASE("gpu matmul: enough rows and columns make a tiled product", "[gpu]") {
+  // What decides the draw: the tile pass for 17 x 16 outputs (batches folded),
+  // the one-output-per-fragment product for a single row.
+  auto names = [](const Case& c) {
+    auto p = prepare(c, 1);
+    REQUIRE(p);
+    const auto choice = glint::plan::choose_candidate(glint::find_gpu_kernels(p->node), p->ctx);
+    REQUIRE(choice.winner);
+    auto passes = glint::plan::build_passes(*choice.winner, p->ctx);
+    REQUIRE(passes.ok());
+    std::set<std::string> out;
+    for (const auto& ps : passes.value()) out.insert(ps.name);
+    return out;
+  };
+  CHECK(names({"MatMul", {}, {Rand({2, 17, 12}), Rand({12, 16})}, 13, 1e-5}).count("matmul_tile"));
+  CHECK(names({"MatMul", {}, {Rand({1, 12}), Rand({12, 16})}, 13, 1e-5}).count("matmul_packed"));
 }
 
 TEST_CASE("gpu softmax matches cpu", "[gpu]") {
@@ -553,6 +579,7 @@ TEST_CASE("gpu com.microsoft gelus, bias adds and skip norms match cpu", "[gpu]"
       {"FusedMatMul", {{"transA", ai(1)}}, {Rand({3, 8, 5}), Rand({8, 6})}, 1, 1e-5},
       {"FusedMatMul", {{"transA", ai(1)}, {"transB", ai(1)}, {"alpha", af(2.f)}}, {Rand({8, 5}), Rand({6, 8})}, 1, 1e-5},
       {"FusedMatMul", {{"transB", ai(1)}}, {Rand({2, 7, 16}), Rand({12, 16})}, 1, 1e-5},
+      {"FusedMatMul", {{"transB", ai(1)}, {"alpha", af(0.5f)}}, {Rand({3, 7, 9}), Rand({21, 9})}, 1, 1e-5},  // tiled
   };
   for (auto& c : cases) c.domain = "com.microsoft";
   run_all(cases);
