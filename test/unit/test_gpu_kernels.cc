@@ -501,13 +501,18 @@ TEST_CASE("gpu matmul and gemm match cpu", "[gpu]") {
       {"MatMul", {}, {Rand({2, 17, 12}), Rand({12, 16})}, 13, 1e-5},
       {"Gemm", {{"alpha", af(0.5f)}, {"beta", af(2.f)}}, {Rand({16, 5}), Rand({5, 9}), Rand({9})}, 13, 1e-5},
       {"Gemm", {{"transA", ai(1)}, {"transB", ai(1)}}, {Rand({33, 20}), Rand({40, 33}), Rand({20, 1})}, 13, 1e-5},
+      // Batches of tiled products (attention's heads): rank 3 and 4, B read
+      // per batch.
+      {"MatMul", {}, {Rand({3, 20, 6}), Rand({3, 6, 10})}, 13, 1e-5},
+      {"MatMul", {}, {Rand({2, 3, 17, 12}), Rand({2, 3, 12, 9})}, 13, 1e-5},
   };
   run_all(cases);
 }
 
 TEST_CASE("gpu matmul: enough rows and columns make a tiled product", "[gpu]") {
-  // What decides the draw: the tile pass for 17 x 16 outputs (batches folded),
-  // the one-output-per-fragment product for a single row.
+  // What decides the draw: the tile pass for 17 x 16 outputs (batches folded
+  // into rows, or batches of B), the one-output-per-fragment products for a
+  // single row or broadcast batches.
   auto names = [](const Case& c) {
     auto p = prepare(c, 1);
     REQUIRE(p);
@@ -521,6 +526,8 @@ TEST_CASE("gpu matmul: enough rows and columns make a tiled product", "[gpu]") {
   };
   CHECK(names({"MatMul", {}, {Rand({2, 17, 12}), Rand({12, 16})}, 13, 1e-5}).count("matmul_tile"));
   CHECK(names({"MatMul", {}, {Rand({1, 12}), Rand({12, 16})}, 13, 1e-5}).count("matmul_packed"));
+  CHECK(names({"MatMul", {}, {Rand({2, 3, 17, 12}), Rand({2, 3, 12, 9})}, 13, 1e-5}).count("matmul_tile"));
+  CHECK(names({"MatMul", {}, {Rand({2, 1, 17, 12}), Rand({2, 3, 12, 9})}, 13, 1e-5}).count("matmul"));  // broadcast
 }
 
 TEST_CASE("gpu softmax matches cpu", "[gpu]") {
@@ -580,6 +587,7 @@ TEST_CASE("gpu com.microsoft gelus, bias adds and skip norms match cpu", "[gpu]"
       {"FusedMatMul", {{"transA", ai(1)}, {"transB", ai(1)}, {"alpha", af(2.f)}}, {Rand({8, 5}), Rand({6, 8})}, 1, 1e-5},
       {"FusedMatMul", {{"transB", ai(1)}}, {Rand({2, 7, 16}), Rand({12, 16})}, 1, 1e-5},
       {"FusedMatMul", {{"transB", ai(1)}, {"alpha", af(0.5f)}}, {Rand({3, 7, 9}), Rand({21, 9})}, 1, 1e-5},  // tiled
+      {"FusedMatMul", {{"transB", ai(1)}, {"alpha", af(0.125f)}}, {Rand({2, 4, 18, 8}), Rand({2, 4, 16, 8})}, 1, 1e-5},  // tiled, batched
   };
   for (auto& c : cases) c.domain = "com.microsoft";
   run_all(cases);

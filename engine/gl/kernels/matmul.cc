@@ -88,50 +88,56 @@ constexpr int64_t kTileMinColumns = 8;
 // 128 x 384 x 1536 products took 1.7 ms per million multiply-adds, a 1x1
 // conv tile 0.55). A last pass reads P back in the output's order and
 // applies `finish`.
-std::vector<ProgramInfo> tiled_product(const KernelContext& ctx, int64_t rows, int64_t n, int64_t K,
-                                       const std::string& a_at, const std::string& b_at, const std::string& row,
-                                       const std::string& col, const std::string& finish,
-                                       std::vector<ProgramInput> extra_inputs) {
+//
+// `batch` products at once (attention's per-head Q K^T and P V): batch is X's
+// and P's image index and W's height, so each fragment reads its own
+// product's B. a_at(b, r, k) / b_at(b, n, k) read the inputs (GLSL of ints
+// b, r, n, k); `batch_of`, `row` and `col` are an output element's batch
+// index (flat), row and column as expressions of oc.
+std::vector<ProgramInfo> tiled_product(const KernelContext& ctx, int64_t batch, int64_t rows, int64_t n, int64_t K,
+                                       const std::string& a_at, const std::string& b_at,
+                                       const std::string& batch_of, const std::string& row, const std::string& col,
+                                       const std::string& finish, std::vector<ProgramInput> extra_inputs) {
   const DataType dt = ctx.outputs[0].dtype;
   const std::string K4 = glsl_int((K + 3) / 4);
   ProgramInfo pack_a;
   pack_a.name = "matmul_tile_pack_a";
   pack_a.inputs = {{"A", 0}};
-  pack_a.output = {dt, Shape{1, K, 1, rows}};
+  pack_a.output = {dt, Shape{batch, K, 1, rows}};
   pack_a.node_output = -1;
   pack_a.vec4_body = true;
-  pack_a.body = "float a_at(int r, int k) { return " + a_at + "; }\n"
-                "vec4 process4(int oc[4]) {\n  int r = oc[3], k = oc[1];\n"
-                "  return vec4(a_at(r, k), k + 1 < " + glsl_int(K) + " ? a_at(r, k + 1) : 0.0,\n"
-                "              k + 2 < " + glsl_int(K) + " ? a_at(r, k + 2) : 0.0, k + 3 < " + glsl_int(K) +
-                " ? a_at(r, k + 3) : 0.0);\n}\n";
+  pack_a.body = "float a_at(int b, int r, int k) { return " + a_at + "; }\n"
+                "vec4 process4(int oc[4]) {\n  int b = oc[0], r = oc[3], k = oc[1];\n"
+                "  return vec4(a_at(b, r, k), k + 1 < " + glsl_int(K) + " ? a_at(b, r, k + 1) : 0.0,\n"
+                "              k + 2 < " + glsl_int(K) + " ? a_at(b, r, k + 2) : 0.0, k + 3 < " + glsl_int(K) +
+                " ? a_at(b, r, k + 3) : 0.0);\n}\n";
   ProgramInfo pack_b;
   pack_b.name = "matmul_tile_pack_b";
   pack_b.inputs = {{"B", 1}};
-  pack_b.output = {dt, Shape{n, K, 1, 1}};
+  pack_b.output = {dt, Shape{n, K, batch, 1}};
   pack_b.node_output = -1;
-  pack_b.body = "float process(int oc[OUT_RANK]) { int n = oc[0], k = oc[1]; return " + b_at + "; }\n";
+  pack_b.body = "float process(int oc[OUT_RANK]) { int n = oc[0], k = oc[1], b = oc[2]; return " + b_at + "; }\n";
   ProgramInfo product;
   product.name = "matmul_tile";
   product.inputs = {{"X", -1}, {"W", -2}};
-  product.output = {dt, Shape{1, n, 1, rows}};
+  product.output = {dt, Shape{batch, n, 1, rows}};
   product.node_output = -1;
   product.vec4_body = true;
   product.tile_body = true;
   std::string body =
-      "vec4 process4(int oc[4]) {\n  int n = oc[1], r = oc[3];\n  vec4 acc = vec4(0.0);\n"
-      "  for (int k4 = 0; k4 < " + K4 + "; ++k4) {\n    vec4 x = getX4(0, k4, 0, r);\n"
-      "    acc += vec4(dot(getW4(n, k4, 0, 0), x), dot(getW4(n + 1, k4, 0, 0), x),\n"
-      "                dot(getW4(n + 2, k4, 0, 0), x), dot(getW4(n + 3, k4, 0, 0), x));\n  }\n  return acc;\n}\n";
+      "vec4 process4(int oc[4]) {\n  int b = oc[0], n = oc[1], r = oc[3];\n  vec4 acc = vec4(0.0);\n"
+      "  for (int k4 = 0; k4 < " + K4 + "; ++k4) {\n    vec4 x = getX4(b, k4, 0, r);\n"
+      "    acc += vec4(dot(getW4(n, k4, b, 0), x), dot(getW4(n + 1, k4, b, 0), x),\n"
+      "                dot(getW4(n + 2, k4, b, 0), x), dot(getW4(n + 3, k4, b, 0), x));\n  }\n  return acc;\n}\n";
   // The tile: rows r .. r + 3 (pixels p), columns n .. n + 7 (blocks g).
   body += "void processTile(int oc[4]";
   for (int q = 0; q < kPlanes; ++q) body += ", out vec4 q" + std::to_string(q);
-  body += ") {\n  int n = oc[1], r = oc[3];\n";
+  body += ") {\n  int b = oc[0], n = oc[1], r = oc[3];\n";
   for (int q = 0; q < kPlanes; ++q) body += "  vec4 a" + std::to_string(q) + " = vec4(0.0);\n";
-  body += "  for (int k4 = 0; k4 < " + K4 + "; ++k4) {\n    vec4 xc = getXCursor(0, k4, 0, r);\n";
+  body += "  for (int k4 = 0; k4 < " + K4 + "; ++k4) {\n    vec4 xc = getXCursor(b, k4, 0, r);\n";
   for (int p = 0; p < kPlanePixels; ++p)
     body += "    vec4 x" + std::to_string(p) + " = getX4At(xc, 0, 0, " + std::to_string(p) + ");\n";
-  body += "    vec4 wc = getWCursor(n, k4, 0, 0);\n";
+  body += "    vec4 wc = getWCursor(n, k4, b, 0);\n";
   for (int g = 0; g < kPlaneBlocks; ++g) {
     body += "    mat4 w" + std::to_string(g) + " = mat4(";
     for (int j = 0; j < 4; ++j) body += std::string(j ? ", " : "") + "getW4At(wc, " + std::to_string(4 * g + j) + ", 0, 0)";
@@ -149,8 +155,8 @@ std::vector<ProgramInfo> tiled_product(const KernelContext& ctx, int64_t rows, i
   out.inputs = {{"P", -3}};
   for (auto& in : extra_inputs) out.inputs.push_back(in);
   out.output = ctx.outputs[0];
-  out.body = "float process(int oc[OUT_RANK]) {\n  int r = " + row + ", n = " + col +
-             ";\n  float acc = getP(0, n, 0, r);\n  return " + finish + ";\n}\n";
+  out.body = "float process(int oc[OUT_RANK]) {\n  int b = " + batch_of + ", r = " + row + ", n = " + col +
+             ";\n  float acc = getP(b, n, 0, r);\n  return " + finish + ";\n}\n";
   return {pack_a, pack_b, product, out};
 }
 
@@ -217,9 +223,33 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
     if (packable(ctx, rows, N, K)) {
       std::string row = "0";
       for (int64_t d = 0; d + 1 < ro; ++d) row = d == 0 ? "oc[0]" : "(" + row + ") * " + glsl_int(y[d]) + " + oc[" + std::to_string(d) + "]";
-      const auto product = rows >= kTileMinRows && N >= kTileMinColumns ? tiled_product : packed_product;
-      return product(ctx, rows, N, K, "getAFlat(r * " + glsl_int(K) + " + k)", tb ? "getB(n, k)" : "getB(k, n)",
-                     row, "oc[" + std::to_string(ro - 1) + "]", finish, {});
+      const std::string a_flat = "getAFlat(r * " + glsl_int(K) + " + k)", b_get = tb ? "getB(n, k)" : "getB(k, n)";
+      const std::string col = "oc[" + std::to_string(ro - 1) + "]";
+      if (rows >= kTileMinRows && N >= kTileMinColumns)
+        return tiled_product(ctx, 1, rows, N, K, a_flat, b_get, "0", row, col, finish, {});
+      return packed_product(ctx, rows, N, K, a_flat, b_get, row, col, finish, {});
+    }
+  }
+  if (ra >= 3 && ra == rb && !ta && y.size() == a.size()) {
+    // Products batch by batch (no broadcasting): as many tiled products
+    // side by side when each is big enough.
+    const int64_t M = a[ra - 2], N = tb ? b[rb - 2] : b[rb - 1];
+    int64_t batch = 1;
+    bool same = true;
+    for (int64_t d = 0; d < ra - 2; ++d) {
+      same = same && a[d] == b[d] && a[d] == y[d];
+      batch *= y[d];
+    }
+    const int64_t max = ctx.max_texture_size > 0 ? ctx.max_texture_size : 2048;
+    if (same && M >= kTileMinRows && N >= kTileMinColumns && packable(ctx, M, N, K) && batch * N <= max &&
+        (K + 3) / 4 * batch <= max) {
+      std::string batch_of = "oc[0]";
+      for (int64_t d = 1; d + 2 < ra; ++d) batch_of = "(" + batch_of + ") * " + glsl_int(y[d]) + " + oc[" + std::to_string(d) + "]";
+      const std::string a_flat = "getAFlat((b * " + glsl_int(M) + " + r) * " + glsl_int(K) + " + k)";
+      const std::string b_flat = tb ? "getBFlat((b * " + glsl_int(N) + " + n) * " + glsl_int(K) + " + k)"
+                                    : "getBFlat((b * " + glsl_int(K) + " + k) * " + glsl_int(N) + " + n)";
+      return tiled_product(ctx, batch, M, N, K, a_flat, b_flat, batch_of, "oc[" + std::to_string(ro - 2) + "]",
+                           "oc[" + std::to_string(ro - 1) + "]", finish, {});
     }
   }
   ProgramInfo p;
@@ -255,9 +285,10 @@ Result<std::vector<ProgramInfo>> gemm_build(const KernelContext& ctx) {
   if (packable(ctx, rows, N, K)) {
     std::vector<ProgramInput> extra;
     if (has_c) extra.push_back({"C", 2});
-    const auto product = rows >= kTileMinRows && N >= kTileMinColumns ? tiled_product : packed_product;
-    return product(ctx, rows, N, K, ta ? "getA(k, r)" : "getA(r, k)", tb ? "getB(n, k)" : "getB(k, n)", "oc[0]",
-                   "oc[1]", r, extra);
+    const std::string a_get = ta ? "getA(k, r)" : "getA(r, k)", b_get = tb ? "getB(n, k)" : "getB(k, n)";
+    if (rows >= kTileMinRows && N >= kTileMinColumns)
+      return tiled_product(ctx, 1, rows, N, K, a_get, b_get, "0", "oc[0]", "oc[1]", r, extra);
+    return packed_product(ctx, rows, N, K, a_get, b_get, "oc[0]", "oc[1]", r, extra);
   }
   ProgramInfo p;
   p.name = "gemm";
