@@ -20,6 +20,8 @@
 #include "engine/gl/program_cache.h"
 #include "engine/gl/program_uniforms.h"
 #include "engine/gl/readback.h"
+#include "engine/gl/texel_copies.h"
+#include "engine/gl/texel_upload.h"
 #include "engine/gl/texture_pool.h"
 #include "engine/gl/views.h"
 
@@ -46,13 +48,6 @@ inline Status debug_check(const char*) { return Status::Ok(); }
 #endif
 
 
-
-// How a layout's texels travel in uploads and reads: floats as GL_FLOAT;
-// float bits (TextureLayout::bits) as GL_UNSIGNED_INT of the same bytes, so
-// the host buffers stay float either way.
-GLenum pixel_type(const TextureLayout& l) { return l.bits ? GL_UNSIGNED_INT : GL_FLOAT; }
-GLenum rgba_format(const TextureLayout& l) { return l.bits ? GL_RGBA_INTEGER : GL_RGBA; }
-GLenum red_format(const TextureLayout& l) { return l.bits ? GL_RED_INTEGER : GL_RED; }
 
 class GlTensor : public GpuTensor {
  public:
@@ -108,7 +103,7 @@ class GlExecutor final : public Executor {
     glPixelStorei(GL_PACK_ALIGNMENT, 4);
     GLenum err = glGetError();
     if (err != GL_NO_ERROR) return gl_error("executor setup: GL error " + hex(err));
-    float_layer_copies_ = probe_float_layer_copy();
+    copier_ = std::make_unique<TexelCopier>(caps().float_render, fbo_.id());
     return Status::Ok();
   }
 
@@ -155,42 +150,8 @@ class GlExecutor final : public Executor {
     }
     GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(layout)));
     auto gt = std::make_shared<GlTensor>(std::move(desc), layout, std::move(texture), this);
-    if (layout.half_packed()) {
-      std::vector<uint32_t> texels(static_cast<size_t>(layout.texels() * 4));
-      pack_half8(layout, data, texels.data());
-      glBindTexture(GL_TEXTURE_2D, gt->texture());
-      glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, rgba_format(layout), pixel_type(layout),
-                      texels.data());
-      GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
-    } else if (layout.channel_packed()) {
-      staging_.resize(static_cast<size_t>(layout.texels() * 4));
-      pack_channels(layout, data, staging_.data());
-      if (layout.layers > 1) {
-        glBindTexture(GL_TEXTURE_2D_ARRAY, gt->texture());
-        glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, 0, layout.width, layout.height, layout.layers,
-                        rgba_format(layout), pixel_type(layout), staging_.data());
-      } else {
-        glBindTexture(GL_TEXTURE_2D, gt->texture());
-        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, layout.height, rgba_format(layout), pixel_type(layout),
-                        staging_.data());
-      }
-      GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
-    } else if (layout.elements > 0) {
-      // Whole rows in one call, then the partial last row: no padded copy.
-      // Padding texels keep whatever they held; no accessor reads them.
-      glBindTexture(GL_TEXTURE_2D, gt->texture());
-      const int64_t w = layout.width;
-      const int full_rows = static_cast<int>(layout.elements / w);
-      const int rest = static_cast<int>(layout.elements % w);
-      if (full_rows > 0) {
-        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, layout.width, full_rows, red_format(layout), pixel_type(layout), data);
-      }
-      if (rest > 0) {
-        glTexSubImage2D(GL_TEXTURE_2D, 0, 0, full_rows, rest, 1, red_format(layout), pixel_type(layout),
-                        data + full_rows * w);
-      }
-      GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
-    }
+    write_texels(gt->texture(), layout, data, &staging_);
+    GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
     return GpuTensorPtr(gt);
   }
 
@@ -333,9 +294,11 @@ class GlExecutor final : public Executor {
         cin.push_back({pi.name, *d, l});
       }
       GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
-      std::vector<const TextureLayout*> in_layouts;
-      for (const ComposerInput& c : cin) in_layouts.push_back(&c.layout);
-      if (concat_copies(pass, in_layouts, out_layout)) continue;  // no program to draw it with
+      if (!pass.concat_channel_offsets.empty()) {
+        std::vector<const TextureLayout*> in_layouts;
+        for (const ComposerInput& c : cin) in_layouts.push_back(&c.layout);
+        if (copier_->concat(pass, in_layouts, out_layout)) continue;  // no program to draw it with
+      }
       GLINT_RETURN_IF_ERROR(check_units(pass, k));
       GLINT_ASSIGN_OR_RETURN(sources[k], compose_fragment_shader(pass, cin, out_layout));
       // GLINT_DUMP_SHADERS=1: every program's source on stderr (debugging).
@@ -392,18 +355,23 @@ class GlExecutor final : public Executor {
                                 " but the node has " + std::to_string(node_output_count));
       }
       GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
-      in_layouts_.clear();
-      for (const GlTensor* in : bound) in_layouts_.push_back(&in->layout());
-      if (auto copies = concat_copies(pass, in_layouts_, out_layout)) {
-        GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
-        auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), this);
-        copy_rows(bound, *copies, *out);
-        GLINT_RETURN_IF_ERROR(debug_check(where(pass, k).c_str()));
-        ++copy_passes_;
-        if (pass.node_output >= 0) outputs[pass.node_output] = out;
-        if (cache && cache->constant[k]) cache->outputs[k] = out;
-        pass_out[k] = std::move(out);
-        continue;
+      if (!pass.concat_channel_offsets.empty()) {
+        std::vector<const TextureLayout*> in_layouts;
+        std::vector<GLuint> in_textures;
+        for (const GlTensor* in : bound) {
+          in_layouts.push_back(&in->layout());
+          in_textures.push_back(in->texture());
+        }
+        if (auto copies = copier_->concat(pass, in_layouts, out_layout)) {
+          GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
+          auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), this);
+          copier_->copy(in_textures, *copies, out->texture(), out_layout);
+          GLINT_RETURN_IF_ERROR(debug_check(where(pass, k).c_str()));
+          if (pass.node_output >= 0) outputs[pass.node_output] = out;
+          if (cache && cache->constant[k]) cache->outputs[k] = out;
+          pass_out[k] = std::move(out);
+          continue;
+        }
       }
       const CompiledProgram* program = nullptr;
       PassCache::Program* cached = cache ? &cache->programs[k] : nullptr;
@@ -462,7 +430,7 @@ class GlExecutor final : public Executor {
     return outputs;
   }
 
-  int64_t copy_passes() const override { return copy_passes_; }
+  int64_t copy_passes() const override { return copier_->passes(); }
 
   void set_memory_budget(int64_t bytes) override { pool_->set_budget(bytes); }
   int64_t memory_budget() const override { return pool_->budget(); }
@@ -500,76 +468,6 @@ class GlExecutor final : public Executor {
   // one). Attachments a smaller target does not use are detached, so that no
   // stale attachment clips the draw or forms a feedback loop with a texture
   // being sampled.
-  // The texel copies that fill a concat pass's output (copies[j]: input
-  // j's rows, in every layer), or nullopt when it must be drawn: no
-  // ProgramInfo::concat_channel_offsets, a layout that does not line up
-  // (plane_rows_in), or a context that cannot copy float layers.
-  std::optional<std::vector<std::vector<RowCopy>>> concat_copies(const ProgramInfo& pass,
-                                                                 const std::vector<const TextureLayout*>& in,
-                                                                 const TextureLayout& out) const {
-    if (!float_layer_copies_ || pass.concat_channel_offsets.empty() ||
-        pass.concat_channel_offsets.size() != in.size() || !out.planar())
-      return std::nullopt;
-    std::vector<std::vector<RowCopy>> copies;
-    for (size_t j = 0; j < in.size(); ++j) {
-      auto rows = plane_rows_in(*in[j], out, pass.concat_channel_offsets[j]);
-      if (!rows) return std::nullopt;
-      copies.push_back(std::move(*rows));
-    }
-    return copies;
-  }
-
-  // Copies each source's rows into `out`, layer by layer, through the
-  // read framebuffer (the draw framebuffer stays attached as it was).
-  void copy_rows(const std::vector<const GlTensor*>& sources, const std::vector<std::vector<RowCopy>>& copies,
-                 const GlTensor& out) {
-    const TextureLayout& l = out.layout();
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, copy_fbo_.id());
-    glBindTexture(GL_TEXTURE_2D_ARRAY, out.texture());
-    for (size_t j = 0; j < sources.size(); ++j) {
-      for (int layer = 0; layer < l.layers; ++layer) {
-        glFramebufferTextureLayer(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, sources[j]->texture(), 0, layer);
-        for (const RowCopy& c : copies[j])
-          glCopyTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, c.dst_row, layer, 0, c.src_row, l.width, c.rows);
-      }
-    }
-    glFramebufferTextureLayer(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, 0, 0, 0);
-    glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, fbo_.id());
-  }
-
-  // Whether glCopyTexSubImage3D copies float32 texels from a layer of one
-  // 2-D array texture into another here (GLES 3.0 leaves float read
-  // buffers to extensions): one texel copied and read back at setup.
-  bool probe_float_layer_copy() {
-    if (!caps().float_render) return false;
-    copy_fbo_ = Framebuffer::create();
-    Texture from = Texture::create(), to = Texture::create();
-    for (GLuint id : {from.id(), to.id()}) {
-      glBindTexture(GL_TEXTURE_2D_ARRAY, id);
-      glTexStorage3D(GL_TEXTURE_2D_ARRAY, 1, GL_RGBA32F, 1, 2, 2);
-    }
-    const float value[4] = {1.5f, -2.f, 3.25f, 7.f};
-    glBindTexture(GL_TEXTURE_2D_ARRAY, from.id());
-    glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 1, 1, 1, 1, 1, GL_RGBA, GL_FLOAT, value);
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, copy_fbo_.id());
-    glFramebufferTextureLayer(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, from.id(), 0, 1);
-    glBindTexture(GL_TEXTURE_2D_ARRAY, to.id());
-    glCopyTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, 0, 0, 1, 1, 1);  // (0, 1) of layer 1 -> (0, 0) of layer 0
-    glFramebufferTextureLayer(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, to.id(), 0, 0);
-    float got[4] = {0.f, 0.f, 0.f, 0.f};
-    glReadPixels(0, 0, 1, 1, GL_RGBA, GL_FLOAT, got);
-    glFramebufferTextureLayer(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, 0, 0, 0);
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, fbo_.id());
-    glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
-    bool ok = true;
-    for (int i = 0; i < 8; ++i) {  // bounded: a lost context may keep reporting
-      if (glGetError() == GL_NO_ERROR) break;
-      ok = false;
-    }
-    return ok && std::memcmp(got, value, sizeof value) == 0;
-  }
-
   void attach_output(const GlTensor& t, int layers) {
     if (layers > 1) {
       for (int p = 0; p < layers; ++p) {
@@ -657,12 +555,7 @@ class GlExecutor final : public Executor {
   int viewport_w_ = -1;
   int viewport_h_ = -1;
   int attached_layers_ = 1;  // color attachments (and draw buffers) in use
-  // Concat passes done as texel copies (concat_copies): the read framebuffer
-  // they copy through, whether this context can, and how many so far.
-  Framebuffer copy_fbo_;
-  bool float_layer_copies_ = false;
-  int64_t copy_passes_ = 0;
-  std::vector<const TextureLayout*> in_layouts_;  // run()'s scratch
+  std::unique_ptr<TexelCopier> copier_;  // concat passes done as copies
 };
 
 }  // namespace

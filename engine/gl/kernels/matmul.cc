@@ -38,10 +38,21 @@ std::string dot_loop(int64_t K, const std::function<std::string(const std::strin
 // reads B down its columns, a texel per product: on SwiftShader and llvmpipe
 // a [714,120]x[120,6625] product (OCR recognition's classifier) took 80x
 // longer than at N = 512, against 13x the work.
-bool packable(const KernelContext& ctx, int64_t rows, int64_t n, int64_t k) {
+// `batch` products side by side (tiled_product) stack their B layouts and
+// their sums `batch` high.
+bool packable(const KernelContext& ctx, int64_t rows, int64_t n, int64_t k, int64_t batch = 1) {
   static const bool enabled = optimization_flags().packed_matmul;
   const int64_t max = ctx.max_texture_size > 0 ? ctx.max_texture_size : 2048;
-  return enabled && rows <= max && n <= max && (k + 3) / 4 <= max;
+  return enabled && rows <= max && n * batch <= max && (k + 3) / 4 * batch <= max;
+}
+
+// The flat index over dims [from, to) of `shape`, as GLSL of oc (row-major).
+std::string flat_index(const Shape& shape, int64_t from, int64_t to) {
+  std::string index = "0";
+  for (int64_t d = from; d < to; ++d)
+    index = d == from ? "oc[" + std::to_string(d) + "]"
+                      : "(" + index + ") * " + glsl_int(shape[d]) + " + oc[" + std::to_string(d) + "]";
+  return index;
 }
 
 // The passes of a product out[r, n] = sum_k A(r, k) * B(k, n) over packed
@@ -160,6 +171,17 @@ std::vector<ProgramInfo> tiled_product(const KernelContext& ctx, int64_t batch, 
   return {pack_a, pack_b, product, out};
 }
 
+// One product against one matrix B: tiled when there are enough rows and
+// columns to fill tiles, else one output a fragment.
+std::vector<ProgramInfo> single_product(const KernelContext& ctx, int64_t rows, int64_t n, int64_t K,
+                                        const std::string& a_at, const std::string& b_at, const std::string& row,
+                                        const std::string& col, const std::string& finish,
+                                        std::vector<ProgramInput> extra_inputs) {
+  if (rows >= kTileMinRows && n >= kTileMinColumns)
+    return tiled_product(ctx, 1, rows, n, K, a_at, b_at, "0", row, col, finish, std::move(extra_inputs));
+  return packed_product(ctx, rows, n, K, a_at, b_at, row, col, finish, std::move(extra_inputs));
+}
+
 }  // namespace
 
 // MatMul, and com.microsoft FusedMatMul: alpha * op(A) * op(B), op a swap
@@ -220,15 +242,9 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
   if (rb == 2 && ra >= 2 && !ta) {
     // Every row of A (batch dims folded in) against the one matrix B.
     const int64_t rows = shape_size(a) / K, N = tb ? b[0] : b[1];
-    if (packable(ctx, rows, N, K)) {
-      std::string row = "0";
-      for (int64_t d = 0; d + 1 < ro; ++d) row = d == 0 ? "oc[0]" : "(" + row + ") * " + glsl_int(y[d]) + " + oc[" + std::to_string(d) + "]";
-      const std::string a_flat = "getAFlat(r * " + glsl_int(K) + " + k)", b_get = tb ? "getB(n, k)" : "getB(k, n)";
-      const std::string col = "oc[" + std::to_string(ro - 1) + "]";
-      if (rows >= kTileMinRows && N >= kTileMinColumns)
-        return tiled_product(ctx, 1, rows, N, K, a_flat, b_get, "0", row, col, finish, {});
-      return packed_product(ctx, rows, N, K, a_flat, b_get, row, col, finish, {});
-    }
+    if (packable(ctx, rows, N, K))
+      return single_product(ctx, rows, N, K, "getAFlat(r * " + glsl_int(K) + " + k)", tb ? "getB(n, k)" : "getB(k, n)",
+                            flat_index(y, 0, ro - 1), "oc[" + std::to_string(ro - 1) + "]", finish, {});
   }
   if (ra >= 3 && ra == rb && !ta && y.size() == a.size()) {
     // Products batch by batch (no broadcasting): as many tiled products
@@ -240,15 +256,11 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
       same = same && a[d] == b[d] && a[d] == y[d];
       batch *= y[d];
     }
-    const int64_t max = ctx.max_texture_size > 0 ? ctx.max_texture_size : 2048;
-    if (same && M >= kTileMinRows && N >= kTileMinColumns && packable(ctx, M, N, K) && batch * N <= max &&
-        (K + 3) / 4 * batch <= max) {
-      std::string batch_of = "oc[0]";
-      for (int64_t d = 1; d + 2 < ra; ++d) batch_of = "(" + batch_of + ") * " + glsl_int(y[d]) + " + oc[" + std::to_string(d) + "]";
+    if (same && M >= kTileMinRows && N >= kTileMinColumns && packable(ctx, M, N, K, batch)) {
       const std::string a_flat = "getAFlat((b * " + glsl_int(M) + " + r) * " + glsl_int(K) + " + k)";
       const std::string b_flat = tb ? "getBFlat((b * " + glsl_int(N) + " + n) * " + glsl_int(K) + " + k)"
                                     : "getBFlat((b * " + glsl_int(K) + " + k) * " + glsl_int(N) + " + n)";
-      return tiled_product(ctx, batch, M, N, K, a_flat, b_flat, batch_of, "oc[" + std::to_string(ro - 2) + "]",
+      return tiled_product(ctx, batch, M, N, K, a_flat, b_flat, flat_index(y, 0, ro - 2), "oc[" + std::to_string(ro - 2) + "]",
                            "oc[" + std::to_string(ro - 1) + "]", finish, {});
     }
   }
@@ -285,10 +297,8 @@ Result<std::vector<ProgramInfo>> gemm_build(const KernelContext& ctx) {
   if (packable(ctx, rows, N, K)) {
     std::vector<ProgramInput> extra;
     if (has_c) extra.push_back({"C", 2});
-    const std::string a_get = ta ? "getA(k, r)" : "getA(r, k)", b_get = tb ? "getB(n, k)" : "getB(k, n)";
-    if (rows >= kTileMinRows && N >= kTileMinColumns)
-      return tiled_product(ctx, 1, rows, N, K, a_get, b_get, "0", "oc[0]", "oc[1]", r, extra);
-    return packed_product(ctx, rows, N, K, a_get, b_get, "oc[0]", "oc[1]", r, extra);
+    return single_product(ctx, rows, N, K, ta ? "getA(k, r)" : "getA(r, k)", tb ? "getB(n, k)" : "getB(k, n)",
+                          "oc[0]", "oc[1]", r, extra);
   }
   ProgramInfo p;
   p.name = "gemm";
