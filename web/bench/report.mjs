@@ -74,7 +74,9 @@ export function markdownReport(results) {
   L.push(`engines: glint ${env.versions.glint}, TensorFlow.js ${env.versions.tfjs} (wasm ${env.versions['tfjs-backend-wasm']}), ` +
     `onnxruntime-web ${env.versions['onnxruntime-web']}, ONNX.js ${env.versions.onnxjs}`);
   L.push(`${options.runs} timed runs after ${options.warmup} warm-ups per configuration (interleaved rounds), ` +
-    `budget ${options.budget} s per configuration and workload; every run includes the input upload and the ` +
+    `budget ${options.budget} s per configuration and workload` +
+    (options.settle ? `, a ${options.settle} ms pause after each multi-threaded wasm run` : '') +
+    `; every run includes the input upload and the ` +
     `output read back to the CPU. Times in ms.`);
   L.push('');
   L.push('Ratios are median ÷ glint\'s median: below 1× the engine is faster than glint, above 1× slower. ' +

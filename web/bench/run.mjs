@@ -7,7 +7,8 @@
 // every configuration alike. README.md beside this file says how to read it.
 //
 //   node web/bench/run.mjs [--runs N] [--warmup N] [--only W,...] [--engines E,...]
-//                          [--threads 1,2] [--budget S] [--out DIR] [--no-models] [--baseline DIR]
+//                          [--threads 1,2] [--budget S] [--settle MS] [--out DIR] [--no-models]
+//                          [--baseline DIR]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -32,6 +33,8 @@ const HELP = `usage: node web/bench/run.mjs [options]
   --threads T,... thread counts for the wasm backends (default 1,2)
   --budget S      seconds per configuration and workload for its warm-ups + timed runs; past it the
                   configuration stops once it has 5 timed runs, marked "(N runs, budget)" (default 15)
+  --settle MS     pause after each run of a multi-threaded wasm configuration, so that its workers
+                  stop spinning before the next run starts (default 50; 0: none)
   --timeout S     seconds one create or run may take before the configuration is dropped (default 120)
   --out DIR       where bench.json, bench.md and bench.svg go (default bench-results/)
   --no-models     do not run tools/make-bench-models.py first
@@ -39,7 +42,7 @@ const HELP = `usage: node web/bench/run.mjs [options]
                   change), measured as engine glint-base beside glint, interleaved: an A/B`;
 
 function parseArgs(argv) {
-  const o = { runs: 20, warmup: 3, only: ALL_WORKLOADS, engines: null, threads: [1, 2], budget: 15, timeout: 120,
+  const o = { runs: 20, warmup: 3, only: ALL_WORKLOADS, engines: null, threads: [1, 2], budget: 15, settle: 50, timeout: 120,
     out: join(repoDir, 'bench-results'), models: true };
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
@@ -60,6 +63,7 @@ function parseArgs(argv) {
     else if (a === '--threads') o.threads = val().split(',').map(Number);
     else if (a === '--budget') o.budget = num(0);
     else if (a === '--timeout') o.timeout = num(1);
+    else if (a === '--settle') o.settle = num(0);
     else if (a === '--out') o.out = resolve(val());
     else if (a === '--no-models') o.models = false;
     else if (a === '--baseline') o.baseline = resolve(val());
@@ -306,6 +310,10 @@ async function runWorkload(w, live, dead, opts) {
     try {
       const r = await call(c, () => window.bench.run(false), undefined, kind);
       row.spent += r.ms;
+      // A multi-threaded wasm page's workers may go on spinning after its
+      // run, on the cores the next run needs: wait until they sleep (see
+      // "How it measures" in README.md).
+      if (c.backend === 'wasm' && c.threads > 1 && opts.settle > 0) await new Promise((res) => setTimeout(res, opts.settle));
       return r.ms;
     } catch (e) {
       fail(c, row, e, `${kind} failed`);
