@@ -18,6 +18,8 @@ const std::vector<OptimizationSwitch>& optimization_switches() {
       {"shape-uniforms", &OptimizationFlags::shape_uniforms, "programs shared across sizes"},
       {"half-weights", &OptimizationFlags::half_weights, "exact-half weights eight to a texel (off by default)"},
       {"winograd", &OptimizationFlags::winograd, "3x3 stride-1 convs as Winograd F(2x2,3x3) on the CPU backend"},
+      {"flat-pooled-convs", &OptimizationFlags::flat_pooled_convs,
+       "GPU: a 1x1 conv that only global pools read runs over its pixels as one row"},
   };
   return table;
 }

@@ -28,6 +28,9 @@ struct OptimizationFlags {
   // CPU backend: 3x3 stride-1 convs as Winograd F(2x2, 3x3) (4/9 of the
   // multiply-adds; cpu/conv_winograd.h).
   bool winograd = true;
+  // GPU backends: a pointwise conv that only global pools read runs over
+  // its pixels as one row (passes::flatten_pooled_convs).
+  bool flat_pooled_convs = true;
 };
 
 struct OptimizationSwitch {

@@ -77,6 +77,13 @@ Status transpose_matmul_weights(ir::Graph& g, const std::set<std::string>& keep 
 // [16, M, C] and the Convs carry cpu::kWinogradAttr.
 Status winograd_conv_weights(ir::Graph& g, const std::set<std::string>& keep = {});
 
+// On the GPU backends: a 2-D 1x1 stride-1 unpadded float Conv whose output
+// only GlobalAveragePool / GlobalMaxPool read, over a static [N, C, H, W]
+// whose pixels the GPU tiles wastefully (W not a multiple of its 4-pixel
+// tile), reads its input through a Reshape to [N, C, 1, H*W] and writes
+// [N, M, 1, H*W]: the pools' outputs do not change.
+Status flatten_pooled_convs(ir::Graph& g, const std::set<std::string>& keep = {});
+
 struct OptimizeOptions {
   bool fold = true;  // constant folding; off means no folding passes at all
   bool fold_batch_norm = true;
@@ -89,6 +96,9 @@ struct OptimizeOptions {
   // Only for the CPU backend too (winograd_conv_weights): the GPU convs read
   // W as the model lays it out.
   bool winograd_conv_weights = false;
+  // Only for the GPU backends (flatten_pooled_convs): on the CPU the pixels'
+  // arrangement costs nothing.
+  bool flatten_pooled_convs = false;
   // Nodes (name, or first output when unnamed) the rewrites must not remove,
   // e.g. SessionOptions::force_cpu.
   std::set<std::string> keep_nodes;

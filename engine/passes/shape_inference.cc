@@ -63,6 +63,12 @@ Status optimize(ir::Graph& g, const OptimizeOptions& options) {
   if (options.transpose_matmul_weights) GLINT_RETURN_IF_ERROR(transpose_matmul_weights(g, options.keep_nodes));
   // After the residual and activation fusions, which match a plain Conv.
   if (options.winograd_conv_weights) GLINT_RETURN_IF_ERROR(winograd_conv_weights(g, options.keep_nodes));
+  // After the activation fusions (the Conv's Relu goes with it); the pools
+  // downstream get their shapes inferred again.
+  if (options.flatten_pooled_convs) {
+    GLINT_RETURN_IF_ERROR(flatten_pooled_convs(g, options.keep_nodes));
+    GLINT_RETURN_IF_ERROR(infer_shapes(g));
+  }
   return Status::Ok();
 }
 

@@ -14,6 +14,7 @@
 #include "engine/onnx/loader.h"
 #include "engine/passes/passes.h"
 #include "engine/runtime/runner.h"
+#include "engine/runtime/session.h"
 #include "test/unit/model_builder.h"
 #include "test/unit/random_util.h"
 
@@ -75,6 +76,36 @@ inline void check_same_outputs(const ir::Graph& before, const ir::Graph& after,
     INFO(cmp.mismatch << " max |diff| " << cmp.max_abs_diff);
     CHECK(cmp.equal);
   }
+}
+
+// Runs model `bytes` in a CPU session and in a GPU-only session with the
+// same feeds, checks every output agrees within 1e-5, and returns the GPU
+// session's placements (for what ran where).
+inline std::vector<NodePlacement> check_gpu_session_matches_cpu(const std::string& bytes,
+                                                                const std::map<std::string, Tensor>& feeds) {
+  SessionOptions cpu_opts;
+  cpu_opts.backend = BackendMode::kCpu;
+  auto cpu = Session::create(bytes.data(), bytes.size(), cpu_opts);
+  INFO(cpu.status().message());
+  REQUIRE(cpu.ok());
+  auto want = cpu.value()->run(feeds);
+  REQUIRE(want.ok());
+  SessionOptions gpu_opts;
+  gpu_opts.backend = BackendMode::kGpu;
+  auto gpu = Session::create(bytes.data(), bytes.size(), gpu_opts);
+  INFO(gpu.status().message());
+  REQUIRE(gpu.ok());
+  auto got = gpu.value()->run(feeds);
+  INFO(got.status().message());
+  REQUIRE(got.ok());
+  for (const auto& [name, t] : want.value()) {
+    INFO("output " << name);
+    REQUIRE(got->count(name));
+    auto c = compare_tensors(got->at(name), t, 1e-5, 1e-5);
+    INFO(c.mismatch << " max |diff| " << c.max_abs_diff);
+    CHECK(c.equal);
+  }
+  return gpu.value()->placements();
 }
 
 }  // namespace glint::test

@@ -169,27 +169,9 @@ TEST_CASE("a model's Conv with a fourth input is refused", "[fuse_residual][bad-
 TEST_CASE("the GPU Conv kernels add a fused residual as the CPU does", "[session][gpu][fuse_residual]") {
   for (const ResidualCase& rc : residual_cases()) {
     SECTION(rc.what) {
-      const std::string bytes = residual_model(rc).bytes();
-      const Tensor x = input_for(rc);
-      glint::SessionOptions cpu_opts;
-      cpu_opts.backend = glint::BackendMode::kCpu;
-      auto cpu = glint::Session::create(bytes.data(), bytes.size(), cpu_opts);
-      REQUIRE(cpu.ok());
-      auto want = cpu.value()->run({{"x", x}});
-      REQUIRE(want.ok());
-      glint::SessionOptions gpu_opts;
-      gpu_opts.backend = glint::BackendMode::kGpu;
-      auto gpu = glint::Session::create(bytes.data(), bytes.size(), gpu_opts);
-      INFO(gpu.status().message());
-      REQUIRE(gpu.ok());
-      REQUIRE(gpu.value()->placements().size() == 1);  // the Conv alone, residual fused
-      CHECK(gpu.value()->placements()[0].gpu);
-      auto got = gpu.value()->run({{"x", x}});
-      INFO(got.status().message());
-      REQUIRE(got.ok());
-      auto c = glint::compare_tensors(got->at("y"), want->at("y"), 1e-5, 1e-5);
-      INFO(c.mismatch << " max |diff| " << c.max_abs_diff);
-      CHECK(c.equal);
+      const auto placements = glint::test::check_gpu_session_matches_cpu(residual_model(rc).bytes(), {{"x", input_for(rc)}});
+      REQUIRE(placements.size() == 1);  // the Conv alone, residual fused
+      CHECK(placements[0].gpu);
     }
   }
 }
