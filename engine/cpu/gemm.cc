@@ -174,8 +174,7 @@ void gemm_packing_batched(int64_t batch, int64_t M, int64_t N, int64_t K, const 
     float* Cb = C + b * c_stride;
     const int64_t p0 = (t / tn) * mb, p1 = std::min(mp, p0 + mb);
     const int64_t q0 = (t % tn) * nb, q1 = std::min(np, q0 + nb);
-    float* bp = scratch + thread_index() * block;
-    pack(ctx, b, q0, q1, bp);
+    const float* bp = pack(ctx, b, q0, q1, scratch + thread_index() * block);
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t i = p * kMr;
       const int mr = static_cast<int>(std::min<int64_t>(kMr, M - i));
@@ -187,6 +186,37 @@ void gemm_packing_batched(int64_t batch, int64_t M, int64_t N, int64_t K, const 
       }
     }
   }, threads > 1 ? 1 : batch * per_batch);  // one chunk: inline on the calling thread
+}
+
+void gemm_prepacked(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* panels, float* C,
+                    int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (M >= kMr) {
+    gemm_packing_batched(
+        1, M, N, K, A, lda, 0,
+        [panels, K](int64_t, int64_t q0, int64_t, float*) -> const float* { return panels + q0 * K * kNr; }, C, ldc,
+        0, nullptr, false);
+    return;
+  }
+  // A few rows: each panel streams past once, eight columns at a time.
+  const int64_t np = (N + kNr - 1) / kNr;
+  parallel_for(np, [&](int64_t q) {
+    const float* panel = panels + q * K * kNr;
+    const int64_t j0 = q * kNr, nr = std::min<int64_t>(kNr, N - j0);
+    for (int64_t i = 0; i < M; ++i) {
+      const float* ai = A + i * lda;
+      v4 c0 = simd::splat(0.f), c1 = c0;
+      for (int64_t k = 0; k < K; ++k) {
+        const v4 a = simd::splat(ai[k]);
+        c0 += a * simd::load(panel + k * kNr);
+        c1 += a * simd::load(panel + k * kNr + 4);
+      }
+      float out[kNr];
+      simd::store(out, c0);
+      simd::store(out + 4, c1);
+      for (int64_t j = 0; j < nr; ++j) C[i * ldc + j0 + j] = out[j];
+    }
+  }, worth_threads(M, N, K) ? 16 : np);
 }
 
 // C = alpha * op(A) op(B) + beta * C (util.h).

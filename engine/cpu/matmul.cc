@@ -107,6 +107,10 @@ Status product(const ir::Node& node, const std::vector<const Tensor*>& inputs, s
   GLINT_RETURN_IF_ERROR(broadcast_shapes(node, {abatch, bbatch}, &batch));
   Status st;
   const DataType dt = a.dtype();
+  const bool packed = node.attr_int(kPackedWeightsAttr, 0) != 0;
+  if (packed && (dt != DataType::kFloat32 || ta || !tb || alpha != 1.f || bs.size() != 2 || N % kGemmNr != 0))
+    return internal_error(node.describe() + ": packed weights need a float32 [N, K] B with N a multiple of " +
+                          std::to_string(kGemmNr) + ", transB and no transA or alpha");
   bool ok = visit_numeric(dt, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_same_v<T, bool>) {
@@ -116,6 +120,13 @@ Status product(const ir::Node& node, const std::vector<const Tensor*>& inputs, s
       const T* pb = b.data<T>();
       T* pc = y.data<T>();
       if constexpr (std::is_same_v<T, float>) {
+        if (packed) {
+          // B [N, K] holds its panels (passes::transpose_matmul_weights).
+          for_each_broadcast(batch, {abatch, bbatch}, [&](int64_t i, const int64_t* off) {
+            gemm_prepacked(M, N, K, pa + off[0] * M * K, K, pb, pc + i * M * N, N);
+          });
+          return;
+        }
         if (batched_float_product(batch, abatch, bbatch, M, N, K, ta, tb, alpha, pa, pb, pc)) return;
       }
       for_each_broadcast(batch, {abatch, bbatch}, [&](int64_t i, const int64_t* off) {

@@ -69,7 +69,9 @@ Status fuse_matmul_transpose(ir::Graph& g, const std::set<std::string>& keep = {
 
 // On the CPU backend: a constant 2-D float32 B read only by MatMuls is
 // stored transposed and the MatMuls become FusedMatMul transB (the GEMV
-// streams contiguous rows).
+// streams contiguous rows); where every reader's A has at least 4 rows
+// (static) and N is a multiple of cpu::kGemmNr, stored as the GEMM's
+// packed panels instead, the FusedMatMuls marked cpu::kPackedWeightsAttr.
 Status transpose_matmul_weights(ir::Graph& g, const std::set<std::string>& keep = {});
 
 // On the CPU backend: a constant float32 W read only by 3x3 stride-1 Convs

@@ -11,6 +11,7 @@
 
 #include "engine/ops/fused_activation.h"
 #include "engine/cpu/conv_winograd.h"
+#include "engine/cpu/gemm.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/threadpool.h"
 #include "engine/cpu/util.h"
@@ -68,6 +69,34 @@ TEST_CASE("cpu gemm: SIMD tiles, transposes, alpha/beta and few-row paths", "[cp
     {
       Threads t(3);
       cpu::gemm(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A.data(), lda, B.data(), ldb, c.beta, got3.data(), c.N);
+    }
+    for (size_t i = 0; i < want.size(); ++i) {
+      REQUIRE(std::fabs(got1[i] - want[i]) <= 1e-4f * (1.f + std::fabs(want[i])));
+      REQUIRE(got1[i] == got3[i]);
+    }
+  }
+}
+
+TEST_CASE("cpu gemm: weights packed once give the same product as packed per call", "[cpu][gemm]") {
+  struct Case { int64_t M, N, K; };
+  // Few rows (the panel-streaming path) and tiles, N a whole number of
+  // panels or not, K of 1 and odd.
+  const std::vector<Case> cases = {{1, 8, 1}, {3, 13, 7}, {4, 16, 33}, {9, 24, 70}, {130, 40, 19}, {37, 250, 70}};
+  for (const Case& c : cases) {
+    INFO("M=" << c.M << " N=" << c.N << " K=" << c.K);
+    auto A = random_floats(c.M * c.K, 1), B = random_floats(c.K * c.N, 2);
+    const int64_t panels = (c.N + cpu::kGemmNr - 1) / cpu::kGemmNr;
+    std::vector<float> packed(static_cast<size_t>(panels * c.K * cpu::kGemmNr));
+    cpu::pack_b_panels(false, c.K, c.N, B.data(), c.N, 0, panels, packed.data());
+    std::vector<float> want(c.M * c.N), got1(c.M * c.N, -1.f), got3(c.M * c.N, -1.f);
+    gemm_ref(false, false, c.M, c.N, c.K, 1.f, A.data(), c.K, B.data(), c.N, 0.f, want.data(), c.N);
+    {
+      Threads t(1);
+      cpu::gemm_prepacked(c.M, c.N, c.K, A.data(), c.K, packed.data(), got1.data(), c.N);
+    }
+    {
+      Threads t(3);
+      cpu::gemm_prepacked(c.M, c.N, c.K, A.data(), c.K, packed.data(), got3.data(), c.N);
     }
     for (size_t i = 0; i < want.size(); ++i) {
       REQUIRE(std::fabs(got1[i] - want[i]) <= 1e-4f * (1.f + std::fabs(want[i])));

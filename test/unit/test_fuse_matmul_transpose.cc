@@ -4,6 +4,8 @@
 // elsewhere, stay.
 #include <catch2/catch.hpp>
 
+#include "engine/cpu/gemm.h"
+
 #include "test/unit/graph_test_util.h"
 
 using glint::Tensor;
@@ -108,6 +110,56 @@ TEST_CASE("transpose_matmul_weights stores constant MatMul weights transposed", 
       CHECK(after.initializers.count("w") == (shared_with_add ? 1u : 0u));
       std::map<std::string, Tensor> feeds;
       feeds["x"] = Tensor::from_floats({3, 6}, random_floats(18, 2));
+      glint::test::check_same_outputs(before, after, feeds);
+    }
+  }
+}
+
+TEST_CASE("transpose_matmul_weights packs the weights of products with rows enough", "[passes][fuse_matmul_transpose]") {
+  using glint::test::random_floats;
+  struct PackCase {
+    const char* what;
+    std::vector<int64_t> x;  // A's shape; w is [x.back(), n]
+    int64_t n;
+    bool packed;
+    std::vector<int64_t> x2 = {};  // a second MatMul reading w with this A
+  };
+  const std::vector<PackCase> cases = {
+      {"5 rows, 16 columns", {5, 6}, 16, true},
+      {"a batch of 2 x 4 rows, 24 columns", {2, 4, 6}, 24, true},
+      {"3 rows: the GEMV reads rows", {3, 6}, 16, false},
+      {"12 columns: not whole panels", {5, 6}, 12, false},
+      {"a second product of 1 row", {5, 6}, 16, false, {1, 6}},
+      {"two products of 7 and 4 rows", {7, 6}, 8, true, {4, 6}},
+  };
+  for (const PackCase& pc : cases) {
+    SECTION(pc.what) {
+      const int64_t k = pc.x.back();
+      ModelBuilder b(13);
+      b.input("x", onnx::TensorProto::FLOAT, pc.x);
+      b.initializer("w", {k, pc.n}, random_floats(k * pc.n, 1));
+      b.node("MatMul", {"x", "w"}, {"y"});
+      std::vector<int64_t> y = pc.x;
+      y.back() = pc.n;
+      b.output("y", onnx::TensorProto::FLOAT, y);
+      if (!pc.x2.empty()) {
+        b.input("x2", onnx::TensorProto::FLOAT, pc.x2);
+        b.node("MatMul", {"x2", "w"}, {"y2"});
+        std::vector<int64_t> y2 = pc.x2;
+        y2.back() = pc.n;
+        b.output("y2", onnx::TensorProto::FLOAT, y2);
+      }
+      ir::Graph before = glint::test::load_graph(b);
+      ir::Graph after = before;
+      REQUIRE(glint::passes::transpose_matmul_weights(after).ok());
+      for (auto& n : after.nodes) {
+        REQUIRE(n.op_type == "FusedMatMul");
+        CHECK(n.attr_int("transB", 0) == 1);
+        CHECK(n.attr_int(glint::cpu::kPackedWeightsAttr, 0) == (pc.packed ? 1 : 0));
+      }
+      std::map<std::string, Tensor> feeds;
+      feeds["x"] = Tensor::from_floats(pc.x, random_floats(glint::shape_size(pc.x), 2));
+      if (!pc.x2.empty()) feeds["x2"] = Tensor::from_floats(pc.x2, random_floats(glint::shape_size(pc.x2), 3));
       glint::test::check_same_outputs(before, after, feeds);
     }
   }
