@@ -20,6 +20,7 @@ const std::vector<OptimizationSwitch>& optimization_switches() {
       {"winograd", &OptimizationFlags::winograd, "3x3 stride-1 convs as Winograd F(2x2,3x3) on the CPU backend"},
       {"flat-pooled-convs", &OptimizationFlags::flat_pooled_convs,
        "GPU: a 1x1 conv that only global pools read runs over its pixels as one row"},
+      {"matmul-adds", &OptimizationFlags::matmul_adds, "a MatMul's bias and residual Adds in its epilogue"},
   };
   return table;
 }

@@ -31,6 +31,9 @@ struct OptimizationFlags {
   // GPU backends: a pointwise conv that only global pools read runs over
   // its pixels as one row (passes::flatten_pooled_convs).
   bool flat_pooled_convs = true;
+  // A MatMul's bias and residual Adds in its epilogue
+  // (passes::fuse_matmul_add); needs `fuse` too.
+  bool matmul_adds = true;
 };
 
 struct OptimizationSwitch {

@@ -226,6 +226,8 @@ Status fused_matmul(const ir::Node& node, const std::vector<const Tensor*>& in, 
     return node_error(node, "transA / transB need operands of rank >= 2");
   if (is_float_storage(in[0]->dtype()) && in[1]->dtype() == in[0]->dtype())
     return matmul_float_trans(node, in, out, infer_fused_matmul, ta, tb, node.attr_float("alpha", 1.f));
+  if (fused_addend_count(node) > 0)  // passes::fuse_matmul_add fuses float32 products only
+    return internal_error(node.describe() + ": fused addends on a product of " + dtype_name(in[0]->dtype()));
   Tensor a = ta ? transposed_last2(*in[0]) : *in[0];
   Tensor b = tb ? transposed_last2(*in[1]) : *in[1];
   GLINT_RETURN_IF_ERROR(matmul(node, {&a, &b}, out));
@@ -239,6 +241,7 @@ Status fused_matmul(const ir::Node& node, const std::vector<const Tensor*>& in, 
 Status infer_fused_matmul(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
                           const std::vector<const Tensor*>& constants, std::vector<ir::ValueInfo>& outputs) {
   GLINT_RETURN_IF_ERROR(check_infer_inputs(node, inputs, 2));
+  GLINT_RETURN_IF_ERROR(check_product_input_count(node, inputs.size()));
   ir::ValueInfo a = *inputs[0], b = *inputs[1];
   auto swap_last2 = [](ir::ValueInfo& v) {
     if (v.has_shape && v.dims.size() >= 2) std::swap(v.dims[v.dims.size() - 2], v.dims[v.dims.size() - 1]);

@@ -228,6 +228,9 @@ GLINT_CPU_INFER(infer_fused_matmul);
 // reads a transposed operand in place instead of a transposed copy.
 Status matmul_float_trans(const ir::Node& node, const std::vector<const Tensor*>& inputs,
                           std::vector<Tensor>& outputs, InferFn infer, bool ta, bool tb, float alpha);
+// A MatMul / FusedMatMul takes A, B and the addends fused into it
+// (fused_addend_count): more inputs are a model error naming the node.
+Status check_product_input_count(const ir::Node& node, size_t given);
 
 #undef GLINT_CPU_KERNEL
 #undef GLINT_CPU_INFER

@@ -24,9 +24,17 @@ void naive_matmul(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K)
 
 }  // namespace
 
+Status check_product_input_count(const ir::Node& node, size_t given) {
+  const size_t most = 2 + static_cast<size_t>(fused_addend_count(node));
+  if (given > most)
+    return node_error(node, "takes at most " + std::to_string(most) + " inputs (A, B), given " + std::to_string(given));
+  return Status::Ok();
+}
+
 Status infer_matmul(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
                     const std::vector<const Tensor*>&, std::vector<ir::ValueInfo>& outputs) {
   GLINT_RETURN_IF_ERROR(check_infer_inputs(node, inputs, 2));
+  GLINT_RETURN_IF_ERROR(check_product_input_count(node, inputs.size()));
   const ir::ValueInfo& a = *inputs[0];
   const ir::ValueInfo& b = *inputs[1];
   if (a.dtype != b.dtype)
@@ -88,12 +96,37 @@ bool batched_float_product(const Shape& batch, const Shape& abatch, const Shape&
   return true;
 }
 
+// y += c, c broadcast to y's shape (passes::fuse_matmul_add checked that it
+// does not grow it): row by row, so a bias [N] and a residual of y's shape
+// are plain vector loops. The same float additions as the Add nodes made.
+Status add_addend(const ir::Node& node, const Tensor& c, Tensor& y) {
+  if (c.dtype() != DataType::kFloat32 || y.dtype() != DataType::kFloat32 || !addend_broadcasts_to(c.shape(), y.shape()))
+    return internal_error(node.describe() + ": a fused addend must be float32 and broadcast to the product " +
+                          shape_str(y.shape()) + ", given " + dtype_name(c.dtype()) + shape_str(c.shape()));
+  float* py = y.data<float>();
+  const float* pc = c.data<float>();
+  for_each_broadcast_row(y.shape(), {c.shape()}, [&](int64_t o, const int64_t* off, int64_t len, const int64_t* steps) {
+    float* row = py + o;
+    const float* src = pc + off[0];
+    if (steps[0] == 1) {
+      for (int64_t j = 0; j < len; ++j) row[j] += src[j];
+    } else {
+      for (int64_t j = 0; j < len; ++j) row[j] += src[0];
+    }
+  });
+  return Status::Ok();
+}
+
 // y = alpha * op(A) op(B) over numpy batches, op a swap of the last two dims
 // where ta / tb (float storage only: the GEMM reads the operands transposed
 // in place; other dtypes take neither).
 Status product(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs,
                InferFn infer, bool ta, bool tb, float alpha) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
+  // Inputs past B are the addends fused into this node, and only those.
+  GLINT_RETURN_IF_ERROR(check_product_input_count(node, inputs.size()));
+  for (size_t i = 2; i < inputs.size(); ++i)
+    if (inputs[i] == nullptr) return internal_error(node.describe() + ": fused addend " + std::to_string(i - 2) + " is absent");
   GLINT_RETURN_IF_ERROR(alloc_outputs(infer, node, inputs, outputs, OutputFill::kUnfilled));
   const Tensor& a = *inputs[0];
   const Tensor& b = *inputs[1];
@@ -144,6 +177,7 @@ Status product(const ir::Node& node, const std::vector<const Tensor*>& inputs, s
   });
   if (!ok) return node_unsupported(node, "MatMul of " + dtype_name(dt) + " is not supported");
   GLINT_RETURN_IF_ERROR(st);
+  for (size_t i = 2; i < inputs.size(); ++i) GLINT_RETURN_IF_ERROR(add_addend(node, *inputs[i], y));
   round_to_dtype(y);
   return Status::Ok();
 }

@@ -97,6 +97,27 @@ void set_fused_residual(ir::Node& n, const std::string& residual) {
   n.attrs[kFusedResidualAttr] = ir::Attribute::of_int(1);
 }
 
+int fused_addend_count(const ir::Node& n) {
+  const ir::Attribute* c = n.attr(kFusedAddendsAttr);
+  if (c == nullptr || c->kind != ir::Attribute::Kind::kInt || c->i < 1 || c->i > kMaxFusedAddends) return 0;
+  return static_cast<int>(c->i);
+}
+
+void add_fused_addend(ir::Node& n, const std::string& addend) {
+  const int count = fused_addend_count(n);
+  n.inputs.resize(2 + count);
+  n.inputs.push_back(addend);
+  n.attrs[kFusedAddendsAttr] = ir::Attribute::of_int(count + 1);
+}
+
+bool addend_broadcasts_to(const Shape& addend, const Shape& y) {
+  if (addend.size() > y.size()) return false;
+  const size_t lead = y.size() - addend.size();
+  for (size_t d = 0; d < addend.size(); ++d)
+    if (addend[d] != 1 && addend[d] != y[lead + d]) return false;
+  return true;
+}
+
 void set_fused_activation(ir::Node& n, const FusedActivation& a) {
   n.attrs.erase(kFusedActivationAttr);
   n.attrs.erase(kFusedActivationAlphaAttr);

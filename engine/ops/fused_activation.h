@@ -85,6 +85,23 @@ int fused_residual_input(const ir::Node& n);
 // Makes `residual` input 3 of Conv `n` (an absent bias stays absent).
 void set_fused_residual(ir::Node& n, const std::string& residual);
 
+// Adds folded into the MatMul / FusedMatMul that produces one of their
+// operands (passes::fuse_matmul_add): a linear layer's bias and the residual
+// after it. The product reads the Adds' other operands as inputs 2 (and 3),
+// each of a shape that broadcasts to the output's without growing it, and
+// adds them in that order to alpha * op(A) op(B), before a fused
+// activation. The count is an internal attribute, so a model's own MatMul
+// with a third input is still refused.
+inline constexpr const char* kFusedAddendsAttr = "glint.addends";
+constexpr int kMaxFusedAddends = 2;
+// How many addends `n` carries (0 when none).
+int fused_addend_count(const ir::Node& n);
+// Makes `addend` the next input of MatMul / FusedMatMul `n`.
+void add_fused_addend(ir::Node& n, const std::string& addend);
+// An addend of shape `addend` may be fused into a product of shape `y`: it
+// broadcasts to y without growing it (numpy, trailing dims aligned).
+bool addend_broadcasts_to(const Shape& addend, const Shape& y);
+
 // In place on float data, as the CPU activation kernels compute it.
 void apply_fused_activation(const FusedActivation& a, float* data, int64_t n);
 // The same on a kernel's output `y` when it holds floats (float32, float16,

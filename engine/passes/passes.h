@@ -53,6 +53,15 @@ Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep = {});
 // valid where the runtime's Conv kernels read the residual (Session: CPU
 // and GPU). Adds named in `keep` stay nodes.
 Status fuse_residual_add(ir::Graph& g, const std::set<std::string>& keep = {});
+// A float32 Add whose one operand only a MatMul / FusedMatMul writes and
+// only the Add reads, the other of a shape that broadcasts to the
+// product's without growing it (a bias [N], a residual of its shape): the
+// product takes the other operand as an addend (engine/ops/fused_activation.h,
+// at most 2: a linear layer's bias and the residual after it) and writes
+// the Add's output. Run before fuse_activations, which then fuses an
+// activation after the Adds. Only valid where the runtime's MatMul kernels
+// read the addends (Session: CPU and GPU). Adds named in `keep` stay nodes.
+Status fuse_matmul_add(ir::Graph& g, const std::set<std::string>& keep = {});
 
 // ReduceMean / Sub / Pow / ReduceMean / Add / Sqrt / Div over the last axis
 // (torch's LayerNorm below opset 17), with the Mul and Add by [C] constants
@@ -92,6 +101,8 @@ struct OptimizeOptions {
   // Only for a runtime that applies fused activations (Session does, CPU
   // and GPU: it turns this on unless GLINT_DISABLE=fuse).
   bool fuse_activations = false;
+  // The MatMul Adds (fuse_matmul_add), with fuse_activations.
+  bool fuse_matmul_adds = true;
   // Only for the CPU backend (transpose_matmul_weights): the GPU kernels
   // read B as the model lays it out.
   bool transpose_matmul_weights = false;

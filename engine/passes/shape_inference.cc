@@ -56,6 +56,7 @@ Status optimize(ir::Graph& g, const OptimizeOptions& options) {
   // residual first, so that a Relu after the Add then fuses into the Conv.
   if (options.fuse_activations) {
     GLINT_RETURN_IF_ERROR(fuse_residual_add(g, options.keep_nodes));
+    if (options.fuse_matmul_adds) GLINT_RETURN_IF_ERROR(fuse_matmul_add(g, options.keep_nodes));
     GLINT_RETURN_IF_ERROR(fuse_activations(g, options.keep_nodes));
   }
   // After the fusions, which match MatMul: the rewritten node keeps its

@@ -125,6 +125,7 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   popts.transpose_matmul_weights = options.backend == BackendMode::kCpu;
   popts.winograd_conv_weights = options.backend == BackendMode::kCpu && optimization_flags().winograd;
   popts.flatten_pooled_convs = options.backend != BackendMode::kCpu && optimization_flags().flat_pooled_convs;
+  popts.fuse_matmul_adds = optimization_flags().matmul_adds;
   GLINT_RETURN_IF_ERROR(passes::optimize(graph_, popts));
   timings_.optimize_ms = ms_since(t0);
   for (auto& name : graph_.outputs) {

@@ -63,6 +63,17 @@ inline const ir::Node* node_writing(const ir::Graph& g, const std::string& value
   return nullptr;
 }
 
+// `before` through passes::optimize with the runtime's fusions on.
+inline ir::Graph optimized_with_fusions(const ir::Graph& before) {
+  ir::Graph after = before;
+  passes::OptimizeOptions o;
+  o.fuse_activations = true;
+  auto s = passes::optimize(after, o);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  return after;
+}
+
 // Runs `before` and `after` on the CPU kernels with the same feeds and
 // checks every output of `before` agrees within 1e-5.
 inline void check_same_outputs(const ir::Graph& before, const ir::Graph& after,

@@ -197,6 +197,11 @@ bool matmul_supports(const KernelContext& ctx, std::string* why) {
   if ((n.attr_int("transA", 0) && ctx.inputs[0]->shape.size() < 2) ||
       (n.attr_int("transB", 0) && ctx.inputs[1]->shape.size() < 2))
     return decline(why, "transA / transB need operands of rank >= 2");
+  const size_t addends = static_cast<size_t>(fused_addend_count(n));
+  if (ctx.inputs.size() != 2 + addends) return decline(why, "a MatMul takes A and B only");
+  for (size_t i = 2; i < ctx.inputs.size(); ++i)
+    if (!ctx.inputs[i] || !addend_broadcasts_to(ctx.inputs[i]->shape, ctx.outputs[0].shape))
+      return decline(why, "a fused addend must broadcast to the product");
   const Shape& a = ctx.inputs[0]->shape;
   const int64_t k = n.attr_int("transA", 0) ? a[a.size() - 2] : a.back();
   return loop_fits(k, "the inner product of length " + std::to_string(k), why);
@@ -212,7 +217,15 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
   // FusedMatMul's attributes (absent on MatMul: plain product).
   const bool ta = ctx.node->attr_int("transA", 0) != 0, tb = ctx.node->attr_int("transB", 0) != 0;
   const float alpha = ctx.node->attr_float("alpha", 1.f);
-  const std::string finish = alpha == 1.f ? "acc" : glsl_float(alpha) + " * acc";
+  std::string finish = alpha == 1.f ? "acc" : glsl_float(alpha) + " * acc";
+  // Addends fused into the product (passes::fuse_matmul_add), in their
+  // order: the bias, then the residual.
+  std::vector<ProgramInput> addends;
+  for (int i = 0; i < fused_addend_count(*ctx.node); ++i) {
+    const std::string name = "Addend" + std::to_string(i);
+    addends.push_back({name, 2 + i});
+    finish = "(" + finish + " + get" + name + "Broadcast(oc))";
+  }
   int64_t K = ta ? a[ra - 2] : a.back();
   if ((rb == 1 ? b[0] : tb ? b[rb - 1] : b[rb - 2]) != K) return invalid_argument("MatMul: inner dimensions differ");
   std::string m = ra >= 2 ? "oc[" + std::to_string(ob) + "]" : "";
@@ -244,7 +257,7 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
     const int64_t rows = shape_size(a) / K, N = tb ? b[0] : b[1];
     if (packable(ctx, rows, N, K))
       return single_product(ctx, rows, N, K, "getAFlat(r * " + glsl_int(K) + " + k)", tb ? "getB(n, k)" : "getB(k, n)",
-                            flat_index(y, 0, ro - 1), "oc[" + std::to_string(ro - 1) + "]", finish, {});
+                            flat_index(y, 0, ro - 1), "oc[" + std::to_string(ro - 1) + "]", finish, addends);
   }
   if (ra >= 3 && ra == rb && !ta && y.size() == a.size()) {
     // Products batch by batch (no broadcasting): as many tiled products
@@ -261,12 +274,13 @@ Result<std::vector<ProgramInfo>> matmul_build(const KernelContext& ctx) {
       const std::string b_flat = tb ? "getBFlat((b * " + glsl_int(N) + " + n) * " + glsl_int(K) + " + k)"
                                     : "getBFlat((b * " + glsl_int(K) + " + k) * " + glsl_int(N) + " + n)";
       return tiled_product(ctx, batch, M, N, K, a_flat, b_flat, flat_index(y, 0, ro - 2), "oc[" + std::to_string(ro - 2) + "]",
-                           "oc[" + std::to_string(ro - 1) + "]", finish, {});
+                           "oc[" + std::to_string(ro - 1) + "]", finish, addends);
     }
   }
   ProgramInfo p;
   p.name = "matmul";
   p.inputs = {{"A", 0}, {"B", 1}};
+  for (auto& in : addends) p.inputs.push_back(in);
   p.output = ctx.outputs[0];
   p.body = "float process(int oc[OUT_RANK]) {\n  float acc = 0.0;\n" + dot_loop(K, a_at, b_at) +
            "  return " + finish + ";\n}\n";
