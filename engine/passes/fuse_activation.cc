@@ -79,6 +79,23 @@ Status fuse_residual_add(ir::Graph& g, const std::set<std::string>& keep) {
 
 namespace {
 
+// `addend` broadcasts to `y` without growing it, whatever values y's
+// symbolic dims take (a model exported with a free batch or sequence): each
+// of its dims, aligned to y's trailing ones, is 1, or y's dim, known or of
+// the same symbol. The kernels check the concrete shapes again at run time.
+bool broadcasts_into(const ir::ValueInfo& addend, const ir::ValueInfo& y) {
+  if (!addend.has_shape || !y.has_shape || addend.dims.size() > y.dims.size()) return false;
+  const size_t lead = y.dims.size() - addend.dims.size();
+  for (size_t d = 0; d < addend.dims.size(); ++d) {
+    const ir::Dim& a = addend.dims[d];
+    const ir::Dim& b = y.dims[lead + d];
+    if (a.known() && (a.value == 1 || a.value == b.value)) continue;
+    if (!a.known() && !b.known() && !a.symbol.empty() && a.symbol == b.symbol) continue;
+    return false;
+  }
+  return true;
+}
+
 bool takes_addends(const ir::Node& n) {
   return ((n.op_type == "MatMul" && n.domain.empty()) || (n.op_type == "FusedMatMul" && n.domain == "com.microsoft")) &&
          n.outputs.size() == 1 && n.inputs.size() == static_cast<size_t>(2 + fused_addend_count(n)) &&
@@ -97,11 +114,11 @@ Status fuse_matmul_add(ir::Graph& g, const std::set<std::string>& keep) {
     for (int side = 0; side < 2; ++side) {
       const std::string& y = add.inputs[side];
       const std::string& addend = add.inputs[1 - side];
-      // Float32 of fully known shapes, the product's shape the sum's.
+      // Float32, the product's shape the sum's.
       const ir::ValueInfo* yi = g.info(y);
       const ir::ValueInfo* ai = g.info(addend);
       if (yi == nullptr || ai == nullptr || yi->dtype != DataType::kFloat32 || ai->dtype != DataType::kFloat32 ||
-          !yi->fully_known() || !ai->fully_known() || !addend_broadcasts_to(ai->concrete(), yi->concrete()))
+          !broadcasts_into(*ai, *yi))
         continue;
       // A graph output or a value with other readers must stay as it is.
       const size_t p = private_producer(g, index, y);

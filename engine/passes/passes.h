@@ -55,7 +55,8 @@ Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep = {});
 Status fuse_residual_add(ir::Graph& g, const std::set<std::string>& keep = {});
 // A float32 Add whose one operand only a MatMul / FusedMatMul writes and
 // only the Add reads, the other of a shape that broadcasts to the
-// product's without growing it (a bias [N], a residual of its shape): the
+// product's without growing it (a bias [N], a residual of its shape;
+// symbolic dims count as equal where their names are): the
 // product takes the other operand as an addend (engine/ops/fused_activation.h,
 // at most 2: a linear layer's bias and the residual after it) and writes
 // the Add's output. Run before fuse_activations, which then fuses an

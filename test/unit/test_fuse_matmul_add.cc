@@ -131,6 +131,41 @@ TEST_CASE("fuse_matmul_add puts a linear layer's Adds on its MatMul", "[passes][
   }
 }
 
+TEST_CASE("fuse_matmul_add fuses over a free batch dim", "[passes][fuse_matmul_add]") {
+  // x [N, 5, 8] (N symbolic) -> MatMul [8, 6] -> + bias [6] -> + x2 [N, 5, 6]:
+  // the bias broadcasts whatever N is, and the residual has N of the same
+  // symbol. An addend [3, 5, 6] could grow the sum where N is 1: not fused.
+  using glint::test::random_floats;
+  for (const bool same_symbol : {true, false}) {
+    ModelBuilder m(13);
+    m.input("x", onnx::TensorProto::FLOAT, {-1, 5, 8});
+    m.initializer("w", {8, 6}, random_floats(48, 3));
+    m.initializer("bias", {6}, random_floats(6, 4));
+    m.node("MatMul", {"x", "w"}, {"p"});
+    m.node("Add", {"p", "bias"}, {"s"});
+    if (same_symbol) {
+      m.input("r", onnx::TensorProto::FLOAT, {-1, 5, 6});
+    } else {
+      m.input("r", onnx::TensorProto::FLOAT, {3, 5, 6});
+    }
+    m.node("Add", {"s", "r"}, {"y"});
+    m.output("y", onnx::TensorProto::FLOAT, {-1, 5, 6});
+    INFO((same_symbol ? "residual [N, 5, 6]" : "residual [3, 5, 6]"));
+    ir::Graph before = glint::test::load_graph(m);
+    ir::Graph after = glint::test::optimized_with_fusions(before);
+    REQUIRE(after.nodes.size() == (same_symbol ? 1u : 2u));
+    CHECK(glint::fused_addend_count(*glint::test::node_writing(after, same_symbol ? "y" : "s")) ==
+          (same_symbol ? 2 : 1));
+    const Shape xs = {3, 5, 8}, rs = {3, 5, 6};
+    const std::map<std::string, Tensor> feeds = {{"x", Tensor::from_floats(xs, random_floats(120, 9, -2.f, 2.f))},
+                                                 {"r", Tensor::from_floats(rs, random_floats(90, 11, -2.f, 2.f))}};
+    glint::test::check_same_outputs(before, after, feeds);
+    // Sessions, where the shapes become concrete at run time.
+    const auto placements = glint::test::check_gpu_session_matches_cpu(m.bytes(), feeds);
+    CHECK(placements.size() == (same_symbol ? 1u : 2u));
+  }
+}
+
 TEST_CASE("fuse_matmul_add leaves Adds it must not fuse", "[passes][fuse_matmul_add]") {
   auto fused_after = [](ModelBuilder& m, const std::set<std::string>& keep = {}) {
     ir::Graph g = glint::test::load_graph(m);
