@@ -99,7 +99,9 @@ bool batched_float_product(const Shape& batch, const Shape& abatch, const Shape&
 // y += c, c broadcast to y's shape (passes::fuse_matmul_add checked that it
 // does not grow it): row by row, so a bias [N] and a residual of y's shape
 // are plain vector loops. The same float additions as the Add nodes made.
-Status add_addend(const ir::Node& node, const Tensor& c, Tensor& y) {
+Status add_addend(const ir::Node& node, const Tensor* addend, Tensor& y) {
+  if (addend == nullptr) return internal_error(node.describe() + ": a fused addend is absent");
+  const Tensor& c = *addend;
   if (c.dtype() != DataType::kFloat32 || y.dtype() != DataType::kFloat32 || !addend_broadcasts_to(c.shape(), y.shape()))
     return internal_error(node.describe() + ": a fused addend must be float32 and broadcast to the product " +
                           shape_str(y.shape()) + ", given " + dtype_name(c.dtype()) + shape_str(c.shape()));
@@ -123,10 +125,7 @@ Status add_addend(const ir::Node& node, const Tensor& c, Tensor& y) {
 Status product(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs,
                InferFn infer, bool ta, bool tb, float alpha) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
-  // Inputs past B are the addends fused into this node, and only those.
-  GLINT_RETURN_IF_ERROR(check_product_input_count(node, inputs.size()));
-  for (size_t i = 2; i < inputs.size(); ++i)
-    if (inputs[i] == nullptr) return internal_error(node.describe() + ": fused addend " + std::to_string(i - 2) + " is absent");
+  // `infer` refuses inputs past B other than the fused addends.
   GLINT_RETURN_IF_ERROR(alloc_outputs(infer, node, inputs, outputs, OutputFill::kUnfilled));
   const Tensor& a = *inputs[0];
   const Tensor& b = *inputs[1];
@@ -177,7 +176,7 @@ Status product(const ir::Node& node, const std::vector<const Tensor*>& inputs, s
   });
   if (!ok) return node_unsupported(node, "MatMul of " + dtype_name(dt) + " is not supported");
   GLINT_RETURN_IF_ERROR(st);
-  for (size_t i = 2; i < inputs.size(); ++i) GLINT_RETURN_IF_ERROR(add_addend(node, *inputs[i], y));
+  for (size_t i = 2; i < inputs.size(); ++i) GLINT_RETURN_IF_ERROR(add_addend(node, inputs[i], y));
   round_to_dtype(y);
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 // other operand in its epilogue; and a linear layer's bias Add and the
 // residual Add after it on a MatMul (fuse_matmul_add): two passes fewer per
 // layer on the GPU, where a transformer's decode step is mostly passes.
+#include <functional>
 #include <set>
 
 #include "engine/ops/fused_activation.h"
@@ -32,43 +33,30 @@ bool clip_input_bounds(const ir::Graph& g, const ir::Node& clip, FusedActivation
   return true;
 }
 
-// An ONNX Add of two present operands into one output, not kept: what the
-// epilogue fusions may absorb.
-bool fusable_add(const ir::Node& add, const std::set<std::string>& keep) {
-  return add.op_type == "Add" && add.domain.empty() && add.inputs.size() == 2 && add.has_input(0) &&
-         add.has_input(1) && add.outputs.size() == 1 && add.has_output(0) && !is_kept(add, keep);
-}
-
-}  // namespace
-
-Status fuse_residual_add(ir::Graph& g, const std::set<std::string>& keep) {
+// The driver of the Add fusions (fuse_residual_add, fuse_matmul_add): every
+// ONNX Add of two distinct present operands into one output, not kept, in
+// topological order, one operand at a time: when that operand's producer
+// writes it for this Add alone and `attach(add, producer, other operand)`
+// records the other operand on the producer, the producer writes the Add's
+// output and the Add goes. The other operand cannot depend on the
+// producer's output: that output's one reader is this Add. (The index goes
+// on counting the Add as the other operand's reader in place of the
+// producer: the same count.)
+Status absorb_adds(ir::Graph& g, const std::set<std::string>& keep,
+                   const std::function<bool(const ir::Node& add, ir::Node& producer, const std::string& other)>& attach) {
   GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
   ValueIndex index(g);
   std::vector<bool> removed(g.nodes.size(), false);
   for (size_t idx : order) {
     const ir::Node& add = g.nodes[idx];
-    if (!fusable_add(add, keep)) continue;
-    // Both operands float32 of one fully known shape: no broadcasting.
-    const ir::ValueInfo* a = g.info(add.inputs[0]);
-    const ir::ValueInfo* b = g.info(add.inputs[1]);
-    if (a == nullptr || b == nullptr || a->dtype != DataType::kFloat32 || b->dtype != DataType::kFloat32 ||
-        !a->fully_known() || !b->fully_known() || a->concrete() != b->concrete())
+    if (add.op_type != "Add" || !add.domain.empty() || add.inputs.size() != 2 || !add.has_input(0) ||
+        !add.has_input(1) || add.outputs.size() != 1 || !add.has_output(0) || is_kept(add, keep) ||
+        add.inputs[0] == add.inputs[1])  // x + x: the producer would read its own output
       continue;
     for (int side = 0; side < 2; ++side) {
-      const std::string& y = add.inputs[side];
-      const std::string& residual = add.inputs[1 - side];
-      if (y == residual) break;  // x + x: the conv would read its own output
       // A graph output or a value with other readers must stay as it is.
-      const size_t p = private_producer(g, index, y);
-      if (p == ValueIndex::kNone) continue;
-      ir::Node& conv = g.nodes[p];
-      if (conv.op_type != "Conv" || !conv.domain.empty() || conv.outputs.size() != 1 || conv.inputs.size() > 3 ||
-          fused_activation_of(conv).kind != FusedActivation::kNone || fused_residual_input(conv) >= 0)
-        continue;
-      // The residual cannot depend on the conv's output: that output's one
-      // reader is this Add. (The index goes on counting the Add as the
-      // residual's reader in place of the conv: the same count.)
-      set_fused_residual(conv, residual);
+      const size_t p = private_producer(g, index, add.inputs[side]);
+      if (p == ValueIndex::kNone || !attach(add, g.nodes[p], add.inputs[1 - side])) continue;
       absorb_into_producer(g, index, p, idx, removed);
       break;
     }
@@ -76,8 +64,6 @@ Status fuse_residual_add(ir::Graph& g, const std::set<std::string>& keep) {
   erase_nodes(g, removed);
   return Status::Ok();
 }
-
-namespace {
 
 // `addend` broadcasts to `y` without growing it, whatever values y's
 // symbolic dims take (a model exported with a free batch or sequence): each
@@ -104,34 +90,33 @@ bool takes_addends(const ir::Node& n) {
 
 }  // namespace
 
+Status fuse_residual_add(ir::Graph& g, const std::set<std::string>& keep) {
+  return absorb_adds(g, keep, [&](const ir::Node& add, ir::Node& conv, const std::string& residual) {
+    // Both operands float32 of one fully known shape: no broadcasting.
+    const ir::ValueInfo* a = g.info(add.inputs[0]);
+    const ir::ValueInfo* b = g.info(add.inputs[1]);
+    if (a == nullptr || b == nullptr || a->dtype != DataType::kFloat32 || b->dtype != DataType::kFloat32 ||
+        !a->fully_known() || !b->fully_known() || a->concrete() != b->concrete())
+      return false;
+    if (conv.op_type != "Conv" || !conv.domain.empty() || conv.outputs.size() != 1 || conv.inputs.size() > 3 ||
+        fused_activation_of(conv).kind != FusedActivation::kNone || fused_residual_input(conv) >= 0)
+      return false;
+    set_fused_residual(conv, residual);
+    return true;
+  });
+}
+
 Status fuse_matmul_add(ir::Graph& g, const std::set<std::string>& keep) {
-  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
-  ValueIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  for (size_t idx : order) {
-    const ir::Node& add = g.nodes[idx];
-    if (!fusable_add(add, keep) || add.inputs[0] == add.inputs[1]) continue;
-    for (int side = 0; side < 2; ++side) {
-      const std::string& y = add.inputs[side];
-      const std::string& addend = add.inputs[1 - side];
-      // Float32, the product's shape the sum's.
-      const ir::ValueInfo* yi = g.info(y);
-      const ir::ValueInfo* ai = g.info(addend);
-      if (yi == nullptr || ai == nullptr || yi->dtype != DataType::kFloat32 || ai->dtype != DataType::kFloat32 ||
-          !broadcasts_into(*ai, *yi))
-        continue;
-      // A graph output or a value with other readers must stay as it is.
-      const size_t p = private_producer(g, index, y);
-      if (p == ValueIndex::kNone || !takes_addends(g.nodes[p])) continue;
-      // The addend cannot depend on the product: the product's one reader
-      // is this Add.
-      add_fused_addend(g.nodes[p], addend);
-      absorb_into_producer(g, index, p, idx, removed);
-      break;
-    }
-  }
-  erase_nodes(g, removed);
-  return Status::Ok();
+  return absorb_adds(g, keep, [&](const ir::Node&, ir::Node& product, const std::string& addend) {
+    // Float32, the product's shape the sum's.
+    const ir::ValueInfo* yi = g.info(product.outputs[0]);
+    const ir::ValueInfo* ai = g.info(addend);
+    if (yi == nullptr || ai == nullptr || yi->dtype != DataType::kFloat32 || ai->dtype != DataType::kFloat32 ||
+        !broadcasts_into(*ai, *yi) || !takes_addends(product))
+      return false;
+    add_fused_addend(product, addend);
+    return true;
+  });
 }
 
 Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep) {

@@ -167,64 +167,45 @@ TEST_CASE("fuse_matmul_add fuses over a free batch dim", "[passes][fuse_matmul_a
 }
 
 TEST_CASE("fuse_matmul_add leaves Adds it must not fuse", "[passes][fuse_matmul_add]") {
-  auto fused_after = [](ModelBuilder& m, const std::set<std::string>& keep = {}) {
-    ir::Graph g = glint::test::load_graph(m);
-    REQUIRE(glint::passes::fuse_matmul_add(g, keep).ok());
-    int addends = 0;
-    for (auto& n : g.nodes) addends += glint::fused_addend_count(n);
-    return std::make_pair(g.nodes.size(), addends);
+  // After p = MatMul(a [3, 4], b [4, 5]) with c [5] beside: the nodes that
+  // read p, the graph's outputs, and what the pass must leave.
+  struct Unfused {
+    const char* what;
+    onnx::TensorProto::DataType dtype;
+    std::vector<std::vector<std::string>> adds;  // {x, y, out}: out = x + y
+    std::vector<std::string> outputs;            // of shape [3, 5] unless "g"-grown
+    std::set<std::string> keep;
+    size_t nodes;
+    int addends;
   };
-  auto linear = [](ModelBuilder& m, onnx::TensorProto::DataType dt = onnx::TensorProto::FLOAT) {
-    m.input("a", dt, {3, 4});
-    m.input("b", dt, {4, 5});
-    m.input("c", dt, {5});
-    m.node("MatMul", {"a", "b"}, {"p"}, "matmul");
+  const Unfused cases[] = {
+      {"the product is also a graph output", onnx::TensorProto::FLOAT, {{"p", "c", "y"}}, {"y", "p"}, {}, 2, 0},
+      {"the Add's other operand would grow the product's shape", onnx::TensorProto::FLOAT, {{"p", "g", "y"}}, {"y"}, {},
+       2, 0},
+      {"an integer product", onnx::TensorProto::INT32, {{"p", "c", "y"}}, {"y"}, {}, 2, 0},
+      {"p + p", onnx::TensorProto::FLOAT, {{"p", "p", "y"}}, {"y"}, {}, 2, 0},
+      {"a third Add after two fused ones stays a node", onnx::TensorProto::FLOAT,
+       {{"p", "c", "s1"}, {"s1", "c", "s2"}, {"s2", "c", "y"}}, {"y"}, {}, 2, 2},
+      {"an Add the caller keeps (forced onto the CPU)", onnx::TensorProto::FLOAT, {{"p", "c", "y"}}, {"y"}, {"y"}, 2, 0},
   };
-  SECTION("the product is also a graph output") {
-    ModelBuilder m(13);
-    linear(m);
-    m.node("Add", {"p", "c"}, {"y"});
-    m.output("y", onnx::TensorProto::FLOAT, {3, 5});
-    m.output("p", onnx::TensorProto::FLOAT, {3, 5});
-    CHECK(fused_after(m) == std::make_pair(size_t{2}, 0));
-  }
-  SECTION("the Add's other operand would grow the product's shape") {
-    ModelBuilder m(13);
-    linear(m);
-    m.input("g", onnx::TensorProto::FLOAT, {2, 3, 5});
-    m.node("Add", {"p", "g"}, {"y"});
-    m.output("y", onnx::TensorProto::FLOAT, {2, 3, 5});
-    CHECK(fused_after(m) == std::make_pair(size_t{2}, 0));
-  }
-  SECTION("an integer product") {
-    ModelBuilder m(13);
-    linear(m, onnx::TensorProto::INT32);
-    m.node("Add", {"p", "c"}, {"y"});
-    m.output("y", onnx::TensorProto::INT32, {3, 5});
-    CHECK(fused_after(m) == std::make_pair(size_t{2}, 0));
-  }
-  SECTION("p + p") {
-    ModelBuilder m(13);
-    linear(m);
-    m.node("Add", {"p", "p"}, {"y"});
-    m.output("y", onnx::TensorProto::FLOAT, {3, 5});
-    CHECK(fused_after(m) == std::make_pair(size_t{2}, 0));
-  }
-  SECTION("a third Add after two fused ones stays a node") {
-    ModelBuilder m(13);
-    linear(m);
-    m.node("Add", {"p", "c"}, {"s1"});
-    m.node("Add", {"s1", "c"}, {"s2"});
-    m.node("Add", {"s2", "c"}, {"y"});
-    m.output("y", onnx::TensorProto::FLOAT, {3, 5});
-    CHECK(fused_after(m) == std::make_pair(size_t{2}, 2));
-  }
-  SECTION("an Add the caller keeps (forced onto the CPU)") {
-    ModelBuilder m(13);
-    linear(m);
-    m.node("Add", {"p", "c"}, {"y"}, "kept");
-    m.output("y", onnx::TensorProto::FLOAT, {3, 5});
-    CHECK(fused_after(m, {"kept"}) == std::make_pair(size_t{2}, 0));
+  for (const Unfused& c : cases) {
+    SECTION(c.what) {
+      ModelBuilder m(13);
+      m.input("a", c.dtype, {3, 4});
+      m.input("b", c.dtype, {4, 5});
+      m.input("c", c.dtype, {5});
+      m.input("g", c.dtype, {2, 3, 5});
+      m.node("MatMul", {"a", "b"}, {"p"}, "matmul");
+      for (const auto& add : c.adds) m.node("Add", {add[0], add[1]}, {add[2]}, add[2]);
+      const bool grown = c.adds.back()[1] == "g";
+      for (const std::string& out : c.outputs) m.output(out, c.dtype, grown ? std::vector<int64_t>{2, 3, 5} : std::vector<int64_t>{3, 5});
+      ir::Graph g = glint::test::load_graph(m);
+      REQUIRE(glint::passes::fuse_matmul_add(g, c.keep).ok());
+      int addends = 0;
+      for (auto& n : g.nodes) addends += glint::fused_addend_count(n);
+      CHECK(g.nodes.size() == c.nodes);
+      CHECK(addends == c.addends);
+    }
   }
 }
 

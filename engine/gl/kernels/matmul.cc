@@ -197,10 +197,10 @@ bool matmul_supports(const KernelContext& ctx, std::string* why) {
   if ((n.attr_int("transA", 0) && ctx.inputs[0]->shape.size() < 2) ||
       (n.attr_int("transB", 0) && ctx.inputs[1]->shape.size() < 2))
     return decline(why, "transA / transB need operands of rank >= 2");
-  const size_t addends = static_cast<size_t>(fused_addend_count(n));
-  if (ctx.inputs.size() != 2 + addends) return decline(why, "a MatMul takes A and B only");
-  for (size_t i = 2; i < ctx.inputs.size(); ++i)
-    if (!ctx.inputs[i] || !addend_broadcasts_to(ctx.inputs[i]->shape, ctx.outputs[0].shape))
+  // More inputs than A, B and the fused addends are refused at load
+  // (cpu::check_product_input_count).
+  for (size_t i = 2; i < 2 + static_cast<size_t>(fused_addend_count(n)); ++i)
+    if (i >= ctx.inputs.size() || !ctx.inputs[i] || !addend_broadcasts_to(ctx.inputs[i]->shape, ctx.outputs[0].shape))
       return decline(why, "a fused addend must broadcast to the product");
   const Shape& a = ctx.inputs[0]->shape;
   const int64_t k = n.attr_int("transA", 0) ? a[a.size() - 2] : a.back();
