@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -73,6 +74,88 @@ SharedDisplay& shared_display() {
   return *d;
 }
 
+// Where a display comes from. Mesa offers a surfaceless platform (no GPU
+// device to name, llvmpipe or the machine's driver behind it); NVIDIA's and
+// other vendors' EGL offer headless rendering through the device platform
+// (EGL_EXT_platform_device) instead. GLINT_EGL_PLATFORM=surfaceless|device
+// picks one; unset, the surfaceless platform is tried first, then the devices.
+Result<EGLDisplay> initialize(EGLDisplay dpy, const std::string& what) {
+  if (dpy == EGL_NO_DISPLAY) {
+    return gl_error("EGL: " + what + " gave no display (" + egl_error_name(eglGetError()) + ")");
+  }
+  EGLint major = 0, minor = 0;
+  if (!eglInitialize(dpy, &major, &minor)) {
+    return gl_error("EGL: eglInitialize on " + what + " failed (" + egl_error_name(eglGetError()) + ")");
+  }
+  return dpy;
+}
+
+PFNEGLGETPLATFORMDISPLAYEXTPROC platform_display_entry() {
+  return reinterpret_cast<PFNEGLGETPLATFORMDISPLAYEXTPROC>(eglGetProcAddress("eglGetPlatformDisplayEXT"));
+}
+
+Result<EGLDisplay> surfaceless_display(const char* client_exts) {
+  if (!has_extension(client_exts, "EGL_MESA_platform_surfaceless")) {
+    return gl_error("EGL: no surfaceless platform (EGL_MESA_platform_surfaceless is not a client extension)");
+  }
+  auto get_platform_display = platform_display_entry();
+  if (!get_platform_display) return gl_error("EGL: eglGetPlatformDisplayEXT is not available");
+  return initialize(get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, nullptr),
+                    "the surfaceless platform");
+}
+
+// The first device that initializes, a hardware one before a software
+// rasterizer (Mesa lists llvmpipe as a device too).
+Result<EGLDisplay> device_display(const char* client_exts) {
+  if (!has_extension(client_exts, "EGL_EXT_platform_device") ||
+      !has_extension(client_exts, "EGL_EXT_device_enumeration")) {
+    return gl_error("EGL: no device platform (EGL_EXT_platform_device and EGL_EXT_device_enumeration are "
+                    "not both client extensions)");
+  }
+  auto get_platform_display = platform_display_entry();
+  auto query_devices = reinterpret_cast<PFNEGLQUERYDEVICESEXTPROC>(eglGetProcAddress("eglQueryDevicesEXT"));
+  auto query_device_string =
+      reinterpret_cast<PFNEGLQUERYDEVICESTRINGEXTPROC>(eglGetProcAddress("eglQueryDeviceStringEXT"));
+  if (!get_platform_display || !query_devices || !query_device_string) {
+    return gl_error("EGL: the device platform's entry points are not available");
+  }
+  constexpr EGLint kMaxDevices = 16;
+  EGLDeviceEXT devices[kMaxDevices];
+  EGLint count = 0;
+  if (!query_devices(kMaxDevices, devices, &count) || count <= 0) {
+    return gl_error("EGL: eglQueryDevicesEXT found no device (" + egl_error_name(eglGetError()) + ")");
+  }
+  std::stable_partition(devices, devices + count, [&](EGLDeviceEXT d) {
+    return !has_extension(query_device_string(d, EGL_EXTENSIONS), "EGL_MESA_device_software");
+  });
+  std::string failures;
+  for (EGLint i = 0; i < count; ++i) {
+    auto dpy = initialize(get_platform_display(EGL_PLATFORM_DEVICE_EXT, devices[i], nullptr),
+                          "EGL device " + std::to_string(i));
+    if (dpy.ok()) return dpy;
+    failures += (failures.empty() ? "" : "; ") + dpy.status().message();
+  }
+  return gl_error("EGL: none of " + std::to_string(count) + " devices gave a display: " + failures);
+}
+
+Result<EGLDisplay> open_display() {
+  const char* client_exts = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
+  const char* choice = std::getenv("GLINT_EGL_PLATFORM");
+  std::string wanted = choice ? choice : "";
+  if (wanted == "surfaceless") return surfaceless_display(client_exts);
+  if (wanted == "device") return device_display(client_exts);
+  if (!wanted.empty()) {
+    return gl_error("GLINT_EGL_PLATFORM is '" + wanted + "'; expected 'surfaceless' or 'device'");
+  }
+  auto surfaceless = surfaceless_display(client_exts);
+  if (surfaceless.ok()) return surfaceless;
+  auto device = device_display(client_exts);
+  if (device.ok()) return device;
+  return gl_error("EGL: no headless display: " + surfaceless.status().message() + "; " +
+                  device.status().message() + " (client extensions: '" +
+                  (client_exts ? client_exts : "<none>") + "')");
+}
+
 Result<EGLDisplay> acquire_display() {
   SharedDisplay& sd = shared_display();
   std::lock_guard<std::mutex> lock(sd.mu);
@@ -80,28 +163,7 @@ Result<EGLDisplay> acquire_display() {
     ++sd.users;
     return sd.display;
   }
-  const char* client_exts = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
-  if (!has_extension(client_exts, "EGL_MESA_platform_surfaceless")) {
-    return gl_error(std::string("EGL: no surfaceless Mesa platform (EGL_MESA_platform_surfaceless "
-                                "missing from client extensions: '") +
-                    (client_exts ? client_exts : "<none>") + "')");
-  }
-  auto get_platform_display = reinterpret_cast<PFNEGLGETPLATFORMDISPLAYEXTPROC>(
-      eglGetProcAddress("eglGetPlatformDisplayEXT"));
-  if (!get_platform_display) {
-    return gl_error("EGL: eglGetPlatformDisplayEXT is not available (needed for "
-                    "EGL_MESA_platform_surfaceless)");
-  }
-  EGLDisplay dpy = get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, nullptr);
-  if (dpy == EGL_NO_DISPLAY) {
-    return gl_error("EGL: eglGetPlatformDisplayEXT(EGL_PLATFORM_SURFACELESS_MESA) returned no display (" +
-                    egl_error_name(eglGetError()) + ")");
-  }
-  EGLint major = 0, minor = 0;
-  if (!eglInitialize(dpy, &major, &minor)) {
-    return gl_error("EGL: eglInitialize on the surfaceless Mesa display failed (" +
-                    egl_error_name(eglGetError()) + ")");
-  }
+  GLINT_ASSIGN_OR_RETURN(EGLDisplay dpy, open_display());
   sd.display = dpy;
   sd.users = 1;
   return dpy;
@@ -149,7 +211,7 @@ Status GlContext::init_platform() {
   const EGLint context_attrs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 0, EGL_NONE};
   EGLContext ctx = eglCreateContext(dpy, chosen, EGL_NO_CONTEXT, context_attrs);
   if (ctx == EGL_NO_CONTEXT) {
-    return gl_error("EGL: eglCreateContext for OpenGL ES 3.0 on the surfaceless Mesa display failed (" +
+    return gl_error("EGL: eglCreateContext for OpenGL ES 3.0 failed (" +
                     egl_error_name(eglGetError()) + ")");
   }
   context_ = ctx;
