@@ -199,7 +199,10 @@ Status GlContext::init_platform() {
                     "framebuffer objects without a window)");
   }
   // Any ES3-capable config: we never draw to a window surface, only to FBOs.
-  const EGLint config_attrs[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_NONE};
+  // EGL_SURFACE_TYPE defaults to windows, which a device display (NVIDIA's)
+  // has none of, so surfaces are left out of the match.
+  const EGLint config_attrs[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_SURFACE_TYPE, EGL_DONT_CARE,
+                                 EGL_NONE};
   EGLConfig config = nullptr;
   EGLint num_configs = 0;
   EGLConfig chosen = EGL_NO_CONFIG_KHR;
