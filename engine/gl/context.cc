@@ -107,10 +107,13 @@ Result<EGLDisplay> surfaceless_display(const char* client_exts) {
 // The first device that initializes, a hardware one before a software
 // rasterizer (Mesa lists llvmpipe as a device too).
 Result<EGLDisplay> device_display(const char* client_exts) {
+  // EGL_EXT_device_base is enumeration and query in one extension.
   if (!has_extension(client_exts, "EGL_EXT_platform_device") ||
-      !has_extension(client_exts, "EGL_EXT_device_enumeration")) {
-    return gl_error("EGL: no device platform (EGL_EXT_platform_device and EGL_EXT_device_enumeration are "
-                    "not both client extensions)");
+      !(has_extension(client_exts, "EGL_EXT_device_enumeration") ||
+        has_extension(client_exts, "EGL_EXT_device_base"))) {
+    return gl_error(std::string("EGL: no device platform (EGL_EXT_platform_device and EGL_EXT_device_enumeration "
+                                "are not both client extensions: '") +
+                    (client_exts ? client_exts : "<none>") + "')");
   }
   auto get_platform_display = platform_display_entry();
   auto query_devices = reinterpret_cast<PFNEGLQUERYDEVICESEXTPROC>(eglGetProcAddress("eglQueryDevicesEXT"));
