@@ -66,10 +66,14 @@ Status constants_in_bodies(ir::Graph& g) {
 namespace {
 // The process-wide executor, or why it could not start: made on first use and
 // kept (a failure too, so that a machine without GL tries once), until
-// release_shared_executor() empties it.
+// release_shared_executor() empties it. Never destroyed at exit: the GL
+// driver's own exit handlers, registered when it loads (after this slot),
+// run first, and NVIDIA's leaves the executor's GL deletes pointing at
+// unloaded code (a crash at exit after every GPU run); the process's end
+// frees the GPU memory anyway.
 std::optional<Result<std::unique_ptr<gl::Executor>>>& executor_slot() {
-  static std::optional<Result<std::unique_ptr<gl::Executor>>> slot;
-  return slot;
+  static auto* slot = new std::optional<Result<std::unique_ptr<gl::Executor>>>();
+  return *slot;
 }
 }  // namespace
 
