@@ -264,6 +264,16 @@ TEST_CASE("gl: composer generates the documented accessors", "[gl]") {
   }
   CHECK(s.find("S_SHAPE") == std::string::npos);  // no zero-size arrays
 
+  // An input the executor marks for texelFetch (a GPU, not a CPU rasterizer)
+  // is read so; the other keeps texture() at texel centres.
+  ComposerInput fetched{"X", {DataType::kFloat32, {2, 3}}, lx};
+  fetched.texel_fetch = true;
+  auto fsrc = compose_fragment_shader(p, {fetched, {"S", {DataType::kFloat32, {}}, ls}}, lx);
+  REQUIRE(fsrc.ok());
+  CHECK(fsrc.value().source.find("texelFetch(glint_u_X, t, 0)") != std::string::npos);
+  CHECK(fsrc.value().source.find("texture(glint_u_X") == std::string::npos);
+  CHECK(fsrc.value().source.find("texture(glint_u_S, p)") != std::string::npos);
+
   ProgramInfo bad = p;
   bad.snippets = {"no_such_snippet"};
   auto e = compose_fragment_shader(bad, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"S", {DataType::kFloat32, {}}, ls}},

@@ -27,6 +27,9 @@ struct ComposerInput {
   std::string name;  // ProgramInput::name
   TensorDesc desc;
   TextureLayout layout;
+  // Read with texelFetch rather than texture() at texel centres (the
+  // executor's choice for its device: see texel_fetch_reads in executor.cc).
+  bool texel_fetch = false;
 };
 
 // The text of the one vertex shader (a full-screen quad at location 0).
