@@ -95,9 +95,8 @@ bench: deps-web build web models
 	@/usr/bin/python3 tools/make-bench-models.py
 	@echo "==> browser benchmark (web/bench/run.mjs; results in bench-results/)"
 	@node web/bench/run.mjs --no-models $(BENCH_ARGS)
-	@echo "==> $(GLINT) bench squeezenet (fp32) and mobilenetv2, 20 runs each"
-	@$(GLINT) bench $(MODELS)/bench/squeezenet.onnx --runs 20
-	@$(GLINT) bench $(MODELS)/bench/mobilenetv2.onnx --runs 20
+	@echo "==> native benchmark (tools/bench_native.py: $(GLINT) on GL and CPU, onnxruntime beside where importable)"
+	@/usr/bin/python3 tools/bench_native.py --glint $(GLINT) --models $(MODELS)/bench --out bench-results/native
 
 asan: deps models
 	@echo "==> configure + build (preset native-asan, $(NPROC) jobs)"
