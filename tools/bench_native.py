@@ -230,7 +230,7 @@ def main():
                'environment': {'renderer': 'no GL', 'cpu': '%s, %d cores' % (cpu, os.cpu_count() or 0),
                                'onnxruntime': ort_version, 'date': time.strftime('%Y-%m-%d %H:%M')}}
     os.makedirs(args.out, exist_ok=True)
-    steps = len(workloads) * (1 + 2 * len(threads))
+    steps = len(workloads) * (1 + (2 if ort else 1) * len(threads))
     step = 0
     with tempfile.TemporaryDirectory() as workdir:
         for w in workloads:
@@ -246,10 +246,8 @@ def main():
                 log('[%d/%d] %s: glint cpu, %d thread(s)' % (step, steps, w['name'], t))
                 entry['glint']['cpu-%dt' % t] = glint_bench(args.glint, model, 'cpu', args.runs, args.warmup, t)
             reference = None
-            for t in threads:
+            for t in threads if ort else []:
                 step += 1
-                if not ort:
-                    continue
                 log('[%d/%d] %s: onnxruntime cpu, %d thread(s)' % (step, steps, w['name'], t))
                 feeds = load_inputs(np, args.models, w)
                 entry['ort']['%dt' % t], outs = ort_bench(ort, np, model, feeds, t, args.runs, args.warmup)
