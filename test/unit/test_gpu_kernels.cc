@@ -1017,6 +1017,38 @@ TEST_CASE("gpu ConvTranspose and GridSample match cpu", "[gpu]") {
   run_all(cases);
 }
 
+// Quotients on and beside k + 0.5, where a division that is not correctly
+// rounded (NVIDIA's: a reciprocal and a product) used to round the other way
+// (shaders/round_quotient.glsl): x = fl((k + 0.5) * s) and its float
+// neighbours, for scales whose reciprocals are inexact, into 8- and 16-bit
+// types; the GPU must equal the CPU's float division exactly.
+TEST_CASE("gpu QuantizeLinear rounds quotients beside ties as float division does", "[gpu]") {
+  struct Target { DataType type; double zero_point; std::vector<int> ks; int opset; };
+  const std::vector<Target> targets = {
+      {DataType::kUint8, 128, {-128, -25, -1, 0, 1, 24, 25, 126}, 13},
+      {DataType::kInt8, 0, {-128, -3, -1, 0, 2, 101, 126}, 13},
+      {DataType::kUint16, 0, {0, 7, 255, 4096, 30001, 65000}, 21},
+      {DataType::kInt16, -5, {-32000, -1025, -2, 0, 3, 16385, 32000}, 21},
+  };
+  const std::vector<float> scales = {5.f / 255.f, 0.1f, 3.7f, 1e-3f, 0.0137f, 0.75f};
+  std::vector<Case> cases;
+  for (const Target& t : targets)
+    for (float s : scales) {
+      std::vector<double> x;
+      for (int k : t.ks) {
+        float tie = static_cast<float>((k + 0.5) * static_cast<double>(s));
+        float below = std::nextafter(tie, -INFINITY), above = std::nextafter(tie, INFINITY);
+        for (float v : {std::nextafter(below, -INFINITY), below, tie, above, std::nextafter(above, INFINITY)})
+          x.push_back(v);
+      }
+      cases.push_back({"QuantizeLinear", {},
+                       {V({static_cast<int64_t>(x.size())}, DataType::kFloat32, x), C({}, {s}),
+                        V({}, t.type, {t.zero_point})},
+                       t.opset, 0});
+    }
+  run_all(cases);
+}
+
 TEST_CASE("gpu quantization, windows and MaxPool indices match cpu", "[gpu]") {
   const DataType u8 = DataType::kUint8, i8 = DataType::kInt8;
   std::vector<Case> cases = {
