@@ -66,30 +66,12 @@ class GlTensor : public GpuTensor {
   const void* owner_;
 };
 
-// Whether shaders read their inputs with texelFetch. texture() at texel
-// centres is for the CPU rasterizers: SwiftShader's texelFetch pays a bounds
-// check per lane (MobileNetV2 1.17x, SqueezeNet 1.25x with texture()), and
-// llvmpipe gains as much. A GPU reads texelFetch as fast or faster (NVIDIA
-// H200 over EGL, 3 interleaved rounds: BERT 16.6 -> 14.9 ms, MobileNetV2
-// 4.49 -> 4.13, SqueezeNet and the GPT step even). In a browser the renderer
-// is masked and ANGLE's translation is unmeasured, so WebGL keeps texture().
-bool texel_fetch_reads(const Capabilities& caps) {
-#ifdef __EMSCRIPTEN__
-  (void)caps;
-  return false;
-#else
-  for (const char* software : {"llvmpipe", "softpipe", "lavapipe", "SwiftShader"})
-    if (caps.renderer.find(software) != std::string::npos) return false;
-  return true;
-#endif
-}
-
 class GlExecutor final : public Executor {
  public:
   GlExecutor(std::unique_ptr<GlContext> ctx, const ExecutorOptions& options)
       : ctx_(std::move(ctx)),
         read_format_(options.force_rgba_readback ? GLenum{GL_RGBA} : ctx_->r32f_read_format()),
-        texel_fetch_(texel_fetch_reads(ctx_->caps())) {}
+        texel_fetch_(ctx_->caps().texel_fetch_reads || !optimization_flags().texture_reads) {}
 
   ~GlExecutor() override {
     // GL objects below are deleted by member destructors; they need our
@@ -566,7 +548,7 @@ class GlExecutor final : public Executor {
   Buffer quad_vbo_;
   VertexArray quad_vao_;
   GLenum read_format_;
-  const bool texel_fetch_;  // texel_fetch_reads(caps)
+  const bool texel_fetch_;  // shaders read with texelFetch (the device's choice or GLINT_DISABLE=texture-reads)
   std::vector<float> staging_;
   std::vector<float> encoded_;  // integer/bool tensors as exact floats, on their way up or down
   // GL state this executor last set (its context draws nothing else).

@@ -1,6 +1,5 @@
 #include "engine/gl/codegen/input_accessors.h"
 
-#include "engine/core/tuning.h"
 
 namespace glint::gl {
 
@@ -166,8 +165,7 @@ void emit_input(std::ostringstream& os, const ComposerInput& in, const Shape& ou
   os << "vec2 " << inv << ";\n";
   // Float bits in uint texels (TextureLayout::bits) become floats here, so
   // that nothing past this function knows about them.
-  static const bool texture_reads_on = optimization_flags().texture_reads;
-  const bool texture_reads = texture_reads_on && !in.texel_fetch;
+  const bool texture_reads = !in.texel_fetch;
   const std::string open = in.layout.bits ? "uintBitsToFloat(" : "", close = in.layout.bits ? ")" : "";
   if (!texture_reads) {
     os << "vec4 " << texel_fn << "(" << (in.layout.planar() ? "ivec3" : "ivec2") << " t) { return " << open

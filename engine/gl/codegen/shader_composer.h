@@ -28,7 +28,8 @@ struct ComposerInput {
   TensorDesc desc;
   TextureLayout layout;
   // Read with texelFetch rather than texture() at texel centres (the
-  // executor's choice for its device: see texel_fetch_reads in executor.cc).
+  // executor's choice: Capabilities::texel_fetch_reads, or the switch
+  // GLINT_DISABLE=texture-reads).
   bool texel_fetch = false;
 };
 
