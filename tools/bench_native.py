@@ -31,7 +31,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DTYPES = {'float32': 'float32', 'int64': 'int64', 'int32': 'int32'}
 
 
 def log(msg):
@@ -52,12 +51,12 @@ def glint_bench(glint, model, backend, runs, warmup, threads=None):
 def load_inputs(np, models, workload):
     feeds = {}
     for i in workload['inputs']:
-        a = np.fromfile(os.path.join(models, i['file']), dtype=DTYPES[i['dtype']])
+        a = np.fromfile(os.path.join(models, i['file']), dtype=np.dtype(i['dtype']))
         feeds[i['name']] = a.reshape(i['shape'])
     return feeds
 
 
-def ort_bench(ort, np, model, feeds, threads, runs, warmup):
+def ort_bench(ort, model, feeds, threads, runs, warmup):
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
@@ -78,20 +77,26 @@ def ort_bench(ort, np, model, feeds, threads, runs, warmup):
     return {'create_ms': create, 'first_run_ms': first, 'median_ms': statistics.median(times)}, dict(zip(names, outs))
 
 
-def agreement(glint, model, backend, feeds, reference, workdir):
-    """`glint run` on the workload's inputs against onnxruntime's outputs."""
+def agreement(glint, model, backends, feeds, reference, workdir):
+    """`glint run` on the workload's inputs against onnxruntime's outputs,
+    on each backend: {backend: {'agrees', 'max_abs_diff'[, 'detail']}}."""
     import numpy as np
     from onnx import numpy_helper
-    cmd = [glint, 'run', model, '--backend', backend, '--rtol', '1e-3', '--atol', '1e-3']
-    for name, a in feeds.items():
-        path = os.path.join(workdir, 'in.%s.npy' % len(cmd))
+    files = []
+    for i, (name, a) in enumerate(feeds.items()):
+        path = os.path.join(workdir, 'in.%d.npy' % i)
         np.save(path, a)
-        cmd += ['--input', '%s=%s' % (name, path)]
-    for name, a in reference.items():
-        path = os.path.join(workdir, 'out.%s.pb' % len(cmd))
+        files += ['--input', '%s=%s' % (name, path)]
+    for i, (name, a) in enumerate(reference.items()):
+        path = os.path.join(workdir, 'out.%d.pb' % i)
         with open(path, 'wb') as f:
             f.write(numpy_helper.from_array(np.asarray(a), name).SerializeToString())
-        cmd += ['--expect', '%s=%s' % (name, path)]
+        files += ['--expect', '%s=%s' % (name, path)]
+    return {b: check_run(glint, model, b, files) for b in backends}
+
+
+def check_run(glint, model, backend, files):
+    cmd = [glint, 'run', model, '--backend', backend, '--rtol', '1e-3', '--atol', '1e-3'] + files
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     lines = [l for l in p.stderr.splitlines() if l.startswith(('match', 'MISMATCH', 'glint: error'))]
     worst = 0.0
@@ -245,16 +250,15 @@ def main():
                 step += 1
                 log('[%d/%d] %s: glint cpu, %d thread(s)' % (step, steps, w['name'], t))
                 entry['glint']['cpu-%dt' % t] = glint_bench(args.glint, model, 'cpu', args.runs, args.warmup, t)
-            reference = None
-            for t in threads if ort else []:
-                step += 1
-                log('[%d/%d] %s: onnxruntime cpu, %d thread(s)' % (step, steps, w['name'], t))
+            if ort:
                 feeds = load_inputs(np, args.models, w)
-                entry['ort']['%dt' % t], outs = ort_bench(ort, np, model, feeds, t, args.runs, args.warmup)
-                reference = reference or (feeds, outs)
-            if reference:
-                entry['agreement'] = {b: agreement(args.glint, model, b, reference[0], reference[1], workdir)
-                                      for b in ('default', 'cpu')}
+                outs = None
+                for t in threads:
+                    step += 1
+                    log('[%d/%d] %s: onnxruntime cpu, %d thread(s)' % (step, steps, w['name'], t))
+                    entry['ort']['%dt' % t], got = ort_bench(ort, model, feeds, t, args.runs, args.warmup)
+                    outs = outs or got  # the first thread count's outputs are the reference
+                entry['agreement'] = agreement(args.glint, model, ('default', 'cpu'), feeds, outs, workdir)
             results['workloads'].append(entry)
     with open(os.path.join(args.out, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)
