@@ -1049,6 +1049,49 @@ TEST_CASE("gpu QuantizeLinear rounds quotients beside ties as float division doe
   run_all(cases);
 }
 
+// Div and Reciprocal as a correctly rounded float division (shaders/
+// divide.glsl): GLSL's division may be a reciprocal and a product, a few ulp
+// off (NVIDIA's is; DynamicQuantizeLinear's expanded form then rounded a zero
+// point the other way). The GPU must equal the CPU bit for bit: quotients over
+// many binades, either sign, next to powers of two and integers, exact ones,
+// and zeros and infinities.
+TEST_CASE("gpu Div and Reciprocal equal float division exactly", "[gpu]") {
+  std::mt19937 rng(20261204);
+  std::uniform_real_distribution<float> mantissa(1.f, 2.f);
+  std::uniform_int_distribution<int> exponent(-30, 30), coin(0, 1);
+  auto draw = [&] { return (coin(rng) ? -1.f : 1.f) * std::ldexp(mantissa(rng), exponent(rng)); };
+  std::vector<double> a, b;
+  auto pair = [&](float x, float y) { a.push_back(x); b.push_back(y); };
+  for (int i = 0; i < 200; ++i) pair(draw(), draw());
+  const float s = 5.f / 255.f;
+  pair(-2.5f, s);  // DynamicQuantizeLinear's zero point: -127.49999, not -127.5
+  for (float y : {3.f, 7.f, 0.1f, 1.1f, -s, 1e-3f})
+    for (float k : {1.f, 2.f, 10.f, -127.f, 1024.f}) {
+      const float x = k * y;  // quotients at, just below and just above k
+      pair(x, y);
+      pair(std::nextafter(x, -INFINITY), y);
+      pair(std::nextafter(x, INFINITY), y);
+    }
+  pair(6.f, 3.f);
+  pair(1.f, 0.f);
+  pair(-1.f, 0.f);
+  pair(0.f, 0.f);
+  pair(0.f, -5.f);
+  pair(INFINITY, 2.f);
+  pair(3.f, -INFINITY);
+  while (a.size() % 32) pair(draw(), draw());
+  const int64_t n = static_cast<int64_t>(a.size());
+  std::vector<double> y_nonzero;
+  for (double v : b) y_nonzero.push_back(v == 0.0 ? 1.0 : v);
+  std::vector<Case> cases = {
+      {"Div", {}, {V({n}, DataType::kFloat32, a), V({n}, DataType::kFloat32, b)}, 14, 0},
+      // rank 4: four channels a fragment (the vec4 form)
+      {"Div", {}, {V({1, 4, n / 16, 4}, DataType::kFloat32, a), V({1, 4, n / 16, 4}, DataType::kFloat32, b)}, 14, 0},
+      {"Reciprocal", {}, {V({n}, DataType::kFloat32, y_nonzero)}, 13, 0},
+  };
+  run_all(cases);
+}
+
 TEST_CASE("gpu quantization, windows and MaxPool indices match cpu", "[gpu]") {
   const DataType u8 = DataType::kUint8, i8 = DataType::kInt8;
   std::vector<Case> cases = {

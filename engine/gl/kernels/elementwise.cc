@@ -22,7 +22,7 @@ const std::map<std::string, UnaryDef>& unary_defs() {
       {"Exp", {"exp(x)", nullptr}},
       {"Log", {"log(x)", nullptr}},
       {"Sqrt", {"sqrt(x)", nullptr}},
-      {"Reciprocal", {"1.0 / x", nullptr}},
+      {"Reciprocal", {"glint_divide(1.0, x)", "divide"}},
       {"Floor", {"floor(x)", nullptr}},
       {"Ceil", {"ceil(x)", nullptr}},
       // ONNX Round is half-to-even, which GLSL's roundEven is.
@@ -147,8 +147,10 @@ Result<std::vector<ProgramInfo>> binary_build(const KernelContext& ctx) {
     if (op == "Add") r = "v0 + v1";
     else if (op == "Sub") r = "v0 - v1";
     else if (op == "Mul") r = "v0 * v1";
-    else if (op == "Div") r = "v0 / v1";
-    else r = variadic_fold(op, n, "vec4", &b);
+    else if (op == "Div") {
+      r = "glint_divide(v0, v1)";
+      p.snippets.push_back("divide");
+    } else r = variadic_fold(op, n, "vec4", &b);
     p.body = b + "  return " + r + ";\n}\n";
     return std::vector<ProgramInfo>{p};
   }
@@ -185,8 +187,11 @@ Result<std::vector<ProgramInfo>> binary_build(const KernelContext& ctx) {
   } else if (op == "Add") r = "v0 + v1";
   else if (op == "Sub") r = "v0 - v1";
   else if (op == "Mul") r = "v0 * v1";
-  else if (op == "Div") r = "v0 / v1";
-  else if (op == "Mod") {
+  else if (op == "Div") {
+    // correctly rounded, as the CPU's: a Round or Cast after it sees the same value
+    r = "glint_divide(v0, v1)";
+    p.snippets.push_back("divide");
+  } else if (op == "Mod") {
     r = "glint_fmod(v0, v1)";
     p.snippets.push_back("fmod");
   } else if (op == "Pow") {
