@@ -67,7 +67,8 @@ Result<std::vector<ProgramInfo>> quantize_build(const KernelContext& ctx) {
     sc.output = TensorDesc{DataType::kFloat32, {}};
     sc.node_output = ctx.node->has_output(1) ? 1 : -1;
     sc.body = "float process(int oc[OUT_RANK]) {\n  float lo = 0.0, hi = 0.0;\n  for (int i = 0; i < " + n +
-              "; ++i) { float v = getXFlat(i); lo = min(lo, v); hi = max(hi, v); }\n  return (hi - lo) / 255.0;\n}\n";
+              "; ++i) { float v = getXFlat(i); lo = min(lo, v); hi = max(hi, v); }\n  return glint_divide(hi - lo, 255.0);\n}\n";
+    sc.snippets = {"divide"};
     ProgramInfo zp;
     zp.name = "dynamic_quantize_zero_point";
     zp.inputs = {{"X", 0}, {"S", -1}};
