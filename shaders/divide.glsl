@@ -5,14 +5,14 @@
 // -127.49999, and its Round then picked the other integer.
 //
 // So the quotient is taken as |a| * (1 / |b|) on every GPU alike (a CPU
-// rasterizer runs the same path as a real GPU), a few ulp off at most, and
-// then moved an ulp at a time while the exact quotient lies past the midpoint
-// to a neighbour: |a| > m * |b| for the midpoint m above, |a| < m * |b| for the
-// one below (m has 25 significant bits; the product is compared in integers,
-// 64 bits as two uints, so no float rounding and no compiler's reordering of
-// float arithmetic can change the answer; a float residual with Dekker's split
-// was exact in theory and on llvmpipe, but not as NVIDIA's compiler built it
-// when the numerator was a constant). A quotient never lies exactly on a
+// rasterizer runs the same path as a real GPU), improved by one step with its
+// float residual, which leaves it within an ulp, and the last ulp is then
+// decided exactly: the quotient moves to a neighbour when |a| lies past
+// m * |b| for the midpoint m between them (m has 25 significant bits; the
+// product is compared in integers, 64 bits as two uints, so no float rounding
+// and no compiler's reordering of float arithmetic changes the answer: the
+// float residual alone was exact on llvmpipe but not as NVIDIA's compiler
+// built it for a constant numerator). A quotient never lies exactly on a
 // midpoint: that has 25 significant bits, and times b it cannot be a.
 // Away from the range where every float involved is normal, and for zero,
 // infinity and NaN, GLSL's own division (accurate to a few ulp).
@@ -38,31 +38,37 @@ int glint_compare_wide(uint m, int s, uvec2 p) {
   return 0;
 }
 
+// a - q * b for q * b within an ulp or two of a (all positive, normal): q and b
+// cut by their bits into 12-bit halves, so each partial product is exact
+// (Dekker's remainder). Exact under IEEE arithmetic; only used to bring q
+// within an ulp, which the integer decision below then settles.
+float glint_residual(float a, float q, float b) {
+  float qh = uintBitsToFloat(floatBitsToUint(q) & 0xFFFFF000u), ql = q - qh;
+  float bh = uintBitsToFloat(floatBitsToUint(b) & 0xFFFFF000u), bl = b - bh;
+  return ((a - qh * bh) - qh * bl - ql * bh) - ql * bl;
+}
+
+// Branch-free (selects only): a loop or branches here, inlined four times
+// into each of a program's many process4 calls, took llvmpipe's compiler
+// minutes for one Div.
 float glint_divide(float a, float b) {
   float x = abs(a), y = abs(b);
-  // 2^-100 and 2^100: x, y and the quotient stay normal floats
+  float r = 1.0 / y;
+  float q = x * r;
+  q += glint_residual(x, q, y) * r;
+  // 2^-100 and 2^100: x, y and the quotient are normal floats
   const float lo = 7.8886091e-31, hi = 1.2676506e30;
-  if (!(x >= lo && x <= hi && y >= lo && y <= hi)) return a / b;
-  float q = x * (1.0 / y);
-  if (!(q >= lo && q <= hi)) return a / b;
-  uint mx = glint_mantissa(x), my = glint_mantissa(y);
-  int ex = glint_exponent(x), ey = glint_exponent(y);
-  for (int step = 0; step < 3; ++step) {
-    uint mq = glint_mantissa(q);
-    // x against m * y, m = (2 mq +- 1) * 2^(eq - 1): x * 2^s against (2 mq +- 1) * my
-    int s = ex - glint_exponent(q) - ey + 1;
-    if (s < 1 || s > 30) break;  // q far off: cannot happen with the product above
-    if (glint_compare_wide(mx, s, glint_multiply_wide(2u * mq + 1u, my)) > 0) {
-      q = uintBitsToFloat(floatBitsToUint(q) + 1u);
-      continue;
-    }
-    // below a power of two the neighbour is half as far: m = (4 mq - 1) * 2^(eq - 2)
-    int below = mq > 0x800000u ? glint_compare_wide(mx, s, glint_multiply_wide(2u * mq - 1u, my))
-                               : glint_compare_wide(mx, s + 1, glint_multiply_wide(4u * mq - 1u, my));
-    if (below >= 0) break;
-    q = uintBitsToFloat(floatBitsToUint(q) - 1u);
-  }
-  return (a < 0.0) != (b < 0.0) ? -q : q;
+  bool exact = x >= lo && x <= hi && y >= lo && y <= hi && q >= lo && q <= hi;
+  uint mx = glint_mantissa(x), my = glint_mantissa(y), mq = glint_mantissa(q);
+  // x against m * y, m = (2 mq +- 1) * 2^(eq - 1): x * 2^s against (2 mq +- 1) * my
+  int s = clamp(glint_exponent(x) - glint_exponent(q) - glint_exponent(y) + 1, 1, 30);
+  bool up = glint_compare_wide(mx, s, glint_multiply_wide(2u * mq + 1u, my)) > 0;
+  // below a power of two the neighbour is half as far: m = (4 mq - 1) * 2^(eq - 2)
+  bool power = mq == 0x800000u;
+  bool down = glint_compare_wide(mx, power ? s + 1 : s, glint_multiply_wide(power ? 4u * mq - 1u : 2u * mq - 1u, my)) < 0;
+  float rounded = uintBitsToFloat(floatBitsToUint(q) + (up ? 1u : 0u) - (down ? 1u : 0u));
+  rounded = (a < 0.0) != (b < 0.0) ? -rounded : rounded;
+  return exact ? rounded : a / b;
 }
 
 vec4 glint_divide(vec4 a, vec4 b) {
