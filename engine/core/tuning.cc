@@ -21,6 +21,8 @@ const std::vector<OptimizationSwitch>& optimization_switches() {
       {"flat-pooled-convs", &OptimizationFlags::flat_pooled_convs,
        "GPU: a 1x1 conv that only global pools read runs over its pixels as one row"},
       {"matmul-adds", &OptimizationFlags::matmul_adds, "a MatMul's bias and residual Adds in its epilogue"},
+      {"native-division", &OptimizationFlags::native_division,
+       "GLSL's own division on devices that round it correctly (CPU rasterizers)"},
   };
   return table;
 }

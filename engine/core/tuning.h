@@ -34,6 +34,9 @@ struct OptimizationFlags {
   // A MatMul's bias and residual Adds in its epilogue
   // (passes::fuse_matmul_add); needs `fuse` too.
   bool matmul_adds = true;
+  // GLSL's own division where the device's is correctly rounded (the CPU
+  // rasterizers); off: shaders/divide.glsl's exact division everywhere.
+  bool native_division = true;
 };
 
 struct OptimizationSwitch {

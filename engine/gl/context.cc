@@ -37,6 +37,21 @@ std::string gl_string(GLenum name) {
   return s ? reinterpret_cast<const char*>(s) : "";
 }
 
+// A renderer that runs the shaders on the CPU.
+bool cpu_rasterizer(const std::string& renderer) {
+  for (const char* software : {"llvmpipe", "softpipe", "lavapipe", "SwiftShader"})
+    if (renderer.find(software) != std::string::npos) return true;
+  return false;
+}
+
+// Whether GLSL's a / b is the correctly rounded quotient, so that the shaders
+// may take it as it is: on the CPU rasterizers it is the CPU's division. A
+// GPU's may be a reciprocal and a product (NVIDIA's is), and GLSL ES allows
+// 2.5 ulp, so anywhere else, and where the renderer is unknown, the shaders
+// divide exactly (shaders/divide.glsl). In a browser `renderer` is the one
+// WEBGL_debug_renderer_info unmasks, where the browser tells it.
+bool division_rounded(const std::string& renderer) { return cpu_rasterizer(renderer); }
+
 // Whether shaders should read their inputs with texelFetch. texture() at texel
 // centres is for the CPU rasterizers: SwiftShader's texelFetch pays a bounds
 // check per lane (MobileNetV2 1.17x, SqueezeNet 1.25x with texture()), and
@@ -49,9 +64,7 @@ bool texel_fetch_reads(const std::string& renderer) {
   (void)renderer;
   return false;
 #else
-  for (const char* software : {"llvmpipe", "softpipe", "lavapipe", "SwiftShader"})
-    if (renderer.find(software) != std::string::npos) return false;
-  return true;
+  return !cpu_rasterizer(renderer);
 #endif
 }
 
@@ -298,6 +311,7 @@ Status GlContext::init_platform() {
   // WebGL exposes extensions only once enabled.
   emscripten_webgl_enable_extension(handle, "EXT_color_buffer_float");
   emscripten_webgl_enable_extension(handle, "EXT_color_buffer_half_float");
+  emscripten_webgl_enable_extension(handle, "WEBGL_debug_renderer_info");
   emscripten_webgl_enable_extension(handle, "KHR_parallel_shader_compile");
   return Status::Ok();
 }
@@ -323,6 +337,15 @@ Status GlContext::probe() {
   caps_.renderer = gl_string(GL_RENDERER);
   caps_.version = gl_string(GL_VERSION);
   caps_.texel_fetch_reads = texel_fetch_reads(caps_.renderer);
+#ifdef __EMSCRIPTEN__
+  // UNMASKED_RENDERER_WEBGL; "" where the browser keeps it to itself (the
+  // failed query leaves an error, cleared here).
+  caps_.division_rounded = division_rounded(gl_string(0x9246));
+  for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
+  }
+#else
+  caps_.division_rounded = division_rounded(caps_.renderer);
+#endif
   GLint max_size = 0;
   glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
   // Every texture is also a render target, so the viewport bounds it too.

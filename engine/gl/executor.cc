@@ -71,7 +71,8 @@ class GlExecutor final : public Executor {
   GlExecutor(std::unique_ptr<GlContext> ctx, const ExecutorOptions& options)
       : ctx_(std::move(ctx)),
         read_format_(options.force_rgba_readback ? GLenum{GL_RGBA} : ctx_->r32f_read_format()),
-        texel_fetch_(ctx_->caps().texel_fetch_reads || !optimization_flags().texture_reads) {}
+        texel_fetch_(ctx_->caps().texel_fetch_reads || !optimization_flags().texture_reads),
+        shader_device_{ctx_->caps().division_rounded && optimization_flags().native_division} {}
 
   ~GlExecutor() override {
     // GL objects below are deleted by member destructors; they need our
@@ -301,7 +302,7 @@ class GlExecutor final : public Executor {
         if (copier_->concat(pass, in_layouts, out_layout)) continue;  // no program to draw it with
       }
       GLINT_RETURN_IF_ERROR(check_units(pass, k));
-      GLINT_ASSIGN_OR_RETURN(sources[k], compose_fragment_shader(pass, cin, out_layout));
+      GLINT_ASSIGN_OR_RETURN(sources[k], compose_fragment_shader(pass, cin, out_layout, shader_device_));
       // GLINT_DUMP_SHADERS=1: every program's source on stderr (debugging).
       static const bool dump = [] {
         const char* e = std::getenv("GLINT_DUMP_SHADERS");
@@ -383,7 +384,7 @@ class GlExecutor final : public Executor {
       }
       PassCache::Program fresh;  // without a cache: this draw's uniforms
       if (!program) {
-        GLINT_ASSIGN_OR_RETURN(ComposedShader composed, compose_fragment_shader(pass, cin, out_layout));
+        GLINT_ASSIGN_OR_RETURN(ComposedShader composed, compose_fragment_shader(pass, cin, out_layout, shader_device_));
         program = programs_->find(composed.source);
         if (!program) {
           GLINT_RETURN_IF_ERROR(check_units(pass, k));
@@ -549,6 +550,7 @@ class GlExecutor final : public Executor {
   VertexArray quad_vao_;
   GLenum read_format_;
   const bool texel_fetch_;  // shaders read with texelFetch (the device's choice or GLINT_DISABLE=texture-reads)
+  const ComposerDevice shader_device_;  // what the composer may take of the device
   std::vector<float> staging_;
   std::vector<float> encoded_;  // integer/bool tensors as exact floats, on their way up or down
   // GL state this executor last set (its context draws nothing else).

@@ -27,6 +27,7 @@ struct Capabilities {
   bool fragment_highp = true;     // fragment shaders have highp (32-bit) float
   bool parallel_compile = false;  // KHR_parallel_shader_compile
   bool texel_fetch_reads = false; // shaders read faster with texelFetch than texture() (context.cc)
+  bool division_rounded = false;  // GLSL's a / b is the correctly rounded quotient (context.cc)
   int max_texture_units = 16;     // samplers one fragment shader may read
   std::string imposed_limits;     // the GLINT_GL_LIMITS / env.webgl.limits spec in force ("" = none)
 };

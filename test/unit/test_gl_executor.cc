@@ -274,6 +274,24 @@ TEST_CASE("gl: composer generates the documented accessors", "[gl]") {
   CHECK(fsrc.value().source.find("texture(glint_u_X") == std::string::npos);
   CHECK(fsrc.value().source.find("texture(glint_u_S, p)") != std::string::npos);
 
+  // The "divide" snippet: the exact division of divide.glsl, or GLSL's own
+  // where the executor says the device rounds it correctly; the latter
+  // cannot be asked for by name.
+  ProgramInfo div = p;
+  div.snippets = {"divide"};
+  const std::vector<ComposerInput> div_inputs = {{"X", {DataType::kFloat32, {2, 3}}, lx},
+                                                 {"S", {DataType::kFloat32, {}}, ls}};
+  auto exact = compose_fragment_shader(div, div_inputs, lx);
+  auto native = compose_fragment_shader(div, div_inputs, lx, ComposerDevice{true});
+  REQUIRE(exact.ok());
+  REQUIRE(native.ok());
+  CHECK(exact.value().source.find("glint_divide_step") != std::string::npos);
+  CHECK(native.value().source.find("glint_divide_step") == std::string::npos);
+  CHECK(native.value().source.find("float glint_divide(float a, float b) { return a / b; }") != std::string::npos);
+  ProgramInfo direct = p;
+  direct.snippets = {"divide_native"};
+  CHECK(!compose_fragment_shader(direct, div_inputs, lx).ok());
+
   ProgramInfo bad = p;
   bad.snippets = {"no_such_snippet"};
   auto e = compose_fragment_shader(bad, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"S", {DataType::kFloat32, {}}, ls}},

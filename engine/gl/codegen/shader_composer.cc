@@ -13,7 +13,7 @@ namespace {
 
 // Snippets that are infrastructure, not includable by kernels.
 const std::set<std::string>& reserved_snippets() {
-  static const std::set<std::string> s = {"preamble", "quad_vertex"};
+  static const std::set<std::string> s = {"preamble", "quad_vertex", "divide_native"};
   return s;
 }
 
@@ -225,7 +225,8 @@ const std::string& quad_vertex_shader() {
 
 Result<ComposedShader> compose_fragment_shader(const ProgramInfo& info,
                                                const std::vector<ComposerInput>& inputs,
-                                               const TextureLayout& output_layout) {
+                                               const TextureLayout& output_layout,
+                                               const ComposerDevice& device) {
   const std::string where = "program '" + info.name + "'";
   const auto& library = embedded_shaders();
   auto preamble = library.find("preamble");
@@ -307,6 +308,9 @@ Result<ComposedShader> compose_fragment_shader(const ProgramInfo& info,
       return invalid_argument(where + ": unknown shader snippet '" + name + "' (known: " +
                               (known.empty() ? "none" : known) + ")");
     }
+    // On a device whose division is correctly rounded, glint_divide is its own.
+    if (name == "divide" && device.native_division) it = library.find("divide_native");
+    if (it == library.end()) return internal_error("shader library lacks divide_native.glsl");
     os << "// snippet " << name << "\n" << it->second;
     if (!it->second.empty() && it->second.back() != '\n') os << "\n";
     os << "\n";

@@ -45,11 +45,21 @@ struct ComposedShader {
   std::vector<std::pair<std::string, int>> uniforms;
 };
 
+// What the device lets a shader do more cheaply.
+struct ComposerDevice {
+  // The device's division is correctly rounded (the executor's choice:
+  // Capabilities::division_rounded, unless GLINT_DISABLE=native-division):
+  // the "divide" snippet is then GLSL's own `/` (divide_native.glsl), not
+  // the exact division of divide.glsl.
+  bool native_division = false;
+};
+
 // `inputs` in ProgramInfo::inputs order. Fails (kInvalidArgument) on a bad or
 // duplicate input name or an unknown snippet; messages name info.name.
 Result<ComposedShader> compose_fragment_shader(const ProgramInfo& info,
                                                const std::vector<ComposerInput>& inputs,
-                                               const TextureLayout& output_layout);
+                                               const TextureLayout& output_layout,
+                                               const ComposerDevice& device = {});
 
 // Sampler name for input X: the body never references it directly.
 std::string sampler_uniform_name(const std::string& input_name);
