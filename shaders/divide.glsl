@@ -2,7 +2,8 @@
 // and ONNX's reference compute). GLSL ES 3.00 allows a division 2.5 ulp of
 // error, and NVIDIA's is a reciprocal and a product: DynamicQuantizeLinear's
 // expanded form divides -2.5 by 5/255, got -127.5 where the float quotient is
-// -127.49999, and its Round then picked the other integer.
+// -127.49999, and its Round then picked the other integer. The quantizing
+// kernels round this quotient too (roundEven(glint_divide(x, scale))).
 //
 // So the quotient is taken as |a| * (1 / |b|) on every GPU alike (a CPU
 // rasterizer runs the same path as a real GPU), improved by one step with its

@@ -44,14 +44,6 @@ bool cpu_rasterizer(const std::string& renderer) {
   return false;
 }
 
-// Whether GLSL's a / b is the correctly rounded quotient, so that the shaders
-// may take it as it is: on the CPU rasterizers it is the CPU's division. A
-// GPU's may be a reciprocal and a product (NVIDIA's is), and GLSL ES allows
-// 2.5 ulp, so anywhere else, and where the renderer is unknown, the shaders
-// divide exactly (shaders/divide.glsl). In a browser `renderer` is the one
-// WEBGL_debug_renderer_info unmasks, where the browser tells it.
-bool division_rounded(const std::string& renderer) { return cpu_rasterizer(renderer); }
-
 // Whether shaders should read their inputs with texelFetch. texture() at texel
 // centres is for the CPU rasterizers: SwiftShader's texelFetch pays a bounds
 // check per lane (MobileNetV2 1.17x, SqueezeNet 1.25x with texture()), and
@@ -337,14 +329,20 @@ Status GlContext::probe() {
   caps_.renderer = gl_string(GL_RENDERER);
   caps_.version = gl_string(GL_VERSION);
   caps_.texel_fetch_reads = texel_fetch_reads(caps_.renderer);
+  // GLSL's a / b is the correctly rounded quotient on the CPU rasterizers
+  // (the CPU's division), so the shaders take it as it is there. A GPU's may
+  // be a reciprocal and a product (NVIDIA's is; GLSL ES allows 2.5 ulp), so
+  // anywhere else, and where the renderer is unknown, they divide exactly
+  // (shaders/divide.glsl). A browser masks GL_RENDERER: there the renderer is
+  // the one WEBGL_debug_renderer_info unmasks, "" where the browser keeps it
+  // to itself (the failed query leaves an error, cleared here).
 #ifdef __EMSCRIPTEN__
-  // UNMASKED_RENDERER_WEBGL; "" where the browser keeps it to itself (the
-  // failed query leaves an error, cleared here).
-  caps_.division_rounded = division_rounded(gl_string(0x9246));
+  constexpr GLenum kUnmaskedRenderer = 0x9246;  // WEBGL_debug_renderer_info's UNMASKED_RENDERER_WEBGL
+  caps_.division_rounded = cpu_rasterizer(gl_string(kUnmaskedRenderer));
   for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
   }
 #else
-  caps_.division_rounded = division_rounded(caps_.renderer);
+  caps_.division_rounded = cpu_rasterizer(caps_.renderer);
 #endif
   GLint max_size = 0;
   glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);

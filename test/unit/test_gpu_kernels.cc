@@ -1019,7 +1019,7 @@ TEST_CASE("gpu ConvTranspose and GridSample match cpu", "[gpu]") {
 
 // Quotients on and beside k + 0.5, where a division that is not correctly
 // rounded (NVIDIA's: a reciprocal and a product) used to round the other way
-// (shaders/round_quotient.glsl): x = fl((k + 0.5) * s) and its float
+// (shaders/divide.glsl): x = fl((k + 0.5) * s) and its float
 // neighbours, for scales whose reciprocals are inexact, into 8- and 16-bit
 // types; the GPU must equal the CPU's float division exactly.
 TEST_CASE("gpu QuantizeLinear rounds quotients beside ties as float division does", "[gpu]") {

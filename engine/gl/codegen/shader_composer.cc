@@ -309,8 +309,10 @@ Result<ComposedShader> compose_fragment_shader(const ProgramInfo& info,
                               (known.empty() ? "none" : known) + ")");
     }
     // On a device whose division is correctly rounded, glint_divide is its own.
-    if (name == "divide" && device.native_division) it = library.find("divide_native");
-    if (it == library.end()) return internal_error("shader library lacks divide_native.glsl");
+    if (name == "divide" && device.native_division) {
+      it = library.find("divide_native");
+      if (it == library.end()) return internal_error("shader library lacks divide_native.glsl");
+    }
     os << "// snippet " << name << "\n" << it->second;
     if (!it->second.empty() && it->second.back() != '\n') os << "\n";
     os << "\n";

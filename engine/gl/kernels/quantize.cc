@@ -3,7 +3,7 @@
 // over the whole tensor, then the quantizing map) and the window functions
 // (HannWindow, HammingWindow, BlackmanWindow: values computed here in double,
 // as the CPU kernel does, and baked). Rounding is half to even (nearbyint),
-// of the quotient a correctly rounded division gives (round_quotient.glsl).
+// of the quotient a correctly rounded division gives (glint_divide: divide.glsl).
 #include <cmath>
 
 #include "engine/gl/kernels/glsl_util.h"
@@ -76,15 +76,15 @@ Result<std::vector<ProgramInfo>> quantize_build(const KernelContext& ctx) {
     zp.node_output = ctx.node->has_output(2) ? 2 : -1;
     zp.body = "float process(int oc[OUT_RANK]) {\n  float lo = 0.0;\n  for (int i = 0; i < " + n +
               "; ++i) lo = min(lo, getXFlat(i));\n  float s = getSFlat(0);\n"
-              "  return s != 0.0 ? clamp(glint_round_quotient(-lo, s), 0.0, 255.0) : 0.0;\n}\n";
-    zp.snippets = {"round_quotient"};
+              "  return s != 0.0 ? clamp(roundEven(glint_divide(-lo, s)), 0.0, 255.0) : 0.0;\n}\n";
+    zp.snippets = {"divide"};
     ProgramInfo q;
     q.name = "dynamic_quantize";
     q.inputs = {{"X", 0}, {"S", -1}, {"Z", -2}};
     q.output = ctx.outputs[0];
     q.body = "float process(int oc[OUT_RANK]) {\n  float s = getSFlat(0);\n  if (s == 0.0) return 0.0;\n"
-             "  return clamp(glint_round_quotient(" + getter_oc("X", r) + ", s) + getZFlat(0), 0.0, 255.0);\n}\n";
-    q.snippets = {"round_quotient"};
+             "  return clamp(roundEven(glint_divide(" + getter_oc("X", r) + ", s)) + getZFlat(0), 0.0, 255.0);\n}\n";
+    q.snippets = {"divide"};
     return std::vector<ProgramInfo>{sc, zp, q};
   }
   int64_t axis = normalize_axis(ctx.node->attr_int("axis", 1), r);
@@ -98,8 +98,8 @@ Result<std::vector<ProgramInfo>> quantize_build(const KernelContext& ctx) {
   if (op == "QuantizeLinear") {
     p.name = "quantize_linear";
     p.body = "float process(int oc[OUT_RANK]) {\n  return " +
-             saturate(ctx.outputs[0].dtype, "glint_round_quotient(" + getter_oc("X", r) + ", " + s + ") + " + z) + ";\n}\n";
-    p.snippets = {"round_quotient"};
+             saturate(ctx.outputs[0].dtype, "roundEven(glint_divide(" + getter_oc("X", r) + ", " + s + ")) + " + z) + ";\n}\n";
+    p.snippets = {"divide"};
   } else {
     p.name = "dequantize_linear";
     p.body = "float process(int oc[OUT_RANK]) {\n  return (" + getter_oc("X", r) + " - " + z + ") * " + s + ";\n}\n";
