@@ -55,6 +55,8 @@ TEST_CASE("cpu gemm: SIMD tiles, transposes, alpha/beta and few-row paths", "[cp
       {7, 9, 5, true, false, 1.f, 1.f},    {13, 17, 29, false, true, 2.f, 0.5f},
       {64, 100, 128, false, false, 1.f, 0.f}, {37, 250, 70, true, true, -1.f, 0.f},
       {1, 9, 70, false, true, 1.f, 0.f},   {2, 5, 100, true, true, 0.5f, 1.f},
+      // Few rows against B^T in blocks of rows, on threads, the last block partial.
+      {2, 1400, 400, false, true, 1.f, 1.f},
   };
   for (const Case& c : cases) {
     INFO("M=" << c.M << " N=" << c.N << " K=" << c.K << " ta=" << c.ta << " tb=" << c.tb);
