@@ -67,6 +67,8 @@ class GraphRunner::Bodies : public SubgraphRunner {
 
 GraphRunner::GraphRunner(const ir::Graph& graph, plan::Plan plan, gl::Executor* gpu, plan::Policy policy)
     : graph_(graph), plan_(std::move(plan)), gpu_(gpu), policy_(std::move(policy)) {
+  for (const auto& [name, t] : graph_.initializers)
+    if (const int id = plan_.id(name); id != plan::kNoValue) constant_slots_.emplace_back(id, &t);
   states_.reserve(plan_.steps.size());
   for (const plan::Step& step : plan_.steps) {
     states_.push_back(std::make_unique<StepState>());
@@ -198,7 +200,7 @@ void GraphRunner::for_each_body(
 }
 
 void GraphRunner::bind_constants(std::vector<Slot>& slots) const {
-  for (auto& [name, t] : graph_.initializers) slots[plan_.id(name)].cpu = t;
+  for (const auto& [id, t] : constant_slots_) slots[id].cpu = *t;
 }
 
 Result<Tensor> GraphRunner::to_cpu(Slot& slot) {

@@ -122,6 +122,9 @@ class GraphRunner {
   gl::Executor* gpu_;
   plan::Policy policy_;
   std::vector<std::unique_ptr<StepState>> states_;  // by step
+  // Each initializer's slot, found once: looking the names up on every run
+  // cost a small node's model about 5% of its run on the wasm provider.
+  std::vector<std::pair<int, const Tensor*>> constant_slots_;
   std::map<int, gl::GpuTensorPtr> gpu_constants_;   // initializers, uploaded once
   std::unique_ptr<Bodies> bodies_;                  // runners of subgraph bodies, made on first use
   bool profile_ = false;
