@@ -1,6 +1,8 @@
 // RNN, GRU and LSTM (every direction, layout 0/1, sequence_lens, initial
 // states, peepholes, clip, custom activations, linear_before_reset,
-// input_forget), computed step by step in double.
+// input_forget), step by step: each step's products with W and R as
+// matrix-vector products (the SIMD GEMM for float storage, in double for
+// float64), the gates' activations in double.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -31,6 +33,19 @@ Status make_act(const ir::Node& node, const std::string& name, float alpha, floa
   else if (name == "Affine") { double al = a(1.0), be = b(0.0); *f = [al, be](double x) { return al * x + be; }; }
   else return node_unsupported(node, "activation '" + name + "' is not supported");
   return Status::Ok();
+}
+
+// out[0:rows] += M[0:rows, 0:cols] v (M row-major): the float GEMM's
+// matrix-vector path; a scalar loop in double.
+void matvec_acc(float* out, const float* m, const float* v, int64_t rows, int64_t cols) {
+  gemm(false, true, 1, rows, cols, 1.f, v, cols, m, cols, 1.f, out, rows);
+}
+void matvec_acc(double* out, const double* m, const double* v, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    double acc = 0;
+    for (int64_t c = 0; c < cols; ++c) acc += m[r * cols + c] * v[c];
+    out[r] += acc;
+  }
 }
 
 int gates_of(const std::string& op) { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
@@ -107,84 +122,85 @@ Status rnn(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::
   const double clip = node.attr_float("clip", 0.f);
   auto cl = [&](double v) { return has_clip ? std::clamp(v, -clip, clip) : v; };
   const bool lbr = node.attr_int("linear_before_reset", 0) != 0, input_forget = node.attr_int("input_forget", 0) != 0;
-  auto X = [&](int64_t t, int64_t b, int64_t i) { return x.get_as_double(layout ? (b * S + t) * I + i : (t * B + b) * I + i); };
-  auto y_at = [&](int64_t t, int64_t d, int64_t b, int64_t h) {
-    return layout ? ((b * S + t) * D + d) * H + h : ((t * D + d) * B + b) * H + h;
-  };
-  auto state_at = [&](int64_t d, int64_t b, int64_t h) { return layout ? (b * D + d) * H + h : (d * B + b) * H + h; };
-  Tensor* Y = !outputs[0].empty_storage() ? &outputs[0] : nullptr;
-  std::vector<double> g(G * H), hprev(H), cprev(H), hnew(H), rh(H);
-  for (int64_t d = 0; d < D; ++d) {
-    const bool reverse = dir == "reverse" || d == 1;
-    const Act& f = acts[d * A];
-    const Act& gg = A > 1 ? acts[d * A + 1] : acts[d * A];
-    const Act& hh = A > 2 ? acts[d * A + 2] : acts[d * A];
-    auto Wv = [&](int64_t row, int64_t col) { return w.get_as_double((d * G * H + row) * I + col); };
-    auto Rv = [&](int64_t row, int64_t col) { return r.get_as_double((d * G * H + row) * H + col); };
-    auto Wb = [&](int64_t row) { return bias ? bias->get_as_double(d * 2 * G * H + row) : 0.0; };
-    auto Rb = [&](int64_t row) { return bias ? bias->get_as_double(d * 2 * G * H + G * H + row) : 0.0; };
-    auto P = [&](int64_t k, int64_t h) { return peep ? peep->get_as_double(d * 3 * H + k * H + h) : 0.0; };
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t len = lens ? std::clamp<int64_t>(lens->get_as_int64(b), 0, S) : S;
-      for (int64_t h = 0; h < H; ++h) {
-        hprev[h] = h0 ? h0->get_as_double((d * B + b) * H + h) : 0.0;
-        cprev[h] = c0 ? c0->get_as_double((d * B + b) * H + h) : 0.0;
-      }
-      for (int64_t s = 0; s < len; ++s) {
-        const int64_t t = reverse ? len - 1 - s : s;
-        // g[row] = X_t W^T + Wb + Rb (+ H_{t-1} R^T except for GRU's candidate gate).
-        for (int64_t row = 0; row < G * H; ++row) {
-          double acc = Wb(row);
-          for (int64_t i = 0; i < I; ++i) acc += X(t, b, i) * Wv(row, i);
-          g[row] = acc;
+  // Float16 and bfloat16 are stored as float: T is the storage type.
+  const auto run = [&](auto tag) -> Status {
+    using T = decltype(tag);
+    for (const Tensor* t : {&w, &r, bias, h0, c0, peep})
+      if (t && (t->dtype() == DataType::kFloat64) != std::is_same_v<T, double>)
+        return node_error(node, "X is " + dtype_name(x.dtype()) + " but another float input is " +
+                                    dtype_name(t->dtype()) + " (they must match)");
+    const T* px = x.data<T>();
+    auto y_at = [&](int64_t t, int64_t d, int64_t b, int64_t h) {
+      return layout ? ((b * S + t) * D + d) * H + h : ((t * D + d) * B + b) * H + h;
+    };
+    auto state_at = [&](int64_t d, int64_t b, int64_t h) { return layout ? (b * D + d) * H + h : (d * B + b) * H + h; };
+    Tensor* Y = !outputs[0].empty_storage() ? &outputs[0] : nullptr;
+    std::vector<T> g(G * H), hprev(H), cprev(H), hnew(H), rh(H), cand(H);
+    std::vector<double> z(H), rr(H);
+    for (int64_t d = 0; d < D; ++d) {
+      const bool reverse = dir == "reverse" || d == 1;
+      const Act& f = acts[d * A];
+      const Act& gg = A > 1 ? acts[d * A + 1] : acts[d * A];
+      const Act& hh = A > 2 ? acts[d * A + 2] : acts[d * A];
+      const T* Wd = w.data<T>() + d * G * H * I;
+      const T* Rd = r.data<T>() + d * G * H * H;
+      const T* Wb = bias ? bias->data<T>() + d * 2 * G * H : nullptr;
+      const T* Rb = bias ? Wb + G * H : nullptr;
+      auto P = [&](int64_t k, int64_t h) -> double { return peep ? peep->data<T>()[d * 3 * H + k * H + h] : 0.0; };
+      for (int64_t b = 0; b < B; ++b) {
+        const int64_t len = lens ? std::clamp<int64_t>(lens->get_as_int64(b), 0, S) : S;
+        for (int64_t h = 0; h < H; ++h) {
+          // Laid out as Y_h / Y_c are: [B, D, H] with layout 1.
+          hprev[h] = h0 ? h0->data<T>()[state_at(d, b, h)] : T(0);
+          cprev[h] = c0 ? c0->data<T>()[state_at(d, b, h)] : T(0);
         }
-        if (op == "RNN") {
-          for (int64_t h = 0; h < H; ++h) {
-            double acc = g[h] + Rb(h);
-            for (int64_t k = 0; k < H; ++k) acc += hprev[k] * Rv(h, k);
-            hnew[h] = f(cl(acc));
+        for (int64_t s = 0; s < len; ++s) {
+          const int64_t t = reverse ? len - 1 - s : s;
+          // g = W x_t + Wb, then + Rb + R h_{t-1} (GRU: its candidate rows apart).
+          const int64_t recurrent_rows = op == "GRU" ? 2 * H : G * H;
+          for (int64_t row = 0; row < G * H; ++row)
+            g[row] = (Wb ? Wb[row] : T(0)) + (Rb && row < recurrent_rows ? Rb[row] : T(0));
+          matvec_acc(g.data(), Wd, px + (layout ? (b * S + t) * I : (t * B + b) * I), G * H, I);
+          matvec_acc(g.data(), Rd, hprev.data(), recurrent_rows, H);
+          if (op == "RNN") {
+            for (int64_t h = 0; h < H; ++h) hnew[h] = static_cast<T>(f(cl(g[h])));
+          } else if (op == "GRU") {
+            for (int64_t h = 0; h < H; ++h) {
+              z[h] = f(cl(g[h]));
+              rr[h] = f(cl(g[H + h]));
+              rh[h] = lbr ? hprev[h] : static_cast<T>(rr[h] * hprev[h]);
+              cand[h] = T(0);
+            }
+            matvec_acc(cand.data(), Rd + 2 * H * H, rh.data(), H, H);
+            for (int64_t h = 0; h < H; ++h) {
+              const double rb = Rb ? Rb[2 * H + h] : 0.0;
+              const double pre = lbr ? g[2 * H + h] + rr[h] * (cand[h] + rb) : g[2 * H + h] + cand[h] + rb;
+              const double ht = gg(cl(pre));
+              hnew[h] = static_cast<T>((1 - z[h]) * ht + z[h] * hprev[h]);
+            }
+          } else {
+            for (int64_t h = 0; h < H; ++h) {
+              const double it = f(cl(g[h] + P(0, h) * cprev[h]));
+              const double ft = input_forget ? 1 - it : f(cl(g[2 * H + h] + P(2, h) * cprev[h]));
+              const double ct = gg(cl(g[3 * H + h]));
+              const double cnew = ft * cprev[h] + it * ct;
+              const double ot = f(cl(g[H + h] + P(1, h) * cnew));
+              hnew[h] = static_cast<T>(ot * hh(cnew));
+              cprev[h] = static_cast<T>(cnew);
+            }
           }
-        } else if (op == "GRU") {
-          std::vector<double> z(H), rr(H);
-          for (int64_t h = 0; h < H; ++h) {
-            double az = g[h] + Rb(h), ar = g[H + h] + Rb(H + h);
-            for (int64_t k = 0; k < H; ++k) az += hprev[k] * Rv(h, k), ar += hprev[k] * Rv(H + h, k);
-            z[h] = f(cl(az));
-            rr[h] = f(cl(ar));
-          }
-          for (int64_t h = 0; h < H; ++h) {
-            double acc = 0;
-            for (int64_t k = 0; k < H; ++k) acc += (lbr ? hprev[k] : rr[k] * hprev[k]) * Rv(2 * H + h, k);
-            const double cand = lbr ? g[2 * H + h] + rr[h] * (acc + Rb(2 * H + h)) : g[2 * H + h] + acc + Rb(2 * H + h);
-            const double ht = gg(cl(cand));
-            hnew[h] = (1 - z[h]) * ht + z[h] * hprev[h];
-          }
-        } else {
-          for (int64_t row = 0; row < 4 * H; ++row) {
-            double acc = g[row] + Rb(row);
-            for (int64_t k = 0; k < H; ++k) acc += hprev[k] * Rv(row, k);
-            g[row] = acc;
-          }
-          for (int64_t h = 0; h < H; ++h) {
-            const double it = f(cl(g[h] + P(0, h) * cprev[h]));
-            const double ft = input_forget ? 1 - it : f(cl(g[2 * H + h] + P(2, h) * cprev[h]));
-            const double ct = gg(cl(g[3 * H + h]));
-            const double cnew = ft * cprev[h] + it * ct;
-            const double ot = f(cl(g[H + h] + P(1, h) * cnew));
-            hnew[h] = ot * hh(cnew);
-            cprev[h] = cnew;
-          }
+          hprev = hnew;
+          if (Y) for (int64_t h = 0; h < H; ++h) Y->set_from_double(y_at(t, d, b, h), hprev[h]);
         }
-        hprev = hnew;
-        if (Y) for (int64_t h = 0; h < H; ++h) Y->set_from_double(y_at(t, d, b, h), hprev[h]);
-      }
-      for (int64_t h = 0; h < H; ++h) {
-        if (outputs.size() > 1 && node.has_output(1)) outputs[1].set_from_double(state_at(d, b, h), hprev[h]);
-        if (outputs.size() > 2 && node.has_output(2)) outputs[2].set_from_double(state_at(d, b, h), cprev[h]);
+        for (int64_t h = 0; h < H; ++h) {
+          if (outputs.size() > 1 && node.has_output(1)) outputs[1].set_from_double(state_at(d, b, h), hprev[h]);
+          if (outputs.size() > 2 && node.has_output(2)) outputs[2].set_from_double(state_at(d, b, h), cprev[h]);
+        }
       }
     }
-  }
-  return Status::Ok();
+    return Status::Ok();
+  };
+  return x.dtype() == DataType::kFloat64 ? run(double{}) : run(float{});
 }
 
 }  // namespace glint::cpu

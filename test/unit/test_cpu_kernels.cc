@@ -876,3 +876,115 @@ TEST_CASE("cpu: RNN, GRU, LSTM single steps", "[cpu]") {
     check_values(out[2], DataType::kFloat32, {1, 1, 1}, {c2});
   }
 }
+
+namespace {
+
+// The ONNX definitions of RNN / GRU / LSTM, step by step in double, with the
+// default activations: what the kernel (its products on the SIMD GEMM) must match.
+struct RecurrentCase {
+  std::string op;
+  std::string direction;
+  bool layout, linear_before_reset;
+};
+std::vector<std::vector<double>> recurrent_reference(const RecurrentCase& c, const Tensor& x, const Tensor& w,
+                                                     const Tensor& r, const Tensor& bias, const Tensor& h0,
+                                                     const Tensor& c0, const std::vector<int64_t>& lens) {
+  const int64_t D = w.shape()[0], H = r.shape()[2], I = x.shape()[2];
+  const int64_t S = x.shape()[c.layout ? 1 : 0], B = x.shape()[c.layout ? 0 : 1];
+  const int64_t G = c.op == "LSTM" ? 4 : c.op == "GRU" ? 3 : 1;
+  auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
+  std::vector<double> y(S * D * B * H, 0.0), yh(D * B * H), yc(D * B * H);
+  auto y_at = [&](int64_t t, int64_t d, int64_t b, int64_t h) {
+    return c.layout ? ((b * S + t) * D + d) * H + h : ((t * D + d) * B + b) * H + h;
+  };
+  auto st_at = [&](int64_t d, int64_t b, int64_t h) { return c.layout ? (b * D + d) * H + h : (d * B + b) * H + h; };
+  for (int64_t d = 0; d < D; ++d)
+    for (int64_t b = 0; b < B; ++b) {
+      std::vector<double> hp(H), cp(H);
+      for (int64_t h = 0; h < H; ++h) hp[h] = h0.get_as_double((d * B + b) * H + h), cp[h] = c0.get_as_double((d * B + b) * H + h);
+      for (int64_t s = 0; s < lens[b]; ++s) {
+        const int64_t t = (c.direction == "reverse" || d == 1) ? lens[b] - 1 - s : s;
+        auto xw = [&](int64_t row) {
+          double a = bias.get_as_double(d * 2 * G * H + row);
+          for (int64_t i = 0; i < I; ++i)
+            a += x.get_as_double(c.layout ? (b * S + t) * I + i : (t * B + b) * I + i) * w.get_as_double((d * G * H + row) * I + i);
+          return a;
+        };
+        auto hr = [&](int64_t row, const std::vector<double>& v) {
+          double a = 0;
+          for (int64_t k = 0; k < H; ++k) a += v[k] * r.get_as_double((d * G * H + row) * H + k);
+          return a;
+        };
+        auto rb = [&](int64_t row) { return bias.get_as_double(d * 2 * G * H + G * H + row); };
+        std::vector<double> hn(H);
+        for (int64_t h = 0; h < H; ++h) {
+          if (c.op == "RNN") {
+            hn[h] = std::tanh(xw(h) + rb(h) + hr(h, hp));
+          } else if (c.op == "GRU") {
+            const double z = sig(xw(h) + rb(h) + hr(h, hp)), rr = sig(xw(H + h) + rb(H + h) + hr(H + h, hp));
+            double cand;
+            if (c.linear_before_reset) {
+              cand = std::tanh(xw(2 * H + h) + rr * (hr(2 * H + h, hp) + rb(2 * H + h)));
+            } else {
+              std::vector<double> rh(H);
+              for (int64_t k = 0; k < H; ++k) rh[k] = sig(xw(H + k) + rb(H + k) + hr(H + k, hp)) * hp[k];
+              cand = std::tanh(xw(2 * H + h) + hr(2 * H + h, rh) + rb(2 * H + h));
+            }
+            hn[h] = (1 - z) * cand + z * hp[h];
+          } else {
+            const double i = sig(xw(h) + rb(h) + hr(h, hp)), o = sig(xw(H + h) + rb(H + h) + hr(H + h, hp));
+            const double f = sig(xw(2 * H + h) + rb(2 * H + h) + hr(2 * H + h, hp));
+            const double g = std::tanh(xw(3 * H + h) + rb(3 * H + h) + hr(3 * H + h, hp));
+            cp[h] = f * cp[h] + i * g;
+            hn[h] = o * std::tanh(cp[h]);
+          }
+        }
+        hp = hn;
+        for (int64_t h = 0; h < H; ++h) y[y_at(t, d, b, h)] = hp[h];
+      }
+      for (int64_t h = 0; h < H; ++h) yh[st_at(d, b, h)] = hp[h], yc[st_at(d, b, h)] = cp[h];
+    }
+  return {y, yh, yc};
+}
+
+}  // namespace
+
+TEST_CASE("cpu: RNN, GRU, LSTM against their definitions (directions, layouts, lengths)", "[cpu]") {
+  // H = 37 and I = 70: no multiple of the GEMM's vector widths; batch 2 with
+  // a shorter second sequence.
+  const int64_t S = 3, B = 2, I = 70, H = 37;
+  const std::vector<RecurrentCase> cases = {
+      {"LSTM", "forward", false, false}, {"LSTM", "bidirectional", true, false}, {"LSTM", "reverse", false, false},
+      {"GRU", "forward", false, false},  {"GRU", "bidirectional", false, true},  {"GRU", "reverse", true, false},
+      {"RNN", "bidirectional", true, false},
+  };
+  unsigned seed = 40;
+  for (const RecurrentCase& c : cases) {
+    INFO(c.op << " " << c.direction << " layout " << c.layout << " linear_before_reset " << c.linear_before_reset);
+    const int64_t D = c.direction == "bidirectional" ? 2 : 1, G = c.op == "LSTM" ? 4 : c.op == "GRU" ? 3 : 1;
+    Tensor x = random(c.layout ? Shape{B, S, I} : Shape{S, B, I}, ++seed);
+    Tensor w = random({D, G * H, I}, ++seed), r = random({D, G * H, H}, ++seed), bias = random({D, 2 * G * H}, ++seed);
+    Tensor h0 = random(c.layout ? Shape{B, D, H} : Shape{D, B, H}, ++seed);
+    Tensor c0 = random(c.layout ? Shape{B, D, H} : Shape{D, B, H}, ++seed);
+    // The reference reads the states as [D, B, H]; with layout 1 they are [B, D, H].
+    Tensor h0_dbh = c.layout ? random({D, B, H}, 0) : h0, c0_dbh = c.layout ? random({D, B, H}, 0) : c0;
+    if (c.layout)
+      for (int64_t d = 0; d < D; ++d)
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t h = 0; h < H; ++h) {
+            h0_dbh.data<float>()[(d * B + b) * H + h] = h0.data<float>()[(b * D + d) * H + h];
+            c0_dbh.data<float>()[(d * B + b) * H + h] = c0.data<float>()[(b * D + d) * H + h];
+          }
+    Tensor lens = T(DataType::kInt32, {B}, {3, 2});
+    Attrs attrs = {{"hidden_size", ai(H)}, {"direction", as(c.direction)}, {"layout", ai(c.layout)}};
+    if (c.op == "GRU") attrs["linear_before_reset"] = ai(c.linear_before_reset);
+    const size_t n_out = c.op == "LSTM" ? 3 : 2;
+    std::vector<const Tensor*> in = {&x, &w, &r, &bias, &lens, &h0};
+    if (c.op == "LSTM") in.push_back(&c0);
+    auto out = run_ok(make_node(c.op, 14, in.size(), attrs, n_out), in);
+    const auto want = recurrent_reference(c, x, w, r, bias, h0_dbh, c0_dbh, {3, 2});
+    const std::vector<Shape> shapes = {c.layout ? Shape{B, S, D, H} : Shape{S, D, B, H},
+                                       c.layout ? Shape{B, D, H} : Shape{D, B, H}, c.layout ? Shape{B, D, H} : Shape{D, B, H}};
+    for (size_t k = 0; k < n_out; ++k) check_values(out[k], DataType::kFloat32, shapes[k], want[k], 1e-4);
+  }
+}
