@@ -17,6 +17,13 @@ Status remove_identity(ir::Graph& g);
 // Nodes whose inputs are all constants are evaluated with the CPU kernels and
 // become initializers (random ops excepted).
 Status fold_constants(ir::Graph& g);
+// fold_constants inside If / Loop / Scan bodies, nested ones too: the
+// enclosing graphs' constants a body reads become its own initializers (the
+// tensors share storage), so its nodes on them fold (an exported LSTM's gate
+// reordering: Slices and Concats of weights on every run otherwise); the
+// constants a body no longer reads leave it, and the node's implicit inputs
+// are what its bodies still read from outside.
+Status fold_body_constants(ir::Graph& g);
 // Fills g.values with the dtype and shape of every value that the shape
 // functions can derive (symbolic dims allowed).
 Status infer_shapes(ir::Graph& g);

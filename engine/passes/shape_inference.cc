@@ -39,6 +39,7 @@ Status optimize(ir::Graph& g, const OptimizeOptions& options) {
   if (options.fold) {
     GLINT_RETURN_IF_ERROR(infer_shapes(g));  // static shapes let Shape/Size fold
     GLINT_RETURN_IF_ERROR(fold_constants(g));
+    GLINT_RETURN_IF_ERROR(fold_body_constants(g));
     // After folding, so that statistics computed by Constant subgraphs count.
     if (options.fold_batch_norm) {
       GLINT_RETURN_IF_ERROR(fold_batch_norm(g, options.keep_nodes));

@@ -1,0 +1,114 @@
+// passes::fold_body_constants: nodes inside If bodies (nested ones too) whose
+// inputs are constants of an enclosing graph fold into the body's
+// initializers; the weights only they read leave the outer graph, and the
+// results do not change.
+#include <catch2/catch.hpp>
+
+#include "test/unit/graph_test_util.h"
+
+using glint::Tensor;
+using glint::test::ModelBuilder;
+namespace ir = glint::ir;
+
+namespace {
+
+// A body: `out` = `op`(x, Slice(w, [begin, end) of axis 0)), reading x, w and
+// the slice bounds from the enclosing graph.
+void slice_body(onnx::GraphProto& g, const std::string& name, const std::string& op, const std::string& begin,
+                const std::string& end, const std::string& out) {
+  g.set_name(name);
+  auto* s = g.add_node();
+  s->set_op_type("Slice");
+  for (const char* in : {"w", "", "", "axes"}) s->add_input(in);
+  s->set_input(1, begin);
+  s->set_input(2, end);
+  s->add_output(name + "_w");
+  auto* n = g.add_node();
+  n->set_op_type(op);
+  n->add_input("x");
+  n->add_input(name + "_w");
+  n->add_output(out);
+  auto* o = g.add_output();
+  o->set_name(out);
+  o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+}
+
+onnx::AttributeProto& graph_attr(onnx::NodeProto& n, const std::string& name) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::GRAPH);
+  return *a;
+}
+
+int count_in_bodies(const ir::Graph& g, const std::string& op) {
+  int k = 0;
+  for (const ir::Node& n : g.nodes) {
+    k += n.op_type == op;
+    for (const auto& [name, a] : n.attrs)
+      if (a.g) k += count_in_bodies(*a.g, op);
+  }
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("fold_body_constants folds If bodies' nodes on outer constants", "[passes][fold_constants]") {
+  // y = cond ? (x + w[0:2]) : (inner_cond ? x * w[2:4] : x - w[2:4]), w [4, 3].
+  ModelBuilder b(13);
+  b.input("cond", onnx::TensorProto::BOOL, {});
+  b.input("inner_cond", onnx::TensorProto::BOOL, {});
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3});
+  b.initializer("w", {4, 3}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
+  b.initializer_i64("zero", {1}, {0});
+  b.initializer_i64("two", {1}, {2});
+  b.initializer_i64("four", {1}, {4});
+  b.initializer_i64("axes", {1}, {0});
+  onnx::NodeProto& outer = b.node("If", {"cond"}, {"y"});
+  slice_body(*graph_attr(outer, "then_branch").mutable_g(), "then", "Add", "zero", "two", "then_y");
+  onnx::GraphProto& else_g = *graph_attr(outer, "else_branch").mutable_g();
+  else_g.set_name("else");
+  auto* inner = else_g.add_node();
+  inner->set_op_type("If");
+  inner->add_input("inner_cond");
+  inner->add_output("else_y");
+  slice_body(*graph_attr(*inner, "then_branch").mutable_g(), "inner_then", "Mul", "two", "four", "inner_then_y");
+  slice_body(*graph_attr(*inner, "else_branch").mutable_g(), "inner_else", "Sub", "two", "four", "inner_else_y");
+  auto* else_out = else_g.add_output();
+  else_out->set_name("else_y");
+  else_out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  b.output("y", onnx::TensorProto::FLOAT, {2, 3});
+
+  const ir::Graph before = glint::test::load_graph(b);
+  REQUIRE(count_in_bodies(before, "Slice") == 3);
+  ir::Graph after = before;
+  auto s = glint::passes::optimize(after, glint::passes::OptimizeOptions{});
+  INFO(s.message());
+  REQUIRE(s.ok());
+
+  CHECK(count_in_bodies(after, "Slice") == 0);
+  CHECK(count_in_bodies(after, "Add") + count_in_bodies(after, "Mul") + count_in_bodies(after, "Sub") == 3);
+  // The bodies read only x and inner_cond from outside now (else_branch's,
+  // then then_branch's); w and the bounds are gone.
+  const ir::Node* y = glint::test::node_writing(after, "y");
+  REQUIRE(y != nullptr);
+  CHECK(y->implicit_inputs == std::vector<std::string>{"inner_cond", "x", "x"});
+  for (const char* name : {"w", "zero", "two", "four", "axes"}) CHECK(after.initializers.count(name) == 0);
+
+  Tensor x(glint::DataType::kFloat32, {2, 3});
+  for (int i = 0; i < 6; ++i) x.data<float>()[i] = 0.5f * static_cast<float>(i) - 1.f;
+  for (int c = 0; c < 2; ++c)
+    for (int ic = 0; ic < 2; ++ic) {
+      INFO("cond " << c << " inner_cond " << ic);
+      Tensor cond(glint::DataType::kBool, {}), inner_cond(glint::DataType::kBool, {});
+      cond.data<uint8_t>()[0] = static_cast<uint8_t>(c);
+      inner_cond.data<uint8_t>()[0] = static_cast<uint8_t>(ic);
+      const std::map<std::string, Tensor> feeds = {{"cond", cond}, {"inner_cond", inner_cond}, {"x", x}};
+      const auto got = glint::test::run_graph_on_cpu(after, feeds);
+      for (int i = 0; i < 6; ++i) {
+        const float xi = x.data<float>()[i];
+        const float want = c ? xi + static_cast<float>(i) : ic ? xi * static_cast<float>(6 + i) : xi - static_cast<float>(6 + i);
+        CHECK(got.at("y").data<float>()[i] == want);
+      }
+      glint::test::check_same_outputs(before, after, feeds);
+    }
+}
