@@ -41,12 +41,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(REPO, 'models', 'data')
 SQUEEZENET_FP16 = os.path.join(DATA, 'squeezenet1.1-fp16.onnx')
 MNIST = os.path.join(DATA, 'mnist', 'model.onnx')
+SILERO_VAD = os.path.join(DATA, 'vad', 'silero_vad_v5.onnx')
 
-WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'matmul', 'conv3x3', 'depthwise3x3', 'bert', 'gpt-decode']
+WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'silero-vad', 'matmul', 'conv3x3', 'depthwise3x3', 'bert',
+             'gpt-decode']
 DESCRIPTIONS = {
     'squeezenet': 'SqueezeNet 1.1, fp32 (the fp16 model\'s weights widened), 1x3x224x224',
     'mobilenetv2': 'MobileNetV2 1.0 224 (torchvision, random weights seed 0, BatchNorm folded), opset 13',
     'mnist': 'MNIST (ONNX model zoo mnist-8), 1x1x28x28',
+    'silero-vad': 'Silero VAD v5 (npm @ricky0123/vad-web 0.0.24; an If over STFT conv, 4 convs, an LSTM): one '
+                  '512-sample frame at 16 kHz with its recurrent state, dims pinned to that frame',
     'matmul': 'MatMul [256x1024] x [1024x1024] (B a constant)',
     'conv3x3': 'Conv 3x3 pad 1, 1x32x112x112 -> 64 channels, + bias',
     'depthwise3x3': 'Depthwise Conv 3x3 pad 1, 1x96x56x56, group 96, + bias',
@@ -58,7 +62,7 @@ DESCRIPTIONS = {
 # Workloads with no TF.js port, and why: their rows say so instead of a time.
 _NO_TF_PORT = ('no fair TF.js port (TF.js loads no ONNX, and the ONNX-to-TF.js op translator here covers '
                'the conv nets only)')
-TF_SKIP = {'bert': _NO_TF_PORT, 'gpt-decode': _NO_TF_PORT}
+TF_SKIP = {'bert': _NO_TF_PORT, 'gpt-decode': _NO_TF_PORT, 'silero-vad': _NO_TF_PORT}
 
 
 def log(msg):
@@ -147,6 +151,23 @@ def mnist():
     m = onnx.load(MNIST)
     rng = np.random.default_rng(3)
     return m, rng.uniform(0, 1, size=(1, 1, 28, 28)).astype(np.float32)
+
+
+def silero_vad():
+    """The model as shipped (free dims: batch, samples); the harness feeds one
+    frame, its shapes in FRAME_SHAPES."""
+    rng = np.random.default_rng(6)
+    t = np.arange(512) / 16000.0
+    frame = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(512)).astype(np.float32)[None]
+    state = (0.1 * rng.standard_normal((2, 1, 128))).astype(np.float32)
+    return onnx.load(SILERO_VAD), {'input': frame, 'state': state, 'sr': np.array(16000, dtype=np.int64)}
+
+
+# The shapes of one run, for workloads whose model leaves dims free (pinning
+# them in the model instead made onnxruntime's shape inference refuse
+# Silero's If, whose branches declare other ranks).
+FRAME_SHAPES = {'silero-vad': {'input': [1, 512], 'state': [2, 1, 128], 'sr': [], 'output': [1, 1],
+                               'stateN': [2, 1, 128]}}
 
 
 def kernel_model(name, node, inputs, initializers, output):
@@ -370,7 +391,8 @@ def gpt_decode():
     return m, {n: a.numpy() for n, a in zip(names, step_args)}
 
 
-MAKERS = {'squeezenet': squeezenet_fp32, 'mobilenetv2': mobilenetv2, 'mnist': mnist, 'matmul': matmul,
+MAKERS = {'squeezenet': squeezenet_fp32, 'mobilenetv2': mobilenetv2, 'mnist': mnist, 'silero-vad': silero_vad,
+          'matmul': matmul,
           'conv3x3': conv3x3, 'depthwise3x3': depthwise3x3, 'bert': bert, 'gpt-decode': gpt_decode}
 
 
@@ -789,11 +811,14 @@ ONNX_DTYPES = {TensorProto.FLOAT: 'float32', TensorProto.INT64: 'int64'}
 
 def graph_io(model, name):
     """The graph's inputs (initializers aside) and outputs as
-    [{name, shape, dtype}]: static shapes, float32 or int64 only."""
+    [{name, shape, dtype}]: static shapes (FRAME_SHAPES fills free dims), float32 or int64 only."""
     inits = {t.name for t in model.graph.initializer}
     def spec(vi, kind):
         tt = vi.type.tensor_type
         shape = [d.dim_value if d.HasField('dim_value') else None for d in tt.shape.dim]
+        fixed = FRAME_SHAPES.get(name, {}).get(vi.name)
+        if fixed is not None and len(fixed) == len(shape) and all(d in (None, f) for d, f in zip(shape, fixed)):
+            shape = list(fixed)
         if any(d is None for d in shape) or tt.elem_type not in ONNX_DTYPES:
             raise SystemExit(f'bench-models: {name}: {kind} {vi.name} is {TensorProto.DataType.Name(tt.elem_type)} '
                              f'{shape}; the harness feeds static float32 / int64 tensors')
@@ -809,7 +834,7 @@ def script_sha():
 
 
 def sources():
-    return {os.path.relpath(p, REPO): sha256_file(p) for p in (SQUEEZENET_FP16, MNIST)}
+    return {os.path.relpath(p, REPO): sha256_file(p) for p in (SQUEEZENET_FP16, MNIST, SILERO_VAD)}
 
 
 def up_to_date(out_dir, manifest_path, generator_sha256, source_shas):
@@ -841,7 +866,7 @@ def main():
     args = ap.parse_args()
     out_dir = os.path.abspath(args.out)
     manifest_path = os.path.join(out_dir, 'manifest.json')
-    for src in (SQUEEZENET_FP16, MNIST):
+    for src in (SQUEEZENET_FP16, MNIST, SILERO_VAD):
         if not os.path.isfile(src):
             sys.exit(f'bench-models: {os.path.relpath(src, REPO)} is missing: run make models (tools/fetch-models.sh)')
     generator_sha256, source_shas = script_sha(), sources()

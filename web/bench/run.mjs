@@ -23,7 +23,7 @@ const webDir = resolve(benchDir, '..');
 const repoDir = resolve(webDir, '..');
 const modelsDir = join(repoDir, 'models', 'data', 'bench');
 
-const ALL_WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'matmul', 'conv3x3', 'depthwise3x3', 'bert', 'gpt-decode'];
+const ALL_WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'silero-vad', 'matmul', 'conv3x3', 'depthwise3x3', 'bert', 'gpt-decode'];
 const HELP = `usage: node web/bench/run.mjs [options]
   --runs N        timed runs per configuration and workload (default 20; at least 20 for a report)
   --warmup N      warm-up runs before them (default 3)
