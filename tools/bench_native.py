@@ -37,11 +37,11 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def glint_bench(glint, model, backend, runs, warmup, threads=None):
+def glint_bench(glint, model, backend, runs, warmup, files, threads=None):
     env = dict(os.environ)
     if threads:
         env['GLINT_NUM_THREADS'] = str(threads)
-    cmd = [glint, 'bench', model, '--backend', backend, '--runs', str(runs), '--warmup', str(warmup), '--json']
+    cmd = [glint, 'bench', model, '--backend', backend, '--runs', str(runs), '--warmup', str(warmup), '--json'] + files
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     if p.returncode != 0:
         return {'error': (p.stderr.strip().splitlines() or ['exit %d' % p.returncode])[-1]}
@@ -54,6 +54,16 @@ def load_inputs(np, models, workload):
         a = np.fromfile(os.path.join(models, i['file']), dtype=np.dtype(i['dtype']))
         feeds[i['name']] = a.reshape(i['shape'])
     return feeds
+
+
+def input_files(np, feeds, workdir, tag):
+    """The feeds as .npy files, as `glint bench` / `glint run` arguments."""
+    files = []
+    for i, (name, a) in enumerate(feeds.items()):
+        path = os.path.join(workdir, '%s.in.%d.npy' % (tag, i))
+        np.save(path, a)
+        files += ['--input', '%s=%s' % (name, path)]
+    return files
 
 
 def ort_bench(ort, model, feeds, threads, runs, warmup):
@@ -82,11 +92,7 @@ def agreement(glint, model, backends, feeds, reference, workdir):
     on each backend: {backend: {'agrees', 'max_abs_diff'[, 'detail']}}."""
     import numpy as np
     from onnx import numpy_helper
-    files = []
-    for i, (name, a) in enumerate(feeds.items()):
-        path = os.path.join(workdir, 'in.%d.npy' % i)
-        np.save(path, a)
-        files += ['--input', '%s=%s' % (name, path)]
+    files = input_files(np, feeds, workdir, 'agreement')
     for i, (name, a) in enumerate(reference.items()):
         path = os.path.join(workdir, 'out.%d.pb' % i)
         with open(path, 'wb') as f:
@@ -217,12 +223,12 @@ def main():
     if unknown:
         sys.exit('bench_native: unknown workload(s) %s; the manifest has %s'
                  % (', '.join(sorted(unknown)), ', '.join(w['name'] for w in manifest['workloads'])))
+    import numpy as np  # Debian's onnx, which made the models, needs it
     try:
-        import numpy as np
         import onnxruntime as ort
         ort_version = 'onnxruntime %s' % ort.__version__
     except ImportError as e:
-        np = ort = None
+        ort = None
         ort_version = 'onnxruntime not importable (%s)' % e
         log('bench_native: %s; glint only' % ort_version)
     cpu = platform.processor() or platform.machine()
@@ -241,17 +247,19 @@ def main():
         for w in workloads:
             model = os.path.join(args.models, w['name'] + '.onnx')
             entry = {'name': w['name'], 'glint': {}, 'ort': {}}
+            # The workload's own inputs (Silero VAD's dims are free; BERT's token ids index its vocabulary).
+            feeds = load_inputs(np, args.models, w)
+            files = input_files(np, feeds, workdir, w['name'])
             step += 1
             log('[%d/%d] %s: glint default backend (GL)' % (step, steps, w['name']))
-            entry['glint']['default'] = glint_bench(args.glint, model, 'default', args.runs, args.warmup)
+            entry['glint']['default'] = glint_bench(args.glint, model, 'default', args.runs, args.warmup, files)
             if 'renderer' in entry['glint']['default']:
                 results['environment']['renderer'] = entry['glint']['default']['renderer']
             for t in threads:
                 step += 1
                 log('[%d/%d] %s: glint cpu, %d thread(s)' % (step, steps, w['name'], t))
-                entry['glint']['cpu-%dt' % t] = glint_bench(args.glint, model, 'cpu', args.runs, args.warmup, t)
+                entry['glint']['cpu-%dt' % t] = glint_bench(args.glint, model, 'cpu', args.runs, args.warmup, files, t)
             if ort:
-                feeds = load_inputs(np, args.models, w)
                 outs = None
                 for t in threads:
                     step += 1

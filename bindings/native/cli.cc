@@ -8,6 +8,8 @@
 #include <random>
 #include <sstream>
 
+#include "bindings/native/tensor_io.h"
+
 namespace glint::cli {
 
 std::string Args::get(const std::string& name, const std::string& dflt) const {
@@ -154,6 +156,25 @@ Result<std::map<std::string, Tensor>> random_feeds(const Session& s, uint32_t se
     Tensor t(dt, shape);
     for (int64_t i = 0; i < t.size(); ++i) t.set_from_double(i, dist(rng));
     feeds[io.name] = t;
+  }
+  return feeds;
+}
+
+Result<std::pair<std::string, std::string>> split_binding(const std::string& option, const std::string& s,
+                                                          const std::vector<IoInfo>& ios) {
+  auto eq = s.find('=');
+  if (eq != std::string::npos) return std::make_pair(s.substr(0, eq), s.substr(eq + 1));
+  if (ios.size() == 1) return std::make_pair(ios[0].name, s);
+  return invalid_argument("--" + option + " '" + s + "': write NAME=FILE (the model has " +
+                          std::to_string(ios.size()) + " " + option + "s)");
+}
+
+Result<std::map<std::string, Tensor>> feeds_from_files(const Session& s, const std::vector<std::string>& bindings) {
+  std::map<std::string, Tensor> feeds;
+  for (const std::string& b : bindings) {
+    GLINT_ASSIGN_OR_RETURN(auto nb, split_binding("input", b, s.inputs()));
+    GLINT_ASSIGN_OR_RETURN(Tensor t, load_tensor_file(nb.second));
+    feeds[nb.first] = std::move(t);
   }
   return feeds;
 }

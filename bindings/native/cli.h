@@ -40,6 +40,13 @@ std::string json_escape(const std::string& s);
 // Deterministic pseudo-random feeds for every input (symbolic dims = 1).
 Result<std::map<std::string, Tensor>> random_feeds(const Session& s, uint32_t seed);
 
+// "NAME=FILE", or just "FILE" when `ios` (the model's inputs or outputs:
+// `option` says which) has exactly one entry.
+Result<std::pair<std::string, std::string>> split_binding(const std::string& option, const std::string& s,
+                                                          const std::vector<IoInfo>& ios);
+// Feeds from --input NAME=FILE bindings (.pb or .npy files).
+Result<std::map<std::string, Tensor>> feeds_from_files(const Session& s, const std::vector<std::string>& bindings);
+
 int fail(const Status& s);  // prints "glint: error: ..." and returns 1
 
 int cmd_run(int argc, char** argv);

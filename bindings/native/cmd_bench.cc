@@ -67,7 +67,8 @@ Status write_profile(Session& s, const std::map<std::string, Tensor>& feeds, con
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
-  auto args = parse_args(argc, argv, 2, {"runs", "warmup", "backend", "force-cpu", "memory-cap", "profile"}, {"json"});
+  auto args = parse_args(argc, argv, 2, {"runs", "warmup", "backend", "force-cpu", "memory-cap", "profile", "input"},
+                         {"json"});
   if (!args.ok()) return fail(args.status());
   if (args->positional.size() != 1) return fail(invalid_argument("bench needs exactly one MODEL.onnx"));
   auto opts = session_options(*args);
@@ -84,7 +85,9 @@ int cmd_bench(int argc, char** argv) {
   if (!session.ok()) return fail(session.status());
   double create_ms = now_ms() - t0;
   Session& s = *session.value();
-  auto feeds = random_feeds(s, 1234);
+  // The given inputs (a model with free dims needs them), else pseudo-random ones.
+  const std::vector<std::string> bindings = args->all("input");
+  auto feeds = bindings.empty() ? random_feeds(s, 1234) : feeds_from_files(s, bindings);
   if (!feeds.ok()) return fail(feeds.status());
 
   t0 = now_ms();

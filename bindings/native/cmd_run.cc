@@ -7,17 +7,6 @@
 
 namespace glint::cli {
 
-namespace {
-// "NAME=FILE", or just "FILE" when the model has exactly one input.
-Result<std::pair<std::string, std::string>> split_binding(const std::string& option, const std::string& s,
-                                                          const std::vector<IoInfo>& ios) {
-  auto eq = s.find('=');
-  if (eq != std::string::npos) return std::make_pair(s.substr(0, eq), s.substr(eq + 1));
-  if (ios.size() == 1) return std::make_pair(ios[0].name, s);
-  return invalid_argument("--" + option + " '" + s + "': write NAME=FILE (the model has " +
-                          std::to_string(ios.size()) + " " + option + "s)");
-}
-}  // namespace
 
 int cmd_run(int argc, char** argv) {
   auto args = parse_args(argc, argv, 2, {"input", "backend", "expect", "rtol", "atol", "force-cpu", "memory-cap"}, {"json"});
@@ -31,15 +20,9 @@ int cmd_run(int argc, char** argv) {
   if (!session.ok()) return fail(session.status());
   Session& s = *session.value();
 
-  std::map<std::string, Tensor> feeds;
-  for (auto& b : args->all("input")) {
-    auto nb = split_binding("input", b, s.inputs());
-    if (!nb.ok()) return fail(nb.status());
-    auto t = load_tensor_file(nb->second);
-    if (!t.ok()) return fail(t.status());
-    feeds[nb->first] = std::move(t).value();
-  }
-  auto out = s.run(feeds);
+  auto feeds = feeds_from_files(s, args->all("input"));
+  if (!feeds.ok()) return fail(feeds.status());
+  auto out = s.run(*feeds);
   if (!out.ok()) return fail(out.status());
 
   int status = 0;
