@@ -50,7 +50,7 @@ DESCRIPTIONS = {
     'mobilenetv2': 'MobileNetV2 1.0 224 (torchvision, random weights seed 0, BatchNorm folded), opset 13',
     'mnist': 'MNIST (ONNX model zoo mnist-8), 1x1x28x28',
     'silero-vad': 'Silero VAD v5 (npm @ricky0123/vad-web 0.0.24; an If over STFT conv, 4 convs, an LSTM): one '
-                  '512-sample frame at 16 kHz with its recurrent state, dims pinned to that frame',
+                  '512-sample frame at 16 kHz with its recurrent state',
     'matmul': 'MatMul [256x1024] x [1024x1024] (B a constant)',
     'conv3x3': 'Conv 3x3 pad 1, 1x32x112x112 -> 64 channels, + bias',
     'depthwise3x3': 'Depthwise Conv 3x3 pad 1, 1x96x56x56, group 96, + bias',
