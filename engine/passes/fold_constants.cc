@@ -85,50 +85,50 @@ namespace {
 // scopes around it.
 using ConstantScope = std::map<std::string, const Tensor*>;
 
+// The graphs `n`'s attributes carry (If's branches, Loop's and Scan's body).
+std::vector<std::shared_ptr<ir::Graph>> bodies_of(const ir::Node& n) {
+  std::vector<std::shared_ptr<ir::Graph>> bodies;
+  for (const auto& [name, a] : n.attrs) {
+    bodies.insert(bodies.end(), a.graphs.begin(), a.graphs.end());
+    if (a.g) bodies.push_back(a.g);
+  }
+  return bodies;
+}
+
 Status fold_bodies_of(ir::Graph& g, const ConstantScope& outer) {
   ConstantScope scope = outer;
   for (auto& [name, t] : g.initializers) scope[name] = &t;
   for (ir::Node& n : g.nodes) {
-    bool has_body = false;
-    for (auto& [attr_name, a] : n.attrs) {
-      std::vector<std::shared_ptr<ir::Graph>> bodies = a.graphs;
-      if (a.g) bodies.push_back(a.g);
-      for (auto& body : bodies) {
-        has_body = true;
-        // The enclosing constants the body reads become its own (a tensor
-        // copy shares the storage), so that its nodes on them fold.
-        for (const std::string& v : ir::free_values(*body)) {
-          auto it = scope.find(v);
-          if (it == scope.end()) continue;
-          body->initializers.emplace(v, *it->second);
-          if (!body->values.count(v)) body->values[v] = ir::ValueInfo::of(*it->second);
-        }
-        GLINT_RETURN_IF_ERROR(fold_constants(*body));
-        GLINT_RETURN_IF_ERROR(fold_bodies_of(*body, scope));
-        // Constants no node of the body reads any more (the weights its
-        // folded nodes sliced) go: a run binds every initializer.
-        std::set<std::string> read(body->outputs.begin(), body->outputs.end());
-        for (const ir::Node& bn : body->nodes) {
-          read.insert(bn.inputs.begin(), bn.inputs.end());
-          read.insert(bn.implicit_inputs.begin(), bn.implicit_inputs.end());
-        }
-        for (auto it = body->initializers.begin(); it != body->initializers.end();) {
-          if (!read.count(it->first)) it = body->initializers.erase(it);
-          else ++it;
-        }
+    const std::vector<std::shared_ptr<ir::Graph>> bodies = bodies_of(n);
+    if (bodies.empty()) continue;
+    for (const auto& body : bodies) {
+      // The enclosing constants the body reads become its own (a tensor
+      // copy shares the storage), so that its nodes on them fold.
+      for (const std::string& v : ir::free_values(*body)) {
+        auto it = scope.find(v);
+        if (it == scope.end()) continue;
+        body->initializers.emplace(v, *it->second);
+        if (!body->values.count(v)) body->values[v] = ir::ValueInfo::of(*it->second);
+      }
+      GLINT_RETURN_IF_ERROR(fold_constants(*body));
+      GLINT_RETURN_IF_ERROR(fold_bodies_of(*body, scope));
+      // Constants no node of the body reads any more (the weights its
+      // folded nodes sliced) go: a run binds every initializer.
+      std::set<std::string> read(body->outputs.begin(), body->outputs.end());
+      for (const ir::Node& bn : body->nodes) {
+        read.insert(bn.inputs.begin(), bn.inputs.end());
+        read.insert(bn.implicit_inputs.begin(), bn.implicit_inputs.end());
+      }
+      for (auto it = body->initializers.begin(); it != body->initializers.end();) {
+        if (!read.count(it->first)) it = body->initializers.erase(it);
+        else ++it;
       }
     }
     // What the bodies still read from outside (weights they read only to
     // slice or reorder are read no more: the outer graph may drop them).
-    if (has_body) {
-      n.implicit_inputs.clear();
-      for (auto& [attr_name, a] : n.attrs) {
-        std::vector<std::shared_ptr<ir::Graph>> bodies = a.graphs;
-        if (a.g) bodies.push_back(a.g);
-        for (auto& body : bodies)
-          for (auto& v : ir::free_values(*body)) n.implicit_inputs.push_back(v);
-      }
-    }
+    n.implicit_inputs.clear();
+    for (const auto& body : bodies)
+      for (auto& v : ir::free_values(*body)) n.implicit_inputs.push_back(v);
   }
   return Status::Ok();
 }
