@@ -87,12 +87,12 @@ def ort_bench(ort, model, feeds, threads, runs, warmup):
     return {'create_ms': create, 'first_run_ms': first, 'median_ms': statistics.median(times)}, dict(zip(names, outs))
 
 
-def agreement(glint, model, backends, feeds, reference, workdir):
-    """`glint run` on the workload's inputs against onnxruntime's outputs,
-    on each backend: {backend: {'agrees', 'max_abs_diff'[, 'detail']}}."""
+def agreement(glint, model, backends, input_args, reference, workdir):
+    """`glint run` on the workload's inputs (input_args: input_files') against
+    onnxruntime's outputs, on each backend: {backend: {'agrees', 'max_abs_diff'[, 'detail']}}."""
     import numpy as np
     from onnx import numpy_helper
-    files = input_files(np, feeds, workdir, 'agreement')
+    files = list(input_args)
     for i, (name, a) in enumerate(reference.items()):
         path = os.path.join(workdir, 'out.%d.pb' % i)
         with open(path, 'wb') as f:
@@ -266,7 +266,7 @@ def main():
                     log('[%d/%d] %s: onnxruntime cpu, %d thread(s)' % (step, steps, w['name'], t))
                     entry['ort']['%dt' % t], got = ort_bench(ort, model, feeds, t, args.runs, args.warmup)
                     outs = outs or got  # the first thread count's outputs are the reference
-                entry['agreement'] = agreement(args.glint, model, ('default', 'cpu'), feeds, outs, workdir)
+                entry['agreement'] = agreement(args.glint, model, ('default', 'cpu'), files, outs, workdir)
             results['workloads'].append(entry)
     with open(os.path.join(args.out, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1)

@@ -42,6 +42,7 @@ DATA = os.path.join(REPO, 'models', 'data')
 SQUEEZENET_FP16 = os.path.join(DATA, 'squeezenet1.1-fp16.onnx')
 MNIST = os.path.join(DATA, 'mnist', 'model.onnx')
 SILERO_VAD = os.path.join(DATA, 'vad', 'silero_vad_v5.onnx')
+SOURCES = (SQUEEZENET_FP16, MNIST, SILERO_VAD)  # the fetched models the workloads come from
 
 WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'silero-vad', 'matmul', 'conv3x3', 'depthwise3x3', 'bert',
              'gpt-decode']
@@ -834,7 +835,7 @@ def script_sha():
 
 
 def sources():
-    return {os.path.relpath(p, REPO): sha256_file(p) for p in (SQUEEZENET_FP16, MNIST, SILERO_VAD)}
+    return {os.path.relpath(p, REPO): sha256_file(p) for p in SOURCES}
 
 
 def up_to_date(out_dir, manifest_path, generator_sha256, source_shas):
@@ -866,7 +867,7 @@ def main():
     args = ap.parse_args()
     out_dir = os.path.abspath(args.out)
     manifest_path = os.path.join(out_dir, 'manifest.json')
-    for src in (SQUEEZENET_FP16, MNIST, SILERO_VAD):
+    for src in SOURCES:
         if not os.path.isfile(src):
             sys.exit(f'bench-models: {os.path.relpath(src, REPO)} is missing: run make models (tools/fetch-models.sh)')
     generator_sha256, source_shas = script_sha(), sources()

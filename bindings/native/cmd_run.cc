@@ -7,7 +7,6 @@
 
 namespace glint::cli {
 
-
 int cmd_run(int argc, char** argv) {
   auto args = parse_args(argc, argv, 2, {"input", "backend", "expect", "rtol", "atol", "force-cpu", "memory-cap"}, {"json"});
   if (!args.ok()) return fail(args.status());

@@ -102,7 +102,6 @@ inline void micro_kernel(int64_t K, const float* a, int64_t lda, int mr, const f
   }
 }
 
-
 // Rows per task of the matrix-vector products below: one task per row
 // spent more on the call than a 384-long dot product costs.
 constexpr int64_t kGemvRows = 32;

@@ -122,6 +122,9 @@ Status rnn(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::
   const double clip = node.attr_float("clip", 0.f);
   auto cl = [&](double v) { return has_clip ? std::clamp(v, -clip, clip) : v; };
   const bool lbr = node.attr_int("linear_before_reset", 0) != 0, input_forget = node.attr_int("input_forget", 0) != 0;
+  const bool is_rnn = op == "RNN", is_gru = op == "GRU";
+  // The rows R multiplies h_{t-1} into with the others (GRU's candidate rows apart).
+  const int64_t recurrent_rows = is_gru ? 2 * H : G * H;
   // Float16 and bfloat16 are stored as float: T is the storage type.
   const auto run = [&](auto tag) -> Status {
     using T = decltype(tag);
@@ -157,14 +160,13 @@ Status rnn(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::
         for (int64_t s = 0; s < len; ++s) {
           const int64_t t = reverse ? len - 1 - s : s;
           // g = W x_t + Wb, then + Rb + R h_{t-1} (GRU: its candidate rows apart).
-          const int64_t recurrent_rows = op == "GRU" ? 2 * H : G * H;
           for (int64_t row = 0; row < G * H; ++row)
             g[row] = (Wb ? Wb[row] : T(0)) + (Rb && row < recurrent_rows ? Rb[row] : T(0));
           matvec_acc(g.data(), Wd, px + (layout ? (b * S + t) * I : (t * B + b) * I), G * H, I);
           matvec_acc(g.data(), Rd, hprev.data(), recurrent_rows, H);
-          if (op == "RNN") {
+          if (is_rnn) {
             for (int64_t h = 0; h < H; ++h) hnew[h] = static_cast<T>(f(cl(g[h])));
-          } else if (op == "GRU") {
+          } else if (is_gru) {
             for (int64_t h = 0; h < H; ++h) {
               z[h] = f(cl(g[h]));
               rr[h] = f(cl(g[H + h]));

@@ -37,6 +37,12 @@ std::string gl_string(GLenum name) {
   return s ? reinterpret_cast<const char*>(s) : "";
 }
 
+// Drops the GL errors a probe left behind (queries a context may refuse).
+void clear_gl_errors() {
+  for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
+  }
+}
+
 // A renderer that runs the shaders on the CPU.
 bool cpu_rasterizer(const std::string& renderer) {
   for (const char* software : {"llvmpipe", "softpipe", "lavapipe", "SwiftShader"})
@@ -339,8 +345,7 @@ Status GlContext::probe() {
 #ifdef __EMSCRIPTEN__
   constexpr GLenum kUnmaskedRenderer = 0x9246;  // WEBGL_debug_renderer_info's UNMASKED_RENDERER_WEBGL
   caps_.division_rounded = cpu_rasterizer(gl_string(kUnmaskedRenderer));
-  for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
-  }
+  clear_gl_errors();
 #else
   caps_.division_rounded = cpu_rasterizer(caps_.renderer);
 #endif
@@ -412,8 +417,7 @@ Status GlContext::probe() {
   caps_.float_render = r32f_ok;
   caps_.half_float_render = r16f_ok || ext_half || ext_float;
   r32f_read_format_ = read_format;
-  for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
-  }
+  clear_gl_errors();
 
   // Limits imposed to behave as a smaller device (device_limits.h).
   const std::string spec = device_limits_spec();

@@ -19,9 +19,7 @@ void slice_body(onnx::GraphProto& g, const std::string& name, const std::string&
   g.set_name(name);
   auto* s = g.add_node();
   s->set_op_type("Slice");
-  for (const char* in : {"w", "", "", "axes"}) s->add_input(in);
-  s->set_input(1, begin);
-  s->set_input(2, end);
+  for (const std::string& in : {std::string("w"), begin, end, std::string("axes")}) s->add_input(in);
   s->add_output(name + "_w");
   auto* n = g.add_node();
   n->set_op_type(op);

@@ -249,8 +249,9 @@ TEST_CASE("gl: composer generates the documented accessors", "[gl]") {
   ProgramInfo p = program("compose", {{"X", 0}, {"S", 1}}, {2, 3}, "float process(int oc[OUT_RANK]) { return 0.0; }");
   auto lx = unpacked_r32f_layout(6, 4096).value();
   auto ls = unpacked_r32f_layout(1, 4096).value();
-  auto src = compose_fragment_shader(p, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"S", {DataType::kFloat32, {}}, ls}},
-                                     lx);
+  const std::vector<ComposerInput> inputs = {{"X", {DataType::kFloat32, {2, 3}}, lx},
+                                             {"S", {DataType::kFloat32, {}}, ls}};
+  auto src = compose_fragment_shader(p, inputs, lx);
   REQUIRE(src.ok());
   const std::string& s = src.value().source;
   INFO(s);
@@ -279,10 +280,8 @@ TEST_CASE("gl: composer generates the documented accessors", "[gl]") {
   // cannot be asked for by name.
   ProgramInfo div = p;
   div.snippets = {"divide"};
-  const std::vector<ComposerInput> div_inputs = {{"X", {DataType::kFloat32, {2, 3}}, lx},
-                                                 {"S", {DataType::kFloat32, {}}, ls}};
-  auto exact = compose_fragment_shader(div, div_inputs, lx);
-  auto native = compose_fragment_shader(div, div_inputs, lx, ComposerDevice{true});
+  auto exact = compose_fragment_shader(div, inputs, lx);
+  auto native = compose_fragment_shader(div, inputs, lx, ComposerDevice{true});
   REQUIRE(exact.ok());
   REQUIRE(native.ok());
   CHECK(exact.value().source.find("glint_divide_step") != std::string::npos);
@@ -290,12 +289,11 @@ TEST_CASE("gl: composer generates the documented accessors", "[gl]") {
   CHECK(native.value().source.find("float glint_divide(float a, float b) { return a / b; }") != std::string::npos);
   ProgramInfo direct = p;
   direct.snippets = {"divide_native"};
-  CHECK(!compose_fragment_shader(direct, div_inputs, lx).ok());
+  CHECK(!compose_fragment_shader(direct, inputs, lx).ok());
 
   ProgramInfo bad = p;
   bad.snippets = {"no_such_snippet"};
-  auto e = compose_fragment_shader(bad, {{"X", {DataType::kFloat32, {2, 3}}, lx}, {"S", {DataType::kFloat32, {}}, ls}},
-                                   lx);
+  auto e = compose_fragment_shader(bad, inputs, lx);
   REQUIRE(!e.ok());
   CHECK(e.status().message().find("no_such_snippet") != std::string::npos);
   CHECK(e.status().message().find("compose") != std::string::npos);
