@@ -72,12 +72,14 @@ namespace {
 // are 12 heads of ~1M multiply-adds, and a region per head spent more on
 // waking the pool than it saved (BERT at 2 threads in Chromium: these
 // MatMuls took longer than at 1). Needs A_i at a constant stride (the
-// batch dims equal or A broadcast whole) and A as stored (no transA, alpha
-// 1); false when the product does not fit that, and nothing was written.
+// batch dims equal or A broadcast whole) and A as stored (no transA); false
+// when the product does not fit that, and nothing was written. An alpha
+// (attention's 1 / sqrt(d), passes::fold_matmul_scale) scales the products
+// after.
 bool batched_float_product(const Shape& batch, const Shape& abatch, const Shape& bbatch, int64_t M, int64_t N,
                            int64_t K, bool ta, bool tb, float alpha, const float* pa, const float* pb, float* pc) {
   const int64_t count = shape_size(batch);
-  if (count < 2 || ta || alpha != 1.f || M < 4 || N <= 0 || K <= 0) return false;
+  if (count < 2 || ta || M < 4 || N <= 0 || K <= 0) return false;
   std::vector<int64_t> a_off, b_off;
   a_off.reserve(static_cast<size_t>(count));
   b_off.reserve(static_cast<size_t>(count));
@@ -93,6 +95,10 @@ bool batched_float_product(const Shape& batch, const Shape& abatch, const Shape&
                          pack_b_panels(tb, K, N, pb + b_off[i] * K * N, tb ? K : N, q0, q1, dst);
                        },
                        pc, N, M * N, nullptr, false);
+  if (alpha != 1.f) {
+    const int64_t total = count * M * N;
+    for (int64_t i = 0; i < total; ++i) pc[i] *= alpha;
+  }
   return true;
 }
 

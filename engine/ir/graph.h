@@ -38,11 +38,17 @@ struct Attribute {
   std::vector<Tensor> tensors;
   std::vector<std::shared_ptr<Graph>> graphs;
 
-  // An int attribute (what the rewriting passes set on nodes).
+  // An int or a float attribute (what the rewriting passes set on nodes).
   static Attribute of_int(int64_t v) {
     Attribute a;
     a.kind = Kind::kInt;
     a.i = v;
+    return a;
+  }
+  static Attribute of_float(float v) {
+    Attribute a;
+    a.kind = Kind::kFloat;
+    a.f = v;
     return a;
   }
   // A stable text form, used in program cache keys and `glint info`.

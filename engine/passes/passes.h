@@ -83,6 +83,16 @@ Status fuse_gelu(ir::Graph& g, const std::set<std::string>& keep = {});
 // MatMul reading a Transpose of the last two dims that nothing else reads
 // becomes com.microsoft FusedMatMul with transA / transB on that operand.
 Status fuse_matmul_transpose(ir::Graph& g, const std::set<std::string>& keep = {});
+// A float32 MatMul / FusedMatMul output read only by a Div or Mul by a
+// one-element constant: the product becomes FusedMatMul with the factor in
+// alpha and writes the Div's / Mul's output. Before fuse_matmul_add (which
+// then takes a mask Add after it) and fuse_activations.
+Status fold_matmul_scale(ir::Graph& g, const std::set<std::string>& keep = {});
+// Chains of Reshape / Flatten / Squeeze / Unsqueeze, and Transposes that
+// move only dims of size 1, each link read by the next alone, become one
+// Reshape to the chain's static output shape (a lone such Transpose too);
+// then drops what no longer reaches an output. Needs inferred shapes.
+Status collapse_reshapes(ir::Graph& g, const std::set<std::string>& keep = {});
 
 // On the CPU backend: a constant 2-D float32 B read only by MatMuls is
 // stored transposed and the MatMuls become FusedMatMul transB (the GEMV

@@ -53,6 +53,8 @@ Status optimize(ir::Graph& g, const OptimizeOptions& options) {
   GLINT_RETURN_IF_ERROR(fuse_layer_norm(g, options.keep_nodes));
   GLINT_RETURN_IF_ERROR(fuse_gelu(g, options.keep_nodes));
   GLINT_RETURN_IF_ERROR(fuse_matmul_transpose(g, options.keep_nodes));
+  GLINT_RETURN_IF_ERROR(collapse_reshapes(g, options.keep_nodes));
+  GLINT_RETURN_IF_ERROR(fold_matmul_scale(g, options.keep_nodes));
   // They need every value's dtype, and they leave shapes as they are; the
   // residual first, so that a Relu after the Add then fuses into the Conv.
   if (options.fuse_activations) {
