@@ -63,7 +63,6 @@ Status gelu_float(const ir::Node& node, const std::vector<const Tensor*>& in, st
   const float* px = x.data<float>();
   const float* pb = bias ? bias->data<float>() : nullptr;
   float* py = out[0].data<float>();
-  auto gelu4 = [](v4 v) { return simd::splat(0.5f) * v * (simd::splat(1.f) + simd::erf(v * simd::splat(0.70710678118654752f))); };
   parallel_for(rows, [&](int64_t r) {
     const float* xr = px + r * c;
     float* yr = py + r * c;
@@ -71,12 +70,12 @@ Status gelu_float(const ir::Node& node, const std::vector<const Tensor*>& in, st
     for (; j + 4 <= c; j += 4) {
       v4 v = simd::load(xr + j);
       if (pb) v += simd::load(pb + j);
-      simd::store(yr + j, gelu4(v));
+      simd::store(yr + j, simd::gelu_erf(v));
     }
     if (j < c) {
       float tail[4] = {0.f, 0.f, 0.f, 0.f}, res[4];
       for (int64_t k = j; k < c; ++k) tail[k - j] = xr[k] + (pb ? pb[k] : 0.f);
-      simd::store(res, gelu4(simd::load(tail)));
+      simd::store(res, simd::gelu_erf(simd::load(tail)));
       for (int64_t k = j; k < c; ++k) yr[k] = res[k - j];
     }
   }, grain_for(20 * c));
@@ -168,7 +167,11 @@ Status gelu_contrib(const ir::Node& node, const std::vector<const Tensor*>& in, 
     return map_with_bias(node, {in.empty() ? nullptr : in[0]}, out,
                          [alpha](double v) { return v / (1.0 + std::exp(-alpha * v)); });
   }
-  if (node.op_type == "FastGelu")
+  // ONNX Gelu (opset 20): the erf form, or FastGelu's tanh approximation.
+  const std::string approximate = node.domain.empty() ? node.attr_string("approximate", "none") : "none";
+  if (approximate != "none" && approximate != "tanh")
+    return node_error(node, "approximate must be 'none' or 'tanh', given '" + approximate + "'");
+  if (node.op_type == "FastGelu" || approximate == "tanh")
     return map_with_bias(node, in, out, [](double v) {
       return 0.5 * v * (1.0 + std::tanh(kSqrt2OverPi * (v + 0.044715 * v * v * v)));
     });

@@ -35,6 +35,9 @@ GLINT_CPU_KERNEL(matmul);
 GLINT_CPU_KERNEL(gemm_kernel);
 GLINT_CPU_INFER(infer_matmul);
 GLINT_CPU_INFER(infer_gemm);
+// The fused activations MatMul / FusedMatMul apply themselves (Gelu on
+// float32, in vectors; the runtime applies the others).
+bool matmul_epilogue_applies(const FusedActivation& a, DataType out);
 
 // conv.cc, pool.cc
 GLINT_CPU_KERNEL(conv);

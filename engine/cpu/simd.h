@@ -78,4 +78,8 @@ inline v4 erf(v4 x) {
   return x < splat(0.f) ? -e : e;
 }
 
+// GELU by erf, 0.5 x (1 + erf(x / sqrt 2)), lane-wise: the Gelu kernel's and
+// a MatMul's fused Gelu (one formula, so fusing changes no bit).
+inline v4 gelu_erf(v4 x) { return splat(0.5f) * x * (splat(1.f) + erf(x * splat(0.70710678118654752f))); }
+
 }  // namespace glint::cpu::simd

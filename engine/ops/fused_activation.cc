@@ -19,6 +19,7 @@ constexpr KindName kKinds[] = {
     {FusedActivation::kRelu, "Relu"},       {FusedActivation::kClip, "Clip"},
     {FusedActivation::kLeakyRelu, "LeakyRelu"}, {FusedActivation::kSigmoid, "Sigmoid"},
     {FusedActivation::kHardSigmoid, "HardSigmoid"}, {FusedActivation::kTanh, "Tanh"},
+    {FusedActivation::kGelu, "Gelu"},
 };
 
 const char* op_name(FusedActivation::Kind k) {
@@ -44,7 +45,7 @@ std::string number(float v) {
 std::string FusedActivation::describe() const {
   switch (kind) {
     case kNone: return "";
-    case kRelu: case kSigmoid: case kTanh: return op_name(kind);
+    case kRelu: case kSigmoid: case kTanh: case kGelu: return op_name(kind);
     case kLeakyRelu: return std::string(op_name(kind)) + "(" + number(alpha) + ")";
     case kClip: case kHardSigmoid:
       return std::string(op_name(kind)) + "(" + number(alpha) + ", " + number(beta) + ")";
@@ -54,7 +55,14 @@ std::string FusedActivation::describe() const {
 
 FusedActivation activation_from_op(const ir::Node& n) {
   FusedActivation a;
-  if (!n.domain.empty()) return a;
+  // com.microsoft Gelu (what passes::fuse_gelu makes), ONNX Gelu (opset 20)
+  // without the tanh approximation.
+  if (n.op_type == "Gelu" && (n.domain == "com.microsoft" ||
+                              (n.domain.empty() && n.attr_string("approximate", "none") == "none"))) {
+    a.kind = FusedActivation::kGelu;
+    return a;
+  }
+  if (!n.domain.empty() || n.op_type == "Gelu") return a;
   a.kind = kind_of(n.op_type);
   switch (a.kind) {
     case FusedActivation::kLeakyRelu: a.alpha = n.attr_float("alpha", 0.01f); break;
@@ -156,6 +164,7 @@ void apply_fused_activation(const FusedActivation& a, float* data, int64_t n) {
     case FusedActivation::kSigmoid: return each(activation_value<FusedActivation::kSigmoid, float>);
     case FusedActivation::kHardSigmoid: return each(activation_value<FusedActivation::kHardSigmoid, float>);
     case FusedActivation::kTanh: return each(activation_value<FusedActivation::kTanh, float>);
+    case FusedActivation::kGelu: return each(activation_value<FusedActivation::kGelu, float>);
   }
 }
 

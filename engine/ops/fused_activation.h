@@ -29,7 +29,7 @@ inline constexpr const char* kFusedActivationBetaAttr = "glint.activation_beta";
 
 
 struct FusedActivation {
-  enum Kind { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kTanh };
+  enum Kind { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kTanh, kGelu };
   Kind kind = kNone;
   float alpha = 0.f;
   float beta = 0.f;
@@ -55,7 +55,10 @@ void set_fused_activation(ir::Node& n, const FusedActivation& a);
 // Activation K at one value (float, double or, for Relu, an integer), with
 // its parameters as doubles: the one formula the CPU activation kernels
 // (engine/cpu/activation.cc) and apply_fused_activation compute, so a fused
-// graph matches the unfused one bit for bit. Clip has its own kernel.
+// graph matches the unfused one bit for bit. Clip has its own kernel. Gelu
+// (com.microsoft's, ONNX's exact one) is fused into MatMuls alone, whose
+// CPU kernel applies the Gelu kernel's vector form (cpu::simd::gelu_erf);
+// this scalar one is the fallback for other float outputs.
 template <FusedActivation::Kind K, class T>
 T activation_value(T v, double alpha, double beta) {
   if constexpr (K == FusedActivation::kRelu) {
@@ -68,6 +71,8 @@ T activation_value(T v, double alpha, double beta) {
     return T(std::max(0.0, std::min(1.0, alpha * v + beta)));
   } else if constexpr (K == FusedActivation::kTanh) {
     return std::tanh(v);
+  } else if constexpr (K == FusedActivation::kGelu) {
+    return T(0.5 * v * (1.0 + std::erf(v * 0.70710678118654752)));
   } else {
     static_assert(K == FusedActivation::kRelu, "no element formula for this activation");
   }

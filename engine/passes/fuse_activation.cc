@@ -136,7 +136,13 @@ Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep) {
     const size_t p = private_producer(g, index, x);
     if (p == ValueIndex::kNone) continue;
     ir::Node& producer = g.nodes[p];
-    if (!kProducers.count(producer.op_type) || !producer.domain.empty() || producer.outputs.size() != 1) continue;
+    const bool product = (producer.op_type == "MatMul" && producer.domain.empty()) ||
+                         (producer.op_type == "FusedMatMul" && producer.domain == "com.microsoft");
+    if (!(product || (kProducers.count(producer.op_type) && producer.domain.empty())) || producer.outputs.size() != 1)
+      continue;
+    // Gelu into products alone: their CPU kernel applies it in vectors (the
+    // runtime's scalar fallback would be slower than the Gelu kernel).
+    if (a.kind == FusedActivation::kGelu && !product) continue;
     if (fused_activation_of(producer).kind != FusedActivation::kNone) continue;
     // MatMul also multiplies integers; the activations here are float maps.
     const ir::ValueInfo* vi = g.info(x);

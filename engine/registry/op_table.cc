@@ -24,10 +24,12 @@ const std::vector<OpRow>& op_table() {
     {"GlobalMaxPool", "", 1, kMaxOpset, cpu::infer_pool, {"pool", cpu::pool}, {{"global_maxpool", gl::global_pool_supports, gl::global_pool_build}}, {}},
 
     // Matrix products.
-    {"MatMul", "", 1, kMaxOpset, cpu::infer_matmul, {"matmul", cpu::matmul}, {{"matmul", gl::matmul_supports, gl::matmul_build}}, {}},
+    {"MatMul", "", 1, kMaxOpset, cpu::infer_matmul, {"matmul", cpu::matmul, cpu::matmul_epilogue_applies}, {{"matmul", gl::matmul_supports, gl::matmul_build}}, {}},
     {"Gemm", "", 1, kMaxOpset, cpu::infer_gemm, {"gemm_kernel", cpu::gemm_kernel}, {{"gemm", gl::gemm_supports, gl::gemm_build, 7, kMaxOpset}}, {}},
 
     // Activations.
+    // ONNX Gelu (opset 20): the com.microsoft GELU family's kernels (engine/cpu/contrib.cc, gelu.cc).
+    {"Gelu", "", 20, kMaxOpset, cpu::infer_same, {"gelu", cpu::gelu_contrib}, {{"gelu", gl::gelu_supports, gl::gelu_build}}, {}},
     {"Relu", "", 1, kMaxOpset, cpu::infer_same, {"unary", cpu::unary}, {{"relu", gl::activation_supports, gl::activation_build}}, {}},
     {"LeakyRelu", "", 1, kMaxOpset, cpu::infer_same, {"unary", cpu::unary}, {{"leaky_relu", gl::activation_supports, gl::activation_build}}, {}},
     {"Sigmoid", "", 1, kMaxOpset, cpu::infer_same, {"unary", cpu::unary}, {{"sigmoid", gl::activation_supports, gl::activation_build}}, {}},
@@ -234,7 +236,7 @@ const std::vector<OpRow>& op_table() {
     {"SkipSimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
     {"SimplifiedLayerNormalization", "", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
     {"SimplifiedLayerNormalization", "com.microsoft", 1, kMaxOpset, cpu::infer_skip_layer_norm, {"skip_layer_norm", cpu::skip_layer_norm}, {{"skip_layernorm", gl::skip_layernorm_supports, gl::skip_layernorm_build}}, {}},
-    {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul}, {{"fused_matmul", gl::matmul_supports, gl::matmul_build}}, {}},
+    {"FusedMatMul", "com.microsoft", 1, kMaxOpset, cpu::infer_fused_matmul, {"fused_matmul", cpu::fused_matmul, cpu::matmul_epilogue_applies}, {{"fused_matmul", gl::matmul_supports, gl::matmul_build}}, {}},
     // Attention family and weight-only 4-bit matmuls (engine/cpu/contrib_attention.h; GPU in
     // engine/gl/kernels/contrib_attention.h, matmul_nbits.h).
     {"RotaryEmbedding", "com.microsoft", 1, kMaxOpset, cpu::infer_same, {"rotary_embedding", cpu::rotary_embedding}, {{"rotary_embedding", gl::rotary_embedding_supports, gl::rotary_embedding_build}}, {}},

@@ -23,10 +23,11 @@ TEST_CASE("contrib: the GELU family", "[cpu][contrib]") {
   Tensor x = F({2, 3, 4}, xv), bias = F({4}, bv);
   auto gelu = [](double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); };
   auto fast = [](double v) { return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))); };
-  std::vector<double> want_gelu, want_bias_gelu, want_fast, want_quick;
+  std::vector<double> want_gelu, want_bias_gelu, want_fast, want_quick, want_tanh;
   for (size_t i = 0; i < xv.size(); ++i) {
     const double v = xv[i], vb = v + bv[i % 4];
     want_gelu.push_back(gelu(v));
+    want_tanh.push_back(fast(v));
     want_bias_gelu.push_back(gelu(vb));
     want_fast.push_back(fast(vb));
     want_quick.push_back(v / (1 + std::exp(-1.5 * v)));
@@ -41,6 +42,14 @@ TEST_CASE("contrib: the GELU family", "[cpu][contrib]") {
   Tensor bad = F({3}, {1, 2, 3});
   std::vector<Tensor> out;
   CHECK_FALSE(run_cpu_kernel(ms_node("BiasGelu", 2), {&x, &bad}, &out, false).ok());
+  // ONNX Gelu (opset 20), both forms, on the same kernel.
+  check_tensor_values(run_cpu_kernel_ok(make_node("Gelu", 20, 1), {&x}, false)[0], DataType::kFloat32, {2, 3, 4},
+                      want_gelu, 1e-5);
+  check_tensor_values(run_cpu_kernel_ok(make_node("Gelu", 20, 1, {{"approximate", as("tanh")}}), {&x}, false)[0],
+                      DataType::kFloat32, {2, 3, 4}, want_tanh, 1e-5);
+  Status s = run_cpu_kernel(make_node("Gelu", 20, 1, {{"approximate", as("erf")}}), {&x}, &out, false);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains("approximate must be 'none' or 'tanh', given 'erf'"));
 }
 
 TEST_CASE("contrib: BiasAdd and FusedMatMul", "[cpu][contrib]") {

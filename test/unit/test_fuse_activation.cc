@@ -277,6 +277,8 @@ TEST_CASE("fused activations as GLSL expressions", "[fuse_activation]") {
       {{FusedActivation::kHardSigmoid, 0.2f, 0.5f}, "clamp(0.200000003 * (v) + 0.5, 0.0, 1.0)",
        "clamp(0.200000003 * (v) + 0.5, 0.0, 1.0)"},
       {{FusedActivation::kTanh, 0, 0}, "tanh(clamp((v), -15.0, 15.0))", "tanh(clamp((v), -15.0, 15.0))"},
+      {{FusedActivation::kGelu, 0, 0}, "(0.5 * (v) * (1.0 + glint_erf((v) * 0.7071067811865476)))",
+       "(0.5 * (v) * (1.0 + glint_erf((v) * 0.7071067811865476)))"},
   };
   for (const GlslCase& c : cases) {
     INFO(c.a.describe());
@@ -286,4 +288,73 @@ TEST_CASE("fused activations as GLSL expressions", "[fuse_activation]") {
   // describe() names the parameters (it feeds cache keys and `glint info`).
   CHECK(FusedActivation{FusedActivation::kClip, 0.f, 6.f}.describe() == "Clip(0, 6)");
   CHECK(FusedActivation{FusedActivation::kLeakyRelu, 0.1f, 0.f}.describe() == "LeakyRelu(0.1)");
+}
+
+TEST_CASE("Gelu fuses into MatMul products alone, after their bias", "[passes][fuse_activation][gpu]") {
+  using glint::test::random_floats;
+  struct GeluCase {
+    const char* what;
+    const char* producer;  // MatMul or Conv
+    const char* domain;    // of the Gelu
+    int opset;
+    const char* approximate;  // ONNX Gelu's attribute, or nullptr
+    bool fuses;
+  };
+  const GeluCase cases[] = {
+      {"com.microsoft Gelu after a MatMul and its bias", "MatMul", "com.microsoft", 13, nullptr, true},
+      {"ONNX Gelu (opset 20)", "MatMul", "", 20, nullptr, true},
+      {"ONNX Gelu's tanh approximation stays", "MatMul", "", 20, "tanh", false},
+      {"Gelu after a Conv stays", "Conv", "com.microsoft", 13, nullptr, false},
+  };
+  for (const GeluCase& c : cases) {
+    SECTION(c.what) {
+      ModelBuilder b(c.opset);
+      if (std::string(c.domain) == "com.microsoft") {
+        auto* o = b.proto().add_opset_import();
+        o->set_domain("com.microsoft");
+        o->set_version(1);
+      }
+      std::vector<int64_t> out;
+      if (std::string(c.producer) == "MatMul") {
+        // [2, 3, 37] x [37, 21] + bias [21]: rows not a multiple of 4 wide.
+        b.input("x", onnx::TensorProto::FLOAT, {2, 3, 37});
+        b.initializer("w", {37, 21}, random_floats(37 * 21, 1, -0.5f, 0.5f));
+        b.initializer("bias", {21}, random_floats(21, 2));
+        b.node("MatMul", {"x", "w"}, {"p"});
+        b.node("Add", {"p", "bias"}, {"pb"});
+        out = {2, 3, 21};
+      } else {
+        b.input("x", onnx::TensorProto::FLOAT, {1, 3, 4, 4});
+        b.initializer("w", {5, 3, 1, 1}, random_floats(15, 1));
+        b.node("Conv", {"x", "w"}, {"pb"});
+        out = {1, 5, 4, 4};
+      }
+      auto& g = b.node("Gelu", {"pb"}, {"y"});
+      g.set_domain(c.domain);
+      if (c.approximate) {
+        auto* a = g.add_attribute();
+        a->set_name("approximate");
+        a->set_type(onnx::AttributeProto::STRING);
+        a->set_s(c.approximate);
+      }
+      b.output("y", onnx::TensorProto::FLOAT, out);
+      const ir::Graph before = glint::test::load_graph(b);
+      const ir::Graph after = glint::test::optimized_with_fusions(before);
+      const ir::Node* y = glint::test::node_writing(after, "y");
+      REQUIRE(y != nullptr);
+      if (c.fuses) {
+        REQUIRE(after.nodes.size() == 1);
+        CHECK(glint::fused_activation_of(*y).kind == FusedActivation::kGelu);
+        CHECK(glint::fused_activation_of(*y).describe() == "Gelu");
+        CHECK(glint::fused_addend_count(*y) == 1);
+      } else {
+        CHECK(y->op_type == "Gelu");
+      }
+      const glint::Shape x_shape = before.info("x")->concrete();
+      std::map<std::string, Tensor> feeds;
+      feeds["x"] = Tensor::from_floats(x_shape, random_floats(glint::shape_size(x_shape), 3, -3.f, 3.f));
+      glint::test::check_same_outputs(before, after, feeds);
+      glint::test::check_gpu_session_matches_cpu(b.bytes(), feeds);
+    }
+  }
 }

@@ -593,6 +593,15 @@ TEST_CASE("gpu com.microsoft gelus, bias adds and skip norms match cpu", "[gpu]"
   run_all(cases);
 }
 
+TEST_CASE("gpu ONNX Gelu (opset 20) matches cpu", "[gpu]") {
+  std::vector<Case> cases = {
+      {"Gelu", {}, {Rand({2, 5, 8}, -4, 4)}, 20, 1e-5},
+      {"Gelu", {{"approximate", as("none")}}, {Rand({3, 7}, -6, 6)}, 20, 1e-5},
+      {"Gelu", {{"approximate", as("tanh")}}, {Rand({2, 3, 8}, -40, 40)}, 20, 1e-5},
+  };
+  run_all(cases);
+}
+
 TEST_CASE("gpu shape ops match cpu", "[gpu]") {
   std::vector<Case> cases = {
       {"Reshape", {}, {Rand({2, 3, 4}), I64({4, -1})}, 13, 0},

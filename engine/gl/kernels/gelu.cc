@@ -1,5 +1,5 @@
 // The GELU family and the bias adds of optimized transformer exports
-// (com.microsoft Gelu, FastGelu, BiasGelu, QuickGelu, BiasAdd): one pass
+// (ONNX Gelu, com.microsoft Gelu, FastGelu, BiasGelu, QuickGelu, BiasAdd): one pass
 // each, the bias (last dim) and skip inputs read with numpy broadcasting, so
 // an exported encoder does not leave the GPU between its MatMuls for them.
 // The CPU kernels (engine/cpu/contrib.cc) state the formulas.
@@ -15,6 +15,11 @@ namespace {
 const char* kGeluErf = "0.5 * v * (1.0 + glint_erf(v * 0.7071067811865476))";
 const char* kGeluTanh = "0.5 * v * (1.0 + tanh(clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0)))";
 
+// ONNX Gelu's approximation (opset 20; "none" for com.microsoft Gelu).
+std::string approximation(const ir::Node& n) {
+  return n.op_type == "Gelu" && n.domain.empty() ? n.attr_string("approximate", "none") : "none";
+}
+
 // Gelu and QuickGelu take X alone; FastGelu an optional bias; BiasGelu and
 // BiasAdd a bias (BiasAdd then a skip).
 bool takes_bias(const KernelContext& ctx) {
@@ -27,6 +32,9 @@ bool takes_bias(const KernelContext& ctx) {
 bool gelu_supports(const KernelContext& ctx, std::string* why) {
   if (!float_op(ctx, why)) return false;
   const std::string& op = ctx.node->op_type;
+  const std::string approximate = approximation(*ctx.node);
+  if (approximate != "none" && approximate != "tanh")
+    return decline(why, "approximate must be 'none' or 'tanh', given '" + approximate + "'");
   const size_t needed = op == "BiasAdd" ? 3 : op == "BiasGelu" ? 2 : 1;
   for (size_t i = 0; i < needed; ++i)
     if (i >= ctx.inputs.size() || !ctx.inputs[i]) return decline(why, op + " needs input " + std::to_string(i));
@@ -57,7 +65,7 @@ Result<std::vector<ProgramInfo>> gelu_build(const KernelContext& ctx) {
   if (op == "BiasAdd") {
     p.inputs.push_back({"Skip", 2});
     result = "v + getSkipBroadcast(oc)";
-  } else if (op == "FastGelu") {
+  } else if (op == "FastGelu" || approximation(n) == "tanh") {
     result = kGeluTanh;
   } else if (op == "QuickGelu") {
     result = "v / (1.0 + exp(-" + glsl_float(n.attr_float("alpha", 1.702f)) + " * v))";
