@@ -27,11 +27,6 @@ std::vector<int64_t> axes_of(const ir::Node& node, const std::vector<const Tenso
   return {};
 }
 
-Status view_as(const Tensor& x, const Shape& shape, Tensor& out) {
-  out = x.reshaped(shape);
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status infer_reshape(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
@@ -105,8 +100,7 @@ Status infer_reshape(const ir::Node& node, const std::vector<const ir::ValueInfo
 
 Status reshape(const ir::Node& node, const std::vector<const Tensor*>& inputs,
                std::vector<Tensor>& outputs) {
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_reshape, node, inputs, outputs));
-  return view_as(*inputs[0], outputs[0].shape(), outputs[0]);
+  return alloc_outputs(infer_reshape, node, inputs, outputs, OutputFill::kViewOfInput);
 }
 
 Status infer_flatten(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
@@ -142,8 +136,7 @@ Status infer_flatten(const ir::Node& node, const std::vector<const ir::ValueInfo
 
 Status flatten(const ir::Node& node, const std::vector<const Tensor*>& inputs,
                std::vector<Tensor>& outputs) {
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_flatten, node, inputs, outputs));
-  return view_as(*inputs[0], outputs[0].shape(), outputs[0]);
+  return alloc_outputs(infer_flatten, node, inputs, outputs, OutputFill::kViewOfInput);
 }
 
 Status infer_squeeze(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
@@ -186,8 +179,7 @@ Status infer_squeeze(const ir::Node& node, const std::vector<const ir::ValueInfo
 Status squeeze(const ir::Node& node, const std::vector<const Tensor*>& inputs,
                std::vector<Tensor>& outputs) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_squeeze, node, inputs, outputs));
-  return view_as(*inputs[0], outputs[0].shape(), outputs[0]);
+  return alloc_outputs(infer_squeeze, node, inputs, outputs, OutputFill::kViewOfInput);
 }
 
 Status infer_unsqueeze(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
@@ -217,8 +209,7 @@ Status infer_unsqueeze(const ir::Node& node, const std::vector<const ir::ValueIn
 Status unsqueeze(const ir::Node& node, const std::vector<const Tensor*>& inputs,
                  std::vector<Tensor>& outputs) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
-  GLINT_RETURN_IF_ERROR(alloc_outputs(infer_unsqueeze, node, inputs, outputs));
-  return view_as(*inputs[0], outputs[0].shape(), outputs[0]);
+  return alloc_outputs(infer_unsqueeze, node, inputs, outputs, OutputFill::kViewOfInput);
 }
 
 Status identity(const ir::Node& node, const std::vector<const Tensor*>& inputs,

@@ -192,6 +192,13 @@ Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<cons
     if (!outs[i].fully_known())
       return internal_error(node.describe() + ": output " + std::to_string(i) + " inferred as " +
                             outs[i].describe() + " from concrete inputs");
+    if (fill == OutputFill::kViewOfInput && i == 0) {
+      if (inputs.empty() || !inputs[0] || inputs[0]->dtype() != outs[0].dtype ||
+          inputs[0]->size() != shape_size(outs[0].concrete()))
+        return internal_error(node.describe() + ": output " + outs[0].describe() + " is no view of its input");
+      outputs[0] = inputs[0]->reshaped(outs[0].concrete());
+      continue;
+    }
     outputs[i] = fill == OutputFill::kZero || outs[i].dtype == DataType::kString
                      ? Tensor(outs[i].dtype, outs[i].concrete())
                      : Tensor(outs[i].dtype, outs[i].concrete(), Tensor::kUninitialized);

@@ -155,7 +155,10 @@ using ops::window_geometry;
 // known constants) and allocates `outputs` with the inferred dtypes/shapes.
 // kUnfilled leaves the outputs' bytes as allocated: for kernels that write
 // every element of every output.
-enum class OutputFill { kZero, kUnfilled };
+// kViewOfInput: output 0 is input 0 under its inferred shape, sharing its
+// storage (Reshape and kin: allocating and zeroing storage that the view
+// replaced at once cost BERT's reshapes a [128, 384] memset each).
+enum class OutputFill { kZero, kUnfilled, kViewOfInput };
 Status alloc_outputs(InferFn infer, const ir::Node& node, const std::vector<const Tensor*>& inputs,
                      std::vector<Tensor>& outputs, OutputFill fill = OutputFill::kZero);
 
