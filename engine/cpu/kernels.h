@@ -222,6 +222,9 @@ GLINT_CPU_KERNEL(dropout_training);
 
 // contrib.cc: com.microsoft ops of optimized transformer exports.
 GLINT_CPU_KERNEL(gelu_contrib);     // Gelu, FastGelu, BiasGelu, QuickGelu
+// y = Gelu(x + bias) over `rows` rows of `c` floats (bias [c] or null; y may
+// be x), the erf in vectors: the Gelu kernel's, and a MatMul's fused Gelu.
+void gelu_erf_rows(const float* x, const float* bias, float* y, int64_t rows, int64_t c);
 GLINT_CPU_KERNEL(bias_add);
 GLINT_CPU_KERNEL(skip_layer_norm);  // SkipLayerNormalization, SkipSimplifiedLayerNormalization, SimplifiedLayerNormalization
 GLINT_CPU_INFER(infer_skip_layer_norm);

@@ -5,8 +5,6 @@
 
 #include "engine/cpu/gemm.h"
 #include "engine/cpu/kernels.h"
-#include "engine/cpu/simd.h"
-#include "engine/cpu/threadpool.h"
 #include "engine/cpu/util.h"
 
 namespace glint::cpu {
@@ -127,25 +125,6 @@ Status add_addend(const ir::Node& node, const Tensor* addend, Tensor& y) {
   return Status::Ok();
 }
 
-// A fused Gelu (passes::fuse_activations) over float32 y, in rows of its
-// last dim on the pool: what the Gelu kernel (contrib.cc) computes.
-void apply_gelu(Tensor& y) {
-  const int64_t c = y.rank() ? y.shape().back() : 1;
-  const int64_t rows = c ? y.size() / c : 0;
-  float* py = y.data<float>();
-  parallel_for(rows, [&](int64_t r) {
-    float* row = py + r * c;
-    int64_t j = 0;
-    for (; j + 4 <= c; j += 4) simd::store(row + j, simd::gelu_erf(simd::load(row + j)));
-    if (j < c) {
-      float tail[4] = {0.f, 0.f, 0.f, 0.f};
-      for (int64_t k = j; k < c; ++k) tail[k - j] = row[k];
-      simd::store(tail, simd::gelu_erf(simd::load(tail)));
-      for (int64_t k = j; k < c; ++k) row[k] = tail[k - j];
-    }
-  }, grain_for(20 * c));
-}
-
 // y = alpha * op(A) op(B) over numpy batches, op a swap of the last two dims
 // where ta / tb (float storage only: the GEMM reads the operands transposed
 // in place; other dtypes take neither).
@@ -204,7 +183,11 @@ Status product(const ir::Node& node, const std::vector<const Tensor*>& inputs, s
   if (!ok) return node_unsupported(node, "MatMul of " + dtype_name(dt) + " is not supported");
   GLINT_RETURN_IF_ERROR(st);
   for (size_t i = 2; i < inputs.size(); ++i) GLINT_RETURN_IF_ERROR(add_addend(node, inputs[i], y));
-  if (matmul_epilogue_applies(fused_activation_of(node), y.dtype())) apply_gelu(y);
+  if (matmul_epilogue_applies(fused_activation_of(node), y.dtype())) {
+    // The fused Gelu (passes::fuse_activations), as the Gelu kernel computes it.
+    const int64_t c = y.rank() ? y.shape().back() : 1;
+    gelu_erf_rows(y.data<float>(), nullptr, y.data<float>(), c ? y.size() / c : 0, c);
+  }
   round_to_dtype(y);
   return Status::Ok();
 }
