@@ -58,7 +58,7 @@ FusedActivation activation_from_op(const ir::Node& n) {
   // com.microsoft Gelu (what passes::fuse_gelu makes), ONNX Gelu (opset 20)
   // without the tanh approximation.
   if (n.op_type == "Gelu" && (n.domain == "com.microsoft" ||
-                              (n.domain.empty() && n.attr_string("approximate", "none") == "none"))) {
+                              (n.domain.empty() && n.opset >= 20 && n.attr_string("approximate", "none") == "none"))) {
     a.kind = FusedActivation::kGelu;
     return a;
   }
@@ -135,12 +135,8 @@ void set_fused_activation(ir::Node& n, const FusedActivation& a) {
   kind.kind = ir::Attribute::Kind::kString;
   kind.s = op_name(a.kind);
   n.attrs[kFusedActivationAttr] = kind;
-  ir::Attribute f;
-  f.kind = ir::Attribute::Kind::kFloat;
-  f.f = a.alpha;
-  n.attrs[kFusedActivationAlphaAttr] = f;
-  f.f = a.beta;
-  n.attrs[kFusedActivationBetaAttr] = f;
+  n.attrs[kFusedActivationAlphaAttr] = ir::Attribute::of_float(a.alpha);
+  n.attrs[kFusedActivationBetaAttr] = ir::Attribute::of_float(a.beta);
 }
 
 void apply_fused_activation(const FusedActivation& a, float* data, int64_t n) {

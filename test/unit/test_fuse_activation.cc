@@ -10,6 +10,7 @@
 #include "engine/core/compare.h"
 #include "engine/gl/kernels/glsl_util.h"
 #include "test/unit/graph_test_util.h"
+#include "test/unit/test_util.h"
 
 using glint::FusedActivation;
 using glint::Tensor;
@@ -288,6 +289,22 @@ TEST_CASE("fused activations as GLSL expressions", "[fuse_activation]") {
   // describe() names the parameters (it feeds cache keys and `glint info`).
   CHECK(FusedActivation{FusedActivation::kClip, 0.f, 6.f}.describe() == "Clip(0, 6)");
   CHECK(FusedActivation{FusedActivation::kLeakyRelu, 0.1f, 0.f}.describe() == "LeakyRelu(0.1)");
+}
+
+TEST_CASE("which Gelu nodes are fusable activations", "[fuse_activation]") {
+  ir::Node n;
+  n.op_type = "Gelu";
+  n.opset = 20;
+  CHECK(glint::activation_from_op(n).kind == FusedActivation::kGelu);
+  n.opset = 13;  // no ONNX Gelu before opset 20: the node stays, and is refused as an unknown op
+  CHECK(glint::activation_from_op(n).kind == FusedActivation::kNone);
+  n.domain = "com.microsoft";
+  n.opset = 1;
+  CHECK(glint::activation_from_op(n).kind == FusedActivation::kGelu);
+  n.domain = "";
+  n.opset = 20;
+  n.attrs["approximate"] = glint::test::as("tanh");
+  CHECK(glint::activation_from_op(n).kind == FusedActivation::kNone);
 }
 
 TEST_CASE("Gelu fuses into MatMul products alone, after their bias", "[passes][fuse_activation][gpu]") {
