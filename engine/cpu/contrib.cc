@@ -172,7 +172,7 @@ Status gelu_contrib(const ir::Node& node, const std::vector<const Tensor*>& in, 
                          [alpha](double v) { return v / (1.0 + std::exp(-alpha * v)); });
   }
   // ONNX Gelu (opset 20): the erf form, or FastGelu's tanh approximation.
-  const std::string approximate = node.domain.empty() ? node.attr_string("approximate", "none") : "none";
+  const std::string approximate = node.op_type == "Gelu" ? gelu_approximation(node) : "none";
   if (approximate != "none" && approximate != "tanh")
     return node_error(node, "approximate must be 'none' or 'tanh', given '" + approximate + "'");
   if (node.op_type == "FastGelu" || approximate == "tanh")

@@ -57,8 +57,8 @@ FusedActivation activation_from_op(const ir::Node& n) {
   FusedActivation a;
   // com.microsoft Gelu (what passes::fuse_gelu makes), ONNX Gelu (opset 20)
   // without the tanh approximation.
-  if (n.op_type == "Gelu" && (n.domain == "com.microsoft" ||
-                              (n.domain.empty() && n.opset >= 20 && n.attr_string("approximate", "none") == "none"))) {
+  if (n.op_type == "Gelu" && (n.domain == "com.microsoft" || (n.domain.empty() && n.opset >= 20)) &&
+      gelu_approximation(n) == "none") {
     a.kind = FusedActivation::kGelu;
     return a;
   }
@@ -80,6 +80,10 @@ FusedActivation activation_from_op(const ir::Node& n) {
     default: break;
   }
   return a;
+}
+
+std::string gelu_approximation(const ir::Node& n) {
+  return n.domain.empty() ? n.attr_string("approximate", "none") : "none";
 }
 
 FusedActivation fused_activation_of(const ir::Node& n) {

@@ -47,6 +47,11 @@ struct FusedActivation {
 // visible here: the pass reads those constants and fills alpha/beta itself.
 FusedActivation activation_from_op(const ir::Node& n);
 
+// The form of a Gelu node: ONNX Gelu's `approximate` attribute (opset 20:
+// "none" or "tanh"; anything else is the kernels' to refuse), "none" for
+// com.microsoft Gelu.
+std::string gelu_approximation(const ir::Node& n);
+
 // What `n` carries (kNone when nothing was fused).
 FusedActivation fused_activation_of(const ir::Node& n);
 // Records `a` on `n` (kNone removes the attributes).

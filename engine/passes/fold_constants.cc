@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/core/log.h"
+#include "engine/passes/pass_util.h"
 #include "engine/passes/passes.h"
 #include "engine/registry/op_table.h"
 
@@ -114,15 +115,9 @@ Status fold_bodies_of(ir::Graph& g, const ConstantScope& outer) {
       GLINT_RETURN_IF_ERROR(fold_bodies_of(*body, scope));
       // Constants no node of the body reads any more (the weights its
       // folded nodes sliced) go: a run binds every initializer.
-      std::set<std::string> read(body->outputs.begin(), body->outputs.end());
-      for (const ir::Node& bn : body->nodes) {
-        read.insert(bn.inputs.begin(), bn.inputs.end());
-        read.insert(bn.implicit_inputs.begin(), bn.implicit_inputs.end());
-      }
-      for (auto it = body->initializers.begin(); it != body->initializers.end();) {
-        if (!read.count(it->first)) it = body->initializers.erase(it);
-        else ++it;
-      }
+      std::set<std::string> constants;
+      for (const auto& [name, t] : body->initializers) constants.insert(name);
+      erase_unread_initializers(*body, constants);
     }
     // What the bodies still read from outside (weights they read only to
     // slice or reorder are read no more: the outer graph may drop them).

@@ -15,10 +15,6 @@ namespace glint::passes {
 
 namespace {
 
-bool is_product(const ir::Node& n) {
-  return (n.op_type == "MatMul" && n.domain.empty()) || (n.op_type == "FusedMatMul" && n.domain == "com.microsoft");
-}
-
 // The factor a Div / Mul `n` applies to its operand `side` (the other one a
 // one-element float32 constant of rank no higher than the result's, so it
 // broadcasts without growing it), or 0 when it is not such a scaling.
@@ -52,14 +48,12 @@ Status fold_matmul_scale(ir::Graph& g, const std::set<std::string>& keep) {
       const size_t p = f == 0.f ? ValueIndex::kNone : private_producer(g, index, n.inputs[side]);
       // Before the fusions that give a product addends or an activation,
       // which the factor must not scale: only A and B here.
-      if (p == ValueIndex::kNone || removed[p] || !is_product(g.nodes[p]) || g.nodes[p].inputs.size() != 2 ||
+      if (p == ValueIndex::kNone || removed[p] || !is_matmul_product(g.nodes[p]) || g.nodes[p].inputs.size() != 2 ||
           is_kept(g.nodes[p], keep))
         continue;
       ir::Node& mm = g.nodes[p];
       const float alpha = mm.attr_float("alpha", 1.f) * f;
-      mm.op_type = "FusedMatMul";
-      mm.domain = "com.microsoft";
-      mm.opset = 1;
+      make_fused_matmul(mm);
       mm.attrs["alpha"] = ir::Attribute::of_float(alpha);
       absorb_into_producer(g, index, p, idx, removed);
       break;

@@ -83,8 +83,7 @@ bool broadcasts_into(const ir::ValueInfo& addend, const ir::ValueInfo& y) {
 }
 
 bool takes_addends(const ir::Node& n) {
-  return ((n.op_type == "MatMul" && n.domain.empty()) || (n.op_type == "FusedMatMul" && n.domain == "com.microsoft")) &&
-         n.outputs.size() == 1 && n.inputs.size() == static_cast<size_t>(2 + fused_addend_count(n)) &&
+  return is_matmul_product(n) && n.outputs.size() == 1 && n.inputs.size() == static_cast<size_t>(2 + fused_addend_count(n)) &&
          fused_addend_count(n) < kMaxFusedAddends && fused_activation_of(n).kind == FusedActivation::kNone;
 }
 
@@ -136,8 +135,7 @@ Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep) {
     const size_t p = private_producer(g, index, x);
     if (p == ValueIndex::kNone) continue;
     ir::Node& producer = g.nodes[p];
-    const bool product = (producer.op_type == "MatMul" && producer.domain.empty()) ||
-                         (producer.op_type == "FusedMatMul" && producer.domain == "com.microsoft");
+    const bool product = is_matmul_product(producer);
     if (!(product || (kProducers.count(producer.op_type) && producer.domain.empty())) || producer.outputs.size() != 1)
       continue;
     // Gelu into products alone: their CPU kernel applies it in vectors (the

@@ -43,9 +43,7 @@ bool swaps_last_two(const ir::Node& t) {
 // `mm` (a MatMul, or a FusedMatMul already) becomes com.microsoft FusedMatMul
 // reading operand `side` (0: A, 1: B) transposed.
 void read_transposed(ir::Node& mm, int side) {
-  mm.op_type = "FusedMatMul";
-  mm.domain = "com.microsoft";
-  mm.opset = 1;
+  make_fused_matmul(mm);
   mm.attrs[side == 0 ? "transA" : "transB"] = ir::Attribute::of_int(1);
 }
 

@@ -42,6 +42,16 @@ void ValueIndex::rename_output(size_t node, size_t output, const std::string& na
   names_.insert(name);
 }
 
+bool is_matmul_product(const ir::Node& n) {
+  return (n.op_type == "MatMul" && n.domain.empty()) || (n.op_type == "FusedMatMul" && n.domain == "com.microsoft");
+}
+
+void make_fused_matmul(ir::Node& mm) {
+  mm.op_type = "FusedMatMul";
+  mm.domain = "com.microsoft";
+  mm.opset = 1;
+}
+
 bool is_kept(const ir::Node& n, const std::set<std::string>& keep) {
   if (keep.empty()) return false;
   return keep.count(n.name) || (n.name.empty() && !n.outputs.empty() && keep.count(n.outputs[0]));

@@ -43,6 +43,13 @@ size_t private_producer(const ir::Graph& g, const ValueIndex& index, const std::
 // output 0 from now on, p's old output value goes, idx is marked removed.
 void absorb_into_producer(ir::Graph& g, ValueIndex& index, size_t p, size_t idx, std::vector<bool>& removed);
 
+// An ONNX MatMul or a com.microsoft FusedMatMul.
+bool is_matmul_product(const ir::Node& n);
+// `mm` (a MatMul, or a FusedMatMul already) becomes com.microsoft
+// FusedMatMul, keeping its attributes: the form whose transA / transB /
+// alpha the passes set.
+void make_fused_matmul(ir::Node& mm);
+
 // True when `keep` names `n` (its name, or its first output when unnamed).
 bool is_kept(const ir::Node& n, const std::set<std::string>& keep);
 // Drops the nodes marked in `removed` (indexed like g.nodes).

@@ -107,7 +107,7 @@ Result<std::vector<gl::ProgramInfo>> build_passes(const GpuCandidate& c, const g
     if (p.node_output != 0) continue;
     p.activation = gl::fused_activation_glsl(act, "glint_v");
     p.activation4 = gl::fused_activation_glsl(act, "glint_v4", /*vec4=*/true);
-    if (act.kind == FusedActivation::kGelu) p.snippets.push_back("erf");
+    for (std::string& s : gl::fused_activation_snippets(act)) p.snippets.push_back(std::move(s));
   }
   return passes;
 }

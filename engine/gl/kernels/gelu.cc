@@ -15,11 +15,6 @@ namespace {
 const char* kGeluErf = "0.5 * v * (1.0 + glint_erf(v * 0.7071067811865476))";
 const char* kGeluTanh = "0.5 * v * (1.0 + tanh(clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0)))";
 
-// ONNX Gelu's approximation (opset 20; "none" for com.microsoft Gelu).
-std::string approximation(const ir::Node& n) {
-  return n.op_type == "Gelu" && n.domain.empty() ? n.attr_string("approximate", "none") : "none";
-}
-
 // Gelu and QuickGelu take X alone; FastGelu an optional bias; BiasGelu and
 // BiasAdd a bias (BiasAdd then a skip).
 bool takes_bias(const KernelContext& ctx) {
@@ -32,7 +27,7 @@ bool takes_bias(const KernelContext& ctx) {
 bool gelu_supports(const KernelContext& ctx, std::string* why) {
   if (!float_op(ctx, why)) return false;
   const std::string& op = ctx.node->op_type;
-  const std::string approximate = approximation(*ctx.node);
+  const std::string approximate = op == "Gelu" ? gelu_approximation(*ctx.node) : "none";
   if (approximate != "none" && approximate != "tanh")
     return decline(why, "approximate must be 'none' or 'tanh', given '" + approximate + "'");
   const size_t needed = op == "BiasAdd" ? 3 : op == "BiasGelu" ? 2 : 1;
@@ -65,7 +60,7 @@ Result<std::vector<ProgramInfo>> gelu_build(const KernelContext& ctx) {
   if (op == "BiasAdd") {
     p.inputs.push_back({"Skip", 2});
     result = "v + getSkipBroadcast(oc)";
-  } else if (op == "FastGelu" || approximation(n) == "tanh") {
+  } else if (op == "FastGelu" || (op == "Gelu" && gelu_approximation(n) == "tanh")) {
     result = kGeluTanh;
   } else if (op == "QuickGelu") {
     result = "v / (1.0 + exp(-" + glsl_float(n.attr_float("alpha", 1.702f)) + " * v))";

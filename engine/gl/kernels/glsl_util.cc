@@ -43,10 +43,15 @@ std::string fused_activation_glsl(const FusedActivation& a, const std::string& e
       // Clamped: some GLSL tanh implementations overflow (NaN) for large |x|;
       // tanh(15) is 1 in float32.
       return "tanh(clamp(" + x + ", -15.0, 15.0))";
-    case FusedActivation::kGelu:  // glint_erf: the "erf" snippet (plan::build_passes adds it)
+    case FusedActivation::kGelu:  // glint_erf: fused_activation_snippets
       return "(0.5 * " + x + " * (1.0 + glint_erf(" + x + " * 0.7071067811865476)))";
   }
   return expr;
+}
+
+std::vector<std::string> fused_activation_snippets(const FusedActivation& a) {
+  if (a.kind == FusedActivation::kGelu) return {"erf"};
+  return {};
 }
 
 std::string glsl_int(int64_t v) {

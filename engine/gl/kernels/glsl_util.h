@@ -66,6 +66,8 @@ bool input_is_float(const KernelContext& ctx, size_t i, std::string* why);
 // `expr` may appear more than once in the result: pass a variable or another
 // side-effect-free, cheap expression. `vec4`: `expr` is a vec4, component-wise.
 std::string fused_activation_glsl(const FusedActivation& a, const std::string& expr, bool vec4 = false);
+// The shaders/*.glsl snippets that expression calls (Gelu: "erf").
+std::vector<std::string> fused_activation_snippets(const FusedActivation& a);
 
 // One pass writing output 0: each element is `expr` of `float x` (input 0 at
 // the same coordinate). `prelude` holds helper functions placed before process().
