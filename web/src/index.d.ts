@@ -87,7 +87,8 @@ export declare class Tensor<T extends Tensor.Type = Tensor.Type> {
   readonly data: Tensor.DataTypeMap[T];
   readonly dims: readonly number[];
   readonly size: number;
-  readonly location: 'cpu';
+  /** 'cpu-pinned': an output kept in the engine's memory (SessionOptions.preferredOutputLocation). */
+  readonly location: 'cpu' | 'cpu-pinned';
   readonly cpuData: Tensor.DataTypeMap[T];
   getData(): Promise<Tensor.DataTypeMap[T]>;
   reshape(dims: readonly number[]): Tensor<T>;
@@ -95,7 +96,7 @@ export declare class Tensor<T extends Tensor.Type = Tensor.Type> {
   toImageData(options?: TensorToImageDataOptions): ImageData;
   /** The tensor as a PNG data: URL (needs a document). */
   toDataURL(options?: TensorToImageDataOptions): string;
-  /** Drops the data so that it can be collected; the tensor is unusable afterwards. */
+  /** Drops the data so that it can be collected (a 'cpu-pinned' tensor frees the engine's memory now); the tensor is unusable afterwards. */
   dispose(): void;
   static fromImage(image: ImageSource, options?: ImageOptions): Promise<Tensor<'float32' | 'float16' | 'uint8'>>;
 }
@@ -141,7 +142,12 @@ export declare namespace InferenceSession {
     graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
     /** Honoured: each symbolic dimension named here (dim_param or denotation) becomes this size in the model's inputs, outputs and value_info; a name the model lacks is warned about. */
     freeDimensionOverrides?: { readonly [dimensionName: string]: number };
-    /** 'cpu' only; anything else is warned about and outputs come back on the CPU. */
+    /**
+     * 'cpu' (the default): each output is copied out of the engine. 'cpu-pinned' (for every output, or per output
+     * name): the output stays in the engine's memory; its `data` is a view of it, valid until `dispose()`, and fed
+     * back to a run it crosses without a copy (a decoder's KV cache). Other locations are warned about and come back
+     * as 'cpu'.
+     */
     preferredOutputLocation?: OnnxValueDataLocation | { readonly [outputName: string]: OnnxValueDataLocation };
     /** Not supported yet (warned about). */
     enableProfiling?: boolean;

@@ -541,6 +541,57 @@ export class Tensor {
   }
 }
 
+// An output kept in the engine's memory (preferredOutputLocation
+// 'cpu-pinned'): no copy comes out of the wasm heap, and fed to a run of a
+// session on the same module it goes back in without one either: a decoder
+// step's KV cache stays where the engine wrote it (a GPT decode step copies
+// 2.4 MB of cache out and back in otherwise, a third of a step on wasm).
+// `data` is a view of the engine's bytes, made again when the heap grows;
+// it is valid while the tensor is alive and not disposed. dispose() frees
+// the bytes at once; one that is never disposed is freed after it is
+// collected (FinalizationRegistry), so a forgotten cache does not leak.
+const pinnedRegistry = typeof FinalizationRegistry !== 'undefined'
+  ? new FinalizationRegistry((handle) => { try { handle.delete(); } catch { /* already gone */ } })
+  : null;
+
+class PinnedTensor extends Tensor {
+  constructor(Module, handle, type, dims, ptr, byteLength) {
+    const Ctor = TYPED_ARRAYS[type];
+    const length = byteLength / Ctor.BYTES_PER_ELEMENT;
+    super(type, new Ctor(Module.HEAPU8.buffer, ptr, length), dims);
+    this.location = 'cpu-pinned';
+    this._module = Module;
+    this._handle = handle;
+    let view = null;
+    Object.defineProperty(this, 'data', {
+      configurable: true,
+      enumerable: true,
+      get() {
+        if (!view || view.buffer !== Module.HEAPU8.buffer) view = new Ctor(Module.HEAPU8.buffer, ptr, length);
+        return view;
+      },
+    });
+    pinnedRegistry?.register(this, handle, this);
+  }
+
+  // A copy: still the caller's after dispose().
+  async getData() { return this.data.slice(); }
+
+  // A 'cpu' tensor with a copy of the data (a view would outlive dispose()).
+  reshape(dims) { return new Tensor(this.type, this.data.slice(), dims); }
+
+  dispose() {
+    if (this.disposed) return;
+    pinnedRegistry?.unregister(this);
+    this._handle.delete();
+    this._handle = null;
+    Object.defineProperty(this, 'data', { value: new TYPED_ARRAYS[this.type](0), writable: true, configurable: true, enumerable: true });
+    this.size = 0;
+    this.dims = [0];
+    this.disposed = true;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Moving tensors into and out of the wasm heap.
 // ---------------------------------------------------------------------------
@@ -596,6 +647,10 @@ function feedDimsScratch(Module, rank) {
 // two go through a WasmTensor (toWasm), whose handle and JS objects cost
 // 60-95 us on a run that follows an idle page.
 function feedToWasm(Module, h, t, name) {
+  if (t instanceof PinnedTensor && t._module === Module) {
+    h.setFeed(name, t._handle);  // the engine's own tensor: no bytes move
+    return;
+  }
   if (t.type === 'string' || t.type === 'float16') {
     const wt = toWasm(Module, t, name);
     try {
@@ -650,9 +705,12 @@ function convertFromWasm(Module, wt) {
 // The outputs of WasmSession.runFinish() as {name: Tensor}: `names` in the
 // order the engine was asked for them, each described in the table of
 // doubles at r.table (dtype index, rank, dims, address, byte length), so
-// that the bytes come out in one slice each without a call per field.
+// that the bytes come out in one slice each without a call per field. The
+// outputs named in `pinned` (a Set, or null) stay where they are: a
+// PinnedTensor holds the engine's tensor instead (string and float16 ones,
+// converted on the way out, are copied all the same).
 let dtypeNames = null;
-function outputsFromWasm(Module, h, r, names) {
+function outputsFromWasm(Module, h, r, names, pinned) {
   dtypeNames = dtypeNames ?? Module.dtypeNames();
   const table = new Float64Array(Module.HEAPU8.buffer, r.table);
   const out = {};
@@ -669,6 +727,10 @@ function outputsFromWasm(Module, h, r, names) {
     }
     const Ctor = TYPED_ARRAYS[type];
     if (!Ctor) throw glintError(`output of type ${type} cannot be returned to JavaScript`);
+    if (pinned && pinned.has(names[i]) && ptr % Ctor.BYTES_PER_ELEMENT === 0) {
+      out[names[i]] = new PinnedTensor(Module, h.heldOutput(i), type, dims, ptr, len);
+      continue;
+    }
     out[names[i]] = new Tensor(type, new Ctor(Module.HEAPU8.slice(ptr, ptr + len).buffer), dims);
   }
   return out;
@@ -764,8 +826,10 @@ const SESSION_OPTIONS = {
   logVerbosityLevel: null,    // accepted: verbosity within level 0, and glint has one verbose level
   logId: null,                // accepted: a label; glint's warnings are once per page, not per session
   intraOpNumThreads: null,    // honoured: caps the session's wasm threads (at most env.wasm.numThreads)
-  preferredOutputLocation: (v) => (v === undefined || v === 'cpu' || (typeof v === 'object' && Object.values(v).every((x) => x === 'cpu'))
-    ? null : `preferredOutputLocation ${JSON.stringify(v)} is not supported yet: outputs are returned on the CPU ('cpu')`),
+  preferredOutputLocation: (v) => (v === undefined || HONOURED_LOCATIONS.includes(v) ||
+    (v && typeof v === 'object' && Object.values(v).every((x) => HONOURED_LOCATIONS.includes(x)))
+    ? null : `preferredOutputLocation ${JSON.stringify(v)} is not supported: glint returns outputs as 'cpu' tensors ` +
+      "(copied out) or 'cpu-pinned' ones (kept in the engine's memory); the others come back as 'cpu'"),
   graphOptimizationLevel: (v) => (v === undefined || v === 'all' || v === 'extended' ? null
     : `graphOptimizationLevel '${v}' is not supported: glint always applies its graph optimizations (as 'all')`),
   enableProfiling: null,      // honoured: profiling from creation on (startProfiling)
@@ -781,6 +845,26 @@ const SESSION_OPTIONS = {
   extra: (v) => (v && Object.keys(v).length ? 'SessionOptions.extra (session config entries) is not supported; ignored' : null),
   onProgress: null,           // glint's own: bytes received while the model downloads
 };
+
+// The output locations glint honours (preferredOutputLocation).
+const HONOURED_LOCATIONS = ['cpu', 'cpu-pinned'];
+
+// The outputs preferredOutputLocation `v` keeps in the engine's memory
+// ('cpu-pinned'), as a Set of names, or null for none; names that are no
+// output of the session are warned about.
+function pinnedOutputNames(v, outputNames, severity) {
+  if (v === 'cpu-pinned') return new Set(outputNames);
+  if (!v || typeof v !== 'object') return null;
+  const names = Object.keys(v).filter((n) => v[n] === 'cpu-pinned');
+  for (const n of Object.keys(v)) {
+    if (!outputNames.includes(n)) {
+      warnOnce(`preferredOutputLocation:${n}`, `preferredOutputLocation names '${n}', which is no output of the model ` +
+        `(its outputs: ${outputNames.map((o) => `'${o}'`).join(', ')}); ignored`, severity);
+    }
+  }
+  const known = names.filter((n) => outputNames.includes(n));
+  return known.length ? new Set(known) : null;
+}
 
 const RUN_OPTIONS = {
   logSeverityLevel: null,     // honoured: glint's warnings for this run
@@ -1050,6 +1134,7 @@ export class InferenceSession {
         const n = Module.setNumThreads(threads, Module.glintMaxThreads);
         const session = new InferenceSession(Module, r.session, name, reason, n, timings);
         session._severity = severity;
+        session._pinned = pinnedOutputNames(options.preferredOutputLocation, session.outputNames, severity);
         if (name === 'webgl') {
           // Kept to rebuild the session after a lost context (the caller's
           // array may change after create() returns).
@@ -1156,7 +1241,7 @@ export class InferenceSession {
     let out;
     try {
       if (lostDuringRun()) throw lostError();
-      out = outputsFromWasm(M, h, r, names.length ? names : this.outputNames);
+      out = outputsFromWasm(M, h, r, names.length ? names : this.outputNames, this._pinned);
     } finally {
       h.releaseOutputs();
     }

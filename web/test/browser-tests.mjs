@@ -488,7 +488,43 @@ async function threadsTimeout() {
   }
 }
 
+// preferredOutputLocation 'cpu-pinned' on a provider: Silero VAD v5 fed its
+// own state for a few chunks, the state copied out and in ('cpu') in one
+// session and kept in the engine in the other; the two must agree to the
+// bit. A name that is no output is warned about.
+async function pinnedState(provider) {
+  const url = `${M}vad/silero_vad_v5.onnx`;
+  const copied = await glint.InferenceSession.create(url, { executionProviders: [provider] });
+  const [pinned, warnings] = await withWarnings(() => glint.InferenceSession.create(url,
+    { executionProviders: [provider], preferredOutputLocation: { stateN: 'cpu-pinned', nope: 'cpu-pinned' } }));
+  check(warnings.some((w) => /preferredOutputLocation names 'nope', which is no output/.test(w)),
+    `expected a warning about 'nope'; got: ${warnings.join(' | ')}`);
+  const sr = new glint.Tensor('int64', BigInt64Array.from([16000n]), []);
+  let a = new glint.Tensor('float32', new Float32Array(256), [2, 1, 128]);
+  let b = a;
+  const probabilities = [];
+  for (let c = 0; c < 4; ++c) {
+    const chunk = Float32Array.from({ length: 512 }, (_, i) => 0.3 * Math.sin((c * 512 + i) * 0.0864) * (c % 2));
+    const input = new glint.Tensor('float32', chunk, [1, 512]);
+    const x = await copied.run({ input, state: a, sr });
+    const y = await pinned.run({ input, state: b, sr });
+    check(y.stateN.location === 'cpu-pinned' && x.stateN.location === 'cpu', `chunk ${c}: locations ${y.stateN.location}, ${x.stateN.location}`);
+    check(maxAbsDiff(y.stateN.data, x.stateN.data) === 0 && y.output.data[0] === x.output.data[0],
+      `chunk ${c}: the kept state's run differs (state ${maxAbsDiff(y.stateN.data, x.stateN.data)}, probability ${y.output.data[0]} vs ${x.output.data[0]})`);
+    if (b.location === 'cpu-pinned') b.dispose();
+    a = x.stateN;
+    b = y.stateN;
+    probabilities.push(x.output.data[0].toFixed(3));
+  }
+  b.dispose();
+  await copied.release();
+  await pinned.release();
+  return { detail: `${provider} (${pinned.executionProvider}): 4 chunks, the same state and probabilities (${probabilities.join(', ')}) with the state kept in the engine` };
+}
+
 export const tests = {
+  'pinned-state-webgl': () => pinnedState('webgl'),
+  'pinned-state-wasm': () => pinnedState('wasm'),
   'threads-timeout': () => threadsTimeout(),
   'ort-sample': () => ortSampleTest(),
   'ort-options': () => ortOptions(),

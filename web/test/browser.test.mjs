@@ -19,7 +19,7 @@ const repoDir = resolve(webDir, '..');
 const IN_PAGE = ['mnist-webgl', 'mnist-wasm', 'squeezenet-webgl', 'squeezenet-wasm', 'bad-input-webgl',
   'bad-input-wasm', 'image-options', 'worker', 'no-webgl2-fallback', 'compat-ort-webgl', 'compat-ort-wasm',
   'auto-provider', 'wasm-threads', 'ort-sample', 'ort-options', 'tensor-image', 'threads-timeout',
-  'profile-squeezenet-webgl', 'profile-squeezenet-wasm',
+  'profile-squeezenet-webgl', 'profile-squeezenet-wasm', 'pinned-state-webgl', 'pinned-state-wasm',
   // test/device-tests.mjs
   'context-loss-idle', 'context-loss-during-run', 'context-loss-wasm-fallback', 'no-highp',
   'small-device-squeezenet', 'two-sessions-interleaved'];

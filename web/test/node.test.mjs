@@ -175,6 +175,62 @@ test('string tensors: StringNormalizer from the ONNX node tests', async (t) => {
   assert.throws(() => new glint.Tensor('string', [1, 2], [2]), /a 'string' tensor needs an array of strings/);
 });
 
+// preferredOutputLocation 'cpu-pinned' on a real recurrent model: Silero VAD
+// v5 fed its own state chunk after chunk, once with the state copied out and
+// back in ('cpu') and once kept in the engine. The two loops must agree to
+// the bit; a kept state must not change when later runs write theirs.
+test("preferredOutputLocation 'cpu-pinned': Silero VAD's state fed back without copies", async (t) => {
+  const path = join(repoDir, 'models', 'data', 'vad', 'silero_vad_v5.onnx');
+  if (!existsSync(path)) { t.skip(`${path} is missing (make models)`); return; }
+  const chunks = Array.from({ length: 6 }, (_, c) => Float32Array.from({ length: 512 },
+    (_, i) => 0.3 * Math.sin(((c * 512 + i) * 2 * Math.PI * 220) / 16000) * (c % 2) + 0.01 * Math.sin(i * 7.1 + c)));
+  const sr = new glint.Tensor('int64', BigInt64Array.from([16000n]), []);
+  const copied = await glint.InferenceSession.create(path);
+  const pinned = await glint.InferenceSession.create(path, { preferredOutputLocation: { stateN: 'cpu-pinned' } });
+  let stateCopied = new glint.Tensor('float32', new Float32Array(256), [2, 1, 128]);
+  let statePinned = stateCopied;
+  let previous = null;  // the pinned state two runs back, and a copy of its data then
+  for (const [c, chunk] of chunks.entries()) {
+    const input = new glint.Tensor('float32', chunk, [1, 512]);
+    const a = await copied.run({ input, state: stateCopied, sr });
+    const b = await pinned.run({ input, state: statePinned, sr });
+    assert.equal(a.stateN.location, 'cpu');
+    assert.equal(b.stateN.location, 'cpu-pinned', `chunk ${c}`);
+    assert.equal(b.output.location, 'cpu');
+    assert.deepEqual(b.stateN.dims, a.stateN.dims);
+    assert.deepEqual(Array.from(b.stateN.data), Array.from(a.stateN.data), `chunk ${c}: state`);
+    assert.deepEqual(Array.from(b.output.data), Array.from(a.output.data), `chunk ${c}: speech probability`);
+    assert.ok(a.output.data[0] >= 0 && a.output.data[0] <= 1, `chunk ${c}: probability ${a.output.data[0]}`);
+    if (previous) {
+      assert.deepEqual(Array.from(previous.tensor.data), Array.from(previous.then), `chunk ${c}: an older kept state changed`);
+      previous.tensor.dispose();
+    }
+    if (statePinned.location === 'cpu-pinned') previous = { tensor: statePinned, then: statePinned.data.slice() };
+    stateCopied = a.stateN;
+    statePinned = b.stateN;
+  }
+  const kept = statePinned;
+  assert.deepEqual(Array.from(await kept.getData()), Array.from(stateCopied.data));
+  const reshaped = kept.reshape([256]);
+  assert.equal(reshaped.location, 'cpu');
+  assert.deepEqual(Array.from(reshaped.data), Array.from(stateCopied.data));
+  kept.dispose();
+  assert.equal(kept.data.length, 0);
+  assert.deepEqual(Array.from(reshaped.data), Array.from(stateCopied.data), 'the reshaped copy outlives dispose()');
+  await assert.rejects(pinned.run({ input: new glint.Tensor('float32', chunks[0], [1, 512]), state: kept, sr }),
+    /feed 'state' was disposed/);
+  // A kept output fed to another session of the same module.
+  const out = await pinned.run({ input: new glint.Tensor('float32', chunks[1], [1, 512]), state: stateCopied, sr });
+  const again = await copied.run({ input: new glint.Tensor('float32', chunks[2], [1, 512]), state: out.stateN, sr });
+  const want = await copied.run({ input: new glint.Tensor('float32', chunks[2], [1, 512]),
+    state: new glint.Tensor('float32', out.stateN.data.slice(), [2, 1, 128]), sr });
+  assert.deepEqual(Array.from(again.stateN.data), Array.from(want.stateN.data));
+  out.stateN.dispose();
+  previous?.tensor.dispose();
+  await copied.release();
+  await pinned.release();
+});
+
 test('require() says to use import', () => {
   writeFileSync(join(tmp, 'req.cjs'), "try { require('glint-onnx'); } catch (e) { console.log(e.code || '', e.message); }\n");
   const out = execFileSync(process.execPath, [join(tmp, 'req.cjs')], { cwd: tmp, encoding: 'utf8' });

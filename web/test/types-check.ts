@@ -38,6 +38,11 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
   });
   const r = await ortStyle.run({ x: f32 }, { tag: 'a', logSeverityLevel: 2, terminate: false });
   const r2 = await ortStyle.run({ x: f32 }, ['y'], { tag: 'b' });
+  // A state kept in the engine between runs.
+  const kept = await InferenceSession.create(bytes, { preferredOutputLocation: { y: 'cpu-pinned' } });
+  const step = (await kept.run({ x: f32 })).y;
+  const where: 'cpu' | 'cpu-pinned' = step.location;
+  step.dispose();
   const pixels: ImageData = input.toImageData({ format: 'BGR', norm: { mean: 1, bias: [-104, -117, -123] } });
   const url: string = input.toDataURL();
   const floats: Float32Array = glint.float16ToFloat32(input.data as Uint16Array);
@@ -52,6 +57,6 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
   env.webgl.contextRestoreTimeout = 2000;
   const gpu: InferenceSession.GpuMemory | null = session.gpuMemory;
   if (gpu) console.log(gpu.liveTextures, gpu.pooledTextures, gpu.textureBytes, gpu.programs);
-  console.log(r, r2, pixels.width, url.length, floats.length, h.size, texts.length);
+  console.log(r, r2, where, pixels.width, url.length, floats.length, h.size, texts.length);
   return y.size + data.length + out2['Plus214_Output_0'].dims[1] + why.length + threads;
 }
