@@ -45,7 +45,7 @@ SILERO_VAD = os.path.join(DATA, 'vad', 'silero_vad_v5.onnx')
 SOURCES = (SQUEEZENET_FP16, MNIST, SILERO_VAD)  # the fetched models the workloads come from
 
 WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'silero-vad', 'matmul', 'conv3x3', 'depthwise3x3', 'bert',
-             'gpt-decode']
+             'gpt-decode', 'gpt-decode-loop']
 DESCRIPTIONS = {
     'squeezenet': 'SqueezeNet 1.1, fp32 (the fp16 model\'s weights widened), 1x3x224x224',
     'mobilenetv2': 'MobileNetV2 1.0 224 (torchvision, random weights seed 0, BatchNorm folded), opset 13',
@@ -59,11 +59,23 @@ DESCRIPTIONS = {
             'vocab 30522; torch, random weights seed 10), batch 1 x seq 128, opset 13',
     'gpt-decode': 'GPT-2-style decoder, one decode step with a KV cache (6 layers, hidden 384, 6 heads x 64, '
                   'FFN 1536, vocab 8192, tied LM head; torch, random weights seed 20): 1 token + past 127, opset 13',
+    'gpt-decode-loop': 'the gpt-decode model (its cache\'s length a symbolic dim) in a decode loop: each step feeds the step before\'s present keys/values '
+                       'as its past (the cache grows a token a step, attention_mask with it; back to the 127-token '
+                       'cache every 8 steps) and asks for them to stay where the engine wrote them '
+                       '(preferredOutputLocation cpu-pinned); the first step\'s outputs are compared',
+}
+# Workloads run as a loop (web/bench/page.mjs): which outputs feed which
+# inputs of the next run, the mask that grows with them, and after how many
+# runs the loop starts again from the input files.
+CARRY = {
+    'gpt-decode-loop': {
+        'outputs': {f'present_{kv}_{i}': f'past_{kv}_{i}' for i in range(6) for kv in ('key', 'value')},
+        'mask': 'attention_mask', 'every': 8},
 }
 # Workloads with no TF.js port, and why: their rows say so instead of a time.
 _NO_TF_PORT = ('no fair TF.js port (TF.js loads no ONNX, and the ONNX-to-TF.js op translator here covers '
                'the conv nets only)')
-TF_SKIP = {'bert': _NO_TF_PORT, 'gpt-decode': _NO_TF_PORT, 'silero-vad': _NO_TF_PORT}
+TF_SKIP = {'bert': _NO_TF_PORT, 'gpt-decode': _NO_TF_PORT, 'gpt-decode-loop': _NO_TF_PORT, 'silero-vad': _NO_TF_PORT}
 
 
 def log(msg):
@@ -168,7 +180,11 @@ def silero_vad():
 # them in the model instead made onnxruntime's shape inference refuse
 # Silero's If, whose branches declare other ranks).
 FRAME_SHAPES = {'silero-vad': {'input': [1, 512], 'state': [2, 1, 128], 'sr': [], 'output': [1, 1],
-                               'stateN': [2, 1, 128]}}
+                               'stateN': [2, 1, 128]},
+                # the loop's first step: the 127-token cache of the files
+                'gpt-decode-loop': {'attention_mask': [1, 128], 'logits': [1, 1, 8192],
+                                    **{f'past_{kv}_{i}': [1, 6, 127, 64] for i in range(6) for kv in ('key', 'value')},
+                                    **{f'present_{kv}_{i}': [1, 6, 128, 64] for i in range(6) for kv in ('key', 'value')}}}
 
 
 def kernel_model(name, node, inputs, initializers, output):
@@ -232,7 +248,7 @@ def seeded_init(model, seed):
                 p.copy_(torch.randn(p.shape, generator=g) * 0.02)
 
 
-def torch_export(model, args, input_names, output_names):
+def torch_export(model, args, input_names, output_names, dynamic_axes=None):
     import io
     import warnings
     import torch
@@ -240,7 +256,7 @@ def torch_export(model, args, input_names, output_names):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         torch.onnx.export(model, args, buf, opset_version=13, input_names=input_names,
-                          output_names=output_names, do_constant_folding=True)
+                          output_names=output_names, do_constant_folding=True, dynamic_axes=dynamic_axes)
     return onnx.load_from_string(buf.getvalue())
 
 
@@ -312,7 +328,7 @@ def bert():
     return m, feeds
 
 
-def gpt_decode():
+def gpt_decode(cache_dim=None):
     """A GPT-2-style decoder (pre-LN blocks: fused QKV projection, 6 heads of
     64, GELU FFN, final LayerNorm, LM head tied to the token embedding as a
     Gemm with transB) running ONE decode step: input_ids [1, 1], attention_mask
@@ -320,7 +336,9 @@ def gpt_decode():
     logits [1, 1, 8192] and present_key_L / present_value_L [1, 6, 128, 64]
     (the past with this token's key/value concatenated) out. The past is
     the model's own cache of a seeded random 127-token prompt, and the step's
-    logits are checked against a full 128-token pass here."""
+    logits are checked against a full 128-token pass here. With `cache_dim`
+    (a name) the cache's length is that symbolic dim (attention_mask's and
+    the presents' the dim 'total'), as a decode loop needs."""
     import torch
     from torch import nn
     import torch.nn.functional as F
@@ -388,13 +406,19 @@ def gpt_decode():
         raise SystemExit(f'bench-models: gpt-decode: the KV-cache step differs from the full pass by {err}')
     names = ['input_ids', 'attention_mask'] + [f'past_{kv}_{i}' for i in range(layers) for kv in ('key', 'value')]
     outs = ['logits'] + [f'present_{kv}_{i}' for i in range(layers) for kv in ('key', 'value')]
-    m = torch_export(model, step_args, names, outs)
+    dynamic = None
+    if cache_dim:
+        dynamic = {'attention_mask': {1: 'total'}}
+        dynamic.update({n: {2: cache_dim} for n in names[2:]})
+        dynamic.update({n: {2: 'total'} for n in outs[1:]})
+    m = torch_export(model, step_args, names, outs, dynamic)
     return m, {n: a.numpy() for n, a in zip(names, step_args)}
 
 
 MAKERS = {'squeezenet': squeezenet_fp32, 'mobilenetv2': mobilenetv2, 'mnist': mnist, 'silero-vad': silero_vad,
           'matmul': matmul,
-          'conv3x3': conv3x3, 'depthwise3x3': depthwise3x3, 'bert': bert, 'gpt-decode': gpt_decode}
+          'conv3x3': conv3x3, 'depthwise3x3': depthwise3x3, 'bert': bert, 'gpt-decode': gpt_decode,
+          'gpt-decode-loop': lambda: gpt_decode(cache_dim='past')}
 
 
 # ----------------------------------------------------------------------------
@@ -916,6 +940,8 @@ def main():
         entry['onnxOps'] = sorted({n.op_type for n in model.graph.node})
         entry['opset'] = next((o.version for o in model.opset_import if o.domain in ('', 'ai.onnx')), None)
         entry.update(inputs=inputs, outputs=outputs, files=digests)
+        if name in CARRY:
+            entry['carry'] = CARRY[name]
         entries.append(entry)
         log(f'{name}: {len(model.graph.node)} ONNX nodes, {len(inputs)} input(s), {len(outputs)} output(s) -> '
             f'{what} ({time.time() - t0:.1f} s)')

@@ -60,8 +60,10 @@ function errorText(e) {
 
 // ---------------------------------------------------------------------------
 // Engines: each { init, create(files, w), run(handle, w, feeds), memory, release };
-// feeds: [{name, dtype, shape, data}] in w.inputs' order; run resolves to the
-// outputs' data in w.outputs' order.
+// feeds: [{name, dtype, shape, data}] in w.inputs' order, or with `tensor`
+// (the engine's own, from an earlier run: a carried KV cache); run resolves to
+// the outputs' data in w.outputs' order, or to {data, tensors} where outputs
+// can be carried.
 // ---------------------------------------------------------------------------
 const ENGINES = {
   glint: {
@@ -76,14 +78,14 @@ const ENGINES = {
       }
       return { version: glint.env?.versions?.glint, threads: BACKEND === 'wasm' ? (glint.env?.wasm?.numThreads ?? 1) : undefined, notes };
     },
-    async create(files) {
-      const s = await this.glint.InferenceSession.create(files.onnx, { executionProviders: [BACKEND] });
+    async create(files, w) {
+      const s = await this.glint.InferenceSession.create(files.onnx, { executionProviders: [BACKEND], ...carryOptions(w) });
       if (s.executionProvider !== BACKEND) throw new Error(`started on ${s.executionProvider}, not ${BACKEND}`);
       return s;
     },
     async run(s, w, feeds) {
-      const out = await s.run(Object.fromEntries(feeds.map((f) => [f.name, new this.glint.Tensor(f.dtype, f.data, f.shape)])));
-      return w.outputs.map((o) => out[o.name].data);
+      const out = await s.run(Object.fromEntries(feeds.map((f) => [f.name, f.tensor ?? new this.glint.Tensor(f.dtype, f.data, f.shape)])));
+      return { data: w.outputs.map((o) => out[o.name].data), tensors: out };
     },
     memory(s) {
       const m = s.gpuMemory;
@@ -104,12 +106,14 @@ const ENGINES = {
       return { version: ort.env.versions?.web, threads: BACKEND === 'wasm' ? ort.env.wasm.numThreads : undefined,
         notes: BACKEND === 'webgl' ? [`env.webgl.pack ${ort.env.webgl?.pack ?? 'unset (its default)'}`] : [] };
     },
-    async create(files) {
-      return this.ort.InferenceSession.create(files.onnx, { executionProviders: [BACKEND], graphOptimizationLevel: 'all' });
+    async create(files, w) {
+      return this.ort.InferenceSession.create(files.onnx, { executionProviders: [BACKEND], graphOptimizationLevel: 'all',
+        ...carryOptions(w) });
     },
     async run(s, w, feeds) {
-      const out = await s.run(Object.fromEntries(feeds.map((f) => [f.name, new this.ort.Tensor(f.dtype, f.data, f.shape)])));
-      return w.outputs.map((o) => out[o.name].data);  // CPU tensors on both EPs (the default output location)
+      const out = await s.run(Object.fromEntries(feeds.map((f) => [f.name, f.tensor ?? new this.ort.Tensor(f.dtype, f.data, f.shape)])));
+      // CPU tensors on both EPs ('cpu-pinned' too: onnxruntime-web's wasm copies those out all the same)
+      return { data: w.outputs.map((o) => out[o.name].data), tensors: out };
     },
     memory() { return null; },  // no API for it
     async release(s) { await s.release(); },
@@ -183,7 +187,50 @@ ENGINES['glint-base'] = { ...ENGINES.glint, dist: '/base/index.mjs' };
 
 // ---------------------------------------------------------------------------
 const engine = ENGINES[ENGINE];
-let current = null;  // { w, handle, feeds }
+let current = null;  // { w, handle, feeds, carried, step, spent }
+
+// A decode loop (w.carry: {output: input}, e.g. present_key_0 -> past_key_0):
+// each run feeds the outputs of the run before (the KV cache grows by one
+// token a step, attention_mask with it), back to the files' cache every
+// w.carry.every runs so that every engine does the same bounded work. The
+// engines are asked to keep those outputs where they are
+// (preferredOutputLocation 'cpu-pinned'): glint keeps them in its memory,
+// onnxruntime-web's wasm copies them out regardless.
+function carryOptions(w) {
+  if (!w?.carry) return {};
+  return { preferredOutputLocation: Object.fromEntries(Object.keys(w.carry.outputs).map((o) => [o, 'cpu-pinned'])) };
+}
+
+function carriedFeeds(c) {
+  const { w, feeds, carried, step } = c;
+  if (!carried) return feeds;
+  const grown = step % w.carry.every;
+  return feeds.map((f) => {
+    if (carried[f.name]) return { ...f, tensor: carried[f.name] };
+    if (f.name !== w.carry.mask) return f;
+    const shape = [f.shape[0], f.shape[1] + grown];
+    return { ...f, shape, data: new BigInt64Array(shape[0] * shape[1]).fill(1n) };
+  });
+}
+
+// After run `r` (its {data, tensors}): what the next run feeds, and what is
+// disposed before it (the cache this run was fed; at a reset, this run's too).
+function carryOn(c, r) {
+  const { w } = c;
+  c.spent.push(...Object.values(c.carried ?? {}));
+  c.step += 1;
+  const outs = Object.keys(w.carry.outputs).map((o) => r.tensors[o]);
+  if (c.step % w.carry.every === 0) {
+    c.spent.push(...outs);
+    c.carried = null;
+  } else {
+    c.carried = Object.fromEntries(Object.entries(w.carry.outputs).map(([o, i]) => [i, r.tensors[o]]));
+  }
+}
+
+function disposeSpent(c) {
+  for (const t of c.spent.splice(0)) t.dispose?.();
+}
 
 const TYPED = { float32: Float32Array, int64: BigInt64Array };
 
@@ -227,7 +274,7 @@ window.bench = {
       files.spec = JSON.parse(new TextDecoder().decode(await fetchBytes(MODELS + `${w.name}.tf.json`)));
       files.weights = new Float32Array((await fetchBytes(MODELS + `${w.name}.tf.bin`)).buffer);
     } else {
-      files.onnx = await fetchBytes(MODELS + `${w.name}.onnx`);
+      files.onnx = await fetchBytes(MODELS + `${w.model ?? w.name}.onnx`);
     }
     const feeds = [];
     for (const i of w.inputs) {
@@ -241,15 +288,19 @@ window.bench = {
     const t0 = performance.now();
     const handle = await engine.create(files, w);
     const createMs = performance.now() - t0;
-    current = { w, handle, feeds };
+    current = { w, handle, feeds, carried: null, step: 0, spent: [] };
     return { createMs };
   },
 
   async run(keepOutput) {
-    const { w, handle, feeds } = current;
+    const c = current;
+    const { w, handle } = c;
     const t0 = performance.now();
-    const data = await engine.run(handle, w, feeds);
+    if (w.carry) disposeSpent(c);
+    const r = await engine.run(handle, w, w.carry ? carriedFeeds(c) : c.feeds);
+    const data = Array.isArray(r) ? r : r.data;
     const ms = performance.now() - t0;
+    if (w.carry) carryOn(c, r);
     if (!keepOutput) return { ms };
     const outputs = w.outputs.map((o, k) => {
       const d = data[k];
@@ -267,6 +318,10 @@ window.bench = {
     if (!current) return;
     const c = current;
     current = null;
+    if (c.w.carry) {
+      c.spent.push(...Object.values(c.carried ?? {}));
+      disposeSpent(c);
+    }
     await engine.release(c.handle);
   },
 };

@@ -23,7 +23,7 @@ const webDir = resolve(benchDir, '..');
 const repoDir = resolve(webDir, '..');
 const modelsDir = join(repoDir, 'models', 'data', 'bench');
 
-const ALL_WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'silero-vad', 'matmul', 'conv3x3', 'depthwise3x3', 'bert', 'gpt-decode'];
+const ALL_WORKLOADS = ['squeezenet', 'mobilenetv2', 'mnist', 'silero-vad', 'matmul', 'conv3x3', 'depthwise3x3', 'bert', 'gpt-decode', 'gpt-decode-loop'];
 const HELP = `usage: node web/bench/run.mjs [options]
   --runs N        timed runs per configuration and workload (default 20; at least 20 for a report)
   --warmup N      warm-up runs before them (default 3)
@@ -285,7 +285,7 @@ async function runWorkload(w, live, dead, opts) {
     c.console.length = 0;
     try {
       const r = await call(c, (wl) => window.bench.create(wl),
-        { name: w.name, inputs: w.inputs, outputs: w.outputs, tfSkip: w.tfSkip }, 'create');
+        { name: w.name, model: w.model, inputs: w.inputs, outputs: w.outputs, tfSkip: w.tfSkip, carry: w.carry }, 'create');
       row.createMs = r.createMs;
     } catch (e) {
       fail(c, row, e, 'cannot load');
