@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "engine/gl/kernels/glsl_util.h"
+#include "engine/plan/work.h"
 
 namespace glint::plan {
 
@@ -80,6 +81,17 @@ std::string program_signature(const gl::KernelContext& ctx) {
     }
   }
   return os.str();
+}
+
+bool cheaper_on_cpu_than_compiled(const gl::KernelContext& ctx, const std::vector<gl::ProgramInfo>& passes) {
+  if (ctx.node == nullptr) return false;
+  bool bakes_sizes = false;
+  for (const gl::ProgramInfo& p : passes) bakes_sizes = bakes_sizes || !p.shape_uniforms;
+  if (!bakes_sizes) return false;
+  std::vector<std::optional<Shape>> ins, outs;
+  for (const auto& in : ctx.inputs) ins.push_back(in ? std::optional<Shape>(in->shape) : std::nullopt);
+  for (const auto& out : ctx.outputs) outs.push_back(out.shape);
+  return estimate_flops(*ctx.node, ins, outs) <= kSmallStepFlops;
 }
 
 std::string CandidateChoice::first_reason() const {

@@ -34,6 +34,19 @@ bool tensors_fit(const gl::KernelContext& ctx, const gl::LayoutPolicy& layout, s
 // and small constant values (a program bakes them into its source).
 std::string program_signature(const gl::KernelContext& ctx);
 
+// A GPU step whose sizes keep changing from run to run (the attention of a
+// decoder whose KV cache grows a token a step) pays a compile for each new
+// size of every program that bakes its sizes, a stall of milliseconds on a
+// real GPU and tens on a software one, for work that is tiny. After
+// kSizesBeforeCpu distinct signatures such a step runs on its CPU kernel
+// whenever its sizes are new: when `passes` (built for ctx) bake a size
+// (not all ProgramInfo::shape_uniforms) and the node's work at ctx's shapes
+// is at most kSmallStepFlops. Programs shared across sizes, and big nodes,
+// stay on the GPU.
+constexpr int kSizesBeforeCpu = 3;
+constexpr double kSmallStepFlops = 1 << 22;
+bool cheaper_on_cpu_than_compiled(const gl::KernelContext& ctx, const std::vector<gl::ProgramInfo>& passes);
+
 // The first candidate whose `supports` accepts ctx (nullptr when none), and
 // why each one asked before it declined.
 struct CandidateChoice {

@@ -96,6 +96,15 @@ GraphRunner::~GraphRunner() {
   }
 }
 
+// Remembers `signature` (one passes were built for) among the step's distinct
+// ones, up to plan::kSizesBeforeCpu.
+void GraphRunner::note_signature(StepState& st, const std::string& signature) {
+  if (signature.empty() || st.signatures_seen.size() >= static_cast<size_t>(plan::kSizesBeforeCpu)) return;
+  for (const std::string& s : st.signatures_seen)
+    if (s == signature) return;
+  st.signatures_seen.push_back(signature);
+}
+
 // New passes for node `n`: a pass reading only the model's constants
 // (directly or through earlier such passes) is marked for the executor to
 // draw once and keep; the node's own outputs never are.
@@ -375,8 +384,15 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
     }
   }
   std::string sig = plan::program_signature(ctx);
+  const bool has_cpu = step.row && step.row->cpu.name;
+  const bool may_fall_back = has_cpu && policy_.backend != BackendMode::kGpu;
   if (!st.passes.empty() && st.signature == sig) ++st.runs_with_passes;
   if (st.passes.empty() || st.signature != sig) {
+    if (st.sizes_churn && may_fall_back) {
+      *fell_back = true;  // new sizes again: the CPU kernel, no compile (fallback_reason says why)
+      return Status::Ok();
+    }
+    note_signature(st, st.signature);
     set_passes(st, n, {}, "");
     // New shapes: do they still fit the textures? (The plan checked those it knew.)
     if (std::string why; !plan::tensors_fit(ctx, gpu_->layout_policy(), &why)) {
@@ -392,11 +408,19 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
     }
     auto passes = plan::build_passes(*choice.winner, ctx);
     if (!passes.ok()) return passes.status().with_context(n.describe());
+    note_signature(st, sig);
+    if (may_fall_back && st.signatures_seen.size() >= static_cast<size_t>(plan::kSizesBeforeCpu) &&
+        plan::cheaper_on_cpu_than_compiled(ctx, passes.value())) {
+      st.sizes_churn = true;
+      st.fallback_reason = "its sizes changed on " + std::to_string(st.signatures_seen.size()) +
+                           " runs and its programs bake them: new sizes run on the CPU kernel (a small node)";
+      *fell_back = true;
+      return Status::Ok();
+    }
     set_passes(st, n, std::move(passes).value(), sig);
   }
   // A value the GPU cannot hold (an int64 beyond its exact range, say) sends
   // this step to its CPU kernel for this run, unless the backend is gpu-only.
-  const bool has_cpu = step.row && step.row->cpu.name;
   auto decline = [&](const Status& s) -> Status {
     if (s.code() != StatusCode::kUnsupported || policy_.backend == BackendMode::kGpu || !has_cpu)
       return s.with_context(n.describe());

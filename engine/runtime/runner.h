@@ -112,6 +112,7 @@ class GraphRunner {
   Status prepare_bodies();
   void tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu);
   void set_passes(StepState& st, const ir::Node& n, std::vector<gl::ProgramInfo> passes, std::string signature);
+  static void note_signature(StepState& st, const std::string& signature);
   // The model constant pass `k` of node `n` lays out (ProgramInfo::reshape_of),
   // when the executor is to upload it instead of drawing the pass; else null.
   const Tensor* uploaded_reshape(const ir::Node& n, const std::vector<gl::ProgramInfo>& passes, size_t k) const;

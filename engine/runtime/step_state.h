@@ -20,6 +20,12 @@ struct GraphRunner::StepState {
   // Runs in a row with these passes (0 when they were just built): weights
   // are let go only under passes that stay (release_cached_constants).
   int runs_with_passes = 0;
+  // The distinct signatures passes were built for (up to
+  // plan::kSizesBeforeCpu), and whether the step's sizes churn: then a run
+  // with new sizes takes its CPU kernel instead of compiling programs
+  // (plan::cheaper_on_cpu_than_compiled).
+  std::vector<std::string> signatures_seen;
+  bool sizes_churn = false;
 };
 
 }  // namespace glint

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <functional>
 #include <limits>
+#include <map>
 #include <random>
 
 #include "engine/core/compare.h"
@@ -678,6 +679,72 @@ TEST_CASE("reductions longer than a fragment may loop run on the CPU, correctly"
       INFO(p.reason);
       CHECK(!p.gpu);
       CHECK_THAT(p.reason, Catch::Contains("times in one fragment"));
+    }
+  }
+}
+
+// A decoder's attention sees a new length every step. A small node whose
+// programs bake its sizes runs on the GPU for its first two sizes and on its
+// CPU kernel for every new size after that (no compile per step); a node with
+// real work (the MatMul) stays on the GPU whatever its sizes; sizes that
+// alternate between two keep their programs. Results match the CPU backend
+// on every run.
+TEST_CASE("small nodes whose sizes keep changing take their CPU kernel, not a compile per size", "[session]") {
+  ModelBuilder b(13);
+  b.input("a", onnx::TensorProto::FLOAT, {1, -1});
+  b.input("x", onnx::TensorProto::FLOAT, {-1, 256});
+  std::mt19937 rng(3);
+  b.initializer("w", {256, 1024}, uniform_floats(rng, 256 * 1024));
+  b.node("Add", {"a", "a"}, {"s"}, "add");
+  b.node("Softmax", {"s"}, {"y"}, "softmax");
+  b.node("MatMul", {"x", "w"}, {"z"}, "mm");
+  b.output("y", onnx::TensorProto::FLOAT, {1, -1});
+  b.output("z", onnx::TensorProto::FLOAT, {-1, 1024});
+  const std::string bytes = b.bytes();
+  auto cpu = make(bytes, BackendMode::kCpu);
+  auto run = [&](Session& s, int64_t n) {
+    Tensor a(glint::DataType::kFloat32, {1, n}), x(glint::DataType::kFloat32, {16 + n, 256});
+    for (int64_t i = 0; i < n; ++i) a.data<float>()[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
+    for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = static_cast<float>((i * 13) % 17) / 17.f - 0.5f;
+    s.set_profiling(true);
+    auto r = s.run({{"a", a}, {"x", x}});
+    INFO(r.status().message());
+    REQUIRE(r.ok());
+    auto want = cpu->run({{"a", a}, {"x", x}});
+    REQUIRE(want.ok());
+    for (const char* out : {"y", "z"}) {
+      const glint::Comparison c = glint::compare_tensors(r->at(out), want->at(out), 1e-4, 1e-4);
+      INFO(out << " at n = " << n << ": " << c.mismatch);
+      CHECK(c.equal);
+    }
+    std::map<std::string, bool> on_gpu;
+    for (const auto& e : s.take_profile()) on_gpu[e.node] = e.gpu;
+    return on_gpu;
+  };
+  SECTION("a new size every run") {
+    auto s = make(bytes, BackendMode::kDefault);
+    auto tally = std::make_shared<glint::WorkTally>();
+    s->set_work_tally(tally);
+    for (int64_t n = 5; n < 10; ++n) {
+      auto gpu = run(*s, n);
+      INFO("n = " << n);
+      const bool small_on_gpu = n < 7;  // sizes 5 and 6 compile; 7 is the third
+      CHECK(gpu.at("add") == small_on_gpu);
+      CHECK(gpu.at("softmax") == small_on_gpu);
+      CHECK(gpu.at("mm"));
+    }
+    REQUIRE(tally->cpu_nodes.count("softmax") == 1);
+    INFO(tally->cpu_nodes.at("softmax").reason);
+    CHECK(tally->cpu_nodes.at("softmax").reason.find("sizes changed on 3 runs") != std::string::npos);
+    CHECK(tally->cpu_nodes.count("mm") == 0);
+  }
+  SECTION("two sizes in turn") {
+    auto s = make(bytes, BackendMode::kDefault);
+    for (int64_t n : {5, 6, 5, 6, 5, 6}) {
+      auto gpu = run(*s, n);
+      INFO("n = " << n);
+      CHECK(gpu.at("add"));
+      CHECK(gpu.at("softmax"));
     }
   }
 }
