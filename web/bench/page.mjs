@@ -189,10 +189,11 @@ ENGINES['glint-base'] = { ...ENGINES.glint, dist: '/base/index.mjs' };
 const engine = ENGINES[ENGINE];
 let current = null;  // { w, handle, feeds, carried, step, spent }
 
-// A decode loop (w.carry: {output: input}, e.g. present_key_0 -> past_key_0):
-// each run feeds the outputs of the run before (the KV cache grows by one
-// token a step, attention_mask with it), back to the files' cache every
-// w.carry.every runs so that every engine does the same bounded work. The
+// A decode loop (w.carry: {outputs: {output: input}, e.g. present_key_0 ->
+// past_key_0, mask, every}): each run feeds the outputs of the run before
+// (the KV cache grows by one token a step, w.carry.mask with it), back to the
+// files' cache every w.carry.every runs so that every engine does the same
+// bounded work. The
 // engines are asked to keep those outputs where they are
 // (preferredOutputLocation 'cpu-pinned'): glint keeps them in its memory,
 // onnxruntime-web's wasm copies them out regardless.
@@ -274,7 +275,7 @@ window.bench = {
       files.spec = JSON.parse(new TextDecoder().decode(await fetchBytes(MODELS + `${w.name}.tf.json`)));
       files.weights = new Float32Array((await fetchBytes(MODELS + `${w.name}.tf.bin`)).buffer);
     } else {
-      files.onnx = await fetchBytes(MODELS + `${w.model ?? w.name}.onnx`);
+      files.onnx = await fetchBytes(MODELS + `${w.name}.onnx`);
     }
     const feeds = [];
     for (const i of w.inputs) {

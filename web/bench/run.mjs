@@ -285,7 +285,7 @@ async function runWorkload(w, live, dead, opts) {
     c.console.length = 0;
     try {
       const r = await call(c, (wl) => window.bench.create(wl),
-        { name: w.name, model: w.model, inputs: w.inputs, outputs: w.outputs, tfSkip: w.tfSkip, carry: w.carry }, 'create');
+        { name: w.name, inputs: w.inputs, outputs: w.outputs, tfSkip: w.tfSkip, carry: w.carry }, 'create');
       row.createMs = r.createMs;
     } catch (e) {
       fail(c, row, e, 'cannot load');
