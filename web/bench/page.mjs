@@ -301,6 +301,7 @@ window.bench = {
     const r = await engine.run(handle, w, w.carry ? carriedFeeds(c) : c.feeds);
     const data = Array.isArray(r) ? r : r.data;
     const ms = performance.now() - t0;
+    if (w.carry && !r.tensors) throw new Error(`${ENGINE} returns no output tensors to feed back: it cannot run a decode loop`);
     if (w.carry) carryOn(c, r);
     if (!keepOutput) return { ms };
     const outputs = w.outputs.map((o, k) => {
