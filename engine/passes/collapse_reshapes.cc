@@ -83,7 +83,7 @@ Status collapse_reshapes(ir::Graph& g, const std::set<std::string>& keep) {
     if (!reshapes_only(g, n) || is_kept(n, keep)) continue;
     // The chain so far: a re-shaping producer that writes n's input for n alone.
     const size_t p = private_producer(g, index, n.inputs[0]);
-    const bool chained = p != ValueIndex::kNone && !removed[p] && !is_kept(g.nodes[p], keep) &&
+    const bool chained = p != ValueIndex::kNone && !is_kept(g.nodes[p], keep) &&
                          ((g.nodes[p].op_type == "Reshape" && g.nodes[p].domain.empty()) || reshapes_only(g, g.nodes[p]));
     if (chained) {
       const std::string source = g.nodes[p].inputs[0];

@@ -37,30 +37,22 @@ float scale_of(const ir::Graph& g, const ir::Node& n, int side) {
 }  // namespace
 
 Status fold_matmul_scale(ir::Graph& g, const std::set<std::string>& keep) {
-  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
-  ValueIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  for (size_t idx : order) {
-    const ir::Node& n = g.nodes[idx];
-    if ((n.op_type != "Div" && n.op_type != "Mul") || is_kept(n, keep)) continue;
-    for (int side = 0; side < 2; ++side) {
-      const float f = scale_of(g, n, side);
-      const size_t p = f == 0.f ? ValueIndex::kNone : private_producer(g, index, n.inputs[side]);
-      // Before the fusions that give a product addends or an activation,
-      // which the factor must not scale: only A and B here.
-      if (p == ValueIndex::kNone || removed[p] || !is_matmul_product(g.nodes[p]) || g.nodes[p].inputs.size() != 2 ||
-          is_kept(g.nodes[p], keep))
-        continue;
-      ir::Node& mm = g.nodes[p];
-      const float alpha = mm.attr_float("alpha", 1.f) * f;
-      make_fused_matmul(mm);
-      mm.attrs["alpha"] = ir::Attribute::of_float(alpha);
-      absorb_into_producer(g, index, p, idx, removed);
-      break;
-    }
-  }
-  erase_nodes(g, removed);
-  return Status::Ok();
+  return fold_into_producers(
+      g, keep,
+      [](const ir::Node& n) {
+        const bool scaling = (n.op_type == "Div" || n.op_type == "Mul") && n.inputs.size() == 2;
+        return scaling ? std::vector<int>{0, 1} : std::vector<int>{};
+      },
+      [&](const ir::Node& n, int side, ir::Node& mm) {
+        const float f = scale_of(g, n, side);
+        // Before the fusions that give a product addends or an activation,
+        // which the factor must not scale: only A and B here.
+        if (f == 0.f || !is_matmul_product(mm) || mm.inputs.size() != 2 || is_kept(mm, keep)) return false;
+        const float alpha = mm.attr_float("alpha", 1.f) * f;
+        make_fused_matmul(mm);
+        mm.attrs["alpha"] = ir::Attribute::of_float(alpha);
+        return true;
+      });
 }
 
 }  // namespace glint::passes

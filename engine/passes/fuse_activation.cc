@@ -33,36 +33,24 @@ bool clip_input_bounds(const ir::Graph& g, const ir::Node& clip, FusedActivation
   return true;
 }
 
-// The driver of the Add fusions (fuse_residual_add, fuse_matmul_add): every
-// ONNX Add of two distinct present operands into one output, not kept, in
-// topological order, one operand at a time: when that operand's producer
-// writes it for this Add alone and `attach(add, producer, other operand)`
-// records the other operand on the producer, the producer writes the Add's
-// output and the Add goes. The other operand cannot depend on the
-// producer's output: that output's one reader is this Add. (The index goes
-// on counting the Add as the other operand's reader in place of the
-// producer: the same count.)
+// The Add fusions (fuse_residual_add, fuse_matmul_add) through
+// fold_into_producers: every ONNX Add of two distinct present operands into
+// one output, one operand at a time, `attach(add, producer, other operand)`
+// recording the other operand on the producer. The other operand cannot
+// depend on the producer's output: that output's one reader is this Add.
+// (The index goes on counting the Add as the other operand's reader in place
+// of the producer: the same count.)
 Status absorb_adds(ir::Graph& g, const std::set<std::string>& keep,
                    const std::function<bool(const ir::Node& add, ir::Node& producer, const std::string& other)>& attach) {
-  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
-  ValueIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  for (size_t idx : order) {
-    const ir::Node& add = g.nodes[idx];
-    if (add.op_type != "Add" || !add.domain.empty() || add.inputs.size() != 2 || !add.has_input(0) ||
-        !add.has_input(1) || add.outputs.size() != 1 || !add.has_output(0) || is_kept(add, keep) ||
-        add.inputs[0] == add.inputs[1])  // x + x: the producer would read its own output
-      continue;
-    for (int side = 0; side < 2; ++side) {
-      // A graph output or a value with other readers must stay as it is.
-      const size_t p = private_producer(g, index, add.inputs[side]);
-      if (p == ValueIndex::kNone || !attach(add, g.nodes[p], add.inputs[1 - side])) continue;
-      absorb_into_producer(g, index, p, idx, removed);
-      break;
-    }
-  }
-  erase_nodes(g, removed);
-  return Status::Ok();
+  return fold_into_producers(
+      g, keep,
+      [](const ir::Node& add) {
+        const bool fusable = add.op_type == "Add" && add.domain.empty() && add.inputs.size() == 2 && add.has_input(0) &&
+                             add.has_input(1) && add.outputs.size() == 1 && add.has_output(0) &&
+                             add.inputs[0] != add.inputs[1];  // x + x: the producer would read its own output
+        return fusable ? std::vector<int>{0, 1} : std::vector<int>{};
+      },
+      [&](const ir::Node& add, int side, ir::Node& producer) { return attach(add, producer, add.inputs[1 - side]); });
 }
 
 // `addend` broadcasts to `y` without growing it, whatever values y's
@@ -119,37 +107,31 @@ Status fuse_matmul_add(ir::Graph& g, const std::set<std::string>& keep) {
 }
 
 Status fuse_activations(ir::Graph& g, const std::set<std::string>& keep) {
-  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
-  ValueIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  for (size_t idx : order) {
-    const ir::Node& act = g.nodes[idx];
-    FusedActivation a = activation_from_op(act);
-    if (a.kind == FusedActivation::kNone || !act.has_input(0) || act.outputs.size() != 1 || !act.has_output(0) ||
-        is_kept(act, keep))
-      continue;
-    if (a.kind == FusedActivation::kClip && !clip_input_bounds(g, act, &a)) continue;
-    if (a.kind != FusedActivation::kClip && act.inputs.size() != 1) continue;
-    const std::string x = act.inputs[0];
-    // A graph output or a value with other readers must stay as it is.
-    const size_t p = private_producer(g, index, x);
-    if (p == ValueIndex::kNone) continue;
-    ir::Node& producer = g.nodes[p];
-    const bool product = is_matmul_product(producer);
-    if (!(product || (kProducers.count(producer.op_type) && producer.domain.empty())) || producer.outputs.size() != 1)
-      continue;
-    // Gelu into products alone: their CPU kernel applies it in vectors (the
-    // runtime's scalar fallback would be slower than the Gelu kernel).
-    if (a.kind == FusedActivation::kGelu && !product) continue;
-    if (fused_activation_of(producer).kind != FusedActivation::kNone) continue;
-    // MatMul also multiplies integers; the activations here are float maps.
-    const ir::ValueInfo* vi = g.info(x);
-    if (vi == nullptr || (vi->dtype != DataType::kFloat32 && vi->dtype != DataType::kFloat16)) continue;
-    set_fused_activation(producer, a);
-    absorb_into_producer(g, index, p, idx, removed);
-  }
-  erase_nodes(g, removed);
-  return Status::Ok();
+  return fold_into_producers(
+      g, keep,
+      [](const ir::Node& act) {
+        const bool fusable = activation_from_op(act).kind != FusedActivation::kNone && act.has_input(0) &&
+                             act.outputs.size() == 1 && act.has_output(0);
+        return fusable ? std::vector<int>{0} : std::vector<int>{};
+      },
+      [&](const ir::Node& act, int, ir::Node& producer) {
+        FusedActivation a = activation_from_op(act);
+        if (a.kind == FusedActivation::kClip && !clip_input_bounds(g, act, &a)) return false;
+        if (a.kind != FusedActivation::kClip && act.inputs.size() != 1) return false;
+        const bool product = is_matmul_product(producer);
+        if (!(product || (kProducers.count(producer.op_type) && producer.domain.empty())) ||
+            producer.outputs.size() != 1)
+          return false;
+        // Gelu into products alone: their CPU kernel applies it in vectors (the
+        // runtime's scalar fallback would be slower than the Gelu kernel).
+        if (a.kind == FusedActivation::kGelu && !product) return false;
+        if (fused_activation_of(producer).kind != FusedActivation::kNone) return false;
+        // MatMul also multiplies integers; the activations here are float maps.
+        const ir::ValueInfo* vi = g.info(act.inputs[0]);
+        if (vi == nullptr || (vi->dtype != DataType::kFloat32 && vi->dtype != DataType::kFloat16)) return false;
+        set_fused_activation(producer, a);
+        return true;
+      });
 }
 
 }  // namespace glint::passes

@@ -71,6 +71,27 @@ void absorb_into_producer(ir::Graph& g, ValueIndex& index, size_t p, size_t idx,
   removed[idx] = true;
 }
 
+Status fold_into_producers(ir::Graph& g, const std::set<std::string>& keep,
+                           const std::function<std::vector<int>(const ir::Node& n)>& inputs,
+                           const std::function<bool(const ir::Node& n, int input, ir::Node& producer)>& attach) {
+  GLINT_ASSIGN_OR_RETURN(auto order, ir::topological_order(g));
+  ValueIndex index(g);
+  std::vector<bool> removed(g.nodes.size(), false);
+  for (size_t idx : order) {
+    const ir::Node& n = g.nodes[idx];
+    if (is_kept(n, keep)) continue;
+    for (int i : inputs(n)) {
+      // A graph output or a value with other readers must stay as it is.
+      const size_t p = private_producer(g, index, n.inputs[i]);
+      if (p == ValueIndex::kNone || !attach(n, i, g.nodes[p])) continue;
+      absorb_into_producer(g, index, p, idx, removed);
+      break;
+    }
+  }
+  erase_nodes(g, removed);
+  return Status::Ok();
+}
+
 void erase_nodes(ir::Graph& g, const std::vector<bool>& removed) {
   std::vector<ir::Node> kept;
   kept.reserve(g.nodes.size());

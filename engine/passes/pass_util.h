@@ -43,6 +43,15 @@ size_t private_producer(const ir::Graph& g, const ValueIndex& index, const std::
 // output 0 from now on, p's old output value goes, idx is marked removed.
 void absorb_into_producer(ir::Graph& g, ValueIndex& index, size_t p, size_t idx, std::vector<bool>& removed);
 
+// The driver of the passes that fold a node into the producer of one of its
+// inputs (an activation, a bias or residual Add, a constant scale): every
+// node not kept, in topological order; for each position `inputs(n)` lists,
+// in order, whose producer writes that input for n alone: when `attach(n, position, producer)` records n's work on the
+// producer, the producer writes n's output 0 and n goes (absorb_into_producer).
+Status fold_into_producers(ir::Graph& g, const std::set<std::string>& keep,
+                           const std::function<std::vector<int>(const ir::Node& n)>& inputs,
+                           const std::function<bool(const ir::Node& n, int input, ir::Node& producer)>& attach);
+
 // An ONNX MatMul or a com.microsoft FusedMatMul.
 bool is_matmul_product(const ir::Node& n);
 // `mm` (a MatMul, or a FusedMatMul already) becomes com.microsoft
