@@ -49,7 +49,22 @@ struct KernelContext {
   const ir::Node* node = nullptr;
   std::vector<std::optional<TensorDesc>> inputs;  // nullopt: absent optional input
   std::vector<TensorDesc> outputs;                // from shape inference
-  std::vector<const Tensor*> constants;           // input i's value when constant, else nullptr
+  // Input i's value when it is on the CPU at this point (a model constant,
+  // or a value computed or fed on the CPU), else nullptr. Shape inference
+  // reads it here; kernels read it through constant(i).
+  std::vector<const Tensor*> constants;
+  // constants[i] for a kernel (supports or build), noting that the kernel
+  // looked: the runtime keys the programs built on the values (or absence)
+  // of the inputs looked at (plan::program_signature), so that a value a
+  // kernel bakes in rebuilds them when it changes, and a value none looks at
+  // (a small feed of a MatMul) changes nothing.
+  const Tensor* constant(size_t i) const {
+    if (i >= constants.size()) return nullptr;
+    if (looked_at.size() < constants.size()) looked_at.resize(constants.size(), false);
+    looked_at[i] = true;
+    return constants[i];
+  }
+  mutable std::vector<bool> looked_at;  // by constant(i), since the runtime cleared it
   // The device's largest texture side (0: not known), for kernels whose
   // temporaries must fit one texture: they decline, or pick another form,
   // rather than fail at the draw.

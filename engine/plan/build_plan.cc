@@ -154,7 +154,8 @@ Status place(const ir::Graph& g, const ir::Node& n, const Policy& policy, const 
       auto passes = build_passes(*winner, *ctx);
       if (!passes.ok()) return passes.status().with_context(n.describe());
       step.passes = std::move(passes).value();
-      step.passes_signature = program_signature(*ctx);
+      step.passes_looked_at = ctx->looked_at;
+      step.passes_signature = program_signature(*ctx, step.passes_looked_at);
       step.passes_inputs = ctx->inputs;
     }
     return Status::Ok();

@@ -61,7 +61,7 @@ bool tensors_fit(const gl::KernelContext& ctx, const gl::LayoutPolicy& layout, s
   return true;
 }
 
-std::string program_signature(const gl::KernelContext& ctx) {
+std::string program_signature(const gl::KernelContext& ctx, const std::vector<bool>& looked_at) {
   std::ostringstream os;
   for (auto& in : ctx.inputs) {
     if (!in) { os << "-;"; continue; }
@@ -71,14 +71,20 @@ std::string program_signature(const gl::KernelContext& ctx) {
   // (Range, NonZero, TopK, Resize...) must not reuse a program of another size.
   os << "->";
   for (auto& out : ctx.outputs) os << static_cast<int>(out.dtype) << shape_str(out.shape) << ";";
-  for (size_t i = 0; i < ctx.constants.size(); ++i) {
+  for (size_t i = 0; i < looked_at.size() && i < ctx.constants.size(); ++i) {
+    if (!looked_at[i]) continue;
     const Tensor* c = ctx.constants[i];
-    // Constant values a kernel may bake (shapes, clip bounds) are small; big
-    // constants (weights) are read through samplers and do not change.
-    if (c && c->size() <= 16 && c->dtype() != DataType::kString) {
-      os << "c" << i << "=";
+    os << "c" << i;
+    // Constant values a kernel may bake (shapes, clip bounds, a few gather
+    // indices) are small; a big one is read through a sampler, and only its
+    // being on the CPU (or not) and its size can matter.
+    if (!c) os << "?";
+    else if (c->size() > 16 || c->dtype() == DataType::kString) os << "#" << c->size();
+    else {
+      os << "=";
       for (int64_t k = 0; k < c->size(); ++k) os << c->get_as_double(k) << ",";
     }
+    os << ";";
   }
   return os.str();
 }

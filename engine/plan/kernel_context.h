@@ -30,16 +30,18 @@ Status infer_outputs(const ir::Node& n, InferFn infer, gl::KernelContext& ctx);
 // naming itself) instead of failing the session's creation.
 bool tensors_fit(const gl::KernelContext& ctx, const gl::LayoutPolicy& layout, std::string* why);
 
-// What a context's passes are built for: input and output dtypes and shapes
-// and small constant values (a program bakes them into its source).
-std::string program_signature(const gl::KernelContext& ctx);
+// What a context's passes are built for: input and output dtypes and shapes,
+// and for each input the kernel looked at (`looked_at`, from
+// KernelContext::constant while it chose and built them) its small value or
+// its absence (a program may bake it into its source).
+std::string program_signature(const gl::KernelContext& ctx, const std::vector<bool>& looked_at);
 
 // A GPU step whose sizes keep changing from run to run (the attention of a
-// decoder whose KV cache grows a token a step) pays a compile for each new
-// size of every program that bakes its sizes, a stall of milliseconds on a
-// real GPU and tens on a software one, for work that is tiny. After
-// kSizesBeforeCpu distinct signatures such a step runs on its CPU kernel
-// whenever its sizes are new: when `passes` (built for ctx) bake a size
+// decoder whose KV cache grows a token a step), or a value its programs bake
+// (the token id a Gather bakes), pays a compile for each new signature, a
+// stall of milliseconds on a real GPU and tens on a software one, for work
+// that is tiny. After kSizesBeforeCpu distinct signatures such a step runs
+// on its CPU kernel whenever its signature is new: when `passes` (built for ctx) bake a size
 // (not all ProgramInfo::shape_uniforms) and the node's work at ctx's shapes
 // is at most kSmallStepFlops. Programs shared across sizes, and big nodes,
 // stay on the GPU.

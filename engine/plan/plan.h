@@ -66,6 +66,7 @@ struct Step {
   // the context they were built for (kernel_context.h).
   std::vector<gl::ProgramInfo> passes;
   std::string passes_signature;
+  std::vector<bool> passes_looked_at;  // the inputs whose values the kernel looked at (KernelContext::constant)
   std::vector<std::optional<gl::TensorDesc>> passes_inputs;  // the input descs they were built for
   std::vector<int> inputs;           // value ids, kNoValue for absent inputs
   std::vector<int> implicit_inputs;  // outer values a subgraph of this node reads

@@ -72,7 +72,10 @@ GraphRunner::GraphRunner(const ir::Graph& graph, plan::Plan plan, gl::Executor* 
   states_.reserve(plan_.steps.size());
   for (const plan::Step& step : plan_.steps) {
     states_.push_back(std::make_unique<StepState>());
-    if (!step.passes.empty()) set_passes(*states_.back(), graph_.nodes[step.node], step.passes, step.passes_signature);
+    if (!step.passes.empty()) {
+      set_passes(*states_.back(), graph_.nodes[step.node], step.passes, step.passes_signature);
+      states_.back()->looked_at = step.passes_looked_at;
+    }
   }
 }
 
@@ -383,7 +386,7 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
       for (size_t i : read_back) ctx.constants[i] = nullptr;
     }
   }
-  std::string sig = plan::program_signature(ctx);
+  std::string sig = plan::program_signature(ctx, st.looked_at);
   const bool has_cpu = step.row && step.row->cpu.name;
   const bool may_fall_back = has_cpu && policy_.backend != BackendMode::kGpu;
   if (!st.passes.empty() && st.signature == sig) ++st.runs_with_passes;
@@ -400,6 +403,7 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
       *fell_back = true;
       return Status::Ok();
     }
+    ctx.looked_at.assign(ctx.constants.size(), false);
     plan::CandidateChoice choice = plan::choose_candidate(step.gpu, ctx);
     if (!choice.winner) {
       st.fallback_reason = choice.first_reason();
@@ -408,12 +412,16 @@ Status GraphRunner::run_gpu_step(size_t pos, std::vector<Slot>& slots, bool* fel
     }
     auto passes = plan::build_passes(*choice.winner, ctx);
     if (!passes.ok()) return passes.status().with_context(n.describe());
+    // Keyed on what the kernel looked at this time.
+    st.looked_at = ctx.looked_at;
+    sig = plan::program_signature(ctx, st.looked_at);
     note_signature(st, sig);
     if (may_fall_back && st.signatures_seen.size() >= static_cast<size_t>(plan::kSizesBeforeCpu) &&
         plan::cheaper_on_cpu_than_compiled(ctx, passes.value())) {
       st.sizes_churn = true;
-      st.fallback_reason = "its sizes changed on " + std::to_string(st.signatures_seen.size()) +
-                           " runs and its programs bake them: new sizes run on the CPU kernel (a small node)";
+      st.fallback_reason = "the sizes or values its programs bake changed on " +
+                           std::to_string(st.signatures_seen.size()) +
+                           " runs: new ones run on the CPU kernel (a small node)";
       *fell_back = true;
       return Status::Ok();
     }

@@ -14,6 +14,7 @@ namespace glint {
 // its inputs had, what the executor keeps of them, and why it last fell back.
 struct GraphRunner::StepState {
   std::string signature;
+  std::vector<bool> looked_at;  // the inputs whose values built the passes (KernelContext::constant)
   std::vector<gl::ProgramInfo> passes;
   gl::PassCache pass_cache;
   std::string fallback_reason;

@@ -30,7 +30,7 @@ bool clip_bounds(const KernelContext& ctx, ClipBounds* b, std::string* why) {
   }
   for (size_t i = 1; i <= 2; ++i) {
     if (!n.has_input(i)) continue;
-    const Tensor* c = i < ctx.constants.size() ? ctx.constants[i] : nullptr;
+    const Tensor* c = ctx.constant(i);
     if (i >= ctx.inputs.size() || !ctx.inputs[i] || shape_size(ctx.inputs[i]->shape) != 1)
       return decline(why, "min/max must hold one element");
     if (!c) {

@@ -21,7 +21,7 @@ bool gather_supports(const KernelContext& ctx, std::string* why) {
   int64_t rank = ctx.inputs[0]->shape.size();
   int64_t axis = normalize_axis(ctx.node->attr_int("axis", 0), rank);
   if (axis < 0) return decline(why, "axis out of range");
-  const Tensor* idx = ctx.constants.size() > 1 ? ctx.constants[1] : nullptr;
+  const Tensor* idx = ctx.constant(1);
   if (!idx || idx->size() > kMaxBakedIndices) return true;  // sampled
   int64_t dim = ctx.inputs[0]->shape[axis];
   for (int64_t i = 0; i < idx->size(); ++i) {
@@ -61,7 +61,7 @@ ProgramInfo gather_sampled(const KernelContext& ctx) {
 
 Result<std::vector<ProgramInfo>> gather_build(const KernelContext& ctx) {
   const Shape& x = ctx.inputs[0]->shape;
-  const Tensor* idx_ptr = ctx.constants.size() > 1 ? ctx.constants[1] : nullptr;
+  const Tensor* idx_ptr = ctx.constant(1);
   if (!idx_ptr || idx_ptr->size() > kMaxBakedIndices) return std::vector<ProgramInfo>{gather_sampled(ctx)};
   const Tensor& idx = *idx_ptr;
   int64_t rank = x.size(), ri = idx.rank();

@@ -63,7 +63,7 @@ bool gqa_geom(const KernelContext& ctx, GqaGeom* g, std::string* why) {
       g->P = t.shape[2];
     }
   if (!is_integer(ctx.inputs[5]->dtype) || shape_size(ctx.inputs[5]->shape) != g->B) return decline(why, "seqlens_k");
-  const Tensor* total = ctx.constants.size() > 6 ? ctx.constants[6] : nullptr;
+  const Tensor* total = ctx.constant(6);
   if (!total || total->size() != 1) return decline(why, "total_sequence_length is not known when building");
   g->total = total->get_as_int64(0);
   g->R = std::max(g->total, g->P);

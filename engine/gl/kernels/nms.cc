@@ -43,7 +43,7 @@ Result<std::vector<ProgramInfo>> nms_build(const KernelContext& ctx) {
   };
   // max_output_boxes_per_class is baked when constant, clamped to N: an
   // exporter's INT64_MAX ("no limit") is beyond what a float holds exactly.
-  const Tensor* max_out_value = ctx.constants.size() > 2 ? ctx.constants[2] : nullptr;
+  const Tensor* max_out_value = ctx.constant(2);
   const std::string max_out =
       max_out_value && max_out_value->size() > 0
           ? glsl_int(std::max<int64_t>(0, std::min<int64_t>(max_out_value->get_as_int64(0), N))) + ".0"

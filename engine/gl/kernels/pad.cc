@@ -23,7 +23,7 @@ bool pad_params(const KernelContext& ctx, PadParams* p, std::string* why) {
     return decline(why, "unknown mode '" + p->mode + "'");
   std::vector<int64_t> pads;
   std::vector<int64_t> axes;
-  auto constant = [&](size_t i) { return i < ctx.constants.size() ? ctx.constants[i] : nullptr; };
+  auto constant = [&](size_t i) { return ctx.constant(i); };
   if (n.opset < 11) {
     pads = n.attr_ints(n.opset < 2 ? "paddings" : "pads");
     p->value = n.attr_float("value", 0.f);

@@ -46,7 +46,7 @@ bool reduced_axes(const KernelContext& ctx, std::vector<int64_t>* axes, bool* no
   std::vector<int64_t> a;
   if (n.opset >= axes_input_since(n.op_type)) {
     if (n.has_input(1)) {
-      const Tensor* c = ctx.constants.size() > 1 ? ctx.constants[1] : nullptr;
+      const Tensor* c = ctx.constant(1);
       if (!c) return decline(why, "axes is not a constant");
       for (int64_t i = 0; i < c->size(); ++i) a.push_back(c->get_as_int64(i));
     }

@@ -36,7 +36,7 @@ bool plan_of(const KernelContext& ctx, Plan* p, std::string* why) {
   const ir::Node& n = *ctx.node;
   const Shape& x = ctx.inputs[0]->shape;
   const int64_t rank = x.size();
-  auto constant = [&](size_t i) { return i < ctx.constants.size() ? ctx.constants[i] : nullptr; };
+  auto constant = [&](size_t i) { return ctx.constant(i); };
   auto present = [&](size_t i) { return i < ctx.inputs.size() && ctx.inputs[i].has_value(); };
   std::vector<double> scales;
   std::vector<int64_t> sizes;

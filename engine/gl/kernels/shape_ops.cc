@@ -26,7 +26,7 @@ bool copy_supports(const KernelContext& ctx, std::string* why) {
   if (ctx.node->op_type == "Dropout") {
     // Inference only (training mode is the CPU's); the mask is then all true.
     if (ctx.node->has_input(2)) {
-      const Tensor* t = ctx.constants.size() > 2 ? ctx.constants[2] : nullptr;
+      const Tensor* t = ctx.constant(2);
       if (!t || t->size() != 1 || t->get_as_double(0) != 0)
         return decline(why, "training_mode is not a constant false");
     }

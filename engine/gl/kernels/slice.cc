@@ -20,7 +20,7 @@ bool slice_starts(const KernelContext& ctx, std::vector<int64_t>* start, std::ve
   std::vector<int64_t> starts, ends, axes, steps;
   auto ints = [&](size_t i, std::vector<int64_t>* out, const char* what) {
     if (!n.has_input(i)) return true;
-    const Tensor* t = i < ctx.constants.size() ? ctx.constants[i] : nullptr;
+    const Tensor* t = ctx.constant(i);
     if (!t) return decline(why, std::string(what) + " is not a constant");
     for (int64_t k = 0; k < t->size(); ++k) out->push_back(t->get_as_int64(k));
     return true;
