@@ -5,14 +5,20 @@
 //   node tools/build.mjs [--wasm-dir DIR]     (default ../build/web/bindings/web)
 //
 // Also copies the repository's LICENSE into web/ (npm packs it from there).
+// The JavaScript goes in without its comments (web/src has them): the
+// Emscripten glue of glint.mjs is linked at -O1, which leaves it unminified
+// (see bindings/web/CMakeLists.txt), and comments were a third of the
+// package's JavaScript. TypeScript's emitter (a devDependency already) drops
+// them from a parsed file, so code and strings stay as they are.
 // Prints each file's size (raw and gzip) and the size of the tarball `npm
 // pack` makes, and fails when the tarball is over its budget
 // (GLINT_PACKAGE_BUDGET_KIB, default below).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import ts from 'typescript';
 
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -32,6 +38,18 @@ mkdirSync(dist, { recursive: true });
 for (const f of WASM_FILES) copyFileSync(join(wasmDir, f), join(dist, f));
 for (const f of readdirSync(join(webDir, 'src'))) copyFileSync(join(webDir, 'src', f), join(dist, f));
 copyFileSync(join(webDir, '..', 'LICENSE'), join(webDir, 'LICENSE'));
+
+// Each JavaScript file of dist without comments, where that makes it smaller
+// compressed (the threaded glue is minified already; re-printed it grows).
+for (const f of readdirSync(dist)) {
+  if (!/\.(mjs|js)$/.test(f)) continue;
+  const source = readFileSync(join(dist, f), 'utf8');
+  const stripped = ts.transpileModule(source, {
+    fileName: 'bundle.js',
+    compilerOptions: { removeComments: true, allowJs: true, target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.ESNext },
+  }).outputText;
+  if (gzipSync(stripped, { level: 9 }).length < gzipSync(source, { level: 9 }).length) writeFileSync(join(dist, f), stripped);
+}
 
 let raw = 0, gz = 0;
 const rows = [];
