@@ -19,6 +19,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,10 +102,14 @@ val dtype_names() {
 }
 
 // A string or float16 tensor crossing the boundary (the other dtypes cross
-// as bytes: feedBuffer, runFinish's table).
+// as bytes: feedBuffer, runFinish's table), or a handle on an output kept
+// where the run left it (preferredOutputLocation 'texture': GPU memory, or
+// the engine's memory when a CPU kernel made it): fed back with setFeed,
+// read with download().
 class WasmTensor {
  public:
   explicit WasmTensor(Tensor t) : t_(std::move(t)) {}
+  explicit WasmTensor(KeptOutput k) : kept_(std::move(k)) {}
 
   std::string type() const { return dtype_name(t_.dtype()); }
   val dims() const {
@@ -141,10 +146,26 @@ class WasmTensor {
     return list;
   }
 
+  // The bytes (not of string tensors): what JS slices out of the heap.
+  uintptr_t data_ptr() const { return reinterpret_cast<uintptr_t>(t_.raw()); }
+  double byte_length() const { return static_cast<double>(t_.byte_size()); }
+
+  // A kept handle's values as a CPU WasmTensor: {tensor} or {error} (a lost
+  // context's GPU tensor has no data).
+  val download() const {
+    auto t = kept_ ? read_kept(*kept_) : Result<Tensor>(invalid_argument("not a kept tensor"));
+    if (!t.ok()) return error_object(t.status());
+    val o = val::object();
+    o.set("tensor", val(WasmTensor(std::move(t).value())));
+    return o;
+  }
+
   const Tensor& tensor() const { return t_; }
+  const std::optional<KeptOutput>& kept() const { return kept_; }
 
  private:
   Tensor t_;
+  std::optional<KeptOutput> kept_;  // set: a kept handle (t_ unused)
 };
 
 // Returns {tensor} or {error}; the tensor's bytes are not zero-filled: the
@@ -242,7 +263,18 @@ class WasmSession {
     return o;
   }
 
-  void set_feed(const std::string& name, const WasmTensor& t) { feeds_[name] = t.tensor(); }
+  // A kept handle is read where it lies (the engine checks that a GPU one's
+  // context still holds it).
+  void set_feed(const std::string& name, const WasmTensor& t) {
+    if (t.kept()) resident_.feeds[name] = *t.kept();
+    else feeds_[name] = t.tensor();
+  }
+  // The outputs (a JS array of names) that stay in GPU memory from now on.
+  void set_kept_outputs(val names) {
+    resident_.keep.clear();
+    const unsigned n = names["length"].as<unsigned>();
+    for (unsigned i = 0; i < n; ++i) resident_.keep.insert(names[i].as<std::string>());
+  }
 
   // The common feed in one call: a tensor of `type` (not string, not
   // float16) with the `rank` dims JS wrote as doubles at `dims_ptr`, its
@@ -272,7 +304,10 @@ class WasmSession {
     return reinterpret_cast<uintptr_t>(t.raw());
   }
   std::string last_error() const { return last_error_; }
-  void clear_feeds() { feeds_.clear(); }
+  void clear_feeds() {
+    feeds_.clear();
+    resident_.feeds.clear();
+  }
 
   // Runs with the feeds set so far; `fetches` is a JS array of output names
   // (empty = all). Returns {outputs: [{name, tensor}], runMs} or {error}.
@@ -291,8 +326,9 @@ class WasmSession {
     const unsigned n = fetches_js["length"].as<unsigned>();
     for (unsigned i = 0; i < n; ++i) fetches_.push_back(fetches_js[i].as<std::string>());
     t0_ = now_ms();
-    auto r = s_->run_async(feeds_, fetches_);
+    auto r = s_->run_async(feeds_, fetches_, resident_);
     feeds_.clear();
+    resident_.feeds.clear();
     if (!r.ok()) return error_object(r.status());
     pending_ = std::move(r).value();
     dispatch_ms_ = now_ms() - t0_;
@@ -306,7 +342,8 @@ class WasmSession {
   // order of the fetches (all outputs when none were named), stay held here
   // until releaseOutputs(); `table` is the heap address of doubles that
   // describe them one after another: dtype (an index into dtypeNames()),
-  // rank, the dims, the data's address and its byte length. JS slices each
+  // rank, the dims, the data's address and its byte length (-1 for an
+  // output kept where the run left it: heldOutput(i) is its handle). JS slices each
   // output's bytes out of the heap with that, and fetches string and
   // float16 outputs through heldOutput(i). Why a table: a WasmTensor per
   // output with its type, dims, address and length asked for one call at a
@@ -315,14 +352,31 @@ class WasmSession {
   val run_finish() {
     if (!pending_) return error_object(internal_error("runFinish without a started run"));
     auto r = pending_->finish();
-    pending_.reset();
-    if (!r.ok()) return error_object(r.status());
+    if (!r.ok()) {
+      pending_.reset();
+      return error_object(r.status());
+    }
     std::vector<std::string> order = fetches_;
     if (order.empty())
       for (auto& io : s_->outputs()) order.push_back(io.name);
     held_.clear();
+    held_kept_.clear();
     table_.clear();
+    auto kept = pending_->take_kept();
     for (auto& name : order) {
+      if (auto k = kept.find(name); k != kept.end()) {
+        const DataType dtype = k->second.cpu ? k->second.cpu->dtype() : k->second.gpu->desc().dtype;
+        const Shape& shape = k->second.cpu ? k->second.cpu->shape() : k->second.gpu->desc().shape;
+        table_.push_back(static_cast<double>(static_cast<int>(dtype)));
+        table_.push_back(static_cast<double>(shape.size()));
+        for (int64_t x : shape) table_.push_back(static_cast<double>(x));
+        table_.push_back(0);
+        table_.push_back(-1);
+        held_kept_.resize(held_.size() + 1);
+        held_kept_.back() = k->second;
+        held_.emplace_back();
+        continue;
+      }
       auto it = r.value().find(name);
       if (it == r.value().end()) return error_object(internal_error("the run did not produce output '" + name + "'"));
       const Tensor& t = it->second;
@@ -333,6 +387,7 @@ class WasmSession {
       table_.push_back(static_cast<double>(t.byte_size()));
       held_.push_back(t);
     }
+    pending_.reset();
     val o = val::object();
     o.set("table", reinterpret_cast<uintptr_t>(table_.data()));
     o.set("count", static_cast<double>(held_.size()));
@@ -341,13 +396,16 @@ class WasmSession {
     return o;
   }
   // Output i of the last runFinish() as a WasmTensor (the string and
-  // float16 outputs, whose values need converting on the way out).
+  // float16 outputs, whose values need converting on the way out, and the
+  // handles of those kept in GPU memory).
   val held_output(int i) const {
     if (i < 0 || static_cast<size_t>(i) >= held_.size()) return val::null();
+    if (static_cast<size_t>(i) < held_kept_.size() && held_kept_[i]) return val(WasmTensor(*held_kept_[i]));
     return val(WasmTensor(held_[i]));
   }
   void release_outputs() {
     held_.clear();
+    held_kept_.clear();
     table_.clear();
   }
 
@@ -356,7 +414,9 @@ class WasmSession {
   std::map<std::string, Tensor> feeds_;
   std::string last_error_;
   std::vector<std::string> fetches_;
+  GpuResident resident_;       // GPU feeds of the next run; outputs kept on the GPU
   std::vector<Tensor> held_;   // the last run's outputs until releaseOutputs()
+  std::vector<std::optional<KeptOutput>> held_kept_;  // those of them kept where they lie (by index)
   std::vector<double> table_;  // runFinish()'s description of them
   std::unique_ptr<PendingRun> pending_;
   double t0_ = 0, dispatch_ms_ = 0;
@@ -421,7 +481,10 @@ EMSCRIPTEN_BINDINGS(glint) {
       .function("setHalves", &WasmTensor::set_halves)
       .function("getHalves", &WasmTensor::get_halves)
       .function("setStrings", &WasmTensor::set_strings)
-      .function("getStrings", &WasmTensor::get_strings);
+      .function("getStrings", &WasmTensor::get_strings)
+      .function("dataPtr", &WasmTensor::data_ptr)
+      .function("byteLength", &WasmTensor::byte_length)
+      .function("download", &WasmTensor::download);
   class_<WasmSession>("WasmSession")
       .function("inputs", &WasmSession::inputs)
       .function("outputs", &WasmSession::outputs)
@@ -433,6 +496,7 @@ EMSCRIPTEN_BINDINGS(glint) {
       .function("renderer", &WasmSession::renderer)
       .function("memory", &WasmSession::memory)
       .function("setFeed", &WasmSession::set_feed)
+      .function("setKeptOutputs", &WasmSession::set_kept_outputs)
       .function("feedBuffer", &WasmSession::feed_buffer)
       .function("lastError", &WasmSession::last_error)
       .function("clearFeeds", &WasmSession::clear_feeds)

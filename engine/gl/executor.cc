@@ -3,6 +3,7 @@
 // (cached) and drawing them.
 #include "engine/gl/executor.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -51,20 +52,29 @@ inline Status debug_check(const char*) { return Status::Ok(); }
 
 class GlTensor : public GpuTensor {
  public:
-  GlTensor(TensorDesc desc, TextureLayout layout, std::shared_ptr<PooledTexture> texture, const void* owner)
+  GlTensor(TensorDesc desc, TextureLayout layout, std::shared_ptr<PooledTexture> texture, uint64_t owner)
       : desc_(std::move(desc)), layout_(layout), texture_(std::move(texture)), owner_(owner) {}
   const TensorDesc& desc() const override { return desc_; }
   const TextureLayout& layout() const { return layout_; }
   GLuint texture() const { return texture_->id(); }
-  const void* owner() const { return owner_; }
+  // The serial of the executor that made it (GlExecutor::serial_).
+  uint64_t owner() const { return owner_; }
   const std::shared_ptr<PooledTexture>& lease() const { return texture_; }
 
  private:
   TensorDesc desc_;
   TextureLayout layout_;
   std::shared_ptr<PooledTexture> texture_;
-  const void* owner_;
+  uint64_t owner_;
 };
+
+// Executors are told apart by a serial, not their address: one made after
+// a lost context may sit where the lost one did, and a tensor of the lost
+// one (its texture gone with the context) must not pass for its own.
+uint64_t next_executor_serial() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
+}
 
 class GlExecutor final : public Executor {
  public:
@@ -151,11 +161,13 @@ class GlExecutor final : public Executor {
       data = encoded_.data();
     }
     GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(layout)));
-    auto gt = std::make_shared<GlTensor>(std::move(desc), layout, std::move(texture), this);
+    auto gt = std::make_shared<GlTensor>(std::move(desc), layout, std::move(texture), serial_);
     write_texels(gt->texture(), layout, data, &staging_);
     GLINT_RETURN_IF_ERROR(debug_check("GL upload"));
     return GpuTensorPtr(gt);
   }
+
+  bool holds(const GpuTensor& t) const override { return own(&t, "").ok(); }
 
   Result<Tensor> download(const GpuTensor& t) override {
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
@@ -366,7 +378,7 @@ class GlExecutor final : public Executor {
         }
         if (auto copies = copier_->concat(pass, in_layouts, out_layout)) {
           GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
-          auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), this);
+          auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), serial_);
           copier_->copy(in_textures, *copies, out->texture(), out_layout);
           GLINT_RETURN_IF_ERROR(debug_check(where(pass, k).c_str()));
           if (pass.node_output >= 0) outputs[pass.node_output] = out;
@@ -399,7 +411,7 @@ class GlExecutor final : public Executor {
       }
       const PassCache::Program& draw = cached ? *cached : fresh;
       GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
-      auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), this);
+      auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), serial_);
       if (out_layout.elements > 0) {
         attach_output(*out, out_layout.layers);
 #ifndef NDEBUG
@@ -536,12 +548,13 @@ class GlExecutor final : public Executor {
 
   Result<const GlTensor*> own(const GpuTensor* t, const std::string& what) const {
     auto* gt = dynamic_cast<const GlTensor*>(t);
-    if (!gt || gt->owner() != this) {
+    if (!gt || gt->owner() != serial_) {
       return invalid_argument(what + ": the GPU tensor belongs to another executor");
     }
     return gt;
   }
 
+  const uint64_t serial_ = next_executor_serial();
   std::unique_ptr<GlContext> ctx_;  // first: destroyed last
   std::unique_ptr<TexturePool> pool_;
   std::unique_ptr<ProgramCache> programs_;

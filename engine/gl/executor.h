@@ -127,6 +127,9 @@ class Executor {
   // ProgramInfo::reshape_of, whose input is a constant): `t` holds the
   // pass's output values, in the pass output's layout.
   virtual Result<GpuTensorPtr> upload_as_output(const Tensor& t, const ProgramInfo& pass) = 0;
+  // True when `t` is one of this executor's tensors (not one of another
+  // context's, such as a context lost since `t` was made).
+  virtual bool holds(const GpuTensor& t) const = 0;
   // GPU -> CPU; the result carries the GpuTensor's dtype tag.
   virtual Result<Tensor> download(const GpuTensor& t) = 0;
   // Starts a GPU -> CPU read without waiting for the GPU (the web build polls

@@ -86,6 +86,19 @@ Result<gl::Executor*> shared_executor() {
 
 void release_shared_executor() { executor_slot().reset(); }
 
+Result<Tensor> read_kept(const KeptOutput& kept) {
+  if (kept.cpu) return *kept.cpu;
+  if (!kept.gpu) return invalid_argument("no tensor");
+  return download_gpu_tensor(*kept.gpu);
+}
+
+Result<Tensor> download_gpu_tensor(const gl::GpuTensor& t) {
+  auto& slot = executor_slot();
+  if (!slot || !slot->ok() || !slot->value()->holds(t))
+    return invalid_argument("the GPU tensor's GL context was lost or released since it was made; its data is gone");
+  return slot->value()->download(t);
+}
+
 Session::~Session() = default;
 
 const plan::Plan& Session::plan() const { return runner_->plan(); }
@@ -207,38 +220,43 @@ std::optional<gl::Capabilities> Session::gpu_caps() const {
 
 std::string Session::renderer() const { return gpu_ ? gpu_->caps().renderer : "cpu"; }
 
-Status Session::check_feed(const IoInfo& io, const Tensor& t) const {
+Status Session::check_feed_shape(const IoInfo& io, DataType dtype, const Shape& shape) const {
   const ir::ValueInfo& want = io.info;
-  if (want.dtype != DataType::kUndefined && t.dtype() != want.dtype)
+  if (want.dtype != DataType::kUndefined && dtype != want.dtype)
     return invalid_argument("input '" + io.name + "': expected dtype " + dtype_name(want.dtype) + ", got " +
-                            dtype_name(t.dtype()));
+                            dtype_name(dtype));
   if (!want.has_shape) return Status::Ok();
-  bool ok = want.dims.size() == t.shape().size();
+  bool ok = want.dims.size() == shape.size();
   for (size_t i = 0; ok && i < want.dims.size(); ++i)
-    if (want.dims[i].known() && want.dims[i].value != t.shape()[i]) ok = false;
+    if (want.dims[i].known() && want.dims[i].value != shape[i]) ok = false;
   if (!ok)
     return invalid_argument("input '" + io.name + "': expected shape " + want.describe() + ", got " +
-                            tensor_desc(t));
+                            dtype_name(dtype) + shape_str(shape));
+  return Status::Ok();
+}
+
+Status Session::check_feed(const IoInfo& io, const Tensor& t) const {
+  GLINT_RETURN_IF_ERROR(check_feed_shape(io, t.dtype(), t.shape()));
   if (t.dtype() != DataType::kString && t.byte_size() != static_cast<size_t>(t.size()) * storage_size(t.dtype()))
     return invalid_argument("input '" + io.name + "': data size does not match its shape " + shape_str(t.shape()));
   return Status::Ok();
 }
 
-Status Session::bind_feeds(const std::map<std::string, Value>& feeds, std::vector<Slot>& slots) const {
+Result<const IoInfo*> Session::find_input(const std::string& name) const {
+  for (auto& candidate : inputs_)
+    if (candidate.name == name) return &candidate;
+  std::string names;
+  for (auto& i : inputs_) names += (names.empty() ? "'" : ", '") + i.name + "'";
+  if (graph_.is_constant(name))
+    return invalid_argument("'" + name + "' is a constant (initializer) of the model, not an input; inputs: " + names);
+  return invalid_argument("unknown input '" + name + "'; the model's inputs are " + (names.empty() ? "none" : names));
+}
+
+Status Session::bind_feeds(const std::map<std::string, Value>& feeds,
+                           const std::map<std::string, KeptOutput>* kept_feeds, std::vector<Slot>& slots) const {
   const plan::Plan& p = runner_->plan();
   for (auto& [name, v] : feeds) {
-    const IoInfo* io = nullptr;
-    for (auto& candidate : inputs_)
-      if (candidate.name == name) io = &candidate;
-    if (io == nullptr) {
-      std::string names;
-      for (auto& i : inputs_) names += (names.empty() ? "'" : ", '") + i.name + "'";
-      if (graph_.is_constant(name))
-        return invalid_argument("'" + name + "' is a constant (initializer) of the model, not an input; inputs: " +
-                                names);
-      return invalid_argument("unknown input '" + name + "'; the model's inputs are " +
-                              (names.empty() ? "none" : names));
-    }
+    GLINT_ASSIGN_OR_RETURN(const IoInfo* io, find_input(name));
     Slot& slot = slots[p.id(name)];
     const bool want_tensor = io->info.kind == ir::TypeKind::kTensor;
     const bool optional =
@@ -253,23 +271,55 @@ Status Session::bind_feeds(const std::map<std::string, Value>& feeds, std::vecto
       return invalid_argument("input '" + name + "': expected " + io->info.describe() + ", got " + v.describe());
     }
   }
+  if (kept_feeds) {
+    for (auto& [name, kept] : *kept_feeds) {
+      GLINT_ASSIGN_OR_RETURN(const IoInfo* io, find_input(name));
+      if (feeds.count(name)) return invalid_argument("input '" + name + "' is fed twice (from the CPU and as kept)");
+      if (!kept.gpu && !kept.cpu) return invalid_argument("input '" + name + "': no tensor");
+      if (io->info.kind != ir::TypeKind::kTensor)
+        return invalid_argument("input '" + name + "': expected " + io->info.describe() + ", got a tensor");
+      Slot& slot = slots[p.id(name)];
+      if (kept.cpu) {
+        GLINT_RETURN_IF_ERROR(check_feed(*io, *kept.cpu));
+        slot.cpu = *kept.cpu;
+      }
+      if (!kept.gpu) continue;
+      if (gpu_ == nullptr) {
+        if (kept.cpu) continue;  // the CPU copy serves
+        return invalid_argument("input '" + name + "': a GPU tensor was fed to a session that runs on the CPU");
+      }
+      if (!gpu_->holds(*kept.gpu)) {
+        if (kept.cpu) continue;
+        return invalid_argument("input '" + name + "': its GPU tensor belongs to another GL context (one lost or "
+                                "released since it was made); its data is gone");
+      }
+      const gl::TensorDesc& d = kept.gpu->desc();
+      // A float16 model computed in float32 holds its float16 values as float32.
+      const bool widened = float16_as_float32_ && d.dtype == DataType::kFloat32 && io->info.dtype == DataType::kFloat16;
+      GLINT_RETURN_IF_ERROR(check_feed_shape(*io, widened ? DataType::kFloat16 : d.dtype, d.shape));
+      slot.gpu = kept.gpu;
+    }
+  }
   for (auto& io : inputs_)
-    if (!feeds.count(io.name)) return invalid_argument("missing input '" + io.name + "' (" + io.info.describe() + ")");
+    if (!feeds.count(io.name) && !(kept_feeds && kept_feeds->count(io.name)))
+      return invalid_argument("missing input '" + io.name + "' (" + io.info.describe() + ")");
   return Status::Ok();
 }
 
 Status Session::execute(const std::map<std::string, Value>& feeds, const std::vector<std::string>& fetches,
-                        std::vector<Slot>& slots, std::vector<int>& wanted) {
+                        std::vector<Slot>& slots, std::vector<int>& wanted,
+                        const std::map<std::string, KeptOutput>* kept_feeds) {
   const plan::Plan& p = runner_->plan();
   slots.assign(p.names.size(), Slot{});
-  GLINT_RETURN_IF_ERROR(bind_feeds(feeds, slots));
+  GLINT_RETURN_IF_ERROR(bind_feeds(feeds, kept_feeds, slots));
   runner_->bind_constants(slots);
   wanted.clear();
   std::vector<bool> keep(p.names.size(), false);
   for (auto& w : fetches.empty() ? graph_.outputs : fetches) {
     const int id = p.id(w);
     // The graph's own outputs are known by construction.
-    if (id == plan::kNoValue || (!p.produced[id] && !p.constant[id] && !feeds.count(w)))
+    if (id == plan::kNoValue ||
+        (!p.produced[id] && !p.constant[id] && !feeds.count(w) && !(kept_feeds && kept_feeds->count(w))))
       return invalid_argument("unknown output '" + w + "'");
     wanted.push_back(id);
     keep[id] = true;
@@ -328,17 +378,31 @@ bool Session::output_rounds_to_half(const std::string& name) const {
 
 Result<std::unique_ptr<PendingRun>> Session::run_async(const std::map<std::string, Tensor>& feeds,
                                                        const std::vector<std::string>& fetches) {
+  return run_async(feeds, fetches, GpuResident{});
+}
+
+Result<std::unique_ptr<PendingRun>> Session::run_async(const std::map<std::string, Tensor>& feeds,
+                                                       const std::vector<std::string>& fetches,
+                                                       const GpuResident& resident) {
   ScopedMemoryBudget charge(memory_);
-  return guard_allocations([&] { return run_async_unguarded(feeds, fetches); });
+  return guard_allocations([&] { return run_async_unguarded(feeds, fetches, resident); });
 }
 
 Result<std::unique_ptr<PendingRun>> Session::run_async_unguarded(const std::map<std::string, Tensor>& feeds,
-                                                                 const std::vector<std::string>& fetches) {
+                                                                 const std::vector<std::string>& fetches,
+                                                                 const GpuResident& resident) {
   std::map<std::string, Value> values;
   for (auto& [name, t] : feeds) values[name] = Value::of(t);
+  for (auto& name : resident.keep) {
+    bool known = false;
+    for (auto& io : outputs_) known = known || io.name == name;
+    if (!known) return invalid_argument("output '" + name + "' to keep on the GPU is no output of the model");
+    if (gpu_ == nullptr)
+      return invalid_argument("output '" + name + "' cannot stay on the GPU: the session runs on the CPU");
+  }
   std::vector<Slot> slots;
   std::vector<int> wanted;
-  GLINT_RETURN_IF_ERROR(execute(values, fetches, slots, wanted));
+  GLINT_RETURN_IF_ERROR(execute(values, fetches, slots, wanted, &resident.feeds));
   std::unique_ptr<PendingRun> pending(new PendingRun());
   for (int id : wanted) {
     const std::string& w = runner_->plan().names[id];
@@ -347,6 +411,10 @@ Result<std::unique_ptr<PendingRun>> Session::run_async_unguarded(const std::map<
     if (slot.other)
       return invalid_argument("output '" + w + "' is a " + slot.other->describe() + ", not a tensor (use run_values)");
     if (output_rounds_to_half(w)) pending->round_to_half_.insert(w);
+    if (resident.keep.count(w) && !pending->round_to_half_.count(w)) {
+      pending->kept_[w] = KeptOutput{slot.gpu, slot.cpu};
+      continue;
+    }
     if (slot.cpu) {
       pending->done_[w] = pending->round_to_half_.count(w) ? rounded_to_half(*slot.cpu) : *slot.cpu;
     } else {

@@ -59,16 +59,40 @@ struct CreationTimings {
   double load_ms = 0, optimize_ms = 0, compile_ms = 0;
 };
 
+// An output kept where the run left it: in GPU memory, in the engine's
+// memory when a CPU kernel made it (a decode loop's attention, whose sizes
+// change every step, runs there: runner.cc), or both when a later step had
+// it moved. Moving it to the GPU only for the next step's CPU kernel to read
+// it back would cost two transfers.
+struct KeptOutput {
+  gl::GpuTensorPtr gpu;
+  std::optional<Tensor> cpu;
+};
+
+// Tensors that stay where a run left them until the next (a decoder's KV
+// cache on webgl): outputs handed out without a read-back, fed back without
+// an upload. Only the session's GL context reads a GPU one: one made before
+// a lost context is refused with an error.
+struct GpuResident {
+  std::map<std::string, KeptOutput> feeds;  // inputs as kept from a run (a GPU one on this session's GPU)
+  std::set<std::string> keep;  // outputs handed out where they lie (PendingRun::take_kept)
+};
+
 // A run whose outputs are on their way back from the GPU (pixel-pack buffers
 // + fences): poll ready() without blocking, then finish(). The web build uses
 // it so that run() never stalls the page; Session::run() waits at once.
 class PendingRun {
  public:
   bool ready();  // every output can be read without waiting for the GPU
+  // The outputs read back (those kept on the GPU are not among them).
   Result<std::map<std::string, Tensor>> finish();
+  // The outputs GpuResident::keep asked for. A float16 output computed in
+  // float32 is not kept: it is rounded and read back.
+  std::map<std::string, KeptOutput> take_kept() { return std::move(kept_); }
 
  private:
   friend class Session;
+  std::map<std::string, KeptOutput> kept_;
   std::map<std::string, Tensor> done_;
   std::set<std::string> round_to_half_;  // float16 outputs computed in float32
   std::vector<std::pair<std::string, std::unique_ptr<gl::PendingDownload>>> pending_;
@@ -99,6 +123,10 @@ class Session {
   // back: see PendingRun.
   Result<std::unique_ptr<PendingRun>> run_async(const std::map<std::string, Tensor>& feeds,
                                                 const std::vector<std::string>& fetches = {});
+  // The same, with inputs fed from and outputs kept in GPU memory.
+  Result<std::unique_ptr<PendingRun>> run_async(const std::map<std::string, Tensor>& feeds,
+                                                const std::vector<std::string>& fetches,
+                                                const GpuResident& resident);
 
   // The same for models whose inputs or outputs are sequences or optionals.
   Result<std::map<std::string, Value>> run_values(const std::map<std::string, Value>& feeds,
@@ -136,14 +164,21 @@ class Session {
   Result<std::map<std::string, Value>> run_values_unguarded(const std::map<std::string, Value>& feeds,
                                                             const std::vector<std::string>& fetches);
   Result<std::unique_ptr<PendingRun>> run_async_unguarded(const std::map<std::string, Tensor>& feeds,
-                                                          const std::vector<std::string>& fetches);
+                                                          const std::vector<std::string>& fetches,
+                                                          const GpuResident& resident);
   Status init(ir::Graph graph, const SessionOptions& options);
   Status check_feed(const IoInfo& io, const Tensor& t) const;
-  // Binds feeds and constants into fresh slots, runs, and leaves the
-  // fetched values' ids in `wanted`.
+  Status check_feed_shape(const IoInfo& io, DataType dtype, const Shape& shape) const;
+  // The declared input `name`, or an error naming the inputs there are.
+  Result<const IoInfo*> find_input(const std::string& name) const;
+  // Binds feeds (`kept_feeds`: those kept from a run; may be null) and
+  // constants into fresh slots, runs, and leaves the fetched values' ids in
+  // `wanted`.
   Status execute(const std::map<std::string, Value>& feeds, const std::vector<std::string>& fetches,
-                 std::vector<Slot>& slots, std::vector<int>& wanted);
-  Status bind_feeds(const std::map<std::string, Value>& feeds, std::vector<Slot>& slots) const;
+                 std::vector<Slot>& slots, std::vector<int>& wanted,
+                 const std::map<std::string, KeptOutput>* kept_feeds = nullptr);
+  Status bind_feeds(const std::map<std::string, Value>& feeds, const std::map<std::string, KeptOutput>* kept_feeds,
+                    std::vector<Slot>& slots) const;
   // True when output `name` is declared float16 but computed in float32.
   bool output_rounds_to_half(const std::string& name) const;
 
@@ -166,5 +201,11 @@ Result<gl::Executor*> shared_executor();
 // context nothing made before the loss can be used again. No session made on
 // the old executor may be alive (each holds a pointer to it).
 void release_shared_executor();
+// Reads a GPU tensor kept from a run (GpuResident::keep) back; an error when
+// the executor that made it is gone (a lost context), never a read of
+// whatever holds its texture's name now.
+Result<Tensor> download_gpu_tensor(const gl::GpuTensor& t);
+// A kept output's values on the CPU (its CPU copy, else read back).
+Result<Tensor> read_kept(const KeptOutput& kept);
 
 }  // namespace glint

@@ -750,6 +750,160 @@ TEST_CASE("small nodes whose sizes keep changing take their CPU kernel, not a co
   }
 }
 
+TEST_CASE("tensors kept on the GPU are fed back without a transfer, and refused where they do not fit", "[session]") {
+  // A decoder's loop in small: a cache that grows a row a step (present =
+  // past ++ x) and a recurrent state (h' = tanh(h w + x)), both fed back.
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {1, 4});
+  b.input("past", onnx::TensorProto::FLOAT, {1, -1, 4});
+  b.input("h", onnx::TensorProto::FLOAT, {1, 4});
+  std::mt19937 rng(11);
+  b.initializer("w", {4, 4}, uniform_floats(rng, 16));
+  b.initializer_i64("axis1", {1}, {1});
+  b.node("Unsqueeze", {"x", "axis1"}, {"row"}, "row");
+  auto& cat = b.node("Concat", {"past", "row"}, {"present"}, "cat");
+  ModelBuilder::attr_int(cat, "axis", 1);
+  b.node("MatMul", {"h", "w"}, {"hw"}, "mm");
+  b.node("Add", {"hw", "x"}, {"pre"}, "add");
+  b.node("Tanh", {"pre"}, {"h_next"}, "tanh");
+  b.output("present", onnx::TensorProto::FLOAT, {1, -1, 4});
+  b.output("h_next", onnx::TensorProto::FLOAT, {1, 4});
+  const std::string bytes = b.bytes();
+  auto cpu = make(bytes, BackendMode::kCpu);
+  auto x_at = [](int step) {
+    Tensor x(glint::DataType::kFloat32, {1, 4});
+    for (int i = 0; i < 4; ++i) x.data<float>()[i] = 0.25f * static_cast<float>((step * 5 + i) % 7) - 0.7f;
+    return x;
+  };
+  auto download = [&](const glint::KeptOutput& t) {
+    auto r = glint::read_kept(t);
+    INFO(r.status().message());
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  };
+
+  // `state_on_gpu`: where h_next is kept (its producer's side).
+  auto loop = [&](SessionOptions o, bool state_on_gpu) {
+    auto s = make(bytes, o);
+    Tensor past(glint::DataType::kFloat32, {1, 2, 4}), h(glint::DataType::kFloat32, {1, 4});
+    for (int64_t i = 0; i < past.size(); ++i) past.data<float>()[i] = 0.1f * static_cast<float>(i % 5);
+    for (int64_t i = 0; i < h.size(); ++i) h.data<float>()[i] = 0.2f;
+    glint::GpuResident resident;
+    resident.keep = {"present", "h_next"};
+    std::map<std::string, Tensor> cpu_feeds{{"past", past}, {"h", h}};
+    for (int step = 0; step < 5; ++step) {
+      auto want = cpu->run({{"x", x_at(step)}, {"past", past}, {"h", h}});
+      REQUIRE(want.ok());
+      cpu_feeds["x"] = x_at(step);
+      auto pending = s->run_async(cpu_feeds, {}, resident);
+      INFO("step " << step << ": " << pending.status().message());
+      REQUIRE(pending.ok());
+      auto read = (*pending)->finish();
+      REQUIRE(read.ok());
+      CHECK(read->empty());  // every output stayed on the GPU
+      auto kept = (*pending)->take_kept();
+      REQUIRE(kept.size() == 2);
+      for (const char* name : {"present", "h_next"}) {
+        const glint::Comparison c = glint::compare_tensors(download(kept.at(name)), want->at(name), 1e-5, 1e-5);
+        INFO(name << ": " << c.mismatch);
+        CHECK(c.equal);
+      }
+      // The cache's Concat has a new size every step: after
+      // kSizesBeforeCpu of them it runs on the CPU (runner.cc), and its
+      // output is kept there.
+      const bool cat_on_gpu = step + 1 < glint::plan::kSizesBeforeCpu;
+      const glint::KeptOutput& present = kept.at("present");
+      CHECK(static_cast<bool>(present.gpu) == cat_on_gpu);
+      CHECK(present.cpu.has_value() == !cat_on_gpu);
+      CHECK((present.gpu ? present.gpu->desc().shape : present.cpu->shape()) == glint::Shape{1, 3 + step, 4});
+      CHECK(static_cast<bool>(kept.at("h_next").gpu) == state_on_gpu);
+      CHECK(kept.at("h_next").cpu.has_value() == !state_on_gpu);
+      // The next step reads them where they are: nothing from the CPU but x.
+      cpu_feeds = {};
+      resident.feeds = {{"past", kept.at("present")}, {"h", kept.at("h_next")}};
+      past = want->at("present");
+      h = want->at("h_next");
+    }
+  };
+  SECTION("every node on the GPU") { loop(SessionOptions{}, true); }
+  SECTION("a state computed on the CPU is kept there, and fed back from there") {
+    SessionOptions o;
+    o.force_cpu = {"tanh"};
+    loop(o, false);
+  }
+
+  SECTION("what does not fit is refused with an error that says why") {
+    auto s = make(bytes, BackendMode::kDefault);
+    const std::map<std::string, Tensor> feeds{{"x", x_at(0)}, {"past", Tensor(glint::DataType::kFloat32, {1, 2, 4})},
+                                              {"h", Tensor(glint::DataType::kFloat32, {1, 4})}};
+    glint::GpuResident keep;
+    keep.keep = {"present", "h_next"};
+    auto first = s->run_async(feeds, {}, keep);
+    REQUIRE(first.ok());
+    auto kept = (*first)->take_kept();
+    auto refused = [&](Session& session, std::map<std::string, Tensor> cpu_feeds, glint::GpuResident r,
+                       const std::string& says) {
+      auto run = session.run_async(cpu_feeds, {}, r);
+      REQUIRE_FALSE(run.ok());
+      INFO(run.status().message());
+      CHECK(run.status().message().find(says) != std::string::npos);
+    };
+    glint::GpuResident wrong;
+    wrong.feeds = {{"h", kept.at("present")}, {"past", kept.at("present")}};
+    refused(*s, {{"x", x_at(1)}}, wrong, "input 'h': expected shape");
+    wrong.feeds = {{"x", kept.at("h_next")}, {"past", kept.at("present")}, {"h", kept.at("h_next")}};
+    refused(*s, {{"x", x_at(1)}}, wrong, "input 'x' is fed twice (from the CPU and as kept)");
+    wrong.feeds = {{"nope", kept.at("h_next")}};
+    refused(*s, feeds, wrong, "unknown input 'nope'");
+    glint::GpuResident bad_keep;
+    bad_keep.keep = {"hw"};
+    refused(*s, feeds, bad_keep, "output 'hw' to keep on the GPU is no output of the model");
+    glint::GpuResident to_cpu;
+    to_cpu.feeds = {{"past", kept.at("present")}, {"h", kept.at("h_next")}};
+    refused(*cpu, {{"x", x_at(1)}}, to_cpu, "input 'h': a GPU tensor was fed to a session that runs on the CPU");
+    refused(*cpu, feeds, keep, "output 'h_next' cannot stay on the GPU: the session runs on the CPU");
+  }
+}
+
+TEST_CASE("a GPU tensor kept from before the GL context was released is refused, not read", "[session]") {
+  // What a lost WebGL context leaves behind: the JS layer releases the
+  // executor and rebuilds its sessions on a new one; a KV cache the page
+  // still holds lay in the old context's textures.
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {1, 4});
+  b.node("Neg", {"x"}, {"y"}, "neg");
+  b.output("y", onnx::TensorProto::FLOAT, {1, 4});
+  const std::string bytes = b.bytes();
+  const std::map<std::string, Tensor> feeds{{"x", Tensor(glint::DataType::kFloat32, {1, 4})}};
+  glint::GpuResident keep;
+  keep.keep = {"y"};
+  glint::KeptOutput old;
+  {
+    auto s = make(bytes, BackendMode::kGpu);
+    auto r = s->run_async(feeds, {}, keep);
+    REQUIRE(r.ok());
+    old = (*r)->take_kept().at("y");
+    REQUIRE(old.gpu);
+  }
+  glint::release_shared_executor();
+  auto gone = glint::read_kept(old);
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.status().message().find("GL context was lost or released") != std::string::npos);
+  auto s = make(bytes, BackendMode::kGpu);
+  glint::GpuResident stale;
+  stale.feeds = {{"x", old}};
+  auto r = s->run_async({}, {}, stale);
+  REQUIRE_FALSE(r.ok());
+  INFO(r.status().message());
+  CHECK(r.status().message().find("input 'x': its GPU tensor belongs to another GL context") != std::string::npos);
+  auto fresh = s->run_async(feeds, {}, keep);
+  REQUIRE(fresh.ok());
+  stale.feeds = {{"x", (*fresh)->take_kept().at("y")}};
+  auto again = s->run_async({}, {}, stale);
+  INFO(again.status().message());
+  CHECK(again.ok());
+}
+
 TEST_CASE("programs are rebuilt when a value they bake changes, and only then", "[session]") {
   // Gather bakes a few indices known on the CPU into its program; MatMul
   // looks at no value. Both read feeds that change every run.

@@ -87,16 +87,17 @@ export declare class Tensor<T extends Tensor.Type = Tensor.Type> {
   readonly data: Tensor.DataTypeMap[T];
   readonly dims: readonly number[];
   readonly size: number;
-  /** 'cpu-pinned': an output kept in the engine's memory (SessionOptions.preferredOutputLocation). */
-  readonly location: 'cpu' | 'cpu-pinned';
+  /** 'cpu-pinned': an output kept in the engine's memory; 'texture': one kept in GPU memory (webgl; read it with getData()). See SessionOptions.preferredOutputLocation. */
+  readonly location: 'cpu' | 'cpu-pinned' | 'texture';
   readonly cpuData: Tensor.DataTypeMap[T];
-  getData(): Promise<Tensor.DataTypeMap[T]>;
+  /** The values (a 'texture' tensor reads them back from the GPU; `releaseData` then disposes of it). */
+  getData(releaseData?: boolean): Promise<Tensor.DataTypeMap[T]>;
   reshape(dims: readonly number[]): Tensor<T>;
   /** The tensor ([1, C, H, W], or [1, H, W, C] with tensorLayout 'NHWC'; C = 1, 3 or 4) as ImageData. */
   toImageData(options?: TensorToImageDataOptions): ImageData;
   /** The tensor as a PNG data: URL (needs a document). */
   toDataURL(options?: TensorToImageDataOptions): string;
-  /** Drops the data so that it can be collected (a 'cpu-pinned' tensor frees the engine's memory now); the tensor is unusable afterwards. */
+  /** Drops the data so that it can be collected (a 'cpu-pinned' or 'texture' tensor frees the engine's or the GPU's memory now); the tensor is unusable afterwards. */
   dispose(): void;
   static fromImage(image: ImageSource, options?: ImageOptions): Promise<Tensor<'float32' | 'float16' | 'uint8'>>;
 }
@@ -145,8 +146,9 @@ export declare namespace InferenceSession {
     /**
      * 'cpu' (the default): each output is copied out of the engine. 'cpu-pinned' (for every output, or per output
      * name): the output stays in the engine's memory; its `data` is a view of it, valid until `dispose()`, and fed
-     * back to a run it crosses without a copy (a decoder's KV cache). Other locations are warned about and come back
-     * as 'cpu'.
+     * back to a run it crosses without a copy (a decoder's KV cache). 'texture' (webgl sessions): the output stays where
+     * the run left it, in GPU memory (glint's own texel layout) or, when a CPU kernel made it, in the engine's memory;
+     * `data` throws, `getData()` reads it back, and fed to a webgl session's run it is read where it lies. Other locations are warned about and come back as 'cpu'.
      */
     preferredOutputLocation?: OnnxValueDataLocation | { readonly [outputName: string]: OnnxValueDataLocation };
     /** Not supported yet (warned about). */

@@ -592,6 +592,76 @@ class PinnedTensor extends Tensor {
   }
 }
 
+// An output kept where the run left it (preferredOutputLocation 'texture',
+// on a webgl session): in GPU memory, or in the engine's memory when a CPU
+// kernel made it (a decode loop's attention runs there once its sizes keep
+// changing). The run reads nothing back for it, and fed to the next run of a
+// webgl session on the same module it is read where it lies, so a decoder's
+// KV cache crosses nothing between steps (a GPT decode step reads 2.4 MB back
+// and uploads it again otherwise, and each read-back waits for the GPU).
+// Its texels are in glint's own layout (channel-packed, padded), so there is
+// no `texture` to hand to other WebGL code: getData() reads the values back.
+// After a lost context a GPU one's data is gone; feeding or reading it then
+// fails with an error that says so. dispose() lets it go at once; one never
+// disposed goes after it is collected.
+class TextureTensor extends Tensor {
+  constructor(Module, handle, type, dims) {
+    super(type, type === 'string' ? [] : new TYPED_ARRAYS[type](0), [0]);
+    this.dims = dims;
+    this.size = dims.reduce((a, b) => a * b, 1);
+    this.location = 'texture';
+    this._module = Module;
+    this._handle = handle;
+    Object.defineProperty(this, 'data', {
+      configurable: true,
+      enumerable: true,
+      get() {
+        throw glintError(`this ${type} tensor [${dims.join(',')}] is a 'texture' tensor: its data stays on the GPU; ` +
+          'await getData() to read it back');
+      },
+    });
+    pinnedRegistry?.register(this, handle, this);
+  }
+
+  get cpuData() { return this.data; }
+
+  // Reads the values back (a copy, the caller's to keep); `releaseData`
+  // disposes of the texture afterwards, as onnxruntime-web's.
+  async getData(releaseData) {
+    if (this.disposed) throw glintError('Tensor.getData: the texture tensor was disposed');
+    const Module = this._module;
+    const wt = checkCall(this._handle.download(), 'Tensor.getData').tensor;
+    let data;
+    if (this.type === 'float16') {
+      data = convertFromWasm(Module, wt).data;  // deletes wt
+    } else {
+      try {
+        const ptr = wt.dataPtr();
+        data = new TYPED_ARRAYS[this.type](Module.HEAPU8.slice(ptr, ptr + wt.byteLength()).buffer);
+      } finally {
+        wt.delete();
+      }
+    }
+    if (releaseData) this.dispose();
+    return data;
+  }
+
+  reshape() {
+    throw glintError("Tensor.reshape: a 'texture' tensor cannot be reshaped where it lies; reshape the data of getData()");
+  }
+
+  dispose() {
+    if (this.disposed) return;
+    pinnedRegistry?.unregister(this);
+    this._handle.delete();
+    this._handle = null;
+    Object.defineProperty(this, 'data', { value: new TYPED_ARRAYS[this.type](0), writable: true, configurable: true, enumerable: true });
+    this.size = 0;
+    this.dims = [0];
+    this.disposed = true;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Moving tensors into and out of the wasm heap.
 // ---------------------------------------------------------------------------
@@ -646,9 +716,27 @@ function feedDimsScratch(Module, rank) {
 // buffer in the heap, the bytes straight into the engine's tensor); those
 // two go through a WasmTensor (toWasm), whose handle and JS objects cost
 // 60-95 us on a run that follows an idle page.
-function feedToWasm(Module, h, t, name) {
+function feedToWasm(Module, h, t, name, onGpu) {
   if (t instanceof PinnedTensor && t._module === Module) {
     h.setFeed(name, t._handle);  // the engine's own tensor: no bytes move
+    return;
+  }
+  if (t instanceof TextureTensor) {
+    if (t._module !== Module) {
+      throw glintError(`input '${name}': a 'texture' tensor of another glint module (its textures are another context's); ` +
+        'feed its getData() instead');
+    }
+    if (onGpu) {
+      h.setFeed(name, t._handle);  // read where it lies; the engine checks that its context still holds it
+      return;
+    }
+    // A wasm session: the values come back from the GPU and go in as bytes.
+    const wt = checkCall(t._handle.download(), `input '${name}'`).tensor;
+    try {
+      h.setFeed(name, wt);
+    } finally {
+      wt.delete();
+    }
     return;
   }
   if (t.type === 'string' || t.type === 'float16') {
@@ -705,7 +793,8 @@ function convertFromWasm(Module, wt) {
 // The outputs of WasmSession.runFinish() as {name: Tensor}: `names` in the
 // order the engine was asked for them, each described in the table of
 // doubles at r.table (dtype index, rank, dims, address, byte length), so
-// that the bytes come out in one slice each without a call per field. The
+// that the bytes come out in one slice each without a call per field. A
+// byte length of -1 marks an output kept in GPU memory (a TextureTensor). The
 // outputs named in `pinned` (a Set, or null) stay where they are: a
 // PinnedTensor holds the engine's tensor instead (string and float16 ones,
 // converted on the way out, are copied all the same).
@@ -721,12 +810,16 @@ function outputsFromWasm(Module, h, r, names, pinned) {
     const dims = Array.from(table.subarray(k + 2, k + 2 + rank));
     const ptr = table[k + 2 + rank], len = table[k + 3 + rank];
     k += 4 + rank;
-    if (type === 'string' || type === 'float16') {
+    if ((type === 'string' || type === 'float16') && len !== -1) {
       out[names[i]] = convertFromWasm(Module, h.heldOutput(i));
       continue;
     }
     const Ctor = TYPED_ARRAYS[type];
     if (!Ctor) throw glintError(`output of type ${type} cannot be returned to JavaScript`);
+    if (len === -1) {  // kept in GPU memory (preferredOutputLocation 'texture')
+      out[names[i]] = new TextureTensor(Module, h.heldOutput(i), type, dims);
+      continue;
+    }
     if (pinned && pinned.has(names[i]) && ptr % Ctor.BYTES_PER_ELEMENT === 0) {
       out[names[i]] = new PinnedTensor(Module, h.heldOutput(i), type, dims, ptr, len);
       continue;
@@ -829,7 +922,8 @@ const SESSION_OPTIONS = {
   preferredOutputLocation: (v) => (v === undefined || HONOURED_LOCATIONS.includes(v) ||
     (v && typeof v === 'object' && Object.values(v).every((x) => HONOURED_LOCATIONS.includes(x)))
     ? null : `preferredOutputLocation ${JSON.stringify(v)} is not supported: glint returns outputs as 'cpu' tensors ` +
-      "(copied out) or 'cpu-pinned' ones (kept in the engine's memory); the others come back as 'cpu'"),
+      "(copied out), 'cpu-pinned' ones (kept in the engine's memory) or, on webgl, 'texture' ones (kept in GPU memory); " +
+      "the others come back as 'cpu'"),
   graphOptimizationLevel: (v) => (v === undefined || v === 'all' || v === 'extended' ? null
     : `graphOptimizationLevel '${v}' is not supported: glint always applies its graph optimizations (as 'all')`),
   enableProfiling: null,      // honoured: profiling from creation on (startProfiling)
@@ -847,15 +941,15 @@ const SESSION_OPTIONS = {
 };
 
 // The output locations glint honours (preferredOutputLocation).
-const HONOURED_LOCATIONS = ['cpu', 'cpu-pinned'];
+const HONOURED_LOCATIONS = ['cpu', 'cpu-pinned', 'texture'];
 
-// The outputs preferredOutputLocation `v` keeps in the engine's memory
-// ('cpu-pinned'), as a Set of names, or null for none; names that are no
-// output of the session are warned about.
-function pinnedOutputNames(v, outputNames, severity) {
-  if (v === 'cpu-pinned') return new Set(outputNames);
+// The outputs preferredOutputLocation `v` puts at `location` ('cpu-pinned':
+// kept in the engine's memory; 'texture': in GPU memory), as a Set of names,
+// or null for none; names that are no output of the session are warned about.
+function outputNamesAt(v, location, outputNames, severity) {
+  if (v === location) return new Set(outputNames);
   if (!v || typeof v !== 'object') return null;
-  const names = Object.keys(v).filter((n) => v[n] === 'cpu-pinned');
+  const names = Object.keys(v).filter((n) => v[n] === location);
   for (const n of Object.keys(v)) {
     if (!outputNames.includes(n)) {
       warnOnce(`preferredOutputLocation:${n}`, `preferredOutputLocation names '${n}', which is no output of the model ` +
@@ -1134,7 +1228,12 @@ export class InferenceSession {
         const n = Module.setNumThreads(threads, Module.glintMaxThreads);
         const session = new InferenceSession(Module, r.session, name, reason, n, timings);
         session._severity = severity;
-        session._pinned = pinnedOutputNames(options.preferredOutputLocation, session.outputNames, severity);
+        session._pinned = outputNamesAt(options.preferredOutputLocation, 'cpu-pinned', session.outputNames, severity);
+        session._texture = outputNamesAt(options.preferredOutputLocation, 'texture', session.outputNames, severity);
+        if (session._texture && name !== 'webgl') {
+          warnOnce(`texture-on-${name}`, `preferredOutputLocation 'texture' needs the webgl execution provider; this ` +
+            `session runs on '${name}', so those outputs come back as 'cpu' tensors`, severity);
+        }
         if (name === 'webgl') {
           // Kept to rebuild the session after a lost context (the caller's
           // array may change after create() returns).
@@ -1202,14 +1301,18 @@ export class InferenceSession {
     const h = this._h;
     if (!h) throw glintError(`${what}: the session has no engine session (internal error)`);
     const tUpload = now();
+    const onGpu = this.executionProvider === 'webgl';
     h.clearFeeds();
     for (const [name, t] of Object.entries(feeds)) {
       if (!(t instanceof Tensor) && !(t && typeof t.type === 'string' && t.data && Array.isArray(t.dims))) {
         throw glintError(`InferenceSession.run: feed '${name}' is not a Tensor (got ${describeData(t)})`);
       }
       if (t.disposed) throw glintError(`InferenceSession.run: feed '${name}' was disposed`);
-      feedToWasm(M, h, t, name);
+      feedToWasm(M, h, t, name, onGpu);
     }
+    // Outputs kept in GPU memory: on webgl only (a session that fell back to
+    // wasm returns them as 'cpu').
+    if (this._texture) h.setKeptOutputs(onGpu ? [...this._texture].filter((n) => !names.length || names.includes(n)) : []);
     await yieldIfBusy();  // back-to-back runs give the page a turn now and then
     // A loss seen now, or by the end of the run (see "Where a loss is seen"),
     // rejects the run: whatever the GPU computed is gone.

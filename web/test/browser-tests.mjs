@@ -522,9 +522,59 @@ async function pinnedState(provider) {
   return { detail: `${provider} (${pinned.executionProvider}): 4 chunks, the same state and probabilities (${probabilities.join(', ')}) with the state kept in the engine` };
 }
 
+// preferredOutputLocation 'texture': Silero VAD's state stays in GPU memory
+// between chunks, and the runs agree to the bit with a state read back and
+// uploaded again; the kept state reads back with getData(), feeds a wasm
+// session too, and is refused where it cannot go.
+async function textureState() {
+  const url = `${M}vad/silero_vad_v5.onnx`;
+  const copied = await glint.InferenceSession.create(url, { executionProviders: ['webgl'] });
+  const kept = await glint.InferenceSession.create(url, { executionProviders: ['webgl'], preferredOutputLocation: { stateN: 'texture' } });
+  const onWasm = await glint.InferenceSession.create(url, { executionProviders: ['wasm'] });
+  const sr = new glint.Tensor('int64', BigInt64Array.from([16000n]), []);
+  let a = new glint.Tensor('float32', new Float32Array(256), [2, 1, 128]);
+  let b = a;
+  const probabilities = [];
+  for (let c = 0; c < 4; ++c) {
+    const chunk = Float32Array.from({ length: 512 }, (_, i) => 0.3 * Math.sin((c * 512 + i) * 0.0864) * (c % 2));
+    const input = new glint.Tensor('float32', chunk, [1, 512]);
+    const x = await copied.run({ input, state: a, sr });
+    const y = await kept.run({ input, state: b, sr });
+    check(y.stateN.location === 'texture' && y.output.location === 'cpu', `chunk ${c}: locations ${y.stateN.location}, ${y.output.location}`);
+    check(y.stateN.type === 'float32' && y.stateN.dims.join(',') === '2,1,128' && y.stateN.size === 256,
+      `chunk ${c}: the texture tensor says ${y.stateN.type} [${y.stateN.dims}] (${y.stateN.size})`);
+    let threw = '';
+    try { void y.stateN.data; } catch (e) { threw = e.message; }
+    check(/is a 'texture' tensor: its data stays on the GPU; await getData\(\)/.test(threw), `reading .data: '${threw}'`);
+    const state = await y.stateN.getData();
+    check(state instanceof Float32Array && maxAbsDiff(state, x.stateN.data) === 0 && y.output.data[0] === x.output.data[0],
+      `chunk ${c}: the kept state's run differs (state ${maxAbsDiff(state, x.stateN.data)}, probability ${y.output.data[0]} vs ${x.output.data[0]})`);
+    // A wasm session takes it too (read back on the way in).
+    const w = await onWasm.run({ input, state: y.stateN, sr });
+    const wantW = await onWasm.run({ input, state: new glint.Tensor('float32', state, [2, 1, 128]), sr });
+    check(maxAbsDiff(w.stateN.data, wantW.stateN.data) === 0, `chunk ${c}: the wasm session read the texture tensor differently`);
+    if (b.location === 'texture') b.dispose();
+    a = x.stateN;
+    b = y.stateN;
+    probabilities.push(x.output.data[0].toFixed(3));
+  }
+  const last = await b.getData(true);  // and dispose
+  check(b.disposed && last.length === 256, `getData(true): disposed ${b.disposed}, ${last.length} values`);
+  const input = new glint.Tensor('float32', new Float32Array(512), [1, 512]);
+  await expectError('a disposed texture tensor fed', () => kept.run({ input, state: b, sr }), /feed 'state' was disposed/);
+  const [onCpu, warnings] = await withWarnings(() => glint.InferenceSession.create(url,
+    { executionProviders: ['wasm'], preferredOutputLocation: 'texture' }));
+  check(warnings.some((w) => /'texture' needs the webgl execution provider/.test(w)), `expected a warning; got: ${warnings.join(' | ')}`);
+  const z = await onCpu.run({ input, state: a, sr });
+  check(z.stateN.location === 'cpu' && z.stateN.data.length === 256, `a wasm session's 'texture' output came back as ${z.stateN.location}`);
+  for (const s of [copied, kept, onWasm, onCpu]) await s.release();
+  return { detail: `webgl: 4 chunks, the same state and probabilities (${probabilities.join(', ')}) with the state kept in GPU memory; read back, fed to wasm, refused once disposed` };
+}
+
 export const tests = {
   'pinned-state-webgl': () => pinnedState('webgl'),
   'pinned-state-wasm': () => pinnedState('wasm'),
+  'texture-state-webgl': () => textureState(),
   'threads-timeout': () => threadsTimeout(),
   'ort-sample': () => ortSampleTest(),
   'ort-options': () => ortOptions(),

@@ -86,6 +86,12 @@ async function contextLossIdle() {
   const before = await mnistOut(s, feeds);
   check(maxAbsDiff(before, want) <= 1e-4, `before the loss: max |diff| ${maxAbsDiff(before, want)} against output_0.pb`);
   const ctx = engineContext(s);
+  // An output kept in GPU memory ('texture') lies in a texture the loss takes.
+  const onGpu = await glint.InferenceSession.create(`${M}mnist/model.onnx`,
+    { executionProviders: ['webgl'], preferredOutputLocation: 'texture' });
+  const kept = (await onGpu.run(feeds)).Plus214_Output_0;
+  check(kept.location === 'texture' && sameOutputs(Array.from(await kept.getData()), before),
+    `the 'texture' output (${kept.location}) reads back differently`);
   let message = '';
   for (let cycle = 1; cycle <= 2; ++cycle) {
     await ctx.loseContext();
@@ -98,12 +104,17 @@ async function contextLossIdle() {
     check(s.executionProvider === 'webgl', `cycle ${cycle}: after the restore the session runs on ${s.executionProvider}`);
     check(s.placements.some((p) => p.gpu), `cycle ${cycle}: after the restore no node runs on the GPU`);
   }
+  const gone = await expectError("a 'texture' output from before the loss read", () => kept.getData(),
+    /GL context was lost or released since it was made; its data is gone/);
+  const keptAgain = (await within(onGpu.run(feeds), 60000, "the 'texture' session after the restores")).Plus214_Output_0;
+  check(sameOutputs(Array.from(await keptAgain.getData()), before), "after the restores the 'texture' output reads back differently");
+  await onGpu.release();
   const s2 = await glint.InferenceSession.create(`${M}mnist/model.onnx`, { executionProviders: ['webgl'] });
   const fresh = await mnistOut(s2, feeds);
   check(sameOutputs(fresh, before), `a session created after the restores differs: max |diff| ${maxAbsDiff(fresh, before)}`);
   await s2.release();
   await s.release();
-  return { detail: `2 loss/restore cycles, same bits after each; a run while lost: '${message}'` };
+  return { detail: `2 loss/restore cycles, same bits after each; a run while lost: '${message}'; ${gone}` };
 }
 
 // Lost while a run is in flight, at several moments of SqueezeNet's run
