@@ -62,7 +62,7 @@ DESCRIPTIONS = {
     'gpt-decode-loop': 'the gpt-decode model (its cache\'s length a symbolic dim) in a decode loop: each step feeds the step before\'s present keys/values '
                        'as its past (the cache grows a token a step, attention_mask with it; back to the 127-token '
                        'cache every 8 steps) and asks for them to stay where the engine wrote them '
-                       '(preferredOutputLocation cpu-pinned); the first step\'s outputs are compared',
+                       '(preferredOutputLocation cpu-pinned; texture for glint on webgl); the first step\'s outputs are compared',
 }
 # Workloads run as a loop (web/bench/page.mjs): which outputs feed which
 # inputs of the next run, the mask that grows with them, and after how many

@@ -2,7 +2,8 @@
 // &backend=webgl|wasm&threads=N. The driver (run.mjs) calls window.bench:
 //   init()            load the engine, apply the global settings (threads)
 //   create(workload)  fetch the files (not timed), then time the session create
-//   run(keepOutput)   one timed run: inputs in, outputs read back to the CPU
+//   run(keepOutput)   one timed run: inputs in, outputs read back to the CPU (a decode loop's
+//                     carried outputs stay where the engine keeps them; read back when compared)
 //   memory()          GPU memory figures after the runs (where the engine has them)
 //   release()         free the workload's session
 // A workload (its manifest.json entry) lists its inputs ({name, shape, dtype
@@ -79,13 +80,18 @@ const ENGINES = {
       return { version: glint.env?.versions?.glint, threads: BACKEND === 'wasm' ? (glint.env?.wasm?.numThreads ?? 1) : undefined, notes };
     },
     async create(files, w) {
-      const s = await this.glint.InferenceSession.create(files.onnx, { executionProviders: [BACKEND], ...carryOptions(w) });
+      // On webgl the carried outputs stay in GPU memory ('texture').
+      const s = await this.glint.InferenceSession.create(files.onnx,
+        { executionProviders: [BACKEND], ...carryOptions(w, BACKEND === 'webgl' ? 'texture' : 'cpu-pinned') });
       if (s.executionProvider !== BACKEND) throw new Error(`started on ${s.executionProvider}, not ${BACKEND}`);
       return s;
     },
-    async run(s, w, feeds) {
+    async run(s, w, feeds, keepOutput) {
       const out = await s.run(Object.fromEntries(feeds.map((f) => [f.name, f.tensor ?? new this.glint.Tensor(f.dtype, f.data, f.shape)])));
-      return { data: w.outputs.map((o) => out[o.name].data), tensors: out };
+      // A carried output kept in GPU memory is read back only when the outputs are compared.
+      const data = await Promise.all(w.outputs.map((o) => (out[o.name].location !== 'texture' ? out[o.name].data
+        : keepOutput ? out[o.name].getData() : null)));
+      return { data, tensors: out };
     },
     memory(s) {
       const m = s.gpuMemory;
@@ -195,11 +201,12 @@ let current = null;  // { w, handle, feeds, carried, step, spent }
 // files' cache every w.carry.every runs so that every engine does the same
 // bounded work. The
 // engines are asked to keep those outputs where they are
-// (preferredOutputLocation 'cpu-pinned'): glint keeps them in its memory,
-// onnxruntime-web's wasm copies them out regardless.
-function carryOptions(w) {
+// (preferredOutputLocation 'cpu-pinned'; 'texture' for glint on webgl):
+// glint keeps them in its memory (in GPU memory on webgl), onnxruntime-web's
+// wasm copies them out regardless.
+function carryOptions(w, location = 'cpu-pinned') {
   if (!w?.carry) return {};
-  return { preferredOutputLocation: Object.fromEntries(Object.keys(w.carry.outputs).map((o) => [o, 'cpu-pinned'])) };
+  return { preferredOutputLocation: Object.fromEntries(Object.keys(w.carry.outputs).map((o) => [o, location])) };
 }
 
 function carriedFeeds(c) {
@@ -298,7 +305,7 @@ window.bench = {
     const { w, handle } = c;
     const t0 = performance.now();
     if (w.carry) disposeSpent(c);
-    const r = await engine.run(handle, w, w.carry ? carriedFeeds(c) : c.feeds);
+    const r = await engine.run(handle, w, w.carry ? carriedFeeds(c) : c.feeds, keepOutput);
     const data = Array.isArray(r) ? r : r.data;
     const ms = performance.now() - t0;
     if (w.carry && !r.tensors) throw new Error(`${ENGINE} returns no output tensors to feed back: it cannot run a decode loop`);
