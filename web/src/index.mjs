@@ -550,9 +550,22 @@ export class Tensor {
 // it is valid while the tensor is alive and not disposed. dispose() frees
 // the bytes at once; one that is never disposed is freed after it is
 // collected (FinalizationRegistry), so a forgotten cache does not leak.
-const pinnedRegistry = typeof FinalizationRegistry !== 'undefined'
+const heldRegistry = typeof FinalizationRegistry !== 'undefined'
   ? new FinalizationRegistry((handle) => { try { handle.delete(); } catch { /* already gone */ } })
   : null;
+
+// dispose() of a tensor that holds an engine handle (PinnedTensor,
+// TextureTensor): the handle goes at once, the tensor is left empty.
+function disposeHeld(t) {
+  if (t.disposed) return;
+  heldRegistry?.unregister(t);
+  t._handle.delete();
+  t._handle = null;
+  Object.defineProperty(t, 'data', { value: new TYPED_ARRAYS[t.type](0), writable: true, configurable: true, enumerable: true });
+  t.size = 0;
+  t.dims = [0];
+  t.disposed = true;
+}
 
 class PinnedTensor extends Tensor {
   constructor(Module, handle, type, dims, ptr, byteLength) {
@@ -571,7 +584,7 @@ class PinnedTensor extends Tensor {
         return view;
       },
     });
-    pinnedRegistry?.register(this, handle, this);
+    heldRegistry?.register(this, handle, this);
   }
 
   // A copy: still the caller's after dispose().
@@ -580,16 +593,7 @@ class PinnedTensor extends Tensor {
   // A 'cpu' tensor with a copy of the data (a view would outlive dispose()).
   reshape(dims) { return new Tensor(this.type, this.data.slice(), dims); }
 
-  dispose() {
-    if (this.disposed) return;
-    pinnedRegistry?.unregister(this);
-    this._handle.delete();
-    this._handle = null;
-    Object.defineProperty(this, 'data', { value: new TYPED_ARRAYS[this.type](0), writable: true, configurable: true, enumerable: true });
-    this.size = 0;
-    this.dims = [0];
-    this.disposed = true;
-  }
+  dispose() { disposeHeld(this); }
 }
 
 // An output kept where the run left it (preferredOutputLocation 'texture',
@@ -620,7 +624,7 @@ class TextureTensor extends Tensor {
           'await getData() to read it back');
       },
     });
-    pinnedRegistry?.register(this, handle, this);
+    heldRegistry?.register(this, handle, this);
   }
 
   get cpuData() { return this.data; }
@@ -650,16 +654,7 @@ class TextureTensor extends Tensor {
     throw glintError("Tensor.reshape: a 'texture' tensor cannot be reshaped where it lies; reshape the data of getData()");
   }
 
-  dispose() {
-    if (this.disposed) return;
-    pinnedRegistry?.unregister(this);
-    this._handle.delete();
-    this._handle = null;
-    Object.defineProperty(this, 'data', { value: new TYPED_ARRAYS[this.type](0), writable: true, configurable: true, enumerable: true });
-    this.size = 0;
-    this.dims = [0];
-    this.disposed = true;
-  }
+  dispose() { disposeHeld(this); }
 }
 
 // ---------------------------------------------------------------------------

@@ -488,6 +488,13 @@ async function threadsTimeout() {
   }
 }
 
+// Silero VAD's feeds for the state-loop tests: the sample rate, a zero
+// state, and chunk c's 512 samples (a tone every other chunk, silence between).
+const vadRate = () => new glint.Tensor('int64', BigInt64Array.from([16000n]), []);
+const vadZeroState = () => new glint.Tensor('float32', new Float32Array(256), [2, 1, 128]);
+const vadChunk = (c) => new glint.Tensor('float32',
+  Float32Array.from({ length: 512 }, (_, i) => 0.3 * Math.sin((c * 512 + i) * 0.0864) * (c % 2)), [1, 512]);
+
 // preferredOutputLocation 'cpu-pinned' on a provider: Silero VAD v5 fed its
 // own state for a few chunks, the state copied out and in ('cpu') in one
 // session and kept in the engine in the other; the two must agree to the
@@ -499,13 +506,12 @@ async function pinnedState(provider) {
     { executionProviders: [provider], preferredOutputLocation: { stateN: 'cpu-pinned', nope: 'cpu-pinned' } }));
   check(warnings.some((w) => /preferredOutputLocation names 'nope', which is no output/.test(w)),
     `expected a warning about 'nope'; got: ${warnings.join(' | ')}`);
-  const sr = new glint.Tensor('int64', BigInt64Array.from([16000n]), []);
-  let a = new glint.Tensor('float32', new Float32Array(256), [2, 1, 128]);
+  const sr = vadRate();
+  let a = vadZeroState();
   let b = a;
   const probabilities = [];
   for (let c = 0; c < 4; ++c) {
-    const chunk = Float32Array.from({ length: 512 }, (_, i) => 0.3 * Math.sin((c * 512 + i) * 0.0864) * (c % 2));
-    const input = new glint.Tensor('float32', chunk, [1, 512]);
+    const input = vadChunk(c);
     const x = await copied.run({ input, state: a, sr });
     const y = await pinned.run({ input, state: b, sr });
     check(y.stateN.location === 'cpu-pinned' && x.stateN.location === 'cpu', `chunk ${c}: locations ${y.stateN.location}, ${x.stateN.location}`);
@@ -531,13 +537,12 @@ async function textureState() {
   const copied = await glint.InferenceSession.create(url, { executionProviders: ['webgl'] });
   const kept = await glint.InferenceSession.create(url, { executionProviders: ['webgl'], preferredOutputLocation: { stateN: 'texture' } });
   const onWasm = await glint.InferenceSession.create(url, { executionProviders: ['wasm'] });
-  const sr = new glint.Tensor('int64', BigInt64Array.from([16000n]), []);
-  let a = new glint.Tensor('float32', new Float32Array(256), [2, 1, 128]);
+  const sr = vadRate();
+  let a = vadZeroState();
   let b = a;
   const probabilities = [];
   for (let c = 0; c < 4; ++c) {
-    const chunk = Float32Array.from({ length: 512 }, (_, i) => 0.3 * Math.sin((c * 512 + i) * 0.0864) * (c % 2));
-    const input = new glint.Tensor('float32', chunk, [1, 512]);
+    const input = vadChunk(c);
     const x = await copied.run({ input, state: a, sr });
     const y = await kept.run({ input, state: b, sr });
     check(y.stateN.location === 'texture' && y.output.location === 'cpu', `chunk ${c}: locations ${y.stateN.location}, ${y.output.location}`);
@@ -560,7 +565,7 @@ async function textureState() {
   }
   const last = await b.getData(true);  // and dispose
   check(b.disposed && last.length === 256, `getData(true): disposed ${b.disposed}, ${last.length} values`);
-  const input = new glint.Tensor('float32', new Float32Array(512), [1, 512]);
+  const input = vadChunk(0);
   await expectError('a disposed texture tensor fed', () => kept.run({ input, state: b, sr }), /feed 'state' was disposed/);
   const [onCpu, warnings] = await withWarnings(() => glint.InferenceSession.create(url,
     { executionProviders: ['wasm'], preferredOutputLocation: 'texture' }));
