@@ -5,11 +5,11 @@
 //   node tools/build.mjs [--wasm-dir DIR]     (default ../build/web/bindings/web)
 //
 // Also copies the repository's LICENSE into web/ (npm packs it from there).
-// The JavaScript goes in without its comments (web/src has them): the
-// Emscripten glue of glint.mjs is linked at -O1, which leaves it unminified
-// (see bindings/web/CMakeLists.txt), and comments were a third of the
-// package's JavaScript. TypeScript's emitter (a devDependency already) drops
-// them from a parsed file, so code and strings stay as they are.
+// The JavaScript goes in without its comments where none is for bundlers
+// (web/src has them): the Emscripten glue of glint.mjs is linked at -O1,
+// which leaves it unminified (see bindings/web/CMakeLists.txt), a third of
+// it comments. TypeScript's emitter (a devDependency already) drops them
+// from a parsed file, so code and strings stay as they are.
 // Prints each file's size (raw and gzip) and the size of the tarball `npm
 // pack` makes, and fails when the tarball is over its budget
 // (GLINT_PACKAGE_BUDGET_KIB, default below).
@@ -40,10 +40,15 @@ for (const f of readdirSync(join(webDir, 'src'))) copyFileSync(join(webDir, 'src
 copyFileSync(join(webDir, '..', 'LICENSE'), join(webDir, 'LICENSE'));
 
 // Each JavaScript file of dist without comments, where that makes it smaller
-// compressed (the threaded glue is minified already; re-printed it grows).
+// compressed (the threaded glue is minified already; re-printed it grows),
+// except files with comments that bundlers read (index.mjs's dynamic import
+// of the engine carries /* @vite-ignore */ /* webpackIgnore: true */: without
+// them webpack bundles the threaded engine's loader and it never starts).
+const BUNDLER_COMMENT = /\/\*\s*(?:[@#]__PURE__|@vite-ignore|webpack[A-Z]\w*\s*:|@license|@preserve)/;
 for (const f of readdirSync(dist)) {
   if (!/\.(mjs|js)$/.test(f)) continue;
   const source = readFileSync(join(dist, f), 'utf8');
+  if (BUNDLER_COMMENT.test(source)) continue;
   const stripped = ts.transpileModule(source, {
     fileName: 'bundle.js',
     compilerOptions: { removeComments: true, allowJs: true, target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.ESNext },
