@@ -41,8 +41,11 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
   // A state kept in the engine between runs.
   const kept = await InferenceSession.create(bytes, { preferredOutputLocation: { y: 'cpu-pinned' } });
   const step = (await kept.run({ x: f32 })).y;
-  const where: 'cpu' | 'cpu-pinned' = step.location;
+  const where: 'cpu' | 'cpu-pinned' | 'texture' = step.location;
   step.dispose();
+  // One kept where a webgl run left it, read back (and let go) with getData(true).
+  const onGpu = await InferenceSession.create(bytes, { executionProviders: ['webgl'], preferredOutputLocation: { y: 'texture' } });
+  const values: Float32Array = await ((await onGpu.run({ x: f32 })).y as Tensor<'float32'>).getData(true);
   const pixels: ImageData = input.toImageData({ format: 'BGR', norm: { mean: 1, bias: [-104, -117, -123] } });
   const url: string = input.toDataURL();
   const floats: Float32Array = glint.float16ToFloat32(input.data as Uint16Array);
