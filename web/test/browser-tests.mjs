@@ -380,11 +380,11 @@ async function ortOptions() {
   const url = `${M}mnist/model.onnx`;
   const [s, warnings] = await withWarnings(() => glint.InferenceSession.create(url, {
     executionProviders: ['webgpu', { name: 'wasm' }], enableProfiling: true, graphOptimizationLevel: 'disabled',
-    preferredOutputLocation: 'texture', freeDimensionOverrides: { batch: 1 }, intraOpNumThreads: 1, logId: 'x',
+    preferredOutputLocation: 'gpu-buffer', freeDimensionOverrides: { batch: 1 }, intraOpNumThreads: 1, logId: 'x',
   }));
   check(s.executionProvider === 'wasm', `ran on ${s.executionProvider}`);
   for (const re of [/'webgpu' is not available/, /graphOptimizationLevel 'disabled'/,
-    /preferredOutputLocation "texture"/, /freeDimensionOverrides: the model has no symbolic dimension 'batch'/]) {
+    /preferredOutputLocation "gpu-buffer"/, /freeDimensionOverrides: the model has no symbolic dimension 'batch'/]) {
     check(warnings.filter((w) => re.test(w)).length === 1, `expected one warning matching ${re}; got: ${warnings.join(' | ')}`);
   }
   const x = new glint.Tensor('float32', new Float32Array(784), [1, 1, 28, 28]);
