@@ -76,10 +76,10 @@ std::string program_signature(const gl::KernelContext& ctx, const std::vector<bo
     const Tensor* c = ctx.constants[i];
     os << "c" << i;
     // Constant values a kernel may bake (shapes, clip bounds, a few gather
-    // indices) are small; a big one is read through a sampler, and only its
-    // being on the CPU (or not) and its size can matter.
-    if (!c) os << "?";
-    else if (c->size() > 16 || c->dtype() == DataType::kString) os << "#" << c->size();
+    // indices) are small; a big one is read through a sampler, as one not
+    // on the CPU is (BERT's 128 token ids: known at a run, not at creation,
+    // and the passes built at creation serve).
+    if (!c || c->size() > 16 || c->dtype() == DataType::kString) os << "?";
     else {
       os << "=";
       for (int64_t k = 0; k < c->size(); ++k) os << c->get_as_double(k) << ",";
