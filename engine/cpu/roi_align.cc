@@ -27,6 +27,24 @@ Status infer_roi_align(const ir::Node& node, const std::vector<const ir::ValueIn
   return Status::Ok();
 }
 
+namespace {
+
+// Bilinear samples one RoiAlign may take: a hostile sampling_ratio (the
+// fuzzer found 4194303) or roi would otherwise keep it busy for hours. A big
+// real one (Mask R-CNN: 1000 rois x 256 channels x 14x14 bins x 2x2 samples)
+// takes 2^27.6.
+constexpr double kMaxSamples = double(int64_t{1} << 28);
+
+// One side of a roi's sampling grid per bin: sampling_ratio points, or (0)
+// as many as the bin spans pixels; 0 for a roi of no or negative extent, as
+// its bins then average nothing.
+double grid_side(int64_t sampling, double extent, int64_t bins) {
+  if (sampling > 0) return static_cast<double>(sampling);
+  return std::max(0.0, std::ceil(extent / static_cast<double>(bins)));
+}
+
+}  // namespace
+
 Status roi_align(const ir::Node& node, const std::vector<const Tensor*>& inputs,
                  std::vector<Tensor>& outputs) {
   GLINT_RETURN_IF_ERROR(check_inputs(node, inputs, 3));
@@ -47,8 +65,25 @@ Status roi_align(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   if (mode != "avg" && mode != "max") return node_error(node, "mode must be avg or max, given " + mode);
   const bool is_max = mode == "max";
   const int64_t sampling = node.attr_int("sampling_ratio", 0);
+  if (sampling < 0) return node_error(node, "sampling_ratio must be >= 0, given " + std::to_string(sampling));
   const double scale = node.attr_float("spatial_scale", 1.f);
   const double offset = half_pixel ? 0.5 : 0.0;
+  // A roi's extent in input pixels along one axis (at least 1 without half_pixel).
+  auto extent = [&](int64_t r, int lo) {
+    const double e = (rois.get_as_double(r * 4 + lo + 2) - rois.get_as_double(r * 4 + lo)) * scale;
+    return half_pixel ? e : std::max(e, 1.0);
+  };
+  double samples = 0;
+  for (int64_t r = 0; r < R; ++r) {
+    const double rw = extent(r, 0), rh = extent(r, 1);
+    if (!std::isfinite(rw) || !std::isfinite(rh)) continue;  // its outputs are NaN, sampled nowhere
+    samples += static_cast<double>(C) * OH * OW * grid_side(sampling, rh, OH) * grid_side(sampling, rw, OW);
+  }
+  if (samples > kMaxSamples) {
+    return node_error(node, "would take " + std::to_string(static_cast<double>(samples)) +
+                                " bilinear samples (sampling_ratio " + std::to_string(sampling) +
+                                "), more than 2^28: sampling_ratio or the rois are out of range");
+  }
   for (int64_t r = 0; r < R; ++r) {
     const int64_t b = bidx.get_as_int64(r);
     if (b < 0 || b >= N)
@@ -56,13 +91,15 @@ Status roi_align(const ir::Node& node, const std::vector<const Tensor*>& inputs,
                                   " is outside [0, " + std::to_string(N) + ")");
     const double x0 = rois.get_as_double(r * 4) * scale - offset;
     const double y0 = rois.get_as_double(r * 4 + 1) * scale - offset;
-    double rw = rois.get_as_double(r * 4 + 2) * scale - offset - x0;
-    double rh = rois.get_as_double(r * 4 + 3) * scale - offset - y0;
-    if (!half_pixel) { rw = std::max(rw, 1.0); rh = std::max(rh, 1.0); }
+    const double rw = extent(r, 0), rh = extent(r, 1);
+    if (!std::isfinite(x0) || !std::isfinite(y0) || !std::isfinite(rw) || !std::isfinite(rh)) {
+      for (int64_t i = 0; i < C * OH * OW; ++i) Y.set_from_double(r * C * OH * OW + i, std::nan(""));
+      continue;
+    }
     const double bh = rh / OH, bw = rw / OW;
-    const int64_t gh = sampling > 0 ? sampling : static_cast<int64_t>(std::ceil(rh / OH));
-    const int64_t gw = sampling > 0 ? sampling : static_cast<int64_t>(std::ceil(rw / OW));
-    const double count = std::max<int64_t>(gh * gw, 1);
+    const auto gh = static_cast<int64_t>(grid_side(sampling, rh, OH));
+    const auto gw = static_cast<int64_t>(grid_side(sampling, rw, OW));
+    const double count = std::max<double>(static_cast<double>(gh) * static_cast<double>(gw), 1.0);
     for (int64_t c = 0; c < C; ++c) {
       const int64_t plane = (b * C + c) * H * W;
       auto at = [&](int64_t yy, int64_t xx) { return X.get_as_double(plane + yy * W + xx); };

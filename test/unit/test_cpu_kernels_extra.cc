@@ -174,6 +174,30 @@ TEST_CASE("RoiAlign samples a linear ramp exactly (both pixel conventions)", "[c
   CHECK(st.message().find("n_RoiAlign") != std::string::npos);
 }
 
+TEST_CASE("RoiAlign refuses a sampling grid it could not finish, and gives NaN for a NaN roi", "[cpu][bad-input]") {
+  Tensor X(DataType::kFloat32, {1, 2, 4, 4});
+  for (int i = 0; i < 32; ++i) X.set_from_double(i, i);
+  Tensor idx = I64({1}, {0});
+  Tensor rois = F({1, 4}, {0.f, 0.f, 3.f, 3.f});
+  auto refused = [&](Attrs a, const Tensor& r, const std::string& says) {
+    std::vector<Tensor> out;
+    Status st = run(make_node("RoiAlign", 16, 3, a), {&X, &r, &idx}, &out);
+    REQUIRE_FALSE(st.ok());
+    INFO(st.message());
+    CHECK(st.message().find(says) != std::string::npos);
+  };
+  // The fuzzer's case: 4194303^2 samples a bin (it ran for hours).
+  refused({{"sampling_ratio", ai(4194303)}}, rois, "more than 2^28: sampling_ratio or the rois are out of range");
+  refused({{"sampling_ratio", ai(-1)}}, rois, "sampling_ratio must be >= 0, given -1");
+  // Adaptive sampling over a roi a billion pixels wide.
+  refused({}, F({1, 4}, {0.f, 0.f, 1e9f, 1e9f}), "more than 2^28");
+  // A roi with a NaN corner samples nowhere: NaN out, no crash.
+  Tensor nan_roi = F({1, 4}, {0.f, std::nanf(""), 3.f, 3.f});
+  auto out = run_ok(make_node("RoiAlign", 16, 3, {{"output_height", ai(2)}, {"output_width", ai(2)}}), {&X, &nan_roi, &idx});
+  REQUIRE(out[0].shape() == Shape{1, 2, 2, 2});
+  for (int64_t i = 0; i < out[0].size(); ++i) CHECK(std::isnan(out[0].get_as_double(i)));
+}
+
 TEST_CASE("StringNormalizer filters stopwords and changes case", "[cpu]") {
   Tensor x = S({4}, {"monday", "Tuesday", "MONDAY", "wed"});
   auto out = run_ok(make_node("StringNormalizer", 10, 1,
