@@ -269,7 +269,7 @@ class WasmSession {
     if (t.kept()) resident_.feeds[name] = *t.kept();
     else feeds_[name] = t.tensor();
   }
-  // The outputs (a JS array of names) that stay in GPU memory from now on.
+  // The outputs (a JS array of names) kept where the runs leave them from now on.
   void set_kept_outputs(val names) {
     resident_.keep.clear();
     const unsigned n = names["length"].as<unsigned>();
@@ -397,7 +397,7 @@ class WasmSession {
   }
   // Output i of the last runFinish() as a WasmTensor (the string and
   // float16 outputs, whose values need converting on the way out, and the
-  // handles of those kept in GPU memory).
+  // handles of those kept where the run left them).
   val held_output(int i) const {
     if (i < 0 || static_cast<size_t>(i) >= held_.size()) return val::null();
     if (static_cast<size_t>(i) < held_kept_.size() && held_kept_[i]) return val(WasmTensor(*held_kept_[i]));
@@ -414,7 +414,7 @@ class WasmSession {
   std::map<std::string, Tensor> feeds_;
   std::string last_error_;
   std::vector<std::string> fetches_;
-  GpuResident resident_;       // GPU feeds of the next run; outputs kept on the GPU
+  GpuResident resident_;       // the next run's kept feeds, and the outputs to keep
   std::vector<Tensor> held_;   // the last run's outputs until releaseOutputs()
   std::vector<std::optional<KeptOutput>> held_kept_;  // those of them kept where they lie (by index)
   std::vector<double> table_;  // runFinish()'s description of them

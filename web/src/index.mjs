@@ -636,8 +636,8 @@ class TextureTensor extends Tensor {
     const Module = this._module;
     const wt = checkCall(this._handle.download(), 'Tensor.getData').tensor;
     let data;
-    if (this.type === 'float16') {
-      data = convertFromWasm(Module, wt).data;  // deletes wt
+    if (this.type === 'float16' || this.type === 'string') {
+      data = convertFromWasm(Module, wt).data;  // converted on the way out; deletes wt
     } else {
       try {
         const ptr = wt.dataPtr();
