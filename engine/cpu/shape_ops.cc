@@ -70,8 +70,9 @@ Status infer_reshape(const ir::Node& node, const std::vector<const ir::ValueInfo
     } else if (v < 0) {
       return node_error(node, "shape " + shape_str(target) + " has invalid dim " + std::to_string(v));
     }
-    if (d.known()) known_product *= d.value;
-    else if (v != -1) product_known = false;
+    if (d.known() && __builtin_mul_overflow(known_product, d.value, &known_product))
+      return node_error(node, "shape " + shape_str(target) + " has more elements than an int64 counts");
+    if (!d.known() && v != -1) product_known = false;
     out.dims.push_back(d);
   }
   if (allowzero && infer_at >= 0 && std::count(target.begin(), target.end(), 0) > 0)
