@@ -129,7 +129,7 @@ Status rnn(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::
   const auto run = [&](auto tag) -> Status {
     using T = decltype(tag);
     for (const Tensor* t : {&w, &r, bias, h0, c0, peep})
-      if (t && (t->dtype() == DataType::kFloat64) != std::is_same_v<T, double>)
+      if (t && (!is_float(t->dtype()) || (t->dtype() == DataType::kFloat64) != std::is_same_v<T, double>))
         return node_error(node, "X is " + dtype_name(x.dtype()) + " but another float input is " +
                                     dtype_name(t->dtype()) + " (they must match)");
     const T* px = x.data<T>();

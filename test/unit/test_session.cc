@@ -360,6 +360,17 @@ TEST_CASE("held-out hostile models give errors naming the node and the problem",
          a->mutable_t()->add_int64_data(-1);
        },
        {"'hostile'", "'value' is not declared TENSOR"}},
+      {"an RNN whose W is int8 bytes, read as floats before (the fuzzer's find)",
+       [&](ModelBuilder& b) {
+         b.initializer("x", {1, 1, 15}, std::vector<float>(15, 1.f));
+         auto& w = b.initializer_i64("w", {1, 1, 15}, std::vector<int64_t>(15, 1));
+         w.clear_int64_data();
+         w.set_data_type(TensorProto::INT8);
+         for (int i = 0; i < 15; ++i) w.add_int32_data(1);
+         b.initializer("r", {1, 1, 1}, {0.5f});
+         b.node("RNN", {"x", "w", "r"}, {"y"}, "hostile");
+       },
+       {"'hostile'", "int8"}},
       {"an initializer with a negative dim",
        initializer([](TensorProto& t) {
          t.set_data_type(TensorProto::FLOAT);

@@ -32,6 +32,10 @@ bool rnn_supports(const KernelContext& ctx, std::string* why) {
   if (!input_is_float(ctx, 0, why) || !all_gpu_dtypes(ctx, why)) return false;
   const ir::Node& n = *ctx.node;
   if (ctx.inputs.size() < 3 || !ctx.inputs[1] || !ctx.inputs[2]) return decline(why, "X, W and R are required");
+  // Every input but sequence_lens is T; the CPU kernel names a mismatch.
+  for (size_t i = 1; i < ctx.inputs.size(); ++i)
+    if (i != 4 && ctx.inputs[i] && ctx.inputs[i]->dtype != ctx.inputs[0]->dtype)
+      return decline(why, "an input's dtype differs from X's");
   const std::string dir = n.attr_string("direction", "forward");
   if (dir != "forward" && dir != "reverse" && dir != "bidirectional") return decline(why, "unknown direction");
   const int64_t D = dir == "bidirectional" ? 2 : 1;
