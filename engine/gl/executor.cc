@@ -3,7 +3,6 @@
 // (cached) and drawing them.
 #include "engine/gl/executor.h"
 
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +14,7 @@
 #include "engine/gl/codegen/shader_composer.h"
 #include "engine/gl/context.h"
 #include "engine/gl/executor_options.h"
+#include "engine/gl/gl_tensor.h"
 #include "engine/gl/layout/texel_codec.h"
 #include "engine/gl/layout/texture_layout.h"
 #include "engine/gl/objects.h"
@@ -49,32 +49,6 @@ inline Status debug_check(const char*) { return Status::Ok(); }
 #endif
 
 
-
-class GlTensor : public GpuTensor {
- public:
-  GlTensor(TensorDesc desc, TextureLayout layout, std::shared_ptr<PooledTexture> texture, uint64_t owner)
-      : desc_(std::move(desc)), layout_(layout), texture_(std::move(texture)), owner_(owner) {}
-  const TensorDesc& desc() const override { return desc_; }
-  const TextureLayout& layout() const { return layout_; }
-  GLuint texture() const { return texture_->id(); }
-  // The serial of the executor that made it (GlExecutor::serial_).
-  uint64_t owner() const { return owner_; }
-  const std::shared_ptr<PooledTexture>& lease() const { return texture_; }
-
- private:
-  TensorDesc desc_;
-  TextureLayout layout_;
-  std::shared_ptr<PooledTexture> texture_;
-  uint64_t owner_;
-};
-
-// Executors are told apart by a serial, not their address: one made after
-// a lost context may sit where the lost one did, and a tensor of the lost
-// one (its texture gone with the context) must not pass for its own.
-uint64_t next_executor_serial() {
-  static std::atomic<uint64_t> next{1};
-  return next++;
-}
 
 class GlExecutor final : public Executor {
  public:
@@ -576,22 +550,6 @@ class GlExecutor final : public Executor {
 };
 
 }  // namespace
-
-Result<GpuTensorPtr> reshape_view(const GpuTensorPtr& t, const Shape& shape) {
-  auto* gt = dynamic_cast<const GlTensor*>(t.get());
-  if (!gt) return invalid_argument("reshape_view: not a GL tensor");
-  const TensorDesc& from = gt->desc();
-  if (shape_size(shape) != shape_size(from.shape)) {
-    return invalid_argument("reshape_view: cannot view " + dtype_name(from.dtype) + shape_str(from.shape) +
-                            " as " + shape_str(shape) + " (element counts differ)");
-  }
-  const TextureLayout& l = gt->layout();
-  if (l.kind != LayoutKind::kUnpackedR32F) {
-    return unsupported(std::string("reshape_view: layout ") + layout_kind_name(l.kind) +
-                       " does not keep row-major order; copy instead");
-  }
-  return GpuTensorPtr(std::make_shared<GlTensor>(TensorDesc{from.dtype, shape}, l, gt->lease(), gt->owner()));
-}
 
 Result<std::unique_ptr<Executor>> create_executor() { return create_executor(ExecutorOptions{}); }
 

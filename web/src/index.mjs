@@ -1305,9 +1305,13 @@ export class InferenceSession {
       if (t.disposed) throw glintError(`InferenceSession.run: feed '${name}' was disposed`);
       feedToWasm(M, h, t, name, onGpu);
     }
-    // Outputs kept in GPU memory: on webgl only (a session that fell back to
-    // wasm returns them as 'cpu').
-    if (this._texture) h.setKeptOutputs(onGpu ? [...this._texture].filter((n) => !names.length || names.includes(n)) : []);
+    // Outputs kept where the run leaves them: on webgl only (a session that
+    // fell back to wasm returns them as 'cpu'). Told to each engine session
+    // once (a lost context's rebuild or the wasm fallback makes a new one).
+    if (this._texture && h.glintKept !== onGpu) {
+      h.setKeptOutputs(onGpu ? [...this._texture] : []);
+      h.glintKept = onGpu;
+    }
     await yieldIfBusy();  // back-to-back runs give the page a turn now and then
     // A loss seen now, or by the end of the run (see "Where a loss is seen"),
     // rejects the run: whatever the GPU computed is gone.

@@ -495,6 +495,29 @@ const vadZeroState = () => new glint.Tensor('float32', new Float32Array(256), [2
 const vadChunk = (c) => new glint.Tensor('float32',
   Float32Array.from({ length: 512 }, (_, i) => 0.3 * Math.sin((c * 512 + i) * 0.0864) * (c % 2)), [1, 512]);
 
+// Silero VAD for 4 chunks in two sessions, each fed its own state: `copied`
+// its 'cpu' states, `kept` the states it returns at `location`.
+// eachChunk(c, x, y, input, sr) checks a chunk's outputs; a kept state is
+// disposed once the next chunk has run. Returns the last states, the sample
+// rate tensor and the probabilities.
+async function vadStateLoop(copied, kept, location, eachChunk) {
+  const sr = vadRate();
+  let a = vadZeroState();
+  let b = a;
+  const probabilities = [];
+  for (let c = 0; c < 4; ++c) {
+    const input = vadChunk(c);
+    const x = await copied.run({ input, state: a, sr });
+    const y = await kept.run({ input, state: b, sr });
+    await eachChunk(c, x, y, input, sr);
+    if (b.location === location) b.dispose();
+    a = x.stateN;
+    b = y.stateN;
+    probabilities.push(x.output.data[0].toFixed(3));
+  }
+  return { copiedState: a, keptState: b, sr, probabilities };
+}
+
 // preferredOutputLocation 'cpu-pinned' on a provider: Silero VAD v5 fed its
 // own state for a few chunks, the state copied out and in ('cpu') in one
 // session and kept in the engine in the other; the two must agree to the
@@ -506,22 +529,11 @@ async function pinnedState(provider) {
     { executionProviders: [provider], preferredOutputLocation: { stateN: 'cpu-pinned', nope: 'cpu-pinned' } }));
   check(warnings.some((w) => /preferredOutputLocation names 'nope', which is no output/.test(w)),
     `expected a warning about 'nope'; got: ${warnings.join(' | ')}`);
-  const sr = vadRate();
-  let a = vadZeroState();
-  let b = a;
-  const probabilities = [];
-  for (let c = 0; c < 4; ++c) {
-    const input = vadChunk(c);
-    const x = await copied.run({ input, state: a, sr });
-    const y = await pinned.run({ input, state: b, sr });
+  const { keptState: b, probabilities } = await vadStateLoop(copied, pinned, 'cpu-pinned', (c, x, y) => {
     check(y.stateN.location === 'cpu-pinned' && x.stateN.location === 'cpu', `chunk ${c}: locations ${y.stateN.location}, ${x.stateN.location}`);
     check(maxAbsDiff(y.stateN.data, x.stateN.data) === 0 && y.output.data[0] === x.output.data[0],
       `chunk ${c}: the kept state's run differs (state ${maxAbsDiff(y.stateN.data, x.stateN.data)}, probability ${y.output.data[0]} vs ${x.output.data[0]})`);
-    if (b.location === 'cpu-pinned') b.dispose();
-    a = x.stateN;
-    b = y.stateN;
-    probabilities.push(x.output.data[0].toFixed(3));
-  }
+  });
   b.dispose();
   await copied.release();
   await pinned.release();
@@ -537,14 +549,7 @@ async function textureState() {
   const copied = await glint.InferenceSession.create(url, { executionProviders: ['webgl'] });
   const kept = await glint.InferenceSession.create(url, { executionProviders: ['webgl'], preferredOutputLocation: { stateN: 'texture' } });
   const onWasm = await glint.InferenceSession.create(url, { executionProviders: ['wasm'] });
-  const sr = vadRate();
-  let a = vadZeroState();
-  let b = a;
-  const probabilities = [];
-  for (let c = 0; c < 4; ++c) {
-    const input = vadChunk(c);
-    const x = await copied.run({ input, state: a, sr });
-    const y = await kept.run({ input, state: b, sr });
+  const { copiedState: a, keptState: b, sr, probabilities } = await vadStateLoop(copied, kept, 'texture', async (c, x, y, input, sr) => {
     check(y.stateN.location === 'texture' && y.output.location === 'cpu', `chunk ${c}: locations ${y.stateN.location}, ${y.output.location}`);
     check(y.stateN.type === 'float32' && y.stateN.dims.join(',') === '2,1,128' && y.stateN.size === 256,
       `chunk ${c}: the texture tensor says ${y.stateN.type} [${y.stateN.dims}] (${y.stateN.size})`);
@@ -558,11 +563,7 @@ async function textureState() {
     const w = await onWasm.run({ input, state: y.stateN, sr });
     const wantW = await onWasm.run({ input, state: new glint.Tensor('float32', state, [2, 1, 128]), sr });
     check(maxAbsDiff(w.stateN.data, wantW.stateN.data) === 0, `chunk ${c}: the wasm session read the texture tensor differently`);
-    if (b.location === 'texture') b.dispose();
-    a = x.stateN;
-    b = y.stateN;
-    probabilities.push(x.output.data[0].toFixed(3));
-  }
+  });
   const last = await b.getData(true);  // and dispose
   check(b.disposed && last.length === 256, `getData(true): disposed ${b.disposed}, ${last.length} values`);
   const input = vadChunk(0);
