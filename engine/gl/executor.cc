@@ -282,6 +282,7 @@ class GlExecutor final : public Executor {
         cin.push_back({pi.name, *d, l, texel_fetch_});
       }
       GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
+      if (is_view(pass, cin, out_layout)) continue;  // nothing to draw
       if (!pass.concat_channel_offsets.empty()) {
         std::vector<const TextureLayout*> in_layouts;
         for (const ComposerInput& c : cin) in_layouts.push_back(&c.layout);
@@ -343,6 +344,15 @@ class GlExecutor final : public Executor {
                                 " but the node has " + std::to_string(node_output_count));
       }
       GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
+      if (is_view(pass, cin, out_layout)) {
+        // The input's texture under the output's shape: the lease is shared,
+        // so the texture goes back to the pool when both are gone.
+        auto out = std::make_shared<GlTensor>(pass.output, out_layout, bound[0]->lease(), serial_);
+        if (pass.node_output >= 0) outputs[pass.node_output] = out;
+        if (cache && cache->constant[k]) cache->outputs[k] = out;
+        pass_out[k] = std::move(out);
+        continue;
+      }
       if (!pass.concat_channel_offsets.empty()) {
         std::vector<const TextureLayout*> in_layouts;
         std::vector<GLuint> in_textures;
@@ -493,6 +503,14 @@ class GlExecutor final : public Executor {
                               std::to_string(j) + ", which does not run before it");
     }
     return static_cast<size_t>(j);
+  }
+
+  // A pass that may hand out its input's texture (ProgramInfo::view_of)
+  // whose input already lies as the output would: same layout (so the same
+  // texels for the same flat index), same dtype, nothing applied on the way.
+  static bool is_view(const ProgramInfo& pass, const std::vector<ComposerInput>& in, const TextureLayout& out_layout) {
+    return pass.view_of >= 0 && pass.inputs.size() == 1 && in.size() == 1 && pass.inputs[0].source == pass.view_of &&
+           pass.activation.empty() && in[0].desc.dtype == pass.output.dtype && in[0].layout == out_layout;
   }
 
   Result<TextureLayout> output_layout(const ProgramInfo& pass, size_t k) const {

@@ -125,6 +125,14 @@ struct ProgramInfo {
   // software rasterizer a copy costs a tenth of the draw (SqueezeNet's fire
   // concats). Empty: always drawn.
   std::vector<int64_t> concat_channel_offsets;
+  // >= 0: this pass writes node input `view_of`'s elements in the same
+  // row-major order (a Reshape, Squeeze, Flatten, Identity). Where that
+  // input's texture is already laid out as the output would be (an unpacked
+  // texture of as many elements: its layout hangs only on the count) the
+  // runtime hands out the input's texture under the output's shape instead
+  // of drawing: one pass fewer, and on a software rasterizer a draw costs
+  // 60-90 us however small (a GPT decode step drew 27 such copies).
+  int view_of = -1;
   // A fused activation applied to the value before it is stored: a GLSL
   // float expression of `glint_v`, and the same as a vec4 expression of
   // `glint_v4` (set by the runtime from the node, not by kernels).

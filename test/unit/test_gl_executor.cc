@@ -537,6 +537,34 @@ TEST_CASE("gl: reshape views share the texture", "[gl]") {
   CHECK(same_bytes(down(v.value()).reshaped({2, 3, 4}), a));
 }
 
+// A flat copy that may alias its input (ProgramInfo::view_of): where the
+// input's layout is the output's (unpacked: it hangs only on the element
+// count) no texture is drawn and the output reads as the input; into a
+// rank-4 float (channel-packed) it draws. Either way the values are the
+// input's, in row-major order.
+TEST_CASE("gl: a flat copy over a texture already laid out as its output draws nothing", "[gl]") {
+  struct Case {
+    Shape to;
+    int64_t new_textures;
+  };
+  for (const Case& c : {Case{{6, 4}, 0}, Case{{24}, 0}, Case{{1, 2, 3, 4}, 1}}) {
+    INFO("[2,3,4] as " << shape_str(c.to));
+    Tensor a = random_tensor({2, 3, 4}, 23);
+    auto ga = up(a);
+    ProgramInfo p = program("copy", {{"X", 0}}, c.to,
+                            "float process(int oc[OUT_RANK]) { return getXFlat(" +
+                                std::string(c.to.size() == 1 ? "oc[0]" : c.to.size() == 2 ? "oc[0] * 4 + oc[1]"
+                                                                                          : "((oc[0] * 2 + oc[1]) * 3 + oc[2]) * 4 + oc[3]") +
+                                "); }");
+    p.view_of = 0;
+    const MemoryStats before = executor().memory();
+    auto outs = run_ok({p}, {ga});
+    CHECK(executor().memory().live_textures - before.live_textures == c.new_textures);
+    ga.reset();  // a view keeps the texture alive
+    CHECK(same_bytes(down(outs[0]).reshaped({2, 3, 4}), a));
+  }
+}
+
 TEST_CASE("gl: empty tensors and high ranks", "[gl]") {
   SECTION("an empty output is allocated, not drawn") {
     Tensor a(DataType::kFloat32, {3, 0});

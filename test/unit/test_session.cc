@@ -957,3 +957,44 @@ TEST_CASE("programs are rebuilt when a value they bake changes, and only then", 
   REQUIRE(tally->cpu_nodes.count("gather") == 1);
   CHECK(tally->cpu_nodes.at("gather").reason.find("values its programs bake changed on 3 runs") != std::string::npos);
 }
+
+// A Reshape whose input already lies as its output would hands that
+// texture out under the new shape (ProgramInfo::view_of; the executor's
+// test shows no texture is drawn); one into a rank-4 float still draws.
+// Sharing is safe: the input is read again after the view, the view is a
+// graph output and read by another node, and runs repeat (textures go back
+// to the pool between them).
+TEST_CASE("a reshape into a view and a reshape that draws give the CPU's results", "[session][gpu]") {
+  const std::vector<std::vector<int64_t>> targets = {{4, 6}, {24}, {1, 2, 3, 4}};
+  for (const auto& to : targets) {
+    INFO("[2,3,4] as " << glint::shape_str(to));
+    const auto& c = to;
+    ModelBuilder b(13);
+    b.input("x", onnx::TensorProto::FLOAT, {2, 3, 4});
+    b.initializer_i64("shape", {static_cast<int64_t>(c.size())}, c);
+    b.node("Reshape", {"x", "shape"}, {"r"}, "reshape");
+    b.node("Neg", {"r"}, {"y"}, "neg");
+    b.node("Abs", {"x"}, {"z"}, "abs");
+    b.output("r", onnx::TensorProto::FLOAT, c);
+    b.output("y", onnx::TensorProto::FLOAT, c);
+    b.output("z", onnx::TensorProto::FLOAT, {2, 3, 4});
+    const std::string bytes = b.bytes();
+    auto cpu = make(bytes, BackendMode::kCpu);
+    auto gpu = make(bytes, BackendMode::kGpu);
+    std::mt19937 rng(17);
+    for (int run = 0; run < 3; ++run) {
+      Tensor x(glint::DataType::kFloat32, {2, 3, 4});
+      const auto xs = uniform_floats(rng, 24);
+      for (int i = 0; i < 24; ++i) x.data<float>()[i] = xs[i];
+      auto got = gpu->run({{"x", x}});
+      auto want = cpu->run({{"x", x}});
+      REQUIRE(got.ok());
+      REQUIRE(want.ok());
+      for (const char* out : {"r", "y", "z"}) {
+        const glint::Comparison cmp = glint::compare_tensors(got->at(out), want->at(out), 0, 0);
+        INFO("run " << run << ", " << out << ": " << cmp.mismatch);
+        CHECK(cmp.equal);
+      }
+    }
+  }
+}

@@ -40,6 +40,7 @@ Result<std::vector<ProgramInfo>> copy_build(const KernelContext& ctx) {
   std::string name = ctx.node->op_type;
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::vector<ProgramInfo> passes{flat_copy(ctx, name)};
+  passes[0].view_of = 0;
   if (ctx.node->op_type == "Dropout" && ctx.node->has_output(1) && ctx.outputs.size() > 1) {
     ProgramInfo mask;
     mask.name = "dropout_mask";
