@@ -212,6 +212,9 @@ Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<st
       return invalid_model("node '" + n.name + "' (" + n.op_type + ") uses domain '" + n.domain +
                            "', which the model's opset_import does not declare");
     n.opset = static_cast<int>(it->second);
+    // Every ONNX op has an output; the shape functions and kernels write
+    // outputs[0] (found by the GPU-plan fuzzer: a Size with none).
+    if (n.outputs.empty()) return invalid_model(n.describe() + ": the node lists no outputs");
     for (const auto& o : n.outputs) {
       if (o.empty()) continue;
       if (!produced.insert(o).second) return invalid_model(n.describe() + ": value '" + o + "' is produced twice");

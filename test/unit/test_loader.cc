@@ -285,6 +285,16 @@ TEST_CASE("malformed models give clear errors", "[loader][bad-input]") {
     REQUIRE_FALSE(g.ok());
     CHECK_THAT(g.status().message(), Catch::Contains("graph input 'x'") && Catch::Contains("elem_type 44"));
   }
+  SECTION("a node that lists no outputs (the GPU-plan fuzzer's find)") {
+    ModelBuilder b(13);
+    b.input("x", onnx::TensorProto::FLOAT, {2});
+    b.node("Size", {"x"}, {}, "size");
+    b.node("Relu", {"x"}, {"y"});
+    b.output("y", onnx::TensorProto::FLOAT, {2});
+    auto g = load(b.bytes());
+    REQUIRE_FALSE(g.ok());
+    CHECK_THAT(g.status().message(), Catch::Contains("'size'") && Catch::Contains("lists no outputs"));
+  }
   SECTION("an undeclared domain") {
     ModelBuilder b(13);
     b.input("x", onnx::TensorProto::FLOAT, {2});
