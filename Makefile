@@ -13,6 +13,7 @@ WEB_ENV := NODE_PATH=/usr/share/nodejs
 # Seeds of the fuzz runs (tools/fuzz.sh): the ONNX node tests and models/data.
 NODE_TESTS := /usr/share/libonnx-testdata/data/node
 FUZZER := build/fuzz/test/fuzz/glint_fuzz_model
+FUZZER_GPU_PLAN := build/fuzz/test/fuzz/glint_fuzz_gpu_plan
 FUZZ_SECONDS ?= 600
 
 .PHONY: help deps deps-web build web docs models zoo-models zoo test demo demo-native bench asan fuzz-build fuzz clean
@@ -29,7 +30,7 @@ help:
 	@echo "make demo-native  deps + build + models, then glint classify the default photo"
 	@echo "make bench   deps + build + web + models, then the browser benchmark (web/bench: glint vs TF.js, onnxruntime-web, ONNX.js) and glint bench natively"
 	@echo "make asan    deps + models, build the native-asan preset and run its tests"
-	@echo "make fuzz    deps + models, build the fuzz preset (clang, libFuzzer, ASan + UBSan) and fuzz model loading + a CPU run for FUZZ_SECONDS (600)"
+	@echo "make fuzz    deps + models, build the fuzz preset (clang, libFuzzer, ASan + UBSan) and fuzz model loading + a CPU run, then GPU planning + shader composing, FUZZ_SECONDS (600) each"
 	@echo "make clean   remove the preset build directories"
 
 deps:
@@ -74,7 +75,7 @@ zoo:
 test: deps-web build web models zoo-models fuzz-build
 	@echo "==> ctest (build/native)"
 	@ctest --test-dir build/native --output-on-failure
-	@echo "==> ctest (build/fuzz: fuzz-short, a minute of fuzzing)"
+	@echo "==> ctest (build/fuzz: fuzz-short and fuzz-gpu-plan-short, a minute or two of fuzzing)"
 	@ctest --test-dir build/fuzz --output-on-failure
 
 demo: deps-web web models
@@ -105,7 +106,7 @@ asan: deps models
 	@echo "==> ctest (build/native-asan)"
 	@ctest --test-dir build/native-asan --output-on-failure
 
-# The fuzz preset builds only the engine (without GL) and the fuzz target.
+# The fuzz preset builds only the engine (without GL) and the fuzz targets.
 fuzz-build: deps
 	@echo "==> configure + build (preset fuzz, $(NPROC) jobs)"
 	@cmake --preset fuzz >/dev/null
@@ -114,6 +115,8 @@ fuzz-build: deps
 fuzz: fuzz-build models
 	@echo "==> fuzz $(FUZZ_SECONDS) s (corpus and findings in build/fuzz/fuzz-work)"
 	@bash tools/fuzz.sh $(FUZZER) build/fuzz/fuzz-work $(FUZZ_SECONDS) $(NODE_TESTS) $(MODELS)
+	@echo "==> fuzz GPU planning $(FUZZ_SECONDS) s (corpus and findings in build/fuzz/fuzz-gpu-plan-work)"
+	@bash tools/fuzz.sh $(FUZZER_GPU_PLAN) build/fuzz/fuzz-gpu-plan-work $(FUZZ_SECONDS) $(NODE_TESTS) $(MODELS)
 
 clean:
 	@echo "==> removing build/native build/native-asan build/fuzz build/web web/dist"
