@@ -42,9 +42,9 @@ Status infer_reshape(const ir::Node& node, const std::vector<const ir::ValueInfo
   } else if (constants.size() > 1 && constants[1]) {
     target = to_int64s(*constants[1]);
   } else {
-    const ir::ValueInfo* s = inputs[1];
-    out.has_shape = s->has_shape && s->dims.size() == 1 && s->dims[0].known();
-    out.dims.assign(out.has_shape ? s->dims[0].value : 0, ir::Dim{});
+    const int64_t rank = declared_rank(*inputs[1]);
+    out.has_shape = rank >= 0;
+    out.dims.assign(std::max<int64_t>(rank, 0), ir::Dim{});
     return Status::Ok();
   }
   const bool allowzero = node.attr_int("allowzero", 0) != 0;
@@ -303,9 +303,9 @@ Status infer_constant_of_shape(const ir::Node& node, const std::vector<const ir:
     return node_error(node, "value must be a one-element tensor");
   outputs[0].dtype = v ? v->t.dtype() : DataType::kFloat32;
   if (constants.empty() || !constants[0]) {
-    const ir::ValueInfo* s = inputs[0];
-    outputs[0].has_shape = s->has_shape && s->dims.size() == 1 && s->dims[0].known();
-    outputs[0].dims.assign(outputs[0].has_shape ? s->dims[0].value : 0, ir::Dim{});
+    const int64_t rank = declared_rank(*inputs[0]);
+    outputs[0].has_shape = rank >= 0;
+    outputs[0].dims.assign(std::max<int64_t>(rank, 0), ir::Dim{});
     return Status::Ok();
   }
   std::vector<int64_t> dims = to_int64s(*constants[0]);

@@ -138,13 +138,13 @@ Status infer_expand(const ir::Node& node, const std::vector<const ir::ValueInfo*
   const ir::ValueInfo& x = *inputs[0];
   outputs[0].dtype = x.dtype;
   if (constants.size() < 2 || !constants[1]) {
-    const ir::ValueInfo* s = inputs[1];
-    if (!x.has_shape || !s->has_shape || s->dims.size() != 1 || !s->dims[0].known()) {
+    const int64_t rank = declared_rank(*inputs[1]);
+    if (!x.has_shape || rank < 0) {
       outputs[0].has_shape = false;
       return Status::Ok();
     }
     outputs[0].has_shape = true;
-    outputs[0].dims.assign(std::max<int64_t>(x.dims.size(), s->dims[0].value), ir::Dim{});
+    outputs[0].dims.assign(std::max<int64_t>(x.dims.size(), rank), ir::Dim{});
     return Status::Ok();
   }
   std::vector<int64_t> target = to_int64s(*constants[1]);

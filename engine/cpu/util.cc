@@ -30,6 +30,15 @@ Status check_inputs(const ir::Node& node, const std::vector<const Tensor*>& in, 
   return check_required(node, in, required);
 }
 
+int64_t declared_rank(const ir::ValueInfo& s) {
+  // Far past any model's rank; what it guards is the dims vector built from
+  // a declared length (found by the GPU-plan fuzzer: 80 GB for [2^31]).
+  constexpr int64_t kMaxDeclaredRank = 1024;
+  if (!s.has_shape || s.dims.size() != 1 || !s.dims[0].known()) return -1;
+  const int64_t n = s.dims[0].value;
+  return n >= 0 && n <= kMaxDeclaredRank ? n : -1;
+}
+
 Status check_infer_inputs(const ir::Node& node, const std::vector<const ir::ValueInfo*>& in,
                           size_t required) {
   return check_required(node, in, required);

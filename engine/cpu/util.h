@@ -24,6 +24,13 @@ Status check_inputs(const ir::Node& node, const std::vector<const Tensor*>& in, 
 Status check_infer_inputs(const ir::Node& node, const std::vector<const ir::ValueInfo*>& in,
                           size_t required);
 
+// The rank of the output a 1-D shape input `s` describes (Reshape,
+// ConstantOfShape, Expand), known from its declared length alone; -1 when
+// that length is unknown, or longer than any tensor's rank could sensibly
+// be (a hostile declaration such as [2^31]): the shape is then left
+// unknown at creation and comes from the values at the run.
+int64_t declared_rank(const ir::ValueInfo& s);
+
 // Maps axis in [-rank, rank) to [0, rank); error naming the node otherwise.
 Status normalize_axis(const ir::Node& node, int64_t axis, int64_t rank, int64_t* out,
                       const char* what = "axis");
