@@ -371,6 +371,38 @@ TEST_CASE("held-out hostile models give errors naming the node and the problem",
          b.node("RNN", {"x", "w", "r"}, {"y"}, "hostile");
        },
        {"'hostile'", "int8"}},
+      {"a Loop counting to INT64_MAX whose condition stays true (the fuzzer's find: a Range with delta 0)",
+       [&](ModelBuilder& b) {
+         // float64 state: no GPU holds it, so the default backend runs the
+         // body on the CPU too, at ~1.5 us an iteration instead of a draw.
+         b.initializer_i64("m", {}, {std::numeric_limits<int64_t>::max()});
+         for (const char* name : {"p0", "one"}) {
+           auto* t = b.proto().mutable_graph()->add_initializer();
+           t->set_name(name);
+           t->set_data_type(TensorProto::DOUBLE);
+           t->add_double_data(1.0);
+         }
+         auto& n = b.node("Loop", {"m", "", "p0"}, {"y"}, "hostile");
+         auto* a = n.add_attribute();
+         a->set_name("body");
+         a->set_type(onnx::AttributeProto::GRAPH);
+         onnx::GraphProto* g = a->mutable_g();
+         g->set_name("body");
+         auto in = [&](const char* name, int dtype) {
+           auto* v = g->add_input();
+           v->set_name(name);
+           v->mutable_type()->mutable_tensor_type()->set_elem_type(dtype);
+           v->mutable_type()->mutable_tensor_type()->mutable_shape();
+         };
+         in("i", TensorProto::INT64), in("cond", TensorProto::BOOL), in("prev", TensorProto::DOUBLE);
+         auto* id = g->add_node();
+         id->set_op_type("Identity"), id->add_input("cond"), id->add_output("cond_out");
+         auto* add = g->add_node();
+         add->set_op_type("Add"), add->add_input("prev"), add->add_input("one"), add->add_output("next");
+         g->add_output()->set_name("cond_out");
+         g->add_output()->set_name("next");
+       },
+       {"'hostile'", "Loop ran 262144 iterations without stopping"}},
       {"an initializer with a negative dim",
        initializer([](TensorProto& t) {
          t.set_data_type(TensorProto::FLOAT);
@@ -995,6 +1027,34 @@ TEST_CASE("a reshape into a view and a reshape that draws give the CPU's results
         INFO("run " << run << ", " << out << ": " << cmp.mismatch);
         CHECK(cmp.equal);
       }
+    }
+  }
+}
+
+// A shape input declared 2^31 long (Reshape, Expand, ConstantOfShape): the
+// output's rank is left unknown at creation instead of building 2^31 dims
+// (80 GB; found by the GPU-plan fuzzer). The session is made; a feed of
+// another length is refused by the declared dims, naming the input.
+TEST_CASE("a shape input declared absurdly long does not build its dims", "[session][bad-input]") {
+  for (const char* op : {"Reshape", "Expand", "ConstantOfShape"}) {
+    INFO(op);
+    ModelBuilder b(13);
+    b.input("x", onnx::TensorProto::FLOAT, {1, 8});
+    b.input("shape", onnx::TensorProto::INT64, {int64_t{1} << 31});
+    if (std::string(op) == "ConstantOfShape") {
+      b.node(op, {"shape"}, {"y"}, "op");
+      b.node("Add", {"y", "x"}, {"z"}, "add");
+    } else {
+      b.node(op, {"x", "shape"}, {"z"}, "op");
+    }
+    b.output("z", onnx::TensorProto::FLOAT, {});
+    b.proto().mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+    for (auto mode : {BackendMode::kCpu, BackendMode::kDefault}) {
+      auto s = make(b.bytes(), mode);
+      Tensor x(glint::DataType::kFloat32, {1, 8});
+      auto got = s->run({{"x", x}, {"shape", Tensor::from_int64s({2}, {2, 8})}});
+      REQUIRE_FALSE(got.ok());
+      CHECK_THAT(got.status().message(), Catch::Contains("'shape'") && Catch::Contains("2147483648"));
     }
   }
 }
