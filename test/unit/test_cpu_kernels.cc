@@ -739,6 +739,13 @@ TEST_CASE("cpu: extra ops", "[cpu]") {
     check_values(run_ok(make_node("EyeLike", 9, 1, {{"k", ai(1)}}), {&nz})[0], DataType::kFloat32, {2, 2}, {0, 1, 0, 0});
     check_values(run_ok(make_node("Shrink", 9, 1, {{"lambd", af(1.5f)}, {"bias", af(1.f)}}), {&t})[0], DataType::kFloat32, {5},
                  {2, 0, 3, 0, 4});
+    // An integer input with a bias past its range saturates (the fuzzer's
+    // find: a double of 1.28e38 cast to int64 is undefined).
+    Tensor ints = I64({3}, {-5, 0, 5});
+    check_values(run_ok(make_node("Shrink", 9, 1, {{"lambd", af(1.f)}, {"bias", af(1.27606e38f)}}), {&ints})[0],
+                 DataType::kInt64, {3},
+                 {static_cast<double>(std::numeric_limits<int64_t>::max()), 0,
+                  static_cast<double>(std::numeric_limits<int64_t>::lowest())});
   }
   SECTION("losses") {
     Tensor x = F({2, 3}, {-1, -2, -3, -4, -5, -6});
