@@ -160,15 +160,9 @@ Status unary(const ir::Node& node, const std::vector<const Tensor*>& inputs,
     return map_tensor(node, x, y, true, [lambd, bias](auto v) {
       using T = decltype(v);
       const double d = static_cast<double>(v);
-      const double r = d < -lambd ? d + bias : d > lambd ? d - bias : 0.0;
-      if constexpr (std::is_integral_v<T>) {
-        // An integer tensor with a bias past its range (the fuzzer's 1.28e38
-        // on int64): saturate, as a double outside T has no defined cast.
-        if (std::isnan(r)) return T(0);
-        if (r <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
-        if (r >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
-      }
-      return T(r);
+      // An integer tensor's bias may lie past its range (the fuzzer's
+      // 1.28e38 on int64): the result saturates.
+      return saturate_cast<T>(d < -lambd ? d + bias : d > lambd ? d - bias : 0.0);
     });
   }
   if (op == "Softsign") return map_tensor(node, x, y, false, [](auto v) { return v / (1 + std::fabs(v)); });

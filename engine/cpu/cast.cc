@@ -29,21 +29,6 @@ Status target_dtype(const ir::Node& node, const std::vector<const ir::ValueInfo*
   return Status::Ok();
 }
 
-template <class T>
-T saturate(double v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return v != 0.0;
-  } else if constexpr (std::is_floating_point_v<T>) {
-    return static_cast<T>(v);
-  } else {
-    if (std::isnan(v)) return 0;
-    v = std::trunc(v);
-    if (v <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
-    if (v >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
-    return static_cast<T>(v);
-  }
-}
-
 // The shortest text that reads back as the same value of `dt` (like numpy).
 std::string number_to_string(double v, DataType dt) {
   if (std::isnan(v)) return "NaN";
@@ -93,7 +78,7 @@ Status cast(const ir::Node& node, const std::vector<const Tensor*>& inputs,
       if (s == "INF" || s == "+INF" || s == "inf") v = std::numeric_limits<double>::infinity();
       if (s == "-INF" || s == "-inf") v = -std::numeric_limits<double>::infinity();
       if (to == DataType::kBool) v = v != 0.0;
-      visit_numeric(to, [&](auto tag) { y.data<decltype(tag)>()[i] = saturate<decltype(tag)>(v); });
+      visit_numeric(to, [&](auto tag) { y.data<decltype(tag)>()[i] = saturate_cast<decltype(tag)>(v); });
     }
     round_to_dtype(y);
     return Status::Ok();
@@ -117,7 +102,7 @@ Status cast(const ir::Node& node, const std::vector<const Tensor*>& inputs,
         else if constexpr (std::is_same_v<T, bool>)
           dst[i] = src[i] != F(0);
         else
-          dst[i] = saturate<T>(static_cast<double>(src[i]));
+          dst[i] = saturate_cast<T>(static_cast<double>(src[i]));
       }
     });
   });

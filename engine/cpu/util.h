@@ -4,8 +4,11 @@
 // infer function on concrete shapes" bridge.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "engine/core/half.h"
@@ -30,6 +33,25 @@ Status check_infer_inputs(const ir::Node& node, const std::vector<const ir::Valu
 // be (a hostile declaration such as [2^31]): the shape is then left
 // unknown at creation and comes from the values at the run.
 int64_t declared_rank(const ir::ValueInfo& s);
+
+// `v` as T with no undefined conversion: to an integer it truncates toward
+// zero and saturates at T's range (NaN gives 0), to bool it is v != 0. Every
+// kernel that computes in double and stores an integer dtype goes through it
+// (Cast, Shrink), as a double outside T's range has no defined cast.
+template <class T>
+T saturate_cast(double v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v != 0.0;
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<T>(v);
+  } else {
+    if (std::isnan(v)) return 0;
+    v = std::trunc(v);
+    if (v <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+    if (v >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    return static_cast<T>(v);
+  }
+}
 
 // Maps axis in [-rank, rank) to [0, rank); error naming the node otherwise.
 Status normalize_axis(const ir::Node& node, int64_t axis, int64_t rank, int64_t* out,
