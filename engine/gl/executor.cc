@@ -24,7 +24,6 @@
 #include "engine/gl/texel_copies.h"
 #include "engine/gl/texel_upload.h"
 #include "engine/gl/texture_pool.h"
-#include "engine/gl/views.h"
 
 namespace glint::gl {
 
@@ -270,7 +269,7 @@ class GlExecutor final : public Executor {
         const TensorDesc* d = nullptr;
         if (pi.source >= 0) {
           if (static_cast<size_t>(pi.source) >= inputs.size() || !inputs[pi.source]) {
-            return invalid_argument(where(pass, k) + ": input '" + pi.name + "' reads node input " +
+            return invalid_argument(pass_where(pass, k) + ": input '" + pi.name + "' reads node input " +
                                     std::to_string(pi.source) + ", which is absent");
           }
           d = &*inputs[pi.source];
@@ -328,10 +327,10 @@ class GlExecutor final : public Executor {
         const GlTensor* in = nullptr;
         if (pi.source >= 0) {
           if (static_cast<size_t>(pi.source) >= inputs.size() || !inputs[pi.source]) {
-            return invalid_argument(where(pass, k) + ": input '" + pi.name + "' reads node input " +
+            return invalid_argument(pass_where(pass, k) + ": input '" + pi.name + "' reads node input " +
                                     std::to_string(pi.source) + ", which is absent");
           }
-          GLINT_ASSIGN_OR_RETURN(in, own(inputs[pi.source].get(), where(pass, k)));
+          GLINT_ASSIGN_OR_RETURN(in, own(inputs[pi.source].get(), pass_where(pass, k)));
         } else {
           GLINT_ASSIGN_OR_RETURN(size_t j, earlier_pass(pass, k, pi));
           in = pass_out[j].get();
@@ -340,7 +339,7 @@ class GlExecutor final : public Executor {
         cin.push_back({pi.name, in->desc(), in->layout(), texel_fetch_});
       }
       if (pass.node_output >= 0 && static_cast<size_t>(pass.node_output) >= node_output_count) {
-        return invalid_argument(where(pass, k) + ": writes node output " + std::to_string(pass.node_output) +
+        return invalid_argument(pass_where(pass, k) + ": writes node output " + std::to_string(pass.node_output) +
                                 " but the node has " + std::to_string(node_output_count));
       }
       GLINT_ASSIGN_OR_RETURN(TextureLayout out_layout, output_layout(pass, k));
@@ -364,7 +363,7 @@ class GlExecutor final : public Executor {
           GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
           auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), serial_);
           copier_->copy(in_textures, *copies, out->texture(), out_layout);
-          GLINT_RETURN_IF_ERROR(debug_check(where(pass, k).c_str()));
+          GLINT_RETURN_IF_ERROR(debug_check(pass_where(pass, k).c_str()));
           if (pass.node_output >= 0) outputs[pass.node_output] = out;
           if (cache && cache->constant[k]) cache->outputs[k] = out;
           pass_out[k] = std::move(out);
@@ -400,7 +399,7 @@ class GlExecutor final : public Executor {
         attach_output(*out, out_layout.layers);
 #ifndef NDEBUG
         if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
-          return gl_error(where(pass, k) + ": framebuffer incomplete for " + layout_str(out_layout));
+          return gl_error(pass_where(pass, k) + ": framebuffer incomplete for " + layout_str(out_layout));
         }
 #endif
         // Skip redundant state changes (each is a validated JS call in WebGL).
@@ -419,7 +418,7 @@ class GlExecutor final : public Executor {
           glBindTexture(bound[i]->lease()->key().target(), bound[i]->texture());
         }
         glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-        GLINT_RETURN_IF_ERROR(debug_check(where(pass, k).c_str()));
+        GLINT_RETURN_IF_ERROR(debug_check(pass_where(pass, k).c_str()));
       }
       if (pass.node_output >= 0) outputs[pass.node_output] = out;
       if (cache && cache->constant[k]) cache->outputs[k] = out;
@@ -486,23 +485,10 @@ class GlExecutor final : public Executor {
     attached_layers_ = layers;
   }
 
-  static std::string where(const ProgramInfo& pass, size_t k) {
-    return "program '" + pass.name + "' (pass " + std::to_string(k) + ")";
-  }
-
   static std::vector<std::string> sampler_names(const ProgramInfo& pass) {
     std::vector<std::string> names;
     for (const ProgramInput& pi : pass.inputs) names.push_back(sampler_uniform_name(pi.name));
     return names;
-  }
-
-  static Result<size_t> earlier_pass(const ProgramInfo& pass, size_t k, const ProgramInput& pi) {
-    const int64_t j = -(static_cast<int64_t>(pi.source) + 1);
-    if (j < 0 || static_cast<size_t>(j) >= k) {
-      return invalid_argument(where(pass, k) + ": input '" + pi.name + "' reads the output of pass " +
-                              std::to_string(j) + ", which does not run before it");
-    }
-    return static_cast<size_t>(j);
   }
 
   // A pass that may hand out its input's texture (ProgramInfo::view_of)
@@ -514,14 +500,8 @@ class GlExecutor final : public Executor {
   }
 
   Result<TextureLayout> output_layout(const ProgramInfo& pass, size_t k) const {
-    LayoutPolicy policy = layout_policy();
-    // Planes pay off only for bodies that share fetches across a texel's
-    // outputs (process4, processTile). A scalar body would be called once
-    // per output, 32 times per planes texel, and the driver's compiler,
-    // which inlines every call, then takes minutes over a MatMul body.
-    if (!pass.vec4_body) policy.planes = false;
-    auto l = choose_layout(pass.output, policy);
-    if (!l.ok()) return l.status().with_context(where(pass, k) + " output");
+    auto l = pass_output_layout(pass, layout_policy());
+    if (!l.ok()) return l.status().with_context(pass_where(pass, k) + " output");
     return l;
   }
 
@@ -532,7 +512,7 @@ class GlExecutor final : public Executor {
 
   Status check_units(const ProgramInfo& pass, size_t k) const {
     if (static_cast<int>(pass.inputs.size()) > ctx_->max_texture_units()) {
-      return unsupported(where(pass, k) + ": " + std::to_string(pass.inputs.size()) + " inputs exceed the " +
+      return unsupported(pass_where(pass, k) + ": " + std::to_string(pass.inputs.size()) + " inputs exceed the " +
                          std::to_string(ctx_->max_texture_units()) + " texture units of the fragment stage");
     }
     return Status::Ok();

@@ -140,6 +140,23 @@ struct ProgramInfo {
   std::string activation4;
 };
 
+// "program 'name' (pass k)": how errors name a pass of a node's list.
+inline std::string pass_where(const ProgramInfo& pass, size_t k) {
+  return "program '" + pass.name + "' (pass " + std::to_string(k) + ")";
+}
+
+// The earlier pass whose output input `pi` of pass `k` reads (a source < 0
+// is -(j+1)); an error naming the pass when pass j does not run before k.
+// The executor and the GPU-plan fuzzer resolve pass inputs by this one rule.
+inline Result<size_t> earlier_pass(const ProgramInfo& pass, size_t k, const ProgramInput& pi) {
+  const int64_t j = -(static_cast<int64_t>(pi.source) + 1);
+  if (j < 0 || static_cast<size_t>(j) >= k) {
+    return invalid_argument(pass_where(pass, k) + ": input '" + pi.name + "' reads the output of pass " +
+                            std::to_string(j) + ", which does not run before it");
+  }
+  return static_cast<size_t>(j);
+}
+
 // `why` receives a short reason when the candidate declines the node.
 using GpuSupportsFn = bool (*)(const KernelContext& ctx, std::string* why);
 using GpuBuildFn = Result<std::vector<ProgramInfo>> (*)(const KernelContext& ctx);

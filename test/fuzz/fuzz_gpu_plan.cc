@@ -61,17 +61,15 @@ void compose_step(const plan::Step& step, const gl::LayoutPolicy& policy) {
         if (static_cast<size_t>(pi.source) >= step.passes_inputs.size() || !step.passes_inputs[pi.source]) return;
         d = &*step.passes_inputs[pi.source];
       } else {
-        const size_t j = static_cast<size_t>(-pi.source - 1);
-        if (j >= k) return;
-        d = &passes[j].output;
+        auto j = gl::earlier_pass(pass, k, pi);
+        if (!j.ok()) return;
+        d = &passes[j.value()].output;
       }
       auto layout = gl::choose_layout(*d, policy);
       if (!layout.ok()) return;
       inputs.push_back({pi.name, *d, layout.value(), true});
     }
-    gl::LayoutPolicy out_policy = policy;
-    if (!pass.vec4_body) out_policy.planes = false;
-    auto out_layout = gl::choose_layout(pass.output, out_policy);
+    auto out_layout = gl::pass_output_layout(pass, policy);
     if (!out_layout.ok()) return;
     auto shader = gl::compose_fragment_shader(pass, inputs, out_layout.value(), {});
     if (shader.ok()) ++g_composed;  // an error is a fine answer

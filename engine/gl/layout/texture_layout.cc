@@ -230,4 +230,9 @@ void unpack_channels(const TextureLayout& l, const float* texels, float* dst) {
       }
 }
 
+Result<TextureLayout> pass_output_layout(const ProgramInfo& pass, LayoutPolicy limits) {
+  if (!pass.vec4_body) limits.planes = false;
+  return choose_layout(pass.output, limits);
+}
+
 }  // namespace glint::gl

@@ -158,6 +158,15 @@ std::optional<TextureLayout> channels_rgba_layout(const Shape& shape, const Layo
 // function of (desc, limits) while Executor::prepare only receives descs.
 Result<TextureLayout> choose_layout(const TensorDesc& desc, const LayoutPolicy& limits);
 
+// The layout a pass's output is drawn in: choose_layout under `limits`,
+// except that a pass with a scalar body never gets planes. Planes pay off
+// only for bodies that share fetches across a texel's outputs (process4,
+// processTile); a scalar body would be called once per output, 32 times per
+// planes texel, and a driver's compiler, which inlines every call, then
+// takes minutes over a MatMul body. The executor and the GPU-plan fuzzer
+// lay out pass outputs by this one rule.
+Result<TextureLayout> pass_output_layout(const ProgramInfo& pass, LayoutPolicy limits);
+
 // Where the texels of `src` lie in `dst` when src's channels are dst's
 // channels [channel_offset, channel_offset + C): both kChannelsPlanes of one
 // batch, height and width, float storage, and channel_offset a whole plane
