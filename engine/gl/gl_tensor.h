@@ -1,5 +1,5 @@
-// A tensor in a texture of one GL executor: what the executor, its views
-// (views.cc) and nothing above engine/gl see of it.
+// A tensor in a texture of one GL executor: what the executor sees of it,
+// and nothing above engine/gl does.
 #pragma once
 #include <atomic>
 #include <cstdint>
