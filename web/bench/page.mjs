@@ -190,6 +190,26 @@ const ENGINES = {
 // A second build of the package (run.mjs --baseline DIR, served at /base/):
 // the same engine code against other files, for A/B runs.
 ENGINES['glint-base'] = { ...ENGINES.glint, dist: '/base/index.mjs' };
+// glint writing each output into a tensor allocated once (run.mjs --into):
+// onnxruntime-web's pre-allocated outputs (run(feeds, {name: tensor})). The
+// first run allocates them from its outputs (the workloads' outputs keep
+// their dims from run to run); a decode loop's carried outputs stay kept.
+ENGINES['glint-into'] = {
+  ...ENGINES.glint,
+  async run(s, w, feeds, keepOutput) {
+    const into = (s.glintInto ??= {});
+    const carried = new Set(Object.keys(w.carry?.outputs ?? {}));
+    const fetches = Object.fromEntries(w.outputs.map((o) => [o.name, carried.has(o.name) ? null : into[o.name] ?? null]));
+    const out = await s.run(Object.fromEntries(feeds.map((f) => [f.name, f.tensor ?? new this.glint.Tensor(f.dtype, f.data, f.shape)])), fetches);
+    for (const o of w.outputs) {
+      const t = out[o.name];
+      if (!carried.has(o.name) && t.location === 'cpu' && into[o.name] !== t) into[o.name] = t;  // reused from the next run on
+    }
+    const data = await Promise.all(w.outputs.map((o) => (out[o.name].location !== 'texture' ? out[o.name].data
+      : keepOutput ? out[o.name].getData() : null)));
+    return { data, tensors: out };
+  },
+};
 
 // ---------------------------------------------------------------------------
 const engine = ENGINES[ENGINE];

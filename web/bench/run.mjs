@@ -39,7 +39,10 @@ const HELP = `usage: node web/bench/run.mjs [options]
   --out DIR       where bench.json, bench.md and bench.svg go (default bench-results/)
   --no-models     do not run tools/make-bench-models.py first
   --baseline DIR  another build of the package (a web/dist directory, e.g. of the code before a
-                  change), measured as engine glint-base beside glint, interleaved: an A/B`;
+                  change), measured as engine glint-base beside glint, interleaved: an A/B
+  --into          also measure glint-into: glint with every output written into a tensor the
+                  page allocated once (run(feeds, {name: tensor}), onnxruntime-web's pre-allocated
+                  outputs) instead of a new one each run (a decode loop's carried outputs stay kept)`;
 
 function parseArgs(argv) {
   const o = { runs: 20, warmup: 3, only: ALL_WORKLOADS, engines: null, threads: [1, 2], budget: 15, settle: 50, timeout: 120,
@@ -67,6 +70,7 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = resolve(val());
     else if (a === '--no-models') o.models = false;
     else if (a === '--baseline') o.baseline = resolve(val());
+    else if (a === '--into') o.into = true;
     else throw new Error(`unknown option ${a}\n${HELP}`);
   }
   for (const w of o.only) if (!ALL_WORKLOADS.includes(w)) throw new Error(`unknown workload '${w}' (${ALL_WORKLOADS.join(', ')})`);
@@ -98,6 +102,10 @@ function configsFor(opts) {
   if (opts.baseline) {
     add('glint-base', 'webgl', 1);
     for (const t of opts.threads) add('glint-base', 'wasm', t);
+  }
+  if (opts.into) {
+    add('glint-into', 'webgl', 1);
+    for (const t of opts.threads) add('glint-into', 'wasm', t);
   }
   add('ort', 'webgl', 1);
   for (const t of opts.threads) add('ort', 'wasm', t);

@@ -577,7 +577,34 @@ async function textureState() {
   return { detail: `webgl: 4 chunks, the same state and probabilities (${probabilities.join(', ')}) with the state kept in GPU memory; read back, fed to wasm, refused once disposed` };
 }
 
+// Pre-allocated outputs (fetches {name: Tensor}) on webgl: Silero VAD's
+// state read back into the tensor it is fed from, chunk after chunk, equal
+// to the bit to a session returning new tensors; an output kept as a
+// texture refuses one.
+async function preallocatedWebgl() {
+  const url = `${M}vad/silero_vad_v5.onnx`;
+  const session = await glint.InferenceSession.create(url, { executionProviders: ['webgl'] });
+  const sr = vadRate();
+  let reference = vadZeroState();
+  const state = vadZeroState(), probability = new glint.Tensor('float32', new Float32Array(1), [1, 1]);
+  for (let c = 0; c < 4; ++c) {
+    const input = vadChunk(c);
+    const want = await session.run({ input, state: reference, sr });
+    const got = await session.run({ input, state, sr }, { output: probability, stateN: state });
+    check(got.stateN === state && got.output === probability, `chunk ${c}: the given tensors were not returned`);
+    check(maxAbsDiff(state.data, want.stateN.data) === 0 && probability.data[0] === want.output.data[0],
+      `chunk ${c}: written in place, the run differs (state ${maxAbsDiff(state.data, want.stateN.data)}, probability ${probability.data[0]} vs ${want.output.data[0]})`);
+    reference = want.stateN;
+  }
+  const kept = await glint.InferenceSession.create(url, { executionProviders: ['webgl'], preferredOutputLocation: { stateN: 'texture' } });
+  await expectError('a pre-allocated tensor for an output kept as a texture',
+    () => kept.run({ input: vadChunk(0), state: vadZeroState(), sr }, { stateN: vadZeroState() }), /kept as a texture/);
+  for (const s of [session, kept]) await s.release();
+  return { detail: `webgl (${session.executionProvider}): 4 chunks written into the fed state, the same as new tensors; refused for a 'texture' output` };
+}
+
 export const tests = {
+  'preallocated-webgl': () => preallocatedWebgl(),
   'pinned-state-webgl': () => pinnedState('webgl'),
   'pinned-state-wasm': () => pinnedState('wasm'),
   'texture-state-webgl': () => textureState(),

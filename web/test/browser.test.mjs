@@ -20,7 +20,7 @@ const IN_PAGE = ['mnist-webgl', 'mnist-wasm', 'squeezenet-webgl', 'squeezenet-wa
   'bad-input-wasm', 'image-options', 'worker', 'no-webgl2-fallback', 'compat-ort-webgl', 'compat-ort-wasm',
   'auto-provider', 'wasm-threads', 'ort-sample', 'ort-options', 'tensor-image', 'threads-timeout',
   'profile-squeezenet-webgl', 'profile-squeezenet-wasm', 'pinned-state-webgl', 'pinned-state-wasm',
-  'texture-state-webgl',
+  'texture-state-webgl', 'preallocated-webgl',
   // test/device-tests.mjs
   'context-loss-idle', 'context-loss-during-run', 'context-loss-wasm-fallback', 'no-highp',
   'small-device-squeezenet', 'two-sessions-interleaved'];

@@ -231,6 +231,50 @@ test("preferredOutputLocation 'cpu-pinned': Silero VAD's state fed back without 
   await pinned.release();
 });
 
+test('pre-allocated outputs (fetches {name: Tensor}) are written in place, checked before any is', async (t) => {
+  const path = join(repoDir, 'models', 'data', 'vad', 'silero_vad_v5.onnx');
+  if (!existsSync(path)) { t.skip(`${path} is missing (make models)`); return; }
+  const chunk = (c) => new glint.Tensor('float32', Float32Array.from({ length: 512 },
+    (_, i) => 0.3 * Math.sin(((c * 512 + i) * 2 * Math.PI * 220) / 16000) + 0.01 * Math.sin(i * 7.1 + c)), [1, 512]);
+  const sr = new glint.Tensor('int64', BigInt64Array.from([16000n]), []);
+  const session = await glint.InferenceSession.create(path);
+  const zeros = () => new glint.Tensor('float32', new Float32Array(256), [2, 1, 128]);
+  const nan = (dims) => new glint.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(NaN), dims);
+  // A decoder-style loop: the state is fed and written back into the same tensor.
+  let reference = zeros();
+  const state = zeros(), probability = nan([1, 1]);
+  for (let c = 0; c < 4; ++c) {
+    const want = await session.run({ input: chunk(c), state: reference, sr });
+    const got = await session.run({ input: chunk(c), state, sr }, { output: probability, stateN: state });
+    assert.equal(got.output, probability, `chunk ${c}: the given tensor is returned`);
+    assert.equal(got.stateN, state);
+    assert.deepEqual(Array.from(probability.data), Array.from(want.output.data), `chunk ${c}: speech probability`);
+    assert.deepEqual(Array.from(state.data), Array.from(want.stateN.data), `chunk ${c}: state`);
+    reference = want.stateN;
+  }
+  // null: a new tensor for that output, as before.
+  const mixed = await session.run({ input: chunk(5), state: zeros(), sr }, { output: null, stateN: nan([2, 1, 128]) });
+  const plain = await session.run({ input: chunk(5), state: zeros(), sr });
+  assert.notEqual(mixed.output, plain.output);
+  assert.deepEqual(Array.from(mixed.output.data), Array.from(plain.output.data));
+  assert.deepEqual(Array.from(mixed.stateN.data), Array.from(plain.stateN.data));
+  // Bad destinations are errors naming the output, and nothing is written.
+  const untouched = nan([1, 1]);
+  const feeds = { input: chunk(0), state: zeros(), sr };
+  await assert.rejects(session.run(feeds, { output: untouched, stateN: nan([256]) }),
+    /output 'stateN' is float32 \[2,1,128\] but its pre-allocated tensor is float32 \[256\]/);
+  await assert.rejects(session.run(feeds, { output: untouched, stateN: new glint.Tensor('int32', new Int32Array(256), [2, 1, 128]) }),
+    /output 'stateN' is float32 \[2,1,128\] but its pre-allocated tensor is int32 \[2,1,128\]/);
+  assert.ok(Number.isNaN(untouched.data[0]), 'an output checked against a bad sibling was written');
+  const disposed = nan([1, 1]);
+  disposed.dispose();
+  await assert.rejects(session.run(feeds, { output: disposed }), /pre-allocated tensor for output 'output' was disposed/);
+  const shared = nan([2, 1, 128]);
+  await assert.rejects(session.run(feeds, { output: shared, stateN: shared }),
+    /outputs 'output' and 'stateN' are given the same pre-allocated tensor/);
+  await session.release();
+});
+
 test('require() says to use import', () => {
   writeFileSync(join(tmp, 'req.cjs'), "try { require('glint-onnx'); } catch (e) { console.log(e.code || '', e.message); }\n");
   const out = execFileSync(process.execPath, [join(tmp, 'req.cjs')], { cwd: tmp, encoding: 'utf8' });
