@@ -233,6 +233,11 @@ export declare class InferenceSession {
    */
   readonly gpuMemory: InferenceSession.GpuMemory | null;
   run(feeds: InferenceSession.FeedsType, options?: InferenceSession.RunOptions): Promise<InferenceSession.ReturnType>;
+  /**
+   * `fetches`: the output names to compute, or an object keyed by output names whose values are
+   * null (a new tensor) or a 'cpu' Tensor of the output's type and dims, which the run writes
+   * into and returns (a pre-allocated output: no new buffer per run).
+   */
   run(feeds: InferenceSession.FeedsType, fetches: InferenceSession.FetchesType,
       options?: InferenceSession.RunOptions): Promise<InferenceSession.ReturnType>;
   /** Starts recording every node of every run (fenced wall time; profiled runs are slower). */
