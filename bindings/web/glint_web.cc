@@ -510,6 +510,7 @@ EMSCRIPTEN_BINDINGS(glint) {
   function("makeTensor", &glint::web::make_tensor);
   function("createSession", &glint::web::create_session);
   function("setNumThreads", &glint::web::set_num_threads);
+  function("wakeWorkers", &glint::cpu::wake_workers);
   function("releaseGpu", &glint::web::release_gpu);
   // env.webgl.limits, as GLINT_GL_LIMITS natively: read when the page's GL
   // context is made (engine/gl/device_limits.h).

@@ -95,6 +95,17 @@ class ThreadPool {
   }
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // Publishes an empty job (nothing to claim): sleeping workers wake, find
+  // no chunk and spin for the next job. Called with no job running.
+  void wake() {
+    const uint64_t gen = ((state_.load(std::memory_order_relaxed) >> 48) + 1) & 0xffff;
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      state_.store(gen << 48, std::memory_order_release);
+    }
+    cv_.notify_all();
+  }
+
   // count <= kMaxCount.
   void run(int64_t count, int64_t grain, detail::TaskFn fn, void* ctx) {
     grain_ = grain;
@@ -205,6 +216,14 @@ int thread_index() {
   return t_index;
 #else
   return 0;
+#endif
+}
+
+void wake_workers() {
+#if GLINT_HAVE_THREADS
+  if (t_in_parallel || num_threads() < 2) return;
+  std::unique_lock<std::mutex> lk(g_pool_mutex, std::try_to_lock);
+  if (lk.owns_lock() && g_pool && g_pool->size() == num_threads()) g_pool->wake();
 #endif
 }
 

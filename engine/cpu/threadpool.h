@@ -20,6 +20,14 @@ void set_num_threads(int n);
 int num_threads();
 // False in the single-threaded web build.
 bool threads_available();
+// Wakes the pool's sleeping workers ahead of the next parallel_for, so that
+// their wake-up overlaps whatever the caller does first (a browser run
+// copies its inputs in) instead of the first kernel, which the calling
+// thread would otherwise start alone: a browser worker takes tens of
+// microseconds or more to wake, and every run of a page that pauses between
+// runs starts with its workers asleep. A no-op without a pool, with one
+// thread, or while a parallel_for holds the pool.
+void wake_workers();
 // Inside a parallel_for task: 0 for the calling thread, 1.. for the pool's
 // workers (always < num_threads()), so tasks can index per-thread scratch
 // that the caller allocated (workers must not allocate: in the browser a

@@ -5,8 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "engine/ops/fused_activation.h"
@@ -370,6 +372,23 @@ TEST_CASE("cpu threadpool: every index once, nested calls inline", "[cpu][thread
     REQUIRE(inner[i] == 4);
   }
   REQUIRE(cpu::num_threads() == 3);
+}
+
+// wake_workers publishes an empty job: jobs after it (back to back, or after
+// the workers slept again) still run every index once, and a wake from
+// inside a parallel_for (which holds the pool) changes nothing.
+TEST_CASE("cpu threadpool: woken workers take the next jobs whole", "[cpu][threads]") {
+  Threads t(3);
+  for (int round = 0; round < 50; ++round) {
+    cpu::wake_workers();
+    if (round % 10 == 9) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // asleep again
+    std::vector<std::atomic<int>> hits(257);
+    cpu::parallel_for(257, [&](int64_t i) {
+      hits[i].fetch_add(1);
+      if (i == 100) cpu::wake_workers();
+    }, 3);
+    for (int i = 0; i < 257; ++i) REQUIRE(hits[i].load() == 1);
+  }
 }
 
 }  // namespace glint::test

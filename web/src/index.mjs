@@ -1347,6 +1347,9 @@ export class InferenceSession {
     const h = this._h;
     if (!h) throw glintError(`${what}: the session has no engine session (internal error)`);
     const tUpload = now();
+    // The CPU kernels' workers, asleep since the last run, wake while the
+    // feeds are copied in rather than during the first kernel.
+    if (this.numThreads > 1) M.wakeWorkers();
     const onGpu = this.executionProvider === 'webgl';
     h.clearFeeds();
     for (const [name, t] of Object.entries(feeds)) {
