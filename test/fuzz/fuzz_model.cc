@@ -4,6 +4,10 @@
 // then one run with inputs made from the model's declared inputs. A hostile
 // model may fail anywhere with a Status; what the fuzzer reports (a signal,
 // a sanitizer error, a leak, a hang, running out of memory) is a bug.
+// Built with GLINT_FUZZ_GPU (glint_fuzz_gpu_run, the fuzz-gl preset: GL on
+// Mesa's llvmpipe) the session is the default backend's instead: the GPU
+// plan, programs compiled and drawn, textures uploaded and read back, and
+// the CPU fallback between them.
 //
 // Inputs: declared dims as given, symbolic or unknown dims 1..4 and values
 // drawn from a generator seeded by a hash of the bytes, so that one input
@@ -108,7 +112,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   glint::SessionOptions options;
+#ifdef GLINT_FUZZ_GPU
+  options.backend = glint::BackendMode::kDefault;
+#else
   options.backend = glint::BackendMode::kCpu;
+#endif
   options.memory_cap = kSessionMemoryCap;
   auto session = glint::Session::create(data, size, options);
   if (!session.ok()) return 0;
