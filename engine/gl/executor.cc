@@ -55,7 +55,8 @@ class GlExecutor final : public Executor {
       : ctx_(std::move(ctx)),
         read_format_(options.force_rgba_readback ? GLenum{GL_RGBA} : ctx_->r32f_read_format()),
         texel_fetch_(ctx_->caps().texel_fetch_reads || !optimization_flags().texture_reads),
-        shader_device_{ctx_->caps().division_rounded && optimization_flags().native_division} {}
+        shader_device_{ctx_->caps().division_rounded && optimization_flags().native_division},
+        idle_programs_(options.idle_programs) {}
 
   ~GlExecutor() override {
     // GL objects below are deleted by member destructors; they need our
@@ -65,7 +66,7 @@ class GlExecutor final : public Executor {
 
   Status init() {
     pool_ = std::make_unique<TexturePool>();
-    programs_ = std::make_unique<ProgramCache>();
+    programs_ = std::make_unique<ProgramCache>(idle_programs_);
     GLINT_RETURN_IF_ERROR(programs_->init(quad_vertex_shader()));
 
     static const float kQuad[] = {-1.f, -1.f, 1.f, -1.f, -1.f, 1.f, 1.f, 1.f};
@@ -298,7 +299,9 @@ class GlExecutor final : public Executor {
       requests.push_back({&sources[k].source, pass.name, sampler_names(pass)});
     }
     current_program_ = 0;  // compiling changes the bound program
-    return programs_->compile_all(requests);
+    Status compiled = programs_->compile_all(requests);
+    forget_freed_programs();
+    return compiled;
   }
 
   Result<std::vector<GpuTensorPtr>> run(const std::vector<ProgramInfo>& passes,
@@ -373,21 +376,25 @@ class GlExecutor final : public Executor {
       const CompiledProgram* program = nullptr;
       PassCache::Program* cached = cache ? &cache->programs[k] : nullptr;
       if (cached && cached->program && cached->input_layouts.size() == cin.size()) {
-        program = cached->program;
+        program = cached->program.get();
         for (size_t i = 0; i < cin.size() && program; ++i)
           if (cin[i].layout != cached->input_layouts[i]) program = nullptr;
       }
       PassCache::Program fresh;  // without a cache: this draw's uniforms
       if (!program) {
         GLINT_ASSIGN_OR_RETURN(ComposedShader composed, compose_fragment_shader(pass, cin, out_layout, shader_device_));
-        program = programs_->find(composed.source);
-        if (!program) {
+        std::shared_ptr<const CompiledProgram> found = programs_->find(composed.source);
+        if (!found) {
           GLINT_RETURN_IF_ERROR(check_units(pass, k));
           current_program_ = 0;  // compiling changes the bound program
-          GLINT_ASSIGN_OR_RETURN(program, programs_->get({&composed.source, pass.name, sampler_names(pass)}));
+          auto compiled = programs_->get({&composed.source, pass.name, sampler_names(pass)});
+          forget_freed_programs();
+          if (!compiled.ok()) return compiled.status();
+          found = std::move(compiled).value();
         }
+        program = found.get();
         PassCache::Program& entry = cached ? *cached : fresh;
-        entry.program = program;
+        entry.program = std::move(found);
         entry.input_layouts.clear();
         for (const ComposerInput& c : cin) entry.input_layouts.push_back(c.layout);
         entry.uniforms = locate_uniforms(program->program.id(), composed.uniforms);
@@ -485,6 +492,12 @@ class GlExecutor final : public Executor {
     attached_layers_ = layers;
   }
 
+  // The programs the cache freed (program_cache.h): no uniform values are
+  // remembered for their GL names, which new programs may get.
+  void forget_freed_programs() {
+    for (GLuint id : programs_->take_freed()) uniforms_.forget(id);
+  }
+
   static std::vector<std::string> sampler_names(const ProgramInfo& pass) {
     std::vector<std::string> names;
     for (const ProgramInput& pi : pass.inputs) names.push_back(sampler_uniform_name(pi.name));
@@ -536,6 +549,7 @@ class GlExecutor final : public Executor {
   GLenum read_format_;
   const bool texel_fetch_;  // shaders read with texelFetch (the device's choice or GLINT_DISABLE=texture-reads)
   const ComposerDevice shader_device_;  // what the composer may take of the device
+  const size_t idle_programs_;          // ExecutorOptions::idle_programs
   std::vector<float> staging_;
   std::vector<float> encoded_;  // integer/bool tensors as exact floats, on their way up or down
   // GL state this executor last set (its context draws nothing else).

@@ -91,7 +91,7 @@ struct CompiledProgram;
 //    composes no shader source and looks no uniform up.
 struct PassCache {
   struct Program {
-    const CompiledProgram* program = nullptr;
+    std::shared_ptr<const CompiledProgram> program;  // held: the cache keeps it compiled (program_cache.h)
     std::vector<TextureLayout> input_layouts;
     std::vector<std::pair<int, int>> uniforms;  // (location, value): locate_uniforms(), program_uniforms.h
   };

@@ -5,6 +5,7 @@
 
 #include "engine/core/status.h"
 #include "engine/gl/executor.h"
+#include "engine/gl/program_cache.h"
 
 namespace glint::gl {
 
@@ -13,6 +14,9 @@ struct ExecutorOptions {
   // guarantees) even when the driver offers GL_RED; lets tests cover the path
   // browsers take.
   bool force_rgba_readback = false;
+  // Compiled programs that no session's step holds kept for reuse
+  // (program_cache.h); the least recently used past this many are deleted.
+  size_t idle_programs = ProgramCache::kDefaultIdleLimit;
 };
 
 Result<std::unique_ptr<Executor>> create_executor(const ExecutorOptions& options);

@@ -131,15 +131,36 @@ Status ProgramCache::init(const std::string& vertex_source) {
   return Status::Ok();
 }
 
-const CompiledProgram* ProgramCache::find(const std::string& source) const {
+std::shared_ptr<const CompiledProgram> ProgramCache::find(const std::string& source) {
   auto it = programs_.find(source);
-  return it == programs_.end() ? nullptr : it->second.get();
+  if (it == programs_.end()) return nullptr;
+  it->second->last_use = ++clock_;
+  return it->second;
 }
 
-Result<const CompiledProgram*> ProgramCache::get(const ProgramRequest& request) {
-  if (const CompiledProgram* p = find(*request.source)) return p;
+Result<std::shared_ptr<const CompiledProgram>> ProgramCache::get(const ProgramRequest& request) {
+  if (auto p = find(*request.source)) return p;
   GLINT_RETURN_IF_ERROR(compile_all({request}));
-  return find(*request.source);
+  auto p = find(*request.source);
+  if (!p) return internal_error("program '" + request.name + "' compiled but is not in the cache");
+  return p;
+}
+
+void ProgramCache::free_idle_past_limit() {
+  // Idle: only the cache holds it.
+  std::vector<std::pair<uint64_t, const std::string*>> idle;
+  for (const auto& [source, p] : programs_)
+    if (p.use_count() == 1) idle.push_back({p->last_use, &source});
+  if (idle.size() <= idle_limit_) return;
+  const size_t excess = idle.size() - idle_limit_;
+  std::nth_element(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(excess - 1), idle.end());
+  std::vector<std::string> doomed;
+  for (size_t i = 0; i < excess; ++i) doomed.push_back(*idle[i].second);
+  for (const std::string& source : doomed) {
+    auto it = programs_.find(source);
+    freed_.push_back(it->second->program.id());
+    programs_.erase(it);
+  }
 }
 
 Status ProgramCache::compile_all(const std::vector<ProgramRequest>& requests) {
@@ -167,8 +188,10 @@ Status ProgramCache::compile_all(const std::vector<ProgramRequest>& requests) {
     // The program keeps its code after linking; the shader object can go.
     glDetachShader(cp->program.id(), vertex_.id());
     glDetachShader(cp->program.id(), p.fragment.id());
+    cp->last_use = ++clock_;
     programs_.emplace(*p.request->source, std::move(cp));
   }
+  if (!pending.empty()) free_idle_past_limit();
   return first_error;
 }
 

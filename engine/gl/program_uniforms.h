@@ -24,6 +24,8 @@ class ProgramUniforms {
  public:
   // Sets `uniforms` on `program`, which is bound, skipping values it holds.
   void set(GLuint program, const LocatedUniforms& uniforms);
+  // `program` was deleted: GL may hand its name to a new program.
+  void forget(GLuint program) { held_.erase(program); }
 
  private:
   std::unordered_map<GLuint, LocatedUniforms> held_;  // per program, as last set

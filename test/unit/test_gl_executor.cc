@@ -167,6 +167,50 @@ TEST_CASE("gl: RGBA readback path (what GLES guarantees) matches", "[gl]") {
   }
 }
 
+// Compiled programs no step holds are kept up to ExecutorOptions::
+// idle_programs, least recently used out first; one a pass cache holds stays
+// however many come after it. Each program reads K = 7 through a uniform: a
+// freed program's GL name may go to a new program, whose K must still be
+// set (Mesa here hands out new names, so that part is only run, not forced).
+TEST_CASE("gl: idle programs past the limit are freed, held ones stay, uniforms follow", "[gl]") {
+  ExecutorOptions opts;
+  opts.idle_programs = 3;
+  auto made = create_executor(opts);
+  REQUIRE(made.ok());
+  Executor& ex = *made.value();
+  auto draw = [&](int c, PassCache* cache) {
+    ProgramInfo p = program("k_plus_" + std::to_string(c), {}, {4},
+                            "float process(int oc[OUT_RANK]) { return float(K) + " + std::to_string(c) + ".0; }");
+    p.shape_uniforms = true;
+    p.int_uniforms = {{"K", 7}};
+    if (cache) cache->resize(1);
+    auto out = ex.run({p}, {}, 1, cache);
+    INFO(out.status().message());
+    REQUIRE(out.ok());
+    auto back = ex.download(*out.value()[0]);
+    REQUIRE(back.ok());
+    for (int i = 0; i < 4; ++i) REQUIRE(back.value().data<float>()[i] == 7.f + c);
+  };
+  PassCache held;
+  draw(1000, &held);
+  for (int c = 0; c < 40; ++c) {
+    draw(c, nullptr);
+    CHECK(ex.memory().programs <= 3 + 1);
+  }
+  // The held program was never freed: its pass cache draws with it still.
+  auto again = ex.run({[&] {
+                        ProgramInfo p = program("k_plus_1000", {}, {4}, "float process(int oc[OUT_RANK]) { return float(K) + 1000.0; }");
+                        p.shape_uniforms = true;
+                        p.int_uniforms = {{"K", 7}};
+                        return p;
+                      }()},
+                      {}, 1, &held);
+  REQUIRE(again.ok());
+  auto back = ex.download(*again.value()[0]);
+  REQUIRE(back.ok());
+  CHECK(back.value().data<float>()[0] == 1007.f);
+}
+
 TEST_CASE("gl: integer and bool tensors round-trip exactly", "[gl]") {
   for (DataType t : {DataType::kInt64, DataType::kInt32, DataType::kInt16, DataType::kUint16, DataType::kInt8,
                      DataType::kUint8, DataType::kBool, DataType::kUint32, DataType::kUint64}) {
