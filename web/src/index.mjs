@@ -799,6 +799,27 @@ function checkPreallocated(what, name, t, keptAsTexture) {
 // The bytes a typed array views.
 function bytesOf(a) { return new Uint8Array(a.buffer, a.byteOffset, a.byteLength); }
 
+// A pre-allocated tensor `t` (or none) for output `name` of {type, dims}:
+// the same type and dims, or an error naming both.
+function checkInto(what, name, { type, dims }, t) {
+  if (t && (t.type !== type || t.dims.length !== dims.length || t.dims.some((d, j) => d !== dims[j]))) {
+    throw glintError(`${what}: output '${name}' is ${type} [${dims.join(',')}] but its pre-allocated tensor is ` +
+      `${t.type} [${t.dims.join(',')}]`);
+  }
+}
+
+// Output i (described by `e`: {type, ptr, len}) copied into `target`'s
+// data, which checkInto accepted; returns `target`.
+function writeInto(Module, h, i, { type, ptr, len }, target) {
+  if (type === 'float16') {  // converted on the way out: its bits, then copied
+    const t = convertFromWasm(Module, h.heldOutput(i));
+    bytesOf(target.data).set(bytesOf(t.data));
+  } else {
+    bytesOf(target.data).set(Module.HEAPU8.subarray(ptr, ptr + len));
+  }
+  return target;
+}
+
 // The outputs of WasmSession.runFinish() as {name: Tensor}: `names` in the
 // order the engine was asked for them, each described in the table of
 // doubles at r.table (dtype index, rank, dims, address, byte length), so
@@ -825,26 +846,12 @@ function outputsFromWasm(Module, h, r, names, pinned, into, what) {
     entries.push({ type, dims, ptr: table[k + 2 + rank], len: table[k + 3 + rank] });
     k += 4 + rank;
   }
-  if (into && into.size) {
-    entries.forEach(({ type, dims }, i) => {
-      const t = into.get(names[i]);
-      if (t && (t.type !== type || t.dims.length !== dims.length || t.dims.some((d, j) => d !== dims[j]))) {
-        throw glintError(`${what}: output '${names[i]}' is ${type} [${dims.join(',')}] but its pre-allocated tensor is ` +
-          `${t.type} [${t.dims.join(',')}]`);
-      }
-    });
-  }
+  if (into && into.size) entries.forEach((e, i) => checkInto(what, names[i], e, into.get(names[i])));
   for (let i = 0; i < r.count; ++i) {
     const { type, dims, ptr, len } = entries[i];
     const target = into && into.get(names[i]);
     if (target && len !== -1) {
-      if (type === 'float16') {  // converted on the way out: its bits, then copied
-        const t = convertFromWasm(Module, h.heldOutput(i));
-        bytesOf(target.data).set(bytesOf(t.data));
-      } else {
-        bytesOf(target.data).set(Module.HEAPU8.subarray(ptr, ptr + len));
-      }
-      out[names[i]] = target;
+      out[names[i]] = writeInto(Module, h, i, entries[i], target);
       continue;
     }
     if ((type === 'string' || type === 'float16') && len !== -1) {
