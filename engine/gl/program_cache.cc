@@ -43,7 +43,7 @@ struct Pending {
   Program program;
 };
 
-Status check_pending(Pending& p, std::unique_ptr<CompiledProgram>* out) {
+Status check_pending(Pending& p, std::shared_ptr<CompiledProgram>* out) {
   const ProgramRequest& r = *p.request;
   GLint ok = GL_FALSE;
   glGetShaderiv(p.fragment.id(), GL_COMPILE_STATUS, &ok);
@@ -67,7 +67,7 @@ Status check_pending(Pending& p, std::unique_ptr<CompiledProgram>* out) {
   if (err != GL_NO_ERROR) {
     return gl_error("program '" + r.name + "': GL error " + std::to_string(err) + " while setting up samplers");
   }
-  auto cp = std::make_unique<CompiledProgram>();
+  auto cp = std::make_shared<CompiledProgram>();
   cp->program = std::move(p.program);
   cp->name = r.name;
   *out = std::move(cp);
@@ -147,19 +147,17 @@ Result<std::shared_ptr<const CompiledProgram>> ProgramCache::get(const ProgramRe
 }
 
 void ProgramCache::free_idle_past_limit() {
-  // Idle: only the cache holds it.
-  std::vector<std::pair<uint64_t, const std::string*>> idle;
-  for (const auto& [source, p] : programs_)
-    if (p.use_count() == 1) idle.push_back({p->last_use, &source});
-  if (idle.size() <= idle_limit_) return;
-  const size_t excess = idle.size() - idle_limit_;
-  std::nth_element(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(excess - 1), idle.end());
-  std::vector<std::string> doomed;
-  for (size_t i = 0; i < excess; ++i) doomed.push_back(*idle[i].second);
-  for (const std::string& source : doomed) {
-    auto it = programs_.find(source);
-    freed_.push_back(it->second->program.id());
-    programs_.erase(it);
+  // Idle: only the cache holds it. Usually one program is past the limit
+  // (one compiled at a time), so the oldest is found by a scan per program.
+  size_t idle = 0;
+  for (const auto& entry : programs_) idle += entry.second.use_count() == 1;
+  for (; idle > idle_limit_; --idle) {
+    auto oldest = programs_.end();
+    for (auto it = programs_.begin(); it != programs_.end(); ++it)
+      if (it->second.use_count() == 1 && (oldest == programs_.end() || it->second->last_use < oldest->second->last_use))
+        oldest = it;
+    freed_.push_back(oldest->second->program.id());
+    programs_.erase(oldest);
   }
 }
 
@@ -179,7 +177,7 @@ Status ProgramCache::compile_all(const std::vector<ProgramRequest>& requests) {
   }
   Status first_error;
   for (Pending& p : pending) {
-    std::unique_ptr<CompiledProgram> cp;
+    std::shared_ptr<CompiledProgram> cp;
     Status s = check_pending(p, &cp);
     if (!s.ok()) {
       if (first_error.ok()) first_error = s;
