@@ -177,6 +177,16 @@ Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<st
   if (gp.sparse_initializer_size() > 0)
     return unsupported("graph '" + gp.name() + "': sparse initializers are not supported");
   std::set<std::string> seen_inputs;
+  // A graph's inputs and outputs are found by name; an empty name is no
+  // name (a node's empty input means "absent"), and the plan would have
+  // nothing to bind it to (the default-backend fuzzer: an If branch whose
+  // output was named "" wrote past the end of the run's value table).
+  for (int i = 0; i < gp.input_size(); ++i)
+    if (gp.input(i).name().empty())
+      return invalid_model("graph '" + gp.name() + "': input " + std::to_string(i) + " has no name");
+  for (int i = 0; i < gp.output_size(); ++i)
+    if (gp.output(i).name().empty())
+      return invalid_model("graph '" + gp.name() + "': output " + std::to_string(i) + " has no name");
   for (const auto& in : gp.input()) {
     if (!seen_inputs.insert(in.name()).second)
       return invalid_model("graph input '" + in.name() + "' is listed twice");

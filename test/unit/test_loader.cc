@@ -295,6 +295,42 @@ TEST_CASE("malformed models give clear errors", "[loader][bad-input]") {
     REQUIRE_FALSE(g.ok());
     CHECK_THAT(g.status().message(), Catch::Contains("'size'") && Catch::Contains("lists no outputs"));
   }
+  SECTION("a graph output or input without a name (the default-backend fuzzer's find)") {
+    // Its model: an If whose else_branch lists one output named "".
+    for (bool in_branch : {true, false}) {
+      INFO((in_branch ? "an If branch's output" : "the main graph's input"));
+      ModelBuilder b(11);
+      b.input("cond", onnx::TensorProto::BOOL, {});
+      if (!in_branch) b.input("", onnx::TensorProto::FLOAT, {1});
+      b.output("res", onnx::TensorProto::FLOAT, {1});
+      onnx::NodeProto* node = b.proto().mutable_graph()->add_node();
+      node->set_op_type("If");
+      node->add_input("cond");
+      node->add_output("res");
+      for (const char* branch_name : {"then_branch", "else_branch"}) {
+        onnx::AttributeProto* branch = node->add_attribute();
+        branch->set_name(branch_name);
+        branch->set_type(onnx::AttributeProto::GRAPH);
+        onnx::GraphProto* g = branch->mutable_g();
+        g->set_name(branch_name);
+        const bool nameless = in_branch && std::string(branch_name) == "else_branch";
+        g->add_output()->set_name(nameless ? "" : "out");
+        onnx::NodeProto* c = g->add_node();
+        c->set_op_type("Constant");
+        c->add_output("out");
+        onnx::AttributeProto* value = c->add_attribute();
+        value->set_name("value");
+        value->set_type(onnx::AttributeProto::TENSOR);
+        value->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+        value->mutable_t()->add_dims(1);
+        value->mutable_t()->add_float_data(1.f);
+      }
+      auto g = load(b.bytes());
+      REQUIRE_FALSE(g.ok());
+      CHECK_THAT(g.status().message(), Catch::Contains(in_branch ? "graph 'else_branch': output 0 has no name"
+                                                                 : "input 1 has no name"));
+    }
+  }
   SECTION("an undeclared domain") {
     ModelBuilder b(13);
     b.input("x", onnx::TensorProto::FLOAT, {2});
