@@ -55,8 +55,9 @@ class GlExecutor final : public Executor {
       : ctx_(std::move(ctx)),
         read_format_(options.force_rgba_readback ? GLenum{GL_RGBA} : ctx_->r32f_read_format()),
         texel_fetch_(ctx_->caps().texel_fetch_reads || !optimization_flags().texture_reads),
-        shader_device_{ctx_->caps().division_rounded && optimization_flags().native_division},
-        idle_programs_(options.idle_programs) {}
+        shader_device_{ctx_->caps().division_rounded && optimization_flags().native_division} {
+    programs_ = std::make_unique<ProgramCache>(options.idle_programs);  // GL-free until init()
+  }
 
   ~GlExecutor() override {
     // GL objects below are deleted by member destructors; they need our
@@ -66,7 +67,6 @@ class GlExecutor final : public Executor {
 
   Status init() {
     pool_ = std::make_unique<TexturePool>();
-    programs_ = std::make_unique<ProgramCache>(idle_programs_);
     GLINT_RETURN_IF_ERROR(programs_->init(quad_vertex_shader()));
 
     static const float kQuad[] = {-1.f, -1.f, 1.f, -1.f, -1.f, 1.f, 1.f, 1.f};
@@ -549,7 +549,6 @@ class GlExecutor final : public Executor {
   GLenum read_format_;
   const bool texel_fetch_;  // shaders read with texelFetch (the device's choice or GLINT_DISABLE=texture-reads)
   const ComposerDevice shader_device_;  // what the composer may take of the device
-  const size_t idle_programs_;          // ExecutorOptions::idle_programs
   std::vector<float> staging_;
   std::vector<float> encoded_;  // integer/bool tensors as exact floats, on their way up or down
   // GL state this executor last set (its context draws nothing else).
