@@ -52,10 +52,15 @@ std::string dtypes_of(const ir::Graph& g, const ir::Node& n) {
 
 // Value ids for every name the graph mentions, inputs and initializers first.
 void number_values(const ir::Graph& g, Plan& p) {
-  auto add = [&p](const std::string& name) {
-    if (name.empty() || p.ids.count(name)) return;
-    p.ids[name] = static_cast<int>(p.names.size());
-    p.names.push_back(name);
+  // The id of `name`, numbered on first sight; every lookup below goes
+  // through it, so none can make an id for a name the graph lacks.
+  auto id_of = [&p](const std::string& name) {
+    auto [it, fresh] = p.ids.emplace(name, static_cast<int>(p.names.size()));
+    if (fresh) p.names.push_back(name);
+    return it->second;
+  };
+  auto add = [&id_of](const std::string& name) {
+    if (!name.empty()) id_of(name);
   };
   for (auto& name : g.inputs) add(name);
   for (auto& [name, t] : g.initializers) add(name);
@@ -67,16 +72,16 @@ void number_values(const ir::Graph& g, Plan& p) {
   for (auto& name : g.outputs) add(name);
   p.constant.assign(p.names.size(), false);
   p.produced.assign(p.names.size(), false);
-  for (auto& [name, t] : g.initializers) p.constant[p.ids[name]] = true;
+  for (auto& [name, t] : g.initializers) p.constant[id_of(name)] = true;
   for (auto& n : g.nodes)
     for (auto& o : n.outputs)
-      if (!o.empty()) p.produced[p.ids[o]] = true;
+      if (!o.empty()) p.produced[id_of(o)] = true;
   std::vector<bool> defined = p.produced;
   for (auto& name : g.inputs) {
-    p.inputs.push_back(p.ids[name]);
-    defined[p.ids[name]] = true;
+    p.inputs.push_back(id_of(name));
+    defined[p.inputs.back()] = true;
   }
-  for (auto& name : g.outputs) p.outputs.push_back(p.ids[name]);
+  for (auto& name : g.outputs) p.outputs.push_back(id_of(name));
   for (size_t id = 0; id < p.names.size(); ++id)
     if (!defined[id] && !p.constant[id]) p.outer.push_back(static_cast<int>(id));
 }
