@@ -267,17 +267,9 @@ class GlExecutor final : public Executor {
       if (k < uploaded.size() && uploaded[k]) continue;
       std::vector<ComposerInput> cin;
       for (const ProgramInput& pi : pass.inputs) {
-        const TensorDesc* d = nullptr;
-        if (pi.source >= 0) {
-          if (static_cast<size_t>(pi.source) >= inputs.size() || !inputs[pi.source]) {
-            return invalid_argument(pass_where(pass, k) + ": input '" + pi.name + "' reads node input " +
-                                    std::to_string(pi.source) + ", which is absent");
-          }
-          d = &*inputs[pi.source];
-        } else {
-          GLINT_ASSIGN_OR_RETURN(size_t j, earlier_pass(pass, k, pi));
-          d = &passes[j].output;
-        }
+        GLINT_ASSIGN_OR_RETURN(PassSource src, pass_source(pass, k, pi, inputs.size(),
+                                                           [&](size_t i) { return inputs[i].has_value(); }));
+        const TensorDesc* d = src.from_node ? &*inputs[src.index] : &passes[src.index].output;
         GLINT_ASSIGN_OR_RETURN(TextureLayout l, choose_layout(*d, layout_policy()));
         cin.push_back({pi.name, *d, l, texel_fetch_});
       }
@@ -327,16 +319,13 @@ class GlExecutor final : public Executor {
       bound.clear();
       cin.clear();
       for (const ProgramInput& pi : pass.inputs) {
+        GLINT_ASSIGN_OR_RETURN(PassSource src, pass_source(pass, k, pi, inputs.size(),
+                                                           [&](size_t i) { return inputs[i] != nullptr; }));
         const GlTensor* in = nullptr;
-        if (pi.source >= 0) {
-          if (static_cast<size_t>(pi.source) >= inputs.size() || !inputs[pi.source]) {
-            return invalid_argument(pass_where(pass, k) + ": input '" + pi.name + "' reads node input " +
-                                    std::to_string(pi.source) + ", which is absent");
-          }
-          GLINT_ASSIGN_OR_RETURN(in, own(inputs[pi.source].get(), pass_where(pass, k)));
+        if (src.from_node) {
+          GLINT_ASSIGN_OR_RETURN(in, own(inputs[src.index].get(), pass_where(pass, k)));
         } else {
-          GLINT_ASSIGN_OR_RETURN(size_t j, earlier_pass(pass, k, pi));
-          in = pass_out[j].get();
+          in = pass_out[src.index].get();
         }
         bound.push_back(in);
         cin.push_back({pi.name, in->desc(), in->layout(), texel_fetch_});

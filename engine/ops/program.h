@@ -145,16 +145,33 @@ inline std::string pass_where(const ProgramInfo& pass, size_t k) {
   return "program '" + pass.name + "' (pass " + std::to_string(k) + ")";
 }
 
-// The earlier pass whose output input `pi` of pass `k` reads (a source < 0
-// is -(j+1)); an error naming the pass when pass j does not run before k.
-// The executor and the GPU-plan fuzzer resolve pass inputs by this one rule.
-inline Result<size_t> earlier_pass(const ProgramInfo& pass, size_t k, const ProgramInput& pi) {
+// Where input `pi` of pass `k` reads from: node input `index` (from_node)
+// or the output of earlier pass `index` (a source < 0 is -(j+1)), or an
+// error naming the pass when that node input is absent (`present(i)` false,
+// or i past the node's inputs) or pass j does not run before k. The executor
+// (compiling and drawing) and the GPU-plan fuzzer resolve pass inputs by this
+// one rule.
+struct PassSource {
+  bool from_node = false;
+  size_t index = 0;
+};
+template <class Present>
+Result<PassSource> pass_source(const ProgramInfo& pass, size_t k, const ProgramInput& pi, size_t node_inputs,
+                               Present present) {
+  if (pi.source >= 0) {
+    const auto i = static_cast<size_t>(pi.source);
+    if (i >= node_inputs || !present(i)) {
+      return invalid_argument(pass_where(pass, k) + ": input '" + pi.name + "' reads node input " +
+                              std::to_string(pi.source) + ", which is absent");
+    }
+    return PassSource{true, i};
+  }
   const int64_t j = -(static_cast<int64_t>(pi.source) + 1);
-  if (j < 0 || static_cast<size_t>(j) >= k) {
+  if (static_cast<size_t>(j) >= k) {
     return invalid_argument(pass_where(pass, k) + ": input '" + pi.name + "' reads the output of pass " +
                             std::to_string(j) + ", which does not run before it");
   }
-  return static_cast<size_t>(j);
+  return PassSource{false, static_cast<size_t>(j)};
 }
 
 // `why` receives a short reason when the candidate declines the node.

@@ -56,15 +56,11 @@ void compose_step(const plan::Step& step, const gl::LayoutPolicy& policy) {
     const gl::ProgramInfo& pass = passes[k];
     std::vector<gl::ComposerInput> inputs;
     for (const gl::ProgramInput& pi : pass.inputs) {
-      const gl::TensorDesc* d = nullptr;
-      if (pi.source >= 0) {
-        if (static_cast<size_t>(pi.source) >= step.passes_inputs.size() || !step.passes_inputs[pi.source]) return;
-        d = &*step.passes_inputs[pi.source];
-      } else {
-        auto j = gl::earlier_pass(pass, k, pi);
-        if (!j.ok()) return;
-        d = &passes[j.value()].output;
-      }
+      auto src = gl::pass_source(pass, k, pi, step.passes_inputs.size(),
+                                 [&](size_t i) { return step.passes_inputs[i].has_value(); });
+      if (!src.ok()) return;
+      const gl::TensorDesc* d =
+          src.value().from_node ? &*step.passes_inputs[src.value().index] : &passes[src.value().index].output;
       auto layout = gl::choose_layout(*d, policy);
       if (!layout.ok()) return;
       inputs.push_back({pi.name, *d, layout.value(), true});

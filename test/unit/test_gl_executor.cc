@@ -526,7 +526,22 @@ TEST_CASE("gl: errors name the program and show the GLSL", "[gl]") {
   CHECK(r2.status().message().find("absent") != std::string::npos);
 
   ProgramInfo forward = program("forward", {{"T", -1}}, {2}, "float process(int oc[OUT_RANK]) { return getTFlat(0); }");
-  CHECK(!executor().run({forward}, {}, 1).ok());
+  auto r3 = executor().run({forward}, {}, 1);
+  REQUIRE(!r3.ok());
+  CHECK(r3.status().message() ==
+        "program 'forward' (pass 0): input 'T' reads the output of pass 0, which does not run before it");
+  // Compiling resolves the inputs by the same rule: an absent optional node
+  // input and a forward read are errors there too, before any GLSL.
+  auto p2 = executor().prepare({absent}, {TensorDesc{DataType::kFloat32, {2}}}, {});
+  REQUIRE(!p2.ok());
+  CHECK(p2.message() == "program 'absent' (pass 0): input 'A' reads node input 3, which is absent");
+  ProgramInfo optional = program("optional", {{"A", 0}}, {2}, "float process(int oc[OUT_RANK]) { return getAFlat(0); }");
+  auto p3 = executor().prepare({optional}, {std::nullopt}, {});
+  REQUIRE(!p3.ok());
+  CHECK(p3.message() == "program 'optional' (pass 0): input 'A' reads node input 0, which is absent");
+  auto p4 = executor().prepare({forward}, {}, {});
+  REQUIRE(!p4.ok());
+  CHECK(p4.message() == r3.status().message());
 }
 
 TEST_CASE("gl: texture pool keeps memory flat across runs", "[gl]") {
