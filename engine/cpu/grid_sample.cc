@@ -6,6 +6,7 @@
 
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/util.h"
+#include "engine/ops/resize.h"
 
 namespace glint::cpu {
 
@@ -27,13 +28,6 @@ double reflect(double x, double lo, double hi) {
     return n % 2 == 0 ? hi - r : lo + r;
   }
   return x;
-}
-
-double cubic_weight(double x, double a) {
-  x = std::fabs(x);
-  if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
-  if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
-  return 0;
 }
 
 }  // namespace
@@ -123,8 +117,8 @@ Status grid_sample(const ir::Node& node, const std::vector<const Tensor*>& input
             const int64_t x0 = static_cast<int64_t>(fx) - 1, y0 = static_cast<int64_t>(fy) - 1;
             for (int a = 0; a < 4; ++a) {
               double row = 0;
-              for (int b = 0; b < 4; ++b) row += cubic_weight(tx - (b - 1), -0.75) * pixel(y0 + a, x0 + b);
-              v += cubic_weight(ty - (a - 1), -0.75) * row;
+              for (int b = 0; b < 4; ++b) row += ops::cubic_convolution_weight(tx - (b - 1), -0.75) * pixel(y0 + a, x0 + b);
+              v += ops::cubic_convolution_weight(ty - (a - 1), -0.75) * row;
             }
           }
           y.set_from_double(((n * C + c) * HO + i) * WO + j, v);
