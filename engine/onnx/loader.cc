@@ -80,11 +80,17 @@ Status check_declared_dtype(const ir::ValueInfo& info, const std::string& what) 
   return Status::Ok();
 }
 
-Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
-                                   int depth);
+// What reading a model's graphs needs besides the protos: the opsets it
+// imports and where its external data lives (null: nowhere).
+struct ReadContext {
+  const std::map<std::string, int64_t>& opsets;
+  const ExternalDataFn* external;
+};
+
+Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const ReadContext& rc, int depth);
 
 Result<ir::Attribute> attribute_from_proto(const onnx::AttributeProto& a, const std::string& node_desc,
-                                           const std::map<std::string, int64_t>& opsets, int depth) {
+                                           const ReadContext& rc, int depth) {
   using K = ir::Attribute::Kind;
   ir::Attribute out;
   std::string what = node_desc + " attribute '" + a.name() + "'";
@@ -112,26 +118,26 @@ Result<ir::Attribute> attribute_from_proto(const onnx::AttributeProto& a, const 
       break;
     case onnx::AttributeProto::TENSOR: {
       out.kind = K::kTensor;
-      GLINT_ASSIGN_OR_RETURN(out.t, tensor_from_proto(a.t(), what));
+      GLINT_ASSIGN_OR_RETURN(out.t, tensor_from_proto(a.t(), what, rc.external));
       break;
     }
     case onnx::AttributeProto::TENSORS:
       out.kind = K::kTensors;
       for (const auto& t : a.tensors()) {
-        GLINT_ASSIGN_OR_RETURN(Tensor v, tensor_from_proto(t, what));
+        GLINT_ASSIGN_OR_RETURN(Tensor v, tensor_from_proto(t, what, rc.external));
         out.tensors.push_back(std::move(v));
       }
       break;
     case onnx::AttributeProto::GRAPH: {
       out.kind = K::kGraph;
-      GLINT_ASSIGN_OR_RETURN(ir::Graph g, graph_from_proto(a.g(), opsets, depth + 1));
+      GLINT_ASSIGN_OR_RETURN(ir::Graph g, graph_from_proto(a.g(), rc, depth + 1));
       out.g = std::make_shared<ir::Graph>(std::move(g));
       break;
     }
     case onnx::AttributeProto::GRAPHS:
       out.kind = K::kGraphs;
       for (const auto& gp : a.graphs()) {
-        GLINT_ASSIGN_OR_RETURN(ir::Graph g, graph_from_proto(gp, opsets, depth + 1));
+        GLINT_ASSIGN_OR_RETURN(ir::Graph g, graph_from_proto(gp, rc, depth + 1));
         out.graphs.push_back(std::make_shared<ir::Graph>(std::move(g)));
       }
       break;
@@ -153,7 +159,7 @@ Result<ir::Attribute> attribute_from_proto(const onnx::AttributeProto& a, const 
       else if (a.ints_size()) { out.kind = K::kInts; out.ints.assign(a.ints().begin(), a.ints().end()); }
       else if (a.has_t()) {
         out.kind = K::kTensor;
-        GLINT_ASSIGN_OR_RETURN(out.t, tensor_from_proto(a.t(), what));
+        GLINT_ASSIGN_OR_RETURN(out.t, tensor_from_proto(a.t(), what, rc.external));
       } else {
         return invalid_model(what + ": attribute has no type and no value");
       }
@@ -161,16 +167,15 @@ Result<ir::Attribute> attribute_from_proto(const onnx::AttributeProto& a, const 
   return out;
 }
 
-Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
-                                   int depth) {
+Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const ReadContext& rc, int depth) {
   if (depth > kMaxSubgraphDepth)
     return invalid_model("subgraphs are nested deeper than " + std::to_string(kMaxSubgraphDepth));
   ir::Graph g;
   g.name = gp.name();
-  g.opsets = opsets;
+  g.opsets = rc.opsets;
   for (const auto& init : gp.initializer()) {
     if (init.name().empty()) return invalid_model("graph '" + gp.name() + "' has an initializer without a name");
-    GLINT_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(init, "initializer '" + init.name() + "'"));
+    GLINT_ASSIGN_OR_RETURN(Tensor t, tensor_from_proto(init, "initializer '" + init.name() + "'", rc.external));
     g.values[init.name()] = ir::ValueInfo::of(t);
     g.initializers[init.name()] = std::move(t);
   }
@@ -217,8 +222,8 @@ Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<st
     n.inputs.assign(np.input().begin(), np.input().end());
     n.outputs.assign(np.output().begin(), np.output().end());
     if (n.op_type.empty()) return invalid_model("node '" + n.name + "' has no op_type");
-    auto it = opsets.find(n.domain);
-    if (it == opsets.end())
+    auto it = rc.opsets.find(n.domain);
+    if (it == rc.opsets.end())
       return invalid_model("node '" + n.name + "' (" + n.op_type + ") uses domain '" + n.domain +
                            "', which the model's opset_import does not declare");
     n.opset = static_cast<int>(it->second);
@@ -230,7 +235,7 @@ Result<ir::Graph> graph_from_proto(const onnx::GraphProto& gp, const std::map<st
       if (!produced.insert(o).second) return invalid_model(n.describe() + ": value '" + o + "' is produced twice");
     }
     for (const auto& a : np.attribute()) {
-      GLINT_ASSIGN_OR_RETURN(ir::Attribute attr, attribute_from_proto(a, n.describe(), opsets, depth));
+      GLINT_ASSIGN_OR_RETURN(ir::Attribute attr, attribute_from_proto(a, n.describe(), rc, depth));
       n.attrs[a.name()] = std::move(attr);
     }
     for (auto& [name, a] : n.attrs) {
@@ -292,7 +297,7 @@ int subgraph_depth_on_wire(const void* data, size_t size) {
 
 }  // namespace
 
-Result<ir::Graph> load_model(const void* data, size_t size) {
+Result<ir::Graph> load_model(const void* data, size_t size, const ExternalDataFn& external) {
   if (data == nullptr || size == 0) return invalid_model("the model is empty (0 bytes)");
   onnx::ModelProto model;
   if (size > static_cast<size_t>(INT32_MAX))
@@ -335,11 +340,17 @@ Result<ir::Graph> load_model(const void* data, size_t size) {
     return unsupported("the model imports ai.onnx opset " + std::to_string(it->second) +
                        "; glint supports opsets " + std::to_string(kMinOnnxOpset) + " to " +
                        std::to_string(kMaxOnnxOpset));
-  GLINT_ASSIGN_OR_RETURN(ir::Graph g, graph_from_proto(model.graph(), opsets, 0));
+  const ReadContext rc{opsets, external ? &external : nullptr};
+  GLINT_ASSIGN_OR_RETURN(ir::Graph g, graph_from_proto(model.graph(), rc, 0));
   g.ir_version = model.ir_version();
   if (g.outputs.empty()) return invalid_model("the model's graph declares no outputs");
   GLINT_RETURN_IF_ERROR(ir::check_references(g));
   return g;
+}
+
+std::string model_dir(const std::string& model_path) {
+  const size_t slash = model_path.find_last_of('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : model_path.substr(0, slash);
 }
 
 Result<std::string> read_file(const std::string& path) {
@@ -353,7 +364,7 @@ Result<std::string> read_file(const std::string& path) {
 
 Result<ir::Graph> load_model_file(const std::string& path) {
   GLINT_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
-  auto g = load_model(bytes.data(), bytes.size());
+  auto g = load_model(bytes.data(), bytes.size(), external_data_in_dir(model_dir(path)));
   if (!g.ok()) return g.status().with_context(path);
   return g;
 }

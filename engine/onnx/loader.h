@@ -7,6 +7,7 @@
 #include "engine/core/tensor.h"
 #include "engine/core/value.h"
 #include "engine/ir/graph.h"
+#include "engine/onnx/external_data.h"
 
 namespace glint::onnx_loader {
 
@@ -15,8 +16,14 @@ namespace glint::onnx_loader {
 constexpr int64_t kMinOnnxOpset = 1;
 constexpr int64_t kMaxOnnxOpset = 21;
 
-Result<ir::Graph> load_model(const void* data, size_t size);
+// `external`: where tensors stored outside the model (external data) are
+// read from; without it such a model is an error that says what to give.
+Result<ir::Graph> load_model(const void* data, size_t size, const ExternalDataFn& external = {});
+// A model file, its external data beside it.
 Result<ir::Graph> load_model_file(const std::string& path);
+// The folder of a model file ("." for a bare name): where its external
+// data is.
+std::string model_dir(const std::string& model_path);
 
 // A serialized TensorProto (the node tests' input_0.pb, `glint run --input`).
 // `name` receives the proto's name field when non-null.

@@ -24,12 +24,70 @@ Status size_mismatch(const std::string& what, const char* field, int64_t got, in
                        std::to_string(want));
 }
 
+// A tensor from its little-endian bytes as ONNX stores them (`field`:
+// where they were, for errors).
+Result<Tensor> from_raw(std::string_view raw, DataType dtype, const Shape& shape, int64_t n, const std::string& what,
+                        const char* field) {
+  const size_t file_elem = (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) ? 2 : storage_size(dtype);
+  if (raw.size() != static_cast<size_t>(n) * file_elem)
+    return invalid_model(what + ": " + field + " has " + std::to_string(raw.size()) + " bytes, " + dtype_name(dtype) +
+                         shape_str(shape) + " needs " + std::to_string(static_cast<size_t>(n) * file_elem));
+  Tensor t(dtype, shape);
+  if (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) {
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, raw.data() + 2 * i, 2);
+      t.data<float>()[i] = dtype == DataType::kFloat16 ? half_to_float(bits) : bfloat16_to_float(bits);
+    }
+  } else if (n > 0) {
+    std::memcpy(t.raw(), raw.data(), raw.size());  // ONNX stores little-endian, as are we
+    if (dtype == DataType::kBool)
+      for (int64_t i = 0; i < n; ++i) t.data<uint8_t>()[i] = t.data<uint8_t>()[i] ? 1 : 0;
+  }
+  return t;
+}
+
+// The bytes of an external-data tensor: its external_data entries say the
+// file (location), where in it (offset) and how much (length, else to the
+// end of the file).
+Result<std::string_view> external_bytes(const onnx::TensorProto& p, const std::string& what,
+                                        const ExternalDataFn* external) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& kv : p.external_data()) {
+    auto number = [&](int64_t* out) -> Status {
+      const std::string& v = kv.value();
+      if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+        return invalid_model(what + ": external data " + kv.key() + " '" + v + "' is not a byte count");
+      *out = std::stoll(v);
+      return Status::Ok();
+    };
+    if (kv.key() == "location") location = kv.value();
+    else if (kv.key() == "offset") GLINT_RETURN_IF_ERROR(number(&offset));
+    else if (kv.key() == "length") GLINT_RETURN_IF_ERROR(number(&length));
+    // "checksum" and keys of later ONNX versions: not needed to read the bytes.
+  }
+  if (location.empty()) return invalid_model(what + ": external data without a location");
+  if (!external || !*external)
+    return unsupported(what + ": its data is in the external file '" + location +
+                       "', and none was given (load the model from its file, with the external file beside it; in "
+                       "the browser, pass the file in the session option externalData)");
+  auto file = (*external)(location);
+  if (!file.ok()) return file.status().with_context(what);
+  const std::string_view bytes = file.value();
+  const int64_t size = static_cast<int64_t>(bytes.size());
+  if (offset > size || (length >= 0 && length > size - offset))
+    return invalid_model(what + ": external data '" + location + "' is " + std::to_string(size) +
+                         " bytes, but the tensor's bytes start at offset " + std::to_string(offset) +
+                         (length >= 0 ? " and take " + std::to_string(length) : std::string()));
+  return bytes.substr(static_cast<size_t>(offset), length >= 0 ? static_cast<size_t>(length) : std::string_view::npos);
+}
+
 }  // namespace
 
-Result<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string& what) {
-  if (p.has_data_location() && p.data_location() == onnx::TensorProto::EXTERNAL)
-    return unsupported(what + ": external data (data_location=EXTERNAL) is not supported; "
-                       "embed the weights in the model file");
+Result<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string& what,
+                                 const ExternalDataFn* external) {
+  const bool is_external = p.has_data_location() && p.data_location() == onnx::TensorProto::EXTERNAL;
   if (p.has_segment()) return unsupported(what + ": segmented tensors are not supported");
   auto dtype = static_cast<DataType>(p.data_type());
   if (!is_supported_storage(dtype))
@@ -47,6 +105,11 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string& 
     n *= d;
   }
   size_t raw_bytes = p.raw_data().size();
+  if (is_external) {
+    if (dtype == DataType::kString) return invalid_model(what + ": a string tensor cannot be external data");
+    GLINT_ASSIGN_OR_RETURN(std::string_view bytes, external_bytes(p, what, external));
+    return from_raw(bytes, dtype, shape, n, what, "its external data");
+  }
   if (n > 0 && !p.has_raw_data()) {
     int64_t typed = p.float_data_size() + p.int32_data_size() + p.int64_data_size() +
                     p.double_data_size() + p.uint64_data_size() + p.string_data_size();
@@ -55,30 +118,11 @@ Result<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string& 
   if (n > (int64_t(1) << 31) && raw_bytes == 0)
     return invalid_model(what + ": dims " + shape_str(shape) + " are too large");
 
+  if (p.has_raw_data() && dtype != DataType::kString) return from_raw(p.raw_data(), dtype, shape, n, what, "raw_data");
   Tensor t(dtype, shape);
   if (dtype == DataType::kString) {
     if (p.string_data_size() != n) return size_mismatch(what, "string_data", p.string_data_size(), n);
     for (int64_t i = 0; i < n; ++i) t.strings()[i] = p.string_data(i);
-    return t;
-  }
-  if (p.has_raw_data()) {
-    const std::string& raw = p.raw_data();
-    size_t file_elem = (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) ? 2 : storage_size(dtype);
-    if (raw.size() != static_cast<size_t>(n) * file_elem)
-      return invalid_model(what + ": raw_data has " + std::to_string(raw.size()) + " bytes, " +
-                           dtype_name(dtype) + shape_str(shape) + " needs " +
-                           std::to_string(static_cast<size_t>(n) * file_elem));
-    if (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) {
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t bits;
-        std::memcpy(&bits, raw.data() + 2 * i, 2);
-        t.data<float>()[i] = dtype == DataType::kFloat16 ? half_to_float(bits) : bfloat16_to_float(bits);
-      }
-    } else if (n > 0) {
-      std::memcpy(t.raw(), raw.data(), raw.size());  // ONNX raw_data is little-endian, as are we
-      if (dtype == DataType::kBool)
-        for (int64_t i = 0; i < n; ++i) t.data<uint8_t>()[i] = t.data<uint8_t>()[i] ? 1 : 0;
-    }
     return t;
   }
   switch (dtype) {

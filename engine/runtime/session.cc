@@ -113,7 +113,7 @@ Result<std::unique_ptr<Session>> Session::create_unguarded(const void* data, siz
   std::unique_ptr<Session> s(new Session());
   s->memory_ = std::make_shared<MemoryBudget>(options.memory_cap > 0 ? options.memory_cap : default_memory_cap());
   ScopedMemoryBudget charge(s->memory_);
-  GLINT_ASSIGN_OR_RETURN(ir::Graph g, onnx_loader::load_model(data, size));
+  GLINT_ASSIGN_OR_RETURN(ir::Graph g, onnx_loader::load_model(data, size, options.external_data));
   s->timings_.load_ms = ms_since(t0);
   GLINT_RETURN_IF_ERROR(s->init(std::move(g), options));
   return s;
@@ -121,7 +121,9 @@ Result<std::unique_ptr<Session>> Session::create_unguarded(const void* data, siz
 
 Result<std::unique_ptr<Session>> Session::create_from_file(const std::string& path, const SessionOptions& options) {
   GLINT_ASSIGN_OR_RETURN(std::string bytes, onnx_loader::read_file(path));
-  auto s = create(bytes.data(), bytes.size(), options);
+  SessionOptions with_dir = options;
+  if (!with_dir.external_data) with_dir.external_data = onnx_loader::external_data_in_dir(onnx_loader::model_dir(path));
+  auto s = create(bytes.data(), bytes.size(), with_dir);
   if (!s.ok()) return s.status().with_context(path);
   return s;
 }

@@ -14,6 +14,7 @@
 #include "engine/core/tensor.h"
 #include "engine/core/value.h"
 #include "engine/gl/executor.h"
+#include "engine/onnx/external_data.h"
 #include "engine/ir/graph.h"
 #include "engine/plan/plan.h"
 
@@ -29,6 +30,9 @@ struct SessionOptions {
   // machine's memory natively, 2 GiB in wasm). A model that would need more
   // fails with an error naming the node, instead of exhausting memory.
   int64_t memory_cap = 0;
+  // Where tensors kept outside the model (external data) are read from;
+  // create_from_file reads them from the model's folder when this is unset.
+  onnx_loader::ExternalDataFn external_data;
 };
 
 struct IoInfo {

@@ -2,10 +2,13 @@
 // real exports rely on, and malformed models giving clear errors.
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "engine/core/half.h"
 #include "engine/onnx/loader.h"
 #include "engine/passes/passes.h"
+#include "engine/runtime/session.h"
 #include "test/unit/model_builder.h"
 
 using glint::DataType;
@@ -350,6 +353,131 @@ TEST_CASE("malformed models give clear errors", "[loader][bad-input]") {
     REQUIRE_FALSE(g.ok());
     CHECK_THAT(g.status().message(), Catch::Contains("external data"));
   }
+}
+
+namespace {
+
+// An initializer kept in external data: `location`, and offset / length
+// when given (empty: left out, as writers may).
+onnx::TensorProto external_tensor(const std::string& name, int proto_type, const std::vector<int64_t>& dims,
+                                  const std::string& location, const std::string& offset,
+                                  const std::string& length) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(proto_type);
+  for (int64_t d : dims) t.add_dims(d);
+  t.set_data_location(onnx::TensorProto::EXTERNAL);
+  auto entry = [&](const char* key, const std::string& value) {
+    if (value.empty()) return;
+    auto* kv = t.add_external_data();
+    kv->set_key(key);
+    kv->set_value(value);
+  };
+  entry("location", location);
+  entry("offset", offset);
+  entry("length", length);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("external data is read from the files the tensors' locations name", "[loader]") {
+  // One file holding two float32 tensors and a float16 one, as
+  // onnx.save_model(..., save_as_external_data=True) lays them out.
+  const std::vector<float> a = {1.5f, -2.f, 3.25f}, b = {7.f, 8.f};
+  const std::vector<uint16_t> h = {glint::float_to_half(0.5f), glint::float_to_half(-4.f)};
+  const std::string file = raw_of(a) + raw_of(b) + raw_of(h);
+  ModelBuilder m;
+  auto& g = *m.proto().mutable_graph();
+  *g.add_initializer() = external_tensor("a", onnx::TensorProto::FLOAT, {3}, "weights.bin", "0", "12");
+  *g.add_initializer() = external_tensor("b", onnx::TensorProto::FLOAT, {2}, "./weights.bin", "12", "8");
+  *g.add_initializer() = external_tensor("h", onnx::TensorProto::FLOAT16, {2}, "weights.bin", "20", "");
+  m.output("a", onnx::TensorProto::FLOAT, {3}).output("b", onnx::TensorProto::FLOAT, {2});
+  m.output("h", onnx::TensorProto::FLOAT16, {2});
+  const std::string bytes = m.bytes();
+
+  auto loaded = loader::load_model(bytes.data(), bytes.size(), loader::external_data_in_memory({{"weights.bin", file}}));
+  INFO(loaded.status().message());
+  REQUIRE(loaded.ok());
+  const auto& init = loaded.value().initializers;
+  for (int i = 0; i < 3; ++i) CHECK(init.at("a").data<float>()[i] == a[i]);
+  for (int i = 0; i < 2; ++i) CHECK(init.at("b").data<float>()[i] == b[i]);  // "./" is the same file
+  CHECK(init.at("h").dtype() == DataType::kFloat16);  // no length: to the end of the file
+  CHECK(init.at("h").data<float>()[0] == 0.5f);
+  CHECK(init.at("h").data<float>()[1] == -4.f);
+
+  struct BadCase {
+    const char* what;
+    onnx::TensorProto tensor;
+    bool give_file;
+    std::string message;
+  };
+  const std::vector<BadCase> bad = {
+      {"no external files given", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "weights.bin", "0", "8"), false,
+       "initializer 'w': its data is in the external file 'weights.bin', and none was given"},
+      {"a file that was not given", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "other.bin", "0", "8"), true,
+       "external data 'other.bin', which was not given (given: 'weights.bin')"},
+      {"bytes past the end of the file", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "weights.bin", "20", "8"),
+       true, "external data 'weights.bin' is 24 bytes, but the tensor's bytes start at offset 20 and take 8"},
+      {"a length the dims do not need", external_tensor("w", onnx::TensorProto::FLOAT, {3}, "weights.bin", "0", "8"),
+       true, "initializer 'w': its external data has 8 bytes, float32[3] needs 12"},
+      {"an absolute location", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "/etc/passwd", "0", "8"), true,
+       "external data location '/etc/passwd' is an absolute path"},
+      {"a location above the model", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "../w.bin", "0", "8"), true,
+       "external data location '../w.bin' climbs out of the model's folder"},
+      {"an offset that is not a number", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "weights.bin", "-4", "8"),
+       true, "external data offset '-4' is not a byte count"},
+      {"no location", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "", "0", "8"), true,
+       "initializer 'w': external data without a location"},
+  };
+  for (const BadCase& c : bad) {
+    SECTION(c.what) {
+      const std::string model = model_with(c.tensor).bytes();
+      auto r = loader::load_model(model.data(), model.size(),
+                                  c.give_file ? loader::external_data_in_memory({{"weights.bin", file}})
+                                              : loader::ExternalDataFn{});
+      REQUIRE_FALSE(r.ok());
+      CHECK_THAT(r.status().message(), Catch::Contains(c.message));
+    }
+  }
+}
+
+TEST_CASE("a model file's external data is read from beside it, and only from there", "[loader]") {
+  const std::string dir = "glint_external_data_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/sub");
+  const std::vector<float> w = {0.25f, 4.f};
+  {
+    std::ofstream(dir + "/sub/w.bin", std::ios::binary) << raw_of(w);
+    ModelBuilder m;
+    *m.proto().mutable_graph()->add_initializer() =
+        external_tensor("w", onnx::TensorProto::FLOAT, {2}, "sub/w.bin", "0", "8");
+    m.output("w", onnx::TensorProto::FLOAT, {2});
+    std::ofstream(dir + "/model.onnx", std::ios::binary) << m.bytes();
+  }
+  auto g = loader::load_model_file(dir + "/model.onnx");
+  INFO(g.status().message());
+  REQUIRE(g.ok());
+  CHECK(g.value().initializers.at("w").data<float>()[1] == 4.f);
+  CHECK(loader::model_dir(dir + "/model.onnx") == dir);
+  CHECK(loader::model_dir("model.onnx") == ".");
+  // A session made from the file reads them the same way.
+  glint::SessionOptions cpu;
+  cpu.backend = glint::BackendMode::kCpu;
+  auto session = glint::Session::create_from_file(dir + "/model.onnx", cpu);
+  INFO(session.status().message());
+  REQUIRE(session.ok());
+  auto out = session.value()->run({});
+  REQUIRE(out.ok());
+  CHECK(out.value().at("w").data<float>()[0] == 0.25f);
+
+  std::filesystem::remove(dir + "/sub/w.bin");
+  auto missing = loader::load_model_file(dir + "/model.onnx");
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.status().message(),
+             Catch::Contains("external data 'sub/w.bin' (beside the model, in " + dir + ")") &&
+                 Catch::Contains("cannot open"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("tensor .pb round trip keeps dtype, shape and values", "[loader]") {
