@@ -423,8 +423,10 @@ class WasmSession {
 };
 
 // Model bytes at `ptr` (the caller frees them afterwards); backend is
-// "default" (GPU + CPU fallback), "gpu" or "cpu". Returns {session} or {error}.
-val create_session(uintptr_t ptr, double size, const std::string& backend) {
+// "default" (GPU + CPU fallback), "gpu" or "cpu"; `files`: the model's
+// external data, [{path, ptr, size}] in the same memory (the session option
+// externalData). Returns {session} or {error}.
+val create_session(uintptr_t ptr, double size, const std::string& backend, val files) {
   auto mode = parse_backend_mode(backend);
   if (!mode.ok()) return error_object(mode.status());
   if (mode.value() != BackendMode::kCpu) {
@@ -436,6 +438,14 @@ val create_session(uintptr_t ptr, double size, const std::string& backend) {
   }
   SessionOptions opts;
   opts.backend = mode.value();
+  std::map<std::string, std::string_view> external;
+  const int n_files = files.isArray() ? files["length"].as<int>() : 0;
+  for (int i = 0; i < n_files; ++i) {
+    val f = files[i];
+    external[f["path"].as<std::string>()] = std::string_view(
+        reinterpret_cast<const char*>(f["ptr"].as<uintptr_t>()), static_cast<size_t>(f["size"].as<double>()));
+  }
+  if (!external.empty()) opts.external_data = onnx_loader::external_data_in_memory(std::move(external));
   auto s = Session::create(reinterpret_cast<const void*>(ptr), static_cast<size_t>(size), opts);
   if (!s.ok()) return error_object(s.status());
   val o = val::object();

@@ -121,6 +121,7 @@ export declare namespace InferenceSession {
     /** Compiled shader programs. */
     readonly programs: number;
   }
+  type ExternalDataFile = string | URL | { readonly path: string; readonly data: Uint8Array | ArrayBufferLike | string | URL };
   interface SessionOptions {
     /**
      * Tried in order; default ['auto']. 'webgl' = GPU with per-node wasm fallback, 'wasm' = CPU only,
@@ -151,8 +152,9 @@ export declare namespace InferenceSession {
      * `data` throws, `getData()` reads it back, and fed to a webgl session's run it is read where it lies. Other locations are warned about and come back as 'cpu'.
      */
     preferredOutputLocation?: OnnxValueDataLocation | { readonly [outputName: string]: OnnxValueDataLocation };
-    /** Not supported yet (warned about). */
+    /** Honoured: every node of every run is timed from creation on, as after `startProfiling()`. */
     enableProfiling?: boolean;
+    /** No effect (warned about): `endProfiling()` returns the trace. */
     profileFilePrefix?: string;
     /** No effect (warned about). */
     enableCpuMemArena?: boolean;
@@ -161,8 +163,13 @@ export declare namespace InferenceSession {
     optimizedModelFilePath?: string;
     enableGraphCapture?: boolean;
     extra?: Record<string, unknown>;
-    /** Not supported (warned about): the model must carry its weights. */
-    externalData?: readonly unknown[];
+    /**
+     * The files a model keeps tensors in (ONNX external data, as `onnx.save_model(..., save_as_external_data=True)`
+     * and large `torch.onnx.export`s write them): `path` is the name the model's tensors give as their location
+     * (a leading "./" aside), `data` the file's bytes or a URL to fetch them from (under Node, a file path); a string
+     * entry is both. A location the model names but that is not given is an error naming it.
+     */
+    externalData?: readonly ExternalDataFile[];
     [key: string]: unknown;
   }
   type FeedsType = { readonly [name: string]: Tensor };

@@ -876,15 +876,15 @@ function outputsFromWasm(Module, h, r, names, pinned, into, what) {
 // ---------------------------------------------------------------------------
 // Model bytes: a URL (fetched with progress), an ArrayBuffer or a Uint8Array.
 // ---------------------------------------------------------------------------
-async function fetchModel(url, onProgress) {
+async function fetchModel(url, onProgress, what = 'the model') {
   let response;
   try {
     response = await fetch(url);
   } catch (e) {
-    throw glintError(`failed to fetch the model from ${url}: ${e && e.message ? e.message : e}`);
+    throw glintError(`failed to fetch ${what} from ${url}: ${e && e.message ? e.message : e}`);
   }
   if (!response.ok) {
-    throw glintError(`failed to fetch the model from ${url}: HTTP ${response.status} ${response.statusText}`.trim());
+    throw glintError(`failed to fetch ${what} from ${url}: HTTP ${response.status} ${response.statusText}`.trim());
   }
   const total = Number(response.headers.get('content-length')) || 0;
   if (!response.body || !response.body.getReader) {
@@ -921,6 +921,32 @@ async function modelBytes(source, byteOffset, byteLength, onProgress) {
   if (source instanceof Uint8Array) return source;
   if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   throw glintError(`InferenceSession.create: expected a URL string, ArrayBuffer or Uint8Array, got ${describeData(source)}`);
+}
+
+// externalData (onnxruntime-web's session option): the files a model keeps
+// tensors in (TensorProto data_location EXTERNAL), each {path, data} — path
+// as the model's tensors name it (their `location`), data the bytes or a
+// URL to fetch them from — or a URL string that is both. Resolves to
+// [{path, bytes, fetched}] (fetched: the bytes are glint's own).
+async function externalDataFiles(list) {
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) {
+    throw glintError(`InferenceSession.create: externalData must be an array of {path, data} or URL strings, got ${describeData(list)}`);
+  }
+  return Promise.all(list.map(async (entry, i) => {
+    const where = `InferenceSession.create: externalData[${i}]`;
+    const isUrl = (x) => typeof x === 'string' || (typeof URL !== 'undefined' && x instanceof URL);
+    const { path, data } = isUrl(entry) ? { path: String(entry), data: entry } : (entry ?? {});
+    if (typeof path !== 'string' || path === '') {
+      throw glintError(`${where}.path must be the file name the model's tensors give as their location, got ${describeData(path)}`);
+    }
+    if (isUrl(data)) return { path, bytes: await fetchModel(String(data), undefined, `external data '${path}'`), fetched: true };
+    if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
+      return { path, bytes: new Uint8Array(data) };
+    }
+    if (ArrayBuffer.isView(data)) return { path, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    throw glintError(`${where}.data must be a Uint8Array, an ArrayBuffer or a URL string, got ${describeData(data)}`);
+  }));
 }
 
 // executionProviders: 'webgl' = GPU kernels with per-node wasm fallback;
@@ -973,7 +999,7 @@ const SESSION_OPTIONS = {
   enableProfiling: null,      // honoured: profiling from creation on (startProfiling)
   profileFilePrefix: (v) => (v !== undefined ? 'profileFilePrefix has no effect: endProfiling() returns the trace (no file is written in a browser)' : null),
   freeDimensionOverrides: null,  // honoured: overrideFreeDimensions()
-  externalData: (v) => (v && v.length ? 'externalData is not supported: the model must carry its weights' : null),
+  externalData: null,          // honoured: externalDataFiles()
   enableCpuMemArena: (v) => (v !== undefined ? 'enableCpuMemArena has no effect: glint plans its memory from tensor lifetimes' : null),
   enableMemPattern: (v) => (v !== undefined ? 'enableMemPattern has no effect: glint plans its memory from tensor lifetimes' : null),
   executionMode: (v) => (v === 'parallel' ? "executionMode 'parallel' is not supported: nodes run in order (the wasm kernels use threads within a node)" : null),
@@ -1182,13 +1208,23 @@ function overrideFreeDimensions(bytes, overrides, severity) {
 
 // The engine's session of `bytes` on `backend` ('default', 'cpu'):
 // {session} or {error, code}.
-function createEngineSession(Module, bytes, backend) {
-  const ptr = Module._malloc(bytes.length);
+// The model's bytes and its external data files (externalDataFiles) copied
+// into the engine's memory for as long as the engine session is made.
+function createEngineSession(Module, bytes, backend, external = []) {
+  const ptrs = [];
+  const copy = (b, what) => {
+    const ptr = Module._malloc(Math.max(1, b.length));
+    if (!ptr) throw glintError(`InferenceSession.create: ${what} (${b.length} bytes) does not fit in the engine's memory`);
+    ptrs.push(ptr);
+    Module.HEAPU8.set(b, ptr);
+    return ptr;
+  };
   try {
-    Module.HEAPU8.set(bytes, ptr);
-    return Module.createSession(ptr, bytes.length, backend);
+    const ptr = copy(bytes, 'the model');
+    const files = external.map((f) => ({ path: f.path, ptr: copy(f.bytes, `external data '${f.path}'`), size: f.bytes.length }));
+    return Module.createSession(ptr, bytes.length, backend, files);
   } finally {
-    Module._free(ptr);
+    for (const p of ptrs) Module._free(p);
   }
 }
 
@@ -1245,7 +1281,8 @@ export class InferenceSession {
     const intra = Number(options.intraOpNumThreads);
     if (Number.isInteger(intra) && intra >= 1) threads = Math.min(threads, intra);
     const onProgress = typeof options.onProgress === 'function' ? options.onProgress : undefined;
-    const [Module, loaded] = await Promise.all([getModuleOrFallback(threads, severity), modelBytes(source, byteOffset, byteLength, onProgress)]);
+    const [Module, loaded, external] = await Promise.all([getModuleOrFallback(threads, severity),
+      modelBytes(source, byteOffset, byteLength, onProgress), externalDataFiles(options.externalData)]);
     const fetchMs = now() - t0;
     if (loaded.length === 0) throw glintError('InferenceSession.create: the model is empty (0 bytes)');
     const bytes = overrideFreeDimensions(loaded, options.freeDimensionOverrides, severity);
@@ -1263,7 +1300,7 @@ export class InferenceSession {
           }
         }
       }
-      const r = createEngineSession(Module, bytes, PROVIDERS[name]);
+      const r = createEngineSession(Module, bytes, PROVIDERS[name], external);
       if (r.session) {
         const t = r.session.timings();
         const timings = { fetchMs, loadMs: t.loadMs, optimizeMs: t.optimizeMs, compileMs: t.compileMs, createMs: now() - t0 };
@@ -1283,6 +1320,7 @@ export class InferenceSession {
           // array may change after create() returns).
           const fetched = typeof source === 'string' || (typeof URL !== 'undefined' && source instanceof URL);
           session._model = fetched || bytes !== loaded ? bytes : bytes.slice();
+          session._external = external.map((f) => (f.fetched ? f : { ...f, bytes: f.bytes.slice() }));
           session._cpuListed = cpuListed;
           Module.glintGpu?.sessions.add(session);
         }
@@ -1490,6 +1528,7 @@ export class InferenceSession {
     this._released = true;
     if (this._m.glintGpu) this._m.glintGpu.sessions.delete(this);
     this._model = null;
+    this._external = null;
     if (this._h) {
       this._h.delete();
       this._h = null;
@@ -1523,7 +1562,7 @@ export class InferenceSession {
       await settled;
       if (this._released || this.executionProvider !== 'webgl' || this._h || g.lost) return;
       const why = gpuUnusableReason(g);
-      const r = why ? { error: why } : createEngineSession(this._m, this._model, 'default');
+      const r = why ? { error: why } : createEngineSession(this._m, this._model, 'default', this._external);
       if (r.session) {
         this._h = r.session;
         this._lost = null;
@@ -1549,7 +1588,7 @@ export class InferenceSession {
       this._lost = `${why}; add 'wasm' to executionProviders to continue on the CPU instead`;
       return;
     }
-    const r = createEngineSession(this._m, this._model, 'cpu');
+    const r = createEngineSession(this._m, this._model, 'cpu', this._external);
     if (!r.session) {
       this._lost = `${why}; and the wasm session failed: ${r.error}`;
       return;
@@ -1557,6 +1596,7 @@ export class InferenceSession {
     this._h = r.session;
     this._lost = null;
     this._model = null;
+    this._external = null;
     this._m.glintGpu.sessions.delete(this);
     this.executionProvider = 'wasm';
     this.executionProviderReason += `; ${why}: fell back to 'wasm'`;

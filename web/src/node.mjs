@@ -25,12 +25,12 @@ function localFile(source) {
   return source;
 }
 
-async function readModel(path, onProgress) {
+async function readModel(path, onProgress, what = 'the model') {
   let bytes;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new Error(`failed to read the model from ${path}: ${e && e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    throw new Error(`failed to read ${what} from ${path}: ${e && e.code === 'ENOENT' ? 'no such file' : e.message}`);
   }
   const u8 = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (onProgress) onProgress({ loaded: u8.length, total: u8.length, done: true });
@@ -47,7 +47,8 @@ function wasmFile() {
   return localFile(where);
 }
 
-InferenceSession.create = async function create(source, ...rest) {
+InferenceSession.create = async function create(source, ...args) {
+  let rest = args;
   // glint.wasm read from disk, unless the caller gave its bytes.
   if (env.wasm.wasmBinary === undefined) {
     const file = wasmFile();
@@ -59,10 +60,21 @@ InferenceSession.create = async function create(source, ...rest) {
       }
     }
   }
-  const path = localFile(source);
-  if (path !== null) {
-    const options = rest.find((x) => x && typeof x === 'object') ?? {};
-    return browserCreate.call(this, await readModel(path, options.onProgress), ...rest);
+  // externalData files given as paths (or file: URLs) are read from disk too.
+  const at = rest.findIndex((x) => x && typeof x === 'object' && !ArrayBuffer.isView(x));
+  const options = at >= 0 ? rest[at] : {};
+  if (Array.isArray(options.externalData)) {
+    const files = await Promise.all(options.externalData.map(async (entry) => {
+      const data = typeof entry === 'string' || entry instanceof URL ? entry : entry?.data;
+      const file = typeof data === 'string' || data instanceof URL ? localFile(data) : null;
+      if (file === null) return entry;
+      const path = typeof entry === 'string' || entry instanceof URL ? String(entry) : entry.path;
+      return { path, data: await readModel(file, undefined, `external data '${path}'`) };
+    }));
+    rest = [...rest];
+    rest[at] = { ...options, externalData: files };
   }
+  const path = localFile(source);
+  if (path !== null) return browserCreate.call(this, await readModel(path, options.onProgress), ...rest);
   return browserCreate.call(this, source, ...rest);
 };

@@ -7,6 +7,7 @@
 // Prints one line per test and closes with "N passed, M failed". Needs
 // web/dist (node tools/build.mjs), models/data (tools/fetch-models.sh) and
 // web/node_modules (npm ci). Never downloads a browser.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,7 @@ const IN_PAGE = ['mnist-webgl', 'mnist-wasm', 'squeezenet-webgl', 'squeezenet-wa
   'texture-state-webgl', 'preallocated-webgl',
   // test/device-tests.mjs
   'context-loss-idle', 'context-loss-during-run', 'context-loss-wasm-fallback', 'no-highp',
-  'small-device-squeezenet', 'two-sessions-interleaved'];
+  'small-device-squeezenet', 'two-sessions-interleaved', 'external-data-webgl'];
 const ALL = [...IN_PAGE, 'demo-page'];
 
 const args = process.argv.slice(2);
@@ -42,8 +43,17 @@ for (const [path, hint] of [
   if (!existsSync(path)) { console.error(`browser tests: ${path} is missing: ${hint}`); process.exit(77); }
 }
 
+// 'external-data-webgl' reads MNIST with its weights in an external data
+// file, written here by test/external-data.py and served at /ext/.
+const extDir = join(repoDir, 'build', 'web-test', 'ext');
+if (selected.includes('external-data-webgl')) {
+  mkdirSync(extDir, { recursive: true });
+  execFileSync('/usr/bin/python3', [join(webDir, 'test', 'external-data.py'),
+    join(repoDir, 'models', 'data', 'mnist', 'model.onnx'), extDir]);
+}
+
 const t0 = Date.now();
-const server = await startServer({ port: 0 });
+const server = await startServer({ port: 0, mounts: [['/ext/', extDir]] });
 const { browser, version } = await launchChromium();
 console.log(`browser tests: ${version}, serving ${server.url}`);
 const results = [];

@@ -277,6 +277,34 @@ async function twoSessionsInterleaved() {
   return { detail: 'A (SqueezeNet, chelsea/coffee) and B (MNIST) in turn x3 and concurrently: every output equals its solo run bit for bit' };
 }
 
+// MNIST with its weights in an external data file (/ext/, written by
+// browser.test.mjs with python3-onnx): the file fetched from a URL, and
+// given as bytes that the caller then overwrites; after a lost context the
+// session rebuilds itself from its own copy of the files.
+async function externalDataWebgl() {
+  const { feeds, want } = await mnistData();
+  const model = '/ext/model.onnx';
+  const webgl = (externalData) => glint.InferenceSession.create(model, { executionProviders: ['webgl'], externalData });
+  const fromUrl = await webgl([{ path: 'model.onnx_data', data: '/ext/model.onnx_data' }]);
+  const out = await mnistOut(fromUrl, feeds);
+  check(maxAbsDiff(out, want) <= 1e-4, `from a URL: max |diff| ${maxAbsDiff(out, want)} against output_0.pb`);
+  await fromUrl.release();
+  const bytes = await fetchBytes('/ext/model.onnx_data');
+  const fromBytes = await webgl([{ path: './model.onnx_data', data: bytes }]);
+  bytes.fill(0);
+  check(sameOutputs(await mnistOut(fromBytes, feeds), out), 'from bytes: the outputs differ from the URL session\'s');
+  const ctx = engineContext(fromBytes);
+  await ctx.loseContext();
+  await ctx.restoreContext();
+  const after = await within(mnistOut(fromBytes, feeds), 60000, 'first run after the restore');
+  check(sameOutputs(after, out), `after the restore the outputs differ: max |diff| ${maxAbsDiff(after, out)}`);
+  check(fromBytes.executionProvider === 'webgl', `after the restore the session runs on ${fromBytes.executionProvider}`);
+  await fromBytes.release();
+  const missing = await expectError('no externalData', () => webgl(undefined),
+    /its data is in the external file 'model\.onnx_data', and none was given/);
+  return { detail: `from a URL and from bytes, same bits, rebuilt after a lost context; without the file: '${missing}'` };
+}
+
 export const deviceTests = {
   'context-loss-idle': () => contextLossIdle(),
   'context-loss-during-run': () => contextLossDuringRun(),
@@ -284,4 +312,5 @@ export const deviceTests = {
   'no-highp': () => noHighp(),
   'small-device-squeezenet': () => smallDeviceSqueezenet(),
   'two-sessions-interleaved': () => twoSessionsInterleaved(),
+  'external-data-webgl': () => externalDataWebgl(),
 };

@@ -42,7 +42,10 @@ before(async () => {
   writeFileSync(join(tmp, 'load.mjs'), "export * as glint from 'glint-onnx';\n");
   ({ glint } = await import(pathToFileURL(join(tmp, 'load.mjs')).href));
   server = createServer((req, res) => {
-    const body = readFileSync(join(mnistDir, 'model.onnx'));
+    // /ext/NAME: the external-data test's files; anything else: MNIST.
+    const ext = req.url.startsWith('/ext/') ? join(tmp, 'ext', req.url.slice(5)) : null;
+    if (ext && !existsSync(ext)) { res.writeHead(404); res.end(); return; }
+    const body = readFileSync(ext ?? join(mnistDir, 'model.onnx'));
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
     res.end(body);
   });
@@ -88,6 +91,38 @@ test('MNIST from a Buffer and from a Uint8Array, default options and executionPr
 
 test('MNIST from an http:// URL', async () => {
   await runMnist(`http://127.0.0.1:${server.address().port}/model.onnx`);
+});
+
+
+test('a model with external data: its file given as bytes, a path or a URL; what is missing or wrong is named', async () => {
+  const dir = join(tmp, 'ext');
+  mkdirSync(dir, { recursive: true });
+  // MNIST with every initializer in one external data file (test/external-data.py).
+  execFileSync('/usr/bin/python3', [join(webDir, 'test', 'external-data.py'), join(mnistDir, 'model.onnx'), dir]);
+  const model = join(dir, 'model.onnx');
+  const data = new Uint8Array(readFileSync(join(dir, 'model.onnx_data')));
+  assert.ok(readFileSync(model).length < 4096, 'the weights left the model file');
+  await runMnist(model, { externalData: [{ path: 'model.onnx_data', data }] });
+  await runMnist(model, { externalData: [{ path: './model.onnx_data', data: join(dir, 'model.onnx_data') }] });
+  await runMnist(model, { externalData: [{ path: 'model.onnx_data', data: data.buffer }] });
+  const url = `http://127.0.0.1:${server.address().port}/ext/model.onnx_data`;
+  await runMnist(model, { externalData: [{ path: 'model.onnx_data', data: url }] });
+
+  const create = (externalData) => glint.InferenceSession.create(model, { externalData });
+  await assert.rejects(create(undefined),
+    /initializer '\w+': its data is in the external file 'model\.onnx_data', and none was given/);
+  await assert.rejects(create([{ path: 'weights.bin', data }]),
+    /external data 'model\.onnx_data', which was not given \(given: 'weights\.bin'\)/);
+  await assert.rejects(create([{ path: 'model.onnx_data', data: data.subarray(0, 100) }]),
+    /external data 'model\.onnx_data' is 100 bytes, but the tensor's bytes start at offset \d+/);
+  await assert.rejects(create([{ path: 'model.onnx_data', data: 42 }]),
+    /externalData\[0\]\.data must be a Uint8Array, an ArrayBuffer or a URL string, got number/);
+  await assert.rejects(create([{ data }]), /externalData\[0\]\.path must be the file name/);
+  await assert.rejects(create({ path: 'model.onnx_data', data }), /externalData must be an array/);
+  await assert.rejects(create([{ path: 'model.onnx_data', data: join(dir, 'gone.bin') }]),
+    /failed to read external data 'model\.onnx_data' from .*gone\.bin: no such file/);
+  await assert.rejects(create([{ path: 'model.onnx_data', data: url.replace('model.onnx_data', 'gone.bin') }]),
+    /failed to fetch external data 'model\.onnx_data' from .*gone\.bin: HTTP 404/);
 });
 
 test('a missing file names the path', async () => {

@@ -12,6 +12,9 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
   env.wasm.numThreads = 2;
   const s2 = await glint.InferenceSession.create(bytes, { executionProviders: [{ name: 'wasm' }] });
   const s3 = await glint.InferenceSession.create(bytes, { executionProviders: ['auto'] });
+  const external = await glint.InferenceSession.create('/m/model.onnx', {
+    externalData: ['model.onnx_data', { path: 'w.bin', data: bytes }, { path: './x.bin', data: new URL('https://e.org/x.bin') }],
+  });
   const why: string = s3.executionProviderReason;
   const threads: number = s3.numThreads;
   await s3.release();
