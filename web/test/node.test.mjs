@@ -1,7 +1,8 @@
 // The package under plain Node (>= 18), through the tarball `npm pack` makes,
 // installed into a temporary directory and imported by its name, as an app
 // would: MNIST on the wasm provider from a file path, a file: URL, a Buffer,
-// a Uint8Array and an http:// URL, against test_data_set_0's output (1e-4);
+// a Uint8Array and an http:// URL, against test_data_set_0's output (1e-4),
+// and with its weights in external data (bytes, a path, a URL);
 // env.wasm.wasmBinary honoured; require() fails with a message that says to
 // use import.
 //
