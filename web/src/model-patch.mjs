@@ -1,3 +1,6 @@
+// What the package reads or changes in a model's bytes before the engine
+// sees them.
+//
 // SessionOptions.freeDimensionOverrides, done on the model's bytes before
 // the engine sees them (as onnxruntime-web: a symbolic dimension named by
 // dim_param, or by its denotation, becomes a fixed size): every
@@ -109,4 +112,57 @@ export function applyFreeDimensionOverrides(model, overrides) {
   const graph = (buf) => rewrite(buf, { 11: valueInfo, 12: valueInfo, 13: valueInfo });
   const out = rewrite(model, { 7: graph });
   return { bytes: out ?? model, applied };
+}
+
+// The external data files a model's tensors name (TensorProto
+// data_location EXTERNAL = 1, external_data entries with key "location"):
+// its initializers' and its nodes' tensor attributes', subgraphs included
+// ([] for bytes that do not parse: the engine reports those).
+// Under Node a model read from a file gets them read from beside it.
+//
+// Field numbers: ModelProto.graph 7; GraphProto.node 1, initializer 5;
+// NodeProto.attribute 5; AttributeProto.t 5, g 6, tensors 10, graphs 11;
+// TensorProto.external_data 13, data_location 14; StringStringEntryProto
+// key 1, value 2.
+export function externalDataLocations(model) {
+  const found = new Set();
+  const text = (buf) => new TextDecoder().decode(buf);
+  const tensor = (buf) => {
+    let external = false;
+    const locations = [];
+    fields(buf, (field, wire, start, end, valueStart) => {
+      if (field === 14 && wire === 0) external = readVarint(buf, valueStart)[0] === 1;
+      if (field !== 13 || wire !== 2) return;
+      let key = '', value = '';
+      const entry = buf.subarray(valueStart, end);
+      fields(entry, (f, w, s, e, vs) => {
+        if (w !== 2) return;
+        if (f === 1) key = text(entry.subarray(vs, e));
+        else if (f === 2) value = text(entry.subarray(vs, e));
+      });
+      if (key === 'location') locations.push(value);
+    });
+    if (external) for (const l of locations) found.add(l);
+  };
+  const graph = (buf) => fields(buf, (field, wire, start, end, valueStart) => {
+    if (wire !== 2) return;
+    if (field === 5) tensor(buf.subarray(valueStart, end));
+    else if (field === 1) node(buf.subarray(valueStart, end));
+  });
+  const attribute = (buf) => fields(buf, (field, wire, start, end, valueStart) => {
+    if (wire !== 2) return;
+    if (field === 5 || field === 10) tensor(buf.subarray(valueStart, end));
+    else if (field === 6 || field === 11) graph(buf.subarray(valueStart, end));
+  });
+  const node = (buf) => fields(buf, (field, wire, start, end, valueStart) => {
+    if (field === 5 && wire === 2) attribute(buf.subarray(valueStart, end));
+  });
+  try {
+    fields(model, (field, wire, start, end, valueStart) => {
+      if (field === 7 && wire === 2) graph(model.subarray(valueStart, end));
+    });
+  } catch {
+    return [];  // not a model this can read: the engine says what is wrong with it
+  }
+  return [...found];
 }

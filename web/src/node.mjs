@@ -6,10 +6,13 @@
 //
 //   import * as glint from 'glint-onnx';
 //   const session = await glint.InferenceSession.create('model.onnx');   // a path, a file: URL,
-//   // an http(s) URL, or the bytes (Buffer, Uint8Array, ArrayBuffer)
+//   // an http(s) URL, or the bytes (Buffer, Uint8Array, ArrayBuffer); a model
+//   // file's external data is read from beside it
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceSession, env } from './index.mjs';
+import { externalDataLocations } from './model-patch.mjs';
 
 export * from './index.mjs';
 export { default } from './index.mjs';
@@ -75,6 +78,17 @@ InferenceSession.create = async function create(source, ...args) {
     rest[at] = { ...options, externalData: files };
   }
   const path = localFile(source);
-  if (path !== null) return browserCreate.call(this, await readModel(path, options.onProgress), ...rest);
-  return browserCreate.call(this, source, ...rest);
+  if (path === null) return browserCreate.call(this, source, ...rest);
+  const bytes = await readModel(path, options.onProgress);
+  // A model file's external data is read from beside it, as natively (and
+  // as onnxruntime-node does), unless externalData says otherwise.
+  if (options.externalData === undefined) {
+    const beside = externalDataLocations(bytes).filter((l) => !isAbsolute(l) && !l.split(/[\\/]/).includes('..'));
+    if (beside.length) {
+      const externalData = await Promise.all(beside.map(async (l) =>
+        ({ path: l, data: await readModel(join(dirname(path), l), undefined, `external data '${l}'`) })));
+      rest = at >= 0 ? rest.map((x, i) => (i === at ? { ...options, externalData } : x)) : [{ externalData }];
+    }
+  }
+  return browserCreate.call(this, bytes, ...rest);
 };

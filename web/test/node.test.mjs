@@ -2,7 +2,8 @@
 // installed into a temporary directory and imported by its name, as an app
 // would: MNIST on the wasm provider from a file path, a file: URL, a Buffer,
 // a Uint8Array and an http:// URL, against test_data_set_0's output (1e-4),
-// and with its weights in external data (bytes, a path, a URL);
+// and with its weights in external data (beside it, or given as bytes, a
+// path, a URL);
 // env.wasm.wasmBinary honoured; require() fails with a message that says to
 // use import.
 //
@@ -95,7 +96,7 @@ test('MNIST from an http:// URL', async () => {
 });
 
 
-test('a model with external data: its file given as bytes, a path or a URL; what is missing or wrong is named', async () => {
+test('a model with external data: read from beside its file, or given as bytes, a path or a URL; what is missing or wrong is named', async () => {
   const dir = join(tmp, 'ext');
   mkdirSync(dir, { recursive: true });
   // MNIST with every initializer in one external data file (test/external-data.py).
@@ -109,9 +110,18 @@ test('a model with external data: its file given as bytes, a path or a URL; what
   const url = `http://127.0.0.1:${server.address().port}/ext/model.onnx_data`;
   await runMnist(model, { externalData: [{ path: 'model.onnx_data', data: url }] });
 
+  // From its file, the model's external data is read from beside it.
+  await runMnist(model);
+  await runMnist(pathToFileURL(model).href, { executionProviders: ['wasm'] });
   const create = (externalData) => glint.InferenceSession.create(model, { externalData });
-  await assert.rejects(create(undefined),
+  // From its bytes there is nothing beside it.
+  await assert.rejects(glint.InferenceSession.create(readFileSync(model)),
     /initializer '\w+': its data is in the external file 'model\.onnx_data', and none was given/);
+  const alone = join(tmp, 'ext-alone');
+  mkdirSync(alone, { recursive: true });
+  writeFileSync(join(alone, 'model.onnx'), readFileSync(model));
+  await assert.rejects(glint.InferenceSession.create(join(alone, 'model.onnx')),
+    /failed to read external data 'model\.onnx_data' from .*ext-alone\/model\.onnx_data: no such file/);
   await assert.rejects(create([{ path: 'weights.bin', data }]),
     /external data 'model\.onnx_data', which was not given \(given: 'weights\.bin'\)/);
   await assert.rejects(create([{ path: 'model.onnx_data', data: data.subarray(0, 100) }]),
