@@ -11,7 +11,7 @@
 // data-provider (where it ran) and data-bench ("done" once the median runs
 // are in); #custom's data-state ("done" | "error") for your own model.
 import * as glint from '../dist/index.mjs';
-import { bitmapFrom } from './bitmap.mjs';
+import { bitmapFrom, onImageFile } from './bitmap.mjs';
 
 // Used when models/models.json cannot be read.
 const SQUEEZENET = {
@@ -294,25 +294,9 @@ for (const r of document.querySelectorAll('input[name="ep"]')) {
     if (state.bitmap) enqueue(classify);
   });
 }
-$('file').addEventListener('change', (e) => {
-  const f = e.target.files && e.target.files[0];
-  if (f) {
-    for (const o of document.querySelectorAll('.sample')) o.setAttribute('aria-pressed', 'false');
-    useSource(f, f.name);
-  }
-});
-const drop = $('drop');
-drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); $('file').click(); } });
-drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (e) => {
-  e.preventDefault();
-  drop.classList.remove('over');
-  const f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
-  if (f) {
-    for (const o of document.querySelectorAll('.sample')) o.setAttribute('aria-pressed', 'false');
-    useSource(f, f.name);
-  }
+onImageFile($('file'), $('drop'), (f) => {
+  for (const o of document.querySelectorAll('.sample')) o.setAttribute('aria-pressed', 'false');
+  useSource(f, f.name);
 });
 
 // The webcam: each frame classified as soon as the last one is done; frames

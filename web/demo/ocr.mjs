@@ -8,7 +8,7 @@
 // data-state ("loading" | "running" | "done" | "error") and data-provider.
 import * as glint from '../dist/index.mjs';
 import { parseDictionary, readText } from './ocr-pipeline.mjs';
-import { bitmapFrom } from './bitmap.mjs';
+import { bitmapFrom, onImageFile } from './bitmap.mjs';
 
 const MODELS = {
   det: { file: '/models/ocr/ch_PP-OCRv4_det_infer.onnx', name: 'detection', title: 'PP-OCRv4 DB text detection' },
@@ -277,20 +277,7 @@ $('use-cls').addEventListener('change', (e) => { state.useCls = e.target.checked
 $('show-boxes').addEventListener('change', drawPhoto);
 $('show-map').addEventListener('change', drawPhoto);
 $('sample').addEventListener('click', () => useSource(SAMPLE, SAMPLE.split('/').pop()));
-$('file').addEventListener('change', (e) => {
-  const f = e.target.files && e.target.files[0];
-  if (f) useSource(f, f.name);
-});
-const drop = $('drop');
-drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); $('file').click(); } });
-drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (e) => {
-  e.preventDefault();
-  drop.classList.remove('over');
-  const f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
-  if (f) useSource(f, f.name);
-});
+onImageFile($('file'), $('drop'), (f) => useSource(f, f.name));
 
 const initial = params.get('image') ?? SAMPLE;
 useSource(initial, initial.split('/').pop());
