@@ -1393,8 +1393,13 @@ export class InferenceSession {
     if (!h) throw glintError(`${what}: the session has no engine session (internal error)`);
     const tUpload = now();
     // The CPU kernels' workers, asleep since the last run, wake while the
-    // feeds are copied in rather than during the first kernel.
-    if (this.numThreads > 1) M.wakeWorkers();
+    // feeds are copied in rather than during the first kernel (this
+    // session's thread count first: the pool wakes only at the count in
+    // effect, which another session's run may have changed).
+    if (this.numThreads > 1) {
+      M.setNumThreads(this.numThreads, M.glintMaxThreads);
+      M.wakeWorkers();
+    }
     const onGpu = this.executionProvider === 'webgl';
     h.clearFeeds();
     for (const [name, t] of Object.entries(feeds)) {
