@@ -1,5 +1,6 @@
 #include "engine/onnx/external_data.h"
 
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -42,6 +43,16 @@ ExternalDataFn external_data_in_dir(const std::string& dir) {
     std::lock_guard<std::mutex> lk(files->m);
     auto it = files->bytes.find(name);
     if (it == files->bytes.end()) {
+      // Past the name's own check, a link inside the folder must not lead
+      // out of it either.
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      const fs::path root = fs::weakly_canonical(base, ec);
+      const fs::path file = fs::weakly_canonical(fs::path(base) / name, ec);
+      const fs::path rel = file.lexically_relative(root);
+      if (ec || rel.empty() || *rel.begin() == "..")
+        return invalid_model("external data location '" + location + "' leads out of the model's folder (" + base +
+                             ") through a link");
       auto read = read_file(base + "/" + name);
       if (!read.ok())
         return read.status().with_context("external data '" + location + "' (beside the model, in " + base + ")");

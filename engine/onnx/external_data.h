@@ -19,11 +19,12 @@ using ExternalDataFn = std::function<Result<std::string_view>(const std::string&
 
 // `location` as the files are keyed: "./" prefixes and repeated slashes
 // dropped; an error when it is absolute or climbs out of the model's folder
-// ("..") — a model must not read files beside or above it.
+// ("..") — a model may read files in its folder, not outside it.
 Result<std::string> normalize_location(const std::string& location);
 
 // Files in `dir` (the model's folder), each read into memory once, on first
-// use, and released with the last copy of the function.
+// use, and released with the last copy of the function; a link that leads
+// out of the folder is refused.
 ExternalDataFn external_data_in_dir(const std::string& dir);
 
 // Files the caller holds in memory, by name (the browser's externalData

@@ -28,10 +28,11 @@ Status size_mismatch(const std::string& what, const char* field, int64_t got, in
 // where they were, for errors).
 Result<Tensor> from_raw(std::string_view raw, DataType dtype, const Shape& shape, int64_t n, const std::string& what,
                         const char* field) {
-  const size_t file_elem = (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) ? 2 : storage_size(dtype);
-  if (raw.size() != static_cast<size_t>(n) * file_elem)
+  const uint64_t file_elem = (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) ? 2 : storage_size(dtype);
+  const uint64_t need = static_cast<uint64_t>(n) * file_elem;  // n < 2^40: no wrap, also where size_t is 32 bits
+  if (static_cast<uint64_t>(raw.size()) != need)
     return invalid_model(what + ": " + field + " has " + std::to_string(raw.size()) + " bytes, " + dtype_name(dtype) +
-                         shape_str(shape) + " needs " + std::to_string(static_cast<size_t>(n) * file_elem));
+                         shape_str(shape) + " needs " + std::to_string(need));
   Tensor t(dtype, shape);
   if (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) {
     for (int64_t i = 0; i < n; ++i) {
@@ -68,10 +69,12 @@ Result<std::string_view> external_bytes(const onnx::TensorProto& p, const std::s
     // "checksum" and keys of later ONNX versions: not needed to read the bytes.
   }
   if (location.empty()) return invalid_model(what + ": external data without a location");
+  auto checked = normalize_location(location);  // a bad location says so whatever is given
+  if (!checked.ok()) return checked.status().with_context(what);
   if (!external || !*external)
     return unsupported(what + ": its data is in the external file '" + location +
-                       "', and none was given (load the model from its file, with the external file beside it; in "
-                       "the browser, pass the file in the session option externalData)");
+                       "', and none was given (load the model from its file with that file beside it, or pass "
+                       "the file in the session option externalData)");
   auto file = (*external)(location);
   if (!file.ok()) return file.status().with_context(what);
   const std::string_view bytes = file.value();

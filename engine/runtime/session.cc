@@ -130,6 +130,10 @@ Result<std::unique_ptr<Session>> Session::create_from_file(const std::string& pa
 
 Status Session::init(ir::Graph graph, const SessionOptions& options) {
   options_ = options;
+  // The external data is in the graph's tensors now: the reader, and the
+  // files it holds (or, in the browser, views of memory freed after
+  // creation), are not kept.
+  options_.external_data = nullptr;
   created_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
   graph_ = std::move(graph);
   for (auto& name : graph_.inputs) {

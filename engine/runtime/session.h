@@ -32,6 +32,7 @@ struct SessionOptions {
   int64_t memory_cap = 0;
   // Where tensors kept outside the model (external data) are read from;
   // create_from_file reads them from the model's folder when this is unset.
+  // Used while the model loads only (the session does not keep it).
   onnx_loader::ExternalDataFn external_data;
 };
 

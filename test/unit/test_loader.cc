@@ -423,6 +423,9 @@ TEST_CASE("external data is read from the files the tensors' locations name", "[
        true, "initializer 'w': its external data has 8 bytes, float32[3] needs 12"},
       {"an absolute location", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "/etc/passwd", "0", "8"), true,
        "external data location '/etc/passwd' is an absolute path"},
+      {"an absolute location, no files given", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "/etc/passwd", "0",
+                                                              "8"),
+       false, "initializer 'w': external data location '/etc/passwd' is an absolute path"},
       {"a location above the model", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "../w.bin", "0", "8"), true,
        "external data location '../w.bin' climbs out of the model's folder"},
       {"an offset that is not a number", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "weights.bin", "-4", "8"),
@@ -470,6 +473,22 @@ TEST_CASE("a model file's external data is read from beside it, and only from th
   auto out = session.value()->run({});
   REQUIRE(out.ok());
   CHECK(out.value().at("w").data<float>()[0] == 0.25f);
+
+  // A link in the folder that leads out of it is refused like "..".
+  {
+    std::ofstream(dir + "_outside.bin", std::ios::binary) << raw_of(w);
+    std::filesystem::create_symlink("../../" + dir + "_outside.bin", dir + "/sub/link.bin");
+    ModelBuilder m;
+    *m.proto().mutable_graph()->add_initializer() =
+        external_tensor("w", onnx::TensorProto::FLOAT, {2}, "sub/link.bin", "0", "8");
+    m.output("w", onnx::TensorProto::FLOAT, {2});
+    std::ofstream(dir + "/linked.onnx", std::ios::binary) << m.bytes();
+    auto linked = loader::load_model_file(dir + "/linked.onnx");
+    std::filesystem::remove(dir + "_outside.bin");
+    REQUIRE_FALSE(linked.ok());
+    CHECK_THAT(linked.status().message(),
+               Catch::Contains("external data location 'sub/link.bin' leads out of the model's folder"));
+  }
 
   std::filesystem::remove(dir + "/sub/w.bin");
   auto missing = loader::load_model_file(dir + "/model.onnx");
