@@ -52,8 +52,9 @@ std::string dtypes_of(const ir::Graph& g, const ir::Node& n) {
 
 // Value ids for every name the graph mentions, inputs and initializers first.
 void number_values(const ir::Graph& g, Plan& p) {
-  // The id of `name`, numbered on first sight; every lookup below goes
-  // through it, so none can make an id for a name the graph lacks.
+  // The id of `name`, numbered on first sight. Every id is made here, before
+  // the per-value vectors below are sized (the loader gives graph inputs and
+  // outputs names, but a graph made in code might not).
   auto id_of = [&p](const std::string& name) {
     auto [it, fresh] = p.ids.emplace(name, static_cast<int>(p.names.size()));
     if (fresh) p.names.push_back(name);
@@ -62,26 +63,23 @@ void number_values(const ir::Graph& g, Plan& p) {
   auto add = [&id_of](const std::string& name) {
     if (!name.empty()) id_of(name);
   };
-  for (auto& name : g.inputs) add(name);
+  for (auto& name : g.inputs) p.inputs.push_back(id_of(name));
   for (auto& [name, t] : g.initializers) add(name);
   for (auto& n : g.nodes) {
     for (auto& name : n.inputs) add(name);
     for (auto& name : n.implicit_inputs) add(name);
     for (auto& name : n.outputs) add(name);
   }
-  for (auto& name : g.outputs) add(name);
+  for (auto& name : g.outputs) p.outputs.push_back(id_of(name));
   p.constant.assign(p.names.size(), false);
   p.produced.assign(p.names.size(), false);
-  for (auto& [name, t] : g.initializers) p.constant[id_of(name)] = true;
+  for (auto& [name, t] : g.initializers)
+    if (!name.empty()) p.constant[id_of(name)] = true;
   for (auto& n : g.nodes)
     for (auto& o : n.outputs)
       if (!o.empty()) p.produced[id_of(o)] = true;
   std::vector<bool> defined = p.produced;
-  for (auto& name : g.inputs) {
-    p.inputs.push_back(id_of(name));
-    defined[p.inputs.back()] = true;
-  }
-  for (auto& name : g.outputs) p.outputs.push_back(id_of(name));
+  for (int id : p.inputs) defined[id] = true;
   for (size_t id = 0; id < p.names.size(); ++id)
     if (!defined[id] && !p.constant[id]) p.outer.push_back(static_cast<int>(id));
 }
