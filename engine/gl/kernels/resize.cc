@@ -83,6 +83,9 @@ bool resize_supports(const KernelContext& ctx, std::string* why) {
     if (x[a] == 0 && p.out[a] > 0) return decline(why, "cannot resize an empty axis");
     std::vector<std::vector<ops::ResizeTap>> taps;
     if (x[a] == p.out[a] && p.scales[a] == 1.0 && p.roi.empty()) continue;
+    // At least one tap an output index: a longer axis is too long to bake
+    // before its taps are made.
+    if (p.out[a] > kMaxBakedTaps) return decline(why, "too many taps to bake");
     if (!taps_of(ctx, x[a], p.out[a], p.scales[a], 0, 1, &taps, why)) return false;
     size_t k = 1;
     for (auto& t : taps) k = std::max(k, t.size());
