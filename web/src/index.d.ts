@@ -165,9 +165,10 @@ export declare namespace InferenceSession {
     extra?: Record<string, unknown>;
     /**
      * The files a model keeps tensors in (ONNX external data, as `onnx.save_model(..., save_as_external_data=True)`
-     * and large `torch.onnx.export`s write them): `path` is the name the model's tensors give as their location
-     * (a leading "./" aside), `data` the file's bytes or a URL to fetch them from (under Node, a file path); a string
-     * entry is both. A location the model names but that is not given is an error naming it.
+     * and `torch.onnx.export` of a large model write them): `path` is the name the model's tensors give as their
+     * location (a leading "./" aside), `data` the file's bytes or a URL to fetch them from (under Node, a file path);
+     * a URL or path alone is fetched and matched by its last segment. A location the model names but that is not
+     * given is an error naming it. Under Node, a model loaded from its file reads them from beside it by default.
      */
     externalData?: readonly ExternalDataFile[];
     [key: string]: unknown;

@@ -10,7 +10,7 @@
 // file copies a feed into it once and an output out of it once.
 import createGlintModule from './glint.mjs';
 import { float16ToFloat32, float32ToFloat16, imageToTensor, tensorToPixels } from './image.mjs';
-import { applyFreeDimensionOverrides } from './model-patch.mjs';
+import { applyFreeDimensionOverrides, externalDataName, relativeFileName } from './model-patch.mjs';
 
 export { float16ToFloat32, float32ToFloat16 };
 
@@ -926,7 +926,8 @@ async function modelBytes(source, byteOffset, byteLength, onProgress) {
 // externalData (onnxruntime-web's session option): the files a model keeps
 // tensors in (TensorProto data_location EXTERNAL), each {path, data} — path
 // as the model's tensors name it (their `location`), data the bytes or a
-// URL to fetch them from — or a URL string that is both. Resolves to
+// URL to fetch them from — or a URL (string or object) fetched and matched
+// by its last path segment (externalDataName). Resolves to
 // [{path, bytes, fetched}] (fetched: the bytes are glint's own).
 async function externalDataFiles(list) {
   if (list === undefined || list === null) return [];
@@ -936,9 +937,13 @@ async function externalDataFiles(list) {
   return Promise.all(list.map(async (entry, i) => {
     const where = `InferenceSession.create: externalData[${i}]`;
     const isUrl = (x) => typeof x === 'string' || (typeof URL !== 'undefined' && x instanceof URL);
-    const { path, data } = isUrl(entry) ? { path: String(entry), data: entry } : (entry ?? {});
+    const { path, data } = isUrl(entry) ? { path: externalDataName(String(entry)), data: entry } : (entry ?? {});
     if (typeof path !== 'string' || path === '') {
       throw glintError(`${where}.path must be the file name the model's tensors give as their location, got ${describeData(path)}`);
+    }
+    if (!relativeFileName(path)) {
+      throw glintError(`${where}.path '${path}' is not a file name relative to the model (as the model's tensors ` +
+        "give their location): no leading '/', no scheme, no '..'");
     }
     if (isUrl(data)) return { path, bytes: await fetchModel(String(data), undefined, `external data '${path}'`), fetched: true };
     if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
@@ -1212,16 +1217,24 @@ function overrideFreeDimensions(bytes, overrides, severity) {
 // into the engine's memory for as long as the engine session is made.
 function createEngineSession(Module, bytes, backend, external = []) {
   const ptrs = [];
+  // {error} as the engine answers, for the callers that try the next
+  // provider or rebuild after a lost context.
+  let full = null;
   const copy = (b, what) => {
     const ptr = Module._malloc(Math.max(1, b.length));
-    if (!ptr) throw glintError(`InferenceSession.create: ${what} (${b.length} bytes) does not fit in the engine's memory`);
+    if (!ptr) { full = `${what} (${b.length} bytes) does not fit in the engine's memory`; return 0; }
     ptrs.push(ptr);
     Module.HEAPU8.set(b, ptr);
     return ptr;
   };
   try {
     const ptr = copy(bytes, 'the model');
-    const files = external.map((f) => ({ path: f.path, ptr: copy(f.bytes, `external data '${f.path}'`), size: f.bytes.length }));
+    const files = [];
+    for (const f of external) {
+      if (full) break;
+      files.push({ path: f.path, ptr: copy(f.bytes, `external data '${f.path}'`), size: f.bytes.length });
+    }
+    if (full) return { error: full };
     return Module.createSession(ptr, bytes.length, backend, files);
   } finally {
     for (const p of ptrs) Module._free(p);

@@ -114,6 +114,22 @@ export function applyFreeDimensionOverrides(model, overrides) {
   return { bytes: out ?? model, applied };
 }
 
+// A relative file name, as a model's tensors give their external data's
+// location ("weights/a.bin", "./a.bin"): no scheme, no leading slash, no "..".
+export function relativeFileName(path) {
+  return !/^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[\\/]/.test(path) && !path.split(/[\\/]/).includes('..') &&
+    path.split(/[\\/]/).some((s) => s !== '' && s !== '.');
+}
+
+// The name a string (or URL) externalData entry is matched by: itself when
+// it is a relative file name, else the last segment of its path
+// ("https://host/m/model.onnx_data?v=2" -> "model.onnx_data").
+export function externalDataName(url) {
+  if (relativeFileName(url)) return url;
+  const path = url.replace(/[?#].*$/, '');
+  return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
+}
+
 // The external data files a model's tensors name (TensorProto
 // data_location EXTERNAL = 1, external_data entries with key "location"):
 // its initializers' and its nodes' tensor attributes', subgraphs included

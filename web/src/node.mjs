@@ -8,11 +8,11 @@
 //   const session = await glint.InferenceSession.create('model.onnx');   // a path, a file: URL,
 //   // an http(s) URL, or the bytes (Buffer, Uint8Array, ArrayBuffer); a model
 //   // file's external data is read from beside it
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceSession, env } from './index.mjs';
-import { externalDataLocations } from './model-patch.mjs';
+import { externalDataLocations, externalDataName, relativeFileName } from './model-patch.mjs';
 
 export * from './index.mjs';
 export { default } from './index.mjs';
@@ -68,10 +68,12 @@ InferenceSession.create = async function create(source, ...args) {
   const options = at >= 0 ? rest[at] : {};
   if (Array.isArray(options.externalData)) {
     const files = await Promise.all(options.externalData.map(async (entry) => {
-      const data = typeof entry === 'string' || entry instanceof URL ? entry : entry?.data;
+      const whole = typeof entry === 'string' || entry instanceof URL;
+      const data = whole ? entry : entry?.data;
       const file = typeof data === 'string' || data instanceof URL ? localFile(data) : null;
-      if (file === null) return entry;
-      const path = typeof entry === 'string' || entry instanceof URL ? String(entry) : entry.path;
+      // Entries index.mjs will refuse (no path) or fetch (http) go as given.
+      if (file === null || (!whole && typeof entry.path !== 'string')) return entry;
+      const path = whole ? externalDataName(String(entry)) : entry.path;
       return { path, data: await readModel(file, undefined, `external data '${path}'`) };
     }));
     rest = [...rest];
@@ -82,11 +84,21 @@ InferenceSession.create = async function create(source, ...args) {
   const bytes = await readModel(path, options.onProgress);
   // A model file's external data is read from beside it, as natively (and
   // as onnxruntime-node does), unless externalData says otherwise.
-  if (options.externalData === undefined) {
-    const beside = externalDataLocations(bytes).filter((l) => !isAbsolute(l) && !l.split(/[\\/]/).includes('..'));
+  if (options.externalData == null) {
+    // Locations the engine refuses (absolute, "..", no file) are left for it to name.
+    const beside = externalDataLocations(bytes).filter(relativeFileName);
     if (beside.length) {
-      const externalData = await Promise.all(beside.map(async (l) =>
-        ({ path: l, data: await readModel(join(dirname(path), l), undefined, `external data '${l}'`) })));
+      const dir = dirname(path);
+      const externalData = await Promise.all(beside.map(async (l) => {
+        const file = join(dir, l);
+        // As natively: a link in the folder must not lead out of it.
+        const root = await realpath(dir);
+        const real = await realpath(file).catch(() => join(root, l));  // missing: readModel says so
+        if (!real.startsWith(root + sep)) {
+          throw new Error(`glint: external data '${l}' leads out of the model's folder (${dir}) through a link`);
+        }
+        return { path: l, data: await readModel(file, undefined, `external data '${l}'`) };
+      }));
       rest = at >= 0 ? rest.map((x, i) => (i === at ? { ...options, externalData } : x)) : [{ externalData }];
     }
   }

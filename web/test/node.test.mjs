@@ -12,7 +12,7 @@
 // Skipped (exit 77 for CTest) when web/dist or the models are missing.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -45,7 +45,8 @@ before(async () => {
   ({ glint } = await import(pathToFileURL(join(tmp, 'load.mjs')).href));
   server = createServer((req, res) => {
     // /ext/NAME: the external-data test's files; anything else: MNIST.
-    const ext = req.url.startsWith('/ext/') ? join(tmp, 'ext', req.url.slice(5)) : null;
+    const { pathname } = new URL(req.url, 'http://127.0.0.1');
+    const ext = pathname.startsWith('/ext/') ? join(tmp, 'ext', pathname.slice(5)) : null;
     if (ext && !existsSync(ext)) { res.writeHead(404); res.end(); return; }
     const body = readFileSync(ext ?? join(mnistDir, 'model.onnx'));
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
@@ -109,6 +110,10 @@ test('a model with external data: read from beside its file, or given as bytes, 
   await runMnist(model, { externalData: [{ path: 'model.onnx_data', data: data.buffer }] });
   const url = `http://127.0.0.1:${server.address().port}/ext/model.onnx_data`;
   await runMnist(model, { externalData: [{ path: 'model.onnx_data', data: url }] });
+  // A URL or a path alone is matched by its last segment.
+  await runMnist(readFileSync(model), { externalData: [`${url}?v=2`] });
+  await runMnist(readFileSync(model), { externalData: [join(dir, 'model.onnx_data')] });
+  await runMnist(model, { externalData: null });
 
   // From its file, the model's external data is read from beside it.
   await runMnist(model);
@@ -129,6 +134,15 @@ test('a model with external data: read from beside its file, or given as bytes, 
   await assert.rejects(create([{ path: 'model.onnx_data', data: 42 }]),
     /externalData\[0\]\.data must be a Uint8Array, an ArrayBuffer or a URL string, got number/);
   await assert.rejects(create([{ data }]), /externalData\[0\]\.path must be the file name/);
+  await assert.rejects(create([{ path: '/model.onnx_data', data }]),
+    /externalData\[0\]\.path '\/model\.onnx_data' is not a file name relative to the model/);
+  // A link beside the model that leads out of its folder is refused, as natively.
+  const linked = join(tmp, 'ext-link');
+  mkdirSync(linked, { recursive: true });
+  writeFileSync(join(linked, 'model.onnx'), readFileSync(model));
+  symlinkSync(join('..', 'ext', 'model.onnx_data'), join(linked, 'model.onnx_data'));
+  await assert.rejects(glint.InferenceSession.create(join(linked, 'model.onnx')),
+    /external data 'model\.onnx_data' leads out of the model's folder .* through a link/);
   await assert.rejects(create({ path: 'model.onnx_data', data }), /externalData must be an array/);
   await assert.rejects(create([{ path: 'model.onnx_data', data: join(dir, 'gone.bin') }]),
     /failed to read external data 'model\.onnx_data' from .*gone\.bin: no such file/);
