@@ -11,6 +11,9 @@ namespace glint::onnx_loader {
 
 Result<std::string> normalize_location(const std::string& location) {
   if (location.empty()) return invalid_model("an external data location is empty");
+  if (location.find('\0') != std::string::npos)
+    return invalid_model("external data location '" + location.substr(0, location.find('\0')) +
+                         "...' holds a NUL byte");
   if (location[0] == '/' || location[0] == '\\' || (location.size() > 1 && location[1] == ':'))
     return invalid_model("external data location '" + location + "' is an absolute path; it must name a file "
                          "relative to the model");

@@ -354,9 +354,20 @@ std::string model_dir(const std::string& model_path) {
 }
 
 Result<std::string> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) return io_error("cannot open '" + path + "'");
-  std::ostringstream ss;
+  const std::streamoff size = f.tellg();
+  if (size >= 0) {
+    // Read straight into the string: a stream buffer would hold a second
+    // copy of a model or weights file of gigabytes.
+    std::string bytes(static_cast<size_t>(size), '\0');
+    f.seekg(0);
+    if (!f.read(bytes.data(), size)) return io_error("cannot read '" + path + "'");
+    return bytes;
+  }
+  f.clear();
+  f.seekg(0);
+  std::ostringstream ss;  // not seekable (a pipe): as it comes
   ss << f.rdbuf();
   if (f.bad()) return io_error("cannot read '" + path + "'");
   return ss.str();

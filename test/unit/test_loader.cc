@@ -430,6 +430,8 @@ TEST_CASE("external data is read from the files the tensors' locations name", "[
        "external data location '../w.bin' climbs out of the model's folder"},
       {"an offset that is not a number", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "weights.bin", "-4", "8"),
        true, "external data offset '-4' is not a byte count"},
+      {"a NUL in the location", external_tensor("w", onnx::TensorProto::FLOAT, {2}, std::string("w\0.bin", 6), "0", "8"),
+       true, "external data location 'w...' holds a NUL byte"},
       {"no location", external_tensor("w", onnx::TensorProto::FLOAT, {2}, "", "0", "8"), true,
        "initializer 'w': external data without a location"},
   };
