@@ -6,13 +6,6 @@
 
 namespace glint::cpu {
 
-Status node_error(const ir::Node& node, const std::string& msg) {
-  return invalid_argument(node.describe() + ": " + msg);
-}
-Status node_unsupported(const ir::Node& node, const std::string& msg) {
-  return unsupported(node.describe() + ": " + msg);
-}
-
 namespace {
 // The first `required` entries of `in` must be present (non-null).
 template <class T>

@@ -13,13 +13,14 @@
 
 #include "engine/core/half.h"
 #include "engine/ops/cpu_kernel.h"
+#include "engine/ops/node_error.h"
 #include "engine/ops/window.h"
 
 namespace glint::cpu {
 
 // "node 'x' (Op, opset N): <msg>" as invalid_argument / unsupported.
-Status node_error(const ir::Node& node, const std::string& msg);
-Status node_unsupported(const ir::Node& node, const std::string& msg);
+using ops::node_error;
+using ops::node_unsupported;
 
 // Checks input count (required <= given, given <= max) and presence of the
 // first `required` inputs.

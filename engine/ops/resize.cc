@@ -5,13 +5,11 @@
 #include <sstream>
 #include <string>
 
+#include "engine/ops/node_error.h"
+
 namespace glint::ops {
 
 namespace {
-
-Status node_error(const ir::Node& node, const std::string& msg) {
-  return invalid_argument(node.describe() + ": " + msg);
-}
 
 // Upsample and Resize-10 take scales as input 1, have no sizes, and map
 // output to input coordinates asymmetrically whatever the attributes say.

@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <string>
 
+#include "engine/ops/node_error.h"
+
 namespace glint::ops {
 
 namespace {
-
-Status node_error(const ir::Node& node, const std::string& msg) {
-  return invalid_argument(node.describe() + ": " + msg);
-}
 
 Result<AutoPad> parse_auto_pad(const ir::Node& node) {
   const std::string s = node.attr_string("auto_pad", "NOTSET");
