@@ -41,8 +41,7 @@ ExternalDataFn external_data_in_dir(const std::string& dir) {
   };
   auto files = std::make_shared<Files>();
   const std::string base = dir.empty() ? "." : dir;
-  return [files, base](const std::string& location) -> Result<std::string_view> {
-    GLINT_ASSIGN_OR_RETURN(std::string name, normalize_location(location));
+  return [files, base](const std::string& name) -> Result<std::string_view> {
     std::lock_guard<std::mutex> lk(files->m);
     auto it = files->bytes.find(name);
     if (it == files->bytes.end()) {
@@ -54,11 +53,11 @@ ExternalDataFn external_data_in_dir(const std::string& dir) {
       const fs::path file = fs::weakly_canonical(fs::path(base) / name, ec);
       const fs::path rel = file.lexically_relative(root);
       if (ec || rel.empty() || *rel.begin() == "..")
-        return invalid_model("external data location '" + location + "' leads out of the model's folder (" + base +
+        return invalid_model("external data location '" + name + "' leads out of the model's folder (" + base +
                              ") through a link");
       auto read = read_file(base + "/" + name);
       if (!read.ok())
-        return read.status().with_context("external data '" + location + "' (beside the model, in " + base + ")");
+        return read.status().with_context("external data '" + name + "' (beside the model, in " + base + ")");
       it = files->bytes.emplace(name, std::move(read).value()).first;
     }
     return std::string_view(it->second);
@@ -71,13 +70,12 @@ ExternalDataFn external_data_in_memory(std::map<std::string, std::string_view> g
     auto name = normalize_location(path);
     if (name.ok()) (*files)[name.value()] = bytes;  // a name no location can have never matches
   }
-  return [files](const std::string& location) -> Result<std::string_view> {
-    GLINT_ASSIGN_OR_RETURN(std::string name, normalize_location(location));
+  return [files](const std::string& name) -> Result<std::string_view> {
     auto it = files->find(name);
     if (it != files->end()) return it->second;
     std::string known;
     for (auto& [k, v] : *files) known += (known.empty() ? "'" : ", '") + k + "'";
-    return invalid_argument("the model keeps tensors in external data '" + location + "', which was not given" +
+    return invalid_argument("the model keeps tensors in external data '" + name + "', which was not given" +
                             (known.empty() ? " (no external data files were given)" : " (given: " + known + ")"));
   };
 }

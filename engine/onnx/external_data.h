@@ -13,8 +13,9 @@
 
 namespace glint::onnx_loader {
 
-// The whole of the file `location` names (as the model wrote it), valid
-// while the model loads; or an error naming the file.
+// The whole of the file `location` names (normalize_location's form: the
+// loader checks a tensor's location once, before it asks), valid while the
+// model loads; or an error naming the file.
 using ExternalDataFn = std::function<Result<std::string_view>(const std::string& location)>;
 
 // `location` as the files are keyed: "./" prefixes and repeated slashes

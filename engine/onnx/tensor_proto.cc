@@ -69,13 +69,13 @@ Result<std::string_view> external_bytes(const onnx::TensorProto& p, const std::s
     // "checksum" and keys of later ONNX versions: not needed to read the bytes.
   }
   if (location.empty()) return invalid_model(what + ": external data without a location");
-  auto checked = normalize_location(location);  // a bad location says so whatever is given
-  if (!checked.ok()) return checked.status().with_context(what);
+  auto name = normalize_location(location);  // checked here, once: a bad location says so whatever is given
+  if (!name.ok()) return name.status().with_context(what);
   if (!external || !*external)
     return unsupported(what + ": its data is in the external file '" + location +
                        "', and none was given (load the model from its file with that file beside it, or pass "
                        "the file in the session option externalData)");
-  auto file = (*external)(location);
+  auto file = (*external)(name.value());
   if (!file.ok()) return file.status().with_context(what);
   const std::string_view bytes = file.value();
   const int64_t size = static_cast<int64_t>(bytes.size());
