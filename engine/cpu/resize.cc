@@ -14,30 +14,19 @@
 
 namespace glint::cpu {
 
-namespace {
-
-// X's dims (-1 unknown) and the node's scales, sizes and roi resolved
-// against them (ops/resize.h).
-Status resize_axes_of(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
-                      const std::vector<const Tensor*>& c, ops::ResizeAxes* r, bool* known) {
-  std::vector<int64_t> dims;
-  for (const ir::Dim& d : inputs[0]->dims) dims.push_back(d.known() ? d.value : -1);
-  return ops::resize_axes(
-      node, dims, [&](size_t i) { return i < c.size() ? c[i] : nullptr; },
-      [&](size_t i) { return i < inputs.size() && inputs[i] != nullptr; }, r, known);
-}
-
-}  // namespace
-
 Status infer_resize(const ir::Node& node, const std::vector<const ir::ValueInfo*>& inputs,
                     const std::vector<const Tensor*>& constants, std::vector<ir::ValueInfo>& outputs) {
   GLINT_RETURN_IF_ERROR(check_infer_inputs(node, inputs, 1));
   const ir::ValueInfo& x = *inputs[0];
   outputs[0] = x;
   if (!x.has_shape) return Status::Ok();
+  std::vector<int64_t> dims;  // -1: unknown
+  for (const ir::Dim& d : x.dims) dims.push_back(d.known() ? d.value : -1);
   ops::ResizeAxes p;
   bool known;
-  GLINT_RETURN_IF_ERROR(resize_axes_of(node, inputs, constants, &p, &known));
+  GLINT_RETURN_IF_ERROR(ops::resize_axes(
+      node, dims, [&](size_t i) { return i < constants.size() ? constants[i] : nullptr; },
+      [&](size_t i) { return i < inputs.size() && inputs[i] != nullptr; }, &p, &known));
   for (size_t i = 0; i < x.dims.size(); ++i) {
     ir::Dim& d = outputs[0].dims[i];
     if (!known) d = ir::Dim{};
@@ -53,13 +42,12 @@ Status resize(const ir::Node& node, const std::vector<const Tensor*>& inputs,
   if (!is_float(x.dtype()) && !is_integer(x.dtype()))
     return node_unsupported(node, "input dtype " + dtype_name(x.dtype()) + " is not supported");
   GLINT_RETURN_IF_ERROR(alloc_outputs(infer_resize, node, inputs, outputs));
-  std::vector<ir::ValueInfo> vi(inputs.size());
-  std::vector<const ir::ValueInfo*> vp(inputs.size(), nullptr);
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i]) { vi[i] = ir::ValueInfo::of(*inputs[i]); vp[i] = &vi[i]; }
+  // Every input is a tensor now: the reading straight from them.
+  auto input = [&](size_t i) { return i < inputs.size() ? inputs[i] : nullptr; };
   ops::ResizeAxes p;
   bool known;
-  GLINT_RETURN_IF_ERROR(resize_axes_of(node, vp, inputs, &p, &known));
+  GLINT_RETURN_IF_ERROR(ops::resize_axes(node, x.shape(), input, [&](size_t i) { return input(i) != nullptr; }, &p,
+                                         &known));
   if (!known) return internal_error(node.describe() + ": scales or sizes unknown at run time");
   const double extrapolation = node.attr_float("extrapolation_value", 0.f);
   const int64_t rank = x.rank();
