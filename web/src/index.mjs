@@ -909,10 +909,17 @@ async function fetchModel(url, onProgress, what = 'the model') {
   return bytes;
 }
 
-async function modelBytes(source, byteOffset, byteLength, onProgress) {
-  if (typeof source === 'string' || (typeof URL !== 'undefined' && source instanceof URL)) {
-    return fetchModel(String(source), onProgress);
-  }
+// A URL, as a string or a URL object.
+function isUrl(x) {
+  return typeof x === 'string' || (typeof URL !== 'undefined' && x instanceof URL);
+}
+
+// The bytes `source` holds or names: a URL fetched (`what` names it in
+// errors), an ArrayBuffer (from byteOffset, for byteLength), or a view's
+// bytes; null for anything else. The model and its external data files
+// are given the same ways.
+async function sourceBytes(source, what, { byteOffset, byteLength, onProgress } = {}) {
+  if (isUrl(source)) return fetchModel(String(source), onProgress, what);
   if (source instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && source instanceof SharedArrayBuffer)) {
     const off = byteOffset ?? 0;
     const len = byteLength ?? source.byteLength - off;
@@ -920,6 +927,12 @@ async function modelBytes(source, byteOffset, byteLength, onProgress) {
   }
   if (source instanceof Uint8Array) return source;
   if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return null;
+}
+
+async function modelBytes(source, byteOffset, byteLength, onProgress) {
+  const bytes = await sourceBytes(source, 'the model', { byteOffset, byteLength, onProgress });
+  if (bytes) return bytes;
   throw glintError(`InferenceSession.create: expected a URL string, ArrayBuffer or Uint8Array, got ${describeData(source)}`);
 }
 
@@ -936,7 +949,6 @@ async function externalDataFiles(list) {
   }
   return Promise.all(list.map(async (entry, i) => {
     const where = `InferenceSession.create: externalData[${i}]`;
-    const isUrl = (x) => typeof x === 'string' || (typeof URL !== 'undefined' && x instanceof URL);
     const { path, data } = isUrl(entry) ? { path: externalDataName(String(entry)), data: entry } : (entry ?? {});
     if (typeof path !== 'string' || path === '') {
       throw glintError(`${where}.path must be the file name the model's tensors give as their location, got ${describeData(path)}`);
@@ -945,11 +957,8 @@ async function externalDataFiles(list) {
       throw glintError(`${where}.path '${path}' is not a file name relative to the model (as the model's tensors ` +
         "give their location): no leading '/', no scheme, no '..'");
     }
-    if (isUrl(data)) return { path, bytes: await fetchModel(String(data), undefined, `external data '${path}'`), fetched: true };
-    if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
-      return { path, bytes: new Uint8Array(data) };
-    }
-    if (ArrayBuffer.isView(data)) return { path, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    const bytes = await sourceBytes(data, `external data '${path}'`);
+    if (bytes) return { path, bytes, fetched: isUrl(data) };
     throw glintError(`${where}.data must be a Uint8Array, an ArrayBuffer or a URL string, got ${describeData(data)}`);
   }));
 }
@@ -1217,24 +1226,23 @@ function overrideFreeDimensions(bytes, overrides, severity) {
 // into the engine's memory for as long as the engine session is made.
 function createEngineSession(Module, bytes, backend, external = []) {
   const ptrs = [];
-  // {error} as the engine answers, for the callers that try the next
-  // provider or rebuild after a lost context.
-  let full = null;
-  const copy = (b, what) => {
+  const copy = (b) => {  // 0 when the engine's memory cannot grow to hold it
     const ptr = Module._malloc(Math.max(1, b.length));
-    if (!ptr) { full = `${what} (${b.length} bytes) does not fit in the engine's memory`; return 0; }
-    ptrs.push(ptr);
-    Module.HEAPU8.set(b, ptr);
+    if (ptr) { ptrs.push(ptr); Module.HEAPU8.set(b, ptr); }
     return ptr;
   };
+  // {error} as the engine answers, for the callers that try the next
+  // provider or rebuild after a lost context.
+  const tooBig = (what, b) => ({ error: `${what} (${b.length} bytes) does not fit in the engine's memory` });
   try {
-    const ptr = copy(bytes, 'the model');
+    const ptr = copy(bytes);
+    if (!ptr) return tooBig('the model', bytes);
     const files = [];
     for (const f of external) {
-      if (full) break;
-      files.push({ path: f.path, ptr: copy(f.bytes, `external data '${f.path}'`), size: f.bytes.length });
+      const at = copy(f.bytes);
+      if (!at) return tooBig(`external data '${f.path}'`, f.bytes);
+      files.push({ path: f.path, ptr: at, size: f.bytes.length });
     }
-    if (full) return { error: full };
     return Module.createSession(ptr, bytes.length, backend, files);
   } finally {
     for (const p of ptrs) Module._free(p);
@@ -1331,8 +1339,7 @@ export class InferenceSession {
         if (name === 'webgl') {
           // Kept to rebuild the session after a lost context (the caller's
           // array may change after create() returns).
-          const fetched = typeof source === 'string' || (typeof URL !== 'undefined' && source instanceof URL);
-          session._model = fetched || bytes !== loaded ? bytes : bytes.slice();
+          session._model = isUrl(source) || bytes !== loaded ? bytes : bytes.slice();
           session._external = external.map((f) => (f.fetched ? f : { ...f, bytes: f.bytes.slice() }));
           session._cpuListed = cpuListed;
           Module.glintGpu?.sessions.add(session);
