@@ -89,10 +89,10 @@ InferenceSession.create = async function create(source, ...args) {
     const beside = externalDataLocations(bytes).filter(relativeFileName);
     if (beside.length) {
       const dir = dirname(path);
+      const root = await realpath(dir);
       const externalData = await Promise.all(beside.map(async (l) => {
         const file = join(dir, l);
         // As natively: a link in the folder must not lead out of it.
-        const root = await realpath(dir);
         const real = await realpath(file).catch(() => join(root, l));  // missing: readModel says so
         if (!real.startsWith(root + sep)) {
           throw new Error(`glint: external data '${l}' leads out of the model's folder (${dir}) through a link`);
