@@ -97,14 +97,7 @@ class ThreadPool {
 
   // Publishes an empty job (nothing to claim): sleeping workers wake, find
   // no chunk and spin for the next job. Called with no job running.
-  void wake() {
-    const uint64_t gen = ((state_.load(std::memory_order_relaxed) >> 48) + 1) & 0xffff;
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      state_.store(gen << 48, std::memory_order_release);
-    }
-    cv_.notify_all();
-  }
+  void wake() { publish(0); }
 
   // count <= kMaxCount.
   void run(int64_t count, int64_t grain, detail::TaskFn fn, void* ctx) {
@@ -113,18 +106,24 @@ class ThreadPool {
     ctx_ = ctx;
     const int64_t chunks = (count + grain - 1) / grain;
     done_.store(0, std::memory_order_relaxed);
-    const uint64_t gen = ((state_.load(std::memory_order_relaxed) >> 48) + 1) & 0xffff;
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      state_.store(gen << 48 | static_cast<uint64_t>(count) << 24, std::memory_order_release);
-    }
-    cv_.notify_all();
+    publish(count);
     work();
     while (done_.load(std::memory_order_acquire) != chunks) {
     }
   }
 
  private:
+  // A new generation of the job word with `count` indices, none claimed,
+  // and every sleeping worker woken to it.
+  void publish(int64_t count) {
+    const uint64_t gen = ((state_.load(std::memory_order_relaxed) >> 48) + 1) & 0xffff;
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      state_.store(gen << 48 | static_cast<uint64_t>(count) << 24, std::memory_order_release);
+    }
+    cv_.notify_all();
+  }
+
   // Claims and runs chunks of the current job until none is left.
   void work() {
     uint64_t s = state_.load(std::memory_order_acquire);
