@@ -9,11 +9,9 @@
 
 namespace glint::ops {
 
-inline Status node_error(const ir::Node& node, const std::string& msg) {
-  return invalid_argument(node.describe() + ": " + msg);
-}
-inline Status node_unsupported(const ir::Node& node, const std::string& msg) {
-  return unsupported(node.describe() + ": " + msg);
-}
+// Defined out of line: hundreds of error paths call them, and inlined
+// each would copy the message building into every one (115 KiB more wasm).
+Status node_error(const ir::Node& node, const std::string& msg);
+Status node_unsupported(const ir::Node& node, const std::string& msg);
 
 }  // namespace glint::ops
