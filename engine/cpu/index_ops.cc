@@ -131,6 +131,15 @@ Status infer_gather_nd(const ir::Node& node, const std::vector<const ir::ValueIn
   if (b < 0 || b + k > r || b >= static_cast<int64_t>(idx.dims.size()))
     return node_error(node, "indices " + idx.describe() + " with batch_dims " + std::to_string(b) +
                                 " do not fit data " + data.describe());
+  // The batch dims index data and indices together, so they must agree.
+  for (int64_t i = 0; i < b; ++i) {
+    const ir::Dim& dd = data.dims[i];
+    const ir::Dim& id = idx.dims[i];
+    if (dd.known() && id.known() && dd.value != id.value)
+      return node_error(node, "indices " + idx.describe() + " and data " + data.describe() +
+                                  " differ in batch dim " + std::to_string(i) + " (batch_dims " +
+                                  std::to_string(b) + ")");
+  }
   outputs[0].has_shape = true;
   outputs[0].dims.assign(idx.dims.begin(), idx.dims.end() - 1);
   for (int64_t i = b + k; i < r; ++i) outputs[0].dims.push_back(data.dims[i]);

@@ -707,6 +707,14 @@ TEST_CASE("cpu: extra ops", "[cpu]") {
     Tensor bad = I64({2, 2}, {3, 0, 0, 0});
     Status st = run(make_node("GatherElements", 13, 2, {{"axis", ai(1)}}), {&data, &bad}, &out);
     CHECK_THAT(st.message(), Catch::Contains("n_GatherElements") && Catch::Contains("out of range"));
+    // batch_dims pairs data's leading dims with indices'; three index batches
+    // over two data batches would read past data (found by fuzzing).
+    Tensor cube = iota({2, 2, 2}), three = I64({3, 1}, {0, 1, 0});
+    st = run(make_node("GatherND", 13, 2, {{"batch_dims", ai(1)}}), {&cube, &three}, &out);
+    CHECK_THAT(st.message(), Catch::Contains("n_GatherND") && Catch::Contains("differ in batch dim 0"));
+    Tensor two = I64({2, 1}, {1, 0});
+    check_values(run_ok(make_node("GatherND", 13, 2, {{"batch_dims", ai(1)}}), {&cube, &two})[0], DataType::kFloat32,
+                 {2, 2}, {2, 3, 4, 5});
   }
   SECTION("rearranging and selecting") {
     Tensor x = iota({1, 4, 1, 1});
