@@ -73,6 +73,7 @@ Status roi_align(const ir::Node& node, const std::vector<const Tensor*>& inputs,
     const double e = (rois.get_as_double(r * 4 + lo + 2) - rois.get_as_double(r * 4 + lo)) * scale;
     return half_pixel ? e : std::max(e, 1.0);
   };
+  if (Y.size() == 0) return Status::Ok();  // no channel or bin: no grid is sampled, however large
   double samples = 0;
   for (int64_t r = 0; r < R; ++r) {
     const double rw = extent(r, 0), rh = extent(r, 1);
@@ -97,8 +98,12 @@ Status roi_align(const ir::Node& node, const std::vector<const Tensor*>& inputs,
       continue;
     }
     const double bh = rh / OH, bw = rw / OW;
-    const auto gh = static_cast<int64_t>(grid_side(sampling, rh, OH));
-    const auto gw = static_cast<int64_t>(grid_side(sampling, rw, OW));
+    // A grid with no side samples nothing, however long its other side (the
+    // sample budget above counts the product, so that side is unbounded).
+    const double gh_side = grid_side(sampling, rh, OH), gw_side = grid_side(sampling, rw, OW);
+    const bool empty_grid = gh_side == 0 || gw_side == 0;
+    const auto gh = empty_grid ? int64_t{0} : static_cast<int64_t>(gh_side);
+    const auto gw = empty_grid ? int64_t{0} : static_cast<int64_t>(gw_side);
     const double count = std::max<double>(static_cast<double>(gh) * static_cast<double>(gw), 1.0);
     for (int64_t c = 0; c < C; ++c) {
       const int64_t plane = (b * C + c) * H * W;

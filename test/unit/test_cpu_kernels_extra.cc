@@ -191,6 +191,13 @@ TEST_CASE("RoiAlign refuses a sampling grid it could not finish, and gives NaN f
   refused({{"sampling_ratio", ai(-1)}}, rois, "sampling_ratio must be >= 0, given -1");
   // Adaptive sampling over a roi a billion pixels wide.
   refused({}, F({1, 4}, {0.f, 0.f, 1e9f, 1e9f}), "more than 2^28");
+  // half_pixel keeps a negative width: no column, so no sample, however tall
+  // (the fuzzer's case: 6e20 rows, once cast to an integer). Zeros, as the
+  // ONNX reference gives for an empty grid.
+  Tensor backwards_roi = F({1, 4}, {3.f, 0.f, 0.f, 6e20f});
+  auto flat = run_ok(make_node("RoiAlign", 16, 3, {{"output_height", ai(1)}, {"output_width", ai(1)}}),
+                     {&X, &backwards_roi, &idx});
+  check_values(flat[0], DataType::kFloat32, {1, 2, 1, 1}, {0, 0});
   // A roi with a NaN corner samples nowhere: NaN out, no crash.
   Tensor nan_roi = F({1, 4}, {0.f, std::nanf(""), 3.f, 3.f});
   auto out = run_ok(make_node("RoiAlign", 16, 3, {{"output_height", ai(2)}, {"output_width", ai(2)}}), {&X, &nan_roi, &idx});
