@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer target for SECONDS (or, with FUZZ_RUNS=N, for N inputs
-# from a fixed seed and an empty corpus: the same run on every machine, so
-# `make test` cannot fail on a finding that depends on the day) over a seed
+# from a fixed seed and an empty corpus, so `make test` does the same amount of
+# work on every machine; not the same inputs: libFuzzer orders seeds of equal
+# size as the folder lists them, so a clean machine can still find what this
+# one did not, as CI found a GatherND batch_dims overflow) over a seed
 # corpus gathered from model
 # folders: every model.onnx / *.onnx under them up to 1 MiB (the ONNX node
 # tests, the small models in models/data). Seeds are copied into WORK/seeds
