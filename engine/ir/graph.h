@@ -91,6 +91,9 @@ struct Node {
 
   bool has_input(size_t i) const { return i < inputs.size() && !inputs[i].empty(); }
   bool has_output(size_t i) const { return i < outputs.size() && !outputs[i].empty(); }
+  // Shape and Size: they read their input's shape, never its data, so they
+  // can run wherever the shape is known (folding, the CPU beside a GPU input).
+  bool reads_only_input_shape() const { return domain.empty() && (op_type == "Shape" || op_type == "Size"); }
   // "node 'conv1' (Conv, opset 7)" — the prefix of every error about a node.
   std::string describe() const;
 };

@@ -34,7 +34,7 @@ Status fold_constants(ir::Graph& g) {
     // knows it statically they fold too, which keeps the shape arithmetic
     // after them (Reshape targets, ConstantOfShape) off the run-time path.
     std::optional<Tensor> shape_only;
-    if (!all_const && (n.op_type == "Shape" || n.op_type == "Size") && n.has_input(0)) {
+    if (!all_const && n.reads_only_input_shape() && n.has_input(0)) {
       const ir::ValueInfo* vi = g.info(n.inputs[0]);
       if (vi && vi->kind == ir::TypeKind::kTensor && vi->fully_known() && vi->dtype != DataType::kUndefined &&
           vi->dtype != DataType::kString) {

@@ -115,6 +115,17 @@ Status place(const ir::Graph& g, const ir::Node& n, const Policy& policy, const 
     step.reason = "sequence, optional or control-flow op (CPU)";
     return Status::Ok();
   }
+  // Shape and Size on the default backend run on the CPU, which knows a GPU
+  // input's shape without reading it back (runner.cc, run_cpu_step). On the
+  // GPU their few integers were drawn, and what reads them as values (an If's
+  // condition, a Reshape's target) then read them back: a stall of every
+  // draw queued before, a dozen times a run in Silero VAD.
+  if (policy.backend == BackendMode::kDefault && device.gpu() && cpu && n.reads_only_input_shape() && !forced) {
+    step.placement = Placement::kCpu;
+    step.kernel = cpu->name;
+    step.reason = "reads only a shape (CPU, no read-back)";
+    return Status::Ok();
+  }
   if (policy.backend == BackendMode::kCpu || forced || !device.gpu()) {
     if (!cpu)
       return unsupported(n.describe() + ": has no CPU kernel, but " +
@@ -187,18 +198,20 @@ void mark_releases(Plan& p) {
     if (last[id] >= 0 && !p.constant[id]) p.steps[last[id]].release.push_back(static_cast<int>(id));
 }
 
-// Where a value produced (or fed) on one side is read on the other.
-void mark_transfers(Plan& p) {
+// Where a value produced (or fed) on one side is read on the other (Shape
+// and Size on the CPU read a GPU value's shape, not the value).
+void mark_transfers(const ir::Graph& g, Plan& p) {
   std::vector<bool> on_gpu(p.names.size(), false), on_cpu(p.names.size(), true);
   for (size_t pos = 0; pos < p.steps.size(); ++pos) {
     const Step& s = p.steps[pos];
     const bool gpu = s.placement == Placement::kGpu;
+    const bool shape_only = g.nodes[s.node].reads_only_input_shape();
     for (int id : s.inputs) {
       if (id == kNoValue) continue;
       if (gpu && !on_gpu[id]) {
         p.transfers.push_back({id, pos, true});
         on_gpu[id] = true;
-      } else if (!gpu && !on_cpu[id]) {
+      } else if (!gpu && !on_cpu[id] && !shape_only) {
         p.transfers.push_back({id, pos, false});
         on_cpu[id] = true;
       }
@@ -233,7 +246,7 @@ Result<Plan> build_plan(const ir::Graph& graph, const Policy& policy, const Devi
     p.steps.push_back(std::move(step));
   }
   mark_releases(p);
-  mark_transfers(p);
+  mark_transfers(graph, p);
   if (device.gpu()) p.memory_budget = memory_budget(graph, p, *device.layout);
   return p;
 }

@@ -258,6 +258,57 @@ Status guarded(const ir::Node& n, F&& step) {
     return invalid_argument(n.describe() + ": out of memory allocating its outputs");
   }
 }
+
+const char* const kIndexValuesReason = "small index values on the CPU (no read-back)";
+
+// Index values: integer or bool tensors of at most this many elements.
+constexpr int64_t kIndexElements = 128;
+// What such a step may make on the CPU: a value-sized op (ConstantOfShape,
+// Expand, Range) making more goes to the GPU as the plan said.
+constexpr int64_t kHostOutputElements = 4096;
+
+// Whether a step the plan put on the GPU runs on its CPU kernel instead, on
+// the default backend: when every input is a small index value already on the
+// CPU and its outputs, by its shape function over those values, are small. A
+// model's shape arithmetic (a Gather of one dim, Equal, a Concat of dims,
+// Cast) makes such values, and what reads them reads them as values on the
+// CPU (an If's condition, a Reshape's target, an LSTM's lengths). Drawn, each
+// would be read back, and a read-back waits for every draw queued before it.
+// Decided here rather than in the plan: inside control-flow bodies the sizes
+// are rarely known before the run. TF.js's WebGL backend forwards ops on
+// small CPU tensors to its CPU kernels for the same reason.
+bool index_values_on_host(const plan::Step& step, const ir::Node& n, const std::vector<Slot>& slots) {
+  if (!step.row || !step.row->cpu.name || !step.row->shape) return false;
+  // First without allocating: most GPU steps read a GPU value.
+  bool any = false;
+  for (int id : step.inputs) {
+    if (id == plan::kNoValue) continue;
+    const std::optional<Tensor>& t = slots[id].cpu;
+    if (!t || t->size() > kIndexElements || (t->dtype() != DataType::kBool && !is_integer(t->dtype()))) return false;
+    any = true;
+  }
+  if (!any) return false;
+  std::vector<ir::ValueInfo> infos(step.inputs.size());
+  std::vector<const ir::ValueInfo*> info_ptrs(step.inputs.size(), nullptr);
+  std::vector<const Tensor*> values(step.inputs.size(), nullptr);
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    if (step.inputs[i] == plan::kNoValue) continue;
+    const Tensor& t = *slots[step.inputs[i]].cpu;
+    infos[i] = ir::ValueInfo::of(t.dtype(), t.shape());
+    info_ptrs[i] = &infos[i];
+    values[i] = &t;
+  }
+  std::vector<ir::ValueInfo> outs(n.outputs.size());
+  if (!step.row->shape(n, info_ptrs, values, outs).ok()) return false;  // the kernel's run says what is wrong
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (!n.has_output(i)) continue;
+    int64_t count = 0;
+    if (!outs[i].has_shape || !outs[i].fully_known() || !checked_shape_size(outs[i].concrete(), &count) ||
+        count > kHostOutputElements)
+      return false;
+  }
+  return true;
+}
 }  // namespace
 
 Status GraphRunner::run_value_step(size_t pos, std::vector<Slot>& slots) {
@@ -301,11 +352,20 @@ Status GraphRunner::run_cpu_step(size_t pos, std::vector<Slot>& slots) {
   // Inputs that live on the GPU are read back (and kept in their slot, so a
   // value read by several CPU steps crosses the edge once). The kernel reads
   // them in their slots: no step writes a slot another step's input is in.
+  // Shape and Size over a GPU tensor get its shape alone, in a tensor with
+  // no storage (these kernels never read data): no read-back, no stall.
   std::vector<const Tensor*> ins(step.inputs.size(), nullptr);
+  std::optional<Tensor> shape_only;
   for (size_t i = 0; i < step.inputs.size(); ++i) {
     if (step.inputs[i] == plan::kNoValue) continue;
     Slot& slot = slots[step.inputs[i]];
     if (slot.empty()) return invalid_model(n.describe() + ": reads '" + n.inputs[i] + "', which is not defined");
+    if (!slot.cpu && slot.gpu && n.reads_only_input_shape()) {
+      const gl::TensorDesc desc = slot.gpu->desc();
+      shape_only = Tensor(desc.dtype, {0}).reshaped(desc.shape);
+      ins[i] = &*shape_only;
+      continue;
+    }
     if (!slot.cpu) GLINT_RETURN_IF_ERROR(to_cpu(slot).status());
     ins[i] = &*slot.cpu;
   }
@@ -491,7 +551,9 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
       if (non_tensor_input)
         return invalid_argument(n.describe() + ": expects tensors, got a sequence or an empty optional");
       bool fell_back = false;
-      const bool on_gpu = step.placement == plan::Placement::kGpu;
+      const bool on_host_by_choice =
+          step.placement == plan::Placement::kGpu && !gpu_only && index_values_on_host(step, n, slots);
+      const bool on_gpu = step.placement == plan::Placement::kGpu && !on_host_by_choice;
       if (on_gpu) GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_gpu_step(pos, slots, &fell_back); }));
       if (!on_gpu || fell_back) {
         if (fell_back && gpu_only)
@@ -500,7 +562,7 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
         GLINT_RETURN_IF_ERROR(guarded(n, [&] { return run_cpu_step(pos, slots); }));
       }
       ran_on_gpu = on_gpu && !fell_back;
-      if (tally_) tally_step(pos, slots, ran_on_gpu);
+      if (tally_) tally_step(pos, slots, ran_on_gpu, on_host_by_choice);
     }
     if (profile_) {
       if (gpu_) gpu_->finish();
@@ -522,7 +584,7 @@ void GraphRunner::set_work_tally(std::shared_ptr<WorkTally> tally, const std::st
   if (bodies_) bodies_->set_work_tally(tally_, tally_prefix_);
 }
 
-void GraphRunner::tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu) {
+void GraphRunner::tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu, bool on_host_by_choice) {
   const plan::Step& step = plan_.steps[pos];
   auto shapes = [&](const std::vector<int>& ids) {
     std::vector<std::optional<Shape>> out;
@@ -543,7 +605,9 @@ void GraphRunner::tally_step(size_t pos, const std::vector<Slot>& slots, bool on
   ++tally_->cpu_steps;
   WorkTally::CpuNode& c = tally_->cpu_nodes[tally_prefix_ + (n.name.empty() ? n.outputs[0] : n.name)];
   c.op = n.op_type;
-  c.reason = step.placement == plan::Placement::kGpu ? states_[pos]->fallback_reason : step.reason;
+  c.reason = on_host_by_choice                          ? kIndexValuesReason
+             : step.placement == plan::Placement::kGpu ? states_[pos]->fallback_reason
+                                                       : step.reason;
   c.flops += flops;
 }
 

@@ -110,7 +110,8 @@ class GraphRunner {
   Result<gl::GpuTensorPtr> to_gpu(int id, Slot& slot);
   void release_cached_constants();
   Status prepare_bodies();
-  void tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu);
+  // `on_host_by_choice`: a GPU step run on the CPU for its small index inputs.
+  void tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu, bool on_host_by_choice);
   void set_passes(StepState& st, const ir::Node& n, std::vector<gl::ProgramInfo> passes, std::string signature);
   static void note_signature(StepState& st, const std::string& signature);
   // The model constant pass `k` of node `n` lays out (ProgramInfo::reshape_of),

@@ -616,6 +616,73 @@ TEST_CASE("the work tally counts each step's FLOPs where it ran, bodies included
   }
 }
 
+// Shape arithmetic on the default backend stays on the CPU: Shape reads its
+// GPU input's shape without a read-back, and the Gather / Mul / Unsqueeze /
+// Concat / Equal over its few integers run on their CPU kernels, where the
+// Reshape reads its target as values. The float work stays on the GPU, even
+// the 12-element Relu fed from the CPU, and so does a ConstantOfShape whose
+// output is large; gpu-only keeps everything drawn.
+TEST_CASE("default backend: shape arithmetic runs on the CPU, the float work on the GPU", "[session][work]") {
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {-1, 6});
+  b.initializer_i64("zero", {}, {0});
+  b.initializer_i64("two", {}, {2});
+  b.initializer_i64("three", {1}, {3});
+  b.initializer_i64("axes0", {1}, {0});
+  b.node("Relu", {"x"}, {"r"}, "relu");
+  b.node("Shape", {"r"}, {"s"}, "shape");
+  b.node("Gather", {"s", "zero"}, {"n"}, "gather");
+  b.node("Mul", {"n", "two"}, {"n2"}, "mul");
+  b.node("Unsqueeze", {"n2", "axes0"}, {"n2v"}, "unsqueeze");
+  ModelBuilder::attr_int(b.node("Concat", {"n2v", "three"}, {"target"}, "concat"), "axis", 0);
+  b.node("Reshape", {"r", "target"}, {"y"}, "reshape");
+  b.node("Equal", {"n", "two"}, {"is_two"}, "equal");
+  // A value-sized op over index values: its [2n, 2048] zeros stay drawn.
+  b.initializer_i64("wide", {1}, {2048});
+  ModelBuilder::attr_int(b.node("Concat", {"n2v", "wide"}, {"big_shape"}, "concat_wide"), "axis", 0);
+  b.node("ConstantOfShape", {"big_shape"}, {"big"}, "fill");
+  b.output("y", onnx::TensorProto::FLOAT, {-1, 3});
+  b.output("is_two", onnx::TensorProto::BOOL, {});
+  b.output("big", onnx::TensorProto::FLOAT, {-1, 2048});
+  auto cpu = make(b.bytes(), BackendMode::kCpu);
+  for (BackendMode mode : {BackendMode::kDefault, BackendMode::kGpu}) {
+    auto s = make(b.bytes(), mode);
+    for (int64_t rows : {2, 5}) {
+      Tensor x(glint::DataType::kFloat32, {rows, 6});
+      for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = 0.5f * static_cast<float>(i % 7) - 1.f;
+      auto tally = std::make_shared<glint::WorkTally>();
+      s->set_work_tally(tally);
+      auto got = s->run({{"x", x}});
+      s->set_work_tally(nullptr);
+      INFO(backend_mode_name(mode) << ", rows " << rows << ": " << got.status().message());
+      REQUIRE(got.ok());
+      auto want = cpu->run({{"x", x}});
+      REQUIRE(want.ok());
+      CHECK(got->at("y").shape() == glint::Shape{rows * 2, 3});
+      auto c = glint::compare_tensors(got->at("y"), want->at("y"), 0, 0);
+      INFO(c.mismatch);
+      CHECK(c.equal);
+      CHECK(got->at("is_two").data<uint8_t>()[0] == (rows == 2 ? 1 : 0));
+      auto zeros = glint::compare_tensors(got->at("big"), want->at("big"), 0, 0);
+      INFO(zeros.mismatch);
+      CHECK(zeros.equal);
+      if (mode == BackendMode::kGpu) {
+        CHECK(tally->cpu_steps == 0);
+        continue;
+      }
+      CHECK(tally->gpu_steps == 3);  // Relu, Reshape, ConstantOfShape
+      for (const char* name : {"relu", "reshape", "fill"}) CHECK(tally->cpu_nodes.count(name) == 0);
+      REQUIRE(tally->cpu_nodes.count("shape") == 1);
+      CHECK(tally->cpu_nodes.at("shape").reason == "reads only a shape (CPU, no read-back)");
+      for (const char* name : {"gather", "mul", "unsqueeze", "concat", "equal", "concat_wide"}) {
+        INFO(name);
+        REQUIRE(tally->cpu_nodes.count(name) == 1);
+        CHECK(tally->cpu_nodes.at(name).reason == "small index values on the CPU (no read-back)");
+      }
+    }
+  }
+}
+
 // Tensors larger than one texture of the device (a 20,000,000-element
 // activation; BERT's 30522x768 word embedding table): on the default
 // backend the nodes that cannot hold them run on the CPU, named with the
