@@ -7,7 +7,7 @@
 
 #include "engine/core/tuning.h"
 #include "engine/plan/kernel_context.h"
-#include "engine/plan/work.h"
+#include "engine/runtime/host_steps.h"
 #include "engine/runtime/step_state.h"
 
 namespace glint {
@@ -257,57 +257,6 @@ Status guarded(const ir::Node& n, F&& step) {
   } catch (const std::bad_alloc&) {
     return invalid_argument(n.describe() + ": out of memory allocating its outputs");
   }
-}
-
-const char* const kIndexValuesReason = "small index values on the CPU (no read-back)";
-
-// Index values: integer or bool tensors of at most this many elements.
-constexpr int64_t kIndexElements = 128;
-// What such a step may make on the CPU: a value-sized op (ConstantOfShape,
-// Expand, Range) making more goes to the GPU as the plan said.
-constexpr int64_t kHostOutputElements = 4096;
-
-// Whether a step the plan put on the GPU runs on its CPU kernel instead, on
-// the default backend: when every input is a small index value already on the
-// CPU and its outputs, by its shape function over those values, are small. A
-// model's shape arithmetic (a Gather of one dim, Equal, a Concat of dims,
-// Cast) makes such values, and what reads them reads them as values on the
-// CPU (an If's condition, a Reshape's target, an LSTM's lengths). Drawn, each
-// would be read back, and a read-back waits for every draw queued before it.
-// Decided here rather than in the plan: inside control-flow bodies the sizes
-// are rarely known before the run. TF.js's WebGL backend forwards ops on
-// small CPU tensors to its CPU kernels for the same reason.
-bool index_values_on_host(const plan::Step& step, const ir::Node& n, const std::vector<Slot>& slots) {
-  if (!step.row || !step.row->cpu.name || !step.row->shape) return false;
-  // First without allocating: most GPU steps read a GPU value.
-  bool any = false;
-  for (int id : step.inputs) {
-    if (id == plan::kNoValue) continue;
-    const std::optional<Tensor>& t = slots[id].cpu;
-    if (!t || t->size() > kIndexElements || (t->dtype() != DataType::kBool && !is_integer(t->dtype()))) return false;
-    any = true;
-  }
-  if (!any) return false;
-  std::vector<ir::ValueInfo> infos(step.inputs.size());
-  std::vector<const ir::ValueInfo*> info_ptrs(step.inputs.size(), nullptr);
-  std::vector<const Tensor*> values(step.inputs.size(), nullptr);
-  for (size_t i = 0; i < step.inputs.size(); ++i) {
-    if (step.inputs[i] == plan::kNoValue) continue;
-    const Tensor& t = *slots[step.inputs[i]].cpu;
-    infos[i] = ir::ValueInfo::of(t.dtype(), t.shape());
-    info_ptrs[i] = &infos[i];
-    values[i] = &t;
-  }
-  std::vector<ir::ValueInfo> outs(n.outputs.size());
-  if (!step.row->shape(n, info_ptrs, values, outs).ok()) return false;  // the kernel's run says what is wrong
-  for (size_t i = 0; i < outs.size(); ++i) {
-    if (!n.has_output(i)) continue;
-    int64_t count = 0;
-    if (!outs[i].has_shape || !outs[i].fully_known() || !checked_shape_size(outs[i].concrete(), &count) ||
-        count > kHostOutputElements)
-      return false;
-  }
-  return true;
 }
 }  // namespace
 
@@ -582,33 +531,6 @@ void GraphRunner::set_work_tally(std::shared_ptr<WorkTally> tally, const std::st
   tally_ = std::move(tally);
   tally_prefix_ = label_prefix;
   if (bodies_) bodies_->set_work_tally(tally_, tally_prefix_);
-}
-
-void GraphRunner::tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu, bool on_host_by_choice) {
-  const plan::Step& step = plan_.steps[pos];
-  auto shapes = [&](const std::vector<int>& ids) {
-    std::vector<std::optional<Shape>> out;
-    for (int id : ids) {
-      if (id == plan::kNoValue || slots[id].empty() || slots[id].other) out.emplace_back();
-      else out.emplace_back(slots[id].desc().shape);
-    }
-    return out;
-  };
-  const ir::Node& n = graph_.nodes[step.node];
-  const double flops = plan::estimate_flops(n, shapes(step.inputs), shapes(step.outputs));
-  if (on_gpu) {
-    tally_->gpu_flops += flops;
-    ++tally_->gpu_steps;
-    return;
-  }
-  tally_->cpu_flops += flops;
-  ++tally_->cpu_steps;
-  WorkTally::CpuNode& c = tally_->cpu_nodes[tally_prefix_ + (n.name.empty() ? n.outputs[0] : n.name)];
-  c.op = n.op_type;
-  c.reason = on_host_by_choice                          ? kIndexValuesReason
-             : step.placement == plan::Placement::kGpu ? states_[pos]->fallback_reason
-                                                       : step.reason;
-  c.flops += flops;
 }
 
 Result<std::vector<Value>> GraphRunner::run(const std::vector<Value>& inputs, const ScopeLookup& outer) {
