@@ -1,7 +1,7 @@
 // BatchNormalization (inference form: running statistics), the statistics-
 // based norms InstanceNormalization / LayerNormalization (with its optional
-// Mean / InvStdDev outputs) as mean pass -> variance pass -> normalising map
-// over contiguous rows, and LRN.
+// Mean / InvStdDev outputs) as a statistics pass (mean and variance) ->
+// normalising map over contiguous rows, and LRN.
 #include <algorithm>
 
 #include "engine/gl/kernels/glsl_util.h"
@@ -94,37 +94,66 @@ Result<std::vector<ProgramInfo>> batchnorm_build(const KernelContext& ctx) {
 
 namespace {
 
-// Mean and variance passes over `rows` contiguous rows of `d` elements of
-// `x_source` (a node input, or an earlier pass: ProgramInput::source), to be
-// passes `first` and `first` + 1 of the node. The first writes the means
-// (`mean_out`: a [rows] temporary, or a node output of `rows` elements), the
-// second a [rows] temporary of variances; later passes read both with
-// getMeanFlat(r) / getVarFlat(r). `rms`: the mean is taken as 0 (the
-// "variance" is the mean square, as RMS norms use) and its pass is a
-// temporary nobody reads but the variance pass.
-std::vector<ProgramInfo> row_stats(int64_t rows, int64_t d, const TensorDesc* mean_out = nullptr,
-                                   int mean_node_output = -1, int x_source = 0, int first = 0, bool rms = false) {
-  TensorDesc tmp{DataType::kFloat32, {rows}};
-  std::string row = "  int r = " + std::string(mean_out ? flat_index_expr(mean_out->shape, "oc") : "oc[0]") +
-                    ";\n  int base = r * " + glsl_int(d) + ";\n";
+// The mean and variance of `rows` contiguous rows of `d` elements of
+// `x_source` (a node input, or an earlier pass: ProgramInput::source), drawn
+// as pass `first` (and `first` + 1) of the node. Later passes read them with
+// getMeanFlat(r) / getVarFlat(r): add `inputs` to theirs and put `accessors`
+// before their body. `rms`: the mean is taken as 0 (the "variance" is the
+// mean square, as RMS norms use).
+//
+// One pass writes both, as a [rows, 2] temporary: a norm is then two draws,
+// not three (a draw costs about as much as a small row's arithmetic: a
+// GPT-style decode step draws 13 norms). The variance's fragment takes the
+// mean again rather than read it: the same sum in the same order, so the
+// statistics are those two passes gave. When the mean is a node output
+// (`mean_out`: LayerNormalization's Mean), it has that output's shape and
+// gets its own pass.
+struct RowStats {
+  std::vector<ProgramInfo> passes;
+  std::vector<ProgramInput> inputs;
+  std::string accessors;
+};
+
+RowStats row_stats(int64_t rows, int64_t d, const TensorDesc* mean_out = nullptr, int mean_node_output = -1,
+                   int x_source = 0, int first = 0, bool rms = false) {
+  const std::string count = glsl_float(static_cast<double>(d));
+  auto at = [](const std::string& i) { return "getXFlat(base + " + i + ")"; };
+  const std::string mean_sum =
+      rms ? "  float m = 0.0;\n" : "  float s = 0.0;\n" + vec4_sum(d, at, "s") + "  float m = s / " + count + ";\n";
+  const std::string var_sum = "  float acc = 0.0;\n" + vec4_sum(d, at, "acc", "v - m", "v - m") + "  return acc / " +
+                              count + ";\n}\n";
+  RowStats out;
+  if (!mean_out) {
+    ProgramInfo stats;
+    stats.name = "row_stats";
+    stats.inputs = {{"X", x_source}};
+    stats.output = TensorDesc{DataType::kFloat32, {rows, 2}};
+    stats.node_output = -1;
+    stats.body = "float process(int oc[OUT_RANK]) {\n  int base = oc[0] * " + glsl_int(d) + ";\n" + mean_sum +
+                 "  if (oc[1] == 0) return m;\n" + var_sum;
+    out.passes = {stats};
+    out.inputs = {{"Stats", -(first + 1)}};
+    out.accessors = "float getMeanFlat(int r) { return getStatsFlat(2 * r); }\n"
+                    "float getVarFlat(int r) { return getStatsFlat(2 * r + 1); }\n";
+    return out;
+  }
   ProgramInfo mean;
   mean.name = "row_mean";
   mean.inputs = {{"X", x_source}};
-  mean.output = mean_out ? *mean_out : tmp;
-  mean.node_output = mean_out ? mean_node_output : -1;
-  auto at = [](const std::string& i) { return "getXFlat(base + " + i + ")"; };
-  mean.body = rms ? "float process(int oc[OUT_RANK]) {\n  return 0.0;\n}\n"
-                  : "float process(int oc[OUT_RANK]) {\n" + row + "  float acc = 0.0;\n" + vec4_sum(d, at, "acc") +
-                        "  return acc / " + glsl_float(static_cast<double>(d)) + ";\n}\n";
+  mean.output = *mean_out;
+  mean.node_output = mean_node_output;
+  mean.body = "float process(int oc[OUT_RANK]) {\n  int base = (" + flat_index_expr(mean_out->shape, "oc") + ") * " +
+              glsl_int(d) + ";\n" + mean_sum + "  return m;\n}\n";
   ProgramInfo var;
   var.name = "row_var";
   var.inputs = {{"X", x_source}, {"Mean", -(first + 1)}};
-  var.output = tmp;
+  var.output = TensorDesc{DataType::kFloat32, {rows}};
   var.node_output = -1;
   var.body = "float process(int oc[OUT_RANK]) {\n  int r = oc[0];\n  int base = r * " + glsl_int(d) +
-             ";\n  float m = getMeanFlat(r);\n  float acc = 0.0;\n" + vec4_sum(d, at, "acc", "v - m", "v - m") +
-             "  return acc / " + glsl_float(static_cast<double>(d)) + ";\n}\n";
-  return {mean, var};
+             ";\n  float m = getMeanFlat(r);\n" + var_sum;
+  out.passes = {mean, var};
+  out.inputs = {{"Mean", -(first + 1)}, {"Var", -(first + 2)}};
+  return out;
 }
 
 }  // namespace
@@ -141,12 +170,14 @@ Result<std::vector<ProgramInfo>> instancenorm_build(const KernelContext& ctx) {
   const Shape& x = ctx.inputs[0]->shape;
   int64_t rows = x[0] * x[1], d = shape_size(x) / std::max<int64_t>(rows, 1);
   float eps = ctx.node->attr_float("epsilon", 1e-5f);
-  auto passes = row_stats(rows, d);
+  RowStats stats = row_stats(rows, d);
+  std::vector<ProgramInfo> passes = stats.passes;
   ProgramInfo p;
   p.name = "instancenorm";
-  p.inputs = {{"X", 0}, {"Scale", 1}, {"B", 2}, {"Mean", -1}, {"Var", -2}};
+  p.inputs = {{"X", 0}, {"Scale", 1}, {"B", 2}};
+  p.inputs.insert(p.inputs.end(), stats.inputs.begin(), stats.inputs.end());
   p.output = ctx.outputs[0];
-  p.body = "float process(int oc[OUT_RANK]) {\n  int r = oc[0] * " + glsl_int(x[1]) +
+  p.body = stats.accessors + "float process(int oc[OUT_RANK]) {\n  int r = oc[0] * " + glsl_int(x[1]) +
            " + oc[1];\n  float x = " + getter_oc("X", x.size()) +
            ";\n  return (x - getMeanFlat(r)) / sqrt(getVarFlat(r) + " + glsl_float(eps) +
            ") * getScaleFlat(oc[1]) + getBFlat(oc[1]);\n}\n";
@@ -181,24 +212,26 @@ Result<std::vector<ProgramInfo>> layernorm_build(const KernelContext& ctx) {
   float eps = n.attr_float("epsilon", 1e-5f);
   bool has_b = ctx.inputs.size() > 2 && ctx.inputs[2];
   bool want_mean = n.has_output(1), want_inv = n.has_output(2);
-  auto passes = row_stats(rows, d, want_mean ? &ctx.outputs[1] : nullptr, 1);
+  RowStats stats = row_stats(rows, d, want_mean ? &ctx.outputs[1] : nullptr, 1);
+  std::vector<ProgramInfo> passes = stats.passes;
   if (want_inv) {
     // InvStdDev (output 2), shaped like Mean: one value per row.
     ProgramInfo inv;
     inv.name = "layernorm_invstd";
-    inv.inputs = {{"Var", -2}};
+    inv.inputs = stats.inputs;
     inv.output = ctx.outputs[2];
     inv.node_output = 2;
-    inv.body = "float process(int oc[OUT_RANK]) {\n  return 1.0 / sqrt(getVarFlat(" +
+    inv.body = stats.accessors + "float process(int oc[OUT_RANK]) {\n  return 1.0 / sqrt(getVarFlat(" +
                flat_index_expr(ctx.outputs[2].shape, "oc") + ") + " + glsl_float(eps) + ");\n}\n";
     passes.push_back(inv);
   }
   ProgramInfo p;
   p.name = "layernorm";
-  p.inputs = {{"X", 0}, {"Scale", 1}, {"Mean", -1}, {"Var", -2}};
+  p.inputs = {{"X", 0}, {"Scale", 1}};
+  p.inputs.insert(p.inputs.end(), stats.inputs.begin(), stats.inputs.end());
   if (has_b) p.inputs.push_back({"B", 2});
   p.output = ctx.outputs[0];
-  p.body = "float process(int oc[OUT_RANK]) {\n  int fi = " + flat_index_expr(x, "oc") +
+  p.body = stats.accessors + "float process(int oc[OUT_RANK]) {\n  int fi = " + flat_index_expr(x, "oc") +
            ";\n  int r = fi / " + glsl_int(d) + ";\n  int j = fi - r * " + glsl_int(d) +
            ";\n  float y = (getXFlat(fi) - getMeanFlat(r)) / sqrt(getVarFlat(r) + " + glsl_float(eps) +
            ") * getScaleFlat(j);\n  return " + (has_b ? "y + getBFlat(j)" : "y") + ";\n}\n";
@@ -290,27 +323,27 @@ Result<std::vector<ProgramInfo>> skip_layernorm_build(const KernelContext& ctx) 
   }
   const int first = static_cast<int>(passes.size());
   const bool want_mean = in.mean_out > 0 && n.has_output(in.mean_out);
-  for (ProgramInfo& p : row_stats(rows, d, want_mean ? &ctx.outputs[in.mean_out] : nullptr, in.mean_out, x_source,
-                                  first, in.rms))
-    passes.push_back(std::move(p));
-  const int mean_pass = -(first + 1), var_pass = -(first + 2);
+  RowStats stats =
+      row_stats(rows, d, want_mean ? &ctx.outputs[in.mean_out] : nullptr, in.mean_out, x_source, first, in.rms);
+  passes.insert(passes.end(), stats.passes.begin(), stats.passes.end());
   if (n.has_output(in.inv_out)) {
     ProgramInfo inv;
     inv.name = "skip_layernorm_invstd";
-    inv.inputs = {{"Var", var_pass}};
+    inv.inputs = stats.inputs;
     inv.output = ctx.outputs[in.inv_out];
     inv.node_output = in.inv_out;
-    inv.body = "float process(int oc[OUT_RANK]) {\n  return 1.0 / sqrt(getVarFlat(" +
+    inv.body = stats.accessors + "float process(int oc[OUT_RANK]) {\n  return 1.0 / sqrt(getVarFlat(" +
                flat_index_expr(ctx.outputs[in.inv_out].shape, "oc") + ") + " + glsl_float(eps) + ");\n}\n";
     passes.push_back(inv);
   }
   ProgramInfo p;
   p.name = in.rms ? "rms_norm" : "skip_layernorm";
-  p.inputs = {{"X", x_source}, {"Gamma", in.gamma}, {"Mean", mean_pass}, {"Var", var_pass}};
+  p.inputs = {{"X", x_source}, {"Gamma", in.gamma}};
+  p.inputs.insert(p.inputs.end(), stats.inputs.begin(), stats.inputs.end());
   if (has(ctx, in.beta)) p.inputs.push_back({"Beta", in.beta});
   p.output = ctx.outputs[0];
   p.node_output = 0;
-  p.body = "float process(int oc[OUT_RANK]) {\n  int fi = " + flat_index_expr(x, "oc") + ";\n  int r = fi / " +
+  p.body = stats.accessors + "float process(int oc[OUT_RANK]) {\n  int fi = " + flat_index_expr(x, "oc") + ";\n  int r = fi / " +
            glsl_int(d) + ";\n  int j = fi - r * " + glsl_int(d) + ";\n  float y = (getXFlat(fi) - getMeanFlat(r)) / sqrt(getVarFlat(r) + " +
            glsl_float(eps) + ") * getGammaFlat(j);\n  return " + (has(ctx, in.beta) ? "y + getBetaFlat(j)" : "y") +
            ";\n}\n";

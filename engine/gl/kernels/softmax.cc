@@ -1,5 +1,5 @@
-// Softmax / LogSoftmax in three passes: row max, row sum of exp(x - max)
-// (both temporaries of shape [outer, inner]), then the normalising map.
+// Softmax / LogSoftmax in two passes: the row statistics (max, and the sum
+// of exp(x - max)), then the normalising map.
 // Opset < 13 flattens at `axis` (default 1) and normalises the whole trailing
 // block; opset >= 13 normalises along `axis` (default -1) only.
 #include "engine/gl/kernels/glsl_util.h"
@@ -41,48 +41,44 @@ Result<std::vector<ProgramInfo>> softmax_build(const KernelContext& ctx) {
   std::string why;
   if (!rows_of(ctx, &r, &why)) return unsupported(why);
   bool log_form = ctx.node->op_type == "LogSoftmax";
-  TensorDesc tmp{DataType::kFloat32, {r.outer, r.inner}};
   std::string row = "  int base = oc[0] * " + glsl_int(r.d * r.inner) + " + oc[1];\n";
   auto at = [&](const std::string& d) {
     return "getXFlat(base + (" + d + ") * " + glsl_int(r.inner) + ")";
   };
   int64_t d4 = r.d / 4 * 4;
 
-  ProgramInfo max_pass;
-  max_pass.name = "softmax_max";
-  max_pass.inputs = {{"X", 0}};
-  max_pass.output = tmp;
-  max_pass.node_output = -1;
-  max_pass.body = "float process(int oc[OUT_RANK]) {\n" + row + "  float m = " + at("0") +
-                  ";\n  for (int d = 1; d < " + glsl_int(r.d) + "; ++d) m = max(m, " + at("d") +
-                  ");\n  return m;\n}\n";
-
-  ProgramInfo sum_pass;
-  sum_pass.name = "softmax_sum";
-  sum_pass.inputs = {{"X", 0}, {"Max", -1}};
-  sum_pass.output = tmp;
-  sum_pass.node_output = -1;
-  std::string s = "float process(int oc[OUT_RANK]) {\n" + row +
-                  "  float m = getMax(oc[0], oc[1]);\n  float acc = 0.0;\n";
+  // One pass for both statistics, a [outer, inner, 2] temporary: the row's
+  // max, then the sum of exp(x - max), whose fragment takes the max again
+  // rather than read it (the same values two passes gave, a draw fewer: a
+  // draw costs about as much as a short row's arithmetic).
+  ProgramInfo stats;
+  stats.name = "softmax_stats";
+  stats.inputs = {{"X", 0}};
+  stats.output = TensorDesc{DataType::kFloat32, {r.outer, r.inner, 2}};
+  stats.node_output = -1;
+  std::string s = "float process(int oc[OUT_RANK]) {\n" + row + "  float m = " + at("0") + ";\n  for (int d = 1; d < " +
+                  glsl_int(r.d) + "; ++d) m = max(m, " + at("d") + ");\n  if (oc[2] == 0) return m;\n  float acc = 0.0;\n";
   if (d4 > 0)
     s += "  for (int d = 0; d < " + glsl_int(d4) + "; d += 4) acc += dot(exp(vec4(" + at("d") + ", " +
          at("d + 1") + ", " + at("d + 2") + ", " + at("d + 3") + ") - m), vec4(1.0));\n";
   for (int64_t d = d4; d < r.d; ++d) s += "  acc += exp(" + at(glsl_int(d)) + " - m);\n";
-  sum_pass.body = s + "  return acc;\n}\n";
+  stats.body = s + "  return acc;\n}\n";
 
   ProgramInfo norm;
   norm.name = log_form ? "logsoftmax_norm" : "softmax_norm";
-  norm.inputs = {{"X", 0}, {"Max", -1}, {"Sum", -2}};
+  norm.inputs = {{"X", 0}, {"Stats", -1}};
   norm.output = ctx.outputs[0];
   norm.node_output = 0;
   const Shape& y = ctx.outputs[0].shape;
   std::string flat = flat_index_expr(y, "oc");
-  norm.body = "float process(int oc[OUT_RANK]) {\n  int fi = " + flat + ";\n  int o = fi / " +
+  norm.body = "float getMax(int o, int i) { return getStats(o, i, 0); }\n"
+              "float getSum(int o, int i) { return getStats(o, i, 1); }\n"
+              "float process(int oc[OUT_RANK]) {\n  int fi = " + flat + ";\n  int o = fi / " +
               glsl_int(r.d * r.inner) + ";\n  int i = fi - (fi / " + glsl_int(r.inner) + ") * " +
               glsl_int(r.inner) + ";\n  float x = getXFlat(fi) - getMax(o, i);\n" +
               (log_form ? "  return x - log(getSum(o, i));\n" : "  return exp(x) / getSum(o, i);\n") +
               "}\n";
-  return std::vector<ProgramInfo>{max_pass, sum_pass, norm};
+  return std::vector<ProgramInfo>{stats, norm};
 }
 
 }  // namespace glint::gl
