@@ -628,6 +628,13 @@ TEST_CASE("gpu shape ops match cpu", "[gpu]") {
       {"Concat", {{"axis", ai(1)}}, {Rand({1, 8, 5, 16}), Rand({1, 16, 5, 16}), Rand({1, 12, 5, 16})}, 13, 0},
       {"Concat", {{"axis", ai(1)}}, {Rand({2, 8, 3, 13}), Rand({2, 8, 3, 13})}, 13, 0},
       {"Concat", {{"axis", ai(1)}}, {Rand({1, 8, 5, 16}), Rand({1, 4, 5, 16})}, 13, 0},
+      // Rank-4 concats along the batch, height and width: a decode step's
+      // key cache and its new key; two images; one channel block; the width.
+      {"Concat", {{"axis", ai(2)}}, {Rand({1, 6, 7, 16}), Rand({1, 6, 1, 16})}, 13, 0},
+      {"Concat", {{"axis", ai(-2)}}, {Rand({2, 12, 3, 13}), Rand({2, 12, 2, 13}), Rand({2, 12, 1, 13})}, 13, 0},
+      {"Concat", {{"axis", ai(0)}}, {Rand({1, 8, 3, 13}), Rand({2, 8, 3, 13})}, 13, 0},
+      {"Concat", {{"axis", ai(2)}}, {Rand({1, 3, 4, 5}), Rand({1, 3, 2, 5})}, 13, 0},
+      {"Concat", {{"axis", ai(3)}}, {Rand({1, 8, 3, 5}), Rand({1, 8, 3, 8})}, 13, 0},
       {"Identity", {}, {Rand({3, 4})}, 13, 0},
       {"Squeeze", {}, {Rand({1, 3, 1, 4}), I64({0, 2})}, 13, 0},
       {"Squeeze", {{"axes", ais({-2})}}, {Rand({3, 1, 4})}, 11, 0},
