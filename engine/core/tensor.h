@@ -63,6 +63,10 @@ class Tensor {
   struct Uninitialized {};
   static constexpr Uninitialized kUninitialized{};
   Tensor(DataType dtype, Shape shape, Uninitialized);
+  // A dtype and a shape with no storage: what a kernel that reads only its
+  // input's shape (Shape, Size) is given for a tensor held elsewhere (GPU
+  // memory), and what a Value held there carries. Its data must not be read.
+  static Tensor shape_only(DataType dtype, Shape shape) { return Tensor(dtype, {0}).reshaped(std::move(shape)); }
 
   DataType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }

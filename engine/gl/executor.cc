@@ -146,6 +146,7 @@ class GlExecutor final : public Executor {
   Result<Tensor> download(const GpuTensor& t) override {
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
     GLINT_ASSIGN_OR_RETURN(const GlTensor* gt, own(&t, "GL download"));
+    ++downloads_;
     const TextureLayout& layout = gt->layout();
     Tensor out(gt->desc().dtype, gt->desc().shape);
     if (layout.elements == 0) return out;
@@ -215,6 +216,7 @@ class GlExecutor final : public Executor {
   Result<std::unique_ptr<PendingDownload>> begin_download(const GpuTensor& t) override {
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
     GLINT_ASSIGN_OR_RETURN(const GlTensor* gt, own(&t, "GL download"));
+    ++downloads_;
     const TextureLayout& layout = gt->layout();
     if (layout.elements == 0) {
       return std::unique_ptr<PendingDownload>(new CompletedDownload(Tensor(gt->desc().dtype, gt->desc().shape)));
@@ -424,6 +426,7 @@ class GlExecutor final : public Executor {
   }
 
   int64_t copy_passes() const override { return copier_->passes(); }
+  int64_t downloads() const override { return downloads_; }
 
   void set_memory_budget(int64_t bytes) override { pool_->set_budget(bytes); }
   int64_t memory_budget() const override { return pool_->budget(); }
@@ -547,6 +550,7 @@ class GlExecutor final : public Executor {
   int viewport_h_ = -1;
   int attached_layers_ = 1;  // color attachments (and draw buffers) in use
   std::unique_ptr<TexelCopier> copier_;  // concat passes done as copies
+  int64_t downloads_ = 0;                // tensors read back, since creation
 };
 
 }  // namespace

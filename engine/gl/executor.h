@@ -10,6 +10,7 @@
 #include "engine/core/status.h"
 #include "engine/core/tensor.h"
 #include "engine/core/tuning.h"
+#include "engine/core/value.h"
 #include "engine/ops/program.h"
 #include "engine/gl/layout/texture_layout.h"
 
@@ -34,9 +35,8 @@ struct Capabilities {
 
 // A tensor resident on the GPU. The layout (how elements map to texels) is
 // chosen by the executor per tensor; callers only see dtype and shape.
-class GpuTensor {
+class GpuTensor : public DeviceTensor {
  public:
-  virtual ~GpuTensor() = default;
   virtual const TensorDesc& desc() const = 0;
 };
 using GpuTensorPtr = std::shared_ptr<GpuTensor>;
@@ -168,6 +168,8 @@ class Executor {
   // Passes done by copying texels instead of drawing
   // (ProgramInfo::concat_channel_offsets), since creation.
   virtual int64_t copy_passes() const { return 0; }
+  // Tensors read back to the CPU (download, begin_download), since creation.
+  virtual int64_t downloads() const { return 0; }
   // Starts peak_texture_bytes again from the bytes that exist now.
   virtual void reset_peak_memory() = 0;
 

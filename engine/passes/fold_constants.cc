@@ -39,7 +39,7 @@ Status fold_constants(ir::Graph& g) {
       if (vi && vi->kind == ir::TypeKind::kTensor && vi->fully_known() && vi->dtype != DataType::kUndefined &&
           vi->dtype != DataType::kString) {
         // A tensor with the static shape and no storage: these kernels never read data.
-        shape_only = Tensor(vi->dtype, {0}).reshaped(vi->concrete());
+        shape_only = Tensor::shape_only(vi->dtype, vi->concrete());
         all_const = true;
       }
     }

@@ -1,8 +1,6 @@
 #include "engine/runtime/runner.h"
 
-#include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <new>
 
 #include "engine/core/tuning.h"
@@ -24,7 +22,12 @@ gl::TensorDesc Slot::desc() const {
 class GraphRunner::Bodies : public SubgraphRunner {
  public:
   explicit Bodies(GraphRunner& owner) : owner_(owner) {}
-  void set_scope(ScopeLookup scope) { scope_ = std::move(scope); }
+  // The outer values the next body reads, and whether its caller passes the
+  // body's outputs on unread (they may then stay in GPU memory).
+  void set_scope(ScopeLookup scope, bool outputs_in_gpu_memory) {
+    scope_ = std::move(scope);
+    outputs_in_gpu_memory_ = outputs_in_gpu_memory;
+  }
 
   Result<GraphRunner*> runner_for(const ir::Graph& g) const {
     auto it = runners_.find(&g);
@@ -44,7 +47,7 @@ class GraphRunner::Bodies : public SubgraphRunner {
 
   Result<std::vector<Value>> run(const ir::Graph& g, const std::vector<Value>& inputs) const override {
     GLINT_ASSIGN_OR_RETURN(GraphRunner * runner, runner_for(g));
-    return runner->run(inputs, scope_);
+    return runner->run(inputs, scope_, outputs_in_gpu_memory_);
   }
 
   void set_work_tally(const std::shared_ptr<WorkTally>& tally, const std::string& prefix) {
@@ -61,6 +64,7 @@ class GraphRunner::Bodies : public SubgraphRunner {
  private:
   GraphRunner& owner_;
   ScopeLookup scope_;
+  bool outputs_in_gpu_memory_ = false;
   mutable std::map<const ir::Graph*, std::unique_ptr<GraphRunner>> runners_;
   mutable std::vector<const ir::Graph*> order_;
 };
@@ -79,25 +83,7 @@ GraphRunner::GraphRunner(const ir::Graph& graph, plan::Plan plan, gl::Executor* 
   }
 }
 
-GraphRunner::~GraphRunner() {
-  if (!profile_summary_ || profile_ms_.empty()) return;
-  // The slowest nodes, summed over every run.
-  std::vector<std::pair<double, size_t>> by_time;
-  double total = 0;
-  for (auto& [idx, ms] : profile_ms_) {
-    by_time.push_back({ms, idx});
-    total += ms;
-  }
-  std::sort(by_time.rbegin(), by_time.rend());
-  std::fprintf(stderr, "GLINT_PROFILE: %.1f ms in %zu nodes (all runs)\n", total, by_time.size());
-  std::vector<bool> on_gpu(graph_.nodes.size(), false);
-  for (auto& s : plan_.steps) on_gpu[s.node] = s.placement == plan::Placement::kGpu;
-  for (size_t i = 0; i < by_time.size() && i < 25; ++i) {
-    const size_t idx = by_time[i].second;
-    std::fprintf(stderr, "  %8.1f ms %5.1f%%  %-4s %s\n", by_time[i].first, 100.0 * by_time[i].first / total,
-                 on_gpu[idx] ? "gpu" : "cpu", graph_.nodes[idx].describe().c_str());
-  }
-}
+GraphRunner::~GraphRunner() { print_profile_summary(); }
 
 // Remembers `signature` (one passes were built for) among the step's distinct
 // ones, up to plan::kSizesBeforeCpu.
@@ -223,10 +209,26 @@ Result<Tensor> GraphRunner::to_cpu(Slot& slot) {
   return *slot.cpu;
 }
 
-Result<Value> GraphRunner::to_value(Slot& slot) {
+Result<Value> GraphRunner::to_value(Slot& slot, bool in_gpu_memory) {
   if (slot.other) return *slot.other;
+  if (in_gpu_memory && !slot.cpu && slot.gpu) {
+    const gl::TensorDesc& d = slot.gpu->desc();
+    return Value::on_device(slot.gpu, d.dtype, d.shape);
+  }
   GLINT_ASSIGN_OR_RETURN(Tensor t, to_cpu(slot));
   return Value::of(std::move(t));
+}
+
+Status GraphRunner::bind_value(Slot& slot, const Value& v) {
+  if (!v.is_tensor()) {
+    slot.other = v;
+  } else if (v.device) {
+    slot.gpu = std::dynamic_pointer_cast<gl::GpuTensor>(v.device);
+    if (!slot.gpu) return internal_error("a value held in device memory is not a GPU tensor");
+  } else {
+    slot.cpu = v.tensor;
+  }
+  return Status::Ok();
 }
 
 Result<gl::GpuTensorPtr> GraphRunner::to_gpu(int id, Slot& slot) {
@@ -270,25 +272,34 @@ Status GraphRunner::run_value_step(size_t pos, std::vector<Slot>& slots) {
     GLINT_ASSIGN_OR_RETURN(held[i], to_value(slots[step.inputs[i]]));
     ins[i] = &held[i];
   }
+  // An If reads only its condition: what its branch reads from outside and
+  // what the branch returns pass through it unread, so values the GPU holds
+  // stay there both ways. Each would otherwise be read back at the branch's
+  // edge, a stall of every queued draw (Silero VAD's decoder: 13 a run, its
+  // LSTM state among them). Loop and Scan bodies, and the sequence ops, are
+  // given the data.
+  const bool passes_through = n.op_type == "If" && n.domain.empty();
   // Subgraphs read outer values by name: hand them this node's implicit inputs.
   auto scope = std::make_shared<std::map<std::string, Value>>();
   for (int id : step.implicit_inputs) {
     if (slots[id].empty()) continue;  // not defined in any enclosing scope: the body reports it
-    GLINT_ASSIGN_OR_RETURN((*scope)[plan_.names[id]], to_value(slots[id]));
+    GLINT_ASSIGN_OR_RETURN((*scope)[plan_.names[id]], to_value(slots[id], passes_through));
   }
   if (!bodies_) bodies_ = std::make_unique<Bodies>(*this);
-  bodies_->set_scope([scope](const std::string& name) -> const Value* {
-    auto it = scope->find(name);
-    return it == scope->end() ? nullptr : &it->second;
-  });
+  bodies_->set_scope(
+      [scope](const std::string& name) -> const Value* {
+        auto it = scope->find(name);
+        return it == scope->end() ? nullptr : &it->second;
+      },
+      passes_through);
   std::vector<Value> outs(n.outputs.size());
   Status s = step.row->value.run(n, ins, outs, *bodies_);
+  // Let go of the outer values (their textures back to the pool now).
+  bodies_->set_scope(nullptr, false);
   if (!s.ok()) return with_node(s, n);
   for (size_t i = 0; i < outs.size(); ++i) {
     if (step.outputs[i] == plan::kNoValue) continue;
-    Slot& slot = slots[step.outputs[i]];
-    if (outs[i].is_tensor()) slot.cpu = std::move(outs[i].tensor);
-    else slot.other = std::move(outs[i]);
+    GLINT_RETURN_IF_ERROR(bind_value(slots[step.outputs[i]], outs[i]));
   }
   return Status::Ok();
 }
@@ -311,7 +322,7 @@ Status GraphRunner::run_cpu_step(size_t pos, std::vector<Slot>& slots) {
     if (slot.empty()) return invalid_model(n.describe() + ": reads '" + n.inputs[i] + "', which is not defined");
     if (!slot.cpu && slot.gpu && n.reads_only_input_shape()) {
       const gl::TensorDesc desc = slot.gpu->desc();
-      shape_only = Tensor(desc.dtype, {0}).reshaped(desc.shape);
+      shape_only = Tensor::shape_only(desc.dtype, desc.shape);
       ins[i] = &*shape_only;
       continue;
     }
@@ -476,8 +487,7 @@ Status GraphRunner::execute(std::vector<Slot>& slots, const std::vector<bool>& k
   for (int id : plan_.outer) {
     const Value* v = outer ? outer(plan_.names[id]) : nullptr;
     if (v == nullptr) continue;  // read by nobody here, or an error where it is read
-    if (v->is_tensor()) slots[id].cpu = v->tensor;
-    else slots[id].other = *v;
+    GLINT_RETURN_IF_ERROR(bind_value(slots[id], *v));
   }
   const bool gpu_only = policy_.backend == BackendMode::kGpu;
   for (size_t pos = 0; pos < plan_.steps.size(); ++pos) {
@@ -533,17 +543,14 @@ void GraphRunner::set_work_tally(std::shared_ptr<WorkTally> tally, const std::st
   if (bodies_) bodies_->set_work_tally(tally_, tally_prefix_);
 }
 
-Result<std::vector<Value>> GraphRunner::run(const std::vector<Value>& inputs, const ScopeLookup& outer) {
+Result<std::vector<Value>> GraphRunner::run(const std::vector<Value>& inputs, const ScopeLookup& outer,
+                                            bool outputs_in_gpu_memory) {
   if (inputs.size() != plan_.inputs.size())
     return invalid_argument("subgraph '" + graph_.name + "' takes " + std::to_string(plan_.inputs.size()) +
                             " inputs, got " + std::to_string(inputs.size()));
   std::vector<Slot> slots(plan_.names.size());
   bind_constants(slots);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    Slot& slot = slots[plan_.inputs[i]];
-    if (inputs[i].is_tensor()) slot.cpu = inputs[i].tensor;
-    else slot.other = inputs[i];
-  }
+  for (size_t i = 0; i < inputs.size(); ++i) GLINT_RETURN_IF_ERROR(bind_value(slots[plan_.inputs[i]], inputs[i]));
   std::vector<bool> keep(plan_.names.size(), false);
   for (int id : plan_.outputs) keep[id] = true;
   GLINT_RETURN_IF_ERROR(execute(slots, keep, outer));
@@ -551,7 +558,7 @@ Result<std::vector<Value>> GraphRunner::run(const std::vector<Value>& inputs, co
   for (int id : plan_.outputs) {
     if (slots[id].empty())
       return invalid_model("graph '" + graph_.name + "': output '" + plan_.names[id] + "' was not computed");
-    GLINT_ASSIGN_OR_RETURN(Value v, to_value(slots[id]));
+    GLINT_ASSIGN_OR_RETURN(Value v, to_value(slots[id], outputs_in_gpu_memory));
     out.push_back(std::move(v));
   }
   return out;

@@ -75,14 +75,21 @@ class GraphRunner {
   Status execute(std::vector<Slot>& slots, const std::vector<bool>& keep, const ScopeLookup& outer = nullptr);
 
   // Binds `inputs` in order to the graph inputs, runs, and returns the graph
-  // outputs in order (a subgraph body, a test graph).
-  Result<std::vector<Value>> run(const std::vector<Value>& inputs, const ScopeLookup& outer = nullptr);
+  // outputs in order (a subgraph body, a test graph). `outputs_in_gpu_memory`:
+  // an output the GPU holds is returned as such (Value::device), not read
+  // back: for a caller that passes it on unread (an If's branch).
+  Result<std::vector<Value>> run(const std::vector<Value>& inputs, const ScopeLookup& outer = nullptr,
+                                 bool outputs_in_gpu_memory = false);
 
   // Fills constants' slots (initializers, as CPU tensors).
   void bind_constants(std::vector<Slot>& slots) const;
 
   Result<Tensor> to_cpu(Slot& slot);
-  Result<Value> to_value(Slot& slot);
+  // The slot as a Value: read back from the GPU, or (`in_gpu_memory`) left
+  // there (Value::device) when only the GPU holds it.
+  Result<Value> to_value(Slot& slot, bool in_gpu_memory = false);
+  // Puts `v` in `slot`: a GPU-held Value as the slot's GPU tensor.
+  static Status bind_value(Slot& slot, const Value& v);
 
   // Profiling: every step waits for the GPU (fenced wall time) and is
   // recorded as an event; with GLINT_PROFILE=1 the slowest nodes, summed
@@ -112,6 +119,8 @@ class GraphRunner {
   Status prepare_bodies();
   // `on_host_by_choice`: a GPU step run on the CPU for its small index inputs.
   void tally_step(size_t pos, const std::vector<Slot>& slots, bool on_gpu, bool on_host_by_choice);
+  // GLINT_PROFILE=1: the slowest nodes over every run, on stderr (at destruction).
+  void print_profile_summary() const;
   void set_passes(StepState& st, const ir::Node& n, std::vector<gl::ProgramInfo> passes, std::string signature);
   static void note_signature(StepState& st, const std::string& signature);
   // The model constant pass `k` of node `n` lays out (ProgramInfo::reshape_of),

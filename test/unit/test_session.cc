@@ -683,6 +683,60 @@ TEST_CASE("default backend: shape arithmetic runs on the CPU, the float work on 
   }
 }
 
+// An If on the default backend: its branch reads an outer value the GPU
+// made and returns one the GPU reads next, both left in GPU memory (a read-
+// back at the branch's edge stalls every queued draw); the run reads back its
+// output alone, and both branches give the CPU backend's values.
+TEST_CASE("default backend: an If's branch takes and returns GPU values without read-backs", "[session]") {
+  ModelBuilder b(13);
+  b.input("c", onnx::TensorProto::BOOL, {});
+  b.input("x", onnx::TensorProto::FLOAT, {2, 3});
+  b.node("Relu", {"x"}, {"r"}, "relu");
+  auto& node = b.node("If", {"c"}, {"y"}, "branch");
+  auto body = [&](const char* attr, const char* name, const char* op) {
+    auto* a = node.add_attribute();
+    a->set_name(attr);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    onnx::GraphProto* g = a->mutable_g();
+    g->set_name(name);
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(std::string(name) + "_op");
+    n->add_input("r");
+    n->add_input("r");
+    if (std::string(op) == "Sigmoid") n->mutable_input()->RemoveLast();
+    n->add_output("y_body");
+    auto* out = g->add_output();
+    out->set_name("y_body");
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  };
+  body("then_branch", "then", "Mul");
+  body("else_branch", "else", "Sigmoid");
+  b.node("Add", {"y", "r"}, {"z"}, "add");
+  b.output("z", onnx::TensorProto::FLOAT, {2, 3});
+  auto cpu = make(b.bytes(), BackendMode::kCpu);
+  auto s = make(b.bytes(), BackendMode::kDefault);
+  auto gpu = glint::shared_executor();
+  REQUIRE(gpu.ok());
+  Tensor x(glint::DataType::kFloat32, {2, 3});
+  for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = 0.75f * static_cast<float>(i) - 1.5f;
+  for (int branch : {1, 0, 1}) {
+    Tensor cond(glint::DataType::kBool, {});
+    cond.data<uint8_t>()[0] = static_cast<uint8_t>(branch);
+    const int64_t before = gpu.value()->downloads();
+    auto got = s->run({{"c", cond}, {"x", x}});
+    const int64_t read_back = gpu.value()->downloads() - before;
+    INFO("branch " << branch << ": " << got.status().message());
+    REQUIRE(got.ok());
+    CHECK(read_back == 1);  // z
+    auto want = cpu->run({{"c", cond}, {"x", x}});
+    REQUIRE(want.ok());
+    auto c = glint::compare_tensors(got->at("z"), want->at("z"), 1e-6, 1e-6);
+    INFO(c.mismatch);
+    CHECK(c.equal);
+  }
+}
+
 // Tensors larger than one texture of the device (a 20,000,000-element
 // activation; BERT's 30522x768 word embedding table): on the default
 // backend the nodes that cannot hold them run on the CPU, named with the
