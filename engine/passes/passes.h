@@ -135,5 +135,9 @@ struct OptimizeOptions {
   std::set<std::string> keep_nodes;
 };
 Status optimize(ir::Graph& g, const OptimizeOptions& options = {});
+// The passes If / Loop / Scan bodies get, nested ones too (body_passes.cc):
+// Constant nodes to initializers, and with options.fuse_activations the
+// activation fusion over dtypes inferred with the enclosing graphs' values.
+Status optimize_bodies(ir::Graph& g, const OptimizeOptions& options);
 
 }  // namespace glint::passes

@@ -50,17 +50,6 @@ auto guard_allocations(F&& f) -> decltype(f()) {
   }
 }
 
-// passes::constant_nodes_to_initializers on every subgraph body, nested ones too.
-Status constants_in_bodies(ir::Graph& g) {
-  for (auto& n : g.nodes)
-    for (auto& [name, a] : n.attrs)
-      for (ir::Graph* body : a.subgraphs()) {
-        GLINT_RETURN_IF_ERROR(passes::constant_nodes_to_initializers(*body));
-        GLINT_RETURN_IF_ERROR(constants_in_bodies(*body));
-      }
-  return Status::Ok();
-}
-
 }  // namespace
 
 namespace {
@@ -157,8 +146,9 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   }
   // Control-flow bodies are planned like the main graph (runner.h): their
   // Constant nodes become initializers too, so the GPU steps around them
-  // read weights instead of waiting on a CPU node each run.
-  GLINT_RETURN_IF_ERROR(constants_in_bodies(graph_));
+  // read weights instead of waiting on a CPU node each run, and their
+  // activations fuse into the Convs and products before them.
+  GLINT_RETURN_IF_ERROR(passes::optimize_bodies(graph_, popts));
   // After the outputs' declared dtypes are recorded: they are rounded to half
   // when they leave, whatever precision computed them.
   GLINT_RETURN_IF_ERROR(passes::compute_float16_in_float32(graph_, &float16_as_float32_));

@@ -3,6 +3,8 @@
 // initializers; the weights only they read leave the outer graph, and the
 // results do not change.
 #include <catch2/catch.hpp>
+#include <tuple>
+#include <utility>
 
 #include "test/unit/graph_test_util.h"
 
@@ -109,4 +111,102 @@ TEST_CASE("fold_body_constants folds If bodies' nodes on outer constants", "[pas
       }
       glint::test::check_same_outputs(before, after, feeds);
     }
+}
+
+namespace {
+
+// A body `name` writing `out` = act(Conv(x, w, bias)), x, w and bias from outside.
+void conv_act_body(onnx::GraphProto& g, const std::string& name, const std::string& act, const std::string& out) {
+  g.set_name(name);
+  auto* conv = g.add_node();
+  conv->set_op_type("Conv");
+  conv->set_name(name + "_conv");
+  for (const char* in : {"x", "w", "bias"}) conv->add_input(in);
+  conv->add_output(name + "_c");
+  auto* a = g.add_node();
+  a->set_op_type(act);
+  a->set_name(name + "_act");
+  a->add_input(name + "_c");
+  a->add_output(out);
+  auto* o = g.add_output();
+  o->set_name(out);
+  o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+}
+
+}  // namespace
+
+// passes::optimize_bodies: an activation after a Conv inside If bodies
+// (nested too) fuses into it, over dtypes inferred with the outer values; a
+// body whose own shapes contradict each other keeps its nodes and still
+// loads (it fails only if it runs); the results do not change.
+TEST_CASE("optimize_bodies fuses activations inside If bodies", "[passes][fuse_activation]") {
+  // y = cond ? Relu(Conv(x)) : (inner ? Sigmoid(Conv(x)) : Relu(MatMul(a [2,3], b [4,5])))
+  ModelBuilder b(13);
+  b.input("cond", onnx::TensorProto::BOOL, {});
+  b.input("inner_cond", onnx::TensorProto::BOOL, {});
+  b.input("x", onnx::TensorProto::FLOAT, {1, 2, 5});
+  std::vector<float> w(18), bias = {0.5f, -0.25f, 0.f};
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.125f * static_cast<float>(i % 7) - 0.375f;
+  b.initializer("w", {3, 2, 3}, w);
+  b.initializer("bias", {3}, bias);
+  onnx::NodeProto& outer = b.node("If", {"cond"}, {"y"}, "outer_if");
+  conv_act_body(*graph_attr(outer, "then_branch").mutable_g(), "then", "Relu", "then_y");
+  onnx::GraphProto& else_g = *graph_attr(outer, "else_branch").mutable_g();
+  else_g.set_name("else");
+  auto* inner = else_g.add_node();
+  inner->set_op_type("If");
+  inner->set_name("inner_if");
+  inner->add_input("inner_cond");
+  inner->add_output("else_y");
+  conv_act_body(*graph_attr(*inner, "then_branch").mutable_g(), "inner_then", "Sigmoid", "inner_then_y");
+  onnx::GraphProto& broken = *graph_attr(*inner, "else_branch").mutable_g();
+  broken.set_name("inner_else");
+  for (auto [name, rows, cols] : {std::tuple{"a", 2, 3}, std::tuple{"b", 4, 5}}) {
+    auto* t = broken.add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->add_dims(rows);
+    t->add_dims(cols);
+    for (int i = 0; i < rows * cols; ++i) t->add_float_data(1.f);
+  }
+  auto* mm = broken.add_node();
+  mm->set_op_type("MatMul");
+  mm->add_input("a");
+  mm->add_input("b");
+  mm->add_output("ab");
+  auto* relu = broken.add_node();
+  relu->set_op_type("Relu");
+  relu->add_input("ab");
+  relu->add_output("inner_else_y");
+  auto* broken_out = broken.add_output();
+  broken_out->set_name("inner_else_y");
+  broken_out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* else_out = else_g.add_output();
+  else_out->set_name("else_y");
+  else_out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  b.output("y", onnx::TensorProto::FLOAT, {});
+
+  const ir::Graph before = glint::test::load_graph(b);
+  ir::Graph after = before;
+  glint::passes::OptimizeOptions options;
+  options.fuse_activations = true;
+  REQUIRE(glint::passes::optimize(after, options).ok());
+  auto s = glint::passes::optimize_bodies(after, options);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  // The Convs' Relu and Sigmoid are gone; the broken body keeps its Relu.
+  CHECK(count_in_bodies(after, "Conv") == 2);
+  CHECK(count_in_bodies(after, "Sigmoid") == 0);
+  CHECK(count_in_bodies(after, "Relu") == 1);
+  CHECK(count_in_bodies(after, "MatMul") == 1);
+
+  Tensor x(glint::DataType::kFloat32, {1, 2, 5});
+  for (int i = 0; i < 10; ++i) x.data<float>()[i] = 0.3f * static_cast<float>(i) - 1.2f;
+  for (auto [c, ic] : {std::pair{1, 0}, std::pair{0, 1}}) {
+    INFO("cond " << c << " inner_cond " << ic);
+    Tensor cond(glint::DataType::kBool, {}), inner_cond(glint::DataType::kBool, {});
+    cond.data<uint8_t>()[0] = static_cast<uint8_t>(c);
+    inner_cond.data<uint8_t>()[0] = static_cast<uint8_t>(ic);
+    glint::test::check_same_outputs(before, after, {{"cond", cond}, {"inner_cond", inner_cond}, {"x", x}});
+  }
 }
