@@ -7,8 +7,8 @@
 //
 // The fusion reads dtypes. A body's values are inferred with the enclosing
 // graphs' values seeded as dtypes alone: with their shapes, a branch that
-// never runs (one sample rate's of two) may hold shapes its outer values
-// contradict, which must not fail the load. A body whose inference fails
+// never runs (Silero VAD's for the other sample rate) may hold shapes its
+// outer values contradict, which must not fail the load. A body whose inference fails
 // keeps its nodes as they are. Afterwards the body's value infos are what
 // they were (declared ones are not replaced by these shapeless ones), less
 // the values a fusion removed.
