@@ -221,7 +221,7 @@ const std::vector<OpRow>& op_table() {
     {"Optional", "", 15, kMaxOpset, nullptr, {}, {}, {"optional", values::optional}},
     {"OptionalHasElement", "", 15, kMaxOpset, nullptr, {}, {}, {"optional_has_element", values::optional_has_element}},
     {"OptionalGetElement", "", 15, kMaxOpset, nullptr, {}, {}, {"optional_get_element", values::optional_get_element}},
-    {"If", "", 1, kMaxOpset, nullptr, {}, {}, {"if", values::if_}},
+    {"If", "", 1, kMaxOpset, nullptr, {}, {}, {"if", values::if_, true}},
     {"Loop", "", 1, kMaxOpset, nullptr, {}, {}, {"loop", values::loop}},
     {"Scan", "", 8, kMaxOpset, nullptr, {}, {}, {"scan", values::scan}},
     {"SequenceMap", "", 17, kMaxOpset, nullptr, {}, {}, {"sequence_map", values::sequence_map}},

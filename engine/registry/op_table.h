@@ -49,6 +49,10 @@ struct GpuCandidate {
 struct ValueCandidate {
   const char* name = nullptr;  // nullptr: not a value op
   ValueKernelFn run = nullptr;
+  // The kernel reads only its explicit inputs' data: what its bodies read
+  // from outside, and return, it passes on unread (If), so the runtime may
+  // hand those over in GPU memory (Value::device).
+  bool passes_body_values_unread = false;
 };
 
 struct OpRow {

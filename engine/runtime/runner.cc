@@ -272,13 +272,13 @@ Status GraphRunner::run_value_step(size_t pos, std::vector<Slot>& slots) {
     GLINT_ASSIGN_OR_RETURN(held[i], to_value(slots[step.inputs[i]]));
     ins[i] = &held[i];
   }
-  // An If reads only its condition: what its branch reads from outside and
-  // what the branch returns pass through it unread, so values the GPU holds
-  // stay there both ways. Each would otherwise be read back at the branch's
-  // edge, a stall of every queued draw (Silero VAD's decoder: 13 a run, its
-  // LSTM state among them). Loop and Scan bodies, and the sequence ops, are
-  // given the data.
-  const bool passes_through = n.op_type == "If" && n.domain.empty();
+  // An If reads only its condition (its row says so): what its branch reads
+  // from outside and what the branch returns pass through it unread, so
+  // values the GPU holds stay there both ways. Each would otherwise be read
+  // back at the branch's edge, a stall of every queued draw (Silero VAD's
+  // decoder: 13 a run, its LSTM state among them). Loop and Scan bodies, and
+  // the sequence ops, are given the data.
+  const bool passes_through = step.row->value.passes_body_values_unread;
   // Subgraphs read outer values by name: hand them this node's implicit inputs.
   auto scope = std::make_shared<std::map<std::string, Value>>();
   for (int id : step.implicit_inputs) {
