@@ -213,49 +213,50 @@ class GlExecutor final : public Executor {
     return out;
   }
 
-  Result<std::unique_ptr<PendingDownload>> begin_download(const GpuTensor& t) override {
+  Result<std::vector<std::unique_ptr<PendingDownload>>> begin_downloads(const std::vector<const GpuTensor*>& ts) override {
     GLINT_RETURN_IF_ERROR(ctx_->make_current());
-    GLINT_ASSIGN_OR_RETURN(const GlTensor* gt, own(&t, "GL download"));
-    ++downloads_;
-    const TextureLayout& layout = gt->layout();
-    if (layout.elements == 0) {
-      return std::unique_ptr<PendingDownload>(new CompletedDownload(Tensor(gt->desc().dtype, gt->desc().shape)));
+    std::vector<std::unique_ptr<PendingDownload>> out(ts.size());
+    std::vector<PackRead> reads;
+    std::vector<size_t> read_index;  // out's index of each read
+    std::vector<const GlTensor*> read_tensors;
+    size_t bytes = 0;
+    for (size_t i = 0; i < ts.size(); ++i) {
+      GLINT_ASSIGN_OR_RETURN(const GlTensor* gt, own(ts[i], "GL download"));
+      const TextureLayout& layout = gt->layout();
+      if (!layout.half_packed() && layout.layers == 1) ++downloads_;  // download() counts the others
+      if (layout.elements == 0) {
+        out[i] = std::make_unique<CompletedDownload>(Tensor(gt->desc().dtype, gt->desc().shape));
+      } else if (layout.half_packed() || layout.layers > 1) {
+        out[i] = std::make_unique<CompletedDownload>(download(*ts[i]));
+      } else {
+        // Same reads as download(), each at its own 16-byte aligned offset.
+        reads.push_back({gt->desc(), layout, layout.channel_packed() ? 4 : read_components(layout), bytes});
+        bytes += (reads.back().bytes() + 15) / 16 * 16;
+        read_index.push_back(i);
+        read_tensors.push_back(gt);
+      }
     }
-    if (layout.half_packed() || layout.layers > 1) {
-      return std::unique_ptr<PendingDownload>(new CompletedDownload(download(t)));
-    }
-    attach_output(*gt, 1);
-#ifndef NDEBUG
-    if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
-      return gl_error("GL download: framebuffer incomplete for " + layout_str(layout));
-    }
-#endif
-    // Same reads as download(), into a pixel-pack buffer; then a fence.
-    const bool packed = layout.channel_packed();
-    const int components = packed ? 4 : read_components(layout);
-    const GLenum format = components == 1 ? red_format(layout) : rgba_format(layout);
-    const int64_t w = layout.width;
-    const int full_rows = static_cast<int>(layout.elements / w);
-    const int rest = static_cast<int>(layout.elements % w);
-    const int64_t read_texels = packed ? layout.texels() : layout.elements;
+    if (reads.empty()) return out;
     Buffer pbo = Buffer::create();
     glBindBuffer(GL_PIXEL_PACK_BUFFER, pbo.id());
-    glBufferData(GL_PIXEL_PACK_BUFFER, static_cast<GLsizeiptr>(read_texels * components * sizeof(float)),
-                 nullptr, GL_STREAM_READ);
-    if (packed) {
-      glReadPixels(0, 0, layout.width, layout.height, format, pixel_type(layout), nullptr);
-    } else {
-      if (full_rows > 0) glReadPixels(0, 0, layout.width, full_rows, format, pixel_type(layout), nullptr);
-      if (rest > 0) {
-        const intptr_t offset = static_cast<intptr_t>(full_rows * w * components * sizeof(float));
-        glReadPixels(0, full_rows, rest, 1, format, pixel_type(layout), reinterpret_cast<void*>(offset));
+    glBufferData(GL_PIXEL_PACK_BUFFER, static_cast<GLsizeiptr>(bytes), nullptr, GL_STREAM_READ);
+    for (size_t r = 0; r < reads.size(); ++r) {
+      attach_output(*read_tensors[r], 1);
+#ifndef NDEBUG
+      if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+        glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+        return gl_error("GL download: framebuffer incomplete for " + layout_str(reads[r].layout));
       }
+#endif
+      read_pixels_into_pack_buffer(reads[r]);
     }
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
     Sync fence = Sync::fence();
     glFlush();  // so that the fence can signal while the caller waits elsewhere
-    GLINT_RETURN_IF_ERROR(debug_check("GL begin_download"));
-    return make_pending_download(ctx_.get(), gt->desc(), layout, components, std::move(pbo), std::move(fence));
+    GLINT_RETURN_IF_ERROR(debug_check("GL begin_downloads"));
+    auto pending = make_pending_downloads(ctx_.get(), std::move(reads), std::move(pbo), std::move(fence));
+    for (size_t r = 0; r < pending.size(); ++r) out[read_index[r]] = std::move(pending[r]);
+    return out;
   }
 
   Status prepare(const std::vector<ProgramInfo>& passes, const std::vector<std::optional<TensorDesc>>& inputs,

@@ -132,10 +132,20 @@ class Executor {
   virtual bool holds(const GpuTensor& t) const = 0;
   // GPU -> CPU; the result carries the GpuTensor's dtype tag.
   virtual Result<Tensor> download(const GpuTensor& t) = 0;
-  // Starts a GPU -> CPU read without waiting for the GPU (the web build polls
-  // it so that run() never stalls the page). The default reads at once.
-  virtual Result<std::unique_ptr<PendingDownload>> begin_download(const GpuTensor& t) {
-    return std::unique_ptr<PendingDownload>(new CompletedDownload(download(t)));
+  // Starts GPU -> CPU reads without waiting for the GPU (the web build polls
+  // them so that run() never stalls the page): a run's outputs together, so
+  // that the executor can read them into one buffer behind one fence. The
+  // default reads each at once.
+  virtual Result<std::vector<std::unique_ptr<PendingDownload>>> begin_downloads(
+      const std::vector<const GpuTensor*>& ts) {
+    std::vector<std::unique_ptr<PendingDownload>> out;
+    for (const GpuTensor* t : ts) out.push_back(std::make_unique<CompletedDownload>(download(*t)));
+    return out;
+  }
+  // One tensor's read: begin_downloads of it alone.
+  Result<std::unique_ptr<PendingDownload>> begin_download(const GpuTensor& t) {
+    GLINT_ASSIGN_OR_RETURN(auto one, begin_downloads({&t}));
+    return std::move(one[0]);
   }
 
   // Compiles (or finds in the cache) every pass but those `uploaded` marks

@@ -400,6 +400,9 @@ Result<std::unique_ptr<PendingRun>> Session::run_async_unguarded(const std::map<
   std::vector<int> wanted;
   GLINT_RETURN_IF_ERROR(execute(values, fetches, slots, wanted, &resident.feeds));
   std::unique_ptr<PendingRun> pending(new PendingRun());
+  // The outputs the GPU holds, read back together (Executor::begin_downloads).
+  std::vector<const gl::GpuTensor*> reads;
+  std::vector<std::string> read_names;
   for (int id : wanted) {
     const std::string& w = runner_->plan().names[id];
     Slot& slot = slots[id];
@@ -414,9 +417,13 @@ Result<std::unique_ptr<PendingRun>> Session::run_async_unguarded(const std::map<
     if (slot.cpu) {
       pending->done_[w] = pending->round_to_half_.count(w) ? rounded_to_half(*slot.cpu) : *slot.cpu;
     } else {
-      GLINT_ASSIGN_OR_RETURN(auto d, gpu_->begin_download(*slot.gpu));
-      pending->pending_.emplace_back(w, std::move(d));
+      reads.push_back(slot.gpu.get());
+      read_names.push_back(w);
     }
+  }
+  if (!reads.empty()) {
+    GLINT_ASSIGN_OR_RETURN(auto started, gpu_->begin_downloads(reads));
+    for (size_t i = 0; i < started.size(); ++i) pending->pending_.emplace_back(read_names[i], std::move(started[i]));
   }
   return pending;
 }

@@ -1,5 +1,6 @@
-// Asynchronous readback (pixel-pack buffer + fence): Executor::begin_download
-// and Session::run_async give exactly what download() and run() give. The web
+// Asynchronous readback (pixel-pack buffer + fence): Executor::begin_download,
+// begin_downloads (several reads in one buffer) and Session::run_async give
+// exactly what download() and run() give. The web
 // build polls these so that run() never stalls the page.
 #include <catch2/catch.hpp>
 
@@ -66,6 +67,62 @@ TEST_CASE("begin_download matches download for every dtype and read format", "[g
         Tensor async = read_async(*ex.value(), *g.value());
         CHECK(same_bytes(sync.value(), async));
       }
+    }
+  }
+}
+
+// A run's outputs start their reads together, into one buffer behind one
+// fence: each still comes out as download() gives it, whatever the others'
+// dtypes, layouts and sizes (channel-packed, planes, unpacked, empty, odd
+// sizes before others), and in whatever order they are finished.
+TEST_CASE("begin_downloads reads several tensors as download does, finished in any order", "[gl][async]") {
+  struct Case {
+    DataType dtype;
+    Shape shape;
+  };
+  const std::vector<Case> cases = {
+      {DataType::kFloat32, {7}},           {DataType::kFloat32, {1, 6, 5, 7}},  {DataType::kInt32, {3, 5, 17}},
+      {DataType::kFloat32, {0, 4}},        {DataType::kBool, {13}},             {DataType::kFloat32, {1, 16, 4, 8}},
+      {DataType::kFloat16, {2, 3, 5}},     {DataType::kFloat32, {2, 3, 4, 1}},  {DataType::kFloat32, {1, 1, 8192}},
+  };
+  for (bool rgba : {false, true}) {
+    ExecutorOptions opts;
+    opts.force_rgba_readback = rgba;
+    auto ex = create_executor(opts);
+    INFO(ex.status().message());
+    REQUIRE(ex.ok());
+    std::vector<GpuTensorPtr> held;
+    std::vector<const GpuTensor*> ts;
+    std::vector<Tensor> want;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      auto g = ex.value()->upload(random_tensor(cases[i].dtype, cases[i].shape, static_cast<uint32_t>(11 + i)));
+      INFO(dtype_name(cases[i].dtype) << shape_str(cases[i].shape) << ": " << g.status().message());
+      REQUIRE(g.ok());
+      auto sync = ex.value()->download(*g.value());
+      REQUIRE(sync.ok());
+      want.push_back(sync.value());
+      ts.push_back(g.value().get());
+      held.push_back(g.value());
+    }
+    const int64_t before = ex.value()->downloads();
+    auto started = ex.value()->begin_downloads(ts);
+    INFO(started.status().message());
+    REQUIRE(started.ok());
+    REQUIRE(started.value().size() == cases.size());
+    CHECK(ex.value()->downloads() - before == static_cast<int64_t>(cases.size()));
+    held.clear();  // the reads were issued: the textures may go
+    for (int i = 0; i < 1000000; ++i) {
+      bool all = true;
+      for (auto& p : started.value()) all = all && p->ready();
+      if (all) break;
+    }
+    for (size_t k = cases.size(); k-- > 0;) {  // the last first
+      INFO((rgba ? "RGBA " : "RED ") << dtype_name(cases[k].dtype) << shape_str(cases[k].shape));
+      auto got = started.value()[k]->finish();
+      INFO(got.status().message());
+      REQUIRE(got.ok());
+      CHECK(same_bytes(want[k], got.value()));
+      CHECK(!started.value()[k]->finish().ok());  // read once
     }
   }
 }
