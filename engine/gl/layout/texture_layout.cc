@@ -209,25 +209,37 @@ bool held_as_half_weights(const Tensor& t, const LayoutPolicy& policy) {
          values_half_exact(t.data<float>(), t.size());
 }
 
-void pack_channels(const TextureLayout& l, const float* src, float* texels) {
+namespace {
+// Calls visit(row, texel_index) for every element of a channel-packed
+// layout: `row` the element's row-major index at w = 0 of its (n, c, h) row
+// plus w, `texel_index` its float in the texel array. The texel offsets of
+// a row repeat every 4 pixels with a fixed step (planes: the next texel
+// position of the same layer; the other kinds: 4 texels on), so the
+// addressing is done once per row, not per element: the per-element form
+// cost a GPT decode step's 12 KV-cache uploads 1.9 ms in Chromium.
+template <class Visit>
+void for_each_channel_element(const TextureLayout& l, Visit visit) {
   const int64_t N = l.dims[0], C = l.dims[1], H = l.dims[2], W = l.dims[3];
-  std::fill(texels, texels + l.texels() * 4, 0.0f);
+  const int64_t step = l.kind == LayoutKind::kChannelsPlanes ? 4 : 16;
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c)
       for (int64_t h = 0; h < H; ++h) {
-        const float* row = src + ((n * C + c) * H + h) * W;
-        for (int64_t w = 0; w < W; ++w) texels[texel_offset(l, n, c / 4, h, w) + (c % 4)] = row[w];
+        const int64_t row = ((n * C + c) * H + h) * W;
+        int64_t first[4] = {0, 0, 0, 0};  // pixels 0..3 of the row
+        for (int64_t p = 0; p < 4 && p < W; ++p) first[p] = texel_offset(l, n, c / 4, h, p) + c % 4;
+        for (int64_t w0 = 0, at = 0; w0 < W; w0 += 4, at += step)
+          for (int64_t p = 0; p < 4 && w0 + p < W; ++p) visit(row + w0 + p, first[p] + at);
       }
+}
+}  // namespace
+
+void pack_channels(const TextureLayout& l, const float* src, float* texels) {
+  std::fill(texels, texels + l.texels() * 4, 0.0f);
+  for_each_channel_element(l, [&](int64_t i, int64_t t) { texels[t] = src[i]; });
 }
 
 void unpack_channels(const TextureLayout& l, const float* texels, float* dst) {
-  const int64_t N = l.dims[0], C = l.dims[1], H = l.dims[2], W = l.dims[3];
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t h = 0; h < H; ++h) {
-        float* row = dst + ((n * C + c) * H + h) * W;
-        for (int64_t w = 0; w < W; ++w) row[w] = texels[texel_offset(l, n, c / 4, h, w) + (c % 4)];
-      }
+  for_each_channel_element(l, [&](int64_t i, int64_t t) { dst[i] = texels[t]; });
 }
 
 Result<TextureLayout> pass_output_layout(const ProgramInfo& pass, LayoutPolicy limits) {
