@@ -77,7 +77,7 @@ class SharedPackBuffer {
       status_ = copy_out();
     }
     if (!status_.ok()) return status_;
-    return host_.data();
+    return host_.get();
   }
 
  private:
@@ -88,9 +88,9 @@ class SharedPackBuffer {
     // below stalls instead when the caller did not poll ready() first).
     if (!fence_.signaled()) glClientWaitSync(fence_.get(), GL_SYNC_FLUSH_COMMANDS_BIT, GLuint64{60} * 1000000000u);
 #endif
-    host_.resize(bytes_ / sizeof(float));
+    host_.reset(new float[bytes_ / sizeof(float)]);  // not zeroed: the read fills it
     glBindBuffer(GL_PIXEL_PACK_BUFFER, pbo_.id());
-    Status s = read_pack_buffer(host_.data(), bytes_);
+    Status s = read_pack_buffer(host_.get(), bytes_);
     glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
     pbo_.reset();
     fence_.reset();
@@ -103,7 +103,7 @@ class SharedPackBuffer {
   Sync fence_;
   bool copied_ = false;
   Status status_;
-  std::vector<float> host_;
+  std::unique_ptr<float[]> host_;
 };
 
 // One tensor's part of a SharedPackBuffer.
@@ -123,7 +123,7 @@ class GlPendingDownload final : public PendingDownload {
     const float* src = contents.value() + read_.offset / sizeof(float);
     const TextureLayout& l = read_.layout;
     const TensorDesc& d = read_.desc;
-    Tensor out(d.dtype, d.shape);
+    Tensor out(d.dtype, d.shape, Tensor::kUninitialized);  // every element is written below
     if (l.channel_packed()) {  // float storage only (choose_layout)
       unpack_channels(l, src, out.data<float>());
       GLINT_RETURN_IF_ERROR(decode_texels(out.data<float>(), l.elements, &out));
