@@ -43,8 +43,16 @@ Status debug_check(const char* what) {
   if (err != GL_NO_ERROR) return gl_error(std::string(what) + ": GL error " + hex(err));
   return Status::Ok();
 }
+// A pass's check: the pass is named only when the check fails, so that
+// release builds build no name per draw.
+Status debug_check(const ProgramInfo& pass, size_t k) {
+  GLenum err = glGetError();
+  if (err != GL_NO_ERROR) return gl_error(pass_where(pass, k) + ": GL error " + hex(err));
+  return Status::Ok();
+}
 #else
 inline Status debug_check(const char*) { return Status::Ok(); }
+inline Status debug_check(const ProgramInfo&, size_t) { return Status::Ok(); }
 #endif
 
 
@@ -358,7 +366,7 @@ class GlExecutor final : public Executor {
           GLINT_ASSIGN_OR_RETURN(auto texture, pool_->acquire(TextureKey::of(out_layout)));
           auto out = std::make_shared<GlTensor>(pass.output, out_layout, std::move(texture), serial_);
           copier_->copy(in_textures, *copies, out->texture(), out_layout);
-          GLINT_RETURN_IF_ERROR(debug_check(pass_where(pass, k).c_str()));
+          GLINT_RETURN_IF_ERROR(debug_check(pass, k));
           if (pass.node_output >= 0) outputs[pass.node_output] = out;
           if (cache && cache->constant[k]) cache->outputs[k] = out;
           pass_out[k] = std::move(out);
@@ -417,7 +425,7 @@ class GlExecutor final : public Executor {
           glBindTexture(bound[i]->lease()->key().target(), bound[i]->texture());
         }
         glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-        GLINT_RETURN_IF_ERROR(debug_check(pass_where(pass, k).c_str()));
+        GLINT_RETURN_IF_ERROR(debug_check(pass, k));
       }
       if (pass.node_output >= 0) outputs[pass.node_output] = out;
       if (cache && cache->constant[k]) cache->outputs[k] = out;

@@ -1,6 +1,6 @@
 #include "engine/plan/kernel_context.h"
 
-#include <sstream>
+#include <cstdint>
 
 #include "engine/gl/kernels/glsl_util.h"
 #include "engine/plan/work.h"
@@ -61,32 +61,58 @@ bool tensors_fit(const gl::KernelContext& ctx, const gl::LayoutPolicy& layout, s
   return true;
 }
 
+namespace {
+// Appends the bytes of `v` to `key`.
+template <class T>
+void append_bytes(std::string& key, const T& v) {
+  key.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+void append_desc(std::string& key, const gl::TensorDesc& d) {
+  append_bytes(key, static_cast<int32_t>(d.dtype));
+  append_bytes(key, static_cast<int32_t>(d.shape.size()));
+  key.append(reinterpret_cast<const char*>(d.shape.data()), d.shape.size() * sizeof(int64_t));
+  key.push_back(d.half_exact ? 'h' : '.');
+}
+}  // namespace
+
+// Raw bytes rather than text: every GPU step computes its signature on every
+// run, and formatted (shapes and doubles through a stream) it cost a GPT
+// decode step about half a millisecond in Chromium.
 std::string program_signature(const gl::KernelContext& ctx, const std::vector<bool>& looked_at) {
-  std::ostringstream os;
+  std::string key;
+  key.reserve(256);
   for (auto& in : ctx.inputs) {
-    if (!in) { os << "-;"; continue; }
-    os << static_cast<int>(in->dtype) << shape_str(in->shape) << (in->half_exact ? "h;" : ";");
+    if (!in) {
+      key.push_back('-');
+      continue;
+    }
+    key.push_back('i');
+    append_desc(key, *in);
   }
   // Kernels bake output shapes too; ops whose output size depends on values
   // (Range, NonZero, TopK, Resize...) must not reuse a program of another size.
-  os << "->";
-  for (auto& out : ctx.outputs) os << static_cast<int>(out.dtype) << shape_str(out.shape) << ";";
+  for (auto& out : ctx.outputs) {
+    key.push_back('o');
+    append_desc(key, out);
+  }
   for (size_t i = 0; i < looked_at.size() && i < ctx.constants.size(); ++i) {
     if (!looked_at[i]) continue;
     const Tensor* c = ctx.constants[i];
-    os << "c" << i;
+    key.push_back('c');
+    append_bytes(key, static_cast<int32_t>(i));
     // Constant values a kernel may bake (shapes, clip bounds, a few gather
     // indices) are small; a big one is read through a sampler, as one not
     // on the CPU is (BERT's 128 token ids: known at a run, not at creation,
     // and the passes built at creation serve).
-    if (!c || c->size() > 16 || c->dtype() == DataType::kString) os << "?";
-    else {
-      os << "=";
-      for (int64_t k = 0; k < c->size(); ++k) os << c->get_as_double(k) << ",";
+    if (!c || c->size() > 16 || c->dtype() == DataType::kString) {
+      key.push_back('?');
+      continue;
     }
-    os << ";";
+    key.push_back('=');
+    append_bytes(key, static_cast<int32_t>(c->size()));
+    for (int64_t k = 0; k < c->size(); ++k) append_bytes(key, c->get_as_double(k));
   }
-  return os.str();
+  return key;
 }
 
 bool cheaper_on_cpu_than_compiled(const gl::KernelContext& ctx, const std::vector<gl::ProgramInfo>& passes) {

@@ -33,7 +33,8 @@ bool tensors_fit(const gl::KernelContext& ctx, const gl::LayoutPolicy& layout, s
 // What a context's passes are built for: input and output dtypes and shapes,
 // and for each input the kernel looked at (`looked_at`, from
 // KernelContext::constant while it chose and built them) its small value or
-// its absence (a program may bake it into its source).
+// its absence (a program may bake it into its source). An opaque key of
+// bytes, compared for equality only.
 std::string program_signature(const gl::KernelContext& ctx, const std::vector<bool>& looked_at);
 
 // A GPU step whose sizes keep changing from run to run (the attention of a
