@@ -260,6 +260,7 @@ class WasmSession {
     o.set("pooledTextures", static_cast<double>(m->pooled_textures));
     o.set("textureBytes", static_cast<double>(m->texture_bytes));
     o.set("programs", static_cast<double>(m->programs));
+    o.set("texturesCreated", static_cast<double>(m->textures_created));
     return o;
   }
 

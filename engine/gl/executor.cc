@@ -461,6 +461,7 @@ class GlExecutor final : public Executor {
     m.pooled_textures = pool_->pooled_textures();
     m.texture_bytes = pool_->live_bytes() + pool_->pooled_bytes();
     m.peak_texture_bytes = pool_->peak_bytes();
+    m.textures_created = pool_->created_textures();
     m.programs = static_cast<int64_t>(programs_->size());
     return m;
   }

@@ -76,6 +76,9 @@ struct MemoryStats {
   int64_t texture_bytes = 0;   // bytes of all textures that exist (live + pooled)
   int64_t peak_texture_bytes = 0;  // the most texture_bytes seen since creation / reset_peak_memory()
   int64_t programs = 0;        // compiled programs in the cache
+  // Textures made since creation: a pool that keeps what the runs need stops
+  // making them (in WebGL each costs a synchronous glGetError).
+  int64_t textures_created = 0;
 };
 
 struct CompiledProgram;

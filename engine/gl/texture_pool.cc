@@ -38,6 +38,7 @@ struct TexturePool::State {
   int64_t live_bytes = 0;
   int64_t idle_bytes = 0;
   int64_t peak_bytes = 0;  // of live_bytes + idle_bytes
+  int64_t created = 0;     // textures made (not taken from the idle ones)
   int64_t budget = std::numeric_limits<int64_t>::max();
 };
 
@@ -122,6 +123,7 @@ Result<std::shared_ptr<PooledTexture>> TexturePool::acquire(const TextureKey& ke
       got.height = (got.height + step - 1) / step * step;
     }
     tex = Texture::create();
+    s.created += 1;
     const GLenum target = key.target();
     glBindTexture(target, tex.id());
     glTexParameteri(target, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
@@ -160,6 +162,7 @@ int64_t TexturePool::pooled_textures() const { return static_cast<int64_t>(state
 int64_t TexturePool::live_bytes() const { return state_->live_bytes; }
 int64_t TexturePool::pooled_bytes() const { return state_->idle_bytes; }
 int64_t TexturePool::peak_bytes() const { return state_->peak_bytes; }
+int64_t TexturePool::created_textures() const { return state_->created; }
 void TexturePool::reset_peak() { state_->peak_bytes = state_->live_bytes + state_->idle_bytes; }
 
 PooledTexture::~PooledTexture() {

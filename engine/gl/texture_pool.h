@@ -62,6 +62,7 @@ class TexturePool {
   // The most bytes of textures that existed at once (live + pooled) since
   // the pool was made or reset_peak() was called.
   int64_t peak_bytes() const;
+  int64_t created_textures() const;  // made since creation (not reused idle ones)
   // Starts a new peak from the bytes that exist now.
   void reset_peak();
 

@@ -6,9 +6,14 @@
 namespace glint::plan {
 
 int64_t memory_budget(const ir::Graph& graph, const Plan& plan, const gl::LayoutPolicy& layout) {
+  bool sizes_known = true;
   auto bytes = [&](const std::string& name) -> int64_t {
     const ir::ValueInfo* vi = graph.info(name);
-    if (!vi || vi->kind != ir::TypeKind::kTensor || !vi->fully_known()) return 0;
+    if (!vi || vi->kind != ir::TypeKind::kTensor) return 0;
+    if (!vi->fully_known()) {
+      sizes_known = false;
+      return 0;
+    }
     auto l = gl::choose_layout(gl::TensorDesc{vi->dtype, vi->concrete()}, layout);
     return l.ok() ? l->byte_size() : 0;
   };
@@ -40,6 +45,12 @@ int64_t memory_budget(const ir::Graph& graph, const Plan& plan, const gl::Layout
     activations = std::max(activations, first + second);
     for (int64_t b : dying[pos]) live.erase(live.find(b));
   }
+  // A value whose size is known only at run time (a KV cache's length)
+  // counted as nothing, so the bound would be too small: the pool would
+  // delete and make textures every run, each new one paying a synchronous
+  // glGetError, which waits for the GPU (a GPT decode loop over 8 cache
+  // lengths in Chromium: 74 ms a step). No bound then (0).
+  if (!sizes_known) return 0;
   // The bound the tests hold the pool to (test_gpu_memory.cc), with room
   // for textures a best fit shares between tensors of different sizes.
   return (weights + activations) * 3 / 2;

@@ -99,7 +99,8 @@ struct Plan {
   // holds as packed halves (layout policy half_weights).
   std::set<std::string> half_exact;
   // Texture bytes this graph's runs should need at most: 1.5 x (weights as
-  // stored + the two largest activations live at any step); 0 without a GPU.
+  // stored + the two largest activations live at any step); 0 without a GPU,
+  // and 0 (no bound) when some value's size is known only at run time.
   int64_t memory_budget = 0;
 
   int id(const std::string& name) const {

@@ -179,10 +179,13 @@ Status Session::init(ir::Graph graph, const SessionOptions& options) {
   place("", *runner_);
   runner_->for_each_body([&](const std::string& path, const GraphRunner& body) { place(path + "/", body); });
   if (gpu_) {
-    // The texture pool may keep what this graph needs, and no more.
+    // The texture pool may keep what this graph needs, and no more; a graph
+    // whose sizes are known only at run time lifts the bound (plan.h).
     const int64_t budget = runner_->plan().memory_budget;
     const int64_t current = gpu_->memory_budget();
-    if (current <= 0 || current == std::numeric_limits<int64_t>::max() || current < budget)
+    if (budget <= 0)
+      gpu_->set_memory_budget(std::numeric_limits<int64_t>::max());
+    else if (current <= 0 || current == std::numeric_limits<int64_t>::max() || current < budget)
       gpu_->set_memory_budget(budget);
   }
   timings_.compile_ms = ms_since(t0);

@@ -917,6 +917,49 @@ TEST_CASE("small nodes whose sizes keep changing take their CPU kernel, not a co
   }
 }
 
+// A graph whose sizes are known only at run time (a decoder's KV-cache
+// length) has no static bound on its textures: the pool keeps what its runs
+// need instead of deleting and making textures every run (each new WebGL
+// texture costs a synchronous glGetError). Lengths that come back (a decode
+// loop returning to its cache length) make no new textures after the first
+// round; a static graph keeps its bound.
+TEST_CASE("a graph with run-time sizes leaves the texture pool unbounded, and lengths that come back make no textures", "[session]") {
+  ModelBuilder b(13);
+  b.input("x", onnx::TensorProto::FLOAT, {1, -1, 64});
+  std::mt19937 rng(5);
+  b.initializer("w", {64, 4096}, uniform_floats(rng, 64 * 4096));
+  b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+  b.output("y", onnx::TensorProto::FLOAT, {1, -1, 4096});
+  auto s = make(b.bytes(), BackendMode::kGpu);
+  auto cpu = make(b.bytes(), BackendMode::kCpu);
+  CHECK(s->memory_budget() == 0);
+  int64_t after_first_round = -1;
+  for (int round = 0; round < 3; ++round) {
+    for (int64_t n = 100; n < 108; ++n) {
+      Tensor x(glint::DataType::kFloat32, {1, n, 64});
+      for (int64_t i = 0; i < x.size(); ++i) x.data<float>()[i] = static_cast<float>((i * 7) % 13) / 13.f - 0.5f;
+      auto got = s->run({{"x", x}});
+      INFO(got.status().message());
+      REQUIRE(got.ok());
+      auto want = cpu->run({{"x", x}});
+      REQUIRE(want.ok());
+      const glint::Comparison c = glint::compare_tensors(got->at("y"), want->at("y"), 1e-4, 1e-4);
+      INFO("n = " << n << ": " << c.mismatch);
+      CHECK(c.equal);
+    }
+    const int64_t created = s->gpu_memory()->textures_created;
+    if (round == 0) after_first_round = created;
+    else CHECK(created == after_first_round);
+  }
+
+  ModelBuilder fixed(13);
+  fixed.input("x", onnx::TensorProto::FLOAT, {1, 100, 64});
+  fixed.initializer("w", {64, 4096}, uniform_floats(rng, 64 * 4096));
+  fixed.node("MatMul", {"x", "w"}, {"y"}, "mm");
+  fixed.output("y", onnx::TensorProto::FLOAT, {1, 100, 4096});
+  CHECK(make(fixed.bytes(), BackendMode::kGpu)->memory_budget() > 0);
+}
+
 TEST_CASE("tensors kept on the GPU are fed back without a transfer, and refused where they do not fit", "[session]") {
   // A decoder's loop in small: a cache that grows a row a step (present =
   // past ++ x) and a recurrent state (h' = tanh(h w + x)), both fed back.

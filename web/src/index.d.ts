@@ -120,6 +120,8 @@ export declare namespace InferenceSession {
     readonly textureBytes: number;
     /** Compiled shader programs. */
     readonly programs: number;
+    /** Textures made since the executor was created; steady runs make none (each costs a synchronous getError). */
+    readonly texturesCreated: number;
   }
   type ExternalDataFile = string | URL | { readonly path: string; readonly data: Uint8Array | ArrayBufferLike | string | URL };
   interface SessionOptions {

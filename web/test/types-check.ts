@@ -62,7 +62,7 @@ export async function example(img: HTMLImageElement, bytes: Uint8Array): Promise
   env.webgl.limits = { max_texture_size: 4096, max_draw_buffers: 4, float_render: 0 };
   env.webgl.contextRestoreTimeout = 2000;
   const gpu: InferenceSession.GpuMemory | null = session.gpuMemory;
-  if (gpu) console.log(gpu.liveTextures, gpu.pooledTextures, gpu.textureBytes, gpu.programs);
+  if (gpu) console.log(gpu.liveTextures, gpu.pooledTextures, gpu.textureBytes, gpu.programs, gpu.texturesCreated);
   console.log(r, r2, where, pixels.width, url.length, floats.length, h.size, texts.length);
   return y.size + data.length + out2['Plus214_Output_0'].dims[1] + why.length + threads;
 }
