@@ -45,26 +45,33 @@ Tensor read_async(Executor& ex, const GpuTensor& t) {
   return r.value();
 }
 
+// An executor reading R32F textures back as RED (where the context allows)
+// or as RGBA.
+std::unique_ptr<Executor> executor_reading(bool rgba) {
+  ExecutorOptions opts;
+  opts.force_rgba_readback = rgba;
+  auto ex = create_executor(opts);
+  INFO(ex.status().message());
+  REQUIRE(ex.ok());
+  return std::move(ex).value();
+}
+
 }  // namespace
 
 TEST_CASE("begin_download matches download for every dtype and read format", "[gl][async]") {
   for (bool rgba : {false, true}) {
-    ExecutorOptions opts;
-    opts.force_rgba_readback = rgba;
-    auto ex = create_executor(opts);
-    INFO(ex.status().message());
-    REQUIRE(ex.ok());
+    auto ex = executor_reading(rgba);
     for (DataType dt : {DataType::kFloat32, DataType::kFloat16, DataType::kInt32, DataType::kBool}) {
       for (const Shape& shape : {Shape{1}, Shape{7}, Shape{3, 5, 17}, Shape{1, 3, 224, 224}, Shape{0, 4}}) {
         INFO((rgba ? "RGBA " : "RED ") << dtype_name(dt) << shape_str(shape));
         Tensor t = random_tensor(dt, shape, 7);
-        auto g = ex.value()->upload(t);
+        auto g = ex->upload(t);
         if (!g.ok() && g.status().code() == StatusCode::kUnsupported) continue;  // dtype not on the GPU
         INFO(g.status().message());
         REQUIRE(g.ok());
-        auto sync = ex.value()->download(*g.value());
+        auto sync = ex->download(*g.value());
         REQUIRE(sync.ok());
-        Tensor async = read_async(*ex.value(), *g.value());
+        Tensor async = read_async(*ex, *g.value());
         CHECK(same_bytes(sync.value(), async));
       }
     }
@@ -86,30 +93,26 @@ TEST_CASE("begin_downloads reads several tensors as download does, finished in a
       {DataType::kFloat16, {2, 3, 5}},     {DataType::kFloat32, {2, 3, 4, 1}},  {DataType::kFloat32, {1, 1, 8192}},
   };
   for (bool rgba : {false, true}) {
-    ExecutorOptions opts;
-    opts.force_rgba_readback = rgba;
-    auto ex = create_executor(opts);
-    INFO(ex.status().message());
-    REQUIRE(ex.ok());
+    auto ex = executor_reading(rgba);
     std::vector<GpuTensorPtr> held;
     std::vector<const GpuTensor*> ts;
     std::vector<Tensor> want;
     for (size_t i = 0; i < cases.size(); ++i) {
-      auto g = ex.value()->upload(random_tensor(cases[i].dtype, cases[i].shape, static_cast<uint32_t>(11 + i)));
+      auto g = ex->upload(random_tensor(cases[i].dtype, cases[i].shape, static_cast<uint32_t>(11 + i)));
       INFO(dtype_name(cases[i].dtype) << shape_str(cases[i].shape) << ": " << g.status().message());
       REQUIRE(g.ok());
-      auto sync = ex.value()->download(*g.value());
+      auto sync = ex->download(*g.value());
       REQUIRE(sync.ok());
       want.push_back(sync.value());
       ts.push_back(g.value().get());
       held.push_back(g.value());
     }
-    const int64_t before = ex.value()->downloads();
-    auto started = ex.value()->begin_downloads(ts);
+    const int64_t before = ex->downloads();
+    auto started = ex->begin_downloads(ts);
     INFO(started.status().message());
     REQUIRE(started.ok());
     REQUIRE(started.value().size() == cases.size());
-    CHECK(ex.value()->downloads() - before == static_cast<int64_t>(cases.size()));
+    CHECK(ex->downloads() - before == static_cast<int64_t>(cases.size()));
     held.clear();  // the reads were issued: the textures may go
     for (int i = 0; i < 1000000; ++i) {
       bool all = true;
