@@ -868,7 +868,12 @@ function outputsFromWasm(Module, h, r, names, pinned, into, what) {
       out[names[i]] = new PinnedTensor(Module, h.heldOutput(i), type, dims, ptr, len);
       continue;
     }
-    out[names[i]] = new Tensor(type, new Ctor(Module.HEAPU8.slice(ptr, ptr + len).buffer), dims);
+    // A new array filled by set() rather than slice() of the heap: a GPT
+    // decode step's 2.4 MB of outputs, in Chromium at 1 thread, 5.90 / 6.00 /
+    // 5.57 -> 5.67 / 5.63 / 5.48 ms a step in three interleaved A/Bs.
+    const data = new Ctor(len / Ctor.BYTES_PER_ELEMENT);
+    new Uint8Array(data.buffer).set(Module.HEAPU8.subarray(ptr, ptr + len));
+    out[names[i]] = new Tensor(type, data, dims);
   }
   return out;
 }
