@@ -231,10 +231,11 @@ class GlExecutor final : public Executor {
     for (size_t i = 0; i < ts.size(); ++i) {
       GLINT_ASSIGN_OR_RETURN(const GlTensor* gt, own(ts[i], "GL download"));
       const TextureLayout& layout = gt->layout();
-      if (!layout.half_packed() && layout.layers == 1) ++downloads_;  // download() counts the others
+      const bool read_now = layout.half_packed() || layout.layers > 1;  // by download(), which counts it
+      if (!read_now) ++downloads_;
       if (layout.elements == 0) {
         out[i] = std::make_unique<CompletedDownload>(Tensor(gt->desc().dtype, gt->desc().shape));
-      } else if (layout.half_packed() || layout.layers > 1) {
+      } else if (read_now) {
         out[i] = std::make_unique<CompletedDownload>(download(*ts[i]));
       } else {
         // Same reads as download(), each at its own 16-byte aligned offset.

@@ -75,6 +75,22 @@ class ModelBuilder {
     a->set_type(onnx::AttributeProto::INTS);
     for (auto x : v) a->add_ints(x);
   }
+  // A graph attribute of `n` (an If's branch, a Loop's body) holding an
+  // empty graph named `graph_name`, for the caller to fill.
+  static onnx::GraphProto& attr_graph(onnx::NodeProto& n, const std::string& name, const std::string& graph_name) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    a->mutable_g()->set_name(graph_name);
+    return *a->mutable_g();
+  }
+  // An output of a body graph, declared with its dtype alone (as exporters
+  // declare a branch's outputs).
+  static void graph_output(onnx::GraphProto& g, const std::string& name, int dtype) {
+    auto* o = g.add_output();
+    o->set_name(name);
+    o->mutable_type()->mutable_tensor_type()->set_elem_type(dtype);
+  }
 
  private:
   static void value_info(onnx::ValueInfoProto* vi, const std::string& name, int dtype,

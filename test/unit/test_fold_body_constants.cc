@@ -14,11 +14,10 @@ namespace ir = glint::ir;
 
 namespace {
 
-// A body: `out` = `op`(x, Slice(w, [begin, end) of axis 0)), reading x, w and
-// the slice bounds from the enclosing graph.
+// Fills body `g`: `out` = `op`(x, Slice(w, [begin, end) of axis 0)), reading x, w and
+// the slice bounds from the enclosing graph; `name` prefixes its values.
 void slice_body(onnx::GraphProto& g, const std::string& name, const std::string& op, const std::string& begin,
                 const std::string& end, const std::string& out) {
-  g.set_name(name);
   auto* s = g.add_node();
   s->set_op_type("Slice");
   for (const std::string& in : {std::string("w"), begin, end, std::string("axes")}) s->add_input(in);
@@ -28,16 +27,20 @@ void slice_body(onnx::GraphProto& g, const std::string& name, const std::string&
   n->add_input("x");
   n->add_input(name + "_w");
   n->add_output(out);
-  auto* o = g.add_output();
-  o->set_name(out);
-  o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  ModelBuilder::graph_output(g, out, onnx::TensorProto::FLOAT);
 }
 
-onnx::AttributeProto& graph_attr(onnx::NodeProto& n, const std::string& name) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::GRAPH);
-  return *a;
+// The else branch "else" of If `outer`: an inner If on inner_cond writing
+// else_y, returned for its branches to be added.
+onnx::NodeProto& inner_if(onnx::NodeProto& outer, const std::string& name = "") {
+  onnx::GraphProto& else_g = ModelBuilder::attr_graph(outer, "else_branch", "else");
+  auto* inner = else_g.add_node();
+  inner->set_op_type("If");
+  inner->set_name(name);
+  inner->add_input("inner_cond");
+  inner->add_output("else_y");
+  ModelBuilder::graph_output(else_g, "else_y", onnx::TensorProto::FLOAT);
+  return *inner;
 }
 
 int count_in_bodies(const ir::Graph& g, const std::string& op) {
@@ -64,18 +67,12 @@ TEST_CASE("fold_body_constants folds If bodies' nodes on outer constants", "[pas
   b.initializer_i64("four", {1}, {4});
   b.initializer_i64("axes", {1}, {0});
   onnx::NodeProto& outer = b.node("If", {"cond"}, {"y"});
-  slice_body(*graph_attr(outer, "then_branch").mutable_g(), "then", "Add", "zero", "two", "then_y");
-  onnx::GraphProto& else_g = *graph_attr(outer, "else_branch").mutable_g();
-  else_g.set_name("else");
-  auto* inner = else_g.add_node();
-  inner->set_op_type("If");
-  inner->add_input("inner_cond");
-  inner->add_output("else_y");
-  slice_body(*graph_attr(*inner, "then_branch").mutable_g(), "inner_then", "Mul", "two", "four", "inner_then_y");
-  slice_body(*graph_attr(*inner, "else_branch").mutable_g(), "inner_else", "Sub", "two", "four", "inner_else_y");
-  auto* else_out = else_g.add_output();
-  else_out->set_name("else_y");
-  else_out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  slice_body(ModelBuilder::attr_graph(outer, "then_branch", "then"), "then", "Add", "zero", "two", "then_y");
+  onnx::NodeProto& inner = inner_if(outer);
+  slice_body(ModelBuilder::attr_graph(inner, "then_branch", "inner_then"), "inner_then", "Mul", "two", "four",
+             "inner_then_y");
+  slice_body(ModelBuilder::attr_graph(inner, "else_branch", "inner_else"), "inner_else", "Sub", "two", "four",
+             "inner_else_y");
   b.output("y", onnx::TensorProto::FLOAT, {2, 3});
 
   const ir::Graph before = glint::test::load_graph(b);
@@ -115,9 +112,8 @@ TEST_CASE("fold_body_constants folds If bodies' nodes on outer constants", "[pas
 
 namespace {
 
-// A body `name` writing `out` = act(Conv(x, w, bias)), x, w and bias from outside.
+// Fills body `g`: `out` = act(Conv(x, w, bias)), x, w and bias from outside; `name` prefixes its nodes.
 void conv_act_body(onnx::GraphProto& g, const std::string& name, const std::string& act, const std::string& out) {
-  g.set_name(name);
   auto* conv = g.add_node();
   conv->set_op_type("Conv");
   conv->set_name(name + "_conv");
@@ -128,9 +124,7 @@ void conv_act_body(onnx::GraphProto& g, const std::string& name, const std::stri
   a->set_name(name + "_act");
   a->add_input(name + "_c");
   a->add_output(out);
-  auto* o = g.add_output();
-  o->set_name(out);
-  o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  ModelBuilder::graph_output(g, out, onnx::TensorProto::FLOAT);
 }
 
 }  // namespace
@@ -150,17 +144,10 @@ TEST_CASE("optimize_bodies fuses activations inside If bodies", "[passes][fuse_a
   b.initializer("w", {3, 2, 3}, w);
   b.initializer("bias", {3}, bias);
   onnx::NodeProto& outer = b.node("If", {"cond"}, {"y"}, "outer_if");
-  conv_act_body(*graph_attr(outer, "then_branch").mutable_g(), "then", "Relu", "then_y");
-  onnx::GraphProto& else_g = *graph_attr(outer, "else_branch").mutable_g();
-  else_g.set_name("else");
-  auto* inner = else_g.add_node();
-  inner->set_op_type("If");
-  inner->set_name("inner_if");
-  inner->add_input("inner_cond");
-  inner->add_output("else_y");
-  conv_act_body(*graph_attr(*inner, "then_branch").mutable_g(), "inner_then", "Sigmoid", "inner_then_y");
-  onnx::GraphProto& broken = *graph_attr(*inner, "else_branch").mutable_g();
-  broken.set_name("inner_else");
+  conv_act_body(ModelBuilder::attr_graph(outer, "then_branch", "then"), "then", "Relu", "then_y");
+  onnx::NodeProto& inner = inner_if(outer, "inner_if");
+  conv_act_body(ModelBuilder::attr_graph(inner, "then_branch", "inner_then"), "inner_then", "Sigmoid", "inner_then_y");
+  onnx::GraphProto& broken = ModelBuilder::attr_graph(inner, "else_branch", "inner_else");
   for (auto [name, rows, cols] : {std::tuple{"a", 2, 3}, std::tuple{"b", 4, 5}}) {
     auto* t = broken.add_initializer();
     t->set_name(name);
@@ -178,12 +165,7 @@ TEST_CASE("optimize_bodies fuses activations inside If bodies", "[passes][fuse_a
   relu->set_op_type("Relu");
   relu->add_input("ab");
   relu->add_output("inner_else_y");
-  auto* broken_out = broken.add_output();
-  broken_out->set_name("inner_else_y");
-  broken_out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  auto* else_out = else_g.add_output();
-  else_out->set_name("else_y");
-  else_out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  ModelBuilder::graph_output(broken, "inner_else_y", onnx::TensorProto::FLOAT);
   b.output("y", onnx::TensorProto::FLOAT, {});
 
   const ir::Graph before = glint::test::load_graph(b);

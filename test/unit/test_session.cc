@@ -567,11 +567,7 @@ TEST_CASE("the work tally counts each step's FLOPs where it ran, bodies included
   b.initializer("w", {3, 4}, std::vector<float>(12, 0.5f));
   auto& node = b.node("If", {"c"}, {"y"}, "branch");
   auto body = [&](const char* attr, const char* name, bool abs) {
-    auto* a = node.add_attribute();
-    a->set_name(attr);
-    a->set_type(onnx::AttributeProto::GRAPH);
-    onnx::GraphProto* g = a->mutable_g();
-    g->set_name(name);
+    onnx::GraphProto* g = &ModelBuilder::attr_graph(node, attr, name);
     auto* mm = g->add_node();
     mm->set_op_type("MatMul");
     mm->set_name("mm");
@@ -585,9 +581,7 @@ TEST_CASE("the work tally counts each step's FLOPs where it ran, bodies included
       r->add_input("m");
       r->add_output("y_body");
     }
-    auto* out = g->add_output();
-    out->set_name("y_body");
-    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    ModelBuilder::graph_output(*g, "y_body", onnx::TensorProto::FLOAT);
   };
   body("then_branch", "then", true);
   body("else_branch", "else", false);
@@ -695,11 +689,7 @@ TEST_CASE("default backend: an If's branch takes and returns GPU values without 
   b.node("Relu", {"x"}, {"r"}, "relu");
   auto& node = b.node("If", {"c"}, {"y"}, "branch");
   auto body = [&](const char* attr, const char* name, const char* op) {
-    auto* a = node.add_attribute();
-    a->set_name(attr);
-    a->set_type(onnx::AttributeProto::GRAPH);
-    onnx::GraphProto* g = a->mutable_g();
-    g->set_name(name);
+    onnx::GraphProto* g = &ModelBuilder::attr_graph(node, attr, name);
     auto* n = g->add_node();
     n->set_op_type(op);
     n->set_name(std::string(name) + "_op");
@@ -707,9 +697,7 @@ TEST_CASE("default backend: an If's branch takes and returns GPU values without 
     n->add_input("r");
     if (std::string(op) == "Sigmoid") n->mutable_input()->RemoveLast();
     n->add_output("y_body");
-    auto* out = g->add_output();
-    out->set_name("y_body");
-    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    ModelBuilder::graph_output(*g, "y_body", onnx::TensorProto::FLOAT);
   };
   body("then_branch", "then", "Mul");
   body("else_branch", "else", "Sigmoid");
